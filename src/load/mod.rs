@@ -1,0 +1,299 @@
+//! Discovery of inputs and dispatch to the format loaders; the only place that reads files.
+//!
+//! A directory is walked (honouring `.gitignore`, skipping `.terraform/`, `node_modules/`
+//! and `cdk.out` asset folders). A folder with `.tf`/`.tf.json` files is one Terraform
+//! module input; a JSON file with `format_version` and `planned_values` is a plan; a
+//! YAML/JSON/`.template` file that looks like a CloudFormation template is one. Inputs load
+//! in parallel; the result is sorted by input path so output never depends on scheduling.
+
+pub mod cloudformation;
+pub mod json;
+pub mod terraform;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::model::{Input, InputKind, LoadError};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Files larger than this are refused (a load error), to bound memory and time.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Options that change how templates are read (values for variables and parameters).
+#[derive(Clone, Default, Debug)]
+pub struct LoadOptions {
+    /// Terraform `-var NAME=VALUE`, in command-line order (later wins).
+    pub tf_vars: Vec<(String, String)>,
+    /// Terraform `-var-file` paths.
+    pub tf_var_files: Vec<PathBuf>,
+    /// CloudFormation `--parameter KEY=VALUE`.
+    pub cfn_parameters: Vec<(String, String)>,
+}
+
+/// What discovery found and the loaders produced.
+#[derive(Default, Debug)]
+pub struct Loaded {
+    /// Inputs sorted by path.
+    pub inputs: Vec<Input>,
+    /// Failures that belong to no input (an explicitly named path that does not exist or
+    /// is not a template).
+    pub errors: Vec<LoadError>,
+}
+
+/// One input to load, as discovery classified it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Candidate {
+    TerraformDir { dir: PathBuf, explicit: bool },
+    Plan(PathBuf),
+    CloudFormation(PathBuf),
+}
+
+/// Discovers and loads every input under `paths`. Display paths are relative to `cwd`.
+pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Loaded {
+    let mut errors = Vec::new();
+    let mut candidates = Vec::new();
+    for path in paths {
+        discover(path, cwd, &mut candidates, &mut errors);
+    }
+    candidates.sort();
+    candidates.dedup();
+
+    let mut inputs: Vec<Input> = candidates
+        .par_iter()
+        .map(|c| match c {
+            Candidate::TerraformDir { dir, .. } => terraform::load_module(dir, &display_path(dir, cwd), cwd, options, sources),
+            Candidate::Plan(file) => terraform::load_plan(file, &display_path(file, cwd), sources),
+            Candidate::CloudFormation(file) => load_cloudformation_file(file, cwd, options, sources),
+        })
+        .collect();
+
+    // A module folder that some root calls is analysed through that call, not again as a
+    // root of its own, unless it was named explicitly.
+    let called: std::collections::BTreeSet<String> = inputs.iter().flat_map(|i| i.module_dirs.iter().cloned()).collect();
+    let explicit: std::collections::BTreeSet<String> = candidates
+        .iter()
+        .filter_map(|c| match c {
+            Candidate::TerraformDir { dir, explicit: true } => Some(display_path(dir, cwd)),
+            _ => None,
+        })
+        .collect();
+    inputs.retain(|i| i.kind != InputKind::Terraform || !called.contains(&i.path) || explicit.contains(&i.path));
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Loaded { inputs, errors }
+}
+
+fn load_cloudformation_file(file: &Path, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
+    let display = display_path(file, cwd);
+    match read_source(file, &display, sources) {
+        Ok((id, text)) => cloudformation::load_template(&display, id, &text, options, sources),
+        Err(e) => {
+            let mut input = Input::new(display, InputKind::CloudFormation);
+            input.errors.push(e);
+            input
+        }
+    }
+}
+
+fn discover(path: &Path, cwd: &Path, out: &mut Vec<Candidate>, errors: &mut Vec<LoadError>) {
+    let full = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let display = display_path(&full, cwd);
+    if full.is_dir() {
+        if dir_has_terraform(&full) {
+            out.push(Candidate::TerraformDir {
+                dir: full.clone(),
+                explicit: true,
+            });
+        }
+        walk_dir(&full, out);
+    } else if full.is_file() {
+        let name = full.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if is_terraform_file(name) {
+            let dir = full.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
+            out.push(Candidate::TerraformDir { dir, explicit: true });
+            return;
+        }
+        match classify_file(&full) {
+            Some(c) => out.push(c),
+            None => errors.push(LoadError {
+                path: display,
+                span: None,
+                message: "not a Terraform configuration, Terraform plan, or CloudFormation template".to_string(),
+            }),
+        }
+    } else {
+        errors.push(LoadError {
+            path: display,
+            span: None,
+            message: "no such file or directory".to_string(),
+        });
+    }
+}
+
+fn walk_dir(root: &Path, out: &mut Vec<Candidate>) {
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .hidden(true)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|e| {
+            let name = e.file_name().to_str().unwrap_or_default();
+            !(name == ".terraform" || name == "node_modules" || (name.starts_with("asset.") && is_in_cdk_out(e.path())))
+        })
+        .build();
+    for entry in walker.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            if path != root && dir_has_terraform(path) {
+                out.push(Candidate::TerraformDir {
+                    dir: path.to_path_buf(),
+                    explicit: false,
+                });
+            }
+        } else if entry.file_type().is_some_and(|t| t.is_file())
+            && let Some(c) = classify_file(path)
+        {
+            out.push(c);
+        }
+    }
+}
+
+fn is_in_cdk_out(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "cdk.out")
+}
+
+fn is_terraform_file(name: &str) -> bool {
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+fn dir_has_terraform(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            e.file_type().is_ok_and(|t| t.is_file()) && e.file_name().to_str().is_some_and(is_terraform_file)
+        })
+    })
+}
+
+/// Decides from its name and a look at its text whether a file is a plan or a template.
+fn classify_file(path: &Path) -> Option<Candidate> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    let is_json = lower.ends_with(".json") && !lower.ends_with(".tf.json");
+    let is_yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
+    let is_template = lower.ends_with(".template");
+    if !(is_json || is_yaml || is_template) {
+        return None;
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > MAX_FILE_BYTES {
+        // Too large to sniff cheaply: let the CloudFormation loader report it.
+        return Some(Candidate::CloudFormation(path.to_path_buf()));
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    if is_json && text.contains("\"format_version\"") && text.contains("\"planned_values\"") {
+        return Some(Candidate::Plan(path.to_path_buf()));
+    }
+    if looks_like_cloudformation(&text) {
+        return Some(Candidate::CloudFormation(path.to_path_buf()));
+    }
+    None
+}
+
+/// A cheap textual test; the loader decides for certain.
+pub fn looks_like_cloudformation(text: &str) -> bool {
+    text.contains("AWSTemplateFormatVersion")
+        || (text.contains("Resources") && (text.contains("AWS::") || text.contains("Custom::")))
+}
+
+/// Reads a file as UTF-8 (a leading BOM removed), registers it, and returns its id and text.
+pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(FileId, Arc<str>), LoadError> {
+    let err = |message: String| LoadError {
+        path: display.to_string(),
+        span: None,
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(err(format!(
+            "file is {} bytes, larger than the {} byte limit",
+            meta.len(),
+            MAX_FILE_BYTES
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        err(format!("not valid UTF-8 (at byte {offset})"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    let text: Arc<str> = Arc::from(text);
+    let id = sources.add(display, text.clone());
+    Ok((id, text))
+}
+
+/// A load error at a byte offset of a registered file.
+pub fn error_at(display: &str, file: FileId, offset: usize, message: impl Into<String>) -> LoadError {
+    LoadError {
+        path: display.to_string(),
+        span: Some(Span::new(file, offset, offset)),
+        message: message.into(),
+    }
+}
+
+/// The path as reports show it: relative to `cwd` where possible, `/` separators,
+/// `.` and `..` folded.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let full = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let full = normalize(&full);
+    let cwd = normalize(cwd);
+    let shown = match full.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => full,
+    };
+    shown
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+        .replace("//", "/")
+}
+
+/// Folds `.` and `..` components without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_relative_with_forward_slashes() {
+        let cwd = Path::new("/work/project");
+        assert_eq!(display_path(Path::new("infra/./main.tf"), cwd), "infra/main.tf");
+        assert_eq!(display_path(Path::new("/work/project/a/../b"), cwd), "b");
+        assert_eq!(display_path(Path::new("/work/project"), cwd), ".");
+        assert_eq!(display_path(Path::new("/elsewhere/x.yaml"), cwd), "/elsewhere/x.yaml");
+    }
+
+    #[test]
+    fn cloudformation_sniffing() {
+        assert!(looks_like_cloudformation("AWSTemplateFormatVersion: 2010-09-09\n"));
+        assert!(looks_like_cloudformation("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n"));
+        assert!(!looks_like_cloudformation("name: ci\non: push\n"));
+    }
+}

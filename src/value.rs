@@ -1,0 +1,369 @@
+//! Format-independent values with spans: what loaders produce from HCL, YAML and JSON.
+//!
+//! A string is a [`Template`]: literal text interleaved with symbols (the run's account,
+//! region and partition, or an opaque unknown with its own identity and reason). An
+//! unresolvable value of any type is [`ValueKind::Unknown`], carrying the expression and
+//! why it is unknown. Unknown is a value, never an absence.
+
+use std::fmt;
+
+use crate::source::Span;
+
+/// A symbolic piece of a string that the templates alone do not fix.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Symbol {
+    /// The current account id (`AWS::AccountId`, `data.aws_caller_identity.x.account_id`).
+    Account,
+    /// The current region.
+    Region,
+    /// The current partition (`aws`, `aws-cn`, ...).
+    Partition,
+    /// The current URL suffix (`amazonaws.com`, ...).
+    UrlSuffix,
+    /// A value that cannot be resolved statically. Two opaque symbols are equal only when
+    /// their `id` is equal (e.g. both are the generated name of the same resource).
+    Opaque(Opaque),
+}
+
+/// An unresolved value inside a string: `id` names it (equal ids are the same value),
+/// `reason` says why it is unknown, `span` points at the expression that produced it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Opaque {
+    pub id: String,
+    pub reason: String,
+    pub span: Span,
+}
+
+/// One piece of a [`Template`].
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum Part {
+    Lit(String),
+    Sym(Symbol),
+}
+
+/// A string made of literal text and symbols. Adjacent literals are always merged, so two
+/// templates that denote the same string compare equal.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+impl Template {
+    pub fn lit(s: impl Into<String>) -> Template {
+        let s = s.into();
+        if s.is_empty() {
+            return Template::default();
+        }
+        Template {
+            parts: vec![Part::Lit(s)],
+        }
+    }
+
+    pub fn sym(sym: Symbol) -> Template {
+        Template {
+            parts: vec![Part::Sym(sym)],
+        }
+    }
+
+    pub fn opaque(id: impl Into<String>, reason: impl Into<String>, span: Span) -> Template {
+        Template::sym(Symbol::Opaque(Opaque {
+            id: id.into(),
+            reason: reason.into(),
+            span,
+        }))
+    }
+
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        if let Some(Part::Lit(last)) = self.parts.last_mut() {
+            last.push_str(s);
+        } else {
+            self.parts.push(Part::Lit(s.to_string()));
+        }
+    }
+
+    pub fn push_sym(&mut self, sym: Symbol) {
+        self.parts.push(Part::Sym(sym));
+    }
+
+    pub fn push_template(&mut self, other: &Template) {
+        for part in &other.parts {
+            match part {
+                Part::Lit(s) => self.push_str(s),
+                Part::Sym(sym) => self.push_sym(sym.clone()),
+            }
+        }
+    }
+
+    /// Concatenates pieces into one template.
+    pub fn concat<'a>(pieces: impl IntoIterator<Item = &'a Template>) -> Template {
+        let mut out = Template::default();
+        for piece in pieces {
+            out.push_template(piece);
+        }
+        out
+    }
+
+    /// The plain string, when the template has no symbols.
+    pub fn as_literal(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [] => Some(""),
+            [Part::Lit(s)] => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn is_literal(&self) -> bool {
+        self.as_literal().is_some()
+    }
+
+    /// The opaque (unresolved) symbols in this template.
+    pub fn opaques(&self) -> impl Iterator<Item = &Opaque> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Sym(Symbol::Opaque(o)) => Some(o),
+            _ => None,
+        })
+    }
+
+    /// Replaces account/region/partition symbols by pinned values where given.
+    pub fn pin(&self, pins: &Pins) -> Template {
+        let mut out = Template::default();
+        for part in &self.parts {
+            match part {
+                Part::Lit(s) => out.push_str(s),
+                Part::Sym(sym) => match pins.get(sym) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_sym(sym.clone()),
+                },
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Template {
+    /// Renders symbols as `${AWS::AccountId}`-style placeholders (for reports).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in &self.parts {
+            match part {
+                Part::Lit(s) => f.write_str(s)?,
+                Part::Sym(Symbol::Account) => f.write_str("${AWS::AccountId}")?,
+                Part::Sym(Symbol::Region) => f.write_str("${AWS::Region}")?,
+                Part::Sym(Symbol::Partition) => f.write_str("${AWS::Partition}")?,
+                Part::Sym(Symbol::UrlSuffix) => f.write_str("${AWS::URLSuffix}")?,
+                Part::Sym(Symbol::Opaque(o)) => write!(f, "${{{}}}", o.id)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Values pinned for the run's account, region and partition (config or command line).
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct Pins {
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub partition: Option<String>,
+}
+
+impl Pins {
+    fn get(&self, sym: &Symbol) -> Option<&str> {
+        match sym {
+            Symbol::Account => self.account.as_deref(),
+            Symbol::Region => self.region.as_deref(),
+            Symbol::Partition => self.partition.as_deref(),
+            Symbol::UrlSuffix => match self.partition.as_deref() {
+                Some("aws-cn") => Some("amazonaws.com.cn"),
+                Some(_) => Some("amazonaws.com"),
+                None => None,
+            },
+            Symbol::Opaque(_) => None,
+        }
+    }
+}
+
+/// A loaded value with its span.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Value {
+    pub kind: ValueKind,
+    pub span: Span,
+}
+
+/// A map entry: the key with its own span, and the value.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub enum ValueKind {
+    Null,
+    Bool(bool),
+    /// A number as written (kept as text: IAM compares strings).
+    Number(String),
+    Str(Template),
+    List(Vec<Value>),
+    /// Entries in source order; duplicate keys stay visible.
+    Map(Vec<Entry>),
+    /// A value that could not be resolved: `expr` is the expression as written,
+    /// `reason` says why.
+    Unknown { expr: String, reason: String },
+}
+
+impl Value {
+    pub fn new(kind: ValueKind, span: Span) -> Value {
+        Value { kind, span }
+    }
+
+    pub fn str(s: impl Into<String>, span: Span) -> Value {
+        Value::new(ValueKind::Str(Template::lit(s)), span)
+    }
+
+    pub fn unknown(expr: impl Into<String>, reason: impl Into<String>, span: Span) -> Value {
+        Value::new(
+            ValueKind::Unknown {
+                expr: expr.into(),
+                reason: reason.into(),
+            },
+            span,
+        )
+    }
+
+    /// The last entry with this key (last wins, as in CloudFormation and JSON policy
+    /// documents), when this is a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.kind {
+            ValueKind::Map(entries) => entries.iter().rev().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
+    /// Like [`Value::get`], also returning the key's entry (for the key's span).
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.kind {
+            ValueKind::Map(entries) => entries.iter().rev().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.kind {
+            ValueKind::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn as_template(&self) -> Option<&Template> {
+        match &self.kind {
+            ValueKind::Str(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The plain string, when this is a string with no symbols.
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_template().and_then(Template::as_literal)
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.kind {
+            ValueKind::Bool(b) => Some(*b),
+            ValueKind::Str(t) => match t.as_literal() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match &self.kind {
+            ValueKind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.kind, ValueKind::Unknown { .. })
+    }
+
+    /// A one-word description of the value's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            ValueKind::Null => "null",
+            ValueKind::Bool(_) => "boolean",
+            ValueKind::Number(_) => "number",
+            ValueKind::Str(_) => "string",
+            ValueKind::List(_) => "list",
+            ValueKind::Map(_) => "map",
+            ValueKind::Unknown { .. } => "unknown value",
+        }
+    }
+
+    /// The value as a string template: strings as they are, numbers and booleans as
+    /// text; `None` for other kinds.
+    pub fn to_template(&self) -> Option<Template> {
+        match &self.kind {
+            ValueKind::Str(t) => Some(t.clone()),
+            ValueKind::Number(n) => Some(Template::lit(n.clone())),
+            ValueKind::Bool(b) => Some(Template::lit(b.to_string())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_literals_merge_so_equal_strings_compare_equal() {
+        let mut a = Template::lit("arn:");
+        a.push_str("aws");
+        assert_eq!(a, Template::lit("arn:aws"));
+        assert_eq!(a.as_literal(), Some("arn:aws"));
+    }
+
+    #[test]
+    fn pins_replace_symbols() {
+        let mut t = Template::lit("arn:");
+        t.push_sym(Symbol::Partition);
+        t.push_str(":dynamodb:");
+        t.push_sym(Symbol::Region);
+        let pinned = t.pin(&Pins {
+            partition: Some("aws".into()),
+            ..Pins::default()
+        });
+        assert_eq!(pinned.to_string(), "arn:aws:dynamodb:${AWS::Region}");
+    }
+
+    #[test]
+    fn map_lookup_takes_the_last_duplicate() {
+        let s = Span::builtin();
+        let map = Value::new(
+            ValueKind::Map(vec![
+                Entry {
+                    key: "a".into(),
+                    key_span: s,
+                    value: Value::str("1", s),
+                },
+                Entry {
+                    key: "a".into(),
+                    key_span: s,
+                    value: Value::str("2", s),
+                },
+            ]),
+            s,
+        );
+        assert_eq!(map.get("a").and_then(Value::as_str), Some("2"));
+    }
+}
