@@ -1,8 +1,129 @@
 //! kdsguard: who can enable, change or disable Kinesis Data Streams replication of
 //! DynamoDB tables, and who can delete its service-linked role, read statically from
 //! Terraform and CloudFormation.
+//!
+//! [`analyze`] runs the whole pipeline: discover → load with spans → model → graph →
+//! capability decisions → rules → findings. Reports read the returned [`Analysis`].
 
+pub mod capability;
+pub mod catalog;
+pub mod cli;
+pub mod finding;
+pub mod graph;
+pub mod iam;
 pub mod load;
 pub mod model;
+pub mod report;
+pub mod rules;
 pub mod source;
 pub mod value;
+
+use std::path::{Path, PathBuf};
+
+use crate::capability::Access;
+use crate::finding::Finding;
+use crate::graph::Graph;
+use crate::load::LoadOptions;
+use crate::model::{Diagnostic, LoadError, Severity};
+use crate::source::SourceMap;
+use crate::value::Pins;
+
+/// What a run is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub paths: Vec<PathBuf>,
+    pub load: LoadOptions,
+    pub pins: Pins,
+}
+
+/// Everything a run found; reports read only this.
+#[derive(Debug)]
+pub struct Analysis {
+    pub sources: SourceMap,
+    pub graph: Graph,
+    pub access: Vec<Access>,
+    /// Sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    /// Load and policy diagnostics (notes and warnings about templates).
+    pub diagnostics: Vec<Diagnostic>,
+    pub assumptions: Vec<String>,
+}
+
+/// An internal failure that is not about the user's input (a broken built-in data file).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InternalError(pub String);
+
+/// Runs the analysis over `config.paths`; display paths are relative to `cwd`.
+pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
+    let caps = catalog::capabilities().map_err(InternalError)?;
+    let sources = SourceMap::new();
+    let loaded = load::load_paths(&config.paths, cwd, &config.load, &sources);
+    let mut errors = loaded.errors;
+    let mut diagnostics = Vec::new();
+    for input in &loaded.inputs {
+        errors.extend(input.errors.iter().cloned());
+        diagnostics.extend(input.diagnostics.iter().cloned());
+    }
+    let graph = Graph::build(loaded.inputs);
+    diagnostics.extend(graph.diagnostics.iter().cloned());
+    let access = capability::evaluate(&graph, &caps, &config.pins);
+    let mut findings = rules::run(&rules::CheckContext {
+        graph: &graph,
+        access: &access,
+        sources: &sources,
+    })
+    .map_err(InternalError)?;
+    let position = |s: source::Span| (sources.path(s), sources.start(s));
+    findings.sort_by(|a, b| (position(a.span), &a.rule, &a.message).cmp(&(position(b.span), &b.rule, &b.message)));
+    errors.sort_by(|a, b| {
+        (&a.path, a.span.map(|s| s.start), &a.message).cmp(&(&b.path, b.span.map(|s| s.start), &b.message))
+    });
+    diagnostics.sort_by(|a, b| (position(a.span), &a.message).cmp(&(position(b.span), &b.message)));
+    diagnostics.dedup();
+    let assumptions = assumptions(config, &graph);
+    Ok(Analysis {
+        sources,
+        graph,
+        access,
+        findings,
+        errors,
+        diagnostics,
+        assumptions,
+    })
+}
+
+impl Analysis {
+    /// The exit code `semantics.md` fixes: 2 if an input failed to load, 1 if a finding is
+    /// at or above `fail_on`, else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> u8 {
+        if !self.errors.is_empty() {
+            2
+        } else if self.findings.iter().any(|f| f.severity >= fail_on) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn assumptions(config: &Config, graph: &Graph) -> Vec<String> {
+    let mut out = Vec::new();
+    if config.pins.account.is_none() || config.pins.region.is_none() {
+        out.push("templates deploy to the account/region the policies name".to_string());
+    }
+    if !graph.scps.is_empty() {
+        out.push("declared SCPs apply to every analysed principal, on top of FullAWSAccess at every level".to_string());
+    }
+    if graph.tables.iter().any(|t| t.stream_arn.is_none()) {
+        out.push(
+            "a table with no streaming destination is evaluated against any stream in its account and region"
+                .to_string(),
+        );
+    }
+    if graph.slrs.iter().all(|s| s.input.is_none()) {
+        out.push("the service-linked role is not declared in the inputs".to_string());
+    }
+    out
+}

@@ -155,12 +155,7 @@ impl SourceFile {
         while end > line_start && !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = self
-            .text
-            .get(line_start..end)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let column = self.text.get(line_start..end).map(|s| s.chars().count()).unwrap_or(0) + 1;
         LineCol {
             line: line_index + 1,
             column,
@@ -216,6 +211,22 @@ impl SourceMap {
         self.range(span).map(|(s, _)| s)
     }
 
+    /// The part of a span on its first line (for "declared here" labels on long blocks).
+    pub fn first_line(&self, span: Span) -> Span {
+        let Some(file) = self.get(span.file) else {
+            return span;
+        };
+        let text = file.slice(span).unwrap_or_default();
+        match text.find('\n') {
+            Some(n) => Span::new(
+                span.file,
+                span.start as usize,
+                span.start as usize + text[..n].trim_end().len(),
+            ),
+            None => span,
+        }
+    }
+
     /// A `file:line:column` string for messages.
     pub fn describe(&self, span: Span) -> String {
         match self.start(span) {
@@ -253,6 +264,9 @@ mod tests {
         let id = map.add("dir/main.tf", Arc::from("x = 1\ny = 2\n"));
         let span = Span::new(id, 6, 11);
         assert_eq!(map.describe(span), "dir/main.tf:2:1");
-        assert_eq!(map.get(id).and_then(|f| f.slice(span).map(str::to_string)), Some("y = 2".into()));
+        assert_eq!(
+            map.get(id).and_then(|f| f.slice(span).map(str::to_string)),
+            Some("y = 2".into())
+        );
     }
 }

@@ -215,7 +215,10 @@ pub enum ValueKind {
     Map(Vec<Entry>),
     /// A value that could not be resolved: `expr` is the expression as written,
     /// `reason` says why.
-    Unknown { expr: String, reason: String },
+    Unknown {
+        expr: String,
+        reason: String,
+    },
 }
 
 impl Value {

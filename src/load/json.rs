@@ -56,7 +56,10 @@ fn span(range: jsonc_parser::common::Range, file: FileId, base: usize) -> Span {
 
 fn convert(v: &ast::Value<'_>, file: FileId, base: usize) -> Value {
     match v {
-        ast::Value::StringLit(s) => Value::new(ValueKind::Str(Template::lit(s.value.as_ref())), span(s.range, file, base)),
+        ast::Value::StringLit(s) => Value::new(
+            ValueKind::Str(Template::lit(s.value.as_ref())),
+            span(s.range, file, base),
+        ),
         ast::Value::NumberLit(n) => Value::new(ValueKind::Number(n.value.to_string()), span(n.range, file, base)),
         ast::Value::BooleanLit(b) => Value::new(ValueKind::Bool(b.value), span(b.range, file, base)),
         ast::Value::NullKeyword(n) => Value::new(ValueKind::Null, span(n.range, file, base)),
@@ -81,6 +84,184 @@ fn convert(v: &ast::Value<'_>, file: FileId, base: usize) -> Value {
                 })
                 .collect();
             Value::new(ValueKind::Map(entries), span(o.range, file, base))
+        }
+    }
+}
+
+/// Parses JSON text held in a [`Template`] (a policy written as a string, with
+/// interpolations or `${AWS::...}` substitutions) into a [`Value`].
+///
+/// The template is rendered with a unique placeholder for each symbol; placeholders that
+/// end up inside JSON strings come back as the same symbols in the string's template, and
+/// a placeholder standing where a whole JSON value belongs (`"Resource": ${var.arns}`)
+/// becomes an unknown value. `origin(offset)` gives the source span of the template's
+/// literal byte at `offset` (literal bytes counted across literal parts only); a node
+/// whose ends cannot be mapped gets `fallback`. Errors carry the span where parsing failed.
+pub fn parse_template(
+    t: &Template,
+    origin: &dyn Fn(usize) -> Option<Span>,
+    fallback: Span,
+) -> Result<Value, crate::source::Spanned<String>> {
+    let rendered = RenderedTemplate::new(t);
+    let options = strict_options();
+    let src = |offset: usize| rendered.source_at(offset, origin);
+    let result = jsonc_parser::parse_to_ast(&rendered.text, &CollectOptions::default(), &options).map_err(|e| {
+        let at = src(e.range().start).unwrap_or(fallback);
+        crate::source::Spanned::new(
+            e.kind().to_string(),
+            Span::new(at.file, at.start as usize, at.start as usize),
+        )
+    })?;
+    let Some(root) = result.value else {
+        return Err(crate::source::Spanned::new(
+            "the string holds no JSON value".to_string(),
+            fallback,
+        ));
+    };
+    let span_of = |range: jsonc_parser::common::Range| -> Span {
+        match (src(range.start), src(range.end.saturating_sub(1).max(range.start))) {
+            (Some(a), Some(b)) if a.file == b.file => a.join(b),
+            _ => fallback,
+        }
+    };
+    Ok(rendered.convert(&root, &span_of))
+}
+
+/// A template rendered to JSON text, remembering where each symbol and literal went.
+struct RenderedTemplate {
+    text: String,
+    /// `(rendered start, rendered end, literal offset, symbol index)` per part.
+    segments: Vec<(usize, usize, usize, Option<usize>)>,
+    /// Each symbol, and whether its placeholder stands outside any JSON string.
+    symbols: Vec<(crate::value::Symbol, bool)>,
+}
+
+const PLACEHOLDER_OPEN: char = '\u{E000}';
+const PLACEHOLDER_CLOSE: char = '\u{E001}';
+
+impl RenderedTemplate {
+    fn new(t: &Template) -> RenderedTemplate {
+        let mut out = RenderedTemplate {
+            text: String::new(),
+            segments: Vec::new(),
+            symbols: Vec::new(),
+        };
+        let mut literal = 0;
+        let (mut in_string, mut escaped) = (false, false);
+        for part in t.parts() {
+            let start = out.text.len();
+            match part {
+                crate::value::Part::Lit(s) => {
+                    for c in s.chars() {
+                        if in_string {
+                            if escaped {
+                                escaped = false;
+                            } else if c == '\\' {
+                                escaped = true;
+                            } else if c == '"' {
+                                in_string = false;
+                            }
+                        } else if c == '"' {
+                            in_string = true;
+                        }
+                    }
+                    out.text.push_str(s);
+                    out.segments.push((start, out.text.len(), literal, None));
+                    literal += s.len();
+                }
+                crate::value::Part::Sym(sym) => {
+                    let index = out.symbols.len();
+                    let bare = !in_string;
+                    if bare {
+                        out.text.push('"');
+                    }
+                    out.text.push(PLACEHOLDER_OPEN);
+                    out.text.push_str(&index.to_string());
+                    out.text.push(PLACEHOLDER_CLOSE);
+                    if bare {
+                        out.text.push('"');
+                    }
+                    out.segments.push((start, out.text.len(), literal, Some(index)));
+                    out.symbols.push((sym.clone(), bare));
+                }
+            }
+        }
+        out
+    }
+
+    /// The source span of the rendered byte at `offset`.
+    fn source_at(&self, offset: usize, origin: &dyn Fn(usize) -> Option<Span>) -> Option<Span> {
+        let i = self.segments.partition_point(|s| s.1 <= offset);
+        let &(start, _, literal, symbol) = self.segments.get(i).or_else(|| self.segments.last())?;
+        match symbol {
+            Some(index) => match self.symbols.get(index) {
+                Some((crate::value::Symbol::Opaque(o), _)) if !o.span.is_builtin() => Some(o.span),
+                _ => origin(literal).or_else(|| origin(literal.checked_sub(1)?)),
+            },
+            None => origin(literal + offset.saturating_sub(start)),
+        }
+    }
+
+    /// Splits a decoded JSON string at placeholders back into a template.
+    fn unrender(&self, s: &str) -> Template {
+        let mut out = Template::default();
+        let mut rest = s;
+        while let Some(open) = rest.find(PLACEHOLDER_OPEN) {
+            let after = &rest[open + PLACEHOLDER_OPEN.len_utf8()..];
+            let Some(close) = after.find(PLACEHOLDER_CLOSE) else {
+                break;
+            };
+            let Some((sym, _)) = after[..close].parse::<usize>().ok().and_then(|i| self.symbols.get(i)) else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            out.push_sym(sym.clone());
+            rest = &after[close + PLACEHOLDER_CLOSE.len_utf8()..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn convert(&self, v: &ast::Value<'_>, span_of: &dyn Fn(jsonc_parser::common::Range) -> Span) -> Value {
+        match v {
+            ast::Value::StringLit(s) => {
+                let template = self.unrender(s.value.as_ref());
+                if let [crate::value::Part::Sym(crate::value::Symbol::Opaque(o))] = template.parts()
+                    && self
+                        .symbols
+                        .iter()
+                        .any(|(sym, bare)| *bare && matches!(sym, crate::value::Symbol::Opaque(x) if x == o))
+                    && s.value.starts_with(PLACEHOLDER_OPEN)
+                {
+                    return Value::unknown(o.id.clone(), o.reason.clone(), span_of(s.range));
+                }
+                Value::new(ValueKind::Str(template), span_of(s.range))
+            }
+            ast::Value::NumberLit(n) => Value::new(ValueKind::Number(n.value.to_string()), span_of(n.range)),
+            ast::Value::BooleanLit(b) => Value::new(ValueKind::Bool(b.value), span_of(b.range)),
+            ast::Value::NullKeyword(n) => Value::new(ValueKind::Null, span_of(n.range)),
+            ast::Value::Array(a) => Value::new(
+                ValueKind::List(a.elements.iter().map(|e| self.convert(e, span_of)).collect()),
+                span_of(a.range),
+            ),
+            ast::Value::Object(o) => {
+                let entries = o
+                    .properties
+                    .iter()
+                    .map(|p| {
+                        let key_range = match &p.name {
+                            ast::ObjectPropName::String(s) => s.range,
+                            ast::ObjectPropName::Word(w) => w.range,
+                        };
+                        Entry {
+                            key: self.unrender(p.name.as_str()).to_string(),
+                            key_span: span_of(key_range),
+                            value: self.convert(&p.value, span_of),
+                        }
+                    })
+                    .collect();
+                Value::new(ValueKind::Map(entries), span_of(o.range))
+            }
         }
     }
 }

@@ -63,7 +63,9 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     let mut inputs: Vec<Input> = candidates
         .par_iter()
         .map(|c| match c {
-            Candidate::TerraformDir { dir, .. } => terraform::load_module(dir, &display_path(dir, cwd), cwd, options, sources),
+            Candidate::TerraformDir { dir, .. } => {
+                terraform::load_module(dir, &display_path(dir, cwd), cwd, options, sources)
+            }
             Candidate::Plan(file) => terraform::load_plan(file, &display_path(file, cwd), sources),
             Candidate::CloudFormation(file) => load_cloudformation_file(file, cwd, options, sources),
         })
@@ -71,7 +73,8 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
 
     // A module folder that some root calls is analysed through that call, not again as a
     // root of its own, unless it was named explicitly.
-    let called: std::collections::BTreeSet<String> = inputs.iter().flat_map(|i| i.module_dirs.iter().cloned()).collect();
+    let called: std::collections::BTreeSet<String> =
+        inputs.iter().flat_map(|i| i.module_dirs.iter().cloned()).collect();
     let explicit: std::collections::BTreeSet<String> = candidates
         .iter()
         .filter_map(|c| match c {
@@ -97,7 +100,11 @@ fn load_cloudformation_file(file: &Path, cwd: &Path, options: &LoadOptions, sour
 }
 
 fn discover(path: &Path, cwd: &Path, out: &mut Vec<Candidate>, errors: &mut Vec<LoadError>) {
-    let full = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
     let display = display_path(&full, cwd);
     if full.is_dir() {
         if dir_has_terraform(&full) {
@@ -110,7 +117,10 @@ fn discover(path: &Path, cwd: &Path, out: &mut Vec<Candidate>, errors: &mut Vec<
     } else if full.is_file() {
         let name = full.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if is_terraform_file(name) {
-            let dir = full.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
+            let dir = full
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| cwd.to_path_buf());
             out.push(Candidate::TerraformDir { dir, explicit: true });
             return;
         }
@@ -168,9 +178,8 @@ fn is_terraform_file(name: &str) -> bool {
 
 fn dir_has_terraform(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|rd| {
-        rd.flatten().any(|e| {
-            e.file_type().is_ok_and(|t| t.is_file()) && e.file_name().to_str().is_some_and(is_terraform_file)
-        })
+        rd.flatten()
+            .any(|e| e.file_type().is_ok_and(|t| t.is_file()) && e.file_name().to_str().is_some_and(is_terraform_file))
     })
 }
 
@@ -244,7 +253,11 @@ pub fn error_at(display: &str, file: FileId, offset: usize, message: impl Into<S
 /// The path as reports show it: relative to `cwd` where possible, `/` separators,
 /// `.` and `..` folded.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let full = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
     let full = normalize(&full);
     let cwd = normalize(cwd);
     let shown = match full.strip_prefix(&cwd) {
@@ -293,7 +306,9 @@ mod tests {
     #[test]
     fn cloudformation_sniffing() {
         assert!(looks_like_cloudformation("AWSTemplateFormatVersion: 2010-09-09\n"));
-        assert!(looks_like_cloudformation("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n"));
+        assert!(looks_like_cloudformation(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n"
+        ));
         assert!(!looks_like_cloudformation("name: ci\non: push\n"));
     }
 }

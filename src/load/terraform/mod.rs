@@ -1,19 +1,453 @@
 //! Terraform module folders and plan JSON into the model.
+//!
+//! A module folder's `.tf` files are parsed with hcl-edit (one file failing does not stop
+//! the others), indexed by block kind, and evaluated lazily by [`eval::Eval`]: a resource's
+//! attributes are computed when the model or a reference needs them. Local child modules
+//! are loaded through their `module` calls, confined to the repository root.
 
-use std::path::Path;
+mod eval;
+mod funcs;
+mod plan;
+mod policy_document;
+mod resources;
+mod text;
 
-use crate::load::LoadOptions;
-use crate::model::{Input, InputKind};
-use crate::source::SourceMap;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hcl_edit::Span as _;
+use hcl_edit::structure::Structure;
+
+use self::eval::{ChildMaker, Ctx, Eval, Module, ModuleCall, Res, Scope};
+use crate::load::{LoadOptions, display_path, error_at, read_source};
+use crate::model::{Diagnostic, Input, InputKind, LoadError};
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::{Value, ValueKind};
+
+/// How deep local module calls may nest.
+const MAX_MODULE_DEPTH: usize = 8;
 
 /// Loads the root module in `dir` (and the local modules it calls).
 pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
-    let _ = (dir, cwd, options, sources);
-    Input::new(display, InputKind::Terraform)
+    let mut input = Input::new(display, InputKind::Terraform);
+    let ctx = Rc::new(Ctx {
+        sources,
+        cwd: cwd.to_path_buf(),
+        root: repo_root(dir, cwd),
+    });
+    let parsed = parse_module(dir, display, String::new(), &ctx);
+    input.errors.extend(parsed.errors);
+    input.diagnostics.extend(parsed.diagnostics);
+    let mut module = parsed.module;
+    module.inputs = root_inputs(dir, cwd, options, &ctx, &mut input);
+    let mut ev = Eval::new(module, ctx);
+    let ancestors = vec![dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())];
+    ev.make_child = Some(child_maker(ancestors));
+
+    let mut unmodelled = resources::Unmodelled::default();
+    extract_tree(&ev, &mut input, &mut unmodelled);
+    collect_messages(&ev, &mut input);
+    input.diagnostics.extend(unmodelled.into_notes());
+    dedup_diagnostics(&mut input.diagnostics);
+    input.module_dirs.sort();
+    input.module_dirs.dedup();
+    input
 }
 
 /// Loads a `terraform show -json` plan file.
 pub fn load_plan(file: &Path, display: &str, sources: &SourceMap) -> Input {
-    let _ = (file, sources);
-    Input::new(display, InputKind::TerraformPlan)
+    plan::load(file, display, sources)
 }
+
+/// The result of reading one module folder.
+struct Parsed {
+    module: Module,
+    diagnostics: Vec<Diagnostic>,
+    errors: Vec<LoadError>,
+}
+
+/// Reads and indexes every `.tf` file of `dir`, sorted by name.
+fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed {
+    let mut module = Module {
+        prefix,
+        dir: dir.to_path_buf(),
+        display: display.to_string(),
+        ..Module::default()
+    };
+    let mut diagnostics = Vec::new();
+    let mut errors = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        let shown = display_path(&path, &ctx.cwd);
+        let (id, text) = match read_source(&path, &shown, ctx.sources) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if name.ends_with(".tf.json") {
+            diagnostics.push(Diagnostic::note(
+                "JSON-syntax Terraform is not supported yet; this file is not analysed",
+                Span::new(id, 0, 0),
+            ));
+            continue;
+        }
+        module.texts.insert(id, text.clone());
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(body) => index_body(&mut module, body, id, &mut diagnostics),
+            Err(e) => {
+                let offset = e.location().offset().min(text.len());
+                errors.push(error_at(
+                    &shown,
+                    id,
+                    offset,
+                    format!("HCL syntax error: {}", e.message()),
+                ));
+            }
+        }
+    }
+    Parsed {
+        module,
+        diagnostics,
+        errors,
+    }
+}
+
+fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
+    let span_of = |r: Option<std::ops::Range<usize>>| {
+        r.map(|r| Span::new(file, r.start, r.end))
+            .unwrap_or(Span::new(file, 0, 0))
+    };
+    for structure in body {
+        let block = match structure {
+            Structure::Block(b) => b,
+            Structure::Attribute(a) => {
+                diagnostics.push(Diagnostic::note(
+                    format!(
+                        "top-level argument `{}` is not valid Terraform and is ignored",
+                        a.key.as_str()
+                    ),
+                    span_of(a.span()),
+                ));
+                continue;
+            }
+        };
+        let span = span_of(block.span());
+        let labels: Vec<String> = block.labels.iter().map(|l| l.as_str().to_string()).collect();
+        match (block.ident.as_str(), labels.as_slice()) {
+            (kind @ ("resource" | "data"), [rtype, name]) => {
+                let data = kind == "data";
+                let key = (data, rtype.clone(), name.clone());
+                if module.index.contains_key(&key) {
+                    diagnostics.push(Diagnostic::note(
+                        format!("duplicate {kind} block {rtype}.{name}; the first one is used"),
+                        span,
+                    ));
+                    continue;
+                }
+                module.index.insert(key, module.resources.len());
+                module.resources.push(Res {
+                    data,
+                    rtype: rtype.clone(),
+                    name: name.clone(),
+                    block,
+                    file,
+                    span,
+                });
+            }
+            ("variable", [name]) => {
+                let default = block.body.get_attribute("default").map(|a| a.value.clone());
+                module.variables.insert(name.clone(), (default, file, span));
+            }
+            ("locals", []) => {
+                for attr in block.body.attributes() {
+                    let aspan = span_of(attr.span());
+                    module
+                        .locals
+                        .insert(attr.key.as_str().to_string(), (attr.value.clone(), file, aspan));
+                }
+            }
+            ("output", [name]) => {
+                if let Some(a) = block.body.get_attribute("value") {
+                    module.outputs.insert(name.clone(), (a.value.clone(), file, span));
+                }
+            }
+            ("module", [name]) => module.calls.push(ModuleCall {
+                name: name.clone(),
+                block,
+                file,
+                span,
+            }),
+            ("provider" | "terraform" | "moved" | "import" | "removed" | "check", _) => {}
+            (other, _) => diagnostics.push(Diagnostic::note(
+                format!(
+                    "`{other}` block with {} label(s) is not understood and is ignored",
+                    labels.len()
+                ),
+                span,
+            )),
+        }
+    }
+}
+
+/// The repository root: the nearest ancestor of `dir` with `.git`, else `cwd` (or `dir`
+/// itself when it is outside `cwd`).
+fn repo_root(dir: &Path, cwd: &Path) -> PathBuf {
+    let full = crate::load::normalize(&if dir.is_absolute() { dir.to_path_buf() } else { cwd.join(dir) });
+    let cwd = crate::load::normalize(cwd);
+    let mut d = Some(full.as_path());
+    while let Some(p) = d {
+        if p.join(".git").exists() {
+            return p.to_path_buf();
+        }
+        d = p.parent();
+    }
+    if full.starts_with(&cwd) { cwd } else { full }
+}
+
+/// Variable values for the root module: `terraform.tfvars`, `*.auto.tfvars`,
+/// `-var-file`s, then `-var`s (later wins).
+fn root_inputs(
+    dir: &Path,
+    cwd: &Path,
+    options: &LoadOptions,
+    ctx: &Rc<Ctx>,
+    input: &mut Input,
+) -> BTreeMap<String, Value> {
+    let mut values = BTreeMap::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let default = dir.join("terraform.tfvars");
+    if default.is_file() {
+        files.push(default);
+    }
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.to_str().is_some_and(|s| s.ends_with(".auto.tfvars")))
+                .collect()
+        })
+        .unwrap_or_default();
+    auto.sort();
+    files.extend(auto);
+    files.extend(
+        options
+            .tf_var_files
+            .iter()
+            .map(|f| if f.is_absolute() { f.clone() } else { cwd.join(f) }),
+    );
+    for f in files {
+        let shown = display_path(&f, cwd);
+        let (id, text) = match read_source(&f, &shown, ctx.sources) {
+            Ok(x) => x,
+            Err(e) => {
+                input.errors.push(e);
+                continue;
+            }
+        };
+        let body = match hcl_edit::parser::parse_body(&text) {
+            Ok(b) => b,
+            Err(e) => {
+                let offset = e.location().offset().min(text.len());
+                input.errors.push(error_at(
+                    &shown,
+                    id,
+                    offset,
+                    format!("HCL syntax error: {}", e.message()),
+                ));
+                continue;
+            }
+        };
+        let ev = literal_evaluator(id, text, ctx);
+        for attr in body.attributes() {
+            let v = ev.expr(&attr.value, id, &Scope::root());
+            values.insert(attr.key.as_str().to_string(), v);
+        }
+    }
+    for (name, raw) in &options.tf_vars {
+        values.insert(name.clone(), cli_value(raw, ctx));
+    }
+    values
+}
+
+/// An evaluator with no declarations, for variable files and command-line values.
+fn literal_evaluator<'s>(file: FileId, text: Arc<str>, ctx: &Rc<Ctx<'s>>) -> Eval<'s> {
+    let mut m = Module::default();
+    m.texts.insert(file, text);
+    Eval::new(m, ctx.clone())
+}
+
+/// A `-var` value: HCL when it looks like a list, map, number or boolean, else a string.
+fn cli_value(raw: &str, ctx: &Rc<Ctx>) -> Value {
+    let t = raw.trim();
+    let looks_typed =
+        t.starts_with('[') || t.starts_with('{') || t == "true" || t == "false" || t.parse::<f64>().is_ok();
+    if looks_typed && let Ok(expr) = hcl_edit::parser::parse_expr(t) {
+        let ev = literal_evaluator(FileId::BUILTIN, Arc::from(t), ctx);
+        let mut v = ev.expr(&expr, FileId::BUILTIN, &Scope::root());
+        v.span = Span::builtin();
+        return v;
+    }
+    Value::new(ValueKind::Str(crate::value::Template::lit(raw)), Span::builtin())
+}
+
+/// The function that loads a module call's local source folder.
+fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
+    Rc::new(move |parent: &Eval<'s>, index: usize| -> Option<Eval<'s>> {
+        let call = parent.m.calls.get(index)?;
+        let root = Scope::root();
+        let source = call
+            .block
+            .body
+            .get_attribute("source")
+            .map(|a| parent.expr(&a.value, call.file, &root));
+        let source = source.as_ref().and_then(Value::as_str).map(str::to_string);
+        let Some(source) = source else {
+            parent.note(
+                format!(
+                    "module {}: its source is not a known string; it is not loaded",
+                    call.name
+                ),
+                call.span,
+            );
+            return None;
+        };
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            parent.note(
+                format!(
+                    "module {} (source {source}) is not loaded: only local modules are; its outputs are unknown",
+                    call.name
+                ),
+                call.span,
+            );
+            return None;
+        }
+        if ancestors.len() > MAX_MODULE_DEPTH {
+            parent.note(
+                format!("module {} is nested too deeply; it is not loaded", call.name),
+                call.span,
+            );
+            return None;
+        }
+        let dir = parent.m.dir.join(&source);
+        let canonical = dir.canonicalize().ok();
+        let root_dir = parent
+            .ctx
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| parent.ctx.root.clone());
+        let Some(canonical) = canonical.filter(|c| c.is_dir()) else {
+            parent.note(
+                format!("module {}: folder {source} was not found; it is not loaded", call.name),
+                call.span,
+            );
+            return None;
+        };
+        if !canonical.starts_with(&root_dir) {
+            parent.note(
+                format!(
+                    "module {}: {source} is outside the repository; it is not loaded",
+                    call.name
+                ),
+                call.span,
+            );
+            return None;
+        }
+        if ancestors.contains(&canonical) {
+            parent.note(
+                format!("module {} calls itself (cycle); it is not loaded again", call.name),
+                call.span,
+            );
+            return None;
+        }
+        for meta in ["count", "for_each"] {
+            if let Some(a) = call.block.body.get_attribute(meta) {
+                parent.note(
+                    format!(
+                        "`{meta}` on module {} is not expanded; the module is analysed once",
+                        call.name
+                    ),
+                    parent.span(call.file, a.span()),
+                );
+            }
+        }
+        let display = display_path(&canonical_relative(&dir), &parent.ctx.cwd);
+        let prefix = format!("{}module.{}.", parent.m.prefix, call.name);
+        let parsed = parse_module(&dir, &display, prefix, &parent.ctx);
+        let mut module = parsed.module;
+        for attr in call.block.body.attributes() {
+            let key = attr.key.as_str();
+            if matches!(
+                key,
+                "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+            ) {
+                continue;
+            }
+            module
+                .inputs
+                .insert(key.to_string(), parent.expr(&attr.value, call.file, &root));
+        }
+        let mut child = Eval::new(module, parent.ctx.clone());
+        child.diagnostics.borrow_mut().extend(parsed.diagnostics);
+        child.errors.borrow_mut().extend(parsed.errors);
+        let mut chain = ancestors.clone();
+        chain.push(canonical);
+        child.make_child = Some(child_maker(chain));
+        Some(child)
+    })
+}
+
+/// Folds `.`/`..` in a module path without resolving links.
+fn canonical_relative(p: &Path) -> PathBuf {
+    crate::load::normalize(p)
+}
+
+/// Extracts a module and, through its calls, its children.
+fn extract_tree(ev: &Eval, input: &mut Input, unmodelled: &mut resources::Unmodelled) {
+    resources::extract(ev, input, unmodelled);
+    for call in &ev.m.calls {
+        if let Some(child) = ev.child(&call.name) {
+            input.module_dirs.push(child.m.display.clone());
+            extract_tree(&child, input, unmodelled);
+        }
+    }
+}
+
+/// Moves the notes and errors of a module tree into the input.
+fn collect_messages(ev: &Eval, input: &mut Input) {
+    input.errors.append(&mut ev.errors.borrow_mut());
+    input.diagnostics.append(&mut ev.diagnostics.borrow_mut());
+    let children: Vec<_> = ev.children.borrow().values().flatten().cloned().collect();
+    for child in children {
+        collect_messages(&child, input);
+    }
+}
+
+fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, Span)> = Vec::new();
+    diagnostics.retain(|d| {
+        let key = (d.message.clone(), d.span);
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests;

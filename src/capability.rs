@@ -1,0 +1,232 @@
+//! Capability decisions: every principal × capability × resource, computed once and shared
+//! by rules, queries and reports.
+//!
+//! A capability's requirements are evaluated with [`crate::iam::eval::decide`] and combined
+//! with the precedence denied > not_allowed > conditional > allowed. Table capabilities are
+//! evaluated on every declared table and once more on `*` (every table the inputs do not
+//! declare); SLR capabilities on the service-linked role.
+
+use rayon::prelude::*;
+
+use crate::catalog::{Capabilities, Capability, On, TargetKind};
+use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
+use crate::iam::condition::Context;
+use crate::iam::eval::{Because, Decision, Layers, Open, Outcome, Policy, Request, decide};
+use crate::iam::pattern::{Tok, text_tokens};
+use crate::value::{Pins, Symbol, Template};
+
+/// What a capability was evaluated on.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Target {
+    /// A declared table (index into [`Graph::tables`]).
+    Table(usize),
+    /// Every table the inputs do not declare.
+    AllTables,
+    /// The service-linked role (index into [`Graph::slrs`]).
+    Slr(usize),
+}
+
+/// One requirement's decision.
+#[derive(Clone, Debug)]
+pub struct RequirementDecision {
+    pub action: String,
+    pub primary: bool,
+    pub decision: Decision,
+}
+
+/// The decision for one (principal, capability, target).
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub principal: usize,
+    pub capability: String,
+    pub target: Target,
+    pub outcome: Outcome,
+    pub requirements: Vec<RequirementDecision>,
+}
+
+impl Access {
+    /// Actions of the requirements that no Allow reaches.
+    pub fn missing(&self) -> Vec<String> {
+        self.requirements
+            .iter()
+            .filter(|r| r.decision.outcome == Outcome::NotAllowed)
+            .map(|r| r.action.clone())
+            .collect()
+    }
+
+    /// Whether the capability's primary action is allowed or conditional.
+    pub fn primary_granted(&self) -> bool {
+        self.requirements.iter().any(|r| r.primary && r.decision.outcome.can())
+    }
+
+    /// Whether the report lists it: any decision but `not_allowed`, or a partial grant.
+    pub fn reported(&self) -> bool {
+        self.outcome != Outcome::NotAllowed || self.primary_granted()
+    }
+
+    /// The deciding statements of every requirement, de-duplicated, in requirement order.
+    pub fn because(&self) -> Vec<(&str, &Because)> {
+        let mut out: Vec<(&str, &Because)> = Vec::new();
+        for r in &self.requirements {
+            let relevant = match self.outcome {
+                Outcome::Denied => r.decision.outcome == Outcome::Denied,
+                _ => true,
+            };
+            if !relevant {
+                continue;
+            }
+            for b in &r.decision.because {
+                if !out.iter().any(|(a, x)| *a == r.action && *x == b) {
+                    out.push((r.action.as_str(), b));
+                }
+            }
+        }
+        out
+    }
+
+    /// What left the decision open.
+    pub fn open(&self) -> Vec<&Open> {
+        let mut out: Vec<&Open> = Vec::new();
+        for r in &self.requirements {
+            for o in &r.decision.open {
+                if !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Evaluates every capability for every principal. Deterministic: the result is ordered by
+/// principal, capability order in the catalogue, then target.
+pub fn evaluate(graph: &Graph, caps: &Capabilities, pins: &Pins) -> Vec<Access> {
+    let per_principal: Vec<Vec<Access>> = (0..graph.principals.len())
+        .into_par_iter()
+        .map(|p| evaluate_principal(graph, caps, pins, p))
+        .collect();
+    per_principal.into_iter().flatten().collect()
+}
+
+fn evaluate_principal(graph: &Graph, caps: &Capabilities, pins: &Pins, p: usize) -> Vec<Access> {
+    let principal = &graph.principals[p];
+    let layers = Layers {
+        identity: principal.policies.iter().map(|&k| &graph.policies[k].policy).collect(),
+        unknown_identity: principal.unknown_policies.iter().collect(),
+        boundary: principal
+            .boundaries
+            .iter()
+            .map(|&k| &graph.policies[k].policy)
+            .collect(),
+        scps: graph.scps.iter().map(|&k| &graph.policies[k].policy).collect(),
+    };
+    let mut out = Vec::new();
+    for cap in &caps.capabilities {
+        let targets: Vec<Target> = match cap.target {
+            TargetKind::Table => (0..graph.tables.len())
+                .map(Target::Table)
+                .chain(std::iter::once(Target::AllTables))
+                .collect(),
+            TargetKind::Slr => (0..graph.slrs.len()).map(Target::Slr).collect(),
+        };
+        for target in targets {
+            out.push(evaluate_one(graph, pins, principal, p, &layers, cap, target));
+        }
+    }
+    out
+}
+
+fn evaluate_one(
+    graph: &Graph,
+    pins: &Pins,
+    principal: &PrincipalNode,
+    p: usize,
+    layers: &Layers<'_>,
+    cap: &Capability,
+    target: Target,
+) -> Access {
+    let principal_arn = principal.arn.pin(pins);
+    let mut requirements = Vec::new();
+    for req in &cap.requirements {
+        let (resource, governed_by) = resource_for(graph, pins, &target, req.on);
+        let mut ctx = principal_context(principal, &principal_arn);
+        for (k, v) in &req.context {
+            ctx.set(k, vec![Template::lit(v.clone())]);
+        }
+        let resource_policies: Vec<&Policy> = governed_by
+            .as_ref()
+            .and_then(|arn| graph.resource_policies.get(arn))
+            .into_iter()
+            .flatten()
+            .map(|&k| &graph.policies[k].policy)
+            .collect();
+        let request = Request::new(&req.action, resource, Some(&principal_arn), &ctx);
+        let decision = decide(layers, &resource_policies, &request);
+        requirements.push(RequirementDecision {
+            action: req.action.clone(),
+            primary: req.primary,
+            decision,
+        });
+    }
+    let outcome = requirements
+        .iter()
+        .map(|r| r.decision.outcome)
+        .max_by_key(|o| o.rank())
+        .unwrap_or(Outcome::NotAllowed);
+    Access {
+        principal: p,
+        capability: cap.id.clone(),
+        target,
+        outcome,
+        requirements,
+    }
+}
+
+/// The request resource for a requirement, and the ARN whose resource policies apply.
+fn resource_for(graph: &Graph, pins: &Pins, target: &Target, on: On) -> (Vec<Tok>, Option<Template>) {
+    match (on, target) {
+        (On::Any, _) => (text_tokens(&Template::lit("*")), None),
+        (On::Table, Target::Table(t)) => {
+            let arn = &graph.tables[t.to_owned()].table.arn;
+            (text_tokens(&arn.pin(pins)), Some(arn.clone()))
+        }
+        (On::Table, _) => (quantified("dynamodb", "table/", pins, Tok::Every), None),
+        (On::Stream, Target::Table(t)) => match &graph.tables[t.to_owned()].stream_arn {
+            Some(arn) => (text_tokens(&arn.pin(pins)), Some(arn.clone())),
+            None => (quantified("kinesis", "stream/", pins, Tok::Some), None),
+        },
+        (On::Stream, _) => (quantified("kinesis", "stream/", pins, Tok::Some), None),
+        (On::Slr, _) => (text_tokens(&slr_arn().pin(pins)), None),
+    }
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<prefix>` followed by a quantified name.
+fn quantified(service: &str, prefix: &str, pins: &Pins, tok: Tok) -> Vec<Tok> {
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(&format!(":{service}:"));
+    t.push_sym(Symbol::Region);
+    t.push_str(":");
+    t.push_sym(Symbol::Account);
+    t.push_str(&format!(":{prefix}"));
+    let mut toks = text_tokens(&t.pin(pins));
+    toks.push(tok);
+    toks
+}
+
+/// The principal-derived condition keys the templates determine.
+fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
+    let mut ctx = Context::new();
+    ctx.set("aws:PrincipalArn", vec![arn.clone()]);
+    match p.class {
+        PrincipalClass::User | PrincipalClass::ExternalUser => {
+            ctx.set("aws:username", vec![p.name.clone()]);
+            ctx.set("aws:PrincipalType", vec![Template::lit("User")]);
+        }
+        PrincipalClass::Role | PrincipalClass::ExternalRole => {
+            ctx.set("aws:PrincipalType", vec![Template::lit("AssumedRole")]);
+            ctx.set_absent("aws:username");
+        }
+    }
+    ctx
+}

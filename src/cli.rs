@@ -1,0 +1,87 @@
+//! Command-line definitions and help text (clap). No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Who can enable, change or disable Kinesis Data Streams replication of your DynamoDB
+/// tables, and who can delete the role it runs as, read from Terraform and CloudFormation
+/// without deploying anything.
+#[derive(Parser, Debug)]
+#[command(name = "kdsguard", version, about, long_about = None)]
+#[command(
+    after_help = "Examples:\n  kdsguard check infra/                 analyse a Terraform folder\n  kdsguard check template.yaml --format json\n  kdsguard check . --fail-on error      fail CI only on errors\n\nExit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad usage or an input failed to load."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse templates and report findings and who can do what.
+    ///
+    /// PATHs are files or folders (default: the current folder). A folder is searched
+    /// recursively: each folder with .tf files is a Terraform module, each YAML/JSON file
+    /// that is a CloudFormation template is analysed, and each `terraform show -json`
+    /// plan is read. .gitignore is honoured; .terraform/ and node_modules/ are skipped.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or folders to analyse.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Lowest finding severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// The account id the templates deploy to (policies naming another account then do not match).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// The region the templates deploy to.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The partition the templates deploy to (aws, aws-cn, aws-us-gov).
+    #[arg(long, value_name = "PARTITION")]
+    pub partition: Option<String>,
+
+    /// Set a Terraform variable (repeatable), as `terraform -var`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read Terraform variables from a .tfvars file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
+    /// Set a CloudFormation parameter (repeatable).
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    pub parameters: Vec<String>,
+
+    /// List every note about the templates (unsupported constructs, unresolved values).
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Annotated source excerpts, then who can do what.
+    Human,
+    /// The JSON report (schema kdsguard.report/v1).
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+}

@@ -1,0 +1,559 @@
+//! Links the loaded inputs into one resource graph (petgraph) with lookup indexes.
+//!
+//! Nodes are principals (declared or only referenced), groups, policies, tables, streams,
+//! destinations, keys and the service-linked role; edges say how they relate (a policy
+//! grants to a principal, bounds it, a user is in a group, a table streams to a stream, a
+//! resource policy governs a resource). Linking resolves the names and ARNs the templates
+//! used; what names nothing declared becomes an external principal or an unknown policy,
+//! never a dropped edge. Policies are parsed once here.
+
+use std::collections::BTreeMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::catalog;
+use crate::iam::eval::{Policy as EvalPolicy, UnknownPolicy};
+use crate::iam::policy;
+use crate::model::{
+    Diagnostic, Input, PolicyKind, PolicyRef, PrincipalKind, Protection, Stream, Table, TableRef, Target,
+};
+use crate::source::Span;
+use crate::value::{Symbol, Template, Value, ValueKind};
+
+/// The fixed service name of Kinesis Data Streams for DynamoDB's service-linked role.
+pub const SLR_SERVICE: &str = "kinesisreplication.dynamodb.amazonaws.com";
+/// The role's fixed name.
+pub const SLR_NAME: &str = "AWSServiceRoleForDynamoDBKinesisDataStreamsReplication";
+/// The id of the role when no input declares it.
+pub const SLR_VIRTUAL_ID: &str = "slr:kinesisreplication.dynamodb.amazonaws.com";
+
+/// The ARN of the service-linked role in the current account.
+pub fn slr_arn() -> Template {
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(":iam::");
+    t.push_sym(Symbol::Account);
+    t.push_str(&format!(":role/aws-service-role/{SLR_SERVICE}/{SLR_NAME}"));
+    t
+}
+
+/// Report kind of a principal.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum PrincipalClass {
+    Role,
+    User,
+    ExternalRole,
+    ExternalUser,
+}
+
+impl PrincipalClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalClass::Role => "role",
+            PrincipalClass::User => "user",
+            PrincipalClass::ExternalRole => "external-role",
+            PrincipalClass::ExternalUser => "external-user",
+        }
+    }
+}
+
+/// A principal of the run (declared or only referenced).
+#[derive(Clone, Debug)]
+pub struct PrincipalNode {
+    pub id: String,
+    pub input: usize,
+    pub address: String,
+    pub class: PrincipalClass,
+    pub name: Template,
+    pub arn: Template,
+    pub span: Option<Span>,
+    /// Identity policies (indexes into [`Graph::policies`]) in attachment order.
+    pub policies: Vec<usize>,
+    pub unknown_policies: Vec<UnknownPolicy>,
+    pub boundaries: Vec<usize>,
+}
+
+/// A policy of the run, parsed.
+#[derive(Clone, Debug)]
+pub struct PolicyNode {
+    pub input: Option<usize>,
+    pub kind: PolicyKind,
+    pub policy: EvalPolicy,
+    pub resource: Option<Template>,
+    pub span: Span,
+}
+
+/// A table with its resolved destination stream.
+#[derive(Clone, Debug)]
+pub struct TableNode {
+    pub id: String,
+    pub input: usize,
+    pub table: Table,
+    /// The destination stream ARN (first destination in address order), if any.
+    pub stream_arn: Option<Template>,
+    /// The id of the declared stream it streams to, if declared.
+    pub stream: Option<String>,
+    pub destination_span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StreamNode {
+    pub id: String,
+    pub input: usize,
+    pub stream: Stream,
+}
+
+/// The service-linked role: declared, or the one the account will have.
+#[derive(Clone, Debug)]
+pub struct SlrNode {
+    pub id: String,
+    pub address: String,
+    pub input: Option<usize>,
+    pub protection: Option<Protection>,
+    pub span: Option<Span>,
+}
+
+/// Typed graph nodes (indexes into the [`Graph`]'s vectors).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Node {
+    Principal(usize),
+    Group(usize, usize),
+    Policy(usize),
+    Table(usize),
+    Stream(usize),
+    Key(usize, usize),
+    Slr(usize),
+}
+
+/// Typed graph edges.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Edge {
+    /// policy → principal or group: grants.
+    Grants,
+    /// policy → principal: permissions boundary.
+    Bounds,
+    /// user → group.
+    MemberOf,
+    /// table → stream.
+    StreamsTo,
+    /// resource policy → resource.
+    Governs,
+    /// SCP → principal.
+    Restricts,
+}
+
+/// The linked run.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub inputs: Vec<Input>,
+    pub principals: Vec<PrincipalNode>,
+    pub policies: Vec<PolicyNode>,
+    pub tables: Vec<TableNode>,
+    pub streams: Vec<StreamNode>,
+    pub slrs: Vec<SlrNode>,
+    /// Indexes of SCPs (apply to every principal).
+    pub scps: Vec<usize>,
+    /// Resource policies by the ARN of the resource they govern.
+    pub resource_policies: BTreeMap<Template, Vec<usize>>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// (user principal, input, group index in that input).
+    pub memberships: Vec<(usize, usize, usize)>,
+    pub graph: DiGraph<Node, Edge>,
+}
+
+impl Graph {
+    /// Links the inputs (already sorted by path).
+    pub fn build(inputs: Vec<Input>) -> Graph {
+        let mut g = Graph {
+            inputs,
+            ..Graph::default()
+        };
+        let catalog = catalog::aws_managed();
+        for i in 0..g.inputs.len() {
+            g.link_input(i, &catalog);
+        }
+        g.link_slr();
+        g.build_petgraph();
+        g
+    }
+
+    pub fn principal_by_id(&self, id: &str) -> Option<&PrincipalNode> {
+        self.principals.iter().find(|p| p.id == id)
+    }
+
+    fn link_input(&mut self, i: usize, catalog: &BTreeMap<String, EvalPolicy>) {
+        let input = &self.inputs[i];
+        let prefix = input.path.clone();
+        let mut diags = Vec::new();
+
+        // Policies: parsed once.
+        let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_arn: BTreeMap<Template, usize> = BTreeMap::new();
+        for p in &input.policies {
+            if p.kind == PolicyKind::Managed
+                && let Some(arn) = &p.arn
+            {
+                by_arn.entry(arn.clone()).or_insert(self.policies.len());
+            }
+            let (document, d) = policy::parse(&p.document);
+            diags.extend(d);
+            by_address.insert(p.address.clone(), self.policies.len());
+            if p.kind == PolicyKind::Scp {
+                self.scps.push(self.policies.len());
+            }
+            if p.kind == PolicyKind::Resource
+                && let Some(r) = &p.resource
+            {
+                self.resource_policies
+                    .entry(r.clone())
+                    .or_default()
+                    .push(self.policies.len());
+            }
+            self.policies.push(PolicyNode {
+                input: Some(i),
+                kind: p.kind,
+                policy: EvalPolicy {
+                    address: p.address.clone(),
+                    document,
+                },
+                resource: p.resource.clone(),
+                span: p.span,
+            });
+        }
+
+        // Principals declared in this input.
+        let principal_base = self.principals.len();
+        for p in &input.principals {
+            self.principals.push(PrincipalNode {
+                id: format!("{prefix}#{}", p.address),
+                input: i,
+                address: p.address.clone(),
+                class: match p.kind {
+                    PrincipalKind::Role => PrincipalClass::Role,
+                    PrincipalKind::User => PrincipalClass::User,
+                },
+                name: p.name.clone(),
+                arn: p.arn.clone(),
+                span: Some(p.span),
+                policies: Vec::new(),
+                unknown_policies: Vec::new(),
+                boundaries: Vec::new(),
+            });
+        }
+
+        // Group → member principals (by name).
+        let input = &self.inputs[i];
+        let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for m in &input.memberships {
+            let Some(gi) = input.groups.iter().position(|g| g.name == m.group) else {
+                diags.push(Diagnostic::note(
+                    format!(
+                        "group `{}` is not declared in this input; its policies are not known",
+                        m.group
+                    ),
+                    m.span,
+                ));
+                continue;
+            };
+            let user = self.principals[principal_base..]
+                .iter()
+                .position(|p| p.class == PrincipalClass::User && p.name == m.user)
+                .map(|k| principal_base + k);
+            match user {
+                Some(u) => group_members.entry(gi).or_default().push(u),
+                None => diags.push(Diagnostic::note(
+                    format!("user `{}` is not declared in this input", m.user),
+                    m.span,
+                )),
+            }
+        }
+
+        // Attachments.
+        let attachments = input.attachments.clone();
+        let groups = input.groups.clone();
+        for a in &attachments {
+            let targets: Vec<usize> = match &a.target {
+                Target::Address(addr) => {
+                    if let Some(k) = self.principals[principal_base..]
+                        .iter()
+                        .position(|p| &p.address == addr)
+                    {
+                        vec![principal_base + k]
+                    } else if let Some(gi) = groups.iter().position(|g| &g.address == addr) {
+                        group_members.get(&gi).cloned().unwrap_or_default()
+                    } else {
+                        diags.push(Diagnostic::note(
+                            format!("attachment target `{addr}` is not declared"),
+                            a.span,
+                        ));
+                        Vec::new()
+                    }
+                }
+                Target::RoleName(n) => vec![self.principal_by_name(i, principal_base, PrincipalClass::Role, n)],
+                Target::UserName(n) => vec![self.principal_by_name(i, principal_base, PrincipalClass::User, n)],
+                Target::GroupName(n) => match groups.iter().position(|g| &g.name == n) {
+                    Some(gi) => group_members.get(&gi).cloned().unwrap_or_default(),
+                    None => {
+                        diags.push(Diagnostic::note(
+                            format!("group `{n}` is not declared in the inputs; the policy reaches no analysed user"),
+                            a.span,
+                        ));
+                        Vec::new()
+                    }
+                },
+                Target::Organization(_) => Vec::new(),
+            };
+            let resolved = match &a.policy {
+                PolicyRef::Address(addr) => match by_address.get(addr) {
+                    Some(k) => Ok(*k),
+                    None => Err(format!("policy `{addr}`")),
+                },
+                PolicyRef::Arn(arn) => match by_arn.get(arn) {
+                    Some(k) => Ok(*k),
+                    None => self.aws_managed(arn, catalog).ok_or_else(|| arn.to_string()),
+                },
+                PolicyRef::Unknown(v) => Err(describe_unknown(v)),
+            };
+            for t in targets {
+                match &resolved {
+                    Ok(k) if a.boundary => self.principals[t].boundaries.push(*k),
+                    Ok(k) => self.principals[t].policies.push(*k),
+                    Err(what) => self.principals[t].unknown_policies.push(UnknownPolicy {
+                        what: format!("policy {what} is neither declared nor in the AWS managed catalogue"),
+                        span: a.span,
+                    }),
+                }
+            }
+        }
+        for p in &mut self.principals[principal_base..] {
+            p.policies.sort_unstable();
+            p.policies.dedup();
+        }
+
+        // Tables and their destinations.
+        let input = &self.inputs[i];
+        let streams: Vec<StreamNode> = input
+            .streams
+            .iter()
+            .map(|s| StreamNode {
+                id: format!("{prefix}#{}", s.address),
+                input: i,
+                stream: s.clone(),
+            })
+            .collect();
+        let mut destinations = input.destinations.clone();
+        destinations.sort_by(|a, b| a.address.cmp(&b.address));
+        for t in &input.tables {
+            let dest = destinations.iter().find(|d| match &d.table {
+                TableRef::Address(a) => a == &t.address,
+                TableRef::Name(n) => n == &t.name,
+                TableRef::Arn(a) => a == &t.arn,
+            });
+            let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
+            let stream = stream_arn
+                .as_ref()
+                .and_then(|arn| streams.iter().find(|s| &s.stream.arn == arn || &s.stream.name == arn))
+                .map(|s| s.id.clone());
+            self.tables.push(TableNode {
+                id: format!("{prefix}#{}", t.address),
+                input: i,
+                table: t.clone(),
+                stream_arn,
+                stream,
+                destination_span: dest.map(|d| d.span),
+            });
+        }
+        for d in &destinations {
+            let found = input.tables.iter().any(|t| match &d.table {
+                TableRef::Address(a) => a == &t.address,
+                TableRef::Name(n) => n == &t.name,
+                TableRef::Arn(a) => a == &t.arn,
+            });
+            if !found {
+                diags.push(Diagnostic::note(
+                    "this streaming destination's table is not declared in the same input; it is not analysed",
+                    d.span,
+                ));
+            }
+        }
+        self.streams.extend(streams);
+        for s in &input.slrs {
+            self.slrs.push(SlrNode {
+                id: format!("{prefix}#{}", s.address),
+                address: s.address.clone(),
+                input: Some(i),
+                protection: Some(s.protected.clone()),
+                span: Some(s.span),
+            });
+        }
+        for (gi, members) in group_members {
+            self.memberships.extend(members.into_iter().map(|u| (u, i, gi)));
+        }
+        self.diagnostics.extend(diags);
+    }
+
+    /// The principal with this name in input `i`, or a new external one.
+    fn principal_by_name(&mut self, i: usize, base: usize, class: PrincipalClass, name: &Template) -> usize {
+        if let Some(k) = self.principals[base..]
+            .iter()
+            .position(|p| p.class == class && &p.name == name)
+        {
+            return base + k;
+        }
+        let (ext, kind) = match class {
+            PrincipalClass::User | PrincipalClass::ExternalUser => (PrincipalClass::ExternalUser, "user"),
+            _ => (PrincipalClass::ExternalRole, "role"),
+        };
+        if let Some(k) = self.principals[base..]
+            .iter()
+            .position(|p| p.class == ext && &p.name == name)
+        {
+            return base + k;
+        }
+        let prefix = self.inputs[i].path.clone();
+        let address = format!("{kind}/{name}");
+        let mut arn = Template::lit("arn:");
+        arn.push_sym(Symbol::Partition);
+        arn.push_str(":iam::");
+        arn.push_sym(Symbol::Account);
+        arn.push_str(&format!(":{kind}/"));
+        arn.push_template(name);
+        self.principals.push(PrincipalNode {
+            id: format!("{prefix}#{address}"),
+            input: i,
+            address,
+            class: ext,
+            name: name.clone(),
+            arn,
+            span: None,
+            policies: Vec::new(),
+            unknown_policies: Vec::new(),
+            boundaries: Vec::new(),
+        });
+        self.principals.len() - 1
+    }
+
+    /// The bundled document of an AWS managed policy, added to the run once.
+    fn aws_managed(&mut self, arn: &Template, catalog: &BTreeMap<String, EvalPolicy>) -> Option<usize> {
+        let name = aws_managed_name(arn)?;
+        let doc = catalog.get(&name)?;
+        if let Some(k) = self
+            .policies
+            .iter()
+            .position(|p| p.input.is_none() && p.policy.address == doc.address)
+        {
+            return Some(k);
+        }
+        self.policies.push(PolicyNode {
+            input: None,
+            kind: PolicyKind::Managed,
+            policy: doc.clone(),
+            resource: None,
+            span: Span::builtin(),
+        });
+        Some(self.policies.len() - 1)
+    }
+
+    /// Ensures the SLR has a node: the declared ones for our service, else a virtual one.
+    fn link_slr(&mut self) {
+        let ours: Vec<bool> = self
+            .slrs
+            .iter()
+            .map(|s| {
+                s.input
+                    .and_then(|i| {
+                        self.inputs[i]
+                            .slrs
+                            .iter()
+                            .find(|d| format!("{}#{}", self.inputs[i].path, d.address) == s.id)
+                    })
+                    .is_some_and(|d| d.service.as_literal().is_none_or(|v| v == SLR_SERVICE))
+            })
+            .collect();
+        let mut k = 0;
+        self.slrs.retain(|_| {
+            k += 1;
+            ours[k - 1]
+        });
+        if self.slrs.is_empty() {
+            self.slrs.push(SlrNode {
+                id: SLR_VIRTUAL_ID.to_string(),
+                address: SLR_VIRTUAL_ID.to_string(),
+                input: None,
+                protection: None,
+                span: None,
+            });
+        }
+    }
+
+    fn build_petgraph(&mut self) {
+        let mut g = DiGraph::new();
+        let principals: Vec<NodeIndex> = (0..self.principals.len())
+            .map(|k| g.add_node(Node::Principal(k)))
+            .collect();
+        let policies: Vec<NodeIndex> = (0..self.policies.len()).map(|k| g.add_node(Node::Policy(k))).collect();
+        let tables: Vec<NodeIndex> = (0..self.tables.len()).map(|k| g.add_node(Node::Table(k))).collect();
+        let streams: Vec<NodeIndex> = (0..self.streams.len()).map(|k| g.add_node(Node::Stream(k))).collect();
+        for k in 0..self.slrs.len() {
+            g.add_node(Node::Slr(k));
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            for k in 0..input.groups.len() {
+                g.add_node(Node::Group(i, k));
+            }
+            for k in 0..input.keys.len() {
+                g.add_node(Node::Key(i, k));
+            }
+        }
+        for (k, p) in self.principals.iter().enumerate() {
+            for &pol in &p.policies {
+                g.add_edge(policies[pol], principals[k], Edge::Grants);
+            }
+            for &pol in &p.boundaries {
+                g.add_edge(policies[pol], principals[k], Edge::Bounds);
+            }
+            for &scp in &self.scps {
+                g.add_edge(policies[scp], principals[k], Edge::Restricts);
+            }
+        }
+        for (k, t) in self.tables.iter().enumerate() {
+            if let Some(sid) = &t.stream
+                && let Some(s) = self.streams.iter().position(|s| &s.id == sid)
+            {
+                g.add_edge(tables[k], streams[s], Edge::StreamsTo);
+            }
+            for &rp in self.resource_policies.get(&t.table.arn).into_iter().flatten() {
+                g.add_edge(policies[rp], tables[k], Edge::Governs);
+            }
+        }
+        for &(u, i, gi) in &self.memberships {
+            if let Some(gn) = g.node_indices().find(|n| g[*n] == Node::Group(i, gi)) {
+                g.add_edge(principals[u], gn, Edge::MemberOf);
+            }
+        }
+        self.graph = g;
+    }
+}
+
+/// The name of an AWS managed policy from its ARN (`arn:<partition>:iam::aws:policy/<path/name>`).
+fn aws_managed_name(arn: &Template) -> Option<String> {
+    let s = arn.to_string();
+    let (_, rest) = s.split_once(":iam::aws:policy/")?;
+    Some(rest.rsplit('/').next().unwrap_or(rest).to_string())
+}
+
+/// The stream ARN a destination names, as a template (unknown → opaque).
+fn stream_template(v: &Value) -> Template {
+    match &v.kind {
+        ValueKind::Str(t) => t.clone(),
+        ValueKind::Unknown { expr, reason } => Template::opaque(expr.clone(), reason.clone(), v.span),
+        _ => Template::opaque(format!("a {}", v.type_name()), "not a stream ARN", v.span),
+    }
+}
+
+fn describe_unknown(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Unknown { expr, .. } => format!("`{expr}`"),
+        _ => format!("a {}", v.type_name()),
+    }
+}

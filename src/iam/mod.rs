@@ -1,0 +1,8 @@
+//! IAM semantics: policy documents, wildcard and ARN matching, conditions, and the
+//! evaluation of one request against layered policies. The only module that knows what a
+//! policy means.
+
+pub mod condition;
+pub mod eval;
+pub mod pattern;
+pub mod policy;

@@ -1,0 +1,378 @@
+//! Wildcard matching of actions and ARNs, three-valued, without backtracking.
+//!
+//! Both sides may contain symbols. A pattern (from a policy) is literal text with `*`/`?`
+//! and symbols; a request text (an action name or a resource ARN) is literal text and
+//! symbols, plus two quantified names the capability layer uses: [`Tok::Every`] (every
+//! name: only a `*` covers it) and [`Tok::Some`] (some name: any possible match will do).
+//! Matching is a dynamic programme over (pattern position, text position): O(P·T), with a
+//! linear factor only at the few symbol positions, so no pattern can make it explode.
+
+use std::cmp::{max, min};
+
+use crate::value::{Part, Symbol, Template};
+
+/// Three-valued truth, ordered `No < Maybe < Yes`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub enum Tri {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl Tri {
+    pub fn and(self, other: Tri) -> Tri {
+        min(self, other)
+    }
+
+    pub fn or(self, other: Tri) -> Tri {
+        max(self, other)
+    }
+
+    pub fn negate(self) -> Tri {
+        match self {
+            Tri::No => Tri::Yes,
+            Tri::Maybe => Tri::Maybe,
+            Tri::Yes => Tri::No,
+        }
+    }
+
+    pub fn from_bool(b: bool) -> Tri {
+        if b { Tri::Yes } else { Tri::No }
+    }
+}
+
+/// One token of a request text.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Tok {
+    Char(char),
+    /// The run's account, region, partition or URL suffix (unpinned).
+    Pseudo(Symbol),
+    /// An unresolved value with an identity (equal ids are the same value).
+    Opaque(String),
+    /// Every possible name: covered only by a `*`.
+    Every,
+    /// Some name: covered by anything that could match.
+    Some,
+}
+
+/// One token of a pattern.
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum PTok {
+    Char(char),
+    Star,
+    Question,
+    Pseudo(Symbol),
+    Opaque(String),
+}
+
+/// Turns a request template into tokens (symbols become pseudo or opaque tokens).
+pub fn text_tokens(t: &Template) -> Vec<Tok> {
+    let mut out = Vec::new();
+    for part in t.parts() {
+        match part {
+            Part::Lit(s) => out.extend(s.chars().map(Tok::Char)),
+            Part::Sym(Symbol::Opaque(o)) => out.push(Tok::Opaque(o.id.clone())),
+            Part::Sym(s) => out.push(Tok::Pseudo(s.clone())),
+        }
+    }
+    out
+}
+
+fn pattern_tokens(t: &Template, fold_case: bool) -> Vec<PTok> {
+    let mut out = Vec::new();
+    for part in t.parts() {
+        match part {
+            Part::Lit(s) => {
+                for c in s.chars() {
+                    out.push(match c {
+                        '*' => PTok::Star,
+                        '?' => PTok::Question,
+                        c if fold_case => PTok::Char(c.to_ascii_lowercase()),
+                        c => PTok::Char(c),
+                    });
+                }
+            }
+            Part::Sym(Symbol::Opaque(o)) => out.push(PTok::Opaque(o.id.clone())),
+            Part::Sym(s) => out.push(PTok::Pseudo(s.clone())),
+        }
+    }
+    // `**` is `*`: collapsing keeps the programme small.
+    out.dedup_by(|a, b| *a == PTok::Star && *b == PTok::Star);
+    out
+}
+
+/// Matches an action pattern against an action name, case-insensitively.
+pub fn match_action(pattern: &Template, action: &str) -> Tri {
+    let p = pattern_tokens(pattern, true);
+    let t: Vec<Tok> = action.chars().map(|c| Tok::Char(c.to_ascii_lowercase())).collect();
+    glob(&p, &t)
+}
+
+/// Matches a resource pattern against a request resource, case-sensitively, ARN segment
+/// by segment when both are ARN-shaped (six `:`-separated parts), else as whole strings.
+pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
+    if pattern.as_literal() == Some("*") {
+        return Tri::Yes;
+    }
+    let p = pattern_tokens(pattern, false);
+    let p_segs = split_arn(&p, |t| *t == PTok::Char(':'));
+    let t_segs = split_arn(resource, |t| *t == Tok::Char(':'));
+    match (p_segs, t_segs) {
+        (Some(ps), Some(ts)) => ps
+            .iter()
+            .zip(ts.iter())
+            .fold(Tri::Yes, |acc, (pseg, tseg)| acc.and(glob(pseg, tseg))),
+        _ => glob(&p, resource),
+    }
+}
+
+/// Splits at the first five separators into exactly six segments, if there are five.
+fn split_arn<T: Clone>(toks: &[T], is_sep: impl Fn(&T) -> bool) -> Option<Vec<Vec<T>>> {
+    const ARN_SEGMENTS: usize = 6;
+    let mut segs: Vec<Vec<T>> = vec![Vec::new()];
+    for t in toks {
+        if segs.len() < ARN_SEGMENTS && is_sep(t) {
+            segs.push(Vec::new());
+        } else if let Some(last) = segs.last_mut() {
+            last.push(t.clone());
+        }
+    }
+    (segs.len() == ARN_SEGMENTS).then_some(segs)
+}
+
+/// The dynamic programme: `dp[i][j]` is how well `p[i..]` matches `t[j..]`.
+fn glob(p: &[PTok], t: &[Tok]) -> Tri {
+    let (np, nt) = (p.len(), t.len());
+    let width = nt + 1;
+    let mut dp = vec![Tri::No; (np + 1) * width];
+    let at = |i: usize, j: usize| i * width + j;
+    dp[at(np, nt)] = Tri::Yes;
+    for i in (0..=np).rev() {
+        for j in (0..=nt).rev() {
+            if i == np && j == nt {
+                continue;
+            }
+            let mut best = Tri::No;
+            if i < np {
+                match &p[i] {
+                    PTok::Star => {
+                        best = best.or(dp[at(i + 1, j)]);
+                        if j < nt {
+                            // A star swallows any one token, symbols included, wholly.
+                            best = best.or(dp[at(i, j + 1)]);
+                        }
+                    }
+                    PTok::Question if j < nt => {
+                        let one = match &t[j] {
+                            Tok::Char(_) => Tri::Yes,
+                            Tok::Pseudo(_) | Tok::Opaque(_) => Tri::Maybe,
+                            Tok::Some => Tri::Yes,
+                            Tok::Every => Tri::No,
+                        };
+                        best = best.or(one.and(dp[at(i + 1, j + 1)]));
+                    }
+                    PTok::Char(c) if j < nt && t[j] == Tok::Char(*c) => {
+                        best = best.or(dp[at(i + 1, j + 1)]);
+                    }
+                    PTok::Pseudo(s) => {
+                        if j < nt && t[j] == Tok::Pseudo(s.clone()) {
+                            best = best.or(dp[at(i + 1, j + 1)]);
+                        }
+                        // Unpinned, the run's account/region/partition is whatever the text names.
+                        for k in j..nt {
+                            let step = match &t[k] {
+                                Tok::Char(':') => break,
+                                Tok::Char(_) => Tri::Yes,
+                                Tok::Opaque(_) | Tok::Some => Tri::Maybe,
+                                Tok::Pseudo(_) | Tok::Every => break,
+                            };
+                            best = best.or(step.and(dp[at(i + 1, k + 1)]));
+                        }
+                    }
+                    PTok::Opaque(id) => {
+                        if j < nt && t[j] == Tok::Opaque(id.clone()) {
+                            best = best.or(dp[at(i + 1, j + 1)]);
+                        }
+                        // An unknown pattern piece could stand for any run of the text.
+                        for k in j..=nt {
+                            if k > j && t[k - 1] == Tok::Every {
+                                break;
+                            }
+                            best = best.or(Tri::Maybe.and(dp[at(i + 1, k)]));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if j < nt && best != Tri::Yes {
+                // A symbol in the text can be covered by a run of literal pattern tokens.
+                let covered = match &t[j] {
+                    Tok::Pseudo(_) => Some(Tri::Yes),
+                    Tok::Opaque(_) => Some(Tri::Maybe),
+                    Tok::Some => Some(Tri::Yes),
+                    Tok::Char(_) | Tok::Every => None,
+                };
+                if let Some(strength) = covered {
+                    let allow_empty = matches!(t[j], Tok::Opaque(_) | Tok::Some);
+                    for k in i..=np {
+                        if k > i && !matches!(p[k - 1], PTok::Char(_) | PTok::Question) {
+                            break;
+                        }
+                        if k == i && !allow_empty {
+                            continue;
+                        }
+                        if matches!(t[j], Tok::Pseudo(_)) && k > i && p[k - 1] == PTok::Char(':') {
+                            break;
+                        }
+                        best = best.or(strength.and(dp[at(k, j + 1)]));
+                    }
+                }
+            }
+            dp[at(i, j)] = best;
+        }
+    }
+    dp[at(0, 0)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    fn lit(s: &str) -> Template {
+        Template::lit(s)
+    }
+
+    fn table_arn(name: Template) -> Template {
+        let mut t = Template::lit("arn:");
+        t.push_sym(Symbol::Partition);
+        t.push_str(":dynamodb:");
+        t.push_sym(Symbol::Region);
+        t.push_str(":");
+        t.push_sym(Symbol::Account);
+        t.push_str(":table/");
+        t.push_template(&name);
+        t
+    }
+
+    #[test]
+    fn actions_match_case_insensitively_with_wildcards() {
+        assert_eq!(
+            match_action(&lit("dynamodb:*"), "dynamodb:DisableKinesisStreamingDestination"),
+            Tri::Yes
+        );
+        assert_eq!(
+            match_action(&lit("DynamoDB:disable*"), "dynamodb:DisableKinesisStreamingDestination"),
+            Tri::Yes
+        );
+        assert_eq!(
+            match_action(&lit("dynamodb:?nable*"), "dynamodb:EnableKinesisStreamingDestination"),
+            Tri::Yes
+        );
+        assert_eq!(
+            match_action(&lit("dynamodb:Enable"), "dynamodb:EnableKinesisStreamingDestination"),
+            Tri::No
+        );
+        assert_eq!(match_action(&lit("*"), "kinesis:PutRecords"), Tri::Yes);
+        assert_eq!(match_action(&lit("kinesis:PutRecord"), "kinesis:PutRecords"), Tri::No);
+    }
+
+    #[test]
+    fn literal_arns_match_the_symbolic_account_and_region() {
+        let text = text_tokens(&table_arn(lit("Music")));
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:us-west-2:123456789012:table/Music"), &text),
+            Tri::Yes
+        );
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:us-west-2:123456789012:table/Orders"), &text),
+            Tri::No
+        );
+        assert_eq!(match_resource(&lit("arn:aws:dynamodb:*:*:table/*"), &text), Tri::Yes);
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:table/Mus?c"), &text),
+            Tri::Yes
+        );
+        assert_eq!(match_resource(&lit("arn:aws:kinesis:*:*:stream/*"), &text), Tri::No);
+        assert_eq!(match_resource(&table_arn(lit("Music")), &text), Tri::Yes);
+    }
+
+    #[test]
+    fn resources_are_case_sensitive_and_segment_bound() {
+        let text = text_tokens(&lit("arn:aws:dynamodb:us-east-1:111122223333:table/Music"));
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:us-east-1:111122223333:table/music"), &text),
+            Tri::No
+        );
+        // Within an ARN-shaped pattern, `*` does not cross into the next segment.
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:*:table/Music"), &text),
+            Tri::No
+        );
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:us-east-1:*:table/Mus"), &text),
+            Tri::No
+        );
+        // A shorter pattern is a whole-string glob: `arn:aws:dynamodb:*` covers every table.
+        assert_eq!(match_resource(&lit("arn:aws:dynamodb:*"), &text), Tri::Yes);
+        assert_eq!(match_resource(&lit("*"), &text), Tri::Yes);
+    }
+
+    #[test]
+    fn opaque_names_match_themselves_and_maybe_literals() {
+        let name = Template::opaque("aws_dynamodb_table.t.name", "generated", Span::builtin());
+        let text = text_tokens(&table_arn(name.clone()));
+        assert_eq!(match_resource(&table_arn(name), &text), Tri::Yes);
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:table/Music"), &text),
+            Tri::Maybe
+        );
+        assert_eq!(match_resource(&lit("arn:aws:dynamodb:*:*:table/*"), &text), Tri::Yes);
+        let unknown = Template::opaque("var.arn", "no value", Span::builtin());
+        let text = text_tokens(&table_arn(lit("Music")));
+        assert_eq!(match_resource(&unknown, &text), Tri::Maybe);
+    }
+
+    #[test]
+    fn every_is_reached_only_by_a_star_and_some_by_anything_possible() {
+        let mut every = table_arn(lit(""));
+        every.push_str("");
+        let mut toks = text_tokens(&every);
+        toks.push(Tok::Every);
+        assert_eq!(match_resource(&lit("arn:aws:dynamodb:*:*:table/*"), &toks), Tri::Yes);
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:table/prod-*"), &toks),
+            Tri::No
+        );
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:table/Orders"), &toks),
+            Tri::No
+        );
+        let mut some = text_tokens(&table_arn(lit("")));
+        some.push(Tok::Some);
+        assert_eq!(
+            match_resource(&lit("arn:aws:dynamodb:*:*:table/Orders"), &some),
+            Tri::Yes
+        );
+        assert_eq!(match_resource(&lit("arn:aws:kinesis:*:*:stream/x"), &some), Tri::No);
+    }
+
+    #[test]
+    fn list_actions_need_a_star_resource() {
+        let star = text_tokens(&lit("*"));
+        assert_eq!(match_resource(&lit("*"), &star), Tri::Yes);
+        assert_eq!(match_resource(&lit("arn:aws:kinesis:*:*:stream/*"), &star), Tri::No);
+    }
+
+    #[test]
+    fn pathological_patterns_finish_quickly() {
+        let pattern = lit(&format!("{}b", "*a".repeat(200)));
+        let action = "a".repeat(2000);
+        assert_eq!(match_action(&pattern, &action), Tri::No);
+        let res = text_tokens(&lit(&format!("arn:aws:s3:::{}", "a".repeat(2000))));
+        assert_eq!(
+            match_resource(&lit(&format!("arn:aws:s3:::{}b", "*a".repeat(200))), &res),
+            Tri::No
+        );
+    }
+}

@@ -1,0 +1,395 @@
+//! Policy documents (as loaded [`Value`]s in IAM's JSON shape) into typed statements.
+//!
+//! Whatever the source syntax (JSON string, HCL object, YAML map, policy-document data
+//! source), the loaders hand over the same JSON shape, so this is the one place that
+//! reads `Statement`, `Effect`, `Action`, `Resource`, `Principal` and `Condition`.
+
+use crate::model::Diagnostic;
+use crate::source::Span;
+use crate::value::{Template, Value, ValueKind};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// A pattern string from a policy (action, resource, principal or condition value), with
+/// its span.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Pat {
+    pub text: Template,
+    pub span: Span,
+}
+
+/// `Action` or `NotAction` (likewise for resources and principals).
+#[derive(Clone, PartialEq, Debug)]
+pub enum Which {
+    /// The element lists what it covers.
+    Listed(Vec<Pat>),
+    /// `Not…`: covers everything except the listed patterns; `span` is the key.
+    Not(Vec<Pat>, Span),
+    /// The element's value could not be resolved (e.g. an unknown variable).
+    Unknown(String, Span),
+    /// The element is absent.
+    Absent,
+}
+
+/// One condition test: operator, key and values, with spans.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Condition {
+    pub operator: String,
+    pub key: String,
+    pub key_span: Span,
+    pub values: Vec<Pat>,
+    /// Set when the values could not be resolved.
+    pub unknown: Option<String>,
+}
+
+/// The `Principal` element of a resource-based policy.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Principals {
+    /// `"*"` or `{"AWS": "*"}`.
+    Anyone(Span),
+    /// `{"AWS": [...], "Service": [...], ...}`: type and patterns.
+    Listed(Vec<(String, Pat)>),
+    Unknown(String, Span),
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub actions: Which,
+    pub resources: Which,
+    /// `None` in identity policies; resource policies name their principals.
+    pub principal: Option<Principals>,
+    pub not_principal: bool,
+    pub conditions: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A parsed document. `statements` keeps source order. `unknown` is set when the whole
+/// document (or its statement list) could not be resolved: it may grant anything.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Document {
+    pub version: Option<String>,
+    pub statements: Vec<Statement>,
+    pub unknown: Option<(String, Span)>,
+}
+
+impl Document {
+    /// Whether `${...}` policy variables are substituted (Version 2012-10-17 only).
+    pub fn has_policy_variables(&self) -> bool {
+        self.version.as_deref() == Some("2012-10-17")
+    }
+}
+
+/// Parses a document; problems become diagnostics (a malformed statement is skipped only
+/// after saying so).
+pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut out = Document::default();
+    match &doc.kind {
+        ValueKind::Unknown { expr, reason } => {
+            out.unknown = Some((format!("{expr} ({reason})"), doc.span));
+            return (out, diags);
+        }
+        ValueKind::Map(_) => {}
+        _ => {
+            diags.push(Diagnostic::warning(
+                format!("a policy document must be an object, found a {}", doc.type_name()),
+                doc.span,
+            ));
+            out.unknown = Some(("malformed policy document".to_string(), doc.span));
+            return (out, diags);
+        }
+    }
+    out.version = doc.get("Version").and_then(Value::as_str).map(str::to_string);
+    let Some(statements) = doc.get("Statement") else {
+        diags.push(Diagnostic::warning("policy document has no `Statement`", doc.span));
+        return (out, diags);
+    };
+    match &statements.kind {
+        ValueKind::Map(_) => parse_statement(statements, &mut out, &mut diags),
+        ValueKind::List(items) => {
+            for item in items {
+                parse_statement(item, &mut out, &mut diags);
+            }
+        }
+        ValueKind::Unknown { expr, reason } => {
+            out.unknown = Some((format!("{expr} ({reason})"), statements.span));
+        }
+        _ => diags.push(Diagnostic::warning(
+            format!(
+                "`Statement` must be an object or a list, found a {}",
+                statements.type_name()
+            ),
+            statements.span,
+        )),
+    }
+    (out, diags)
+}
+
+fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
+    if let ValueKind::Unknown { expr, reason } = &v.kind {
+        // One unknown statement may grant anything.
+        out.unknown = Some((format!("{expr} ({reason})"), v.span));
+        return;
+    }
+    if !matches!(v.kind, ValueKind::Map(_)) {
+        diags.push(Diagnostic::warning(
+            format!("a statement must be an object, found a {}", v.type_name()),
+            v.span,
+        ));
+        return;
+    }
+    let effect = match v.get("Effect") {
+        Some(e) => match e.as_str() {
+            Some("Allow") => Effect::Allow,
+            Some("Deny") => Effect::Deny,
+            Some(other) => {
+                diags.push(Diagnostic::warning(
+                    format!("`Effect` must be \"Allow\" or \"Deny\", found {other:?}; statement ignored"),
+                    e.span,
+                ));
+                return;
+            }
+            None if e.is_unknown() => {
+                // Could be either: keep it as an Allow only if the rest says so; an
+                // unresolved effect is reported and treated as a possible Allow, never a Deny.
+                diags.push(Diagnostic::note(
+                    "`Effect` could not be resolved; the statement is treated as a possible Allow",
+                    e.span,
+                ));
+                Effect::Allow
+            }
+            None => {
+                diags.push(Diagnostic::warning(
+                    "`Effect` must be a string; statement ignored",
+                    e.span,
+                ));
+                return;
+            }
+        },
+        None => {
+            diags.push(Diagnostic::warning("statement has no `Effect`; ignored", v.span));
+            return;
+        }
+    };
+    let actions = which(v, "Action", "NotAction", diags);
+    if actions == Which::Absent {
+        diags.push(Diagnostic::warning(
+            "statement has neither `Action` nor `NotAction`; it matches nothing",
+            v.span,
+        ));
+    }
+    let resources = which(v, "Resource", "NotResource", diags);
+    let (principal, not_principal) = match (v.entry("Principal"), v.entry("NotPrincipal")) {
+        (Some(p), _) => (Some(principals(&p.value)), false),
+        (None, Some(np)) => (Some(principals(&np.value)), true),
+        (None, None) => (None, false),
+    };
+    let conditions = v.get("Condition").map(|c| conditions(c, diags)).unwrap_or_default();
+    out.statements.push(Statement {
+        sid: v.get("Sid").and_then(Value::as_str).map(str::to_string),
+        effect,
+        actions,
+        resources,
+        principal,
+        not_principal,
+        conditions,
+        span: v.span,
+    });
+}
+
+fn which(v: &Value, key: &str, not_key: &str, diags: &mut Vec<Diagnostic>) -> Which {
+    match (v.entry(key), v.entry(not_key)) {
+        (Some(a), Some(n)) => {
+            diags.push(Diagnostic::warning(
+                format!("statement has both `{key}` and `{not_key}`; `{not_key}` is ignored"),
+                n.key_span,
+            ));
+            listed(&a.value)
+        }
+        (Some(a), None) => listed(&a.value),
+        (None, Some(n)) => match listed(&n.value) {
+            Which::Listed(p) => Which::Not(p, n.key_span),
+            other => other,
+        },
+        (None, None) => Which::Absent,
+    }
+}
+
+fn listed(v: &Value) -> Which {
+    let mut pats = Vec::new();
+    if let Some(reason) = collect_pats(v, &mut pats) {
+        return Which::Unknown(reason, v.span);
+    }
+    Which::Listed(pats)
+}
+
+/// Collects string patterns; returns a reason when something is unknown.
+fn collect_pats(v: &Value, out: &mut Vec<Pat>) -> Option<String> {
+    match &v.kind {
+        ValueKind::List(items) => {
+            let mut unknown = None;
+            for item in items {
+                if let Some(r) = collect_pats(item, out) {
+                    unknown = Some(r);
+                }
+            }
+            unknown
+        }
+        ValueKind::Unknown { expr, reason } => Some(format!("{expr} ({reason})")),
+        _ => match v.to_template() {
+            Some(text) => {
+                out.push(Pat { text, span: v.span });
+                None
+            }
+            None => Some(format!("a {} where a string was expected", v.type_name())),
+        },
+    }
+}
+
+fn principals(v: &Value) -> Principals {
+    if v.as_str() == Some("*") {
+        return Principals::Anyone(v.span);
+    }
+    match &v.kind {
+        ValueKind::Map(entries) => {
+            let mut out = Vec::new();
+            for e in entries {
+                let mut pats = Vec::new();
+                if let Some(reason) = collect_pats(&e.value, &mut pats) {
+                    return Principals::Unknown(reason, e.value.span);
+                }
+                if e.key == "AWS" && pats.iter().any(|p| p.text.as_literal() == Some("*")) {
+                    return Principals::Anyone(e.value.span);
+                }
+                out.extend(pats.into_iter().map(|p| (e.key.clone(), p)));
+            }
+            Principals::Listed(out)
+        }
+        ValueKind::Unknown { expr, reason } => Principals::Unknown(format!("{expr} ({reason})"), v.span),
+        _ => Principals::Unknown(format!("a {} as `Principal`", v.type_name()), v.span),
+    }
+}
+
+fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
+    let mut out = Vec::new();
+    match &v.kind {
+        ValueKind::Map(ops) => {
+            for op in ops {
+                match &op.value.kind {
+                    ValueKind::Map(keys) => {
+                        for k in keys {
+                            let mut values = Vec::new();
+                            let unknown = collect_pats(&k.value, &mut values);
+                            out.push(Condition {
+                                operator: op.key.clone(),
+                                key: k.key.clone(),
+                                key_span: k.key_span,
+                                values,
+                                unknown,
+                            });
+                        }
+                    }
+                    ValueKind::Unknown { expr, reason } => out.push(Condition {
+                        operator: op.key.clone(),
+                        key: String::new(),
+                        key_span: op.key_span,
+                        values: Vec::new(),
+                        unknown: Some(format!("{expr} ({reason})")),
+                    }),
+                    _ => diags.push(Diagnostic::warning(
+                        format!("condition operator `{}` must map keys to values", op.key),
+                        op.value.span,
+                    )),
+                }
+            }
+        }
+        ValueKind::Unknown { expr, reason } => out.push(Condition {
+            operator: String::new(),
+            key: String::new(),
+            key_span: v.span,
+            values: Vec::new(),
+            unknown: Some(format!("{expr} ({reason})")),
+        }),
+        _ => diags.push(Diagnostic::warning("`Condition` must be an object", v.span)),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::json;
+    use crate::source::FileId;
+
+    fn doc(text: &str) -> (Document, Vec<Diagnostic>) {
+        let v = json::parse(text, FileId::for_path("p.json"), 0)
+            .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
+        parse(&v)
+    }
+
+    #[test]
+    fn parses_statements_with_spans() {
+        let text =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["dynamodb:Disable*"],"Resource":"*"}]}"#;
+        let (d, diags) = doc(text);
+        assert!(diags.is_empty());
+        assert_eq!(d.statements.len(), 1);
+        let s = &d.statements[0];
+        assert_eq!(s.effect, Effect::Deny);
+        let Which::Listed(actions) = &s.actions else {
+            unreachable!("listed actions expected")
+        };
+        assert_eq!(
+            &text[actions[0].span.start as usize..actions[0].span.end as usize],
+            "\"dynamodb:Disable*\""
+        );
+        assert!(d.has_policy_variables());
+    }
+
+    #[test]
+    fn a_single_statement_object_and_not_action() {
+        let (d, _) = doc(r#"{"Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#);
+        assert!(matches!(d.statements[0].actions, Which::Not(..)));
+        assert!(!d.has_policy_variables());
+    }
+
+    #[test]
+    fn malformed_statements_are_diagnosed() {
+        let (d, diags) =
+            doc(r#"{"Statement":[{"Action":"x:y"},{"Effect":"Maybe","Action":"x:y"},{"Effect":"Allow"}]}"#);
+        assert_eq!(d.statements.len(), 1);
+        assert_eq!(diags.len(), 3);
+    }
+
+    #[test]
+    fn conditions_keep_operator_key_and_values() {
+        let (d, _) = doc(
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*",
+            "Condition":{"StringLike":{"iam:AWSServiceName":"kinesisreplication.dynamodb.amazonaws.com"}}}}"#,
+        );
+        let c = &d.statements[0].conditions[0];
+        assert_eq!(
+            (c.operator.as_str(), c.key.as_str()),
+            ("StringLike", "iam:AWSServiceName")
+        );
+        assert_eq!(
+            c.values[0].text.as_literal(),
+            Some("kinesisreplication.dynamodb.amazonaws.com")
+        );
+    }
+}

@@ -1,0 +1,729 @@
+//! Template sections and resources into model records.
+//!
+//! **Invariant:** a record's `span` is its logical-id entry (key through value); values
+//! keep their own spans. Resource types that do not bear on replication access get one
+//! note per type, at the first occurrence, with a count.
+
+use std::collections::BTreeMap;
+
+use super::document::policy_document;
+use super::intrinsics::{Evaluator, ParamInfo, ResourceInfo, template_of};
+use crate::load::LoadOptions;
+use crate::model::{
+    Attachment, Destination, Diagnostic, Group, Input, Key, Membership, Policy, PolicyKind, PolicyRef, Principal,
+    PrincipalKind, Protection, ServiceLinkedRole, Stream, Table, TableRef, Target,
+};
+use crate::source::{FileId, Span};
+use crate::value::{Entry, Template, Value, ValueKind};
+
+/// The SAM transform that turns `AWS::Serverless::*` into plain resources.
+pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+
+const KNOWN_SECTIONS: &[&str] = &[
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Rules",
+    "Mappings",
+    "Conditions",
+    "Transform",
+    "Resources",
+    "Outputs",
+    "Globals",
+];
+
+/// Maps one template's resources into `input`.
+pub fn load(root: &Value, text: &str, file: FileId, options: &LoadOptions, input: &mut Input) {
+    for entry in root.entries() {
+        if !KNOWN_SECTIONS.contains(&entry.key.as_str()) {
+            input.diagnostics.push(Diagnostic::note(
+                format!(
+                    "top-level section `{}` is not a CloudFormation section; it is ignored",
+                    entry.key
+                ),
+                entry.key_span,
+            ));
+        }
+    }
+    let sam = transforms(root, &mut input.diagnostics);
+    let resources = root.get("Resources");
+    match resources.map(|r| &r.kind) {
+        None | Some(ValueKind::Map(_)) => {}
+        Some(_) => {
+            let span = root.entry("Resources").map(|e| e.key_span).unwrap_or(root.span);
+            input.diagnostics.push(Diagnostic::warning(
+                "`Resources` is not a mapping; no resource is read",
+                span,
+            ));
+        }
+    }
+    let entries: &[Entry] = resources.map(Value::entries).unwrap_or_default();
+    let ev = evaluator(root, options, sam);
+    let mut loader = Loader {
+        ev,
+        input,
+        text,
+        file,
+        unmodelled: BTreeMap::new(),
+        unmodelled_order: Vec::new(),
+    };
+    for (i, e) in entries.iter().enumerate() {
+        // Duplicate logical ids: the last one wins, as CloudFormation's parsers do.
+        if entries[i + 1..].iter().any(|later| later.key == e.key) {
+            continue;
+        }
+        loader.resource(e, sam);
+    }
+    loader.finish();
+}
+
+/// An evaluator that knows the template's parameters, mappings, conditions and resources
+/// (with the implicit roles of SAM functions when `sam`).
+pub fn evaluator<'a>(root: &'a Value, options: &LoadOptions, sam: bool) -> Evaluator<'a> {
+    let mut ev = Evaluator::new();
+    for (name, value) in &options.cfn_parameters {
+        ev.overrides.insert(name.clone(), value.clone());
+    }
+    if let Some(params) = root.get("Parameters") {
+        for e in params.entries() {
+            ev.params.insert(
+                e.key.clone(),
+                ParamInfo {
+                    decl: &e.value,
+                    key_span: e.key_span,
+                },
+            );
+        }
+    }
+    ev.mappings = root.get("Mappings");
+    if let Some(conditions) = root.get("Conditions") {
+        for e in conditions.entries() {
+            ev.conditions.insert(e.key.clone(), &e.value);
+        }
+    }
+    let entries: &[Entry] = root.get("Resources").map(Value::entries).unwrap_or_default();
+    for e in entries {
+        if let Some(ty) = e.value.get("Type").and_then(Value::as_str) {
+            ev.resources.insert(
+                e.key.clone(),
+                ResourceInfo {
+                    ty: ty.to_string(),
+                    properties: e.value.get("Properties"),
+                    id_span: e.key_span,
+                },
+            );
+        }
+    }
+    if sam {
+        super::sam::declare_implicit_roles(entries, &mut ev);
+    }
+    ev
+}
+
+/// Reads `Transform`; returns whether SAM applies. Other transforms are noted.
+fn transforms(root: &Value, diagnostics: &mut Vec<Diagnostic>) -> bool {
+    let Some(t) = root.get("Transform") else {
+        return false;
+    };
+    let items: Vec<&Value> = match &t.kind {
+        ValueKind::List(items) => items.iter().collect(),
+        _ => vec![t],
+    };
+    let mut sam = false;
+    for item in items {
+        match item.as_str() {
+            Some(SAM_TRANSFORM) => sam = true,
+            Some("AWS::LanguageExtensions") => {}
+            Some(other) => diagnostics.push(Diagnostic::note(
+                format!("transform `{other}` is not applied; resources it would add or change are not seen"),
+                item.span,
+            )),
+            None => diagnostics.push(Diagnostic::note(
+                "a `Transform` that is not a name is not applied",
+                item.span,
+            )),
+        }
+    }
+    sam
+}
+
+/// One resource's resolved declaration.
+pub struct Resource<'e> {
+    pub id: &'e str,
+    pub ty: &'e str,
+    pub entry: &'e Entry,
+    pub props: Value,
+    pub span: Span,
+}
+
+impl Resource<'_> {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.props.get(key)
+    }
+}
+
+pub struct Loader<'a, 'i> {
+    pub ev: Evaluator<'a>,
+    pub input: &'i mut Input,
+    pub text: &'a str,
+    pub file: FileId,
+    unmodelled: BTreeMap<String, (usize, Span)>,
+    unmodelled_order: Vec<String>,
+}
+
+impl Loader<'_, '_> {
+    fn resource(&mut self, e: &Entry, sam: bool) {
+        let span = e.key_span.join(e.value.span);
+        if e.key.starts_with("Fn::ForEach::") {
+            self.note(
+                format!(
+                    "`{}` (AWS::LanguageExtensions loop) is not expanded; the resources it makes are not seen",
+                    e.key
+                ),
+                e.key_span,
+            );
+            return;
+        }
+        let Some(ty_value) = e.value.get("Type") else {
+            self.input.diagnostics.push(Diagnostic::warning(
+                format!("resource `{}` has no `Type`; it is ignored", e.key),
+                span,
+            ));
+            return;
+        };
+        let Some(ty) = ty_value.as_str() else {
+            self.input.diagnostics.push(Diagnostic::warning(
+                format!("resource `{}` has a `Type` that is not a string; it is ignored", e.key),
+                ty_value.span,
+            ));
+            return;
+        };
+        if let Some(cond) = e.value.get("Condition") {
+            match cond.as_str() {
+                Some(name) => {
+                    if self.ev.condition(name, cond.span) == Some(false) {
+                        self.note(
+                            format!("resource `{}` is not created: its condition `{name}` is false", e.key),
+                            cond.span,
+                        );
+                        return;
+                    }
+                }
+                None => self.note(
+                    format!("resource `{}` has a `Condition` that is not a name; it is kept", e.key),
+                    cond.span,
+                ),
+            }
+        }
+        let props = match e.value.get("Properties") {
+            Some(p) => self
+                .ev
+                .resolve(p)
+                .unwrap_or_else(|| Value::new(ValueKind::Map(Vec::new()), p.span)),
+            None => Value::new(ValueKind::Map(Vec::new()), e.value.span),
+        };
+        if let ValueKind::Unknown { .. } = props.kind {
+            self.note(
+                format!(
+                    "the properties of `{}` are not known statically; the resource is read without them",
+                    e.key
+                ),
+                props.span,
+            );
+        }
+        let r = Resource {
+            id: &e.key,
+            ty,
+            entry: e,
+            props,
+            span,
+        };
+        match ty {
+            "AWS::IAM::Role" => self.principal(&r, PrincipalKind::Role),
+            "AWS::IAM::User" => self.principal(&r, PrincipalKind::User),
+            "AWS::IAM::Group" => self.group(&r),
+            "AWS::IAM::UserToGroupAddition" => self.user_to_group(&r),
+            "AWS::IAM::Policy" => self.standalone_policy(&r, PolicyKind::Inline),
+            "AWS::IAM::ManagedPolicy" => self.standalone_policy(&r, PolicyKind::Managed),
+            "AWS::IAM::RolePolicy" => self.owned_policy(&r, "RoleName", Target::RoleName),
+            "AWS::IAM::UserPolicy" => self.owned_policy(&r, "UserName", Target::UserName),
+            "AWS::IAM::GroupPolicy" => self.owned_policy(&r, "GroupName", Target::GroupName),
+            "AWS::IAM::ServiceLinkedRole" => self.slr(&r),
+            "AWS::DynamoDB::Table" => self.table(&r),
+            "AWS::DynamoDB::GlobalTable" => self.global_table(&r),
+            "AWS::Kinesis::Stream" => self.stream(&r),
+            "AWS::Kinesis::ResourcePolicy" => self.stream_policy(&r),
+            "AWS::KMS::Key" => self.key(&r),
+            "AWS::Organizations::Policy" => self.org_policy(&r),
+            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" if sam => super::sam::function(self, &r),
+            "AWS::Serverless::SimpleTable" if sam => self.simple_table(&r),
+            _ => self.unmodelled(ty, span),
+        }
+    }
+
+    pub fn note(&mut self, message: impl Into<String>, span: Span) {
+        self.input.diagnostics.push(Diagnostic::note(message, span));
+    }
+
+    fn unmodelled(&mut self, ty: &str, span: Span) {
+        match self.unmodelled.get_mut(ty) {
+            Some((count, _)) => *count += 1,
+            None => {
+                self.unmodelled.insert(ty.to_string(), (1, span));
+                self.unmodelled_order.push(ty.to_string());
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.input.diagnostics.append(&mut self.ev.diagnostics);
+        for ty in std::mem::take(&mut self.unmodelled_order) {
+            if let Some((count, span)) = self.unmodelled.get(&ty).copied() {
+                let what = if count == 1 { "resource" } else { "resources" };
+                self.input.diagnostics.push(Diagnostic::note(
+                    format!("{count} {what} of type `{ty}` not modelled (not relevant to replication access)"),
+                    span,
+                ));
+            }
+        }
+    }
+
+    /// A policy document in the IAM JSON shape.
+    pub fn document(&mut self, v: Option<&Value>, owner_span: Span) -> Value {
+        match v {
+            Some(v) => policy_document(v, self.text, self.file, &mut self.input.diagnostics),
+            None => {
+                self.note("the policy has no document", owner_span);
+                Value::unknown("PolicyDocument", "no policy document is given", owner_span)
+            }
+        }
+    }
+
+    fn principal(&mut self, r: &Resource<'_>, kind: PrincipalKind) {
+        let name = self.ev.name_of(r.id);
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        self.input.principals.push(Principal {
+            address: r.id.to_string(),
+            kind,
+            name: name.clone(),
+            arn,
+            span: r.span,
+        });
+        self.inline_policies(r);
+        self.managed_arns(r);
+        self.boundary(r);
+        if kind == PrincipalKind::User
+            && let Some(groups) = r.get("Groups")
+        {
+            for group in list_items(groups) {
+                self.input.memberships.push(Membership {
+                    user: name.clone(),
+                    group: template_of(group),
+                    span: group.span,
+                });
+            }
+        }
+    }
+
+    fn group(&mut self, r: &Resource<'_>) {
+        let name = self.ev.name_of(r.id);
+        self.input.groups.push(Group {
+            address: r.id.to_string(),
+            name,
+            span: r.span,
+        });
+        self.inline_policies(r);
+        self.managed_arns(r);
+    }
+
+    fn user_to_group(&mut self, r: &Resource<'_>) {
+        let group = r.get("GroupName").map(template_of).unwrap_or_default();
+        if let Some(users) = r.get("Users") {
+            for user in list_items(users) {
+                self.input.memberships.push(Membership {
+                    user: template_of(user),
+                    group: group.clone(),
+                    span: r.span,
+                });
+            }
+        }
+    }
+
+    /// `Policies` of a role, user or group (and the implicit role of a SAM function).
+    fn inline_policies(&mut self, r: &Resource<'_>) {
+        let Some(policies) = r.get("Policies") else {
+            return;
+        };
+        if policies.is_unknown() {
+            self.input.attachments.push(Attachment {
+                policy: PolicyRef::Unknown(policies.clone()),
+                target: Target::Address(r.id.to_string()),
+                boundary: false,
+                span: policies.span,
+            });
+            return;
+        }
+        for (i, item) in list_items(policies).into_iter().enumerate() {
+            let name = item.get("PolicyName").map(template_of);
+            let label = name
+                .as_ref()
+                .and_then(Template::as_literal)
+                .map(str::to_string)
+                .unwrap_or(i.to_string());
+            let address = format!("{}/Policies/{label}", r.id);
+            let document = self.document(item.get("PolicyDocument"), item.span);
+            self.input.policies.push(Policy {
+                address: address.clone(),
+                kind: PolicyKind::Inline,
+                name,
+                arn: None,
+                document,
+                resource: None,
+                span: item.span,
+            });
+            self.input.attachments.push(Attachment {
+                policy: PolicyRef::Address(address),
+                target: Target::Address(r.id.to_string()),
+                boundary: false,
+                span: item.span,
+            });
+        }
+    }
+
+    fn managed_arns(&mut self, r: &Resource<'_>) {
+        let Some(arns) = r.get("ManagedPolicyArns") else {
+            return;
+        };
+        for arn in list_items(arns) {
+            self.input.attachments.push(Attachment {
+                policy: policy_ref(arn),
+                target: Target::Address(r.id.to_string()),
+                boundary: false,
+                span: arn.span,
+            });
+        }
+    }
+
+    fn boundary(&mut self, r: &Resource<'_>) {
+        if let Some(b) = r.get("PermissionsBoundary") {
+            self.input.attachments.push(Attachment {
+                policy: policy_ref(b),
+                target: Target::Address(r.id.to_string()),
+                boundary: true,
+                span: b.span,
+            });
+        }
+    }
+
+    /// `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy`: a document attached by name.
+    fn standalone_policy(&mut self, r: &Resource<'_>, kind: PolicyKind) {
+        let (name, arn) = match kind {
+            PolicyKind::Managed => (Some(self.ev.name_of(r.id)), self.ev.arn_of(r.id)),
+            _ => (r.get("PolicyName").map(template_of), None),
+        };
+        let document = self.document(r.get("PolicyDocument"), r.span);
+        self.input.policies.push(Policy {
+            address: r.id.to_string(),
+            kind,
+            name,
+            arn,
+            document,
+            resource: None,
+            span: r.span,
+        });
+        let targets: [(&str, fn(Template) -> Target); 3] = [
+            ("Roles", Target::RoleName),
+            ("Users", Target::UserName),
+            ("Groups", Target::GroupName),
+        ];
+        for (prop, make) in targets {
+            if let Some(list) = r.get(prop) {
+                for item in list_items(list) {
+                    self.input.attachments.push(Attachment {
+                        policy: PolicyRef::Address(r.id.to_string()),
+                        target: make(template_of(item)),
+                        boundary: false,
+                        span: item.span,
+                    });
+                }
+            }
+        }
+    }
+
+    /// `AWS::IAM::RolePolicy` and friends: one inline policy of a principal named by name.
+    fn owned_policy(&mut self, r: &Resource<'_>, owner: &str, make: fn(Template) -> Target) {
+        let name = r.get("PolicyName").map(template_of);
+        let document = self.document(r.get("PolicyDocument"), r.span);
+        self.input.policies.push(Policy {
+            address: r.id.to_string(),
+            kind: PolicyKind::Inline,
+            name,
+            arn: None,
+            document,
+            resource: None,
+            span: r.span,
+        });
+        match r.get(owner) {
+            Some(target) => self.input.attachments.push(Attachment {
+                policy: PolicyRef::Address(r.id.to_string()),
+                target: make(template_of(target)),
+                boundary: false,
+                span: target.span,
+            }),
+            None => self.note(
+                format!("`{}` names no `{owner}`; the policy is attached to nobody", r.id),
+                r.span,
+            ),
+        }
+    }
+
+    fn slr(&mut self, r: &Resource<'_>) {
+        let service = r.get("AWSServiceName").map(template_of).unwrap_or_else(|| {
+            Template::opaque(
+                format!("{}.service", r.id),
+                "the service is not given",
+                r.entry.key_span,
+            )
+        });
+        let protected = match r.entry.value.get("DeletionPolicy") {
+            None => Protection::Unprotected,
+            Some(raw) => match self.ev.resolve(raw) {
+                None => Protection::Unprotected,
+                Some(v) => match v.as_str() {
+                    Some("Retain" | "RetainExceptOnCreate") => Protection::Protected(v.span),
+                    Some(_) => Protection::Unprotected,
+                    None => Protection::Unknown(v),
+                },
+            },
+        };
+        self.input.slrs.push(ServiceLinkedRole {
+            address: r.id.to_string(),
+            service,
+            custom_suffix: r.get("CustomSuffix").map(template_of),
+            protected,
+            span: r.span,
+        });
+    }
+
+    fn table(&mut self, r: &Resource<'_>) {
+        let name = self.ev.name_of(r.id);
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        self.input.tables.push(Table {
+            address: r.id.to_string(),
+            name,
+            arn: arn.clone(),
+            span: r.span,
+        });
+        if let Some(spec) = r.props.entry("KinesisStreamSpecification") {
+            self.destination(r, format!("{}/KinesisStreamSpecification", r.id), spec);
+        }
+        if let Some(policy) = r.get("ResourcePolicy") {
+            self.resource_policy(format!("{}/ResourcePolicy", r.id), policy, arn);
+        }
+    }
+
+    fn destination(&mut self, r: &Resource<'_>, address: String, spec: &Entry) {
+        let stream_arn = match &spec.value.kind {
+            ValueKind::Unknown { .. } => spec.value.clone(),
+            _ => spec.value.get("StreamArn").cloned().unwrap_or_else(|| {
+                Value::unknown("StreamArn", "the stream specification names no stream", spec.value.span)
+            }),
+        };
+        self.input.destinations.push(Destination {
+            address,
+            table: TableRef::Address(r.id.to_string()),
+            stream_arn,
+            span: spec.key_span.join(spec.value.span),
+        });
+    }
+
+    fn resource_policy(&mut self, address: String, policy: &Value, resource: Template) {
+        let doc = match &policy.kind {
+            ValueKind::Map(_) => policy.get("PolicyDocument"),
+            _ => Some(policy),
+        };
+        let document = self.document(doc, policy.span);
+        self.input.policies.push(Policy {
+            address,
+            kind: PolicyKind::Resource,
+            name: None,
+            arn: None,
+            document,
+            resource: Some(resource),
+            span: policy.span,
+        });
+    }
+
+    fn global_table(&mut self, r: &Resource<'_>) {
+        let name = self.ev.name_of(r.id);
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        self.input.tables.push(Table {
+            address: r.id.to_string(),
+            name: name.clone(),
+            arn,
+            span: r.span,
+        });
+        let Some(replicas) = r.get("Replicas") else {
+            return;
+        };
+        for (i, replica) in list_items(replicas).into_iter().enumerate() {
+            let region = replica.get("Region").map(template_of);
+            let label = region
+                .as_ref()
+                .and_then(Template::as_literal)
+                .map(str::to_string)
+                .unwrap_or(i.to_string());
+            if let Some(spec) = replica.entry("KinesisStreamSpecification") {
+                self.destination(r, format!("{}/Replicas/{label}/KinesisStreamSpecification", r.id), spec);
+            }
+            if let Some(policy) = replica.get("ResourcePolicy") {
+                let mut arn = Template::lit("arn:");
+                arn.push_sym(crate::value::Symbol::Partition);
+                arn.push_str(":dynamodb:");
+                match &region {
+                    Some(region) => arn.push_template(region),
+                    None => arn.push_sym(crate::value::Symbol::Region),
+                }
+                arn.push_str(":");
+                arn.push_sym(crate::value::Symbol::Account);
+                arn.push_str(":table/");
+                arn.push_template(&name);
+                self.resource_policy(format!("{}/Replicas/{label}/ResourcePolicy", r.id), policy, arn);
+            }
+        }
+    }
+
+    fn simple_table(&mut self, r: &Resource<'_>) {
+        let name = self.ev.name_of(r.id);
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        self.input.tables.push(Table {
+            address: r.id.to_string(),
+            name,
+            arn,
+            span: r.span,
+        });
+    }
+
+    fn stream(&mut self, r: &Resource<'_>) {
+        let name = self.ev.name_of(r.id);
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        let kms_key = r.get("StreamEncryption").and_then(|enc| match &enc.kind {
+            ValueKind::Unknown { .. } => Some(enc.clone()),
+            _ => match enc.get("EncryptionType").and_then(Value::as_str) {
+                Some("NONE") => None,
+                _ => enc.get("KeyId").cloned(),
+            },
+        });
+        self.input.streams.push(Stream {
+            address: r.id.to_string(),
+            name,
+            arn,
+            kms_key,
+            span: r.span,
+        });
+    }
+
+    fn stream_policy(&mut self, r: &Resource<'_>) {
+        let resource = r.get("ResourceArn").map(template_of).unwrap_or_else(|| {
+            Template::opaque(
+                format!("{}.ResourceArn", r.id),
+                "the policy names no stream",
+                r.entry.key_span,
+            )
+        });
+        let document = self.document(r.get("ResourcePolicy"), r.span);
+        self.input.policies.push(Policy {
+            address: r.id.to_string(),
+            kind: PolicyKind::Resource,
+            name: None,
+            arn: None,
+            document,
+            resource: Some(resource),
+            span: r.span,
+        });
+    }
+
+    fn key(&mut self, r: &Resource<'_>) {
+        let arn = self.ev.arn_of(r.id).unwrap_or_default();
+        let id = self.ev.key_id_of(r.id);
+        self.input.keys.push(Key {
+            address: r.id.to_string(),
+            arn: arn.clone(),
+            id,
+            span: r.span,
+        });
+        if let Some(policy) = r.get("KeyPolicy") {
+            let document = self.document(Some(policy), r.span);
+            self.input.policies.push(Policy {
+                address: format!("{}/KeyPolicy", r.id),
+                kind: PolicyKind::Resource,
+                name: None,
+                arn: None,
+                document,
+                resource: Some(arn),
+                span: policy.span,
+            });
+        }
+    }
+
+    fn org_policy(&mut self, r: &Resource<'_>) {
+        match r.get("Type").and_then(Value::as_str) {
+            Some("SERVICE_CONTROL_POLICY") => {}
+            other => {
+                let what = other.unwrap_or("unknown");
+                self.note(
+                    format!("organizations policy `{}` of type `{what}` is not modelled", r.id),
+                    r.span,
+                );
+                return;
+            }
+        }
+        let document = self.document(r.get("Content"), r.span);
+        self.input.policies.push(Policy {
+            address: r.id.to_string(),
+            kind: PolicyKind::Scp,
+            name: r.get("Name").map(template_of),
+            arn: None,
+            document,
+            resource: None,
+            span: r.span,
+        });
+        if let Some(targets) = r.get("TargetIds") {
+            for t in list_items(targets) {
+                self.input.attachments.push(Attachment {
+                    policy: PolicyRef::Address(r.id.to_string()),
+                    target: Target::Organization(template_of(t)),
+                    boundary: false,
+                    span: t.span,
+                });
+            }
+        }
+    }
+}
+
+/// The items of a list; a single value stands for a list of one (an unknown list too).
+pub fn list_items(v: &Value) -> Vec<&Value> {
+    match &v.kind {
+        ValueKind::List(items) => items.iter().collect(),
+        ValueKind::Null => Vec::new(),
+        _ => vec![v],
+    }
+}
+
+/// A managed policy named by ARN (or an unresolvable reference).
+pub fn policy_ref(v: &Value) -> PolicyRef {
+    match &v.kind {
+        ValueKind::Str(t) => PolicyRef::Arn(t.clone()),
+        _ => PolicyRef::Unknown(v.clone()),
+    }
+}
+
+/// The ARN of an AWS managed policy.
+pub fn aws_managed_arn(name: &str) -> Template {
+    let mut t = Template::lit("arn:");
+    t.push_sym(crate::value::Symbol::Partition);
+    t.push_str(":iam::aws:policy/");
+    t.push_str(name);
+    t
+}

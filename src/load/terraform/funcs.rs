@@ -1,0 +1,525 @@
+//! Terraform built-in functions the analyzer evaluates; any other function is unknown.
+//!
+//! Functions work on known values; an unknown argument makes the result unknown (except
+//! `try`, `coalesce` and friends, which skip what they can). `jsonencode` of an object
+//! returns the object itself, so that a policy written as `jsonencode({...})` keeps the
+//! spans of its statements; interpolating such a value renders it as JSON text.
+
+use std::path::{Path, PathBuf};
+
+use hcl_edit::expr::Expression;
+
+use super::eval::{Eval, MAX_ITEMS, MAX_TEXT, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
+use super::text::TextBuilder;
+use crate::source::{FileId, Span};
+use crate::value::{Entry, Part, Template, Value, ValueKind};
+
+/// Calls function `name` on argument expressions.
+pub fn call(
+    ev: &Eval,
+    name: &str,
+    arg_exprs: &[&Expression],
+    expand_final: bool,
+    file: FileId,
+    scope: &Scope,
+    span: Span,
+) -> Value {
+    // Functions that must see unknown or failing arguments one by one.
+    match name {
+        "try" => {
+            let mut last = None;
+            for a in arg_exprs {
+                let v = ev.expr(a, file, scope);
+                if !v.is_unknown() {
+                    return v;
+                }
+                last = Some(v);
+            }
+            return last.unwrap_or_else(|| ev.unknown_at(span, "try() with no arguments"));
+        }
+        "can" => {
+            let v = arg_exprs.first().map(|a| ev.expr(a, file, scope));
+            return match v {
+                Some(v) if !v.is_unknown() => Value::new(ValueKind::Bool(true), span),
+                _ => ev.unknown_at(span, "can() of a value that is not known"),
+            };
+        }
+        _ => {}
+    }
+    let mut args: Vec<Value> = arg_exprs.iter().map(|a| ev.expr(a, file, scope)).collect();
+    if expand_final && let Some(last) = args.pop() {
+        match last.kind {
+            ValueKind::List(items) => args.extend(items),
+            _ => return ev.unknown_at(span, "the expanded final argument is not a known list"),
+        }
+    }
+    let unknown_arg = args.iter().find(|a| a.is_unknown()).cloned();
+    let fail = |reason: &str| ev.unknown_at(span, format!("{name}(): {reason}"));
+    // Functions that tolerate unknown arguments.
+    match name {
+        "coalesce" => {
+            for a in &args {
+                match &a.kind {
+                    ValueKind::Unknown { .. } => return a.clone(),
+                    ValueKind::Null => {}
+                    ValueKind::Str(t) if t.as_literal() == Some("") => {}
+                    _ => return a.clone(),
+                }
+            }
+            return fail("no non-empty argument");
+        }
+        "coalescelist" => {
+            for a in &args {
+                match &a.kind {
+                    ValueKind::Unknown { .. } => return a.clone(),
+                    ValueKind::List(items) if items.is_empty() => {}
+                    _ => return a.clone(),
+                }
+            }
+            return fail("no non-empty list");
+        }
+        "sensitive" | "nonsensitive" | "tostring" | "tomap" => {
+            return args.into_iter().next().unwrap_or_else(|| fail("missing argument"));
+        }
+        _ => {}
+    }
+    if let Some(u) = unknown_arg {
+        let reason = unknown_reason(&u).unwrap_or("unknown");
+        return ev.unknown_at(span, format!("an argument of {name}() is not known: {reason}"));
+    }
+    let arg = |i: usize| args.get(i);
+    let lit = |i: usize| {
+        arg(i)
+            .and_then(|a| a.to_template())
+            .and_then(|t| t.as_literal().map(str::to_string))
+    };
+    let list = |items: Vec<Value>| Value::new(ValueKind::List(items), span);
+    let string = |t: Template| Value::new(ValueKind::Str(t), span);
+    match name {
+        "jsonencode" => match arg(0) {
+            Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
+            Some(v) => string(to_json(v)),
+            None => fail("missing argument"),
+        },
+        "jsondecode" => match arg(0) {
+            Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
+            Some(v) => match v.as_template() {
+                Some(t) => ev
+                    .parse_json_string(v, t)
+                    .unwrap_or_else(|e| fail(&format!("not valid JSON: {}", e.value))),
+                None => fail("argument is not a string"),
+            },
+            None => fail("missing argument"),
+        },
+        "format" => format(&args, span).unwrap_or_else(|| fail("unsupported format")),
+        "formatlist" => fail("formatlist is not evaluated"),
+        "join" => {
+            let Some(sep) = arg(0).and_then(Value::to_template) else {
+                return fail("separator is not a string");
+            };
+            let mut out = Template::default();
+            let mut first = true;
+            for l in args.iter().skip(1) {
+                let Some(items) = l.as_list() else {
+                    return fail("argument is not a list");
+                };
+                for item in items {
+                    let Some(t) = item.to_template() else {
+                        return fail("element is not a string");
+                    };
+                    if !first {
+                        out.push_template(&sep);
+                    }
+                    first = false;
+                    out.push_template(&t);
+                }
+            }
+            string(out)
+        }
+        "split" => match (lit(0), lit(1)) {
+            (Some(sep), Some(s)) if !sep.is_empty() => {
+                list(s.split(sep.as_str()).map(|p| Value::str(p, span)).collect())
+            }
+            _ => fail("arguments are not known strings"),
+        },
+        "concat" => {
+            let mut out = Vec::new();
+            for a in &args {
+                match a.as_list() {
+                    Some(items) => out.extend(items.iter().cloned()),
+                    None => return fail("argument is not a list"),
+                }
+            }
+            list(out)
+        }
+        "merge" => {
+            let mut entries: Vec<Entry> = Vec::new();
+            for a in &args {
+                match &a.kind {
+                    ValueKind::Map(es) => {
+                        for e in es {
+                            entries.retain(|x| x.key != e.key);
+                            entries.push(e.clone());
+                        }
+                    }
+                    ValueKind::Null => {}
+                    _ => return fail("argument is not a map"),
+                }
+            }
+            Value::new(ValueKind::Map(entries), span)
+        }
+        "lookup" => match (arg(0), lit(1)) {
+            (Some(m), Some(k)) if matches!(m.kind, ValueKind::Map(_)) => m
+                .get(&k)
+                .cloned()
+                .or_else(|| arg(2).cloned())
+                .unwrap_or_else(|| fail("key not found and no default")),
+            _ => fail("arguments are not a map and a known key"),
+        },
+        "element" => match (arg(0).and_then(Value::as_list), arg(1).and_then(number)) {
+            (Some(items), Some(i)) if !items.is_empty() && i >= 0.0 => items
+                .get(i as usize % items.len())
+                .cloned()
+                .unwrap_or_else(|| fail("index out of range")),
+            _ => fail("arguments are not a non-empty list and an index"),
+        },
+        "length" => match arg(0).map(|a| &a.kind) {
+            Some(ValueKind::List(items)) => num_value(items.len() as f64, span),
+            Some(ValueKind::Map(entries)) => num_value(entries.len() as f64, span),
+            Some(ValueKind::Str(t)) => match t.as_literal() {
+                Some(s) => num_value(s.chars().count() as f64, span),
+                None => fail("the string is not fully known"),
+            },
+            _ => fail("argument has no length"),
+        },
+        "lower" | "upper" => match arg(0).and_then(Value::to_template) {
+            Some(t) => {
+                let mut out = Template::default();
+                for part in t.parts() {
+                    match part {
+                        Part::Lit(s) if name == "lower" => out.push_str(&s.to_lowercase()),
+                        Part::Lit(s) => out.push_str(&s.to_uppercase()),
+                        Part::Sym(sym) => out.push_sym(sym.clone()),
+                    }
+                }
+                string(out)
+            }
+            None => fail("argument is not a string"),
+        },
+        "replace" => match (lit(0), lit(1), lit(2)) {
+            (Some(s), Some(from), Some(to)) if !(from.starts_with('/') && from.ends_with('/') && from.len() > 1) => {
+                if from.is_empty() {
+                    return fail("empty search string");
+                }
+                let out = s.replace(from.as_str(), &to);
+                if out.len() > MAX_TEXT {
+                    return fail("result is too long");
+                }
+                Value::str(out, span)
+            }
+            _ => fail("arguments are not known literal strings (regular expressions are not evaluated)"),
+        },
+        "trimprefix" | "trimsuffix" => match (arg(0).and_then(Value::to_template), lit(1)) {
+            (Some(t), Some(affix)) => {
+                let parts = t.parts();
+                let mut out = Template::default();
+                for (i, part) in parts.iter().enumerate() {
+                    match part {
+                        Part::Lit(s) if name == "trimprefix" && i == 0 => {
+                            out.push_str(s.strip_prefix(affix.as_str()).unwrap_or(s))
+                        }
+                        Part::Lit(s) if name == "trimsuffix" && i + 1 == parts.len() => {
+                            out.push_str(s.strip_suffix(affix.as_str()).unwrap_or(s))
+                        }
+                        Part::Lit(s) => out.push_str(s),
+                        Part::Sym(sym) => out.push_sym(sym.clone()),
+                    }
+                }
+                string(out)
+            }
+            _ => fail("arguments are not strings"),
+        },
+        "trimspace" | "chomp" => match lit(0) {
+            Some(s) if name == "trimspace" => Value::str(s.trim(), span),
+            Some(s) => Value::str(s.trim_end_matches(['\n', '\r']), span),
+            None => fail("argument is not a known string"),
+        },
+        "tolist" | "toset" => match arg(0) {
+            Some(v) => match &v.kind {
+                ValueKind::List(items) if name == "toset" => list(distinct(items)),
+                ValueKind::List(_) => v.clone(),
+                _ => fail("argument is not a list"),
+            },
+            None => fail("missing argument"),
+        },
+        "tonumber" => match arg(0).and_then(number) {
+            Some(n) => num_value(n, span),
+            None => fail("argument is not a number"),
+        },
+        "tobool" => match arg(0).and_then(Value::as_bool) {
+            Some(b) => Value::new(ValueKind::Bool(b), span),
+            None => fail("argument is not a boolean"),
+        },
+        "flatten" => match arg(0) {
+            Some(v) => {
+                let mut out = Vec::new();
+                if flatten(v, &mut out, 0) {
+                    list(out)
+                } else {
+                    fail("argument is not a list of known lists")
+                }
+            }
+            None => fail("missing argument"),
+        },
+        "distinct" => match arg(0).and_then(Value::as_list) {
+            Some(items) => list(distinct(items)),
+            None => fail("argument is not a list"),
+        },
+        "compact" => match arg(0).and_then(Value::as_list) {
+            Some(items) => list(
+                items
+                    .iter()
+                    .filter(|i| !matches!(&i.kind, ValueKind::Null) && i.as_str() != Some(""))
+                    .cloned()
+                    .collect(),
+            ),
+            None => fail("argument is not a list"),
+        },
+        "contains" => match (arg(0).and_then(Value::as_list), arg(1)) {
+            (Some(items), Some(x)) => {
+                let mut undecided = false;
+                for item in items {
+                    match equal(item, x) {
+                        Some(true) => return Value::new(ValueKind::Bool(true), span),
+                        Some(false) => {}
+                        None => undecided = true,
+                    }
+                }
+                if undecided {
+                    fail("an element is not known")
+                } else {
+                    Value::new(ValueKind::Bool(false), span)
+                }
+            }
+            _ => fail("arguments are not a list and a value"),
+        },
+        "keys" | "values" => match arg(0).and_then(iterate) {
+            Some(pairs) if matches!(arg(0).map(|a| &a.kind), Some(ValueKind::Map(_))) => list(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| if name == "keys" { k } else { v })
+                    .collect(),
+            ),
+            _ => fail("argument is not a map"),
+        },
+        "zipmap" => match (arg(0).and_then(Value::as_list), arg(1).and_then(Value::as_list)) {
+            (Some(ks), Some(vs)) => {
+                let mut entries = Vec::new();
+                for (k, v) in ks.iter().zip(vs) {
+                    let Some(key) = k.as_str() else {
+                        return fail("a key is not a known string");
+                    };
+                    entries.push(Entry {
+                        key: key.to_string(),
+                        key_span: k.span,
+                        value: v.clone(),
+                    });
+                }
+                Value::new(ValueKind::Map(entries), span)
+            }
+            _ => fail("arguments are not lists"),
+        },
+        "one" => match arg(0).and_then(Value::as_list) {
+            Some([]) => Value::new(ValueKind::Null, span),
+            Some([x]) => x.clone(),
+            _ => fail("argument is not a list of at most one element"),
+        },
+        "reverse" => match arg(0).and_then(Value::as_list) {
+            Some(items) => list(items.iter().rev().cloned().collect()),
+            None => fail("argument is not a list"),
+        },
+        "sort" => match arg(0).and_then(Value::as_list) {
+            Some(items) => {
+                let mut keyed: Vec<(String, Value)> = Vec::new();
+                for item in items {
+                    match item.to_template().as_ref().and_then(Template::as_literal) {
+                        Some(s) => keyed.push((s.to_string(), item.clone())),
+                        None => return fail("an element is not a known string"),
+                    }
+                }
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                list(keyed.into_iter().map(|(_, v)| v).collect())
+            }
+            None => fail("argument is not a list"),
+        },
+        "range" => {
+            let nums: Vec<f64> = args.iter().filter_map(number).collect();
+            let (start, end, step) = match nums.as_slice() {
+                [e] => (0.0, *e, 1.0),
+                [s, e] => (*s, *e, if s <= e { 1.0 } else { -1.0 }),
+                [s, e, st] => (*s, *e, *st),
+                _ => return fail("arguments are not numbers"),
+            };
+            if step == 0.0 {
+                return fail("step is zero");
+            }
+            let mut out = Vec::new();
+            let mut x = start;
+            while ((step > 0.0 && x < end) || (step < 0.0 && x > end)) && out.len() < MAX_ITEMS {
+                out.push(num_value(x, span));
+                x += step;
+            }
+            list(out)
+        }
+        "max" | "min" => {
+            let nums: Option<Vec<f64>> = args.iter().map(number).collect();
+            match nums {
+                Some(ns) if !ns.is_empty() => {
+                    let r = ns
+                        .iter()
+                        .copied()
+                        .fold(if name == "max" { f64::MIN } else { f64::MAX }, |a, b| {
+                            if name == "max" { a.max(b) } else { a.min(b) }
+                        });
+                    num_value(r, span)
+                }
+                _ => fail("arguments are not numbers"),
+            }
+        }
+        "abs" => match arg(0).and_then(number) {
+            Some(n) => num_value(n.abs(), span),
+            None => fail("argument is not a number"),
+        },
+        "file" => match lit(0) {
+            Some(path) => match ev.read_confined(&path, span) {
+                Ok((id, text)) => {
+                    let mut b = TextBuilder::new();
+                    let offsets = (0..text.len()).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect();
+                    b.push_exact(&text, id, offsets);
+                    ev.finish_text_public(b, Span::new(id, 0, text.len()))
+                }
+                Err(why) => fail(&why),
+            },
+            None => fail("the path is not known"),
+        },
+        "templatefile" => match (lit(0), arg(1)) {
+            (Some(path), Some(vars)) => match ev.read_confined(&path, span) {
+                Ok((id, text)) => ev.render_template_file(id, &text, vars, span),
+                Err(why) => fail(&why),
+            },
+            _ => fail("the path is not known"),
+        },
+        "fileexists" => match lit(0) {
+            Some(path) => Value::new(ValueKind::Bool(ev.read_confined(&path, span).is_ok()), span),
+            None => fail("the path is not known"),
+        },
+        _ => ev.unknown_at(span, format!("function {name}() is not evaluated")),
+    }
+}
+
+fn distinct(items: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for item in items {
+        if !out.iter().any(|o| equal(o, item) == Some(true)) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
+    if depth > 32 || out.len() > MAX_ITEMS {
+        return false;
+    }
+    match &v.kind {
+        ValueKind::List(items) => items.iter().all(|i| flatten(i, out, depth + 1)),
+        ValueKind::Unknown { .. } => false,
+        _ if depth == 0 => false,
+        _ => {
+            out.push(v.clone());
+            true
+        }
+    }
+}
+
+/// `format` with `%s`, `%d`, `%v` and `%%`; other verbs are not evaluated.
+fn format(args: &[Value], span: Span) -> Option<Value> {
+    let spec = args.first()?.as_str()?;
+    let mut out = Template::default();
+    let mut next = 1;
+    let mut chars = spec.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push_str(c.encode_utf8(&mut [0; 4]));
+            continue;
+        }
+        match chars.next()? {
+            '%' => out.push_str("%"),
+            's' | 'd' | 'v' => {
+                let t = args.get(next)?.to_template()?;
+                out.push_template(&t);
+                next += 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(Value::new(ValueKind::Str(out), span))
+}
+
+impl Eval<'_> {
+    /// Reads a file named by `file()`/`templatefile()`, confined to the repository root.
+    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), String> {
+        let _ = span;
+        let p = Path::new(path);
+        let candidates: Vec<PathBuf> = if p.is_absolute() {
+            vec![p.to_path_buf()]
+        } else {
+            vec![self.ctx.cwd.join(p), self.m.dir.join(p)]
+        };
+        let root = self
+            .ctx
+            .root
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve the repository root: {e}"))?;
+        for c in candidates {
+            let Ok(full) = c.canonicalize() else { continue };
+            if !full.starts_with(&root) {
+                return Err(format!("{path} is outside the repository"));
+            }
+            if !full.is_file() {
+                continue;
+            }
+            let display = crate::load::display_path(&full, &self.ctx.cwd);
+            let (id, text) = crate::load::read_source(&full, &display, self.ctx.sources).map_err(|e| e.message)?;
+            self.add_text(id, text.clone());
+            return Ok((id, text.to_string()));
+        }
+        Err(format!("file {path} was not found"))
+    }
+
+    /// Renders a `templatefile` with its variables.
+    pub fn render_template_file(&self, id: FileId, text: &str, vars: &Value, span: Span) -> Value {
+        let tpl = match hcl_edit::parser::parse_template(text) {
+            Ok(t) => t,
+            Err(e) => {
+                return self.unknown_at(
+                    span,
+                    format!("templatefile(): the template does not parse: {}", e.message()),
+                );
+            }
+        };
+        let bindings: Vec<(String, Value)> = vars
+            .entries()
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect();
+        let root = Scope::root();
+        let scope = root.with_all(bindings);
+        let whole = Span::new(id, 0, text.len());
+        let mut v = self.template(&tpl, id, &scope, whole, true);
+        if !matches!(v.kind, ValueKind::Str(_)) {
+            v.span = whole;
+        }
+        v
+    }
+}

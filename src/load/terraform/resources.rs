@@ -1,0 +1,650 @@
+//! Terraform resources into model records, and the attributes the AWS provider computes
+//! from configuration (ARNs, ids, generated names).
+
+use std::collections::BTreeMap;
+
+use hcl_edit::Span as _;
+
+use super::eval::{Eval, Expansion, InstKey, Res, unknown_reason};
+use crate::model::{
+    Attachment, Destination, Diagnostic, Group, Input, Key, Membership, Policy, PolicyKind, PolicyRef, Principal,
+    PrincipalKind, Protection, ServiceLinkedRole, Stream, Table, TableRef, Target,
+};
+use crate::source::Span;
+use crate::value::{Entry, Symbol, Template, Value, ValueKind};
+
+/// Data sources whose attributes the evaluator resolves.
+const KNOWN_DATA: &[&str] = &[
+    "aws_caller_identity",
+    "aws_region",
+    "aws_partition",
+    "aws_iam_policy_document",
+];
+
+/// Resource types counted per input and reported once, because they are not modelled.
+#[derive(Default)]
+pub struct Unmodelled {
+    /// `(kind and type) -> (count, first span, first seen order)`.
+    seen: BTreeMap<String, (usize, Span, usize)>,
+}
+
+impl Unmodelled {
+    fn add(&mut self, what: String, span: Span) {
+        let order = self.seen.len();
+        let e = self.seen.entry(what).or_insert((0, span, order));
+        e.0 += 1;
+    }
+
+    /// One note per type, in order of first occurrence.
+    pub fn into_notes(self) -> Vec<Diagnostic> {
+        let mut items: Vec<(String, (usize, Span, usize))> = self.seen.into_iter().collect();
+        items.sort_by_key(|(_, (_, _, order))| *order);
+        items
+            .into_iter()
+            .map(|(what, (count, span, _))| {
+                let s = if count == 1 { "" } else { "s" };
+                let (kind, rtype) = what.split_once('|').unwrap_or(("resource", what.as_str()));
+                Diagnostic::note(
+                    format!("{count} {kind}{s} of type {rtype} not modelled (not relevant to replication access)"),
+                    span,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Adds every resource instance a module declares to `input`.
+pub fn extract(ev: &Eval, input: &mut Input, unmodelled: &mut Unmodelled) {
+    for (idx, res) in ev.m.resources.iter().enumerate() {
+        if res.data {
+            if !KNOWN_DATA.contains(&res.rtype.as_str()) {
+                unmodelled.add(format!("data source|{}", res.rtype), res.span);
+            }
+            continue;
+        }
+        if !is_modelled(&res.rtype) {
+            unmodelled.add(format!("resource|{}", res.rtype), res.span);
+            continue;
+        }
+        let expansion = ev.expansion(idx);
+        if let Expansion::Unknown(why) = &expansion {
+            let reason = unknown_reason(why).unwrap_or("not known");
+            ev.note(
+                format!(
+                    "the instances of {} are not known ({reason}); analysed as one instance with unknown count/each values",
+                    ev.address(res, &InstKey::None)
+                ),
+                why.span,
+            );
+        }
+        for key in Eval::instance_keys(&expansion) {
+            let obj = ev.instance_object(idx, &key);
+            let address = ev.address(res, &key);
+            map_resource(ev, res, &address, &obj, input);
+        }
+    }
+}
+
+fn is_modelled(rtype: &str) -> bool {
+    matches!(
+        rtype,
+        "aws_iam_role"
+            | "aws_iam_user"
+            | "aws_iam_group"
+            | "aws_iam_group_membership"
+            | "aws_iam_user_group_membership"
+            | "aws_iam_policy"
+            | "aws_iam_role_policy"
+            | "aws_iam_user_policy"
+            | "aws_iam_group_policy"
+            | "aws_iam_role_policy_attachment"
+            | "aws_iam_user_policy_attachment"
+            | "aws_iam_group_policy_attachment"
+            | "aws_iam_policy_attachment"
+            | "aws_iam_service_linked_role"
+            | "aws_dynamodb_table"
+            | "aws_dynamodb_kinesis_streaming_destination"
+            | "aws_dynamodb_resource_policy"
+            | "aws_kinesis_stream"
+            | "aws_kinesis_resource_policy"
+            | "aws_kms_key"
+            | "aws_kms_key_policy"
+            | "aws_organizations_policy"
+            | "aws_organizations_policy_attachment"
+    )
+}
+
+fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut Input) {
+    let span = res.span;
+    let t = |key: &str| obj.get(key).map(template_of);
+    let tt = |key: &str| {
+        t(key).unwrap_or_else(|| Template::opaque(format!("{address}.{key}"), format!("{key} is not set"), span))
+    };
+    match res.rtype.as_str() {
+        "aws_iam_role" | "aws_iam_user" => {
+            let kind = if res.rtype == "aws_iam_role" {
+                PrincipalKind::Role
+            } else {
+                PrincipalKind::User
+            };
+            input.principals.push(Principal {
+                address: address.to_string(),
+                kind,
+                name: tt("name"),
+                arn: tt("arn"),
+                span,
+            });
+            let target = || Target::Address(address.to_string());
+            if let Some(items) = obj.get("inline_policy").and_then(Value::as_list) {
+                for (i, ip) in items.iter().enumerate() {
+                    let Some(doc) = ip.get("policy") else { continue };
+                    let name = ip.get("name").map(template_of);
+                    let label = name
+                        .as_ref()
+                        .and_then(|n| n.as_literal().map(str::to_string))
+                        .unwrap_or_else(|| i.to_string());
+                    let paddr = format!("{address}/inline_policy/{label}");
+                    let document = policy_doc(ev, doc, input);
+                    input.policies.push(Policy {
+                        address: paddr.clone(),
+                        kind: PolicyKind::Inline,
+                        name,
+                        arn: None,
+                        document,
+                        resource: None,
+                        span: ip.span,
+                    });
+                    input.attachments.push(Attachment {
+                        policy: PolicyRef::Address(paddr),
+                        target: target(),
+                        boundary: false,
+                        span: ip.span,
+                    });
+                }
+            }
+            if let Some(arns) = obj.get("managed_policy_arns") {
+                for (policy, at) in policy_refs(arns) {
+                    input.attachments.push(Attachment {
+                        policy,
+                        target: target(),
+                        boundary: false,
+                        span: at,
+                    });
+                }
+            }
+            if let Some(b) = obj.get("permissions_boundary") {
+                input.attachments.push(Attachment {
+                    policy: policy_ref(b),
+                    target: target(),
+                    boundary: true,
+                    span: b.span,
+                });
+            }
+        }
+        "aws_iam_group" => input.groups.push(Group {
+            address: address.to_string(),
+            name: tt("name"),
+            span,
+        }),
+        "aws_iam_group_membership" => {
+            let group = tt("group");
+            for user in list_of(obj.get("users")) {
+                input.memberships.push(Membership {
+                    user: template_of(&user),
+                    group: group.clone(),
+                    span,
+                });
+            }
+        }
+        "aws_iam_user_group_membership" => {
+            let user = tt("user");
+            for group in list_of(obj.get("groups")) {
+                input.memberships.push(Membership {
+                    user: user.clone(),
+                    group: template_of(&group),
+                    span,
+                });
+            }
+        }
+        "aws_iam_policy" => {
+            let document = match obj.get("policy") {
+                Some(d) => policy_doc(ev, d, input),
+                None => Value::unknown(address, "the policy has no document", span),
+            };
+            input.policies.push(Policy {
+                address: address.to_string(),
+                kind: PolicyKind::Managed,
+                name: Some(tt("name")),
+                arn: Some(tt("arn")),
+                document,
+                resource: None,
+                span,
+            });
+        }
+        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
+            let (key, target): (&str, fn(Template) -> Target) = match res.rtype.as_str() {
+                "aws_iam_role_policy" => ("role", Target::RoleName),
+                "aws_iam_user_policy" => ("user", Target::UserName),
+                _ => ("group", Target::GroupName),
+            };
+            let document = match obj.get("policy") {
+                Some(d) => policy_doc(ev, d, input),
+                None => Value::unknown(address, "the policy has no document", span),
+            };
+            input.policies.push(Policy {
+                address: address.to_string(),
+                kind: PolicyKind::Inline,
+                name: t("name"),
+                arn: None,
+                document,
+                resource: None,
+                span,
+            });
+            input.attachments.push(Attachment {
+                policy: PolicyRef::Address(address.to_string()),
+                target: target(tt(key)),
+                boundary: false,
+                span,
+            });
+        }
+        "aws_iam_role_policy_attachment" | "aws_iam_user_policy_attachment" | "aws_iam_group_policy_attachment" => {
+            let target = match res.rtype.as_str() {
+                "aws_iam_role_policy_attachment" => Target::RoleName(tt("role")),
+                "aws_iam_user_policy_attachment" => Target::UserName(tt("user")),
+                _ => Target::GroupName(tt("group")),
+            };
+            let policy = match obj.get("policy_arn") {
+                Some(v) => policy_ref(v),
+                None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
+            };
+            input.attachments.push(Attachment {
+                policy,
+                target,
+                boundary: false,
+                span,
+            });
+        }
+        "aws_iam_policy_attachment" => {
+            let policy = match obj.get("policy_arn") {
+                Some(v) => policy_ref(v),
+                None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
+            };
+            for (key, make) in [
+                ("roles", Target::RoleName as fn(Template) -> Target),
+                ("users", Target::UserName),
+                ("groups", Target::GroupName),
+            ] {
+                for item in list_of(obj.get(key)) {
+                    input.attachments.push(Attachment {
+                        policy: policy.clone(),
+                        target: make(template_of(&item)),
+                        boundary: false,
+                        span,
+                    });
+                }
+            }
+        }
+        "aws_iam_service_linked_role" => {
+            let protected = protection(ev, res);
+            input.slrs.push(ServiceLinkedRole {
+                address: address.to_string(),
+                service: tt("aws_service_name"),
+                custom_suffix: t("custom_suffix"),
+                protected,
+                span,
+            });
+        }
+        "aws_dynamodb_table" => {
+            input.tables.push(Table {
+                address: address.to_string(),
+                name: tt("name"),
+                arn: tt("arn"),
+                span,
+            });
+            if let Some(replicas) = obj.get("replica").and_then(Value::as_list)
+                && let Some(first) = replicas.first()
+            {
+                ev.note(
+                    format!(
+                        "{} replica block(s) of {address} are not modelled as tables yet",
+                        replicas.len()
+                    ),
+                    first.span,
+                );
+            }
+        }
+        "aws_dynamodb_kinesis_streaming_destination" => {
+            let stream_arn = obj
+                .get("stream_arn")
+                .cloned()
+                .unwrap_or_else(|| Value::unknown(address, "stream_arn is not set", span));
+            input.destinations.push(Destination {
+                address: address.to_string(),
+                table: TableRef::Name(tt("table_name")),
+                stream_arn,
+                span,
+            });
+        }
+        "aws_dynamodb_resource_policy" | "aws_kinesis_resource_policy" => {
+            let document = match obj.get("policy") {
+                Some(d) => policy_doc(ev, d, input),
+                None => Value::unknown(address, "the policy has no document", span),
+            };
+            input.policies.push(Policy {
+                address: address.to_string(),
+                kind: PolicyKind::Resource,
+                name: None,
+                arn: None,
+                document,
+                resource: Some(tt("resource_arn")),
+                span,
+            });
+        }
+        "aws_kinesis_stream" => {
+            let kms_key = match obj.get("encryption_type").map(|v| (v.as_str(), v)) {
+                Some((Some("KMS"), _)) => obj.get("kms_key_id").cloned(),
+                Some((None, v)) if v.is_unknown() => obj.get("kms_key_id").cloned(),
+                _ => None,
+            };
+            input.streams.push(Stream {
+                address: address.to_string(),
+                name: tt("name"),
+                arn: tt("arn"),
+                kms_key,
+                span,
+            });
+        }
+        "aws_kms_key" => {
+            let arn = tt("arn");
+            input.keys.push(Key {
+                address: address.to_string(),
+                arn: arn.clone(),
+                id: tt("key_id"),
+                span,
+            });
+            if let Some(d) = obj.get("policy") {
+                let document = policy_doc(ev, d, input);
+                input.policies.push(Policy {
+                    address: format!("{address}/policy"),
+                    kind: PolicyKind::Resource,
+                    name: None,
+                    arn: None,
+                    document,
+                    resource: Some(arn),
+                    span: d.span,
+                });
+            }
+        }
+        "aws_kms_key_policy" => {
+            let key = tt("key_id");
+            let resource = if key.as_literal().is_some_and(|k| k.starts_with("arn:")) {
+                key
+            } else {
+                kms_arn(&key)
+            };
+            let document = match obj.get("policy") {
+                Some(d) => policy_doc(ev, d, input),
+                None => Value::unknown(address, "the policy has no document", span),
+            };
+            input.policies.push(Policy {
+                address: address.to_string(),
+                kind: PolicyKind::Resource,
+                name: None,
+                arn: None,
+                document,
+                resource: Some(resource),
+                span,
+            });
+        }
+        "aws_organizations_policy" => {
+            let ty = obj
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("SERVICE_CONTROL_POLICY");
+            if ty != "SERVICE_CONTROL_POLICY" {
+                ev.note(
+                    format!("organizations policy {address} of type {ty} is not modelled"),
+                    span,
+                );
+                return;
+            }
+            let document = match obj.get("content") {
+                Some(d) => policy_doc(ev, d, input),
+                None => Value::unknown(address, "the policy has no content", span),
+            };
+            input.policies.push(Policy {
+                address: address.to_string(),
+                kind: PolicyKind::Scp,
+                name: t("name"),
+                arn: None,
+                document,
+                resource: None,
+                span,
+            });
+        }
+        "aws_organizations_policy_attachment" => {
+            let policy = match obj.get("policy_id") {
+                Some(v) => match v.as_template().map(|t| t.parts()) {
+                    Some([crate::value::Part::Sym(Symbol::Opaque(o))]) if o.id.ends_with(".id") => {
+                        PolicyRef::Address(o.id.trim_end_matches(".id").to_string())
+                    }
+                    _ => PolicyRef::Unknown(v.clone()),
+                },
+                None => PolicyRef::Unknown(Value::unknown(address, "policy_id is not set", span)),
+            };
+            input.attachments.push(Attachment {
+                policy,
+                target: Target::Organization(tt("target_id")),
+                boundary: false,
+                span,
+            });
+        }
+        _ => {}
+    }
+}
+
+/// `lifecycle { prevent_destroy = ... }` of a resource block.
+fn protection(ev: &Eval, res: &Res) -> Protection {
+    let Some(lc) = res.block.body.get_blocks("lifecycle").next() else {
+        return Protection::Unprotected;
+    };
+    let Some(attr) = lc.body.get_attribute("prevent_destroy") else {
+        return Protection::Unprotected;
+    };
+    let v = ev.expr(&attr.value, res.file, &super::eval::Scope::root());
+    match v.as_bool() {
+        Some(true) => Protection::Protected(ev.span(res.file, attr.span())),
+        Some(false) => Protection::Unprotected,
+        None => Protection::Unknown(v),
+    }
+}
+
+/// A policy document value: maps stay, JSON strings are parsed with spans into the source.
+fn policy_doc(ev: &Eval, v: &Value, input: &mut Input) -> Value {
+    match &v.kind {
+        ValueKind::Map(_) | ValueKind::Unknown { .. } => v.clone(),
+        ValueKind::Str(t) => match ev.parse_json_string(v, t) {
+            Ok(doc) => doc,
+            Err(e) => {
+                input.diagnostics.push(Diagnostic::warning(
+                    format!("the policy is not valid JSON: {}", e.value),
+                    e.span,
+                ));
+                Value::unknown(
+                    ev.text(v.span),
+                    format!("the policy is not valid JSON: {}", e.value),
+                    v.span,
+                )
+            }
+        },
+        _ => Value::unknown(
+            ev.text(v.span),
+            format!("the policy is a {}, not a document", v.type_name()),
+            v.span,
+        ),
+    }
+}
+
+fn policy_ref(v: &Value) -> PolicyRef {
+    match &v.kind {
+        ValueKind::Str(t) => PolicyRef::Arn(t.clone()),
+        _ => PolicyRef::Unknown(v.clone()),
+    }
+}
+
+/// One policy reference per element of a list of ARNs (the whole list when unknown).
+fn policy_refs(v: &Value) -> Vec<(PolicyRef, Span)> {
+    match &v.kind {
+        ValueKind::List(items) => items.iter().map(|i| (policy_ref(i), i.span)).collect(),
+        _ => vec![(PolicyRef::Unknown(v.clone()), v.span)],
+    }
+}
+
+fn list_of(v: Option<&Value>) -> Vec<Value> {
+    match v {
+        Some(Value {
+            kind: ValueKind::List(items),
+            ..
+        }) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    }
+}
+
+/// A value as a string template; anything unknown becomes an opaque symbol.
+pub fn template_of(v: &Value) -> Template {
+    match &v.kind {
+        ValueKind::Unknown { expr, reason } => Template::opaque(expr.clone(), reason.clone(), v.span),
+        _ => v.to_template().unwrap_or_else(|| {
+            Template::opaque(
+                format!("<{}>", v.type_name()),
+                format!("a {} where a string was expected", v.type_name()),
+                v.span,
+            )
+        }),
+    }
+}
+
+fn arn(service: &str, regional: bool, rest: &[&Template]) -> Template {
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(&format!(":{service}:"));
+    if regional {
+        t.push_sym(Symbol::Region);
+    }
+    t.push_str(":");
+    t.push_sym(Symbol::Account);
+    t.push_str(":");
+    for r in rest {
+        t.push_template(r);
+    }
+    t
+}
+
+fn kms_arn(key_id: &Template) -> Template {
+    arn("kms", true, &[&Template::lit("key/"), key_id])
+}
+
+/// Adds the attributes the provider computes for a resource instance.
+pub fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Vec<Entry>) {
+    let span = res.span;
+    let _ = ev;
+    let get = |entries: &[Entry], k: &str| entries.iter().rev().find(|e| e.key == k).map(|e| e.value.clone());
+    let set = |entries: &mut Vec<Entry>, k: &str, t: Template| {
+        if !entries.iter().any(|e| e.key == k) {
+            entries.push(Entry {
+                key: k.to_string(),
+                key_span: span,
+                value: Value::new(ValueKind::Str(t), span),
+            });
+        }
+    };
+    let opaque = |what: &str, reason: &str| Template::opaque(format!("{address}.{what}"), reason, span);
+    let name_of = |entries: &[Entry]| match get(entries, "name") {
+        Some(v) => template_of(&v),
+        None => opaque("name", "the name is generated by Terraform"),
+    };
+    let path_of = |entries: &[Entry]| {
+        get(entries, "path")
+            .map(|v| template_of(&v))
+            .unwrap_or_else(|| Template::lit("/"))
+    };
+    if res.data {
+        let sym = |s: Symbol| Template::sym(s);
+        match res.rtype.as_str() {
+            "aws_caller_identity" => {
+                set(entries, "account_id", sym(Symbol::Account));
+                set(entries, "id", sym(Symbol::Account));
+            }
+            "aws_region" => {
+                for k in ["name", "region", "id"] {
+                    set(entries, k, sym(Symbol::Region));
+                }
+            }
+            "aws_partition" => {
+                set(entries, "partition", sym(Symbol::Partition));
+                set(entries, "id", sym(Symbol::Partition));
+                set(entries, "dns_suffix", sym(Symbol::UrlSuffix));
+            }
+            _ => {}
+        }
+        return;
+    }
+    match res.rtype.as_str() {
+        "aws_iam_role" | "aws_iam_user" | "aws_iam_group" | "aws_iam_policy" => {
+            let kind = res.rtype.trim_start_matches("aws_iam_");
+            let name = name_of(entries);
+            let path = path_of(entries);
+            let a = arn("iam", false, &[&Template::lit(kind), &path, &name]);
+            set(entries, "name", name.clone());
+            set(entries, "arn", a.clone());
+            set(entries, "id", if kind == "policy" { a } else { name });
+            set(entries, "unique_id", opaque("unique_id", "assigned by AWS"));
+        }
+        "aws_dynamodb_table" => {
+            let name = name_of(entries);
+            set(
+                entries,
+                "arn",
+                arn("dynamodb", true, &[&Template::lit("table/"), &name]),
+            );
+            set(entries, "id", name.clone());
+            set(entries, "name", name);
+        }
+        "aws_kinesis_stream" => {
+            let name = name_of(entries);
+            let a = arn("kinesis", true, &[&Template::lit("stream/"), &name]);
+            set(entries, "arn", a.clone());
+            set(entries, "id", a);
+            set(entries, "name", name);
+        }
+        "aws_kms_key" => {
+            let id = opaque("key_id", "assigned by AWS");
+            set(entries, "arn", kms_arn(&id));
+            set(entries, "key_id", id.clone());
+            set(entries, "id", id);
+        }
+        "aws_organizations_policy" => {
+            set(entries, "id", opaque("id", "assigned by AWS Organizations"));
+        }
+        "aws_iam_service_linked_role" => {
+            let service = get(entries, "aws_service_name")
+                .map(|v| template_of(&v))
+                .unwrap_or_default();
+            let name = opaque("name", "derived from the service by AWS");
+            let path = {
+                let mut p = Template::lit("/aws-service-role/");
+                p.push_template(&service);
+                p.push_str("/");
+                p
+            };
+            set(
+                entries,
+                "arn",
+                arn("iam", false, &[&Template::lit("role"), &path, &name]),
+            );
+            set(entries, "name", name);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,586 @@
+//! Unit tests of the Terraform loader: expressions, resources, policy documents, spans.
+
+use std::path::Path;
+
+use super::*;
+use crate::model::{PolicyKind, PolicyRef, PrincipalKind, Protection, TableRef, Target};
+use crate::value::{Symbol, Template};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    if let Some(parent) = dir.join(name).parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let _ = std::fs::write(dir.join(name), text);
+}
+
+fn load_with(files: &[(&str, &str)], options: &LoadOptions) -> (Input, SourceMap, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    for (name, text) in files {
+        write(tmp.path(), name, text);
+    }
+    let sources = SourceMap::new();
+    let input = load_module(tmp.path(), ".", tmp.path(), options, &sources);
+    (input, sources, tmp)
+}
+
+fn load(files: &[(&str, &str)]) -> (Input, SourceMap, tempfile::TempDir) {
+    load_with(files, &LoadOptions::default())
+}
+
+/// Evaluates `local.x` after the given declarations.
+fn eval_local(decls: &str, options: &LoadOptions) -> Value {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    write(tmp.path(), "main.tf", decls);
+    let sources = SourceMap::new();
+    let ctx = Rc::new(Ctx {
+        sources: &sources,
+        cwd: tmp.path().to_path_buf(),
+        root: tmp.path().to_path_buf(),
+    });
+    let parsed = parse_module(tmp.path(), ".", String::new(), &ctx);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let mut input = Input::new(".", InputKind::Terraform);
+    let mut module = parsed.module;
+    module.inputs = root_inputs(tmp.path(), tmp.path(), options, &ctx, &mut input);
+    let mut ev = Eval::new(module, ctx.clone());
+    ev.make_child = Some(child_maker(vec![tmp.path().to_path_buf()]));
+    ev.var("__nothing__", Span::builtin());
+    let e = hcl_edit::parser::parse_expr("local.x").unwrap_or_else(|e| unreachable!("{e}"));
+    ev.expr(&e, FileId::BUILTIN, &Scope::root())
+}
+
+fn lit(v: &Value) -> String {
+    match &v.kind {
+        ValueKind::Str(t) => t.to_string(),
+        ValueKind::Number(n) => n.clone(),
+        ValueKind::Bool(b) => b.to_string(),
+        ValueKind::List(items) => format!("[{}]", items.iter().map(lit).collect::<Vec<_>>().join(",")),
+        ValueKind::Map(es) => format!(
+            "{{{}}}",
+            es.iter()
+                .map(|e| format!("{}={}", e.key, lit(&e.value)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        ValueKind::Null => "null".into(),
+        ValueKind::Unknown { expr, reason } => format!("?({expr}: {reason})"),
+    }
+}
+
+fn local(expr: &str) -> String {
+    lit(&eval_local(
+        &format!("locals {{\n  x = {expr}\n}}\n"),
+        &LoadOptions::default(),
+    ))
+}
+
+fn line_col(sources: &SourceMap, span: Span) -> (usize, usize) {
+    sources.start(span).map(|lc| (lc.line, lc.column)).unwrap_or((0, 0))
+}
+
+#[test]
+fn literals_templates_and_operators() {
+    assert_eq!(local("\"a${1 + 2}b\""), "a3b");
+    assert_eq!(local("[1, \"x\", true, null]"), "[1,x,true,null]");
+    assert_eq!(local("{ a = 1, \"b\" = 2 }"), "{a=1,b=2}");
+    assert_eq!(local("3 > 2 && !false ? \"yes\" : \"no\""), "yes");
+    assert_eq!(local("(4 - 1) * 2 / 3"), "2");
+    assert_eq!(local("\"%{ if true }on%{ else }off%{ endif }\""), "on");
+    assert_eq!(local("\"%{ for s in [\"a\", \"b\"] }${s}-%{ endfor }\""), "a-b-");
+    assert_eq!(local("\"a $${b} %%{c}\""), "a ${b} %{c}");
+}
+
+#[test]
+fn heredocs_strip_indentation() {
+    assert_eq!(local("<<EOF\n  a\n b\nEOF"), "  a\n b\n");
+    assert_eq!(local("<<-EOF\n    a\n      b\n    EOF"), "a\n  b\n");
+}
+
+#[test]
+fn for_expressions_and_splats() {
+    assert_eq!(local("[for s in [\"a\", \"b\"] : upper(s)]"), "[A,B]");
+    assert_eq!(local("{for k, v in {b = 1, a = 2} : v => k}"), "{2=a,1=b}");
+    assert_eq!(local("[for s in [1, 2, 3] : s if s > 1]"), "[2,3]");
+    assert_eq!(local("[{a = 1}, {a = 2}][*].a"), "[1,2]");
+    assert_eq!(local("{a = {b = [\"x\"]}}.a.b[0]"), "x");
+}
+
+#[test]
+fn functions() {
+    assert_eq!(local("join(\",\", [\"a\", \"b\"])"), "a,b");
+    assert_eq!(local("split(\",\", \"a,b\")"), "[a,b]");
+    assert_eq!(local("format(\"%s-%d\", \"a\", 1)"), "a-1");
+    assert_eq!(local("concat([1], [2, 3])"), "[1,2,3]");
+    assert_eq!(local("merge({a = 1}, {b = 2}, {a = 3})"), "{b=2,a=3}");
+    assert_eq!(local("lookup({a = 1}, \"b\", 9)"), "9");
+    assert_eq!(local("element([\"a\", \"b\"], 3)"), "b");
+    assert_eq!(local("length([1, 2])"), "2");
+    assert_eq!(local("lower(\"AbC\")"), "abc");
+    assert_eq!(local("replace(\"a-b-c\", \"-\", \"_\")"), "a_b_c");
+    assert_eq!(local("toset([\"b\", \"a\", \"b\"])"), "[b,a]");
+    assert_eq!(local("try(var.nope, \"fallback\")"), "fallback");
+    assert_eq!(local("coalesce(\"\", \"x\")"), "x");
+    assert_eq!(local("flatten([[1], [2, [3]]])"), "[1,2,3]");
+    assert_eq!(local("distinct([1, 1, 2])"), "[1,2]");
+    assert_eq!(local("compact([\"a\", \"\", \"b\"])"), "[a,b]");
+    assert_eq!(local("contains([\"a\"], \"a\")"), "true");
+    assert_eq!(local("keys({b = 1, a = 2})"), "[a,b]");
+    assert_eq!(local("values({b = 1, a = 2})"), "[2,1]");
+    assert_eq!(local("trimprefix(\"arn:x\", \"arn:\")"), "x");
+    assert_eq!(local("trimsuffix(\"x.json\", \".json\")"), "x");
+    assert_eq!(local("jsondecode(\"{\\\"a\\\": [1]}\")"), "{a=[1]}");
+    assert_eq!(local("\"x${jsonencode([\"a\"])}\""), "x[\"a\"]");
+    assert!(local("md5(\"x\")").starts_with("?(md5(\"x\"): function md5() is not evaluated"));
+}
+
+#[test]
+fn variables_locals_and_cycles() {
+    let decls = "variable \"a\" { default = \"d\" }\nvariable \"b\" {}\nvariable \"c\" {}\nlocals {\n  x = [var.a, var.b, var.c, local.y]\n  y = local.z\n  z = local.y\n}\n";
+    let options = LoadOptions {
+        tf_vars: vec![("c".into(), "[\"l\"]".into())],
+        ..LoadOptions::default()
+    };
+    let v = lit(&eval_local(decls, &options));
+    assert!(v.starts_with("[d,?(var.b: variable b has no value),[l],?("), "{v}");
+    assert!(v.contains("cycle"), "{v}");
+}
+
+#[test]
+fn tfvars_files_give_values() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    write(
+        tmp.path(),
+        "main.tf",
+        "variable \"n\" {}\nresource \"aws_dynamodb_table\" \"t\" {\n  name = var.n\n}\n",
+    );
+    write(tmp.path(), "terraform.tfvars", "n = \"orders\"\n");
+    let sources = SourceMap::new();
+    let input = load_module(tmp.path(), ".", tmp.path(), &LoadOptions::default(), &sources);
+    assert_eq!(input.tables[0].name, Template::lit("orders"));
+}
+
+#[test]
+fn pseudo_data_sources_are_symbols() {
+    let v = eval_local(
+        "data \"aws_caller_identity\" \"c\" {}\ndata \"aws_region\" \"r\" {}\ndata \"aws_partition\" \"p\" {}\nlocals {\n  x = \"arn:${data.aws_partition.p.partition}:dynamodb:${data.aws_region.r.name}:${data.aws_caller_identity.c.account_id}:table/T\"\n}\n",
+        &LoadOptions::default(),
+    );
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(":dynamodb:");
+    t.push_sym(Symbol::Region);
+    t.push_str(":");
+    t.push_sym(Symbol::Account);
+    t.push_str(":table/T");
+    assert_eq!(v.as_template(), Some(&t));
+}
+
+const ROLE_TF: &str = r#"resource "aws_iam_role" "r" {
+  name = "replicator"
+  assume_role_policy = "{}"
+  managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+  inline_policy {
+    name = "kds"
+    policy = <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "dynamodb:EnableKinesisStreamingDestination",
+      "Resource": "${aws_dynamodb_table.t.arn}"
+    }
+  ]
+}
+EOF
+  }
+}
+
+resource "aws_dynamodb_table" "t" {
+  name = "orders"
+}
+"#;
+
+#[test]
+fn role_with_heredoc_inline_policy_points_into_the_heredoc() {
+    let (input, sources, _tmp) = load(&[("main.tf", ROLE_TF)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let role = &input.principals[0];
+    assert_eq!(role.kind, PrincipalKind::Role);
+    assert_eq!(role.address, "aws_iam_role.r");
+    assert_eq!(
+        role.arn.to_string(),
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/replicator"
+    );
+    assert_eq!(line_col(&sources, role.span), (1, 1));
+    let policy = &input.policies[0];
+    assert_eq!(policy.address, "aws_iam_role.r/inline_policy/kds");
+    assert_eq!(policy.kind, PolicyKind::Inline);
+    let statements = policy
+        .document
+        .get("Statement")
+        .and_then(Value::as_list)
+        .unwrap_or_default();
+    let st = &statements[0];
+    assert_eq!(line_col(&sources, st.span), (11, 5));
+    let action = st.get("Action").map(|a| a.span).unwrap_or_default();
+    assert_eq!(line_col(&sources, action), (13, 17));
+    let resource = st.get("Resource").and_then(Value::as_template).map(Template::to_string);
+    assert_eq!(
+        resource.as_deref(),
+        Some("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders")
+    );
+    assert!(
+        input
+            .attachments
+            .iter()
+            .any(|a| a.policy == PolicyRef::Address(policy.address.clone())
+                && a.target == Target::Address("aws_iam_role.r".into()))
+    );
+    assert!(
+        input
+            .attachments
+            .iter()
+            .any(|a| a.policy == PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/AdministratorAccess")))
+    );
+}
+
+#[test]
+fn indented_heredoc_and_quoted_policy_spans() {
+    let tf = "resource \"aws_iam_role_policy\" \"p\" {\n  role = aws_iam_role.r.name\n  policy = <<-EOT\n    {\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]}\n  EOT\n}\nresource \"aws_iam_role\" \"r\" {}\nresource \"aws_iam_user_policy\" \"u\" {\n  user = \"bob\"\n  policy = \"{\\\"Statement\\\": {\\\"Effect\\\": \\\"Deny\\\", \\\"Action\\\": \\\"*\\\"}}\"\n}\n";
+    let (input, sources, _tmp) = load(&[("main.tf", tf)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let p = input.policies.iter().find(|p| p.address == "aws_iam_role_policy.p");
+    let st = p
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(Value::as_list)
+        .map(|l| l[0].clone());
+    let action = st
+        .as_ref()
+        .and_then(|s| s.get("Action"))
+        .map(|a| a.span)
+        .unwrap_or_default();
+    assert_eq!(line_col(&sources, action), (4, 50));
+    // The role has a generated name: the attachment names the role by the same opaque name.
+    let att = input
+        .attachments
+        .iter()
+        .find(|a| a.policy == PolicyRef::Address("aws_iam_role_policy.p".into()));
+    let role = &input.principals[0];
+    assert_eq!(att.map(|a| a.target.clone()), Some(Target::RoleName(role.name.clone())));
+    let u = input.policies.iter().find(|p| p.address == "aws_iam_user_policy.u");
+    let effect = u
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(|s| s.get("Effect"))
+        .cloned();
+    let effect = effect.unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert_eq!(effect.as_str(), Some("Deny"));
+    assert_eq!(line_col(&sources, effect.span), (10, 42));
+}
+
+#[test]
+fn jsonencode_policy_keeps_hcl_spans() {
+    let tf = "resource \"aws_iam_policy\" \"p\" {\n  name = \"kds\"\n  path = \"/svc/\"\n  policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{\n      Effect = \"Allow\"\n      Action = [\"dynamodb:DescribeKinesisStreamingDestination\"]\n      Resource = \"*\"\n    }]\n  })\n}\n";
+    let (input, sources, _tmp) = load(&[("main.tf", tf)]);
+    let p = &input.policies[0];
+    assert_eq!(p.kind, PolicyKind::Managed);
+    assert_eq!(
+        p.arn.as_ref().map(Template::to_string).as_deref(),
+        Some("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/svc/kds")
+    );
+    let st = p
+        .document
+        .get("Statement")
+        .and_then(Value::as_list)
+        .map(|l| l[0].clone());
+    let span = st.map(|s| s.span).unwrap_or_default();
+    assert_eq!(line_col(&sources, span), (6, 18));
+}
+
+#[test]
+fn policy_document_data_source() {
+    let tf = r#"data "aws_iam_policy_document" "d" {
+  statement {
+    sid     = "Kds"
+    actions = ["dynamodb:EnableKinesisStreamingDestination"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::111122223333:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:username"
+      values   = ["&{aws:username}"]
+    }
+  }
+  dynamic "statement" {
+    for_each = toset(["a", "b"])
+    content {
+      effect    = "Deny"
+      actions   = ["kinesis:${statement.value}"]
+      resources = ["*"]
+    }
+  }
+}
+resource "aws_iam_policy" "p" {
+  policy = data.aws_iam_policy_document.d.json
+}
+"#;
+    let (input, sources, _tmp) = load(&[("main.tf", tf)]);
+    let doc = &input.policies[0].document;
+    let sts = doc.get("Statement").and_then(Value::as_list).unwrap_or_default();
+    assert_eq!(sts.len(), 3);
+    assert_eq!(line_col(&sources, sts[0].span), (2, 3));
+    assert_eq!(sts[0].get("Effect").and_then(Value::as_str), Some("Allow"));
+    let principal = sts[0].get("Principal").map(lit);
+    assert_eq!(principal.as_deref(), Some("{AWS=[arn:aws:iam::111122223333:root]}"));
+    let cond = sts[0].get("Condition").map(lit);
+    assert_eq!(cond.as_deref(), Some("{StringEquals={aws:username=[${aws:username}]}}"));
+    let ckey = sts[0]
+        .get("Condition")
+        .and_then(|c| c.get("StringEquals"))
+        .and_then(|m| m.entry("aws:username"));
+    assert_eq!(ckey.map(|e| line_col(&sources, e.key_span)), Some((12, 7)));
+    assert_eq!(sts[2].get("Action").map(lit).as_deref(), Some("[kinesis:b]"));
+    assert_eq!(sts[2].get("Effect").and_then(Value::as_str), Some("Deny"));
+    // The generated policy name is the same opaque value in the name and the ARN.
+    let p = &input.policies[0];
+    assert_eq!(
+        p.name.as_ref().map(Template::to_string).as_deref(),
+        Some("${aws_iam_policy.p.name}")
+    );
+}
+
+#[test]
+fn count_and_for_each_expand_with_addresses() {
+    let tf = r#"resource "aws_dynamodb_table" "c" {
+  count = 2
+  name  = "t-${count.index}"
+}
+resource "aws_kinesis_stream" "s" {
+  for_each = { b = "x", a = "y" }
+  name     = "s-${each.key}-${each.value}"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = "r"
+  policy_arn = aws_dynamodb_table.c[1].arn
+}
+resource "aws_iam_user" "u" {
+  for_each = var.users
+  name     = each.key
+}
+variable "users" {}
+"#;
+    let (input, _sources, _tmp) = load(&[("main.tf", tf)]);
+    let tables: Vec<_> = input
+        .tables
+        .iter()
+        .map(|t| (t.address.clone(), t.name.to_string()))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("aws_dynamodb_table.c[0]".to_string(), "t-0".to_string()),
+            ("aws_dynamodb_table.c[1]".into(), "t-1".into())
+        ]
+    );
+    let streams: Vec<_> = input.streams.iter().map(|s| s.address.clone()).collect();
+    assert_eq!(streams, ["aws_kinesis_stream.s[\"a\"]", "aws_kinesis_stream.s[\"b\"]"]);
+    assert_eq!(input.streams[0].name, Template::lit("s-a-y"));
+    match &input.attachments[0].policy {
+        PolicyRef::Arn(t) => assert!(t.to_string().ends_with(":table/t-1"), "{t}"),
+        other => unreachable!("{other:?}"),
+    }
+    assert_eq!(input.principals[0].address, "aws_iam_user.u");
+    assert!(
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("instances of aws_iam_user.u are not known"))
+    );
+}
+
+#[test]
+fn slr_destination_kms_and_scp() {
+    let tf = r#"resource "aws_iam_service_linked_role" "kds" {
+  aws_service_name = "kinesisreplication.dynamodb.amazonaws.com"
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+resource "aws_iam_service_linked_role" "other" {
+  aws_service_name = "es.amazonaws.com"
+}
+resource "aws_dynamodb_table" "t" { name = "orders" }
+resource "aws_kms_key" "k" {
+  policy = jsonencode({ Statement = [] })
+}
+resource "aws_kinesis_stream" "s" {
+  name            = "s"
+  encryption_type = "KMS"
+  kms_key_id      = aws_kms_key.k.arn
+}
+resource "aws_dynamodb_kinesis_streaming_destination" "d" {
+  table_name = aws_dynamodb_table.t.name
+  stream_arn = aws_kinesis_stream.s.arn
+}
+resource "aws_organizations_policy" "scp" {
+  content = "{\"Statement\": []}"
+}
+resource "aws_organizations_policy_attachment" "a" {
+  policy_id = aws_organizations_policy.scp.id
+  target_id = "r-abcd"
+}
+resource "aws_s3_bucket" "b1" {}
+resource "aws_s3_bucket" "b2" {}
+"#;
+    let (input, sources, _tmp) = load(&[("main.tf", tf)]);
+    assert!(matches!(input.slrs[0].protected, Protection::Protected(s) if line_col(&sources, s) == (4, 5)));
+    assert_eq!(input.slrs[1].protected, Protection::Unprotected);
+    assert_eq!(input.destinations[0].table, TableRef::Name(Template::lit("orders")));
+    assert!(
+        input.destinations[0]
+            .stream_arn
+            .as_template()
+            .is_some_and(|t| t.to_string().ends_with(":stream/s"))
+    );
+    assert_eq!(
+        input.streams[0].kms_key.as_ref().and_then(Value::as_template),
+        Some(&input.keys[0].arn)
+    );
+    let key_policy = input.policies.iter().find(|p| p.address == "aws_kms_key.k/policy");
+    assert_eq!(
+        key_policy.and_then(|p| p.resource.clone()),
+        Some(input.keys[0].arn.clone())
+    );
+    let scp = input.policies.iter().find(|p| p.kind == PolicyKind::Scp);
+    assert!(scp.is_some());
+    let att = input
+        .attachments
+        .iter()
+        .find(|a| matches!(a.target, Target::Organization(_)));
+    assert_eq!(
+        att.map(|a| a.policy.clone()),
+        Some(PolicyRef::Address("aws_organizations_policy.scp".into()))
+    );
+    let notes: Vec<_> = input
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("aws_s3_bucket"))
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].message.starts_with("2 resources of type aws_s3_bucket"),
+        "{}",
+        notes[0].message
+    );
+}
+
+#[test]
+fn parse_errors_are_load_errors_and_other_files_still_load() {
+    let (input, sources, _tmp) = load(&[
+        ("a.tf", "resource \"aws_dynamodb_table\" \"t\" { name = \"x\" }\n"),
+        ("b.tf", "resource \"x\" \"y\" {\n  a = = 1\n}\n"),
+        ("c.tf.json", "{}"),
+    ]);
+    assert_eq!(input.tables.len(), 1);
+    assert_eq!(input.errors.len(), 1);
+    let err = &input.errors[0];
+    assert_eq!(err.path, "b.tf");
+    assert_eq!(err.span.map(|s| line_col(&sources, s)), Some((2, 7)));
+    assert!(input.diagnostics.iter().any(|d| d.message.contains("JSON-syntax")));
+}
+
+#[test]
+fn local_modules_are_loaded_with_prefixed_addresses() {
+    let (input, _sources, _tmp) = load(&[
+        (
+            "main.tf",
+            "module \"db\" {\n  source = \"./modules/db\"\n  table  = \"orders\"\n}\nresource \"aws_iam_role_policy_attachment\" \"a\" {\n  role       = \"r\"\n  policy_arn = module.db.arn\n}\nmodule \"remote\" {\n  source = \"terraform-aws-modules/iam/aws\"\n}\n",
+        ),
+        (
+            "modules/db/main.tf",
+            "variable \"table\" {}\nresource \"aws_dynamodb_table\" \"t\" {\n  name = var.table\n}\noutput \"arn\" {\n  value = aws_dynamodb_table.t.arn\n}\nmodule \"loop\" {\n  source = \"../db\"\n}\n",
+        ),
+    ]);
+    assert_eq!(input.tables[0].address, "module.db.aws_dynamodb_table.t");
+    assert_eq!(input.tables[0].name, Template::lit("orders"));
+    assert_eq!(input.module_dirs, ["modules/db"]);
+    match &input.attachments[0].policy {
+        PolicyRef::Arn(t) => assert!(t.to_string().ends_with(":table/orders")),
+        other => unreachable!("{other:?}"),
+    }
+    assert!(input.diagnostics.iter().any(|d| d.message.contains("module remote")));
+    assert!(input.diagnostics.iter().any(|d| d.message.contains("cycle")));
+}
+
+#[test]
+fn file_and_templatefile_policies_point_into_their_files() {
+    let (input, sources, _tmp) = load(&[
+        (
+            "main.tf",
+            "resource \"aws_iam_policy\" \"f\" {\n  policy = file(\"${path.module}/p.json\")\n}\nresource \"aws_iam_policy\" \"t\" {\n  policy = templatefile(\"${path.module}/p.tpl\", { table = \"orders\" })\n}\n",
+        ),
+        (
+            "p.json",
+            "{\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]\n}\n",
+        ),
+        (
+            "p.tpl",
+            "{\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"${table}\"}]\n}\n",
+        ),
+    ]);
+    for (addr, path) in [("aws_iam_policy.f", "p.json"), ("aws_iam_policy.t", "p.tpl")] {
+        let p = input.policies.iter().find(|p| p.address == addr);
+        let st = p
+            .and_then(|p| p.document.get("Statement"))
+            .and_then(Value::as_list)
+            .map(|l| l[0].clone());
+        let span = st.map(|s| s.span).unwrap_or_default();
+        assert_eq!(sources.path(span), path);
+        assert_eq!(line_col(&sources, span), (2, 17));
+    }
+    let t = input.policies.iter().find(|p| p.address == "aws_iam_policy.t");
+    let r = t
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(Value::as_list)
+        .and_then(|l| l[0].get("Resource").cloned());
+    assert_eq!(r.as_ref().and_then(Value::as_str), Some("orders"));
+}
+
+#[test]
+fn unknown_interpolation_in_policy_json() {
+    let tf = "variable \"arns\" {}\nresource \"aws_iam_policy\" \"p\" {\n  policy = <<EOF\n{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": ${jsonencode(var.arns)}, \"Condition\": {\"StringEquals\": {\"aws:username\": \"${var.user}\"}}}]}\nEOF\n}\n";
+    let (input, _sources, _tmp) = load(&[("main.tf", tf)]);
+    let st = input.policies[0]
+        .document
+        .get("Statement")
+        .and_then(Value::as_list)
+        .map(|l| l[0].clone());
+    let st = st.unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert!(st.get("Resource").is_some_and(Value::is_unknown), "{st:?}");
+    let user = st
+        .get("Condition")
+        .and_then(|c| c.get("StringEquals"))
+        .and_then(|m| m.get("aws:username"));
+    assert!(
+        user.and_then(Value::as_template)
+            .is_some_and(|t| t.opaques().count() == 1)
+    );
+}
+
+#[test]
+fn deep_nesting_does_not_crash() {
+    let deep = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+    assert!(local(&deep).starts_with("[[["));
+    let too_deep = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(500), "]".repeat(500));
+    let (input, _sources, _tmp) = load(&[("main.tf", &too_deep)]);
+    assert_eq!(input.errors.len(), 1);
+    let chain: String = (0..300).map(|i| format!("  l{i} = local.l{}\n", i + 1)).collect();
+    let v = eval_local(
+        &format!("locals {{\n  x = local.l0\n{chain}  l300 = 1\n}}\n"),
+        &LoadOptions::default(),
+    );
+    assert!(v.is_unknown() || lit(&v) == "1");
+}

@@ -1,0 +1,444 @@
+//! The JSON report (`spec/report-json.md`, schema `kdsguard.report/v1`): wire types
+//! separate from the model, built from an [`Analysis`].
+
+use serde::Serialize;
+
+use crate::Analysis;
+use crate::capability::{Access, Target};
+use crate::graph::PrincipalClass;
+use crate::iam::eval::{Open, Outcome};
+use crate::model::Protection;
+use crate::rules::target_id;
+use crate::source::{SourceMap, Span};
+
+pub const SCHEMA: &str = "kdsguard.report/v1";
+
+#[derive(Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub inputs: Vec<InputOut>,
+    pub assumptions: Vec<String>,
+    pub errors: Vec<ErrorOut>,
+    pub principals: Vec<PrincipalOut>,
+    pub resources: Vec<ResourceOut>,
+    pub access: Vec<AccessOut>,
+    pub service_linked_roles: Vec<SlrOut>,
+    pub findings: Vec<FindingOut>,
+    /// Notes and warnings about the templates (unsupported constructs, unresolved values).
+    pub notes: Vec<NoteOut>,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct InputOut {
+    pub path: String,
+    pub kind: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ErrorOut {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct PrincipalOut {
+    pub id: String,
+    pub address: String,
+    pub kind: &'static str,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct ResourceOut {
+    pub id: String,
+    pub address: String,
+    pub kind: &'static str,
+    pub name: String,
+    pub arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct AccessOut {
+    pub principal: String,
+    pub capability: String,
+    pub resource: String,
+    pub decision: &'static str,
+    pub missing: Vec<String>,
+    pub conditions: Vec<ConditionOut>,
+    pub because: Vec<BecauseOut>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ConditionOut {
+    Condition {
+        key: String,
+        operator: String,
+        values: Vec<String>,
+        file: String,
+        line: usize,
+    },
+    Unknown {
+        unknown: String,
+        file: String,
+        line: usize,
+    },
+}
+
+#[derive(Serialize)]
+pub struct BecauseOut {
+    pub action: String,
+    pub effect: &'static str,
+    pub policy: String,
+    pub layer: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Serialize)]
+pub struct SlrOut {
+    pub id: String,
+    pub address: String,
+    pub status: &'static str,
+    pub deletable_by: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct FindingOut {
+    pub rule: String,
+    pub name: String,
+    pub severity: &'static str,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub help: String,
+    pub docs: String,
+}
+
+#[derive(Serialize)]
+pub struct NoteOut {
+    pub severity: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Builds the report.
+pub fn build(a: &Analysis) -> Report {
+    let g = &a.graph;
+    let src = &a.sources;
+    let mut principals: Vec<PrincipalOut> = g
+        .principals
+        .iter()
+        .map(|p| PrincipalOut {
+            id: p.id.clone(),
+            address: p.address.clone(),
+            kind: p.class.as_str(),
+            name: p.name.to_string(),
+            file: p.span.map(|s| src.path(s)),
+            line: p.span.and_then(|s| src.start(s)).map(|lc| lc.line),
+        })
+        .collect();
+    principals.sort_by(|x, y| x.id.cmp(&y.id));
+
+    let mut resources = Vec::new();
+    for t in &g.tables {
+        resources.push(ResourceOut {
+            id: t.id.clone(),
+            address: t.table.address.clone(),
+            kind: "table",
+            name: t.table.name.to_string(),
+            arn: t.table.arn.to_string(),
+            stream: t
+                .stream
+                .clone()
+                .or_else(|| t.stream_arn.as_ref().map(ToString::to_string)),
+            file: Some(src.path(t.table.span)),
+            line: src.start(t.table.span).map(|lc| lc.line),
+        });
+    }
+    for s in &g.streams {
+        resources.push(ResourceOut {
+            id: s.id.clone(),
+            address: s.stream.address.clone(),
+            kind: "stream",
+            name: s.stream.name.to_string(),
+            arn: s.stream.arn.to_string(),
+            stream: None,
+            file: Some(src.path(s.stream.span)),
+            line: src.start(s.stream.span).map(|lc| lc.line),
+        });
+    }
+    for input in &g.inputs {
+        for k in &input.keys {
+            resources.push(ResourceOut {
+                id: format!("{}#{}", input.path, k.address),
+                address: k.address.clone(),
+                kind: "key",
+                name: k.id.to_string(),
+                arn: k.arn.to_string(),
+                stream: None,
+                file: Some(src.path(k.span)),
+                line: src.start(k.span).map(|lc| lc.line),
+            });
+        }
+    }
+    for s in &g.slrs {
+        resources.push(ResourceOut {
+            id: s.id.clone(),
+            address: s.address.clone(),
+            kind: "slr",
+            name: crate::graph::SLR_NAME.to_string(),
+            arn: crate::graph::slr_arn().to_string(),
+            stream: None,
+            file: s.span.map(|sp| src.path(sp)),
+            line: s.span.and_then(|sp| src.start(sp)).map(|lc| lc.line),
+        });
+    }
+    resources.sort_by(|x, y| x.id.cmp(&y.id));
+
+    let mut access: Vec<AccessOut> = a
+        .access
+        .iter()
+        .filter(|x| x.reported())
+        .map(|x| access_out(a, x))
+        .collect();
+    access.sort_by(|x, y| (&x.principal, &x.capability, &x.resource).cmp(&(&y.principal, &y.capability, &y.resource)));
+
+    let service_linked_roles = g.slrs.iter().enumerate().map(|(k, s)| slr_out(a, k, s)).collect();
+
+    let findings = a
+        .findings
+        .iter()
+        .map(|f| {
+            let (start, end) = src.range(f.span).unwrap_or_default_range();
+            FindingOut {
+                rule: f.rule.clone(),
+                name: f.name.clone(),
+                severity: f.severity.as_str(),
+                message: f.message.clone(),
+                file: src.path(f.span),
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                principal: f.principal.clone(),
+                resource: f.resource.clone(),
+                help: f.help.clone(),
+                docs: f.docs.clone(),
+            }
+        })
+        .collect();
+
+    let errors = a
+        .errors
+        .iter()
+        .map(|e| {
+            let lc = e.span.and_then(|s| src.start(s));
+            ErrorOut {
+                file: e.path.clone(),
+                line: lc.map(|l| l.line).unwrap_or(1),
+                column: lc.map(|l| l.column).unwrap_or(1),
+                message: e.message.clone(),
+            }
+        })
+        .collect();
+
+    let notes = a
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let lc = src.start(d.span);
+            NoteOut {
+                severity: d.severity.as_str(),
+                file: src.path(d.span),
+                line: lc.map(|l| l.line).unwrap_or(1),
+                column: lc.map(|l| l.column).unwrap_or(1),
+                message: d.message.clone(),
+            }
+        })
+        .collect();
+
+    Report {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "kdsguard",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        inputs: g
+            .inputs
+            .iter()
+            .map(|i| InputOut {
+                path: i.path.clone(),
+                kind: i.kind.as_str(),
+            })
+            .collect(),
+        assumptions: a.assumptions.clone(),
+        errors,
+        principals,
+        resources,
+        access,
+        service_linked_roles,
+        findings,
+        notes,
+    }
+}
+
+/// Serialises the report (pretty, with a trailing newline).
+pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(&build(a))?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn access_out(a: &Analysis, x: &Access) -> AccessOut {
+    let src = &a.sources;
+    let because = x
+        .because()
+        .into_iter()
+        .map(|(action, b)| {
+            let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
+            let lc = src.start(at);
+            BecauseOut {
+                action: action.to_string(),
+                effect: b.effect.as_str(),
+                policy: b.policy.clone(),
+                layer: b.layer.as_str(),
+                file: src.path(at),
+                line: lc.map(|l| l.line).unwrap_or(0),
+                column: lc.map(|l| l.column).unwrap_or(0),
+            }
+        })
+        .collect();
+    let conditions = x.open().into_iter().map(|o| condition_out(src, o)).collect();
+    AccessOut {
+        principal: a.graph.principals[x.principal].id.clone(),
+        capability: x.capability.clone(),
+        resource: target_id(&a.graph, &x.target),
+        decision: x.outcome.as_str(),
+        missing: if x.outcome == Outcome::NotAllowed || x.outcome == Outcome::Denied {
+            x.missing()
+        } else {
+            Vec::new()
+        },
+        conditions,
+        because,
+    }
+}
+
+fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
+    let line = |s: Span| src.start(s).map(|l| l.line).unwrap_or(0);
+    match o {
+        Open::Condition {
+            key,
+            operator,
+            values,
+            span,
+        } => ConditionOut::Condition {
+            key: key.clone(),
+            operator: operator.clone(),
+            values: values.clone(),
+            file: src.path(*span),
+            line: line(*span),
+        },
+        Open::Unknown { expr, span } => ConditionOut::Unknown {
+            unknown: expr.clone(),
+            file: src.path(*span),
+            line: line(*span),
+        },
+    }
+}
+
+fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
+    let g = &a.graph;
+    let mut deletable_by: Vec<String> = a
+        .access
+        .iter()
+        .filter(|x| x.capability == "delete-slr" && x.target == Target::Slr(k) && x.outcome.can())
+        .map(|x| g.principals[x.principal].id.clone())
+        .collect();
+    deletable_by.sort();
+    let mut reasons = Vec::new();
+    for id in &deletable_by {
+        reasons.push(format!("{id} can call iam:DeleteServiceLinkedRole on it"));
+    }
+    let lifecycle_unprotected = match &s.protection {
+        Some(Protection::Unprotected) => {
+            reasons.push("declared as a managed resource without deletion protection".to_string());
+            true
+        }
+        Some(Protection::Unknown(_)) => {
+            reasons.push("its deletion protection depends on a value that could not be resolved".to_string());
+            true
+        }
+        Some(Protection::NotShown) => {
+            reasons.push("declared in a plan, which cannot show lifecycle protection".to_string());
+            false
+        }
+        Some(Protection::Protected(_)) | None => false,
+    };
+    let denied_for_all = !g.principals.is_empty()
+        && a.access
+            .iter()
+            .filter(|x| x.capability == "delete-slr" && x.target == Target::Slr(k))
+            .all(|x| x.outcome == Outcome::Denied);
+    let status = if !deletable_by.is_empty() || lifecycle_unprotected {
+        "unprotected"
+    } else if denied_for_all && g.principals.iter().all(|p| p.class != PrincipalClass::ExternalRole) {
+        reasons.push("an explicit Deny of iam:DeleteServiceLinkedRole applies to every analysed principal".to_string());
+        "protected"
+    } else {
+        reasons.push(
+            "no analysed principal can delete it, but nothing guards it against principals outside the inputs"
+                .to_string(),
+        );
+        "not_deletable_in_scope"
+    };
+    SlrOut {
+        id: s.id.clone(),
+        address: s.address.clone(),
+        status,
+        deletable_by,
+        reasons,
+    }
+}
+
+trait RangeOrDefault {
+    fn unwrap_or_default_range(self) -> (crate::source::LineCol, crate::source::LineCol);
+}
+
+impl RangeOrDefault for Option<(crate::source::LineCol, crate::source::LineCol)> {
+    fn unwrap_or_default_range(self) -> (crate::source::LineCol, crate::source::LineCol) {
+        let one = crate::source::LineCol { line: 1, column: 1 };
+        self.unwrap_or((one, one))
+    }
+}

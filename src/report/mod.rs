@@ -1,0 +1,4 @@
+//! Reports: each reads the [`crate::Analysis`] and has its own wire types.
+
+pub mod human;
+pub mod json;

@@ -1,0 +1,57 @@
+//! KDS004 `slr-deletable`: a principal's `delete-slr` decision is allowed or conditional.
+
+use crate::finding::{Finding, Label};
+use crate::iam::eval::Open;
+use crate::iam::policy::Effect;
+use crate::rules::{CheckContext, RuleMeta, finding};
+
+pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for a in ctx.access {
+        if a.capability != "delete-slr" || !a.outcome.can() {
+            continue;
+        }
+        let principal = &ctx.graph.principals[a.principal];
+        let statement = a
+            .requirements
+            .iter()
+            .flat_map(|r| r.decision.because.iter())
+            .filter(|b| b.effect == Effect::Allow && !b.statement.is_builtin())
+            .map(|b| b.statement)
+            .min_by_key(|s| (ctx.sources.path(*s), s.start));
+        let via_unknown = a.open().into_iter().find_map(|o| match o {
+            Open::Unknown { span, .. } if !span.is_builtin() => Some(*span),
+            _ => None,
+        });
+        let Some(span) = statement.or(via_unknown).or(principal.span) else {
+            continue;
+        };
+        let how = if a.outcome == crate::iam::eval::Outcome::Allowed {
+            "can"
+        } else {
+            "may be able to"
+        };
+        let mut f = finding(
+            meta,
+            span,
+            format!(
+                "{} `{}` {how} delete the service-linked role AWSServiceRoleForDynamoDBKinesisDataStreamsReplication (iam:DeleteServiceLinkedRole), which stops replication for every table in the account",
+                principal.class.as_str(),
+                principal.address
+            ),
+            "allows iam:DeleteServiceLinkedRole on the replication role".to_string(),
+        );
+        if let Some(decl) = principal.span
+            && decl != span
+        {
+            f.labels.push(Label {
+                span: ctx.sources.first_line(decl),
+                message: format!("{} declared here", principal.class.as_str()),
+            });
+        }
+        f.principal = Some(principal.id.clone());
+        f.resource = Some(super::target_id(ctx.graph, &a.target));
+        out.push(f);
+    }
+    out
+}

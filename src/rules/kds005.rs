@@ -1,0 +1,36 @@
+//! KDS005 `slr-lifecycle-unprotected`: the SLR is declared as a managed resource that its
+//! own tool would delete.
+
+use crate::finding::Finding;
+use crate::model::Protection;
+use crate::rules::{CheckContext, RuleMeta, finding};
+
+pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for slr in &ctx.graph.slrs {
+        let (Some(span), Some(Protection::Unprotected)) = (slr.span, &slr.protection) else {
+            continue;
+        };
+        let input = slr.input.map(|i| ctx.graph.inputs[i].kind);
+        let how = match input {
+            Some(crate::model::InputKind::CloudFormation) => {
+                "has no `DeletionPolicy: Retain`: deleting the stack or the resource deletes the role"
+            }
+            _ => {
+                "has no `lifecycle { prevent_destroy = true }`: `terraform destroy` or removing the block deletes the role"
+            }
+        };
+        let mut f = finding(
+            meta,
+            span,
+            format!(
+                "the replication service-linked role `{}` {how}, stopping replication for every table in the account",
+                slr.address
+            ),
+            "declared without deletion protection".to_string(),
+        );
+        f.resource = Some(slr.id.clone());
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,3 @@
+resource "aws_iam_service_linked_role" "kds" { # expect: KDS005
+  aws_service_name = "kinesisreplication.dynamodb.amazonaws.com"
+}
