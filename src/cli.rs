@@ -26,6 +26,52 @@ pub enum Command {
     /// that is a CloudFormation template is analysed, and each `terraform show -json`
     /// plan is read. .gitignore is honoured; .terraform/ and node_modules/ are skipped.
     Check(CheckArgs),
+    /// Evaluate one IAM request offline against given policies (the analyzer's own evaluator).
+    ///
+    /// Policies are JSON files. The answer is allowed, conditional, denied or not_allowed,
+    /// with the statements that decided it. With --batch, reads one JSON request per line
+    /// and writes one JSON answer per line, in the same order.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Identity policy document (JSON file; repeatable).
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// Permissions boundary document.
+    #[arg(long, value_name = "FILE")]
+    pub boundary: Option<PathBuf>,
+    /// Service control policy (repeatable; each file is one organisation level, root first).
+    #[arg(long = "scp", value_name = "FILE")]
+    pub scps: Vec<PathBuf>,
+    /// Resource-based policy of the resource.
+    #[arg(long = "resource-policy", value_name = "FILE")]
+    pub resource_policy: Option<PathBuf>,
+    /// Session policy of an assumed-role session.
+    #[arg(long = "session-policy", value_name = "FILE")]
+    pub session_policy: Option<PathBuf>,
+    /// The action, e.g. dynamodb:DisableKinesisStreamingDestination.
+    #[arg(long, value_name = "ACTION", required_unless_present = "batch")]
+    pub action: Option<String>,
+    /// The resource ARN (or *).
+    #[arg(long, value_name = "ARN", required_unless_present = "batch")]
+    pub resource: Option<String>,
+    /// The caller's ARN.
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
+    /// A condition key known for the request (repeatable; repeat a key for several values).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Keys not given with --context are absent rather than unknown.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Read requests as JSON lines from FILE (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["action", "resource", "policies"])]
+    pub batch: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

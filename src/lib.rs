@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod simulate;
 pub mod source;
 pub mod value;
 

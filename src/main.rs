@@ -34,6 +34,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Simulate(args) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match kdsguard::simulate::run(&args, &mut std::io::stdin().lock(), &mut out) {
+                Err(kdsguard::simulate::SimulateError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+                other => Ok(other?),
+            }
+        }
     }
 }
 

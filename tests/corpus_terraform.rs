@@ -63,17 +63,25 @@ fn every_terraform_folder_loads_without_panicking() {
     let mut must_fail: BTreeSet<String> = BTreeSet::new();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(path), Some(kind), Some(check)) = (cols.first(), cols.get(2), cols.get(4)) else { continue };
+        let (Some(path), Some(kind), Some(check)) = (cols.first(), cols.get(2), cols.get(4)) else {
+            continue;
+        };
         if *kind != "tf" {
             continue;
         }
-        let folder = Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        let folder = Path::new(path)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
         folders.entry(folder).or_default().push(path.to_string());
         if *check == "hcl-rs-0.20:err" && listed(path, &patterns) {
             must_fail.insert(path.to_string());
         }
     }
-    assert!(must_fail.len() >= 15, "NOTES.md section 2a should list the invalid HCL files: {must_fail:?}");
+    assert!(
+        must_fail.len() >= 15,
+        "NOTES.md section 2a should list the invalid HCL files: {must_fail:?}"
+    );
 
     let started = std::time::Instant::now();
     let (mut full, mut with_notes, mut failed) = (0, 0, 0);
@@ -91,7 +99,12 @@ fn every_terraform_folder_loads_without_panicking() {
             if std::env::var_os("KDSGUARD_VERBOSE").is_some() {
                 let mut err = std::io::stderr();
                 for e in &input.errors {
-                    let _ = writeln!(err, "ERROR {}: {}", sources.describe(e.span.unwrap_or_default()), e.message);
+                    let _ = writeln!(
+                        err,
+                        "ERROR {}: {}",
+                        sources.describe(e.span.unwrap_or_default()),
+                        e.message
+                    );
                 }
                 for d in &input.diagnostics {
                     let _ = writeln!(err, "NOTE {}: {}", sources.describe(d.span), d.message);
@@ -109,7 +122,12 @@ fn every_terraform_folder_loads_without_panicking() {
         } else {
             full += 1;
         }
-        for file in folders.get(folder).into_iter().flatten().filter(|f| must_fail.contains(*f)) {
+        for file in folders
+            .get(folder)
+            .into_iter()
+            .flatten()
+            .filter(|f| must_fail.contains(*f))
+        {
             if !errors.iter().any(|(p, line)| p == file && line.is_some()) {
                 missing.push(file.clone());
             }
@@ -122,5 +140,8 @@ fn every_terraform_folder_loads_without_panicking() {
         must_fail.len(),
         started.elapsed()
     );
-    assert!(missing.is_empty(), "known-invalid files without a load error: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "known-invalid files without a load error: {missing:?}"
+    );
 }

@@ -206,7 +206,11 @@ fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId
 /// The repository root: the nearest ancestor of `dir` with `.git`, else `cwd` (or `dir`
 /// itself when it is outside `cwd`).
 fn repo_root(dir: &Path, cwd: &Path) -> PathBuf {
-    let full = crate::load::normalize(&if dir.is_absolute() { dir.to_path_buf() } else { cwd.join(dir) });
+    let full = crate::load::normalize(&if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        cwd.join(dir)
+    });
     let cwd = crate::load::normalize(cwd);
     let mut d = Some(full.as_path());
     while let Some(p) = d {
