@@ -32,6 +32,18 @@ pub enum Command {
     /// with the statements that decided it. With --batch, reads one JSON request per line
     /// and writes one JSON answer per line, in the same order.
     Simulate(SimulateArgs),
+    /// Ask who can do what: who-can, can, why.
+    #[command(subcommand)]
+    Query(QueryCommand),
+    /// Print a rule's documentation (by id or name, e.g. KDS004 or slr-deletable).
+    Explain {
+        /// Rule id or name.
+        rule: String,
+    },
+    /// List the rules with their id, name and default severity.
+    Rules,
+    /// Export the resource graph (principals, policies, tables, streams, the SLR).
+    Graph(GraphArgs),
 }
 
 #[derive(Args, Debug)]
@@ -74,19 +86,16 @@ pub struct SimulateArgs {
     pub batch: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
-pub struct CheckArgs {
+/// What to read and how to resolve it: shared by `check`, `query` and `graph`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
     /// Files or folders to analyse.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Lowest finding severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// Configuration file (default: kdsguard.toml in the current folder or above).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// The account id the templates deploy to (policies naming another account then do not match).
     #[arg(long, value_name = "ID")]
@@ -112,9 +121,104 @@ pub struct CheckArgs {
     #[arg(long = "parameter", value_name = "KEY=VALUE")]
     pub parameters: Vec<String>,
 
+    /// Read CloudFormation parameters from a file (`[{"ParameterKey","ParameterValue"}]` or `{"Parameters": {...}}`).
+    #[arg(long = "parameter-file", value_name = "FILE")]
+    pub parameter_files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Lowest finding severity that makes the exit code 1 (default: from the config, else warning).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Ignore every suppression (inline comments and template metadata), for audits.
+    #[arg(long)]
+    pub no_suppressions: bool,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the current findings to this baseline file (and exit 0 unless an input failed to load).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
     /// List every note about the templates (unsupported constructs, unresolved values).
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueryCommand {
+    /// Who can exercise a capability, on which tables, and through which statements.
+    ///
+    /// Example: kdsguard query who-can disable --on Orders infra/
+    WhoCan {
+        /// enable, describe, disable, update, create-slr or delete-slr.
+        capability: String,
+        /// A table address, table name, input#address id, or `*`; default: every table.
+        #[arg(long, value_name = "TABLE")]
+        on: Option<String>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Whether one principal can exercise a capability, and why.
+    ///
+    /// Example: kdsguard query can aws_iam_role.ops disable --on Orders infra/
+    Can {
+        /// A principal address, IAM name, or input#address id.
+        principal: String,
+        capability: String,
+        #[arg(long, value_name = "TABLE")]
+        on: Option<String>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// The full proof of one decision: principal → attachment → policy → statement → match,
+    /// and the Deny, boundary and SCP checks that did not block it.
+    ///
+    /// Example: kdsguard query why aws_iam_user.alice disable Orders infra/
+    Why {
+        principal: String,
+        capability: String,
+        /// A table (address, name or id), `*`, or `slr` for create-slr/delete-slr.
+        resource: String,
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Export format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
+    /// Nodes and edges as JSON.
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

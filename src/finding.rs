@@ -25,6 +25,8 @@ pub struct Finding {
     /// Ids of the principal and resource concerned, where there is one.
     pub principal: Option<String>,
     pub resource: Option<String>,
+    /// The capability concerned, where there is one (baseline key).
+    pub capability: Option<String>,
     pub help: String,
     pub docs: String,
 }

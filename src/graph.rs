@@ -71,6 +71,20 @@ pub struct PrincipalNode {
     pub policies: Vec<usize>,
     pub unknown_policies: Vec<UnknownPolicy>,
     pub boundaries: Vec<usize>,
+    /// How each policy reaches the principal (for proofs), in attachment order.
+    pub via: Vec<Via>,
+}
+
+/// One route from a policy to a principal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Via {
+    /// Index into [`Graph::policies`].
+    pub policy: usize,
+    /// The group it reaches the principal through, if any (its address).
+    pub group: Option<String>,
+    /// The attachment (inline policy, attachment resource, `ManagedPolicyArns` entry, ...).
+    pub attachment: Span,
+    pub boundary: bool,
 }
 
 /// A policy of the run, parsed.
@@ -238,6 +252,7 @@ impl Graph {
                 policies: Vec::new(),
                 unknown_policies: Vec::new(),
                 boundaries: Vec::new(),
+                via: Vec::new(),
             });
         }
 
@@ -272,15 +287,15 @@ impl Graph {
         let attachments = input.attachments.clone();
         let groups = input.groups.clone();
         for a in &attachments {
-            let targets: Vec<usize> = match &a.target {
+            let targets: Vec<(usize, Option<String>)> = match &a.target {
                 Target::Address(addr) => {
                     if let Some(k) = self.principals[principal_base..]
                         .iter()
                         .position(|p| &p.address == addr)
                     {
-                        vec![principal_base + k]
+                        vec![(principal_base + k, None)]
                     } else if let Some(gi) = groups.iter().position(|g| &g.address == addr) {
-                        group_members.get(&gi).cloned().unwrap_or_default()
+                        via_group(&group_members, &groups, gi)
                     } else {
                         diags.push(Diagnostic::note(
                             format!("attachment target `{addr}` is not declared"),
@@ -289,10 +304,10 @@ impl Graph {
                         Vec::new()
                     }
                 }
-                Target::RoleName(n) => vec![self.principal_by_name(i, principal_base, PrincipalClass::Role, n)],
-                Target::UserName(n) => vec![self.principal_by_name(i, principal_base, PrincipalClass::User, n)],
+                Target::RoleName(n) => vec![(self.principal_by_name(i, principal_base, PrincipalClass::Role, n), None)],
+                Target::UserName(n) => vec![(self.principal_by_name(i, principal_base, PrincipalClass::User, n), None)],
                 Target::GroupName(n) => match groups.iter().position(|g| &g.name == n) {
-                    Some(gi) => group_members.get(&gi).cloned().unwrap_or_default(),
+                    Some(gi) => via_group(&group_members, &groups, gi),
                     None => {
                         diags.push(Diagnostic::note(
                             format!("group `{n}` is not declared in the inputs; the policy reaches no analysed user"),
@@ -314,7 +329,15 @@ impl Graph {
                 },
                 PolicyRef::Unknown(v) => Err(describe_unknown(v)),
             };
-            for t in targets {
+            for (t, group) in targets {
+                if let Ok(k) = &resolved {
+                    self.principals[t].via.push(Via {
+                        policy: *k,
+                        group,
+                        attachment: a.span,
+                        boundary: a.boundary,
+                    });
+                }
                 match &resolved {
                     Ok(k) if a.boundary => self.principals[t].boundaries.push(*k),
                     Ok(k) => self.principals[t].policies.push(*k),
@@ -429,6 +452,7 @@ impl Graph {
             policies: Vec::new(),
             unknown_policies: Vec::new(),
             boundaries: Vec::new(),
+            via: Vec::new(),
         });
         self.principals.len() - 1
     }
@@ -533,6 +557,21 @@ impl Graph {
         }
         self.graph = g;
     }
+}
+
+/// The members of group `gi`, each with the group's address as the route.
+fn via_group(
+    members: &BTreeMap<usize, Vec<usize>>,
+    groups: &[crate::model::Group],
+    gi: usize,
+) -> Vec<(usize, Option<String>)> {
+    let address = groups.get(gi).map(|g| g.address.clone());
+    members
+        .get(&gi)
+        .into_iter()
+        .flatten()
+        .map(|&u| (u, address.clone()))
+        .collect()
 }
 
 /// The name of an AWS managed policy from its ARN (`arn:<partition>:iam::aws:policy/<path/name>`).

@@ -5,20 +5,25 @@
 //! [`analyze`] runs the whole pipeline: discover → load with spans → model → graph →
 //! capability decisions → rules → findings. Reports read the returned [`Analysis`].
 
+pub mod baseline;
 pub mod capability;
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod graph;
 pub mod iam;
 pub mod load;
 pub mod model;
+pub mod query;
 pub mod report;
 pub mod rules;
 pub mod simulate;
 pub mod source;
+pub mod suppress;
 pub mod value;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::capability::Access;
@@ -29,12 +34,69 @@ use crate::model::{Diagnostic, LoadError, Severity};
 use crate::source::SourceMap;
 use crate::value::Pins;
 
-/// What a run is asked to do.
-#[derive(Clone, Debug, Default)]
+/// What a run is asked to do: the command line on top of `kdsguard.toml`.
+#[derive(Clone, Debug)]
 pub struct Config {
     pub paths: Vec<PathBuf>,
     pub load: LoadOptions,
     pub pins: Pins,
+    /// Lowest severity that fails the run.
+    pub fail_on: Severity,
+    /// Per-rule severity or off, by rule id.
+    pub rule_levels: BTreeMap<String, RuleLevel>,
+    /// Whether the service-linked role already exists in the account.
+    pub slr_exists: bool,
+    /// Whether AWS's `FullAWSAccess` is attached at every organisation level.
+    pub full_aws_access: bool,
+    /// Globs of principal addresses/names that declared SCPs apply to (`None`: all).
+    pub scp_apply_to: Option<Vec<String>>,
+    /// Access expectations for KDS011.
+    pub guardrails: Vec<Guardrail>,
+    /// Whether suppressions (comments, template metadata) are honoured.
+    pub use_suppressions: bool,
+    /// Findings in this baseline file are not reported.
+    pub baseline: Option<PathBuf>,
+    /// The date expiry of suppressions is judged against (`YYYY-MM-DD`); default today (UTC).
+    pub today: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            paths: Vec::new(),
+            load: LoadOptions::default(),
+            pins: Pins::default(),
+            fail_on: Severity::Warning,
+            rule_levels: BTreeMap::new(),
+            slr_exists: false,
+            full_aws_access: true,
+            scp_apply_to: None,
+            guardrails: Vec::new(),
+            use_suppressions: true,
+            baseline: None,
+            today: None,
+        }
+    }
+}
+
+/// A rule's configured level.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RuleLevel {
+    Off,
+    On(Severity),
+}
+
+/// "Only these principals may have this capability on these tables" (KDS011).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Guardrail {
+    pub capability: String,
+    /// Table-name glob (`None`: every table, and the SLR for SLR capabilities).
+    pub tables: Option<String>,
+    /// Globs of principal addresses, names or ids allowed; empty: nobody.
+    pub only: Vec<String>,
+    pub description: Option<String>,
+    /// Where the guardrail is declared (`kdsguard.toml:12`).
+    pub origin: String,
 }
 
 /// Everything a run found; reports read only this.
@@ -49,6 +111,10 @@ pub struct Analysis {
     /// Load and policy diagnostics (notes and warnings about templates).
     pub diagnostics: Vec<Diagnostic>,
     pub assumptions: Vec<String>,
+    /// Findings hidden by a suppression (with its reason).
+    pub suppressed: Vec<suppress::Suppressed>,
+    /// Findings hidden because the baseline lists them.
+    pub baselined: Vec<Finding>,
 }
 
 /// An internal failure that is not about the user's input (a broken built-in data file).
@@ -70,12 +136,42 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     let graph = Graph::build(loaded.inputs);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     let access = capability::evaluate(&graph, &caps, &config.pins);
-    let mut findings = rules::run(&rules::CheckContext {
+    let ctx = rules::CheckContext {
         graph: &graph,
         access: &access,
         sources: &sources,
-    })
-    .map_err(InternalError)?;
+        config,
+    };
+    let mut findings = rules::run(&ctx).map_err(InternalError)?;
+    findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
+        Some(RuleLevel::Off) => false,
+        Some(RuleLevel::On(sev)) => {
+            f.severity = *sev;
+            true
+        }
+        None => true,
+    });
+    let mut suppressed = Vec::new();
+    if config.use_suppressions {
+        let mut all = suppress::from_comments(&sources);
+        for input in &graph.inputs {
+            all.extend(input.suppressions.iter().cloned());
+        }
+        let today = config.today.clone().unwrap_or_else(suppress::today_utc);
+        let (kept, hidden, diags) = suppress::apply(findings, &all, &graph, &sources, &today);
+        findings = kept;
+        suppressed = hidden;
+        diagnostics.extend(diags);
+    }
+    let mut baselined = Vec::new();
+    if let Some(path) = &config.baseline {
+        let display = load::display_path(path, cwd);
+        let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
+        let (old, new): (Vec<Finding>, Vec<Finding>) =
+            findings.into_iter().partition(|f| accepted.contains(&baseline::key(f)));
+        findings = new;
+        baselined = old;
+    }
     let position = |s: source::Span| (sources.path(s), sources.start(s));
     findings.sort_by(|a, b| (position(a.span), &a.rule, &a.message).cmp(&(position(b.span), &b.rule, &b.message)));
     errors.sort_by(|a, b| {
@@ -92,6 +188,8 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         errors,
         diagnostics,
         assumptions,
+        suppressed,
+        baselined,
     })
 }
 

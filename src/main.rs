@@ -2,16 +2,17 @@
 //! an exit code (0 clean, 1 findings, 2 bad usage or load errors).
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use kdsguard::cli::{CheckArgs, Cli, Command, FailOn, Format};
+use kdsguard::cli::{CheckArgs, Cli, Command, FailOn, Format, InputArgs, QueryCommand};
 use kdsguard::model::Severity;
 use kdsguard::report::{human, json};
 use kdsguard::value::Pins;
-use kdsguard::{Config, analyze};
+use kdsguard::{Analysis, Config, analyze};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -42,25 +43,85 @@ fn run(cli: Cli) -> Result<u8> {
                 other => Ok(other?),
             }
         }
+        Command::Query(q) => {
+            let (input, format) = match &q {
+                QueryCommand::WhoCan { input, format, .. }
+                | QueryCommand::Can { input, format, .. }
+                | QueryCommand::Why { input, format, .. } => (input.clone(), *format),
+            };
+            let analysis = load(&input)?;
+            let answer = kdsguard::query::answer(&analysis, &q).map_err(anyhow::Error::msg)?;
+            let text = match format {
+                Format::Json => kdsguard::query::render_json(&answer)?,
+                Format::Human => kdsguard::query::render_human(&analysis, &answer),
+            };
+            write_out(&text)?;
+            report_errors(&analysis);
+            Ok(if analysis.errors.is_empty() { 0 } else { 2 })
+        }
+        Command::Explain { rule } => {
+            let text = kdsguard::rules::explain(&rule).map_err(anyhow::Error::msg)?;
+            write_out(&text)?;
+            Ok(0)
+        }
+        Command::Rules => {
+            write_out(&kdsguard::rules::list().map_err(anyhow::Error::msg)?)?;
+            Ok(0)
+        }
+        Command::Graph(args) => {
+            let analysis = load(&args.input)?;
+            write_out(&kdsguard::report::graph::render(&analysis, args.format)?)?;
+            report_errors(&analysis);
+            Ok(if analysis.errors.is_empty() { 0 } else { 2 })
+        }
     }
 }
 
-fn check(args: CheckArgs) -> Result<u8> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let config = Config {
-        paths: args.paths.clone(),
-        load: kdsguard::load::LoadOptions {
-            tf_vars: pairs(&args.vars, "--var")?,
-            tf_var_files: args.var_files.clone(),
-            cfn_parameters: pairs(&args.parameters, "--parameter")?,
-        },
-        pins: Pins {
-            account: args.account.clone(),
-            region: args.region.clone(),
-            partition: args.partition.clone(),
-        },
+fn cwd() -> Result<std::path::PathBuf> {
+    std::env::current_dir().context("cannot read the current directory")
+}
+
+/// The run's configuration: the config file, then the command line on top.
+fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
+    let mut config = match kdsguard::config::find(input.config.as_deref(), cwd) {
+        Some(path) => kdsguard::config::load(&path, cwd).map_err(anyhow::Error::msg)?,
+        None => Config::default(),
     };
+    config.paths = input.paths.clone();
+    config.load.tf_vars.extend(pairs(&input.vars, "--var")?);
+    config.load.tf_var_files.extend(input.var_files.iter().cloned());
+    config
+        .load
+        .cfn_parameters
+        .extend(pairs(&input.parameters, "--parameter")?);
+    config
+        .load
+        .cfn_parameter_files
+        .extend(input.parameter_files.iter().cloned());
+    let pins = Pins {
+        account: input.account.clone().or(config.pins.account.take()),
+        region: input.region.clone().or(config.pins.region.take()),
+        partition: input.partition.clone().or(config.pins.partition.take()),
+    };
+    config.pins = pins;
+    Ok(config)
+}
+
+fn load(input: &InputArgs) -> Result<Analysis> {
+    let cwd = cwd()?;
+    let config = config(input, &cwd)?;
+    Ok(analyze(&config, &cwd)?)
+}
+
+fn check(args: CheckArgs) -> Result<u8> {
+    let cwd = cwd()?;
+    let mut config = config(&args.input, &cwd)?;
+    config.use_suppressions = !args.no_suppressions;
+    config.baseline = args.baseline.clone();
     let analysis = analyze(&config, &cwd)?;
+    if let Some(path) = &args.write_baseline {
+        kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let stdout = std::io::stdout();
     let text = match args.format {
         Format::Json => json::render(&analysis)?,
@@ -77,17 +138,26 @@ fn check(args: CheckArgs) -> Result<u8> {
         }
     };
     write_out(&text)?;
-    let report = json::build(&analysis);
+    report_errors(&analysis);
+    let fail_on = match args.fail_on {
+        Some(FailOn::Error) => Severity::Error,
+        Some(FailOn::Warning) => Severity::Warning,
+        Some(FailOn::Note) => Severity::Note,
+        None => config.fail_on,
+    };
+    if args.write_baseline.is_some() && analysis.errors.is_empty() {
+        return Ok(0);
+    }
+    Ok(analysis.exit_code(fail_on))
+}
+
+/// Names each input that failed to load on stderr, with line and column.
+fn report_errors(analysis: &Analysis) {
+    let report = json::build(analysis);
     let mut stderr = std::io::stderr();
     for e in &report.errors {
         let _ = writeln!(stderr, "error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
     }
-    let fail_on = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Note => Severity::Note,
-    };
-    Ok(analysis.exit_code(fail_on))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a normal end, not an error.
@@ -95,7 +165,7 @@ fn write_out(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write the report"),
+        other => other.context("cannot write the output"),
     }
 }
 

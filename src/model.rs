@@ -113,6 +113,9 @@ pub struct Input {
     /// Display paths of the child module folders a Terraform root loaded through its
     /// `module` calls (so discovery does not also analyse them as roots).
     pub module_dirs: Vec<String>,
+    /// Suppressions the template declares in its own syntax (CloudFormation `Metadata`);
+    /// comment suppressions are found by scanning sources.
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 impl Input {
@@ -133,6 +136,7 @@ impl Input {
             diagnostics: Vec::new(),
             errors: Vec::new(),
             module_dirs: Vec::new(),
+            suppressions: Vec::new(),
         }
     }
 }

@@ -193,6 +193,14 @@ impl SourceMap {
         files.get(&id).cloned()
     }
 
+    /// Every registered file, ordered by path.
+    pub fn files(&self) -> Vec<Arc<SourceFile>> {
+        let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<_> = files.values().cloned().collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
     /// The display path of a span's file (`<builtin>` for built-in values).
     pub fn path(&self, span: Span) -> String {
         self.get(span.file)

@@ -145,3 +145,41 @@ fn every_terraform_folder_loads_without_panicking() {
         "known-invalid files without a load error: {missing:?}"
     );
 }
+
+#[test]
+fn every_plan_file_loads_without_panicking() {
+    let corpus = corpus_dir();
+    let Ok(index) = std::fs::read_to_string(corpus.join("INDEX.tsv")) else {
+        let _ = writeln!(std::io::stderr(), "skipped: no corpus at {}", corpus.display());
+        return;
+    };
+    let (mut loaded, mut failed, mut records) = (0, 0, 0);
+    for line in index.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(path), Some(kind)) = (cols.first(), cols.get(2)) else {
+            continue;
+        };
+        if *kind != "tfplan-json" {
+            continue;
+        }
+        let file = corpus.join(path);
+        let result = std::panic::catch_unwind(|| {
+            let sources = SourceMap::new();
+            let input = terraform::load_plan(&file, path, &sources);
+            (
+                input.errors.len(),
+                input.principals.len() + input.policies.len() + input.tables.len() + input.streams.len(),
+            )
+        });
+        let Ok((errors, n)) = result else {
+            unreachable!("load_plan panicked on {path}");
+        };
+        records += n;
+        if errors == 0 { loaded += 1 } else { failed += 1 }
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "terraform plans: {loaded} loaded, {failed} failed, {records} records"
+    );
+    assert!(loaded > 0);
+}

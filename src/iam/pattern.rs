@@ -9,6 +9,7 @@
 
 use std::cmp::{max, min};
 
+use crate::iam::context::{Context, Lookup};
 use crate::value::{Part, Symbol, Template};
 
 /// Three-valued truth, ordered `No < Maybe < Yes`.
@@ -82,23 +83,189 @@ fn pattern_tokens(t: &Template, fold_case: bool) -> Vec<PTok> {
     let mut out = Vec::new();
     for part in t.parts() {
         match part {
-            Part::Lit(s) => {
-                for c in s.chars() {
-                    out.push(match c {
-                        '*' => PTok::Star,
-                        '?' => PTok::Question,
-                        c if fold_case => PTok::Char(c.to_ascii_lowercase()),
-                        c => PTok::Char(c),
-                    });
-                }
-            }
-            Part::Sym(Symbol::Opaque(o)) => out.push(PTok::Opaque(o.id.clone())),
-            Part::Sym(s) => out.push(PTok::Pseudo(s.clone())),
+            Part::Lit(s) => push_literal(&mut out, s, fold_case, true),
+            Part::Sym(s) => push_symbol(&mut out, s),
         }
     }
+    finish(out)
+}
+
+fn push_literal(out: &mut Vec<PTok>, s: &str, fold_case: bool, wildcards: bool) {
+    for c in s.chars() {
+        out.push(match c {
+            '*' if wildcards => PTok::Star,
+            '?' if wildcards => PTok::Question,
+            c if fold_case => PTok::Char(c.to_ascii_lowercase()),
+            c => PTok::Char(c),
+        });
+    }
+}
+
+fn push_symbol(out: &mut Vec<PTok>, s: &Symbol) {
+    match s {
+        Symbol::Opaque(o) => out.push(PTok::Opaque(o.id.clone())),
+        s => out.push(PTok::Pseudo(s.clone())),
+    }
+}
+
+fn finish(mut out: Vec<PTok>) -> Vec<PTok> {
     // `**` is `*`: collapsing keeps the programme small.
     out.dedup_by(|a, b| *a == PTok::Star && *b == PTok::Star);
     out
+}
+
+/// How a string pattern compares (condition operators and resource elements).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Every character literal, case-sensitive (`StringEquals`).
+    Exact,
+    /// Every character literal, ASCII case folded (`StringEqualsIgnoreCase`).
+    IgnoreCase,
+    /// `*` and `?` are wildcards, case-sensitive (`StringLike`, resources, ARNs).
+    Like,
+}
+
+/// The result of expanding policy variables in a pattern.
+enum Expanded {
+    /// The pattern, with the names of the variables whose value is not known.
+    Pattern(Vec<PTok>, Vec<String>),
+    /// A variable is known to be absent and has no default: the pattern matches nothing.
+    Missing,
+}
+
+/// The longest policy variable expression looked at; longer `${...}` runs stay literal.
+const MAX_VARIABLE_LEN: usize = 256;
+
+/// Builds a pattern from a policy string. With `vars` (Version 2012-10-17), `${key}` is
+/// replaced by the context's value of `key` (`${key, 'default'}` when the key is absent),
+/// and `${*}`, `${?}`, `${$}` stand for the literal characters. A key whose value is not
+/// known becomes an unknown piece (the match is at best `Maybe`).
+fn expand(t: &Template, mode: Mode, vars: Option<&Context>) -> Expanded {
+    let fold = mode == Mode::IgnoreCase;
+    let wild = mode == Mode::Like;
+    let mut out = Vec::new();
+    let mut unknown = Vec::new();
+    for part in t.parts() {
+        match part {
+            Part::Lit(s) => {
+                let Some(ctx) = vars else {
+                    push_literal(&mut out, s, fold, wild);
+                    continue;
+                };
+                let mut rest = s.as_str();
+                while let Some(start) = rest.find("${") {
+                    let after = &rest[start + 2..];
+                    let Some(end) = after.find('}').filter(|e| *e <= MAX_VARIABLE_LEN) else {
+                        break;
+                    };
+                    push_literal(&mut out, &rest[..start], fold, wild);
+                    let inner = &after[..end];
+                    rest = &after[end + 1..];
+                    match variable(inner, ctx) {
+                        Var::Chars(text) => push_literal(&mut out, &text, fold, false),
+                        Var::Value(v) => {
+                            for p in v.parts() {
+                                match p {
+                                    Part::Lit(s) => push_literal(&mut out, s, fold, false),
+                                    Part::Sym(s) => push_symbol(&mut out, s),
+                                }
+                            }
+                        }
+                        Var::Unknown(name) => {
+                            out.push(PTok::Opaque(format!("${{{name}}}")));
+                            unknown.push(name);
+                        }
+                        Var::Missing => return Expanded::Missing,
+                    }
+                }
+                push_literal(&mut out, rest, fold, wild);
+            }
+            Part::Sym(s) => push_symbol(&mut out, s),
+        }
+    }
+    Expanded::Pattern(finish(out), unknown)
+}
+
+enum Var {
+    Chars(String),
+    Value(Template),
+    Unknown(String),
+    Missing,
+}
+
+fn variable(inner: &str, ctx: &Context) -> Var {
+    match inner.trim() {
+        "*" => return Var::Chars("*".into()),
+        "?" => return Var::Chars("?".into()),
+        "$" => return Var::Chars("$".into()),
+        _ => {}
+    }
+    let (key, default) = match inner.split_once(',') {
+        Some((k, d)) => {
+            let d = d.trim();
+            let d = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .unwrap_or(d);
+            (k.trim(), Some(d.to_string()))
+        }
+        None => (inner.trim(), None),
+    };
+    match ctx.lookup(key) {
+        Lookup::Present([one]) => Var::Value(one.clone()),
+        Lookup::Present(_) => Var::Unknown(key.to_string()),
+        Lookup::Absent => match default {
+            Some(d) => Var::Chars(d),
+            None => Var::Missing,
+        },
+        Lookup::Unknown => Var::Unknown(key.to_string()),
+    }
+}
+
+/// Matches a string pattern against a value as whole strings (no ARN segmenting).
+pub fn match_string(pattern: &Template, value: &Template, mode: Mode, vars: Option<&Context>) -> (Tri, Vec<String>) {
+    if vars.is_none()
+        && let (Some(p), Some(v)) = (pattern.as_literal(), value.as_literal())
+    {
+        // The common case, without building token lists.
+        match mode {
+            Mode::Exact => return (Tri::from_bool(p == v), Vec::new()),
+            Mode::IgnoreCase => return (Tri::from_bool(p.eq_ignore_ascii_case(v)), Vec::new()),
+            Mode::Like if !p.contains(['*', '?']) => return (Tri::from_bool(p == v), Vec::new()),
+            Mode::Like => {}
+        }
+    }
+    match expand(pattern, mode, vars) {
+        Expanded::Missing => (Tri::No, Vec::new()),
+        Expanded::Pattern(p, unknown) => {
+            let mut t = text_tokens(value);
+            if mode == Mode::IgnoreCase {
+                fold_text(&mut t);
+            }
+            (glob(&p, &t), unknown)
+        }
+    }
+}
+
+/// Matches a resource (or ARN condition) pattern with policy variables expanded.
+pub fn match_resource_with(pattern: &Template, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
+    if vars.is_none() || pattern.as_literal().is_some_and(|s| !s.contains("${")) {
+        return (match_resource(pattern, resource), Vec::new());
+    }
+    match expand(pattern, Mode::Like, vars) {
+        Expanded::Missing => (Tri::No, Vec::new()),
+        Expanded::Pattern(p, unknown) => {
+            (match_arn_tokens(&p, resource), unknown)
+        }
+    }
+}
+
+fn fold_text(t: &mut [Tok]) {
+    for tok in t {
+        if let Tok::Char(c) = tok {
+            *c = c.to_ascii_lowercase();
+        }
+    }
 }
 
 /// Matches an action pattern against an action name, case-insensitively.
@@ -115,14 +282,21 @@ pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
         return Tri::Yes;
     }
     let p = pattern_tokens(pattern, false);
-    let p_segs = split_arn(&p, |t| *t == PTok::Char(':'));
+    match_arn_tokens(&p, resource)
+}
+
+fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
+    if p == [PTok::Star] {
+        return Tri::Yes;
+    }
+    let p_segs = split_arn(p, |t| *t == PTok::Char(':'));
     let t_segs = split_arn(resource, |t| *t == Tok::Char(':'));
     match (p_segs, t_segs) {
         (Some(ps), Some(ts)) => ps
             .iter()
             .zip(ts.iter())
             .fold(Tri::Yes, |acc, (pseg, tseg)| acc.and(glob(pseg, tseg))),
-        _ => glob(&p, resource),
+        _ => glob(p, resource),
     }
 }
 

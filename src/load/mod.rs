@@ -30,6 +30,10 @@ pub struct LoadOptions {
     pub tf_var_files: Vec<PathBuf>,
     /// CloudFormation `--parameter KEY=VALUE`.
     pub cfn_parameters: Vec<(String, String)>,
+    /// CloudFormation parameter files (`[{"ParameterKey","ParameterValue"}]` or `{"Parameters": {...}}`).
+    pub cfn_parameter_files: Vec<PathBuf>,
+    /// Globs (over display paths) of files and folders to leave out.
+    pub exclude: Vec<String>,
 }
 
 /// What discovery found and the loaders produced.

@@ -1,4 +1,5 @@
 //! Reports: each reads the [`crate::Analysis`] and has its own wire types.
 
+pub mod graph;
 pub mod human;
 pub mod json;

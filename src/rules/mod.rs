@@ -42,6 +42,7 @@ pub struct CheckContext<'a> {
     pub graph: &'a Graph,
     pub access: &'a [Access],
     pub sources: &'a SourceMap,
+    pub config: &'a crate::Config,
 }
 
 type Check = fn(&RuleMeta, &CheckContext<'_>) -> Vec<Finding>;
@@ -83,6 +84,7 @@ pub fn finding(meta: &RuleMeta, span: crate::source::Span, message: String, labe
         labels: Vec::new(),
         principal: None,
         resource: None,
+        capability: None,
         help: meta.help.clone(),
         docs: meta.docs_path(),
     }
@@ -111,6 +113,36 @@ pub fn render_doc(meta: &RuleMeta) -> String {
         good = meta.good.trim(),
         help = meta.help.trim(),
     )
+}
+
+/// `kdsguard explain <ID|name>`: the rule's page.
+pub fn explain(rule: &str) -> Result<String, String> {
+    let cat = catalogue()?;
+    match cat.iter().find(|r| r.id.eq_ignore_ascii_case(rule) || r.name == rule) {
+        Some(r) => Ok(render_doc(r)),
+        None => Err(format!(
+            "no rule {rule:?}; known rules: {}",
+            cat.iter()
+                .map(|r| format!("{} ({})", r.id, r.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// `kdsguard rules`: one line per rule.
+pub fn list() -> Result<String, String> {
+    let mut out = String::new();
+    for r in catalogue()? {
+        out.push_str(&format!(
+            "{:<8} {:<28} {:<8} {}\n",
+            r.id,
+            r.name,
+            r.severity,
+            r.summary.trim()
+        ));
+    }
+    Ok(out)
 }
 
 /// The report id of a capability target.

@@ -1048,7 +1048,14 @@ Resources:
             Some(v) => match &v.kind {
                 ValueKind::Str(t) => t.to_string(),
                 ValueKind::List(items) => {
-                    format!("[{}]", items.iter().map(|i| template_of(i).to_string()).collect::<Vec<_>>().join("|"))
+                    format!(
+                        "[{}]",
+                        items
+                            .iter()
+                            .map(|i| template_of(i).to_string())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    )
                 }
                 other => format!("{other:?}"),
             },
@@ -1078,20 +1085,35 @@ Resources:
         let arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${G.name}";
         assert_eq!(text("!GetAtt G.Arn"), arn);
         assert_eq!(text("{'Fn::GetAtt': [G, Arn]}"), arn);
-        assert_eq!(eval("!GetAtt G.Arn").0.map(|v| v.kind), eval("{'Fn::GetAtt': [G, Arn]}").0.map(|v| v.kind));
-        assert_eq!(text("!GetAtt T.Arn"), "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Unset}");
+        assert_eq!(
+            eval("!GetAtt G.Arn").0.map(|v| v.kind),
+            eval("{'Fn::GetAtt': [G, Arn]}").0.map(|v| v.kind)
+        );
+        assert_eq!(
+            text("!GetAtt T.Arn"),
+            "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Unset}"
+        );
         assert_eq!(text("!GetAtt T.StreamArn"), "${T.StreamArn}");
-        assert_eq!(text("!GetAtt K.Arn"), "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${K.key_id}");
+        assert_eq!(
+            text("!GetAtt K.Arn"),
+            "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${K.key_id}"
+        );
     }
 
     #[test]
     fn sub_join_select_split() {
-        assert_eq!(text("!Sub 'x-${Env}-${AWS::AccountId}-${!Literal}-${G.Arn}'"), format!("x-prod-${{AWS::AccountId}}-${{Literal}}-{}", text("!GetAtt G.Arn")));
+        assert_eq!(
+            text("!Sub 'x-${Env}-${AWS::AccountId}-${!Literal}-${G.Arn}'"),
+            format!("x-prod-${{AWS::AccountId}}-${{Literal}}-{}", text("!GetAtt G.Arn"))
+        );
         assert_eq!(text("!Sub ['${a}/${Env}', {a: !Ref R}]"), "r-prod/prod");
         assert_eq!(text("!Join [':', [a, !Ref Env, 3]]"), "a:prod:3");
         assert_eq!(text("!Select [1, !Ref Zones]"), "b");
         assert_eq!(text("!Select [1, !Split [',', 'x,y,z']]"), "y");
-        assert_eq!(text("!Split ['/', !Sub 'arn:${AWS::Partition}:x/y']"), "[arn:${AWS::Partition}:x|y]");
+        assert_eq!(
+            text("!Split ['/', !Sub 'arn:${AWS::Partition}:x/y']"),
+            "[arn:${AWS::Partition}:x|y]"
+        );
         assert!(eval("!Select [9, [a]]").0.is_some_and(|v| v.is_unknown()));
         assert!(eval("!Split ['-', !Ref Unset]").0.is_some_and(|v| v.is_unknown()));
     }
@@ -1109,21 +1131,31 @@ Resources:
         let (v, diags) = eval("!If [Loop1, a, b]");
         assert!(v.is_some_and(|v| v.is_unknown()));
         assert!(diags.iter().any(|d| d.message.contains("refers to itself")));
-        assert_eq!(text("!And [!Condition IsProd, !Not [!Condition Unknowable]]"), "Unknown { expr: \"Fn::And\", reason: \"a condition that depends on values not known statically\" }");
+        assert_eq!(
+            text("!And [!Condition IsProd, !Not [!Condition Unknowable]]"),
+            "Unknown { expr: \"Fn::And\", reason: \"a condition that depends on values not known statically\" }"
+        );
         assert_eq!(text("!Or [!Condition IsProd, !Condition Unknowable]"), "Bool(true)");
     }
 
     #[test]
     fn find_in_map_and_the_rest() {
         assert_eq!(text("!FindInMap [M, !Ref Env, Size]"), "Number(\"4\")");
-        assert!(eval("!FindInMap [M, !Ref AWS::Region, Size]").0.is_some_and(|v| v.is_unknown()));
+        assert!(
+            eval("!FindInMap [M, !Ref AWS::Region, Size]")
+                .0
+                .is_some_and(|v| v.is_unknown())
+        );
         assert_eq!(text("!FindInMap [M, dev, Size, {DefaultValue: 1}]"), "Number(\"1\")");
         assert_eq!(text("!ImportValue shared-arn"), "${Fn::ImportValue:shared-arn}");
         assert!(eval("!GetAZs ''").0.is_some_and(|v| v.is_unknown()));
         assert!(eval("!Cidr [a, 1, 2]").0.is_some_and(|v| v.is_unknown()));
         assert_eq!(text("!Base64 hello"), "aGVsbG8=");
         assert_eq!(text("!Length [a, b]"), "Number(\"2\")");
-        assert_eq!(text("!ToJsonString {a: [1, !Ref AWS::Region]}"), "{\"a\":[1,\"${AWS::Region}\"]}");
+        assert_eq!(
+            text("!ToJsonString {a: [1, !Ref AWS::Region]}"),
+            "{\"a\":[1,\"${AWS::Region}\"]}"
+        );
         let (v, diags) = eval("{'Fn::Transform': {Name: AWS::Include}}");
         assert!(v.is_some_and(|v| v.is_unknown()) && diags.len() == 1);
         let (v, diags) = eval("!Frobnicate x");
@@ -1138,7 +1170,10 @@ Resources:
             let s = Span::builtin();
             let mut v = Value::str("x", s);
             for _ in 0..400 {
-                let args = Value::new(ValueKind::List(vec![Value::str("", s), Value::new(ValueKind::List(vec![v]), s)]), s);
+                let args = Value::new(
+                    ValueKind::List(vec![Value::str("", s), Value::new(ValueKind::List(vec![v]), s)]),
+                    s,
+                );
                 v = Value::new(
                     ValueKind::Map(vec![Entry {
                         key: "Fn::Join".into(),
@@ -1149,7 +1184,8 @@ Resources:
                 );
             }
             let mut ev = Evaluator::new();
-            ev.resolve(&v).is_some_and(|v| v.as_template().is_some_and(|t| t.opaques().count() == 1))
+            ev.resolve(&v)
+                .is_some_and(|v| v.as_template().is_some_and(|t| t.opaques().count() == 1))
         });
         assert!(worker.is_ok_and(|h| h.join().unwrap_or(false)));
     }

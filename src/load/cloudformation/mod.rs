@@ -102,7 +102,8 @@ mod tests {
     }
 
     fn slice(text: &str, span: Span) -> &str {
-        text.get(span.start as usize..span.end as usize).unwrap_or("<out of range>")
+        text.get(span.start as usize..span.end as usize)
+            .unwrap_or("<out of range>")
     }
 
     const REPLICATION_YAML: &str = include_str!("../../../testdata/cloudformation/replication.yaml");
@@ -113,18 +114,29 @@ mod tests {
     fn tables_streams_keys_and_destinations() {
         let (input, sources) = load("replication.yaml", REPLICATION_YAML);
         assert!(input.errors.is_empty(), "{:?}", input.errors);
-        let [table] = input.tables.as_slice() else { panic!("{:?}", input.tables) };
+        let [table] = input.tables.as_slice() else {
+            panic!("{:?}", input.tables)
+        };
         assert_eq!(table.name, Template::lit("orders-prod"));
-        assert_eq!(table.arn.to_string(), "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders-prod");
-        assert_eq!(at(&sources, table.span), "20:3");
-        let [stream] = input.streams.as_slice() else { panic!("{:?}", input.streams) };
-        let [dest] = input.destinations.as_slice() else { panic!("{:?}", input.destinations) };
+        assert_eq!(
+            table.arn.to_string(),
+            "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders-prod"
+        );
+        assert_eq!(at(&sources, table.span), "21:3");
+        let [stream] = input.streams.as_slice() else {
+            panic!("{:?}", input.streams)
+        };
+        let [dest] = input.destinations.as_slice() else {
+            panic!("{:?}", input.destinations)
+        };
         assert_eq!(dest.address, "Orders/KinesisStreamSpecification");
         assert_eq!(dest.table, TableRef::Address("Orders".into()));
         assert_eq!(dest.stream_arn.as_template(), Some(&stream.arn));
-        assert_eq!(at(&sources, dest.span), "24:7");
+        assert_eq!(at(&sources, dest.span), "25:7");
         assert_eq!(slice(REPLICATION_YAML, dest.stream_arn.span), "!GetAtt Stream.Arn");
-        let [key] = input.keys.as_slice() else { panic!("{:?}", input.keys) };
+        let [key] = input.keys.as_slice() else {
+            panic!("{:?}", input.keys)
+        };
         assert_eq!(stream.kms_key.as_ref().and_then(Value::as_template), Some(&key.id));
         let key_policy = input.policies.iter().find(|p| p.address == "Key/KeyPolicy");
         assert_eq!(key_policy.and_then(|p| p.resource.clone()), Some(key.arn.clone()));
@@ -137,25 +149,58 @@ mod tests {
     fn principals_policies_and_attachments() {
         let (input, sources) = load("replication.yaml", REPLICATION_YAML);
         let role = input.principals.iter().find(|p| p.address == "Replicator");
-        let Some(role) = role else { panic!("{:?}", input.principals) };
-        assert_eq!(role.arn.to_string(), "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ops/replicator");
-        assert_eq!(at(&sources, role.span), "51:3");
-        assert!(!input.principals.iter().any(|p| p.address == "DevOnly"), "IsDev is false");
+        let Some(role) = role else {
+            panic!("{:?}", input.principals)
+        };
+        assert_eq!(
+            role.arn.to_string(),
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ops/replicator"
+        );
+        assert_eq!(at(&sources, role.span), "52:3");
+        assert!(
+            !input.principals.iter().any(|p| p.address == "DevOnly"),
+            "IsDev is false"
+        );
         let user = input.principals.iter().find(|p| p.kind == PrincipalKind::User);
         assert_eq!(user.map(|u| u.name.to_string()), Some("${Operator.name}".into()));
 
         let managed = input.policies.iter().find(|p| p.address == "ReplicationPolicy");
         let managed_arn = managed.and_then(|p| p.arn.clone()).unwrap_or_default();
-        assert_eq!(managed_arn.to_string(), "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/replication");
-        let for_role: Vec<_> = input.attachments.iter().filter(|a| a.target == Target::Address("Replicator".into())).collect();
-        assert!(for_role.iter().any(|a| a.policy == PolicyRef::Arn(managed_arn.clone()) && !a.boundary));
-        assert!(for_role.iter().any(|a| a.policy == PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/ReadOnlyAccess"))));
+        assert_eq!(
+            managed_arn.to_string(),
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/replication"
+        );
+        let for_role: Vec<_> = input
+            .attachments
+            .iter()
+            .filter(|a| a.target == Target::Address("Replicator".into()))
+            .collect();
+        assert!(
+            for_role
+                .iter()
+                .any(|a| a.policy == PolicyRef::Arn(managed_arn.clone()) && !a.boundary)
+        );
+        assert!(
+            for_role
+                .iter()
+                .any(|a| a.policy == PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/ReadOnlyAccess")))
+        );
         assert!(for_role.iter().any(|a| a.boundary));
-        assert!(for_role.iter().any(|a| a.policy == PolicyRef::Address("Replicator/Policies/enable".into())));
+        assert!(
+            for_role
+                .iter()
+                .any(|a| a.policy == PolicyRef::Address("Replicator/Policies/enable".into()))
+        );
 
         // The `!If` statement is removed (IsDev is false): one statement left.
-        let inline = input.policies.iter().find(|p| p.address == "Replicator/Policies/enable");
-        let statements = inline.and_then(|p| p.document.get("Statement")).and_then(Value::as_list).map(<[Value]>::len);
+        let inline = input
+            .policies
+            .iter()
+            .find(|p| p.address == "Replicator/Policies/enable");
+        let statements = inline
+            .and_then(|p| p.document.get("Statement"))
+            .and_then(Value::as_list)
+            .map(<[Value]>::len);
         assert_eq!(statements, Some(1));
         let resource = inline
             .and_then(|p| p.document.get("Statement"))
@@ -176,37 +221,81 @@ mod tests {
             .and_then(Value::as_template)
             .cloned();
         assert_eq!(sub_resource, input.tables.first().map(|t| t.arn.clone()));
-        let targets: Vec<_> = input.attachments.iter().filter(|a| a.policy == PolicyRef::Address("OperatorsPolicy".into())).map(|a| a.target.clone()).collect();
-        assert_eq!(targets, [Target::RoleName(Template::lit("replicator")), Target::GroupName(Template::lit("operators"))]);
+        let targets: Vec<_> = input
+            .attachments
+            .iter()
+            .filter(|a| a.policy == PolicyRef::Address("OperatorsPolicy".into()))
+            .map(|a| a.target.clone())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                Target::RoleName(Template::lit("replicator")),
+                Target::GroupName(Template::lit("operators"))
+            ]
+        );
 
-        let members: Vec<String> = input.memberships.iter().map(|m| format!("{} in {}", m.user, m.group)).collect();
-        assert_eq!(members, ["${Operator.name} in operators", "alice in operators", "bob in operators"]);
+        let members: Vec<String> = input
+            .memberships
+            .iter()
+            .map(|m| format!("{} in {}", m.user, m.group))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                "${Operator.name} in operators",
+                "alice in operators",
+                "bob in operators"
+            ]
+        );
     }
 
     #[test]
     fn service_linked_role_and_notes() {
         let (input, _) = load("replication.yaml", REPLICATION_YAML);
-        let [slr] = input.slrs.as_slice() else { panic!("{:?}", input.slrs) };
+        let [slr] = input.slrs.as_slice() else {
+            panic!("{:?}", input.slrs)
+        };
         assert_eq!(slr.service, Template::lit("kinesisreplication.dynamodb.amazonaws.com"));
-        let Protection::Protected(span) = slr.protected else { panic!("{:?}", slr.protected) };
+        let Protection::Protected(span) = slr.protected else {
+            panic!("{:?}", slr.protected)
+        };
         assert_eq!(slice(REPLICATION_YAML, span), "Retain");
-        let s3: Vec<_> = input.diagnostics.iter().filter(|d| d.message.contains("AWS::S3::Bucket")).collect();
+        let s3: Vec<_> = input
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("AWS::S3::Bucket"))
+            .collect();
         assert_eq!(s3.len(), 1);
         assert!(s3[0].message.starts_with("2 resources"));
-        assert!(input.diagnostics.iter().any(|d| d.message.contains("`DevOnly` is not created")));
-        assert!(input.diagnostics.iter().all(|d| d.severity == Severity::Note), "{:?}", input.diagnostics);
+        assert!(
+            input
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("`DevOnly` is not created"))
+        );
+        assert!(
+            input.diagnostics.iter().all(|d| d.severity == Severity::Note),
+            "{:?}",
+            input.diagnostics
+        );
     }
 
     #[test]
     fn json_global_tables_stream_policies_and_scps() {
         let (input, sources) = load("replication.json", REPLICATION_JSON);
         assert!(input.errors.is_empty(), "{:?}", input.errors);
-        let [dest] = input.destinations.as_slice() else { panic!("{:?}", input.destinations) };
+        let [dest] = input.destinations.as_slice() else {
+            panic!("{:?}", input.destinations)
+        };
         assert_eq!(dest.address, "Global/Replicas/us-east-1/KinesisStreamSpecification");
         assert_eq!(dest.stream_arn.as_template(), input.streams.first().map(|s| &s.arn));
-        assert_eq!(at(&sources, dest.span), "9:36");
+        assert_eq!(at(&sources, dest.span), "9:35");
         let stream_policy = input.policies.iter().find(|p| p.address == "StreamPolicy");
-        assert_eq!(stream_policy.and_then(|p| p.resource.clone()), input.streams.first().map(|s| s.arn.clone()));
+        assert_eq!(
+            stream_policy.and_then(|p| p.resource.clone()),
+            input.streams.first().map(|s| s.arn.clone())
+        );
         let scp = input.policies.iter().find(|p| p.kind == PolicyKind::Scp);
         let action = scp
             .and_then(|p| p.document.get("Statement"))
@@ -215,8 +304,18 @@ mod tests {
             .and_then(|s| s.get("Action"))
             .and_then(Value::as_str);
         assert_eq!(action, Some("iam:DeleteServiceLinkedRole"));
-        assert!(input.attachments.iter().any(|a| a.target == Target::Organization(Template::lit("r-abcd"))));
-        assert!(input.attachments.iter().any(|a| a.target == Target::RoleName(Template::lit("external-role"))));
+        assert!(
+            input
+                .attachments
+                .iter()
+                .any(|a| a.target == Target::Organization(Template::lit("r-abcd")))
+        );
+        assert!(
+            input
+                .attachments
+                .iter()
+                .any(|a| a.target == Target::RoleName(Template::lit("external-role")))
+        );
     }
 
     #[test]
@@ -236,8 +335,15 @@ mod tests {
             })
             .collect();
         assert!(arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/AmazonDynamoDBReadOnlyAccess".to_string()));
-        assert!(arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole".to_string()));
-        let crud = input.policies.iter().find(|p| p.address == "Consumer/Policies/DynamoDBCrudPolicy");
+        assert!(
+            arns.contains(
+                &"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole".to_string()
+            )
+        );
+        let crud = input
+            .policies
+            .iter()
+            .find(|p| p.address == "Consumer/Policies/DynamoDBCrudPolicy");
         let first_resource = crud
             .and_then(|p| p.document.get("Statement"))
             .and_then(Value::as_list)
@@ -248,19 +354,38 @@ mod tests {
             .and_then(Value::as_template)
             .cloned();
         assert_eq!(first_resource, input.tables.first().map(|t| t.arn.clone()));
-        assert!(input.attachments.iter().any(|a| matches!(a.policy, PolicyRef::Unknown(_))));
+        assert!(
+            input
+                .attachments
+                .iter()
+                .any(|a| matches!(a.policy, PolicyRef::Unknown(_)))
+        );
         assert!(input.diagnostics.iter().any(|d| d.message.contains("SQSPollerPolicy")));
         assert!(input.policies.iter().any(|p| p.address == "Consumer/Policies/4"));
     }
 
     #[test]
     fn non_templates_and_broken_files_are_load_errors() {
-        let (input, _) = load("err.json", include_str!("../../../testdata/cloudformation/not_a_template.json"));
-        assert!(input.errors.first().is_some_and(|e| e.message.starts_with("not a CloudFormation template")));
-        let (input, sources) = load("broken.yaml", include_str!("../../../testdata/cloudformation/broken.yaml"));
+        let (input, _) = load(
+            "err.json",
+            include_str!("../../../testdata/cloudformation/not_a_template.json"),
+        );
+        assert!(
+            input
+                .errors
+                .first()
+                .is_some_and(|e| e.message.starts_with("not a CloudFormation template"))
+        );
+        let (input, sources) = load(
+            "broken.yaml",
+            include_str!("../../../testdata/cloudformation/broken.yaml"),
+        );
         let err = input.errors.first();
         assert!(err.is_some_and(|e| e.message.starts_with("invalid YAML")), "{err:?}");
-        let line = err.and_then(|e| e.span).and_then(|s| sources.start(s)).map(|lc| lc.line);
+        let line = err
+            .and_then(|e| e.span)
+            .and_then(|s| sources.start(s))
+            .map(|lc| lc.line);
         assert!(line.is_some_and(|l| l >= 4), "{line:?}");
         for text in ["", "just a string", "- a\n- b\n", "{\"Resources\": {\"A\": 1}}"] {
             let (input, _) = load("x.yaml", text);
@@ -278,6 +403,9 @@ mod tests {
             ..LoadOptions::default()
         };
         let input = load_template("p.yaml", id, text, &options, &sources);
-        assert_eq!(input.tables.first().map(|t| t.name.clone()), Some(Template::lit("given")));
+        assert_eq!(
+            input.tables.first().map(|t| t.name.clone()),
+            Some(Template::lit("given"))
+        );
     }
 }

@@ -148,6 +148,9 @@ fn transforms(root: &Value, diagnostics: &mut Vec<Diagnostic>) -> bool {
     sam
 }
 
+/// How a policy names the principals or groups it attaches to.
+type TargetByName = fn(Template) -> Target;
+
 /// One resource's resolved declaration.
 pub struct Resource<'e> {
     pub id: &'e str,
@@ -432,7 +435,7 @@ impl Loader<'_, '_> {
             resource: None,
             span: r.span,
         });
-        let targets: [(&str, fn(Template) -> Target); 3] = [
+        let targets: [(&str, TargetByName); 3] = [
             ("Roles", Target::RoleName),
             ("Users", Target::UserName),
             ("Groups", Target::GroupName),
@@ -452,7 +455,7 @@ impl Loader<'_, '_> {
     }
 
     /// `AWS::IAM::RolePolicy` and friends: one inline policy of a principal named by name.
-    fn owned_policy(&mut self, r: &Resource<'_>, owner: &str, make: fn(Template) -> Target) {
+    fn owned_policy(&mut self, r: &Resource<'_>, owner: &str, make: TargetByName) {
         let name = r.get("PolicyName").map(template_of);
         let document = self.document(r.get("PolicyDocument"), r.span);
         self.input.policies.push(Policy {

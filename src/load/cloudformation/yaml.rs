@@ -636,7 +636,7 @@ mod tests {
         }
     }
 
-    fn slice<'a>(text: &'a str, span: Span) -> &'a str {
+    fn slice(text: &str, span: Span) -> &str {
         text.get(span.start as usize..span.end as usize)
             .unwrap_or("<out of range>")
     }

@@ -39,6 +39,8 @@ pub struct Res {
     pub block: Block,
     pub file: FileId,
     pub span: Span,
+    /// Read from a plan (no `lifecycle` is visible).
+    pub from_plan: bool,
 }
 
 /// A `module` call.
@@ -148,6 +150,9 @@ pub struct Ctx<'s> {
     pub cwd: PathBuf,
     /// Files may only be read below this folder (the repository root).
     pub root: PathBuf,
+    /// Evaluation depth, shared by a module and its children so that references
+    /// through module outputs are bounded too.
+    pub depth: Cell<usize>,
 }
 
 /// Evaluates expressions of one module.
@@ -161,7 +166,6 @@ pub struct Eval<'s> {
     text_maps: RefCell<BTreeMap<Span, Rc<TextMap>>>,
     /// Texts of files read by `file()` / `templatefile()`.
     extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
-    depth: Cell<usize>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
     pub errors: RefCell<Vec<LoadError>>,
     /// Child modules by call name, created on first use.
@@ -184,7 +188,6 @@ impl<'s> Eval<'s> {
             expansions: RefCell::default(),
             text_maps: RefCell::default(),
             extra_texts: RefCell::default(),
-            depth: Cell::new(0),
             diagnostics: RefCell::default(),
             errors: RefCell::default(),
             children: RefCell::default(),
@@ -253,15 +256,22 @@ impl<'s> Eval<'s> {
         Value::unknown(self.text(span), reason, span)
     }
 
+    /// The id of an opaque symbol for an unknown expression of this module: the module
+    /// prefix keeps `var.x` of two modules apart.
+    pub fn opaque_id(&self, expr: &str) -> String {
+        format!("{}{}", self.m.prefix, expr)
+    }
+
     /// Evaluates an expression of file `file` in `scope`.
     pub fn expr(&self, e: &Expression, file: FileId, scope: &Scope) -> Value {
         let span = self.span(file, e.span());
-        if self.depth.get() >= MAX_DEPTH {
+        let depth = &self.ctx.depth;
+        if depth.get() >= MAX_DEPTH {
             return self.unknown_at(span, "expression or references nested too deeply");
         }
-        self.depth.set(self.depth.get() + 1);
+        depth.set(depth.get() + 1);
         let v = self.expr_inner(e, file, scope, span);
-        self.depth.set(self.depth.get().saturating_sub(1));
+        depth.set(depth.get().saturating_sub(1));
         v
     }
 
@@ -550,7 +560,7 @@ impl<'s> Eval<'s> {
                                 }
                             }
                             None => b.push_sym(opaque(
-                                self.text(el_span),
+                                self.opaque_id(&self.text(el_span)),
                                 "the condition of a template `if` is not known",
                                 el_span,
                             )),
@@ -574,7 +584,7 @@ impl<'s> Eval<'s> {
                                 }
                             }
                             None => b.push_sym(opaque(
-                                self.text(el_span),
+                                self.opaque_id(&self.text(el_span)),
                                 "the collection of a template `for` is not known",
                                 el_span,
                             )),
@@ -610,7 +620,7 @@ impl<'s> Eval<'s> {
             ValueKind::Number(n) => b.push_whole(n, span),
             ValueKind::Bool(x) => b.push_whole(&x.to_string(), span),
             ValueKind::Null => {}
-            ValueKind::Unknown { expr, reason } => b.push_sym(opaque(expr.clone(), reason.clone(), v.span)),
+            ValueKind::Unknown { expr, reason } => b.push_sym(opaque(self.opaque_id(expr), reason.clone(), v.span)),
             // Only `jsonencode` puts a collection into a string: render it as JSON.
             ValueKind::List(_) | ValueKind::Map(_) => b.push_template(&to_json(v), span),
         }
@@ -770,6 +780,7 @@ impl<'s> Eval<'s> {
         parent: &'p Scope<'p>,
         expansion: &Expansion,
         key: &InstKey,
+        owner: &str,
         span: Span,
     ) -> Scope<'p> {
         match (expansion, key) {
@@ -793,7 +804,7 @@ impl<'s> Eval<'s> {
             }
             (Expansion::Unknown(why), _) => {
                 let reason = unknown_reason(why).unwrap_or("the collection is not known").to_string();
-                let u = |what: &str| Value::unknown(what, reason.clone(), why.span);
+                let u = |what: &str| Value::unknown(format!("{owner}.{what}"), reason.clone(), why.span);
                 let frame = map_value(
                     vec![
                         ("index", u("count.index")),
@@ -929,7 +940,8 @@ impl<'s> Eval<'s> {
         self.objects.borrow_mut().insert(cache_key.clone(), Slot::Busy);
         let expansion = self.expansion(idx);
         let root = Scope::root();
-        let scope = self.instance_scope(&root, &expansion, key, res.span);
+        let owner = format!("{}{}.{}", if res.data { "data." } else { "" }, res.rtype, res.name);
+        let scope = self.instance_scope(&root, &expansion, key, &owner, res.span);
         let mut entries = self.body_entries(&res.block.body, res.file, &scope, 0);
         let address = self.address(res, key);
         if res.data && res.rtype == "aws_iam_policy_document" {

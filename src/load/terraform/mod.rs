@@ -36,6 +36,7 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
         sources,
         cwd: cwd.to_path_buf(),
         root: repo_root(dir, cwd),
+        depth: std::cell::Cell::new(0),
     });
     let parsed = parse_module(dir, display, String::new(), &ctx);
     input.errors.extend(parsed.errors);
@@ -166,6 +167,7 @@ fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId
                     block,
                     file,
                     span,
+                    from_plan: false,
                 });
             }
             ("variable", [name]) => {
@@ -441,16 +443,8 @@ fn collect_messages(ev: &Eval, input: &mut Input) {
 }
 
 fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: Vec<(String, Span)> = Vec::new();
-    diagnostics.retain(|d| {
-        let key = (d.message.clone(), d.span);
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
-    });
+    let mut seen = std::collections::BTreeSet::new();
+    diagnostics.retain(|d| seen.insert((d.message.clone(), d.span)));
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ fn eval_local(decls: &str, options: &LoadOptions) -> Value {
         sources: &sources,
         cwd: tmp.path().to_path_buf(),
         root: tmp.path().to_path_buf(),
+        depth: std::cell::Cell::new(0),
     });
     let parsed = parse_module(tmp.path(), ".", String::new(), &ctx);
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
@@ -583,4 +584,112 @@ fn deep_nesting_does_not_crash() {
         &LoadOptions::default(),
     );
     assert!(v.is_unknown() || lit(&v) == "1");
+}
+
+fn fixture(name: &str) -> (Input, SourceMap) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = SourceMap::new();
+    let dir = root.join("testdata/terraform").join(name);
+    let input = load_module(
+        &dir,
+        &format!("testdata/terraform/{name}"),
+        root,
+        &LoadOptions::default(),
+        &sources,
+    );
+    (input, sources)
+}
+
+#[test]
+fn fixture_replication() {
+    let (input, sources) = fixture("replication");
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    assert_eq!(input.tables.len(), 1);
+    assert_eq!(input.streams.len(), 1);
+    assert_eq!(input.keys.len(), 1);
+    assert_eq!(input.slrs.len(), 1);
+    assert!(matches!(input.slrs[0].protected, Protection::Protected(_)));
+    let table = &input.tables[0];
+    assert_eq!(input.destinations[0].table, TableRef::Name(table.name.clone()));
+    assert_eq!(
+        input.destinations[0].stream_arn.as_template(),
+        Some(&input.streams[0].arn)
+    );
+    assert_eq!(
+        input.streams[0].kms_key.as_ref().and_then(Value::as_template),
+        Some(&input.keys[0].arn)
+    );
+    // The managed policy's statement names the table by the same ARN template.
+    let managed = input.policies.iter().find(|p| p.address == "aws_iam_policy.replicator");
+    let st = managed
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(Value::as_list)
+        .unwrap_or_default();
+    assert_eq!(st.len(), 3);
+    assert_eq!(
+        st[0]
+            .get("Resource")
+            .and_then(Value::as_list)
+            .and_then(|l| l[0].as_template()),
+        Some(&table.arn)
+    );
+    // The heredoc policy built from a local points into the heredoc.
+    let user_policy = input
+        .policies
+        .iter()
+        .find(|p| p.address == "aws_iam_user_policy.auditor");
+    let st = user_policy
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(Value::as_list)
+        .unwrap_or_default();
+    assert_eq!(
+        st.first().and_then(|s| s.get("Resource")).and_then(Value::as_template),
+        Some(&table.arn)
+    );
+    let action = st
+        .first()
+        .and_then(|s| s.get("Action"))
+        .map(|a| line_col(&sources, a.span));
+    assert_eq!(action, Some((118, 21)));
+    assert_eq!(input.memberships.len(), 1);
+    assert_eq!(input.groups.len(), 1);
+    assert_eq!(input.principals.len(), 2);
+    assert_eq!(input.attachments.len(), 3);
+}
+
+#[test]
+fn fixture_modules() {
+    let (input, _sources) = fixture("modules");
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    assert_eq!(input.module_dirs, ["testdata/terraform/modules/modules/kds"]);
+    assert_eq!(input.tables[0].address, "module.kds.aws_dynamodb_table.this");
+    assert_eq!(
+        input.destinations[0].address,
+        "module.kds.aws_dynamodb_kinesis_streaming_destination.this"
+    );
+    let role_policy = &input.policies[0];
+    let st = role_policy
+        .document
+        .get("Statement")
+        .and_then(Value::as_list)
+        .unwrap_or_default();
+    assert_eq!(
+        st[0].get("Resource").and_then(Value::as_template),
+        Some(&input.tables[0].arn)
+    );
+}
+
+#[test]
+fn long_reference_chains_end_without_overflowing_the_stack() {
+    let mut tf = String::new();
+    for i in 0..400 {
+        tf.push_str(&format!(
+            "resource \"aws_iam_role\" \"r{i}\" {{\n  name = \"${{aws_iam_role.r{}.name}}-x\"\n  path = jsonencode([for x in [aws_iam_role.r{}.path] : x])\n}}\n",
+            i + 1,
+            i + 1
+        ));
+    }
+    tf.push_str("resource \"aws_iam_role\" \"r400\" {\n  name = \"end\"\n  path = \"/\"\n}\n");
+    let (input, _sources, _tmp) = load(&[("main.tf", &tf)]);
+    assert_eq!(input.principals.len(), 401);
 }

@@ -1,0 +1,66 @@
+//! Baselines: findings accepted once are not reported again. Keyed by rule, principal,
+//! resource and capability (never by line), so edits that move code keep them matched.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Analysis;
+use crate::finding::Finding;
+
+pub const SCHEMA: &str = "kdsguard.baseline/v1";
+
+/// One accepted finding.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Entry {
+    pub rule: String,
+    #[serde(default)]
+    pub principal: Option<String>,
+    #[serde(default)]
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub capability: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Baseline {
+    pub schema: String,
+    pub findings: Vec<Entry>,
+}
+
+/// The key a finding is baselined by.
+pub fn key(f: &Finding) -> Entry {
+    Entry {
+        rule: f.rule.clone(),
+        principal: f.principal.clone(),
+        resource: f.resource.clone(),
+        capability: f.capability.clone(),
+    }
+}
+
+/// Writes the run's findings (including those a baseline hid) as a baseline.
+pub fn write(a: &Analysis, path: &Path) -> std::io::Result<()> {
+    let findings: BTreeSet<Entry> = a.findings.iter().chain(a.baselined.iter()).map(key).collect();
+    let b = Baseline {
+        schema: SCHEMA.to_string(),
+        findings: findings.into_iter().collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&b).map_err(std::io::Error::other)?;
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+/// Reads a baseline file; the error names the file and what is wrong.
+pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read baseline: {e}"))?;
+    let b: Baseline = serde_json::from_str(&text)
+        .map_err(|e| format!("{display}:{}:{}: not a kdsguard baseline: {e}", e.line(), e.column()))?;
+    if b.schema != SCHEMA {
+        return Err(format!(
+            "{display}: baseline schema is {:?}, expected {SCHEMA:?}",
+            b.schema
+        ));
+    }
+    Ok(b.findings.into_iter().collect())
+}

@@ -1,0 +1,226 @@
+//! `kdsguard.toml`: found upward from the working directory (or named with `--config`),
+//! read with spans, and checked into a [`Config`]. A problem in the file is an error that
+//! names the file, line and column.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::Severity;
+use crate::source::SourceFile;
+use crate::{Config, Guardrail, RuleLevel};
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "kdsguard.toml";
+
+const CAPABILITIES: &[&str] = &["enable", "describe", "disable", "update", "create-slr", "delete-slr"];
+
+/// The config file to use: the one named, else `kdsguard.toml` in `cwd` or the nearest
+/// folder above it.
+pub fn find(named: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
+    if let Some(p) = named {
+        return Some(if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) });
+    }
+    cwd.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    fail_on: Option<Spanned<String>>,
+    account: Option<String>,
+    region: Option<String>,
+    partition: Option<String>,
+    #[serde(default)]
+    slr_exists: bool,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    scps: Option<RawScps>,
+    #[serde(default, rename = "guardrail")]
+    guardrails: Vec<Spanned<RawGuardrail>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawScps {
+    /// Whether AWS's `FullAWSAccess` is attached at every level (the default).
+    full_aws_access: Option<bool>,
+    /// Globs of principal addresses or names the declared SCPs apply to.
+    apply_to: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGuardrail {
+    capability: Spanned<String>,
+    /// Table-name glob; default every table.
+    tables: Option<Spanned<String>>,
+    /// Principals (address, name or id globs) allowed to hold the capability.
+    #[serde(default)]
+    only: Vec<Spanned<String>>,
+    description: Option<String>,
+}
+
+/// Reads and checks a config file. Relative paths in it are relative to `cwd`.
+pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
+    let display = crate::load::display_path(path, cwd);
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read: {e}"))?;
+    parse(&display, &text)
+}
+
+/// Parses config text; errors are `file:line:column: message`.
+pub fn parse(display: &str, text: &str) -> Result<Config, String> {
+    let file = SourceFile::new(display.to_string(), std::sync::Arc::from(text));
+    let at = |span: Option<Range<usize>>, msg: &str| -> String {
+        match span {
+            Some(r) => format!(
+                "{display}:{}: {msg}",
+                file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX))
+            ),
+            None => format!("{display}: {msg}"),
+        }
+    };
+    let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
+    let mut config = Config::default();
+    if let Some(f) = &raw.fail_on {
+        config.fail_on = Severity::parse(f.get_ref())
+            .ok_or_else(|| at(Some(f.span()), "fail-on must be \"error\", \"warning\" or \"note\""))?;
+    }
+    config.pins.account = raw.account;
+    config.pins.region = raw.region;
+    config.pins.partition = raw.partition;
+    config.slr_exists = raw.slr_exists;
+    for g in &raw.exclude {
+        globset::Glob::new(g.get_ref()).map_err(|e| at(Some(g.span()), &format!("bad glob: {e}")))?;
+        config.load.exclude.push(g.get_ref().clone());
+    }
+    let known = crate::rules::catalogue()?;
+    for (id, level) in &raw.rules {
+        let Some(rule) = known.iter().find(|r| &r.id == id.get_ref() || &r.name == id.get_ref()) else {
+            return Err(at(Some(id.span()), &format!("unknown rule `{}`", id.get_ref())));
+        };
+        let level = match level.get_ref().as_str() {
+            "off" => RuleLevel::Off,
+            s => RuleLevel::On(Severity::parse(s).ok_or_else(|| {
+                at(
+                    Some(level.span()),
+                    "a rule's level must be \"off\", \"note\", \"warning\" or \"error\"",
+                )
+            })?),
+        };
+        config.rule_levels.insert(rule.id.clone(), level);
+    }
+    if let Some(scps) = &raw.scps {
+        config.full_aws_access = scps.full_aws_access.unwrap_or(true);
+        if let Some(apply) = &scps.apply_to {
+            let mut pats = Vec::new();
+            for a in apply {
+                globset::Glob::new(a.get_ref()).map_err(|e| at(Some(a.span()), &format!("bad glob: {e}")))?;
+                pats.push(a.get_ref().clone());
+            }
+            config.scp_apply_to = Some(pats);
+        }
+    }
+    for g in &raw.guardrails {
+        let span = g.span();
+        let g = g.get_ref();
+        if !CAPABILITIES.contains(&g.capability.get_ref().as_str()) {
+            return Err(at(
+                Some(g.capability.span()),
+                &format!(
+                    "unknown capability `{}`; expected one of {}",
+                    g.capability.get_ref(),
+                    CAPABILITIES.join(", ")
+                ),
+            ));
+        }
+        for p in g.only.iter().chain(g.tables.iter()) {
+            globset::Glob::new(p.get_ref()).map_err(|e| at(Some(p.span()), &format!("bad glob: {e}")))?;
+        }
+        let line = file.line_col(u32::try_from(span.start).unwrap_or(u32::MAX)).line;
+        config.guardrails.push(Guardrail {
+            capability: g.capability.get_ref().clone(),
+            tables: g.tables.as_ref().map(|t| t.get_ref().clone()),
+            only: g.only.iter().map(|o| o.get_ref().clone()).collect(),
+            description: g.description.clone(),
+            origin: format!("{display}:{line}"),
+        });
+    }
+    Ok(config)
+}
+
+/// Whether `text` matches the glob (invalid globs were rejected when the config was read).
+pub fn glob_matches(glob: &str, text: &str) -> bool {
+    globset::Glob::new(glob)
+        .map(|g| g.compile_matcher().is_match(text))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config_is_read() {
+        let c = parse(
+            "kdsguard.toml",
+            r#"
+fail-on = "error"
+account = "123456789012"
+slr-exists = true
+exclude = ["examples/**"]
+
+[rules]
+KDS001 = "error"
+slr-deletable = "off"
+
+[scps]
+full-aws-access = false
+apply-to = ["aws_iam_role.*"]
+
+[[guardrail]]
+capability = "disable"
+tables = "prod-*"
+only = ["aws_iam_role.replication_admin"]
+
+[[guardrail]]
+capability = "delete-slr"
+"#,
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.fail_on, Severity::Error);
+        assert_eq!(c.pins.account.as_deref(), Some("123456789012"));
+        assert!(c.slr_exists);
+        assert_eq!(c.rule_levels.get("KDS001"), Some(&RuleLevel::On(Severity::Error)));
+        assert_eq!(c.rule_levels.get("KDS004"), Some(&RuleLevel::Off));
+        assert!(!c.full_aws_access);
+        assert_eq!(c.guardrails.len(), 2);
+        assert!(c.guardrails[1].only.is_empty());
+        assert_eq!(c.guardrails[0].origin, "kdsguard.toml:16");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let e = parse("k.toml", "[rules]\nKDS999 = \"off\"\n").err().unwrap_or_default();
+        assert!(e.starts_with("k.toml:2:1: unknown rule `KDS999`"), "{e}");
+        let e = parse("k.toml", "fail-on = \"sometimes\"\n").err().unwrap_or_default();
+        assert!(e.starts_with("k.toml:1:11:"), "{e}");
+        let e = parse("k.toml", "[[guardrail]]\ncapability = \"destroy\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(e.starts_with("k.toml:2:14: unknown capability"), "{e}");
+        let e = parse("k.toml", "colour = 1\n").err().unwrap_or_default();
+        assert!(e.starts_with("k.toml:1:1:"), "{e}");
+    }
+
+    #[test]
+    fn globs_match() {
+        assert!(glob_matches("prod-*", "prod-orders"));
+        assert!(!glob_matches("prod-*", "dev-orders"));
+    }
+}

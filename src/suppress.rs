@@ -1,0 +1,270 @@
+//! Suppressions: a team's statement that a finding is accepted, with a reason and an
+//! optional expiry.
+//!
+//! Written as a comment in HCL or YAML (`# kdsguard:ignore KDS004 reason: ... expires:
+//! 2027-01-31`, or `//` in HCL), or in CloudFormation metadata (`Metadata: {kdsguard:
+//! {ignore: [{rule, reason, expires}]}}`, at template or resource level). A comment covers
+//! findings that start on its line or the next, and findings whose principal or resource
+//! is declared there. A suppression without a reason does not work and says so; an expired
+//! one stops working and says so; one that matched nothing is reported as unused.
+
+use crate::finding::Finding;
+use crate::graph::Graph;
+use crate::model::{Diagnostic, Severity};
+use crate::source::{SourceMap, Span};
+
+/// The marker that starts a suppression comment.
+pub const MARKER: &str = "kdsguard:ignore";
+
+/// Where a suppression applies.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Scope {
+    /// A comment: its line and the next line of its file.
+    Lines(Span),
+    /// Inside this span (a resource's declaration).
+    Within(Span),
+    /// The whole file of this span.
+    File(Span),
+}
+
+/// One suppression as written.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Suppression {
+    /// Rule ids or names.
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    pub scope: Scope,
+    /// The comment or metadata entry.
+    pub span: Span,
+}
+
+/// A finding hidden by a suppression.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub reason: String,
+    pub at: Span,
+}
+
+/// Finds suppression comments in every loaded file.
+pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for file in sources.files() {
+        let text = &file.text;
+        let mut offset = 0usize;
+        for line in text.split_inclusive('\n') {
+            if let Some(pos) = line.find(MARKER) {
+                let before = &line[..pos];
+                let is_comment = before.contains('#') || before.contains("//");
+                if is_comment {
+                    let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
+                    let end = offset + line.trim_end().len();
+                    let span = Span::new(file.id, start, end);
+                    let (rules, reason, expires) = parse_comment(&line[pos + MARKER.len()..]);
+                    out.push(Suppression {
+                        rules,
+                        reason,
+                        expires,
+                        scope: Scope::Lines(span),
+                        span,
+                    });
+                }
+            }
+            offset += line.len();
+        }
+    }
+    out
+}
+
+/// `KDS004,KDS005 reason: text expires: 2027-01-31` → (rules, reason, expires).
+fn parse_comment(rest: &str) -> (Vec<String>, Option<String>, Option<String>) {
+    let (head, expires) = match rest.find("expires:") {
+        Some(i) => (&rest[..i], Some(rest[i + "expires:".len()..].trim().to_string())),
+        None => (rest, None),
+    };
+    let (rules, reason) = match head.find("reason:") {
+        Some(i) => (&head[..i], Some(head[i + "reason:".len()..].trim().to_string())),
+        None => (head, None),
+    };
+    let rules = rules
+        .split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    (
+        rules,
+        reason.filter(|r| !r.is_empty()),
+        expires.filter(|e| !e.is_empty()),
+    )
+}
+
+/// Applies suppressions to findings: returns the findings kept, those suppressed, and
+/// diagnostics about the suppressions themselves (invalid, expired, unused).
+pub fn apply(
+    findings: Vec<Finding>,
+    suppressions: &[Suppression],
+    graph: &Graph,
+    sources: &SourceMap,
+    today: &str,
+) -> (Vec<Finding>, Vec<Suppressed>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut active = Vec::new();
+    for s in suppressions {
+        if s.rules.is_empty() {
+            diags.push(Diagnostic::warning(
+                "suppression names no rule: write `kdsguard:ignore <RULE> reason: <why>`",
+                s.span,
+            ));
+        } else if s.reason.is_none() {
+            diags.push(Diagnostic::warning(
+                format!("suppression of {} has no `reason:` and is ignored", s.rules.join(", ")),
+                s.span,
+            ));
+        } else if let Some(date) = &s.expires {
+            if !is_date(date) {
+                diags.push(Diagnostic::warning(
+                    format!("suppression expiry {date:?} is not a date (YYYY-MM-DD); the suppression is ignored"),
+                    s.span,
+                ));
+            } else if date.as_str() < today {
+                diags.push(Diagnostic::warning(
+                    format!(
+                        "suppression of {} expired on {date} and no longer applies",
+                        s.rules.join(", ")
+                    ),
+                    s.span,
+                ));
+            } else {
+                active.push(s);
+            }
+        } else {
+            active.push(s);
+        }
+    }
+    let mut used = vec![false; active.len()];
+    let mut kept = Vec::new();
+    let mut hidden = Vec::new();
+    for f in findings {
+        let hit = active
+            .iter()
+            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, graph, sources));
+        match hit {
+            Some(k) => {
+                used[k] = true;
+                hidden.push(Suppressed {
+                    reason: active[k].reason.clone().unwrap_or_default(),
+                    at: active[k].span,
+                    finding: f,
+                });
+            }
+            None => kept.push(f),
+        }
+    }
+    for (s, used) in active.iter().zip(used) {
+        if !used {
+            diags.push(Diagnostic {
+                severity: Severity::Note,
+                message: format!("unused suppression: no {} finding here", s.rules.join(", ")),
+                span: s.span,
+            });
+        }
+    }
+    (kept, hidden, diags)
+}
+
+fn covers(s: &Suppression, f: &Finding, graph: &Graph, sources: &SourceMap) -> bool {
+    let declarations = declaration_spans(f, graph);
+    match &s.scope {
+        Scope::Lines(comment) => {
+            let Some(line) = sources.start(*comment).map(|l| l.line) else {
+                return false;
+            };
+            let on_line = |span: Span| {
+                span.file == comment.file
+                    && sources
+                        .start(span)
+                        .is_some_and(|l| l.line == line || l.line == line + 1)
+            };
+            on_line(f.span) || declarations.iter().any(|d| on_line(*d))
+        }
+        Scope::Within(outer) => {
+            let inside = |span: Span| span.file == outer.file && span.start >= outer.start && span.end <= outer.end;
+            inside(f.span) || declarations.iter().any(|d| inside(*d))
+        }
+        Scope::File(any) => f.span.file == any.file,
+    }
+}
+
+/// The declarations of the finding's principal and resource.
+fn declaration_spans(f: &Finding, graph: &Graph) -> Vec<Span> {
+    let mut out = Vec::new();
+    if let Some(p) = f.principal.as_deref().and_then(|id| graph.principal_by_id(id)) {
+        out.extend(p.span);
+    }
+    if let Some(id) = f.resource.as_deref() {
+        out.extend(graph.tables.iter().filter(|t| t.id == id).map(|t| t.table.span));
+        out.extend(graph.slrs.iter().filter(|s| s.id == id).filter_map(|s| s.span));
+    }
+    out
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`.
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_date(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
+/// Days since 1970-01-01 → `YYYY-MM-DD` (proleptic Gregorian).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_parse_rules_reason_and_expiry() {
+        let (r, reason, exp) = parse_comment(" KDS004,KDS005 reason: break-glass role expires: 2027-01-31");
+        assert_eq!(r, ["KDS004", "KDS005"]);
+        assert_eq!(reason.as_deref(), Some("break-glass role"));
+        assert_eq!(exp.as_deref(), Some("2027-01-31"));
+        let (r, reason, exp) = parse_comment(" slr-deletable");
+        assert_eq!(r, ["slr-deletable"]);
+        assert!(reason.is_none() && exp.is_none());
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_819), "2027-01-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert!(is_date("2027-01-31"));
+        assert!(!is_date("2027-1-31"));
+    }
+}
