@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::catalog::{Capabilities, Capability, On, TargetKind};
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
-use crate::iam::eval::{Because, Decision, Layers, Open, Outcome, Policy, Request, decide};
+use crate::iam::eval::{Because, Decision, Layers, Open, Outcome, Policy, Request, decide, full_aws_access};
 use crate::iam::pattern::{Tok, text_tokens};
 use crate::value::{Pins, Symbol, Template};
 
@@ -42,6 +42,8 @@ pub struct Access {
     pub target: Target,
     pub outcome: Outcome,
     pub requirements: Vec<RequirementDecision>,
+    /// A probe for a rule, not listed in reports.
+    pub internal: bool,
 }
 
 impl Access {
@@ -61,7 +63,7 @@ impl Access {
 
     /// Whether the report lists it: any decision but `not_allowed`, or a partial grant.
     pub fn reported(&self) -> bool {
-        self.outcome != Outcome::NotAllowed || self.primary_granted()
+        !self.internal && (self.outcome != Outcome::NotAllowed || self.primary_granted())
     }
 
     /// The deciding statements of every requirement, de-duplicated, in requirement order.
@@ -118,7 +120,18 @@ fn evaluate_principal(graph: &Graph, caps: &Capabilities, pins: &Pins, p: usize)
             .iter()
             .map(|&k| &graph.policies[k].policy)
             .collect(),
-        scps: graph.scps.iter().map(|&k| &graph.policies[k].policy).collect(),
+        // Declared SCPs sit on top of AWS's default FullAWSAccess (semantics.md, SCPs): one
+        // level, so that only their Denies bite.
+        scps: if graph.scps.is_empty() {
+            Vec::new()
+        } else {
+            vec![
+                std::iter::once(full_aws_access())
+                    .chain(graph.scps.iter().map(|&k| &graph.policies[k].policy))
+                    .collect(),
+            ]
+        },
+        session: Vec::new(),
     };
     let mut out = Vec::new();
     for cap in &caps.capabilities {
@@ -179,6 +192,7 @@ fn evaluate_one(
         target,
         outcome,
         requirements,
+        internal: cap.internal,
     }
 }
 
@@ -197,7 +211,18 @@ fn resource_for(graph: &Graph, pins: &Pins, target: &Target, on: On) -> (Vec<Tok
         },
         (On::Stream, _) => (quantified("kinesis", "stream/", pins, Tok::Some), None),
         (On::Slr, _) => (text_tokens(&slr_arn().pin(pins)), None),
+        (On::OtherSlr, _) => (text_tokens(&other_slr_arn().pin(pins)), None),
     }
+}
+
+/// Another service's service-linked role (EMR's), for the KDS003 probe.
+fn other_slr_arn() -> Template {
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(":iam::");
+    t.push_sym(Symbol::Account);
+    t.push_str(":role/aws-service-role/elasticmapreduce.amazonaws.com/AWSServiceRoleForEMRCleanup");
+    t
 }
 
 /// `arn:<partition>:<service>:<region>:<account>:<prefix>` followed by a quantified name.

@@ -58,8 +58,18 @@ fn markers(dir: &Path, id: &str) -> Vec<(String, usize)> {
 #[test]
 fn bad_fixtures_fire_at_their_markers_and_good_ones_do_not() {
     for r in catalogue().unwrap_or_else(|e| panic!("{e}")) {
+        // A rule that reads the config (KDS011) has its kdsguard.toml beside its fixtures.
+        let config = format!("testdata/rules/{}/kdsguard.toml", r.id);
+        let with_config = |dir: &str| -> Vec<String> {
+            let mut args = vec![dir.to_string()];
+            if root().join(&config).is_file() {
+                args.extend(["--config".to_string(), config.clone()]);
+            }
+            args
+        };
         let bad = format!("testdata/rules/{}/bad", r.id);
-        let (report, _) = check_json(&[&bad]);
+        let args = with_config(&bad);
+        let (report, _) = check_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let fired: Vec<(String, usize)> = report["findings"]
             .as_array()
             .into_iter()
@@ -82,7 +92,8 @@ fn bad_fixtures_fire_at_their_markers_and_good_ones_do_not() {
         );
 
         let good = format!("testdata/rules/{}/good", r.id);
-        let (report, _) = check_json(&[&good]);
+        let args = with_config(&good);
+        let (report, _) = check_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let fired: Vec<&serde_json::Value> = report["findings"]
             .as_array()
             .into_iter()

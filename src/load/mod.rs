@@ -57,10 +57,25 @@ enum Candidate {
 /// Discovers and loads every input under `paths`. Display paths are relative to `cwd`.
 pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Loaded {
     let mut errors = Vec::new();
+    // Parameter files first, so that `--parameter` (later in the list) wins.
+    let mut options = options.clone();
+    let (mut params, param_errors) = read_parameter_files(&options.cfn_parameter_files, cwd, sources);
+    errors.extend(param_errors);
+    params.append(&mut options.cfn_parameters);
+    options.cfn_parameters = params;
+    let options = &options;
     let mut candidates = Vec::new();
     for path in paths {
         discover(path, cwd, &mut candidates, &mut errors);
     }
+    let excluded = exclusions(&options.exclude);
+    candidates.retain(|c| {
+        let path = match c {
+            Candidate::TerraformDir { dir, .. } => dir,
+            Candidate::Plan(f) | Candidate::CloudFormation(f) => f,
+        };
+        !excluded.is_match(display_path(path, cwd))
+    });
     candidates.sort();
     candidates.dedup();
 
@@ -89,6 +104,78 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     inputs.retain(|i| i.kind != InputKind::Terraform || !called.contains(&i.path) || explicit.contains(&i.path));
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     Loaded { inputs, errors }
+}
+
+/// CloudFormation parameter files, in either common shape:
+/// `[{"ParameterKey": "K", "ParameterValue": "V"}]` or `{"Parameters": {"K": "V"}}`.
+pub fn read_parameter_files(
+    files: &[PathBuf],
+    cwd: &Path,
+    sources: &SourceMap,
+) -> (Vec<(String, String)>, Vec<LoadError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        let full = if f.is_absolute() { f.clone() } else { cwd.join(f) };
+        let display = display_path(&full, cwd);
+        let (id, text) = match read_source(&full, &display, sources) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let value = match json::parse(&text, id, 0) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(error_at(&display, id, e.offset, format!("invalid JSON: {}", e.message)));
+                continue;
+            }
+        };
+        let scalar = |v: &crate::value::Value| v.to_template().and_then(|t| t.as_literal().map(str::to_string));
+        let shape_error = |span: Span| {
+            LoadError {
+            path: display.clone(),
+            span: Some(span),
+            message: "a parameter file is a list of {\"ParameterKey\", \"ParameterValue\"} objects or {\"Parameters\": {...}}".to_string(),
+        }
+        };
+        if let Some(items) = value.as_list() {
+            for item in items {
+                match (
+                    item.get("ParameterKey").and_then(scalar),
+                    item.get("ParameterValue").and_then(scalar),
+                ) {
+                    (Some(k), Some(v)) => out.push((k, v)),
+                    _ => errors.push(shape_error(item.span)),
+                }
+            }
+        } else if let Some(params) = value.get("Parameters") {
+            for e in params.entries() {
+                match scalar(&e.value) {
+                    Some(v) => out.push((e.key.clone(), v)),
+                    None => errors.push(shape_error(e.value.span)),
+                }
+            }
+        } else {
+            errors.push(shape_error(value.span));
+        }
+    }
+    (out, errors)
+}
+
+/// The `exclude` globs (already validated by the config reader); a glob also excludes
+/// everything below a folder it matches.
+fn exclusions(globs: &[String]) -> globset::GlobSet {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        for pattern in [g.clone(), format!("{}/**", g.trim_end_matches('/'))] {
+            if let Ok(glob) = globset::Glob::new(&pattern) {
+                b.add(glob);
+            }
+        }
+    }
+    b.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 fn load_cloudformation_file(file: &Path, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::capability::Access;
-use crate::finding::{Finding, Label};
+use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::iam::policy::Effect;
 use crate::rules::{CheckContext, RuleMeta, finding};
 use crate::source::Span;
 
@@ -21,7 +20,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if a.capability != "enable" || a.outcome != Outcome::NotAllowed || !a.primary_granted() {
             continue;
         }
-        let Some(span) = granting_statement(a, ctx) else {
+        let Some(span) = super::granting_statement(a, ctx.sources) else {
             continue;
         };
         let key = (a.principal, (ctx.sources.path(span), span.start), span);
@@ -54,26 +53,11 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 " (kinesis:DescribeStream is required by AWS's current documentation; older copies of the page omit it.)",
             );
         }
-        if let Some(decl) = principal.span {
-            f.labels.push(Label {
-                span: ctx.sources.first_line(decl),
-                message: format!("{} declared here", principal.class.as_str()),
-            });
-        }
+        f.labels.extend(super::declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
         f.resource = Some(super::target_id(ctx.graph, &first.target));
+        f.capability = Some("enable".to_string());
         out.push(f);
     }
     out
-}
-
-/// The first (in file and line order) statement that allows the primary action.
-fn granting_statement(a: &Access, ctx: &CheckContext<'_>) -> Option<Span> {
-    a.requirements
-        .iter()
-        .filter(|r| r.primary)
-        .flat_map(|r| r.decision.because.iter())
-        .filter(|b| b.effect == Effect::Allow && !b.statement.is_builtin())
-        .map(|b| b.statement)
-        .min_by_key(|s| (ctx.sources.path(*s), s.start))
 }

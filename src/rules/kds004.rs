@@ -51,6 +51,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
         f.principal = Some(principal.id.clone());
         f.resource = Some(super::target_id(ctx.graph, &a.target));
+        f.capability = Some("delete-slr".to_string());
         out.push(f);
     }
     out

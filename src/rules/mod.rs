@@ -2,8 +2,17 @@
 //! check. Checks read capability decisions and the graph; none re-evaluates IAM.
 
 mod kds001;
+mod kds002;
+mod kds003;
 mod kds004;
 mod kds005;
+mod kds006;
+mod kds007;
+mod kds008;
+mod kds009;
+mod kds010;
+mod kds011;
+mod kds012;
 
 use serde::Deserialize;
 
@@ -50,8 +59,17 @@ type Check = fn(&RuleMeta, &CheckContext<'_>) -> Vec<Finding>;
 /// The registry: one line per rule.
 const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS001.toml"), kds001::check),
+    (include_str!("../../rules/KDS002.toml"), kds002::check),
+    (include_str!("../../rules/KDS003.toml"), kds003::check),
     (include_str!("../../rules/KDS004.toml"), kds004::check),
     (include_str!("../../rules/KDS005.toml"), kds005::check),
+    (include_str!("../../rules/KDS006.toml"), kds006::check),
+    (include_str!("../../rules/KDS007.toml"), kds007::check),
+    (include_str!("../../rules/KDS008.toml"), kds008::check),
+    (include_str!("../../rules/KDS009.toml"), kds009::check),
+    (include_str!("../../rules/KDS010.toml"), kds010::check),
+    (include_str!("../../rules/KDS011.toml"), kds011::check),
+    (include_str!("../../rules/KDS012.toml"), kds012::check),
 ];
 
 /// Every rule's data, in id order.
@@ -113,6 +131,36 @@ pub fn render_doc(meta: &RuleMeta) -> String {
         good = meta.good.trim(),
         help = meta.help.trim(),
     )
+}
+
+/// The first (in file and line order) statement that allows the capability's primary
+/// action, in the templates (not a bundled AWS managed policy).
+pub fn granting_statement(a: &Access, sources: &SourceMap) -> Option<crate::source::Span> {
+    granting(a, sources, |r| r.primary)
+}
+
+/// The first statement allowing any requirement matched by `which`.
+pub fn granting(
+    a: &Access,
+    sources: &SourceMap,
+    which: impl Fn(&crate::capability::RequirementDecision) -> bool,
+) -> Option<crate::source::Span> {
+    a.requirements
+        .iter()
+        .filter(|r| which(r))
+        .flat_map(|r| r.decision.because.iter())
+        .filter(|b| b.effect == crate::iam::policy::Effect::Allow && !b.statement.is_builtin())
+        .map(|b| b.statement)
+        .min_by_key(|s| (sources.path(*s), s.start))
+}
+
+/// A principal's "declared here" label, on the declaration's first line.
+pub fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::finding::Label> {
+    let p = &ctx.graph.principals[principal];
+    p.span.map(|decl| crate::finding::Label {
+        span: ctx.sources.first_line(decl),
+        message: format!("{} declared here", p.class.as_str()),
+    })
 }
 
 /// `kdsguard explain <ID|name>`: the rule's page.

@@ -7,6 +7,7 @@
 
 mod document;
 mod intrinsics;
+mod metadata;
 mod resources;
 mod sam;
 mod yaml;
@@ -38,6 +39,7 @@ pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOpti
         return input;
     }
     resources::load(&root, text, file, options, &mut input);
+    input.suppressions = metadata::suppressions(&root, &mut input.diagnostics);
     dedup_diagnostics(&mut input.diagnostics);
     input
 }

@@ -1,0 +1,62 @@
+//! KDS012 `unresolved-value`: a value that decides a grant could not be resolved, so a
+//! decision became `conditional`; the finding points at the value to pin.
+
+use std::collections::BTreeMap;
+
+use crate::finding::Finding;
+use crate::iam::eval::{Open, Outcome};
+use crate::rules::{CheckContext, RuleMeta, finding};
+use crate::source::Span;
+
+pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
+    // One finding per unresolved expression, naming the decisions it left open.
+    let mut by_span: BTreeMap<((String, u32), Span), (String, Vec<String>)> = BTreeMap::new();
+    for a in ctx
+        .access
+        .iter()
+        .filter(|a| a.outcome == Outcome::Conditional && !a.internal)
+    {
+        for o in a.open() {
+            let Open::Unknown { expr, span } = o else { continue };
+            if span.is_builtin() {
+                continue;
+            }
+            let p = &ctx.graph.principals[a.principal];
+            let e = by_span
+                .entry(((ctx.sources.path(*span), span.start), *span))
+                .or_insert_with(|| (expr.clone(), Vec::new()));
+            let what = format!(
+                "{} {} on {}",
+                p.address,
+                a.capability,
+                super::target_name(ctx.graph, &a.target)
+            );
+            if !e.1.contains(&what) {
+                e.1.push(what);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((_, span), (expr, decisions)) in by_span {
+        let shown: Vec<&String> = decisions.iter().take(3).collect();
+        let more = decisions.len().saturating_sub(shown.len());
+        let mut f = finding(
+            meta,
+            span,
+            format!(
+                "`{expr}` could not be resolved, so {} {} conditional{}",
+                shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "),
+                if decisions.len() == 1 { "is" } else { "are" },
+                if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                }
+            ),
+            "unresolved".to_string(),
+        );
+        f.resource = None;
+        out.push(f);
+    }
+    out
+}
