@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Analysis;
 use crate::finding::Finding;
+use crate::graph::{Graph, SLR_VIRTUAL_ID};
 
 pub const SCHEMA: &str = "kdsguard.baseline/v1";
 
@@ -29,19 +30,29 @@ pub struct Baseline {
     pub findings: Vec<Entry>,
 }
 
-/// The key a finding is baselined by.
-pub fn key(f: &Finding) -> Entry {
+/// The key a finding is baselined by. There is one replication role per account, so
+/// findings about it keep one key whether or not (or wherever) the templates declare it.
+pub fn key(f: &Finding, graph: &Graph) -> Entry {
+    let resource = match &f.resource {
+        Some(id) if graph.slrs.iter().any(|s| &s.id == id) => Some(SLR_VIRTUAL_ID.to_string()),
+        other => other.clone(),
+    };
     Entry {
         rule: f.rule.clone(),
         principal: f.principal.clone(),
-        resource: f.resource.clone(),
+        resource,
         capability: f.capability.clone(),
     }
 }
 
 /// Writes the run's findings (including those a baseline hid) as a baseline.
 pub fn write(a: &Analysis, path: &Path) -> std::io::Result<()> {
-    let findings: BTreeSet<Entry> = a.findings.iter().chain(a.baselined.iter()).map(key).collect();
+    let findings: BTreeSet<Entry> = a
+        .findings
+        .iter()
+        .chain(a.baselined.iter())
+        .map(|f| key(f, &a.graph))
+        .collect();
     let b = Baseline {
         schema: SCHEMA.to_string(),
         findings: findings.into_iter().collect(),

@@ -167,8 +167,9 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     if let Some(path) = &config.baseline {
         let display = load::display_path(path, cwd);
         let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
-        let (old, new): (Vec<Finding>, Vec<Finding>) =
-            findings.into_iter().partition(|f| accepted.contains(&baseline::key(f)));
+        let (old, new): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| accepted.contains(&baseline::key(f, &graph)));
         findings = new;
         baselined = old;
     }

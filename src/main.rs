@@ -117,6 +117,8 @@ fn check(args: CheckArgs) -> Result<u8> {
     let cwd = cwd()?;
     let mut config = config(&args.input, &cwd)?;
     config.use_suppressions = !args.no_suppressions;
+    // Lets tests (and audits of the past) judge suppression expiry against a fixed date.
+    config.today = std::env::var("KDSGUARD_TODAY").ok();
     config.baseline = args.baseline.clone();
     let analysis = analyze(&config, &cwd)?;
     if let Some(path) = &args.write_baseline {

@@ -27,6 +27,21 @@ pub struct Report {
     pub findings: Vec<FindingOut>,
     /// Notes and warnings about the templates (unsupported constructs, unresolved values).
     pub notes: Vec<NoteOut>,
+    /// Findings hidden by a suppression, with its reason.
+    pub suppressed: Vec<SuppressedOut>,
+    /// How many findings the baseline hid.
+    pub baselined: usize,
+}
+
+#[derive(Serialize)]
+pub struct SuppressedOut {
+    pub rule: String,
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+    /// Where the suppression is written.
+    pub suppression_file: String,
+    pub suppression_line: usize,
 }
 
 #[derive(Serialize)]
@@ -310,6 +325,19 @@ pub fn build(a: &Analysis) -> Report {
         service_linked_roles,
         findings,
         notes,
+        suppressed: a
+            .suppressed
+            .iter()
+            .map(|s| SuppressedOut {
+                rule: s.finding.rule.clone(),
+                file: src.path(s.finding.span),
+                line: src.start(s.finding.span).map(|l| l.line).unwrap_or(0),
+                reason: s.reason.clone(),
+                suppression_file: src.path(s.at),
+                suppression_line: src.start(s.at).map(|l| l.line).unwrap_or(0),
+            })
+            .collect(),
+        baselined: a.baselined.len(),
     }
 }
 
