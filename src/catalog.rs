@@ -315,6 +315,9 @@ pub enum On {
     Any,
     Stream,
     Slr,
+    /// Another service's service-linked role (a probe for KDS003).
+    #[serde(rename = "other-slr")]
+    OtherSlr,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
@@ -342,6 +345,9 @@ pub struct Requirement {
 pub struct Capability {
     pub id: String,
     pub target: TargetKind,
+    /// A probe that rules read but reports do not list.
+    #[serde(default)]
+    pub internal: bool,
     pub summary: String,
     pub requirements: Vec<Requirement>,
 }
@@ -479,6 +485,15 @@ pub fn catalogued_actions(service: &str) -> Vec<String> {
         .get(&service.to_ascii_lowercase())
         .map(|s| s.actions.iter().map(|a| a.info.name.clone()).collect())
         .unwrap_or_default()
+}
+
+/// Whether the catalogue's data file for `service` says its list of actions is complete
+/// (the services of [`CATALOGUED_SERVICES`] are; a test keeps the two in step).
+pub fn service_is_complete(service: &str) -> bool {
+    action_catalog()
+        .services
+        .get(&service.to_ascii_lowercase())
+        .is_some_and(|s| s.complete)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,11 +699,18 @@ mod tests {
     #[test]
     fn capability_data_matches_the_spec() {
         let caps = capabilities().unwrap_or_else(|e| unreachable!("{e}"));
-        let ids: Vec<_> = caps.capabilities.iter().map(|c| c.id.as_str()).collect();
+        let ids: Vec<_> = caps
+            .capabilities
+            .iter()
+            .filter(|c| !c.internal)
+            .map(|c| c.id.as_str())
+            .collect();
         assert_eq!(
             ids,
             ["enable", "describe", "disable", "update", "create-slr", "delete-slr"]
         );
+        // Internal probes come after the reported capabilities, so indexes below hold.
+        assert!(caps.capabilities.iter().skip(ids.len()).all(|c| c.internal));
         let enable = &caps.capabilities[0];
         let actions: Vec<_> = enable.requirements.iter().map(|r| (r.action.as_str(), r.on)).collect();
         assert_eq!(
@@ -770,7 +792,9 @@ mod tests {
             assert_eq!(file.date.len(), 10);
             for row in &file.actions {
                 assert!(
-                    ["List", "Read", "Write", "Permissions management", "Tagging"].contains(&row.access.as_str()),
+                    row.access
+                        .split(", ")
+                        .all(|level| ["List", "Read", "Write", "Permissions management", "Tagging"].contains(&level)),
                     "{service}:{} access {}",
                     row.name,
                     row.access
@@ -781,8 +805,10 @@ mod tests {
             }
         }
         for s in CATALOGUED_SERVICES {
-            let svc = cat.services.get(*s);
-            assert!(svc.is_some_and(|v| v.complete), "{s} is catalogued but not complete");
+            assert!(service_is_complete(s), "{s} is catalogued but not complete");
+        }
+        for s in cat.services.keys() {
+            assert_eq!(service_is_complete(s), CATALOGUED_SERVICES.contains(&s.as_str()), "{s}");
         }
     }
 

@@ -201,7 +201,7 @@ capability = "delete-slr"
         assert!(!c.full_aws_access);
         assert_eq!(c.guardrails.len(), 2);
         assert!(c.guardrails[1].only.is_empty());
-        assert_eq!(c.guardrails[0].origin, "kdsguard.toml:16");
+        assert_eq!(c.guardrails[0].origin, "kdsguard.toml:15");
     }
 
     #[test]

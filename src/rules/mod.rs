@@ -225,8 +225,17 @@ mod tests {
             ids,
             [
                 ("KDS001", "enable-incomplete"),
+                ("KDS002", "enable-without-slr"),
+                ("KDS003", "slr-create-unscoped"),
                 ("KDS004", "slr-deletable"),
-                ("KDS005", "slr-lifecycle-unprotected")
+                ("KDS005", "slr-lifecycle-unprotected"),
+                ("KDS006", "manage-via-wildcard"),
+                ("KDS007", "describe-incomplete"),
+                ("KDS008", "destination-key-policy"),
+                ("KDS009", "destination-foreign"),
+                ("KDS010", "unknown-action"),
+                ("KDS011", "access-guardrail"),
+                ("KDS012", "unresolved-value"),
             ]
         );
         for r in &cat {

@@ -28,6 +28,8 @@ pub const MAX_DEPTH: usize = 96;
 pub const MAX_ITEMS: usize = 4096;
 /// The longest string evaluation builds.
 pub const MAX_TEXT: usize = 1 << 20;
+/// How many renderings of one string literal keep their source map.
+const MAX_RENDERINGS: usize = 64;
 /// How long an expression's text may be in an unknown value's `expr`.
 const MAX_EXPR_TEXT: usize = 160;
 
@@ -144,6 +146,9 @@ enum Slot {
     Done(Value),
 }
 
+/// The renderings of one string literal, each with its source map.
+type Renderings = Vec<(Template, Rc<TextMap>)>;
+
 /// Run-wide context shared by a root module and its children.
 pub struct Ctx<'s> {
     pub sources: &'s SourceMap,
@@ -163,7 +168,7 @@ pub struct Eval<'s> {
     outputs: RefCell<BTreeMap<String, Slot>>,
     objects: RefCell<BTreeMap<(usize, InstKey), Slot>>,
     expansions: RefCell<BTreeMap<usize, Expansion>>,
-    text_maps: RefCell<BTreeMap<Span, Rc<TextMap>>>,
+    text_maps: RefCell<BTreeMap<Span, Renderings>>,
     /// Texts of files read by `file()` / `templatefile()`.
     extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
@@ -248,7 +253,12 @@ impl<'s> Eval<'s> {
 
     /// The text map of a string value built from a literal, if it still denotes that text.
     pub fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
-        self.text_maps.borrow().get(&v.span).cloned()
+        let t = v.as_template()?;
+        let maps = self.text_maps.borrow();
+        maps.get(&v.span)?
+            .iter()
+            .find(|(tt, _)| tt == t)
+            .map(|(_, m)| m.clone())
     }
 
     /// An unknown value for expression `span`.
@@ -512,7 +522,14 @@ impl<'s> Eval<'s> {
         if len > MAX_TEXT {
             return self.unknown_at(span, "string is too long");
         }
-        self.text_maps.borrow_mut().insert(span, Rc::new(b.map));
+        let mut maps = self.text_maps.borrow_mut();
+        let slot = maps.entry(span).or_default();
+        // The same literal evaluated per instance may render differently: keep each
+        // rendering (bounded) and match on the template when looking up.
+        if slot.len() < MAX_RENDERINGS && !slot.iter().any(|(t, _)| *t == b.template) {
+            slot.push((b.template.clone(), Rc::new(b.map)));
+        }
+        drop(maps);
         Value::new(ValueKind::Str(b.template), span)
     }
 
