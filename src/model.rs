@@ -116,6 +116,8 @@ pub struct Input {
     /// Suppressions the template declares in its own syntax (CloudFormation `Metadata`);
     /// comment suppressions are found by scanning sources.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// CDK construct paths (`aws:cdk:path` metadata) by address, shown beside logical ids.
+    pub construct_paths: std::collections::BTreeMap<String, String>,
 }
 
 impl Input {
@@ -137,6 +139,7 @@ impl Input {
             errors: Vec::new(),
             module_dirs: Vec::new(),
             suppressions: Vec::new(),
+            construct_paths: std::collections::BTreeMap::new(),
         }
     }
 }

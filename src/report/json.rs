@@ -70,6 +70,9 @@ pub struct PrincipalOut {
     pub address: String,
     pub kind: &'static str,
     pub name: String,
+    /// The CDK construct path, when the template is CDK output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub construct: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +85,8 @@ pub struct ResourceOut {
     pub address: String,
     pub kind: &'static str,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub construct: Option<String>,
     pub arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
@@ -179,6 +184,7 @@ pub fn build(a: &Analysis) -> Report {
             address: p.address.clone(),
             kind: p.class.as_str(),
             name: p.name.to_string(),
+            construct: g.inputs[p.input].construct_paths.get(&p.address).cloned(),
             file: p.span.map(|s| src.path(s)),
             line: p.span.and_then(|s| src.start(s)).map(|lc| lc.line),
         })
@@ -192,6 +198,7 @@ pub fn build(a: &Analysis) -> Report {
             address: t.table.address.clone(),
             kind: "table",
             name: t.table.name.to_string(),
+            construct: g.inputs[t.input].construct_paths.get(&t.table.address).cloned(),
             arn: t.table.arn.to_string(),
             stream: t
                 .stream
@@ -207,6 +214,7 @@ pub fn build(a: &Analysis) -> Report {
             address: s.stream.address.clone(),
             kind: "stream",
             name: s.stream.name.to_string(),
+            construct: g.inputs[s.input].construct_paths.get(&s.stream.address).cloned(),
             arn: s.stream.arn.to_string(),
             stream: None,
             file: Some(src.path(s.stream.span)),
@@ -220,6 +228,7 @@ pub fn build(a: &Analysis) -> Report {
                 address: k.address.clone(),
                 kind: "key",
                 name: k.id.to_string(),
+                construct: input.construct_paths.get(&k.address).cloned(),
                 arn: k.arn.to_string(),
                 stream: None,
                 file: Some(src.path(k.span)),
@@ -233,6 +242,7 @@ pub fn build(a: &Analysis) -> Report {
             address: s.address.clone(),
             kind: "slr",
             name: crate::graph::SLR_NAME.to_string(),
+            construct: s.input.and_then(|i| g.inputs[i].construct_paths.get(&s.address).cloned()),
             arn: crate::graph::slr_arn().to_string(),
             stream: None,
             file: s.span.map(|sp| src.path(sp)),
