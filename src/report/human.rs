@@ -36,13 +36,14 @@ impl Default for Style {
 
 /// Renders the whole report.
 pub fn render(a: &Analysis, style: Style) -> String {
+    let report = json::build(a);
     let mut out = String::new();
     for f in &a.findings {
         out.push_str(&render_finding(a, f, style));
         out.push('\n');
     }
-    render_errors(a, &mut out);
-    render_access(a, &mut out);
+    render_errors(&report, &mut out);
+    render_access(a, &report, &mut out);
     if style.verbose {
         for d in &a.diagnostics {
             let _ = writeln!(
@@ -63,11 +64,12 @@ pub fn render(a: &Analysis, style: Style) -> String {
     let count = |s: Severity| a.findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(
         out,
-        "\n{} finding(s): {} error(s), {} warning(s), {} note(s); {} input(s), {} load error(s), {} template note(s){}",
+        "\n{} finding(s): {} error(s), {} warning(s), {} note(s){}; {} input(s), {} load error(s), {} template note(s){}",
         a.findings.len(),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Note),
+        hidden(a),
         a.graph.inputs.len(),
         a.errors.len(),
         a.diagnostics.len(),
@@ -77,6 +79,18 @@ pub fn render(a: &Analysis, style: Style) -> String {
             " (--verbose lists them)"
         },
     );
+    out
+}
+
+/// ", 2 suppressed, 1 in the baseline" when anything was hidden.
+fn hidden(a: &Analysis) -> String {
+    let mut out = String::new();
+    if !a.suppressed.is_empty() {
+        let _ = write!(out, ", {} suppressed", a.suppressed.len());
+    }
+    if !a.baselined.is_empty() {
+        let _ = write!(out, ", {} in the baseline", a.baselined.len());
+    }
     out
 }
 
@@ -129,19 +143,19 @@ pub fn render_finding(a: &Analysis, f: &Finding, style: Style) -> String {
     out
 }
 
-fn render_errors(a: &Analysis, out: &mut String) {
-    if a.errors.is_empty() {
+fn render_errors(report: &json::Report, out: &mut String) {
+    if report.errors.is_empty() {
         return;
     }
     out.push_str("Inputs that failed to load:\n");
-    for e in json::build(a).errors {
+    for e in &report.errors {
         let _ = writeln!(out, "  {}:{}:{}: {}", e.file, e.line, e.column, e.message);
     }
     out.push('\n');
 }
 
 /// Who can do what: one line per reported (principal, capability, resource).
-fn render_access(a: &Analysis, out: &mut String) {
+fn render_access(a: &Analysis, report: &json::Report, out: &mut String) {
     let g = &a.graph;
     let mut rows: Vec<(String, String, String, &'static str, String)> = a
         .access
@@ -178,9 +192,9 @@ fn render_access(a: &Analysis, out: &mut String) {
         }
         out.push('\n');
     }
-    for s in json::build(a).service_linked_roles {
+    for s in &report.service_linked_roles {
         let _ = writeln!(out, "Service-linked role {}: {}", s.address, s.status);
-        for r in s.reasons {
+        for r in &s.reasons {
             let _ = writeln!(out, "  - {r}");
         }
     }
