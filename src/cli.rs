@@ -72,9 +72,15 @@ pub struct SimulateArgs {
     /// The caller's ARN.
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
+    /// The account that owns the resource (default: the resource ARN's, else the caller's).
+    #[arg(long = "resource-account", value_name = "ID")]
+    pub resource_account: Option<String>,
     /// A condition key known for the request (repeatable; repeat a key for several values).
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// A condition key known to be absent from the request (repeatable).
+    #[arg(long = "absent", value_name = "KEY")]
+    pub absent: Vec<String>,
     /// Keys not given with --context are absent rather than unknown.
     #[arg(long)]
     pub strict: bool,
@@ -132,8 +138,13 @@ pub struct CheckArgs {
     pub input: InputArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+
+    /// Also write the report in this format to a file: FORMAT=FILE (repeatable), e.g.
+    /// `--output sarif=kdsguard.sarif --output markdown=$GITHUB_STEP_SUMMARY`.
+    #[arg(long = "output", value_name = "FORMAT=FILE")]
+    pub outputs: Vec<String>,
 
     /// Lowest finding severity that makes the exit code 1 (default: from the config, else warning).
     #[arg(long, value_enum, value_name = "SEVERITY")]
@@ -219,6 +230,21 @@ pub enum GraphFormat {
     Mermaid,
     /// Nodes and edges as JSON.
     Json,
+}
+
+/// Output formats of `check`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Annotated source excerpts, then who can do what.
+    Human,
+    /// The JSON report (schema kdsguard.report/v1).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// A Markdown summary (for $GITHUB_STEP_SUMMARY).
+    Markdown,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use kdsguard::cli::{CheckArgs, Cli, Command, FailOn, Format, InputArgs, QueryCommand};
+use kdsguard::cli::{CheckArgs, CheckFormat, Cli, Command, FailOn, Format, InputArgs, QueryCommand};
 use kdsguard::model::Severity;
 use kdsguard::report::{human, json};
 use kdsguard::value::Pins;
@@ -124,22 +124,25 @@ fn check(args: CheckArgs) -> Result<u8> {
     if let Some(path) = &args.write_baseline {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let stdout = std::io::stdout();
-    let text = match args.format {
-        Format::Json => json::render(&analysis)?,
-        Format::Human => {
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            human::render(
-                &analysis,
-                human::Style {
-                    color,
-                    verbose: args.verbose,
-                    ..human::Style::default()
-                },
-            )
-        }
-    };
-    write_out(&text)?;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    write_out(&render(&analysis, args.format, color, args.verbose)?)?;
+    for output in &args.outputs {
+        let Some((format, file)) = output.split_once('=') else {
+            bail!("--output takes FORMAT=FILE, got {output:?}");
+        };
+        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true)
+            .map_err(|_| anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown)"))?;
+        let text = render(&analysis, format, false, args.verbose)?;
+        // Appending lets several steps share $GITHUB_STEP_SUMMARY.
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(format == CheckFormat::Markdown)
+            .write(true)
+            .truncate(format != CheckFormat::Markdown)
+            .open(file)
+            .with_context(|| format!("cannot write {file}"))?;
+        f.write_all(text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
+    }
     report_errors(&analysis);
     let fail_on = match args.fail_on {
         Some(FailOn::Error) => Severity::Error,
@@ -151,6 +154,24 @@ fn check(args: CheckArgs) -> Result<u8> {
         return Ok(0);
     }
     Ok(analysis.exit_code(fail_on))
+}
+
+/// The report in one of `check`'s formats.
+fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool) -> Result<String> {
+    Ok(match format {
+        CheckFormat::Json => json::render(analysis)?,
+        CheckFormat::Sarif => kdsguard::report::sarif::render(analysis).map_err(anyhow::Error::msg)?,
+        CheckFormat::Github => kdsguard::report::github::annotations(analysis),
+        CheckFormat::Markdown => kdsguard::report::github::summary(analysis),
+        CheckFormat::Human => human::render(
+            analysis,
+            human::Style {
+                color,
+                verbose,
+                ..human::Style::default()
+            },
+        ),
+    })
 }
 
 /// Names each input that failed to load on stderr, with line and column.

@@ -1,17 +1,30 @@
 //! One request against the layers of policies that apply to it, in AWS's order, giving a
 //! [`Decision`] with its proof.
 //!
-//! Order: an explicit Deny in any layer wins; then a permissions boundary, where set, must
-//! allow; then an identity-policy Allow (or a same-account resource-policy Allow naming the
-//! principal). An Allow that only might match makes the answer `conditional`; a Deny that
-//! only might match never denies, it makes an otherwise allowed answer `conditional`.
-//! SCPs are evaluated on top of an assumed `FullAWSAccess`, so only their Denies bite.
+//! The order follows AWS's "Policy evaluation logic" pages ("How AWS enforcement code logic
+//! evaluates requests", "Cross-account policy evaluation logic"):
+//! 1. an explicit Deny in any applicable policy (identity, boundary, SCPs, session, resource)
+//!    wins;
+//! 2. every SCP level (root first) must have an Allow — SCPs never apply to service-linked
+//!    roles;
+//! 3. same account: an identity Allow capped by the permissions boundary and the session
+//!    policy, or a resource-policy Allow naming the principal. A resource-policy Allow naming
+//!    an IAM user or a role *session* directly is not capped by the boundary or session
+//!    policy; one naming the role ARN is ("Permissions boundaries for IAM entities",
+//!    evaluating effective permissions with resource-based policies);
+//! 4. cross account: both the identity side (capped) and the resource policy must allow.
+//!
+//! An Allow that only might match makes the answer `conditional`; a Deny that only might
+//! match never denies, it makes an otherwise allowed answer `conditional`.
+
+use std::sync::OnceLock;
 
 use crate::iam::condition::{self, Context};
-use crate::iam::pattern::{Tok, Tri, match_action, match_resource, text_tokens};
-use crate::iam::policy::{Document, Effect, Pat, Principals, Statement, Which};
+use crate::iam::pattern::{Tok, Tri, match_action, match_resource_with, text_tokens};
+use crate::iam::policy::{Document, Effect, Pat, Statement, Which};
+use crate::iam::principal::{Caller, CallerKind, PrincipalMatch};
 use crate::source::Span;
-use crate::value::{Part, Template};
+use crate::value::Template;
 
 /// Which layer a policy belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
@@ -20,6 +33,7 @@ pub enum Layer {
     Boundary,
     Scp,
     Resource,
+    Session,
 }
 
 impl Layer {
@@ -29,6 +43,7 @@ impl Layer {
             Layer::Boundary => "boundary",
             Layer::Scp => "scp",
             Layer::Resource => "resource",
+            Layer::Session => "session",
         }
     }
 }
@@ -38,6 +53,40 @@ impl Layer {
 pub struct Policy {
     pub address: String,
     pub document: Document,
+}
+
+/// The address of the built-in `FullAWSAccess` SCP.
+pub const FULL_AWS_ACCESS: &str = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess";
+
+/// AWS's default SCP, attached at every level unless removed: allows everything. Declared
+/// SCPs are evaluated in one level with it, so that only their Denies bite.
+pub fn full_aws_access() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let star = || {
+            Which::Listed(vec![Pat {
+                text: Template::lit("*"),
+                span: Span::builtin(),
+            }])
+        };
+        Policy {
+            address: FULL_AWS_ACCESS.to_string(),
+            document: Document {
+                version: Some("2012-10-17".to_string()),
+                statements: vec![Statement {
+                    sid: Some("FullAWSAccess".to_string()),
+                    effect: Effect::Allow,
+                    actions: star(),
+                    resources: star(),
+                    principal: None,
+                    not_principal: false,
+                    conditions: Vec::new(),
+                    span: Span::builtin(),
+                }],
+                unknown: None,
+            },
+        }
+    })
 }
 
 /// A policy that could not be read (an unknown managed ARN, an unresolved reference):
@@ -53,8 +102,13 @@ pub struct UnknownPolicy {
 pub struct Layers<'a> {
     pub identity: Vec<&'a Policy>,
     pub unknown_identity: Vec<&'a UnknownPolicy>,
+    /// The permissions boundary (empty: none). Several documents are read as one policy.
     pub boundary: Vec<&'a Policy>,
-    pub scps: Vec<&'a Policy>,
+    /// SCP levels, root first; each level is the documents attached there and must allow.
+    /// Empty: no SCPs. See [`full_aws_access`] for declared-SCPs-only evaluation.
+    pub scps: Vec<Vec<&'a Policy>>,
+    /// The session policy of an assumed-role session (empty: none).
+    pub session: Vec<&'a Policy>,
 }
 
 /// One request.
@@ -67,6 +121,8 @@ pub struct Request<'a> {
     pub deny_resource: Vec<Tok>,
     /// The caller's ARN (for resource policies' `Principal`).
     pub principal_arn: Option<&'a Template>,
+    /// The account that owns the resource; default: the resource ARN's, else the caller's.
+    pub resource_account: Option<&'a Template>,
     pub context: &'a Context,
 }
 
@@ -81,6 +137,7 @@ impl<'a> Request<'a> {
             resource,
             deny_resource,
             principal_arn,
+            resource_account: None,
             context,
         }
     }
@@ -160,6 +217,8 @@ pub struct Decision {
     pub outcome: Outcome,
     pub because: Vec<Because>,
     pub open: Vec<Open>,
+    /// For `not_allowed`: the layers in which no Allow applies.
+    pub lacking: Vec<Layer>,
 }
 
 /// How a statement relates to a request.
@@ -169,34 +228,63 @@ struct StatementMatch {
     open: Vec<Open>,
 }
 
+/// The Allows of one layer: how well they match, their statements, and what is open.
+#[derive(Default)]
+struct Allows {
+    tri: Tri,
+    because: Vec<Because>,
+    open: Vec<Open>,
+}
+
+impl Allows {
+    fn absent() -> Allows {
+        Allows {
+            tri: Tri::Yes,
+            ..Allows::default()
+        }
+    }
+}
+
 /// Decides one request.
 pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<'_>) -> Decision {
-    let mut because = Vec::new();
-    let mut open = Vec::new();
+    let caller = req.principal_arn.map(Caller::parse);
+    let scps_apply = !caller.as_ref().is_some_and(Caller::is_service_linked_role);
+    let has_boundary = !layers.boundary.is_empty();
+    let has_session = !layers.session.is_empty();
 
     // 1. Explicit Deny anywhere.
+    let mut because = Vec::new();
+    let mut deny_open = Vec::new();
     let mut denied = false;
     let mut maybe_denied = false;
-    let all: Vec<(Layer, &Policy)> = layers
+    let scps: Vec<&Policy> = if scps_apply {
+        layers.scps.iter().flatten().copied().collect()
+    } else {
+        Vec::new()
+    };
+    let all = layers
         .identity
         .iter()
         .map(|p| (Layer::Identity, *p))
         .chain(layers.boundary.iter().map(|p| (Layer::Boundary, *p)))
-        .chain(layers.scps.iter().map(|p| (Layer::Scp, *p)))
-        .chain(resource_policies.iter().map(|p| (Layer::Resource, *p)))
-        .collect();
-    for (layer, policy) in &all {
+        .chain(scps.iter().map(|p| (Layer::Scp, *p)))
+        .chain(layers.session.iter().map(|p| (Layer::Session, *p)))
+        .chain(resource_policies.iter().map(|p| (Layer::Resource, *p)));
+    for (layer, policy) in all {
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let m = statement_match(s, &policy.document, req, *layer, true);
+            let mut m = statement_match(s, &policy.document, req, true);
+            if m.tri != Tri::No && layer == Layer::Resource {
+                m.tri = m.tri.and(deny_principal(s, caller.as_ref(), has_boundary));
+            }
             if m.tri == Tri::No {
                 continue;
             }
             let certain = m.tri == Tri::Yes;
             denied |= certain;
             maybe_denied |= !certain;
-            because.push(because_of(s, policy, *layer, m.action, certain));
+            because.push(because_of(s, policy, layer, m.action, certain));
             if !certain {
-                open.extend(m.open);
+                deny_open.extend(m.open);
             }
         }
     }
@@ -206,89 +294,300 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             outcome: Outcome::Denied,
             because,
             open: Vec::new(),
+            lacking: Vec::new(),
         };
     }
 
-    // 2. A permissions boundary, where set, must allow.
-    let mut cap = Tri::Yes;
-    if !layers.boundary.is_empty() {
-        let (tri, b, o) = best_allow(&layers.boundary, Layer::Boundary, req);
-        cap = tri;
-        if tri == Tri::No {
-            return Decision {
-                outcome: Outcome::NotAllowed,
-                because: Vec::new(),
-                open: Vec::new(),
-            };
+    // 2. Every SCP level must allow.
+    let mut scp = Allows::absent();
+    if scps_apply {
+        for level in &layers.scps {
+            let a = best_allow(level, Layer::Scp, req);
+            scp.tri = scp.tri.and(a.tri);
+            scp.because
+                .extend(a.because.into_iter().filter(|b| b.policy != FULL_AWS_ACCESS));
+            scp.open.extend(a.open);
         }
-        because.extend(b);
-        open.extend(o);
     }
 
-    // 3. Identity Allow, or a resource-policy Allow naming the principal.
-    let (mut allow, b, o) = best_allow(&layers.identity, Layer::Identity, req);
-    because.extend(b);
-    open.extend(o);
-    let (res_allow, b, o) = best_allow(resource_policies, Layer::Resource, req);
-    if res_allow > Tri::No {
-        allow = allow.or(res_allow);
-        because.extend(b);
-        open.extend(o);
-    }
-    if allow < Tri::Yes {
+    // 3. Boundary and session policy cap the identity side.
+    let boundary = if has_boundary {
+        best_allow(&layers.boundary, Layer::Boundary, req)
+    } else {
+        Allows::absent()
+    };
+    let session = if has_session {
+        best_allow(&layers.session, Layer::Session, req)
+    } else {
+        Allows::absent()
+    };
+    let mut identity = best_allow(&layers.identity, Layer::Identity, req);
+    if identity.tri < Tri::Yes {
         for u in &layers.unknown_identity {
-            allow = allow.or(Tri::Maybe);
-            open.push(Open::Unknown {
+            identity.tri = identity.tri.or(Tri::Maybe);
+            identity.open.push(Open::Unknown {
                 expr: u.what.clone(),
                 span: u.span,
             });
         }
     }
-    let outcome = match allow.and(cap) {
+    let resource = resource_allows(resource_policies, req, caller.as_ref());
+
+    // 4. Same account: union; cross account: both sides.
+    let same = same_account(req, caller.as_ref());
+    let capped = boundary.tri.and(session.tri);
+    let via_identity = identity.tri.and(capped);
+    let same_grant = via_identity.or(resource.uncapped).or(resource.capped.and(capped));
+    let cross_grant = via_identity.and(resource.any.tri);
+    let grant = match same {
+        Tri::Yes => same_grant,
+        Tri::No => cross_grant,
+        Tri::Maybe if cross_grant == Tri::Yes => Tri::Yes,
+        Tri::Maybe if same_grant == Tri::No => Tri::No,
+        Tri::Maybe => Tri::Maybe,
+    };
+    let total = scp.tri.and(grant);
+
+    let outcome = match total {
         Tri::No => Outcome::NotAllowed,
         Tri::Maybe => Outcome::Conditional,
         Tri::Yes if maybe_denied => Outcome::Conditional,
         Tri::Yes => Outcome::Allowed,
     };
     if outcome == Outcome::NotAllowed {
-        because.clear();
-        open.clear();
+        let mut lacking = Vec::new();
+        if scp.tri == Tri::No {
+            lacking.push(Layer::Scp);
+        }
+        if boundary.tri == Tri::No {
+            lacking.push(Layer::Boundary);
+        }
+        if session.tri == Tri::No {
+            lacking.push(Layer::Session);
+        }
+        if identity.tri == Tri::No {
+            lacking.push(Layer::Identity);
+        }
+        if resource.any.tri == Tri::No && same != Tri::Yes {
+            lacking.push(Layer::Resource);
+        }
+        return Decision {
+            outcome,
+            because: Vec::new(),
+            open: Vec::new(),
+            lacking,
+        };
     }
-    open.dedup();
-    Decision { outcome, because, open }
+    let mut open = deny_open;
+    for layer in [scp, boundary, session, identity, resource.any] {
+        if layer.tri == Tri::No {
+            continue;
+        }
+        if total == Tri::Yes {
+            because.extend(layer.because.into_iter().filter(|b| b.certain));
+        } else {
+            because.extend(layer.because);
+            open.extend(layer.open);
+        }
+    }
+    dedup(&mut open);
+    Decision {
+        outcome,
+        because,
+        open,
+        lacking: Vec::new(),
+    }
 }
 
-/// The strongest Allow among `policies`, with the statements that give it.
-fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> (Tri, Vec<Because>, Vec<Open>) {
-    let mut best = Tri::No;
-    let mut because = Vec::new();
-    let mut open = Vec::new();
+fn dedup<T: PartialEq>(v: &mut Vec<T>) {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v.drain(..) {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    *v = out;
+}
+
+/// Whether the resource's account is the caller's.
+fn same_account(req: &Request<'_>, caller: Option<&Caller>) -> Tri {
+    let Some(caller) = caller else {
+        return Tri::Yes;
+    };
+    let from_arn;
+    let account = match req.resource_account {
+        Some(a) => a,
+        None => match account_of_resource(&req.resource) {
+            Some(a) => {
+                from_arn = a;
+                &from_arn
+            }
+            None => return Tri::Yes,
+        },
+    };
+    caller.same_account(account)
+}
+
+/// The account segment of an ARN-shaped resource, when it has one.
+fn account_of_resource(toks: &[Tok]) -> Option<Template> {
+    let mut seg = 0;
+    let mut out = Template::default();
+    let mut first = String::new();
+    for t in toks {
+        if *t == Tok::Char(':') {
+            seg += 1;
+            if seg == 5 {
+                break;
+            }
+            continue;
+        }
+        match (seg, t) {
+            (0, Tok::Char(c)) => first.push(*c),
+            (4, Tok::Char(c)) => out.push_str(c.encode_utf8(&mut [0; 4])),
+            (4, Tok::Pseudo(s)) => out.push_sym(s.clone()),
+            (4, Tok::Opaque(id)) => {
+                out.push_template(&Template::opaque(id.clone(), "unresolved account", Span::builtin()))
+            }
+            (4, Tok::Every | Tok::Some) => return None,
+            _ => {}
+        }
+    }
+    (seg == 5 && first == "arn" && !out.parts().is_empty()).then_some(out)
+}
+
+/// The resource layer's Allows, by how they name the caller.
+struct ResourceAllows {
+    /// Any Allow reaching the caller (incl. naming its account), with proofs.
+    any: Allows,
+    /// Allows naming the caller itself (an IAM user or a role session): not capped.
+    uncapped: Tri,
+    /// Allows naming the caller's role: capped by boundary and session policy.
+    capped: Tri,
+}
+
+fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Caller>) -> ResourceAllows {
+    let mut out = ResourceAllows {
+        any: Allows::default(),
+        uncapped: Tri::No,
+        capped: Tri::No,
+    };
     for policy in policies {
-        if let Some((what, span)) = &policy.document.unknown
-            && layer != Layer::Resource
-        {
-            best = best.or(Tri::Maybe);
-            open.push(Open::Unknown {
+        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            let m = statement_match(s, &policy.document, req, false);
+            if m.tri == Tri::No {
+                continue;
+            }
+            let pm = allow_principal(s, caller);
+            let direct = m.tri.and(pm.direct);
+            let role = m.tri.and(pm.role);
+            let any = m.tri.and(pm.any());
+            if any == Tri::No {
+                continue;
+            }
+            out.uncapped = out.uncapped.or(direct);
+            out.capped = out.capped.or(role);
+            out.any.tri = out.any.tri.or(any);
+            out.any
+                .because
+                .push(because_of(s, policy, Layer::Resource, m.action, any == Tri::Yes));
+            if any == Tri::Maybe {
+                out.any.open.extend(m.open);
+            }
+        }
+    }
+    out
+}
+
+/// How an Allow statement's `Principal` / `NotPrincipal` reaches the caller.
+fn allow_principal(s: &Statement, caller: Option<&Caller>) -> PrincipalMatch {
+    let Some(p) = &s.principal else {
+        // A resource policy statement without a principal grants nobody.
+        return PrincipalMatch::default();
+    };
+    let Some(caller) = caller else {
+        return PrincipalMatch {
+            direct: Tri::Maybe,
+            ..PrincipalMatch::default()
+        };
+    };
+    let mut m = if s.not_principal {
+        PrincipalMatch {
+            direct: excluded(caller, caller.matches(p)).negate(),
+            ..PrincipalMatch::default()
+        }
+    } else {
+        caller.matches(p)
+    };
+    if caller.kind == CallerKind::Role {
+        // A role ARN caller stands for its sessions named through the role: capped.
+        m.role = m.role.or(m.direct);
+        m.direct = Tri::No;
+    }
+    m
+}
+
+/// Whether a Deny statement's `Principal` / `NotPrincipal` reaches the caller.
+fn deny_principal(s: &Statement, caller: Option<&Caller>, has_boundary: bool) -> Tri {
+    let Some(p) = &s.principal else {
+        return Tri::Yes;
+    };
+    let Some(caller) = caller else {
+        return Tri::Maybe;
+    };
+    let m = caller.matches(p);
+    if s.not_principal {
+        // "The NotPrincipal element with a Deny effect will always deny any IAM principal
+        // that has a permissions boundary policy attached" (Permissions boundaries for IAM
+        // entities).
+        if has_boundary {
+            return Tri::Yes;
+        }
+        excluded(caller, m).negate()
+    } else {
+        m.any()
+    }
+}
+
+/// Whether a `NotPrincipal` list excludes the caller: it must name the caller itself, and
+/// for a role session also the role ("AWS JSON policy elements: NotPrincipal").
+fn excluded(caller: &Caller, m: PrincipalMatch) -> Tri {
+    match caller.kind {
+        CallerKind::Session => m.direct.and(m.role),
+        CallerKind::Role => m.role.or(m.direct),
+        _ => m
+            .direct
+            .or(m.account.and(Tri::from_bool(caller.kind == CallerKind::Root))),
+    }
+}
+
+/// The best Allow among the policies of one layer.
+fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> Allows {
+    let mut out = Allows::default();
+    for policy in policies {
+        if let Some((what, span)) = &policy.document.unknown {
+            out.tri = out.tri.or(Tri::Maybe);
+            out.open.push(Open::Unknown {
                 expr: what.clone(),
                 span: *span,
             });
         }
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
-            let m = statement_match(s, &policy.document, req, layer, false);
+            let m = statement_match(s, &policy.document, req, false);
             if m.tri == Tri::No {
                 continue;
             }
-            best = best.or(m.tri);
-            because.push(because_of(s, policy, layer, m.action, m.tri == Tri::Yes));
-            open.extend(m.open);
+            out.tri = out.tri.or(m.tri);
+            out.because
+                .push(because_of(s, policy, layer, m.action, m.tri == Tri::Yes));
+            out.open.extend(m.open);
         }
     }
-    if best == Tri::Yes {
+    if out.tri == Tri::Yes {
         // The proof of a certain Allow is its certain statements.
-        because.retain(|b| b.certain);
-        open.clear();
+        out.because.retain(|b| b.certain);
+        out.open.clear();
     }
-    (best, because, open)
+    out
 }
 
 fn because_of(s: &Statement, policy: &Policy, layer: Layer, action: Option<Span>, certain: bool) -> Because {
@@ -303,13 +602,13 @@ fn because_of(s: &Statement, policy: &Policy, layer: Layer, action: Option<Span>
     }
 }
 
-fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, layer: Layer, deny: bool) -> StatementMatch {
+fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool) -> StatementMatch {
     let mut open = Vec::new();
-    let vars = doc.has_policy_variables();
+    let vars = doc.has_policy_variables().then_some(req.context);
     let (action_tri, action_span) = match &s.actions {
-        Which::Listed(pats) => best_pat(pats, |p| match_action(&p.text, req.action), &mut open),
+        Which::Listed(pats) => best_pat(pats, |p| (match_action(&p.text, req.action), Vec::new()), &mut open),
         Which::Not(pats, key) => {
-            let (t, _) = best_pat(pats, |p| match_action(&p.text, req.action), &mut open);
+            let (t, _) = best_pat(pats, |p| (match_action(&p.text, req.action), Vec::new()), &mut open);
             (t.negate(), Some(*key))
         }
         Which::Unknown(what, span) => {
@@ -330,28 +629,13 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, layer: Laye
     }
     let res_toks = if deny { &req.deny_resource } else { &req.resource };
     let resource_tri = match &s.resources {
-        Which::Listed(pats) => {
-            best_pat(
-                pats,
-                |p| match_resource(&with_policy_variables(&p.text, vars), res_toks),
-                &mut open,
-            )
-            .0
-        }
+        Which::Listed(pats) => best_pat(pats, |p| match_resource_with(&p.text, res_toks, vars), &mut open).0,
         Which::Not(pats, _) => {
             // NotResource covers the request when no listed pattern could match it.
-            let other: Vec<Tok> = if deny {
-                req.resource.clone()
-            } else {
-                req.deny_resource.clone()
-            };
-            best_pat(
-                pats,
-                |p| match_resource(&with_policy_variables(&p.text, vars), &other),
-                &mut open,
-            )
-            .0
-            .negate()
+            let other: &[Tok] = if deny { &req.resource } else { &req.deny_resource };
+            best_pat(pats, |p| match_resource_with(&p.text, other, vars), &mut open)
+                .0
+                .negate()
         }
         Which::Unknown(what, span) => {
             open.push(Open::Unknown {
@@ -361,19 +645,12 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, layer: Laye
             Tri::Maybe
         }
         // Resource policies may leave `Resource` implicit; identity policies must not.
-        Which::Absent => Tri::from_bool(layer == Layer::Resource),
+        Which::Absent => Tri::from_bool(s.principal.is_some()),
     };
-    let principal_tri = match (&s.principal, layer) {
-        (Some(p), Layer::Resource) => {
-            let t = principal_match(p, req.principal_arn, deny);
-            if s.not_principal { t.negate() } else { t }
-        }
-        _ => Tri::Yes,
-    };
-    let mut tri = action_tri.and(resource_tri).and(principal_tri);
+    let mut tri = action_tri.and(resource_tri);
     if tri != Tri::No {
         for c in &s.conditions {
-            let t = condition::evaluate(c, req.context, vars);
+            let t = condition::evaluate(c, req.context, vars.is_some(), req.action);
             if t == Tri::Maybe {
                 open.push(match &c.unknown {
                     Some(u) => Open::Unknown {
@@ -389,6 +666,9 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, layer: Laye
                 });
             }
             tri = tri.and(t);
+            if tri == Tri::No {
+                break;
+            }
         }
     }
     StatementMatch {
@@ -399,94 +679,39 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, layer: Laye
 }
 
 /// The best match over a list of patterns, and the span of the first pattern giving it.
-fn best_pat(pats: &[Pat], f: impl Fn(&Pat) -> Tri, open: &mut Vec<Open>) -> (Tri, Option<Span>) {
+/// `f` gives the match and the policy variables whose value was not known.
+fn best_pat(pats: &[Pat], f: impl Fn(&Pat) -> (Tri, Vec<String>), open: &mut Vec<Open>) -> (Tri, Option<Span>) {
     let mut best = Tri::No;
     let mut span = None;
+    let mut unknown_vars = Vec::new();
     for p in pats {
-        let t = f(p);
+        let (t, vars) = f(p);
+        if t == Tri::Maybe {
+            unknown_vars.extend(vars.into_iter().map(|v| (v, p.span)));
+        }
         if t > best {
             best = t;
             span = Some(p.span);
+            if t == Tri::Yes {
+                break;
+            }
         }
     }
-    if best == Tri::Maybe
-        && let Some(o) = pats.iter().flat_map(|p| p.text.opaques()).next()
-    {
-        open.push(Open::Unknown {
-            expr: o.id.clone(),
-            span: o.span,
-        });
+    if best == Tri::Maybe {
+        if let Some(o) = pats.iter().flat_map(|p| p.text.opaques()).next() {
+            open.push(Open::Unknown {
+                expr: o.id.clone(),
+                span: o.span,
+            });
+        }
+        for (v, span) in unknown_vars {
+            open.push(Open::Unknown {
+                expr: format!("${{{v}}}"),
+                span,
+            });
+        }
     }
     (best, span)
-}
-
-/// Under Version 2012-10-17, `${...}` in a resource is a policy variable: its value is
-/// not known statically, so it becomes an opaque piece.
-fn with_policy_variables(t: &Template, enabled: bool) -> Template {
-    if !enabled || !t.parts().iter().any(|p| matches!(p, Part::Lit(s) if s.contains("${"))) {
-        return t.clone();
-    }
-    let mut out = Template::default();
-    for part in t.parts() {
-        match part {
-            Part::Lit(s) => {
-                let mut rest = s.as_str();
-                while let Some(start) = rest.find("${") {
-                    out.push_str(&rest[..start]);
-                    match rest[start..].find('}') {
-                        Some(end) => {
-                            let name = &rest[start + 2..start + end];
-                            out.push_template(&Template::opaque(
-                                format!("policy variable {name}"),
-                                "policy variables are set per request",
-                                Span::builtin(),
-                            ));
-                            rest = &rest[start + end + 1..];
-                        }
-                        None => {
-                            out.push_str(&rest[start..]);
-                            rest = "";
-                        }
-                    }
-                }
-                out.push_str(rest);
-            }
-            Part::Sym(s) => out.push_sym(s.clone()),
-        }
-    }
-    out
-}
-
-fn principal_match(p: &Principals, caller: Option<&Template>, deny: bool) -> Tri {
-    match p {
-        Principals::Anyone(_) => Tri::Yes,
-        Principals::Unknown(..) => Tri::Maybe,
-        Principals::Listed(list) => {
-            let Some(caller) = caller else {
-                return Tri::Maybe;
-            };
-            let toks = text_tokens(caller);
-            let mut best = Tri::No;
-            for (kind, pat) in list {
-                if kind != "AWS" {
-                    continue;
-                }
-                let t = match_resource(&pat.text, &toks);
-                // Naming the account (`123456789012` or `...:root`) covers its principals
-                // for a Deny; for an Allow it only delegates to the account's own policies.
-                let is_account = pat
-                    .text
-                    .as_literal()
-                    .is_some_and(|s| s.chars().all(|c| c.is_ascii_digit()) || s.ends_with(":root"));
-                best = best.or(if is_account {
-                    if deny { Tri::Maybe } else { Tri::No }
-                } else {
-                    t
-                });
-            }
-            best
-        }
-    }
 }
 
 #[cfg(test)]
@@ -662,7 +887,7 @@ mod tests {
         );
         let layers = Layers {
             identity: vec![&admin],
-            scps: vec![&deny],
+            scps: vec![vec![full_aws_access(), &deny]],
             ..Layers::default()
         };
         assert_eq!(

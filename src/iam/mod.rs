@@ -3,6 +3,8 @@
 //! policy means.
 
 pub mod condition;
+pub mod context;
 pub mod eval;
 pub mod pattern;
 pub mod policy;
+pub mod principal;

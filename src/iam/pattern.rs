@@ -13,8 +13,9 @@ use crate::iam::context::{Context, Lookup};
 use crate::value::{Part, Symbol, Template};
 
 /// Three-valued truth, ordered `No < Maybe < Yes`.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash, Default)]
 pub enum Tri {
+    #[default]
     No,
     Maybe,
     Yes,
@@ -203,10 +204,7 @@ fn variable(inner: &str, ctx: &Context) -> Var {
     let (key, default) = match inner.split_once(',') {
         Some((k, d)) => {
             let d = d.trim();
-            let d = d
-                .strip_prefix('\'')
-                .and_then(|d| d.strip_suffix('\''))
-                .unwrap_or(d);
+            let d = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')).unwrap_or(d);
             (k.trim(), Some(d.to_string()))
         }
         None => (inner.trim(), None),
@@ -254,9 +252,7 @@ pub fn match_resource_with(pattern: &Template, resource: &[Tok], vars: Option<&C
     }
     match expand(pattern, Mode::Like, vars) {
         Expanded::Missing => (Tri::No, Vec::new()),
-        Expanded::Pattern(p, unknown) => {
-            (match_arn_tokens(&p, resource), unknown)
-        }
+        Expanded::Pattern(p, unknown) => (match_arn_tokens(&p, resource), unknown),
     }
 }
 
@@ -270,9 +266,42 @@ fn fold_text(t: &mut [Tok]) {
 
 /// Matches an action pattern against an action name, case-insensitively.
 pub fn match_action(pattern: &Template, action: &str) -> Tri {
+    // Nearly every action pattern is plain text: match it without building tokens (this is
+    // the evaluator's hottest path, as bundled policies list thousands of actions).
+    if let Some(literal) = pattern.as_literal() {
+        return Tri::from_bool(wildcard_match_ignore_case(literal.as_bytes(), action.as_bytes()));
+    }
     let p = pattern_tokens(pattern, true);
     let t: Vec<Tok> = action.chars().map(|c| Tok::Char(c.to_ascii_lowercase())).collect();
     glob(&p, &t)
+}
+
+/// `*`/`?` wildcard matching of plain ASCII-case-insensitive text. Greedy with one
+/// remembered star: O(len(p) × len(t)) at worst, never exponential.
+fn wildcard_match_ignore_case(p: &[u8], t: &[u8]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        match p.get(i) {
+            Some(b'*') => {
+                star = Some((i, j));
+                i += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&t[j]) => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si + 1;
+                    j = sj + 1;
+                    star = Some((si, sj + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[i..].iter().all(|&c| c == b'*')
 }
 
 /// Matches a resource pattern against a request resource, case-sensitively, ARN segment
@@ -292,30 +321,69 @@ fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
     let p_segs = split_arn(p, |t| *t == PTok::Char(':'));
     let t_segs = split_arn(resource, |t| *t == Tok::Char(':'));
     match (p_segs, t_segs) {
-        (Some(ps), Some(ts)) => ps
-            .iter()
-            .zip(ts.iter())
-            .fold(Tri::Yes, |acc, (pseg, tseg)| acc.and(glob(pseg, tseg))),
+        (Some(ps), Some(ts)) => {
+            let mut acc = Tri::Yes;
+            for (pseg, tseg) in ps.iter().zip(ts.iter()) {
+                acc = acc.and(glob(pseg, tseg));
+                if acc == Tri::No {
+                    break;
+                }
+            }
+            acc
+        }
         _ => glob(p, resource),
     }
 }
 
 /// Splits at the first five separators into exactly six segments, if there are five.
-fn split_arn<T: Clone>(toks: &[T], is_sep: impl Fn(&T) -> bool) -> Option<Vec<Vec<T>>> {
-    const ARN_SEGMENTS: usize = 6;
-    let mut segs: Vec<Vec<T>> = vec![Vec::new()];
-    for t in toks {
-        if segs.len() < ARN_SEGMENTS && is_sep(t) {
-            segs.push(Vec::new());
-        } else if let Some(last) = segs.last_mut() {
-            last.push(t.clone());
+fn split_arn<T>(toks: &[T], is_sep: impl Fn(&T) -> bool) -> Option<[&[T]; ARN_SEGMENTS]> {
+    let mut segs: [&[T]; ARN_SEGMENTS] = [&[]; ARN_SEGMENTS];
+    let mut start = 0;
+    let mut k = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if k + 1 < ARN_SEGMENTS && is_sep(t) {
+            segs[k] = &toks[start..i];
+            k += 1;
+            start = i + 1;
         }
     }
-    (segs.len() == ARN_SEGMENTS).then_some(segs)
+    if k + 1 != ARN_SEGMENTS {
+        return None;
+    }
+    segs[k] = &toks[start..];
+    Some(segs)
 }
+
+/// An ARN has six `:`-separated parts (the last may contain more `:`).
+const ARN_SEGMENTS: usize = 6;
 
 /// The dynamic programme: `dp[i][j]` is how well `p[i..]` matches `t[j..]`.
 fn glob(p: &[PTok], t: &[Tok]) -> Tri {
+    // Where both sides hold plain characters at an end, they must pair off one to one (a
+    // character never covers a symbol of the text there): trim them before the programme.
+    let mut p = p;
+    let mut t = t;
+    while let (Some(PTok::Char(a)), Some(Tok::Char(b))) = (p.first(), t.first()) {
+        if a != b {
+            return Tri::No;
+        }
+        p = &p[1..];
+        t = &t[1..];
+    }
+    while let (Some(PTok::Char(a)), Some(Tok::Char(b))) = (p.last(), t.last()) {
+        if a != b {
+            return Tri::No;
+        }
+        p = &p[..p.len() - 1];
+        t = &t[..t.len() - 1];
+    }
+    if (p.is_empty() && t.is_empty()) || p == [PTok::Star] {
+        return Tri::Yes;
+    }
+    glob_table(p, t)
+}
+
+fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
     let (np, nt) = (p.len(), t.len());
     let width = nt + 1;
     let mut dp = vec![Tri::No; (np + 1) * width];
@@ -406,6 +474,31 @@ fn glob(p: &[PTok], t: &[Tok]) -> Tri {
         }
     }
     dp[at(0, 0)]
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+
+    #[test]
+    fn the_literal_fast_path_agrees_with_the_token_programme() {
+        let cases = [
+            ("dynamodb:*", "dynamodb:DisableKinesisStreamingDestination"),
+            ("DynamoDB:disable*", "dynamodb:DisableKinesisStreamingDestination"),
+            ("dynamodb:?nable*Destination", "dynamodb:EnableKinesisStreamingDestination"),
+            ("*:*", "kinesis:PutRecords"),
+            ("kinesis:PutRecord", "kinesis:PutRecords"),
+            ("kinesis:*Record?", "kinesis:PutRecords"),
+            ("*a*a*b", "aaaaaaaaaaaaaaaaaaaa"),
+            ("", ""),
+            ("*", ""),
+            ("a*", "b"),
+        ];
+        for (p, t) in cases {
+            let slow = glob(&pattern_tokens(&Template::lit(p), true), &text_tokens(&Template::lit(t.to_ascii_lowercase())));
+            assert_eq!(match_action(&Template::lit(p), t), slow, "{p} vs {t}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! source), the loaders hand over the same JSON shape, so this is the one place that
 //! reads `Statement`, `Effect`, `Action`, `Resource`, `Principal` and `Condition`.
 
+use crate::iam::condition::{invalid_value, parse_operator};
 use crate::model::Diagnostic;
 use crate::source::Span;
 use crate::value::{Template, Value, ValueKind};
@@ -115,6 +116,15 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
         }
     }
     out.version = doc.get("Version").and_then(Value::as_str).map(str::to_string);
+    if let Some(v) = doc.get("Version")
+        && let Some(text) = v.as_str()
+        && !KNOWN_VERSIONS.contains(&text)
+    {
+        diags.push(Diagnostic::warning(
+            format!("`Version` must be \"2012-10-17\" or \"2008-10-17\", found {text:?}"),
+            v.span,
+        ));
+    }
     let Some(statements) = doc.get("Statement") else {
         diags.push(Diagnostic::warning("policy document has no `Statement`", doc.span));
         return (out, diags);
@@ -140,6 +150,22 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
     (out, diags)
 }
 
+/// The policy language versions AWS accepts.
+const KNOWN_VERSIONS: &[&str] = &["2012-10-17", "2008-10-17"];
+
+/// The elements a statement may have.
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+];
+
 fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
     if let ValueKind::Unknown { expr, reason } = &v.kind {
         // One unknown statement may grant anything.
@@ -152,6 +178,14 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
             v.span,
         ));
         return;
+    }
+    for e in v.entries() {
+        if !STATEMENT_ELEMENTS.contains(&e.key.as_str()) {
+            diags.push(Diagnostic::warning(
+                format!("unknown statement element `{}`; it is ignored", e.key),
+                e.key_span,
+            ));
+        }
     }
     let effect = match v.get("Effect") {
         Some(e) => match e.as_str() {
@@ -194,6 +228,21 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
         ));
     }
     let resources = which(v, "Resource", "NotResource", diags);
+    if let Which::Listed(pats) | Which::Not(pats, _) = &resources {
+        for p in pats {
+            if let Some(problem) = bad_resource(&p.text) {
+                diags.push(Diagnostic::warning(problem, p.span));
+            }
+        }
+    }
+    if v.entry("Principal").is_some()
+        && let Some(np) = v.entry("NotPrincipal")
+    {
+        diags.push(Diagnostic::warning(
+            "statement has both `Principal` and `NotPrincipal`; `NotPrincipal` is ignored",
+            np.key_span,
+        ));
+    }
     let (principal, not_principal) = match (v.entry("Principal"), v.entry("NotPrincipal")) {
         (Some(p), _) => (Some(principals(&p.value)), false),
         (None, Some(np)) => (Some(principals(&np.value)), true),
@@ -210,6 +259,30 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
         conditions,
         span: v.span,
     });
+}
+
+/// Why a resource pattern cannot be an ARN, if it cannot (symbols and unknown pieces are
+/// given the benefit of the doubt).
+fn bad_resource(t: &Template) -> Option<String> {
+    let head = match t.parts().first() {
+        Some(crate::value::Part::Lit(s)) => s.as_str(),
+        _ => return None,
+    };
+    if t.as_literal() == Some("*") || head.starts_with("${") {
+        return None;
+    }
+    if !"arn:".starts_with(head) && !head.starts_with("arn:") {
+        return Some(format!("resource {t} is not an ARN (nor `*`)"));
+    }
+    if let Some(s) = t.as_literal()
+        && s.matches(':').count() < 5
+        && !s.ends_with('*')
+    {
+        return Some(format!(
+            "resource {s} is not an ARN: an ARN has six `:`-separated parts"
+        ));
+    }
+    None
 }
 
 fn which(v: &Value, key: &str, not_key: &str, diags: &mut Vec<Diagnostic>) -> Which {
@@ -292,9 +365,32 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
             for op in ops {
                 match &op.value.kind {
                     ValueKind::Map(keys) => {
+                        let family = parse_operator(&op.key).map(|o| o.family);
+                        if family.is_none() {
+                            diags.push(Diagnostic::warning(
+                                format!(
+                                    "unknown condition operator `{}`; the condition is left undecided",
+                                    op.key
+                                ),
+                                op.key_span,
+                            ));
+                        }
                         for k in keys {
                             let mut values = Vec::new();
                             let unknown = collect_pats(&k.value, &mut values);
+                            if let Some(f) = family {
+                                for val in &values {
+                                    if let Some(text) = val.text.as_literal()
+                                        && !text.contains("${")
+                                        && let Some(why) = invalid_value(f, text)
+                                    {
+                                        diags.push(Diagnostic::warning(
+                                            format!("`{}` value {text:?} {why}", op.key),
+                                            val.span,
+                                        ));
+                                    }
+                                }
+                            }
                             out.push(Condition {
                                 operator: op.key.clone(),
                                 key: k.key.clone(),
@@ -391,5 +487,27 @@ mod tests {
             c.values[0].text.as_literal(),
             Some("kinesisreplication.dynamodb.amazonaws.com")
         );
+    }
+
+    #[test]
+    fn malformed_elements_operators_values_and_arns_are_diagnosed() {
+        let (d, diags) = doc(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Actions":"x",
+            "Resource":["table/Music","arn:aws:s3:::b","arn:aws:dynamodb"],
+            "Condition":{"StringEqualz":{"k:v":"x"},"NumericLessThan":{"s3:max-keys":"ten"},
+            "IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#,
+        );
+        assert_eq!(d.statements.len(), 1);
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 5, "{messages:?}");
+        assert!(messages[0].contains("`Actions`"));
+        assert!(messages.iter().any(|m| m.contains("table/Music is not an ARN")));
+        assert!(messages.iter().any(|m| m.contains("arn:aws:dynamodb is not an ARN")));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown condition operator `StringEqualz`"))
+        );
+        assert!(messages.iter().any(|m| m.contains("\"ten\" is not a number")));
     }
 }
