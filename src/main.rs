@@ -90,6 +90,12 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
     config.paths = input.paths.clone();
     config.load.tf_vars.extend(pairs(&input.vars, "--var")?);
     config.load.tf_var_files.extend(input.var_files.iter().cloned());
+    // TF_VAR_name=value, as Terraform reads them (below tfvars files and --var).
+    let mut env_vars: Vec<(String, String)> = std::env::vars()
+        .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
+        .collect();
+    env_vars.sort();
+    config.load.tf_env_vars = env_vars;
     config
         .load
         .cfn_parameters
@@ -130,8 +136,9 @@ fn check(args: CheckArgs) -> Result<u8> {
         let Some((format, file)) = output.split_once('=') else {
             bail!("--output takes FORMAT=FILE, got {output:?}");
         };
-        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true)
-            .map_err(|_| anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown)"))?;
+        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
+            anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown)")
+        })?;
         let text = render(&analysis, format, false, args.verbose)?;
         // Appending lets several steps share $GITHUB_STEP_SUMMARY.
         let mut f = std::fs::OpenOptions::new()
@@ -141,7 +148,8 @@ fn check(args: CheckArgs) -> Result<u8> {
             .truncate(format != CheckFormat::Markdown)
             .open(file)
             .with_context(|| format!("cannot write {file}"))?;
-        f.write_all(text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
+        f.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {file}"))?;
     }
     report_errors(&analysis);
     let fail_on = match args.fail_on {

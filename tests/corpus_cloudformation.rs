@@ -1,6 +1,7 @@
 //! Loads every CloudFormation template of the shared corpus: no panic anywhere, broken
 //! files come back as load errors with a position, and the known table → stream
 //! templates yield a destination whose stream ARN is the declared stream's ARN.
+#![allow(clippy::panic)] // a test fails by panicking
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -132,6 +133,64 @@ fn notes_items_yield_destinations_to_the_declared_stream() {
             "{rel}: stream arn {:?} is not a declared stream's ARN {:?}",
             destination.stream_arn,
             input.streams.iter().map(|s| s.arn.to_string()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn global_table_destinations_are_per_replica_and_for_each_expands() {
+    let Some(root) = corpus() else {
+        log("corpus_cloudformation: KDSGUARD_CORPUS not found; skipped");
+        return;
+    };
+    let sources = SourceMap::new();
+    let dynamodb = "aws__aws-cdk/packages/@aws-cdk-testing/framework-integ/test/aws-dynamodb/test";
+    for (rel, with, without) in [
+        (
+            format!("{dynamodb}/integ.table-v2-global.js.snapshot/aws-cdk-global-table.template.json"),
+            "GlobalTable89F068B2[us-east-1]",
+            vec!["GlobalTable89F068B2[us-east-2]", "GlobalTable89F068B2[us-west-2]"],
+        ),
+        (
+            format!(
+                "{dynamodb}/integ.dynamodb-v2.kinesis.js.snapshot/kinesis-stream-precision-timestamp.template.json"
+            ),
+            "TableCD117FA1[eu-west-1]",
+            vec!["TableCD117FA1[eu-west-2]"],
+        ),
+    ] {
+        let input = load(&root, &rel, &sources).unwrap_or_else(|e| panic!("{e}"));
+        let tables: Vec<&str> = input.tables.iter().map(|t| t.address.as_str()).collect();
+        assert!(
+            tables.contains(&with) && without.iter().all(|w| tables.contains(w)),
+            "{tables:?}"
+        );
+        let targets: Vec<_> = input.destinations.iter().map(|d| d.table.clone()).collect();
+        assert_eq!(targets, [TableRef::Address(with.to_string())], "{rel}");
+    }
+    for rel in [
+        "aws-cloudformation__aws-cloudformation-templates/CloudFormation/fn-foreach-ddb.yaml",
+        "aws-cloudformation__aws-cloudformation-templates/CloudFormation/fn-foreach-ddb.json",
+    ] {
+        let input = load(&root, rel, &sources).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<String> = input
+            .tables
+            .iter()
+            .map(|t| format!("{}={}", t.address, t.name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "DynamoDBPoints=Points",
+                "DynamoDBScore=Score",
+                "DynamoDBName=Name",
+                "DynamoDBLeaderboard=Leaderboard"
+            ],
+            "{rel}"
+        );
+        assert!(
+            input.diagnostics.iter().all(|d| !d.message.contains("ForEach")),
+            "{rel}"
         );
     }
 }

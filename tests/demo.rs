@@ -1,5 +1,6 @@
 //! The walking skeleton's acceptance: the demo, in Terraform and in CloudFormation, gives
 //! the same decisions, findings at the right lines, and the exit codes of semantics.md.
+#![allow(clippy::panic)] // a test fails by panicking
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! SARIF and GitHub outputs: schema-valid SARIF with what code scanning needs, annotations,
 //! and the step summary; pinned by snapshots.
+#![allow(clippy::panic)] // a test fails by panicking
 
 mod common;
 
@@ -9,7 +10,10 @@ use serde_json::Value;
 fn schema_path() -> std::path::PathBuf {
     let corpus = std::env::var("KDSGUARD_CORPUS").unwrap_or_else(|_| "../shared/corpus".to_string());
     let corpus = root().join(corpus);
-    corpus.parent().map(|p| p.join("schemas/sarif-2.1.0.json")).unwrap_or_default()
+    corpus
+        .parent()
+        .map(|p| p.join("schemas/sarif-2.1.0.json"))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -22,12 +26,16 @@ fn sarif_is_valid_and_has_what_code_scanning_needs() {
         // The published schema has one malformed `pattern` (an unbalanced `]` in the
         // `language` property, which kdsguard never writes); ECMAScript regex engines reject
         // it, so it is replaced by the pattern it evidently means before compiling.
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_default()
-            .replace("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+        let text = std::fs::read_to_string(&path).unwrap_or_default().replace(
+            "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$",
+            "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$",
+        );
         let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("bad schema: {e}"));
-        let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "SARIF does not validate: {errors:#?}");
     } else {
         println!("skipped schema validation: {} is absent", path.display());
@@ -66,7 +74,12 @@ fn sarif_fingerprints_do_not_depend_on_lines() {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|r| r["partialFingerprints"]["kdsguard/v1"].as_str().unwrap_or("").to_string())
+            .map(|r| {
+                r["partialFingerprints"]["kdsguard/v1"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect()
     };
     let before = fingerprints(&text);
@@ -101,10 +114,20 @@ fn github_annotations_and_summary() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let summary = dir.path().join("summary.md");
     let s = summary.to_string_lossy().to_string();
-    let r = run(&["check", "--output", &format!("markdown={s}"), "--output", &format!("markdown={s}"), "testdata/demo/terraform"]);
+    let r = run(&[
+        "check",
+        "--output",
+        &format!("markdown={s}"),
+        "--output",
+        &format!("markdown={s}"),
+        "testdata/demo/terraform",
+    ]);
     assert_eq!(r.code, 1);
     let text = std::fs::read_to_string(&summary).unwrap_or_default();
     // Markdown output appends, so two steps can share $GITHUB_STEP_SUMMARY.
     assert_eq!(text.matches("## kdsguard").count(), 2);
-    insta::assert_snapshot!("demo_terraform_summary", text.split("## kdsguard").nth(1).unwrap_or_default());
+    insta::assert_snapshot!(
+        "demo_terraform_summary",
+        text.split("## kdsguard").nth(1).unwrap_or_default()
+    );
 }

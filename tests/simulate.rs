@@ -1,6 +1,7 @@
 //! `kdsguard simulate`: the table-driven IAM cases (`tests/iam_cases/*.jsonl`, each citing
 //! the AWS rule it follows) run through the library and through the binary's `--batch`,
 //! plus the single-request command line.
+#![allow(clippy::panic)] // a test fails by panicking
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

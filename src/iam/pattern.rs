@@ -485,7 +485,10 @@ mod fast_path_tests {
         let cases = [
             ("dynamodb:*", "dynamodb:DisableKinesisStreamingDestination"),
             ("DynamoDB:disable*", "dynamodb:DisableKinesisStreamingDestination"),
-            ("dynamodb:?nable*Destination", "dynamodb:EnableKinesisStreamingDestination"),
+            (
+                "dynamodb:?nable*Destination",
+                "dynamodb:EnableKinesisStreamingDestination",
+            ),
             ("*:*", "kinesis:PutRecords"),
             ("kinesis:PutRecord", "kinesis:PutRecords"),
             ("kinesis:*Record?", "kinesis:PutRecords"),
@@ -495,7 +498,10 @@ mod fast_path_tests {
             ("a*", "b"),
         ];
         for (p, t) in cases {
-            let slow = glob(&pattern_tokens(&Template::lit(p), true), &text_tokens(&Template::lit(t.to_ascii_lowercase())));
+            let slow = glob(
+                &pattern_tokens(&Template::lit(p), true),
+                &text_tokens(&Template::lit(t.to_ascii_lowercase())),
+            );
             assert_eq!(match_action(&Template::lit(p), t), slow, "{p} vs {t}");
         }
     }

@@ -28,6 +28,10 @@ pub struct LoadOptions {
     pub tf_vars: Vec<(String, String)>,
     /// Terraform `-var-file` paths.
     pub tf_var_files: Vec<PathBuf>,
+    /// Terraform variables from the environment (`TF_VAR_name=value` as `(name, value)`),
+    /// below every variable file and `-var`. The caller reads the environment; the
+    /// library never does.
+    pub tf_env_vars: Vec<(String, String)>,
     /// CloudFormation `--parameter KEY=VALUE`.
     pub cfn_parameters: Vec<(String, String)>,
     /// CloudFormation parameter files (`[{"ParameterKey","ParameterValue"}]` or `{"Parameters": {...}}`).
@@ -78,6 +82,18 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     });
     candidates.sort();
     candidates.dedup();
+    // A plan in a Terraform module folder is merged into that module by its loader.
+    let tf_dirs: std::collections::BTreeSet<PathBuf> = candidates
+        .iter()
+        .filter_map(|c| match c {
+            Candidate::TerraformDir { dir, .. } => Some(normalize(dir)),
+            _ => None,
+        })
+        .collect();
+    candidates.retain(|c| match c {
+        Candidate::Plan(f) => !f.parent().is_some_and(|d| tf_dirs.contains(&normalize(d))),
+        _ => true,
+    });
 
     let mut inputs: Vec<Input> = candidates
         .par_iter()
@@ -101,7 +117,8 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
             _ => None,
         })
         .collect();
-    inputs.retain(|i| i.kind != InputKind::Terraform || !called.contains(&i.path) || explicit.contains(&i.path));
+    // The same holds for nested CloudFormation stacks loaded through their parent.
+    inputs.retain(|i| !called.contains(&i.path) || explicit.contains(&i.path));
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     Loaded { inputs, errors }
 }
@@ -181,7 +198,7 @@ fn exclusions(globs: &[String]) -> globset::GlobSet {
 fn load_cloudformation_file(file: &Path, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
     let display = display_path(file, cwd);
     match read_source(file, &display, sources) {
-        Ok((id, text)) => cloudformation::load_template(&display, id, &text, options, sources),
+        Ok((id, text)) => cloudformation::load_template_file(file, &display, id, &text, options, sources),
         Err(e) => {
             let mut input = Input::new(display, InputKind::CloudFormation);
             input.errors.push(e);
@@ -233,8 +250,21 @@ fn discover(path: &Path, cwd: &Path, out: &mut Vec<Candidate>, errors: &mut Vec<
 }
 
 fn walk_dir(root: &Path, out: &mut Vec<Candidate>) {
+    walk(root, true, out);
+    // `cdk init` puts cdk.out in .gitignore, yet its templates are what CDK deploys.
+    let cdk_out = root.join("cdk.out");
+    if cdk_out.is_dir() {
+        walk(&cdk_out, false, out);
+    }
+}
+
+fn walk(root: &Path, respect_ignore_files: bool, out: &mut Vec<Candidate>) {
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
+        .git_ignore(respect_ignore_files)
+        .git_exclude(respect_ignore_files)
+        .ignore(respect_ignore_files)
+        .parents(respect_ignore_files)
         .hidden(true)
         .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(|e| {

@@ -80,9 +80,15 @@ pub fn summary(a: &Analysis) -> String {
         .filter(|x| matches!(x.capability.as_str(), "enable" | "disable" | "update" | "delete-slr"))
         .collect();
     if !manage.is_empty() {
-        out.push_str("### Who can manage replication\n\n| principal | capability | resource | decision |\n|---|---|---|---|\n");
+        out.push_str(
+            "### Who can manage replication\n\n| principal | capability | resource | decision |\n|---|---|---|---|\n",
+        );
         for x in manage {
-            let _ = writeln!(out, "| `{}` | {} | `{}` | {} |", x.principal, x.capability, x.resource, x.decision);
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | {} |",
+                x.principal, x.capability, x.resource, x.decision
+            );
         }
         out.push('\n');
     }

@@ -242,7 +242,9 @@ pub fn build(a: &Analysis) -> Report {
             address: s.address.clone(),
             kind: "slr",
             name: crate::graph::SLR_NAME.to_string(),
-            construct: s.input.and_then(|i| g.inputs[i].construct_paths.get(&s.address).cloned()),
+            construct: s
+                .input
+                .and_then(|i| g.inputs[i].construct_paths.get(&s.address).cloned()),
             arn: crate::graph::slr_arn().to_string(),
             stream: None,
             file: s.span.map(|sp| src.path(sp)),

@@ -179,14 +179,14 @@ fn physical(src: &SourceMap, span: Span) -> PhysicalLocation {
     let one = crate::source::LineCol { line: 1, column: 1 };
     let (start, end) = src.range(span).unwrap_or((one, one));
     PhysicalLocation {
-        artifact_location: ArtifactLocation {
-            uri: src.path(span),
-        },
+        artifact_location: ArtifactLocation { uri: src.path(span) },
         region: Region {
             start_line: start.line,
             start_column: start.column,
             end_line: end.line,
-            end_column: end.column.max(if end.line == start.line { start.column + 1 } else { 1 }),
+            end_column: end
+                .column
+                .max(if end.line == start.line { start.column + 1 } else { 1 }),
         },
     }
 }

@@ -8,8 +8,13 @@ use crate::iam::eval::Outcome;
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement, target_name};
 use crate::source::Span;
 
+/// (principal, (file, offset) for ordering, statement).
+type GroupKey = (usize, (String, u32), Span);
+/// (tables, missing actions, first resource id).
+type Group = (Vec<String>, Vec<String>, String);
+
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
-    let mut groups: BTreeMap<(usize, (String, u32), Span), (Vec<String>, Vec<String>, String)> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for a in ctx.access {
         if a.capability != "describe" || a.outcome != Outcome::NotAllowed || !a.primary_granted() {
             continue;

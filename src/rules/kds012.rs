@@ -8,9 +8,12 @@ use crate::iam::eval::{Open, Outcome};
 use crate::rules::{CheckContext, RuleMeta, finding};
 use crate::source::Span;
 
+/// ((file, offset) for ordering, the unresolved expression's span).
+type Position = ((String, u32), Span);
+
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // One finding per unresolved expression, naming the decisions it left open.
-    let mut by_span: BTreeMap<((String, u32), Span), (String, Vec<String>)> = BTreeMap::new();
+    let mut by_span: BTreeMap<Position, (String, Vec<String>)> = BTreeMap::new();
     for a in ctx
         .access
         .iter()

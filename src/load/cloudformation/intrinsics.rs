@@ -49,6 +49,12 @@ pub struct Evaluator<'a> {
     pub overrides: BTreeMap<String, String>,
     pub mappings: Option<&'a Value>,
     pub conditions: BTreeMap<String, &'a Value>,
+    /// Parameter values a parent stack passes (`AWS::CloudFormation::Stack` `Parameters`);
+    /// when set, `overrides` do not apply (they are the root stack's).
+    pub given: Option<BTreeMap<String, Value>>,
+    /// Prefix of every opaque id this template makes (`""` at the root, `"Child/"` in a
+    /// nested stack), so that equal logical ids in two stacks stay distinct values.
+    pub scope: String,
     pub diagnostics: Vec<Diagnostic>,
     condition_memo: BTreeMap<String, Memo<Option<bool>>>,
     prop_memo: BTreeMap<(String, String), Memo<Option<Value>>>,
@@ -63,6 +69,8 @@ impl<'a> Evaluator<'a> {
             overrides: BTreeMap::new(),
             mappings: None,
             conditions: BTreeMap::new(),
+            given: None,
+            scope: String::new(),
             diagnostics: Vec::new(),
             condition_memo: BTreeMap::new(),
             prop_memo: BTreeMap::new(),
@@ -232,7 +240,7 @@ impl<'a> Evaluator<'a> {
             "AWS::NoValue" => return None,
             "AWS::StackName" | "AWS::StackId" => {
                 return Some(str_value(Template::opaque(
-                    name,
+                    format!("{}{name}", self.scope),
                     "chosen when the stack is deployed",
                     Span::builtin(),
                 )));
@@ -271,11 +279,14 @@ impl<'a> Evaluator<'a> {
             .to_string();
         let is_list = ty == "CommaDelimitedList" || ty.starts_with("List<");
         let from_ssm = ty.starts_with("AWS::SSM::Parameter::Value");
-        let given = self.overrides.get(name).cloned();
+        let given = match &self.given {
+            Some(from_parent) => from_parent.get(name).cloned(),
+            None => self.overrides.get(name).map(|text| Value::str(text.clone(), span)),
+        };
         let value = if from_ssm && given.is_none() {
             None
-        } else if let Some(text) = given {
-            Some(Value::str(text, span))
+        } else if given.is_some() {
+            given
         } else {
             param.decl.get("Default").and_then(|d| self.resolve(d))
         };
@@ -295,7 +306,7 @@ impl<'a> Evaluator<'a> {
             ),
             None => Value::new(
                 ValueKind::Str(Template::opaque(
-                    name,
+                    format!("{}{name}", self.scope),
                     if from_ssm {
                         format!("parameter `{name}` is read from SSM at deployment")
                     } else {
@@ -340,7 +351,7 @@ impl<'a> Evaluator<'a> {
 
     fn opaque_of(&self, id: &str, what: &str, reason: &str) -> Template {
         let span = self.resources.get(id).map(|r| r.id_span).unwrap_or_default();
-        Template::opaque(format!("{id}.{what}"), reason.to_string(), span)
+        Template::opaque(format!("{}{id}.{what}", self.scope), reason.to_string(), span)
     }
 
     /// A resource's name: its name property as given, else a generated (opaque) name.
@@ -458,7 +469,7 @@ impl<'a> Evaluator<'a> {
             _ => {
                 let span = self.resources.get(id).map(|r| r.id_span).unwrap_or_default();
                 Template::opaque(
-                    id,
+                    format!("{}{id}", self.scope),
                     format!("the physical id of `{id}` is known only after deployment"),
                     span,
                 )

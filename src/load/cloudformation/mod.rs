@@ -2,26 +2,96 @@
 //!
 //! The text is parsed into spanned [`Value`]s (JSON by `load::json`, YAML by [`yaml`]),
 //! checked to be a template, then its resources are mapped to model records with every
-//! intrinsic resolved by [`intrinsics::Evaluator`]. Anything not understood becomes a
-//! note; a file that does not parse or is not a template becomes a [`LoadError`].
+//! intrinsic resolved by [`intrinsics::Evaluator`]. `Fn::ForEach` loops are expanded
+//! first ([`foreach`]); nested stacks with a local template are loaded into the parent's
+//! input ([`nested`]); CDK `aws:cdk:path` metadata fills `Input::construct_paths`.
+//! Anything not understood becomes a note; a file that does not parse or is not a
+//! template becomes a [`LoadError`].
 
 mod document;
+mod foreach;
 mod intrinsics;
 mod metadata;
+mod nested;
 mod resources;
 mod sam;
 mod yaml;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::load::{LoadOptions, error_at};
 use crate::model::{Diagnostic, Input, InputKind, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Value, ValueKind};
 
-/// Loads one template whose text is already registered as `file`.
+/// Loads one template whose text is already registered as `file`. Nested stacks are
+/// looked up relative to `display` taken as a path from the process's working folder;
+/// discovery, which knows the real path, calls [`load_template_file`].
 pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOptions, sources: &SourceMap) -> Input {
-    let _ = sources;
+    let path = Path::new(display);
+    let full = if path.is_absolute() {
+        Some(path.to_path_buf())
+    } else {
+        std::env::current_dir().ok().map(|cwd| cwd.join(path))
+    };
+    let nesting = Nesting::root(full.filter(|f| f.is_file()), display);
+    load_nested(display, file, text, options, sources, &nesting)
+}
+
+/// Loads one template read from `path` (registered as `file` under `display`); nested
+/// stacks with a local `TemplateURL` are read from below `path`'s folder.
+pub fn load_template_file(
+    path: &Path,
+    display: &str,
+    file: FileId,
+    text: &str,
+    options: &LoadOptions,
+    sources: &SourceMap,
+) -> Input {
+    let nesting = Nesting::root(Some(path.to_path_buf()), display);
+    load_nested(display, file, text, options, sources, &nesting)
+}
+
+/// Where a template sits: on disk (for nested stacks) and in the stack tree.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Nesting {
+    /// This template's file, when known.
+    pub path: Option<PathBuf>,
+    /// This template's display path (child display paths are built from it).
+    pub display: String,
+    /// The canonical folder that nested templates must stay below (the root template's).
+    pub confine: Option<PathBuf>,
+    /// Opaque-id prefix: `""` at the root, `"Parent/Child/"` below.
+    pub scope: String,
+    /// Canonical paths of this template and the ones above it (a cycle guard).
+    pub chain: Vec<PathBuf>,
+    /// Parameter values the parent stack passes; `None` at the root.
+    pub params: Option<BTreeMap<String, Value>>,
+}
+
+impl Nesting {
+    fn root(path: Option<PathBuf>, display: &str) -> Nesting {
+        let canonical = path.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+        Nesting {
+            confine: canonical.as_ref().and_then(|c| c.parent().map(Path::to_path_buf)),
+            chain: canonical.into_iter().collect(),
+            path,
+            display: display.to_string(),
+            scope: String::new(),
+            params: None,
+        }
+    }
+}
+
+fn load_nested(
+    display: &str,
+    file: FileId,
+    text: &str,
+    options: &LoadOptions,
+    sources: &SourceMap,
+    nesting: &Nesting,
+) -> Input {
     let mut input = Input::new(display, InputKind::CloudFormation);
     let root = match parse_text(text, file, &mut input.diagnostics) {
         Ok(root) => root,
@@ -38,7 +108,7 @@ pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOpti
         });
         return input;
     }
-    resources::load(&root, text, file, options, &mut input);
+    resources::load(&root, text, file, options, nesting, sources, &mut input);
     input.suppressions = metadata::suppressions(&root, &mut input.diagnostics);
     dedup_diagnostics(&mut input.diagnostics);
     input
@@ -290,7 +360,20 @@ mod tests {
         let [dest] = input.destinations.as_slice() else {
             panic!("{:?}", input.destinations)
         };
-        assert_eq!(dest.address, "Global/Replicas/us-east-1/KinesisStreamSpecification");
+        assert_eq!(dest.address, "Global[us-east-1]/KinesisStreamSpecification");
+        assert_eq!(dest.table, TableRef::Address("Global[us-east-1]".into()));
+        let tables: Vec<String> = input
+            .tables
+            .iter()
+            .map(|t| format!("{} {} {}", t.address, t.arn, at(&sources, t.span)))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "Global[us-east-1] arn:${AWS::Partition}:dynamodb:us-east-1:${AWS::AccountId}:table/global 9:11",
+                "Global[eu-west-1] arn:${AWS::Partition}:dynamodb:eu-west-1:${AWS::AccountId}:table/global 10:11",
+            ]
+        );
         assert_eq!(dest.stream_arn.as_template(), input.streams.first().map(|s| &s.arn));
         assert_eq!(at(&sources, dest.span), "9:35");
         let stream_policy = input.policies.iter().find(|p| p.address == "StreamPolicy");
@@ -393,6 +476,117 @@ mod tests {
             let (input, _) = load("x.yaml", text);
             assert!(!input.errors.is_empty(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn cdk_paths_name_every_record_a_resource_makes() {
+        let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Metadata: {aws:cdk:path: App/Fn/Resource}\n    Properties:\n      Policies: [{Statement: [{Effect: Allow, Action: 'dynamodb:*', Resource: '*'}]}]\n  T:\n    Type: AWS::DynamoDB::Table\n    Metadata: {aws:cdk:path: App/T/Resource}\n";
+        let (input, _) = load("cdk.yaml", text);
+        let paths: Vec<String> = input.construct_paths.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            paths,
+            [
+                "Fn/Policies/0=App/Fn/Resource",
+                "FnRole=App/Fn/Resource",
+                "T=App/T/Resource"
+            ]
+        );
+    }
+
+    #[test]
+    fn global_table_replicas_without_literal_regions() {
+        let text = "Resources:\n  G:\n    Type: AWS::DynamoDB::GlobalTable\n    Properties:\n      Replicas:\n        - Region: !Ref AWS::Region\n          ResourcePolicy: {PolicyDocument: {Statement: []}}\n        - {Region: us-east-1}\n        - {Region: us-east-1}\n  H:\n    Type: AWS::DynamoDB::GlobalTable\n    Properties: {TableName: h}\n";
+        let (input, _) = load("g.yaml", text);
+        let tables: Vec<String> = input
+            .tables
+            .iter()
+            .map(|t| format!("{} {}", t.address, t.arn))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "G[0] arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${G.name}",
+                "G[us-east-1] arn:${AWS::Partition}:dynamodb:us-east-1:${AWS::AccountId}:table/${G.name}",
+                "G[us-east-1#2] arn:${AWS::Partition}:dynamodb:us-east-1:${AWS::AccountId}:table/${G.name}",
+                "H arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/h",
+            ]
+        );
+        let policy = input.policies.iter().find(|p| p.address == "G[0]/ResourcePolicy");
+        assert_eq!(
+            policy.and_then(|p| p.resource.clone()),
+            input.tables.first().map(|t| t.arn.clone())
+        );
+    }
+
+    #[test]
+    fn sam_globals_set_the_boundary_unless_the_function_does() {
+        let text = "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    PermissionsBoundary: arn:aws:iam::111122223333:policy/global\n    Role: arn:aws:iam::111122223333:role/r\nResources:\n  A: {Type: AWS::Serverless::Function}\n  B: {Type: AWS::Serverless::Function, Properties: {PermissionsBoundary: arn:aws:iam::111122223333:policy/own}}\n";
+        let (input, _) = load("g.yaml", text);
+        let boundaries: Vec<String> = input
+            .attachments
+            .iter()
+            .filter(|a| a.boundary)
+            .map(|a| match (&a.target, &a.policy) {
+                (Target::Address(t), PolicyRef::Arn(arn)) => format!("{t} {arn}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            boundaries,
+            [
+                "ARole arn:aws:iam::111122223333:policy/global",
+                "BRole arn:aws:iam::111122223333:policy/own"
+            ]
+        );
+        assert!(
+            input
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("`Role` is not allowed"))
+        );
+    }
+
+    #[test]
+    fn nested_stacks_prefix_addresses_and_scope_generated_names() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/cloudformation/nested");
+        let parent = dir.join("parent.yaml");
+        let text = std::fs::read_to_string(&parent).unwrap_or_default();
+        let sources = SourceMap::new();
+        let id = sources.add("nested/parent.yaml", Arc::from(text.as_str()));
+        let input = load_template_file(
+            &parent,
+            "nested/parent.yaml",
+            id,
+            &text,
+            &LoadOptions::default(),
+            &sources,
+        );
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        let tables: Vec<_> = input
+            .tables
+            .iter()
+            .map(|t| (t.address.as_str(), t.name.to_string()))
+            .collect();
+        assert_eq!(tables, [("Data/Table", "orders-prod".to_string())]);
+        let [dest] = input.destinations.as_slice() else {
+            panic!("{:?}", input.destinations)
+        };
+        assert_eq!(dest.table, TableRef::Address("Data/Table".into()));
+        assert_eq!(dest.address, "Data/Table/KinesisStreamSpecification");
+        let role = input.principals.first().map(|p| p.name.to_string());
+        assert_eq!(role.as_deref(), Some("${Access/Disabler.name}"));
+        assert!(
+            input
+                .attachments
+                .iter()
+                .any(|a| a.target == Target::Address("Access/Disabler".into()))
+        );
+        assert_eq!(
+            input.module_dirs,
+            ["nested/stacks/data.yaml", "nested/stacks/access.yaml"]
+        );
+        let child = input.tables.first().map(|t| sources.path(t.span));
+        assert_eq!(child.as_deref(), Some("nested/stacks/data.yaml"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Nesting;
 use super::document::policy_document;
 use super::intrinsics::{Evaluator, ParamInfo, ResourceInfo, template_of};
 use crate::load::LoadOptions;
@@ -13,8 +14,8 @@ use crate::model::{
     Attachment, Destination, Diagnostic, Group, Input, Key, Membership, Policy, PolicyKind, PolicyRef, Principal,
     PrincipalKind, Protection, ServiceLinkedRole, Stream, Table, TableRef, Target,
 };
-use crate::source::{FileId, Span};
-use crate::value::{Entry, Template, Value, ValueKind};
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::{Entry, Symbol, Template, Value, ValueKind};
 
 /// The SAM transform that turns `AWS::Serverless::*` into plain resources.
 pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
@@ -34,7 +35,27 @@ const KNOWN_SECTIONS: &[&str] = &[
 ];
 
 /// Maps one template's resources into `input`.
-pub fn load(root: &Value, text: &str, file: FileId, options: &LoadOptions, input: &mut Input) {
+pub(crate) fn load(
+    root: &Value,
+    text: &str,
+    file: FileId,
+    options: &LoadOptions,
+    nesting: &Nesting,
+    sources: &SourceMap,
+    input: &mut Input,
+) {
+    // `Fn::ForEach` loops first: what they make is then read like any other entry.
+    let expanded;
+    let root = if super::foreach::present(root) {
+        let mut ev = evaluator(root, options, false);
+        scope_evaluator(&mut ev, nesting);
+        let (out, notes) = super::foreach::expand(root, &mut ev);
+        input.diagnostics.extend(notes);
+        expanded = out;
+        &expanded
+    } else {
+        root
+    };
     for entry in root.entries() {
         if !KNOWN_SECTIONS.contains(&entry.key.as_str()) {
             input.diagnostics.push(Diagnostic::note(
@@ -59,12 +80,17 @@ pub fn load(root: &Value, text: &str, file: FileId, options: &LoadOptions, input
         }
     }
     let entries: &[Entry] = resources.map(Value::entries).unwrap_or_default();
-    let ev = evaluator(root, options, sam);
+    let mut ev = evaluator(root, options, sam);
+    scope_evaluator(&mut ev, nesting);
+    let sam_globals = if sam { function_globals(root, input) } else { None };
     let mut loader = Loader {
         ev,
         input,
         text,
         file,
+        nesting,
+        sources,
+        sam_globals,
         unmodelled: BTreeMap::new(),
         unmodelled_order: Vec::new(),
     };
@@ -121,6 +147,33 @@ pub fn evaluator<'a>(root: &'a Value, options: &LoadOptions, sam: bool) -> Evalu
     ev
 }
 
+/// A nested stack's evaluator takes its parameters from the parent and scopes its
+/// opaque ids by the stack's logical id.
+fn scope_evaluator(ev: &mut Evaluator<'_>, nesting: &Nesting) {
+    ev.scope = nesting.scope.clone();
+    ev.given = nesting.params.clone();
+}
+
+/// SAM properties that `Globals.Function` may not set (SAM rejects the template).
+const NOT_GLOBAL: &[&str] = &["Role", "Policies", "FunctionName", "Events"];
+
+/// `Globals.Function`, with a note for each property SAM does not allow there.
+fn function_globals<'a>(root: &'a Value, input: &mut Input) -> Option<&'a Value> {
+    let function = root.get("Globals")?.get("Function")?;
+    for e in function.entries() {
+        if NOT_GLOBAL.contains(&e.key.as_str()) {
+            input.diagnostics.push(Diagnostic::note(
+                format!(
+                    "`{}` is not allowed in `Globals.Function` (SAM rejects the template); it is ignored",
+                    e.key
+                ),
+                e.key_span,
+            ));
+        }
+    }
+    Some(function)
+}
+
 /// Reads `Transform`; returns whether SAM applies. Other transforms are noted.
 fn transforms(root: &Value, diagnostics: &mut Vec<Diagnostic>) -> bool {
     let Some(t) = root.get("Transform") else {
@@ -171,6 +224,10 @@ pub struct Loader<'a, 'i> {
     pub input: &'i mut Input,
     pub text: &'a str,
     pub file: FileId,
+    pub(crate) nesting: &'a Nesting,
+    pub sources: &'a SourceMap,
+    /// `Globals.Function` of a SAM template.
+    pub sam_globals: Option<&'a Value>,
     unmodelled: BTreeMap<String, (usize, Span)>,
     unmodelled_order: Vec<String>,
 }
@@ -202,17 +259,20 @@ impl Loader<'_, '_> {
             ));
             return;
         };
+        let mut undecided = None;
         if let Some(cond) = e.value.get("Condition") {
             match cond.as_str() {
-                Some(name) => {
-                    if self.ev.condition(name, cond.span) == Some(false) {
+                Some(name) => match self.ev.condition(name, cond.span) {
+                    Some(false) => {
                         self.note(
                             format!("resource `{}` is not created: its condition `{name}` is false", e.key),
                             cond.span,
                         );
                         return;
                     }
-                }
+                    Some(true) => {}
+                    None => undecided = Some((name.to_string(), cond.span)),
+                },
                 None => self.note(
                     format!("resource `{}` has a `Condition` that is not a name; it is kept", e.key),
                     cond.span,
@@ -242,25 +302,47 @@ impl Loader<'_, '_> {
             props,
             span,
         };
+        let before = RecordCounts::of(self.input);
+        self.dispatch(&r, sam);
+        if let Some((name, span)) = undecided {
+            let first = before.0[2];
+            for p in self.input.policies.iter_mut().skip(first) {
+                mark_conditional(&mut p.document, &name, span);
+            }
+        }
+        if let Some(path) = e
+            .value
+            .get("Metadata")
+            .and_then(|m| m.get("aws:cdk:path"))
+            .and_then(Value::as_str)
+        {
+            before.name_new_records(self.input, path);
+        }
+    }
+
+    fn dispatch(&mut self, r: &Resource<'_>, sam: bool) {
+        let (ty, span) = (r.ty, r.span);
         match ty {
-            "AWS::IAM::Role" => self.principal(&r, PrincipalKind::Role),
-            "AWS::IAM::User" => self.principal(&r, PrincipalKind::User),
-            "AWS::IAM::Group" => self.group(&r),
-            "AWS::IAM::UserToGroupAddition" => self.user_to_group(&r),
-            "AWS::IAM::Policy" => self.standalone_policy(&r, PolicyKind::Inline),
-            "AWS::IAM::ManagedPolicy" => self.standalone_policy(&r, PolicyKind::Managed),
-            "AWS::IAM::RolePolicy" => self.owned_policy(&r, "RoleName", Target::RoleName),
-            "AWS::IAM::UserPolicy" => self.owned_policy(&r, "UserName", Target::UserName),
-            "AWS::IAM::GroupPolicy" => self.owned_policy(&r, "GroupName", Target::GroupName),
-            "AWS::IAM::ServiceLinkedRole" => self.slr(&r),
-            "AWS::DynamoDB::Table" => self.table(&r),
-            "AWS::DynamoDB::GlobalTable" => self.global_table(&r),
-            "AWS::Kinesis::Stream" => self.stream(&r),
-            "AWS::Kinesis::ResourcePolicy" => self.stream_policy(&r),
-            "AWS::KMS::Key" => self.key(&r),
-            "AWS::Organizations::Policy" => self.org_policy(&r),
-            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" if sam => super::sam::function(self, &r),
-            "AWS::Serverless::SimpleTable" if sam => self.simple_table(&r),
+            "AWS::IAM::Role" => self.principal(r, PrincipalKind::Role),
+            "AWS::IAM::User" => self.principal(r, PrincipalKind::User),
+            "AWS::IAM::Group" => self.group(r),
+            "AWS::IAM::UserToGroupAddition" => self.user_to_group(r),
+            "AWS::IAM::Policy" => self.standalone_policy(r, PolicyKind::Inline),
+            "AWS::IAM::ManagedPolicy" => self.standalone_policy(r, PolicyKind::Managed),
+            "AWS::IAM::RolePolicy" => self.owned_policy(r, "RoleName", Target::RoleName),
+            "AWS::IAM::UserPolicy" => self.owned_policy(r, "UserName", Target::UserName),
+            "AWS::IAM::GroupPolicy" => self.owned_policy(r, "GroupName", Target::GroupName),
+            "AWS::IAM::ServiceLinkedRole" => self.slr(r),
+            "AWS::DynamoDB::Table" => self.table(r),
+            "AWS::DynamoDB::GlobalTable" => self.global_table(r),
+            "AWS::Kinesis::Stream" => self.stream(r),
+            "AWS::Kinesis::ResourcePolicy" => self.stream_policy(r),
+            "AWS::KMS::Key" => self.key(r),
+            "AWS::Organizations::Policy" => self.org_policy(r),
+            "AWS::Serverless::Function" | "AWS::Serverless::StateMachine" if sam => super::sam::function(self, r),
+            "AWS::Serverless::SimpleTable" if sam => self.simple_table(r),
+            "AWS::CloudFormation::Stack" => super::nested::stack(self, r, "TemplateURL"),
+            "AWS::Serverless::Application" if sam => super::nested::stack(self, r, "Location"),
             _ => self.unmodelled(ty, span),
         }
     }
@@ -484,7 +566,7 @@ impl Loader<'_, '_> {
     fn slr(&mut self, r: &Resource<'_>) {
         let service = r.get("AWSServiceName").map(template_of).unwrap_or_else(|| {
             Template::opaque(
-                format!("{}.service", r.id),
+                format!("{}{}.service", self.ev.scope, r.id),
                 "the service is not given",
                 r.entry.key_span,
             )
@@ -519,14 +601,15 @@ impl Loader<'_, '_> {
             span: r.span,
         });
         if let Some(spec) = r.props.entry("KinesisStreamSpecification") {
-            self.destination(r, format!("{}/KinesisStreamSpecification", r.id), spec);
+            self.destination(r.id, spec);
         }
         if let Some(policy) = r.get("ResourcePolicy") {
             self.resource_policy(format!("{}/ResourcePolicy", r.id), policy, arn);
         }
     }
 
-    fn destination(&mut self, r: &Resource<'_>, address: String, spec: &Entry) {
+    /// The table's `KinesisStreamSpecification`, as destination `<table>/KinesisStreamSpecification`.
+    fn destination(&mut self, table: &str, spec: &Entry) {
         let stream_arn = match &spec.value.kind {
             ValueKind::Unknown { .. } => spec.value.clone(),
             _ => spec.value.get("StreamArn").cloned().unwrap_or_else(|| {
@@ -534,8 +617,8 @@ impl Loader<'_, '_> {
             }),
         };
         self.input.destinations.push(Destination {
-            address,
-            table: TableRef::Address(r.id.to_string()),
+            address: format!("{table}/KinesisStreamSpecification"),
+            table: TableRef::Address(table.to_string()),
             stream_arn,
             span: spec.key_span.join(spec.value.span),
         });
@@ -558,41 +641,67 @@ impl Loader<'_, '_> {
         });
     }
 
+    /// One table record per replica, `<LogicalId>[<region>]` (`[<index>]` when the region
+    /// is not literal), each with its own ARN, destination and resource policy. Without
+    /// readable replicas, one table record for the stack's own region.
     fn global_table(&mut self, r: &Resource<'_>) {
         let name = self.ev.name_of(r.id);
-        let arn = self.ev.arn_of(r.id).unwrap_or_default();
-        self.input.tables.push(Table {
-            address: r.id.to_string(),
-            name: name.clone(),
-            arn,
-            span: r.span,
-        });
-        let Some(replicas) = r.get("Replicas") else {
+        let replicas = r.get("Replicas");
+        let items = replicas.and_then(Value::as_list).unwrap_or_default();
+        if items.is_empty() {
+            if let Some(v) = replicas.filter(|v| v.is_unknown()) {
+                self.note(
+                    format!(
+                        "the replicas of `{}` are not known statically; it is read as one table in the stack's region",
+                        r.id
+                    ),
+                    v.span,
+                );
+            }
+            let arn = self.ev.arn_of(r.id).unwrap_or_default();
+            self.input.tables.push(Table {
+                address: r.id.to_string(),
+                name,
+                arn,
+                span: r.span,
+            });
             return;
-        };
-        for (i, replica) in list_items(replicas).into_iter().enumerate() {
+        }
+        let mut labels: Vec<String> = Vec::new();
+        for (i, replica) in items.iter().enumerate() {
             let region = replica.get("Region").map(template_of);
-            let label = region
+            let mut label = region
                 .as_ref()
                 .and_then(Template::as_literal)
                 .map(str::to_string)
                 .unwrap_or(i.to_string());
+            if labels.contains(&label) {
+                label = format!("{label}#{i}");
+            }
+            labels.push(label.clone());
+            let address = format!("{}[{label}]", r.id);
+            let mut arn = Template::lit("arn:");
+            arn.push_sym(Symbol::Partition);
+            arn.push_str(":dynamodb:");
+            match &region {
+                Some(region) => arn.push_template(region),
+                None => arn.push_sym(Symbol::Region),
+            }
+            arn.push_str(":");
+            arn.push_sym(Symbol::Account);
+            arn.push_str(":table/");
+            arn.push_template(&name);
+            self.input.tables.push(Table {
+                address: address.clone(),
+                name: name.clone(),
+                arn: arn.clone(),
+                span: replica.span,
+            });
             if let Some(spec) = replica.entry("KinesisStreamSpecification") {
-                self.destination(r, format!("{}/Replicas/{label}/KinesisStreamSpecification", r.id), spec);
+                self.destination(&address, spec);
             }
             if let Some(policy) = replica.get("ResourcePolicy") {
-                let mut arn = Template::lit("arn:");
-                arn.push_sym(crate::value::Symbol::Partition);
-                arn.push_str(":dynamodb:");
-                match &region {
-                    Some(region) => arn.push_template(region),
-                    None => arn.push_sym(crate::value::Symbol::Region),
-                }
-                arn.push_str(":");
-                arn.push_sym(crate::value::Symbol::Account);
-                arn.push_str(":table/");
-                arn.push_template(&name);
-                self.resource_policy(format!("{}/Replicas/{label}/ResourcePolicy", r.id), policy, arn);
+                self.resource_policy(format!("{address}/ResourcePolicy"), policy, arn);
             }
         }
     }
@@ -630,7 +739,7 @@ impl Loader<'_, '_> {
     fn stream_policy(&mut self, r: &Resource<'_>) {
         let resource = r.get("ResourceArn").map(template_of).unwrap_or_else(|| {
             Template::opaque(
-                format!("{}.ResourceArn", r.id),
+                format!("{}{}.ResourceArn", self.ev.scope, r.id),
                 "the policy names no stream",
                 r.entry.key_span,
             )
@@ -700,6 +809,85 @@ impl Loader<'_, '_> {
                     boundary: false,
                     span: t.span,
                 });
+            }
+        }
+    }
+}
+
+/// How many records of each kind an input held before a resource was read, so that
+/// the records it added can be given the resource's CDK construct path.
+struct RecordCounts([usize; 8]);
+
+impl RecordCounts {
+    fn of(input: &Input) -> RecordCounts {
+        RecordCounts([
+            input.principals.len(),
+            input.groups.len(),
+            input.policies.len(),
+            input.tables.len(),
+            input.streams.len(),
+            input.destinations.len(),
+            input.keys.len(),
+            input.slrs.len(),
+        ])
+    }
+
+    fn name_new_records(&self, input: &mut Input, path: &str) {
+        let [p, g, pol, t, s, d, k, slr] = self.0;
+        let addresses: Vec<String> = (input.principals.iter().skip(p).map(|x| x.address.clone()))
+            .chain(input.groups.iter().skip(g).map(|x| x.address.clone()))
+            .chain(input.policies.iter().skip(pol).map(|x| x.address.clone()))
+            .chain(input.tables.iter().skip(t).map(|x| x.address.clone()))
+            .chain(input.streams.iter().skip(s).map(|x| x.address.clone()))
+            .chain(input.destinations.iter().skip(d).map(|x| x.address.clone()))
+            .chain(input.keys.iter().skip(k).map(|x| x.address.clone()))
+            .chain(input.slrs.iter().skip(slr).map(|x| x.address.clone()))
+            .collect();
+        for a in addresses {
+            input.construct_paths.entry(a).or_insert_with(|| path.to_string());
+        }
+    }
+}
+
+/// Makes every statement of a document hold only under the resource's undecided
+/// condition: an unknown `Condition` entry naming it, so grants become `conditional` and
+/// Denies do not count as certain.
+fn mark_conditional(doc: &mut Value, condition: &str, span: Span) {
+    let marker = Entry {
+        key: "Fn::If".to_string(),
+        key_span: span,
+        value: Value::unknown(
+            format!("Condition {condition}"),
+            format!(
+                "the resource exists only when condition `{condition}` holds, which depends on values not known statically"
+            ),
+            span,
+        ),
+    };
+    let ValueKind::Map(entries) = &mut doc.kind else {
+        return;
+    };
+    for e in entries.iter_mut().filter(|e| e.key == "Statement") {
+        let statements: Vec<&mut Value> = match &mut e.value.kind {
+            ValueKind::List(items) => items.iter_mut().collect(),
+            ValueKind::Map(_) => vec![&mut e.value],
+            _ => Vec::new(),
+        };
+        for st in statements {
+            let ValueKind::Map(fields) = &mut st.kind else {
+                continue;
+            };
+            match fields.iter_mut().rev().find(|f| f.key == "Condition") {
+                Some(c) => {
+                    if let ValueKind::Map(ops) = &mut c.value.kind {
+                        ops.push(marker.clone());
+                    }
+                }
+                None => fields.push(Entry {
+                    key: "Condition".to_string(),
+                    key_span: span,
+                    value: Value::new(ValueKind::Map(vec![marker.clone()]), span),
+                }),
             }
         }
     }

@@ -81,8 +81,17 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
             attach(loader, PolicyRef::Arn(aws_managed_arn(managed)), event.key_span, false);
         }
     }
-    if let Some(b) = r.get("PermissionsBoundary") {
-        attach(loader, policy_ref(b), b.span, true);
+    // A function's own boundary wins over the one `Globals.Function` sets.
+    let boundary = match r.get("PermissionsBoundary") {
+        Some(b) => Some(b.clone()),
+        None if r.ty == "AWS::Serverless::Function" => loader
+            .sam_globals
+            .and_then(|g| g.get("PermissionsBoundary"))
+            .and_then(|b| loader.ev.resolve(b)),
+        None => None,
+    };
+    if let Some(b) = boundary {
+        attach(loader, policy_ref(&b), b.span, true);
     }
     let Some(policies) = r.get("Policies") else {
         return;

@@ -158,6 +158,20 @@ pub struct Ctx<'s> {
     /// Evaluation depth, shared by a module and its children so that references
     /// through module outputs are bounded too.
     pub depth: Cell<usize>,
+    /// Planned values by resource address, when a plan is merged with the `.tf` files.
+    pub plan: BTreeMap<String, Value>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(sources: &'s SourceMap, cwd: PathBuf, root: PathBuf) -> Ctx<'s> {
+        Ctx {
+            sources,
+            cwd,
+            root,
+            depth: Cell::new(0),
+            plan: BTreeMap::new(),
+        }
+    }
 }
 
 /// Evaluates expressions of one module.
@@ -168,19 +182,22 @@ pub struct Eval<'s> {
     outputs: RefCell<BTreeMap<String, Slot>>,
     objects: RefCell<BTreeMap<(usize, InstKey), Slot>>,
     expansions: RefCell<BTreeMap<usize, Expansion>>,
+    module_expansions: RefCell<BTreeMap<usize, Expansion>>,
     text_maps: RefCell<BTreeMap<Span, Renderings>>,
     /// Texts of files read by `file()` / `templatefile()`.
     extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
     pub errors: RefCell<Vec<LoadError>>,
-    /// Child modules by call name, created on first use.
+    /// Child module instances by call name and instance key (`m`, `m[0]`, `m["k"]`),
+    /// created on first use.
     pub children: RefCell<BTreeMap<String, Option<Rc<Eval<'s>>>>>,
     /// Creates a child module's evaluator (set by the loader; `None` disables modules).
     pub make_child: Option<ChildMaker<'s>>,
 }
 
-/// The loader's function that loads a called module: `(parent, call index) -> child`.
-pub type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize) -> Option<Eval<'s>> + 's>;
+/// The loader's function that loads a called module instance:
+/// `(parent, call index, instance key) -> child`.
+pub type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize, &InstKey) -> Option<Eval<'s>> + 's>;
 
 impl<'s> Eval<'s> {
     pub fn new(m: Module, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
@@ -191,6 +208,7 @@ impl<'s> Eval<'s> {
             outputs: RefCell::default(),
             objects: RefCell::default(),
             expansions: RefCell::default(),
+            module_expansions: RefCell::default(),
             text_maps: RefCell::default(),
             extra_texts: RefCell::default(),
             diagnostics: RefCell::default(),
@@ -693,13 +711,9 @@ impl<'s> Eval<'s> {
                 (Some(t), Some(n)) => self.resource_ref(true, t, n, rest_from(2), file, scope, span),
                 _ => self.unknown_at(span, "incomplete data source reference"),
             },
-            "module" => match (attr(0), attr(1)) {
-                (Some(m), Some(out)) => {
-                    let v = self.module_output(m, out, span);
-                    self.apply_ops(v, rest_from(2), file, scope, span)
-                }
-                (Some(_), None) => self.unknown_at(span, "a whole module's outputs are not modelled"),
-                _ => self.unknown_at(span, "incomplete module reference"),
+            "module" => match attr(0) {
+                Some(m) => self.module_ref(m, rest_from(1), file, scope, span),
+                None => self.unknown_at(span, "incomplete module reference"),
             },
             rtype => match attr(0) {
                 Some(n) => self.resource_ref(false, rtype, n, rest_from(1), file, scope, span),
@@ -735,12 +749,122 @@ impl<'s> Eval<'s> {
         v
     }
 
-    /// An output of a child module.
-    fn module_output(&self, module: &str, output: &str, span: Span) -> Value {
-        match self.child(module) {
-            Some(child) => child.output(output, span),
-            None => self.unknown_at(span, format!("module {module} is not loaded")),
+    /// `module.<name>` followed by traversal operators: an output of a single module,
+    /// of one instance (`module.m[0].out`), or the objects of all instances.
+    fn module_ref(
+        &self,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        let Some(index) = self.m.calls.iter().position(|c| c.name == name) else {
+            return self.unknown_at(span, format!("module {name} is not declared in this module"));
+        };
+        let expansion = self.module_expansion(index);
+        let output_of = |child: Option<Rc<Eval<'s>>>, rest: &[hcl_edit::Decorated<TraversalOperator>]| match child {
+            None => self.unknown_at(span, format!("module {name} is not loaded")),
+            Some(child) => match rest.first().map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(out)) => {
+                    let v = child.output(out.as_str(), span);
+                    self.apply_ops(v, rest.get(1..).unwrap_or_default(), file, scope, span)
+                }
+                _ => {
+                    let v = child.outputs_object(span);
+                    self.apply_ops(v, rest, file, scope, span)
+                }
+            },
+        };
+        match (&expansion, ops.first().map(|o| o.value())) {
+            (Expansion::Single, _) => output_of(self.child_instance(name, &InstKey::None), ops),
+            (Expansion::Unknown(why), _) => {
+                let reason = unknown_reason(why).unwrap_or("not known").to_string();
+                self.unknown_at(span, format!("the instances of module {name} are not known: {reason}"))
+            }
+            (_, Some(TraversalOperator::Index(ie))) => {
+                let iv = self.expr(ie, file, scope);
+                let key = match &expansion {
+                    Expansion::Count(_) => number(&iv).map(|n| InstKey::Int(n.max(0.0) as usize)),
+                    _ => iv
+                        .to_template()
+                        .and_then(|t| t.as_literal().map(|s| InstKey::Str(s.to_string()))),
+                };
+                match key {
+                    Some(k) if Self::instance_keys(&expansion).contains(&k) => {
+                        output_of(self.child_instance(name, &k), ops.get(1..).unwrap_or_default())
+                    }
+                    Some(_) => self.unknown_at(span, format!("module {name} has no such instance")),
+                    None => self.unknown_at(span, "the module instance index is not known"),
+                }
+            }
+            (_, Some(TraversalOperator::LegacyIndex(i))) => {
+                let k = InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX));
+                output_of(self.child_instance(name, &k), ops.get(1..).unwrap_or_default())
+            }
+            (Expansion::Count(_), _) => {
+                let items = Self::instance_keys(&expansion)
+                    .iter()
+                    .map(|k| match self.child_instance(name, k) {
+                        Some(c) => c.outputs_object(span),
+                        None => self.unknown_at(span, format!("module {name} is not loaded")),
+                    })
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
+            }
+            (Expansion::Each(_), _) => {
+                let entries = Self::instance_keys(&expansion)
+                    .iter()
+                    .filter_map(|k| match k {
+                        InstKey::Str(s) => Some(Entry {
+                            key: s.clone(),
+                            key_span: span,
+                            value: match self.child_instance(name, k) {
+                                Some(c) => c.outputs_object(span),
+                                None => self.unknown_at(span, format!("module {name} is not loaded")),
+                            },
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
+            }
         }
+    }
+
+    /// All outputs of this module as one object (`module.m` used as a value).
+    pub fn outputs_object(&self, span: Span) -> Value {
+        let names: Vec<String> = self.m.outputs.keys().cloned().collect();
+        let entries = names
+            .into_iter()
+            .map(|n| {
+                let value = self.output(&n, span);
+                Entry {
+                    key: n,
+                    key_span: span,
+                    value,
+                }
+            })
+            .collect();
+        Value::new(ValueKind::Map(entries), span)
+    }
+
+    /// The instances of module call `index` (its `count` / `for_each`).
+    pub fn module_expansion(&self, index: usize) -> Expansion {
+        if let Some(e) = self.module_expansions.borrow().get(&index) {
+            return e.clone();
+        }
+        let mut e = match self.m.calls.get(index) {
+            Some(call) => meta_expansion(self, &call.block.body, call.file),
+            None => Expansion::Single,
+        };
+        if let (Expansion::Unknown(why), Some(call)) = (&e, self.m.calls.get(index))
+            && let Some(from_plan) = self.plan_expansion(&format!("{}module.{}", self.m.prefix, call.name), true, why)
+        {
+            e = from_plan;
+        }
+        self.module_expansions.borrow_mut().insert(index, e.clone());
+        e
     }
 
     pub fn output(&self, name: &str, span: Span) -> Value {
@@ -760,17 +884,19 @@ impl<'s> Eval<'s> {
         v
     }
 
-    /// The evaluator of the child module called `name`, loading it on first use.
-    pub fn child(&self, name: &str) -> Option<Rc<Eval<'s>>> {
-        if let Some(slot) = self.children.borrow().get(name) {
+    /// The evaluator of one instance of the child module called `name`, loading it on
+    /// first use.
+    pub fn child_instance(&self, name: &str, key: &InstKey) -> Option<Rc<Eval<'s>>> {
+        let slot_key = format!("{name}{}", key.suffix());
+        if let Some(slot) = self.children.borrow().get(&slot_key) {
             return slot.clone();
         }
         // Mark as in progress so a cycle through the call's own arguments ends.
-        self.children.borrow_mut().insert(name.to_string(), None);
+        self.children.borrow_mut().insert(slot_key.clone(), None);
         let index = self.m.calls.iter().position(|c| c.name == name)?;
         let maker = self.make_child.clone()?;
-        let child = maker(self, index).map(Rc::new);
-        self.children.borrow_mut().insert(name.to_string(), child.clone());
+        let child = maker(self, index, key).map(Rc::new);
+        self.children.borrow_mut().insert(slot_key, child.clone());
         child
     }
 
@@ -788,7 +914,63 @@ impl<'s> Eval<'s> {
         let Some(res) = self.m.resources.get(idx) else {
             return Expansion::Single;
         };
-        meta_expansion(self, &res.block.body, res.file)
+        let e = meta_expansion(self, &res.block.body, res.file);
+        if let Expansion::Unknown(why) = &e
+            && let Some(from_plan) = self.plan_expansion(&self.address(res, &InstKey::None), false, why)
+        {
+            return from_plan;
+        }
+        e
+    }
+
+    /// The instances a merged plan lists for a resource whose `count`/`for_each` the
+    /// configuration alone does not decide.
+    /// `base` is the resource (or, with `module`, the module call) address without key.
+    fn plan_expansion(&self, base: &str, module: bool, why: &Value) -> Option<Expansion> {
+        if self.ctx.plan.is_empty() {
+            return None;
+        }
+        let mut ints = Vec::new();
+        let mut strs = Vec::new();
+        for address in self.ctx.plan.keys() {
+            let Some(rest) = address.strip_prefix(base) else {
+                continue;
+            };
+            let index = match (module, rest.find("].")) {
+                (false, _) => rest,
+                (true, Some(end)) => rest.get(..=end).unwrap_or_default(),
+                (true, None) => continue,
+            };
+            match parse_index(index) {
+                Some(InstKey::Int(i)) => ints.push(i),
+                Some(InstKey::Str(k)) => strs.push(k),
+                _ => {}
+            }
+        }
+        if !ints.is_empty() && strs.is_empty() {
+            ints.sort_unstable();
+            ints.dedup();
+            let n = ints.len();
+            return (ints.iter().copied().eq(0..n)).then_some(Expansion::Count(n));
+        }
+        if !strs.is_empty() && ints.is_empty() {
+            strs.sort();
+            strs.dedup();
+            let reason = unknown_reason(why).unwrap_or("not known");
+            let items = strs
+                .into_iter()
+                .map(|k| {
+                    let v = Value::unknown(
+                        format!("{base}[\"{k}\"].each.value"),
+                        format!("the plan lists this instance, but its each.value is not known: {reason}"),
+                        why.span,
+                    );
+                    (k, v)
+                })
+                .collect();
+            return Some(Expansion::Each(items));
+        }
+        None
     }
 
     /// The scope of one instance (`count.index`, `each.key`, `each.value`).
@@ -961,6 +1143,9 @@ impl<'s> Eval<'s> {
         let scope = self.instance_scope(&root, &expansion, key, &owner, res.span);
         let mut entries = self.body_entries(&res.block.body, res.file, &scope, 0);
         let address = self.address(res, key);
+        if let Some(planned) = self.ctx.plan.get(&address) {
+            merge_planned(&mut entries, planned);
+        }
         if res.data && res.rtype == "aws_iam_policy_document" {
             let doc = super::policy_document::build(self, &res.block.body, res.file, &scope, res.span);
             for k in ["json", "minified_json"] {
@@ -982,12 +1167,15 @@ impl<'s> Eval<'s> {
         let mut entries = Vec::new();
         for attr in body.attributes() {
             let key = attr.key.as_str();
-            if matches!(key, "count" | "for_each" | "provider" | "depends_on") {
+            if matches!(
+                key,
+                "count" | "for_each" | "provider" | "depends_on" | super::json_syntax::SPAN_ATTR
+            ) {
                 continue;
             }
             entries.push(Entry {
                 key: key.to_string(),
-                key_span: self.span(file, attr.key.span()),
+                key_span: self.span(file, attr.key.span().or_else(|| attr.value.span())),
                 value: self.expr(&attr.value, file, scope),
             });
         }
@@ -1150,6 +1338,48 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
         };
     }
     Expansion::Single
+}
+
+/// `[0]` or `["key"]` (the whole string) as an instance key.
+pub fn parse_index(s: &str) -> Option<InstKey> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+        return Some(InstKey::Str(q.replace("\\\"", "\"").replace("\\\\", "\\")));
+    }
+    inner.parse().ok().map(InstKey::Int)
+}
+
+/// Merges a resource's planned values into its evaluated arguments: a known planned
+/// value wins over a different configured one (the plan saw the real variable values);
+/// an equal one keeps the configuration's spans; an unknown one never replaces a value.
+fn merge_planned(entries: &mut Vec<Entry>, planned: &Value) {
+    for p in planned.entries() {
+        if p.value.is_unknown() {
+            continue;
+        }
+        match entries.iter_mut().rev().find(|e| e.key == p.key) {
+            Some(e) if same_value(&e.value, &p.value) => {}
+            Some(e) => e.value = p.value.clone(),
+            None => entries.push(p.clone()),
+        }
+    }
+}
+
+/// Whether a configured and a planned value denote the same thing (a JSON string and
+/// the object it encodes count as the same).
+fn same_value(configured: &Value, planned: &Value) -> bool {
+    if equal(configured, planned) == Some(true) {
+        return true;
+    }
+    let decode = |v: &Value| match v.as_str() {
+        Some(s) if s.trim_start().starts_with(['{', '[']) => crate::load::json::parse(s, FileId::BUILTIN, 0).ok(),
+        _ => None,
+    };
+    match (decode(configured), decode(planned)) {
+        (Some(a), Some(b)) => equal(&a, &b) == Some(true),
+        (None, Some(b)) => equal(configured, &b) == Some(true),
+        _ => false,
+    }
 }
 
 /// Whether a template element strips whitespace before / after itself (`~`).

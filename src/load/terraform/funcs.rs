@@ -111,8 +111,11 @@ pub fn call(
             },
             None => fail("missing argument"),
         },
-        "format" => format(&args, span).unwrap_or_else(|| fail("unsupported format")),
-        "formatlist" => fail("formatlist is not evaluated"),
+        "format" => match format(&args) {
+            Ok(t) => string(t),
+            Err(why) => fail(&why),
+        },
+        "formatlist" => formatlist(&args, span).unwrap_or_else(|why| fail(&why)),
         "join" => {
             let Some(sep) = arg(0).and_then(Value::to_template) else {
                 return fail("separator is not a string");
@@ -442,28 +445,191 @@ fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
     }
 }
 
-/// `format` with `%s`, `%d`, `%v` and `%%`; other verbs are not evaluated.
-fn format(args: &[Value], span: Span) -> Option<Value> {
-    let spec = args.first()?.as_str()?;
+/// `formatlist`: `format` once per element of the list arguments (all of one length);
+/// scalar arguments repeat.
+fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
+    let mut len: Option<usize> = None;
+    for a in args.iter().skip(1) {
+        if let Some(items) = a.as_list() {
+            match len {
+                Some(n) if n != items.len() => return Err("the lists are not of one length".into()),
+                _ => len = Some(items.len()),
+            }
+        }
+    }
+    let n = len.unwrap_or(1).min(MAX_ITEMS);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let row: Vec<Value> = args
+            .iter()
+            .enumerate()
+            .map(|(k, a)| match a.as_list() {
+                Some(items) if k > 0 => items.get(i).cloned().unwrap_or_else(|| a.clone()),
+                _ => a.clone(),
+            })
+            .collect();
+        out.push(Value::new(ValueKind::Str(format(&row)?), span));
+    }
+    Ok(Value::new(ValueKind::List(out), span))
+}
+
+/// Terraform's `format`: verbs `%s %d %v %#v %q %t %f %e %g %x %X %o %b %%`, with
+/// flags, width, precision and explicit argument indexes (`%[2]s`). A string argument
+/// with symbols is kept symbolic under `%s`/`%v` without width.
+fn format(args: &[Value]) -> Result<Template, String> {
+    let spec = args
+        .first()
+        .and_then(Value::as_str)
+        .ok_or("the format is not a known string")?;
     let mut out = Template::default();
     let mut next = 1;
-    let mut chars = spec.chars();
+    let mut chars = spec.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push_str(c.encode_utf8(&mut [0; 4]));
             continue;
         }
-        match chars.next()? {
-            '%' => out.push_str("%"),
-            's' | 'd' | 'v' => {
-                let t = args.get(next)?.to_template()?;
-                out.push_template(&t);
-                next += 1;
+        let mut flags = String::new();
+        while let Some(&f) = chars.peek().filter(|f| "-+ #0".contains(**f)) {
+            flags.push(f);
+            chars.next();
+        }
+        let mut width = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            width.push(d);
+            chars.next();
+        }
+        let mut precision: Option<usize> = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut p = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                p.push(d);
+                chars.next();
             }
-            _ => return None,
+            precision = Some(p.parse().unwrap_or(0));
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            let mut idx = String::new();
+            for d in chars.by_ref() {
+                if d == ']' {
+                    break;
+                }
+                idx.push(d);
+            }
+            next = idx.parse().map_err(|_| "a bad argument index")?;
+        }
+        let verb = chars.next().ok_or("the format ends in `%`")?;
+        if verb == '%' {
+            out.push_str("%");
+            continue;
+        }
+        let arg = args.get(next).ok_or("too few arguments")?;
+        next += 1;
+        let width: usize = width.parse().unwrap_or(0);
+        let text = match verb {
+            's' | 'v' if flags.is_empty() && width == 0 && precision.is_none() => match arg.to_template() {
+                Some(t) => {
+                    out.push_template(&t);
+                    continue;
+                }
+                None if verb == 'v' || flags.contains('#') => literal_json(arg)?,
+                None => return Err(format!("%{verb} of a {}", arg.type_name())),
+            },
+            'v' if flags.contains('#') => literal_json(arg)?,
+            's' | 'v' => {
+                let s = known_text(arg)?;
+                match precision {
+                    Some(p) => s.chars().take(p).collect(),
+                    None => s,
+                }
+            }
+            'q' => literal_json(&Value::new(ValueKind::Str(Template::lit(known_text(arg)?)), arg.span))?,
+            't' => arg.as_bool().ok_or("%t of a value that is not a boolean")?.to_string(),
+            'd' | 'x' | 'X' | 'o' | 'b' => {
+                let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+                if n.fract() != 0.0 || n.abs() >= 9.0e15 {
+                    return Err(format!("%{verb} of a number that is not a whole number"));
+                }
+                let i = n as i64;
+                let (sign, mag) = (
+                    if i < 0 {
+                        "-"
+                    } else if flags.contains('+') {
+                        "+"
+                    } else {
+                        ""
+                    },
+                    i.unsigned_abs(),
+                );
+                let digits = match verb {
+                    'x' => format!("{mag:x}"),
+                    'X' => format!("{mag:X}"),
+                    'o' => format!("{mag:o}"),
+                    'b' => format!("{mag:b}"),
+                    _ => mag.to_string(),
+                };
+                format!("{sign}{digits}")
+            }
+            'f' | 'e' | 'g' => {
+                let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+                let p = precision.unwrap_or(6);
+                let body = match verb {
+                    'f' => format!("{n:.p$}"),
+                    'e' => format!("{n:.p$e}"),
+                    _ => n.to_string(),
+                };
+                if flags.contains('+') && n >= 0.0 {
+                    format!("+{body}")
+                } else {
+                    body
+                }
+            }
+            other => return Err(format!("verb %{other} is not supported")),
+        };
+        let pad = width.saturating_sub(text.chars().count());
+        if flags.contains('-') {
+            out.push_str(&text);
+            out.push_str(&" ".repeat(pad));
+        } else if flags.contains('0') && !matches!(verb, 's' | 'v' | 'q' | 't') {
+            let (sign, digits) = match text.strip_prefix(['-', '+']) {
+                Some(rest) => (text.get(..1).unwrap_or_default(), rest),
+                None => ("", text.as_str()),
+            };
+            out.push_str(sign);
+            out.push_str(&"0".repeat(pad));
+            out.push_str(digits);
+        } else {
+            out.push_str(&" ".repeat(pad));
+            out.push_str(&text);
+        }
+        if out
+            .parts()
+            .iter()
+            .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+            .sum::<usize>()
+            > MAX_TEXT
+        {
+            return Err("result is too long".into());
         }
     }
-    Some(Value::new(ValueKind::Str(out), span))
+    Ok(out)
+}
+
+/// A fully known scalar as text.
+fn known_text(v: &Value) -> Result<String, String> {
+    v.to_template()
+        .and_then(|t| t.as_literal().map(str::to_string))
+        .ok_or_else(|| format!("a {} that is not fully known", v.type_name()))
+}
+
+/// A fully known value as JSON text (`%#v`, `%q`).
+fn literal_json(v: &Value) -> Result<String, String> {
+    to_json(v)
+        .as_literal()
+        .map(str::to_string)
+        .ok_or_else(|| "a value that is not fully known".to_string())
 }
 
 impl Eval<'_> {

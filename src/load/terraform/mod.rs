@@ -7,12 +7,13 @@
 
 mod eval;
 mod funcs;
+mod json_syntax;
 mod plan;
 mod policy_document;
 mod resources;
 mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
 
-use self::eval::{ChildMaker, Ctx, Eval, Module, ModuleCall, Res, Scope};
+use self::eval::{ChildMaker, Ctx, Eval, Expansion, InstKey, Module, ModuleCall, Res, Scope};
 use crate::load::{LoadOptions, display_path, error_at, read_source};
 use crate::model::{Diagnostic, Input, InputKind, LoadError};
 use crate::source::{FileId, SourceMap, Span};
@@ -32,12 +33,12 @@ const MAX_MODULE_DEPTH: usize = 8;
 /// Loads the root module in `dir` (and the local modules it calls).
 pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
     let mut input = Input::new(display, InputKind::Terraform);
-    let ctx = Rc::new(Ctx {
-        sources,
-        cwd: cwd.to_path_buf(),
-        root: repo_root(dir, cwd),
-        depth: std::cell::Cell::new(0),
-    });
+    let mut ctx = Ctx::new(sources, cwd.to_path_buf(), repo_root(dir, cwd));
+    let plans = beside_plans(dir, cwd, sources, &mut input);
+    for p in &plans {
+        ctx.plan.extend(plan::values_by_address(p));
+    }
+    let ctx = Rc::new(ctx);
     let parsed = parse_module(dir, display, String::new(), &ctx);
     input.errors.extend(parsed.errors);
     input.diagnostics.extend(parsed.diagnostics);
@@ -48,7 +49,12 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
     ev.make_child = Some(child_maker(ancestors));
 
     let mut unmodelled = resources::Unmodelled::default();
-    extract_tree(&ev, &mut input, &mut unmodelled);
+    let mut seen = BTreeSet::new();
+    extract_tree(&ev, &mut input, &mut unmodelled, &mut seen);
+    // Resources only the plan knows (in modules that are not loaded, for example).
+    for p in &plans {
+        plan::extract(&ev, p, &seen, &mut input, &mut unmodelled);
+    }
     collect_messages(&ev, &mut input);
     input.diagnostics.extend(unmodelled.into_notes());
     dedup_diagnostics(&mut input.diagnostics);
@@ -60,6 +66,96 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
 /// Loads a `terraform show -json` plan file.
 pub fn load_plan(file: &Path, display: &str, sources: &SourceMap) -> Input {
     plan::load(file, display, sources)
+}
+
+/// The plan files in a module folder (which [`load_module`] merges with the folder's
+/// configuration, so discovery need not load them as inputs of their own).
+pub fn plan_files_in(dir: &Path) -> Vec<PathBuf> {
+    json_files_in(dir)
+        .into_iter()
+        .filter(|f| sniff(f).is_some_and(|t| plan::looks_like_plan(&t)))
+        .collect()
+}
+
+/// `*.json` files of a folder (not `.tf.json`), sorted.
+fn json_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".json") && !n.ends_with(".tf.json"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// A file's text for sniffing, when it is small enough to be loaded at all.
+fn sniff(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > crate::load::MAX_FILE_BYTES {
+        return None;
+    }
+    std::fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Reads the plans beside a module's `.tf` files, and notes state files there.
+fn beside_plans(dir: &Path, cwd: &Path, sources: &SourceMap, input: &mut Input) -> Vec<plan::Plan> {
+    let mut plans = Vec::new();
+    for f in json_files_in(dir) {
+        let Some(text) = sniff(&f) else { continue };
+        let shown = display_path(&f, cwd);
+        if plan::looks_like_plan(&text) {
+            match plan::read(&f, &shown, sources) {
+                Ok(p) => {
+                    input.diagnostics.push(Diagnostic::note(
+                        "this plan is merged with the configuration in its folder: planned values win, `lifecycle` comes from the .tf files",
+                        Span::new(p.file, 0, 0),
+                    ));
+                    input.diagnostics.extend(p.diagnostics.iter().cloned());
+                    plans.push(p);
+                }
+                Err(e) => input.errors.push(e),
+            }
+        } else if plan::looks_like_state(&text) {
+            note_state(&f, &shown, sources, input);
+        }
+    }
+    let mut states: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.ends_with(".tfstate") || n.ends_with(".tfstate.backup"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    states.sort();
+    for f in states {
+        let shown = display_path(&f, cwd);
+        note_state(&f, &shown, sources, input);
+    }
+    plans
+}
+
+fn note_state(f: &Path, shown: &str, sources: &SourceMap, input: &mut Input) {
+    let message = "Terraform state file recognised; state is not analysed (kdsguard reads configuration and plans)";
+    match read_source(f, shown, sources) {
+        Ok((id, _)) => input.diagnostics.push(Diagnostic::note(message, Span::new(id, 0, 0))),
+        Err(e) => input.errors.push(e),
+    }
 }
 
 /// The result of reading one module folder.
@@ -99,14 +195,11 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
                 continue;
             }
         };
+        module.texts.insert(id, text.clone());
         if name.ends_with(".tf.json") {
-            diagnostics.push(Diagnostic::note(
-                "JSON-syntax Terraform is not supported yet; this file is not analysed",
-                Span::new(id, 0, 0),
-            ));
+            json_syntax::index(&mut module, &text, id, &shown, &mut diagnostics, &mut errors);
             continue;
         }
-        module.texts.insert(id, text.clone());
         match hcl_edit::parser::parse_body(&text) {
             Ok(body) => index_body(&mut module, body, id, &mut diagnostics),
             Err(e) => {
@@ -150,25 +243,8 @@ fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId
         let labels: Vec<String> = block.labels.iter().map(|l| l.as_str().to_string()).collect();
         match (block.ident.as_str(), labels.as_slice()) {
             (kind @ ("resource" | "data"), [rtype, name]) => {
-                let data = kind == "data";
-                let key = (data, rtype.clone(), name.clone());
-                if module.index.contains_key(&key) {
-                    diagnostics.push(Diagnostic::note(
-                        format!("duplicate {kind} block {rtype}.{name}; the first one is used"),
-                        span,
-                    ));
-                    continue;
-                }
-                module.index.insert(key, module.resources.len());
-                module.resources.push(Res {
-                    data,
-                    rtype: rtype.clone(),
-                    name: name.clone(),
-                    block,
-                    file,
-                    span,
-                    from_plan: false,
-                });
+                let (rtype, name) = (rtype.clone(), name.clone());
+                add_resource(module, kind == "data", &rtype, &name, block, file, span, diagnostics);
             }
             ("variable", [name]) => {
                 let default = block.body.get_attribute("default").map(|a| a.value.clone());
@@ -205,6 +281,39 @@ fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId
     }
 }
 
+/// Declares a `resource` or `data` block (the first of duplicates wins).
+#[allow(clippy::too_many_arguments)]
+fn add_resource(
+    module: &mut Module,
+    data: bool,
+    rtype: &str,
+    name: &str,
+    block: hcl_edit::structure::Block,
+    file: FileId,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let key = (data, rtype.to_string(), name.to_string());
+    if module.index.contains_key(&key) {
+        let kind = if data { "data" } else { "resource" };
+        diagnostics.push(Diagnostic::note(
+            format!("duplicate {kind} block {rtype}.{name}; the first one is used"),
+            span,
+        ));
+        return;
+    }
+    module.index.insert(key, module.resources.len());
+    module.resources.push(Res {
+        data,
+        rtype: rtype.to_string(),
+        name: name.to_string(),
+        block,
+        file,
+        span,
+        from_plan: false,
+    });
+}
+
 /// The repository root: the nearest ancestor of `dir` with `.git`, else `cwd` (or `dir`
 /// itself when it is outside `cwd`).
 fn repo_root(dir: &Path, cwd: &Path) -> PathBuf {
@@ -234,16 +343,27 @@ fn root_inputs(
     input: &mut Input,
 ) -> BTreeMap<String, Value> {
     let mut values = BTreeMap::new();
+    // Lowest precedence first: the environment, terraform.tfvars(.json), *.auto.tfvars(.json)
+    // in name order, then -var-file and -var.
+    for (name, raw) in &options.tf_env_vars {
+        values.insert(name.clone(), cli_value(raw, ctx));
+    }
     let mut files: Vec<PathBuf> = Vec::new();
-    let default = dir.join("terraform.tfvars");
-    if default.is_file() {
-        files.push(default);
+    for default in ["terraform.tfvars", "terraform.tfvars.json"] {
+        let default = dir.join(default);
+        if default.is_file() {
+            files.push(default);
+        }
     }
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.path())
-                .filter(|p| p.is_file() && p.to_str().is_some_and(|s| s.ends_with(".auto.tfvars")))
+                .filter(|p| {
+                    p.is_file()
+                        && p.to_str()
+                            .is_some_and(|s| s.ends_with(".auto.tfvars") || s.ends_with(".auto.tfvars.json"))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -264,6 +384,27 @@ fn root_inputs(
                 continue;
             }
         };
+        if shown.ends_with(".json") {
+            match crate::load::json::parse(&text, id, 0) {
+                Ok(v) if matches!(v.kind, ValueKind::Map(_)) => {
+                    for e in v.entries() {
+                        values.insert(e.key.clone(), e.value.clone());
+                    }
+                }
+                Ok(v) => input.errors.push(LoadError {
+                    path: shown.clone(),
+                    span: Some(v.span),
+                    message: "a .tfvars.json file must hold one object of variable values".to_string(),
+                }),
+                Err(e) => input.errors.push(error_at(
+                    &shown,
+                    id,
+                    e.offset,
+                    format!("JSON syntax error: {}", e.message),
+                )),
+            }
+            continue;
+        }
         let body = match hcl_edit::parser::parse_body(&text) {
             Ok(b) => b,
             Err(e) => {
@@ -312,108 +453,112 @@ fn cli_value(raw: &str, ctx: &Rc<Ctx>) -> Value {
 
 /// The function that loads a module call's local source folder.
 fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
-    Rc::new(move |parent: &Eval<'s>, index: usize| -> Option<Eval<'s>> {
-        let call = parent.m.calls.get(index)?;
-        let root = Scope::root();
-        let source = call
-            .block
-            .body
-            .get_attribute("source")
-            .map(|a| parent.expr(&a.value, call.file, &root));
-        let source = source.as_ref().and_then(Value::as_str).map(str::to_string);
-        let Some(source) = source else {
-            parent.note(
-                format!(
-                    "module {}: its source is not a known string; it is not loaded",
-                    call.name
-                ),
-                call.span,
-            );
-            return None;
-        };
-        if !(source.starts_with("./") || source.starts_with("../")) {
-            parent.note(
-                format!(
-                    "module {} (source {source}) is not loaded: only local modules are; its outputs are unknown",
-                    call.name
-                ),
-                call.span,
-            );
-            return None;
-        }
-        if ancestors.len() > MAX_MODULE_DEPTH {
-            parent.note(
-                format!("module {} is nested too deeply; it is not loaded", call.name),
-                call.span,
-            );
-            return None;
-        }
-        let dir = parent.m.dir.join(&source);
-        let canonical = dir.canonicalize().ok();
-        let root_dir = parent
-            .ctx
-            .root
-            .canonicalize()
-            .unwrap_or_else(|_| parent.ctx.root.clone());
-        let Some(canonical) = canonical.filter(|c| c.is_dir()) else {
-            parent.note(
-                format!("module {}: folder {source} was not found; it is not loaded", call.name),
-                call.span,
-            );
-            return None;
-        };
-        if !canonical.starts_with(&root_dir) {
-            parent.note(
-                format!(
-                    "module {}: {source} is outside the repository; it is not loaded",
-                    call.name
-                ),
-                call.span,
-            );
-            return None;
-        }
-        if ancestors.contains(&canonical) {
-            parent.note(
-                format!("module {} calls itself (cycle); it is not loaded again", call.name),
-                call.span,
-            );
-            return None;
-        }
-        for meta in ["count", "for_each"] {
-            if let Some(a) = call.block.body.get_attribute(meta) {
+    Rc::new(
+        move |parent: &Eval<'s>, index: usize, key: &InstKey| -> Option<Eval<'s>> {
+            let call = parent.m.calls.get(index)?;
+            let root = Scope::root();
+            let source = call
+                .block
+                .body
+                .get_attribute("source")
+                .map(|a| parent.expr(&a.value, call.file, &root));
+            let source = source.as_ref().and_then(Value::as_str).map(str::to_string);
+            let Some(source) = source else {
                 parent.note(
                     format!(
-                        "`{meta}` on module {} is not expanded; the module is analysed once",
+                        "module {}: its source is not a known string; it is not loaded",
                         call.name
                     ),
-                    parent.span(call.file, a.span()),
+                    call.span,
                 );
+                return None;
+            };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                parent.note(
+                    format!(
+                        "module {} (source {source}) is not loaded: only local modules are; its outputs are unknown",
+                        call.name
+                    ),
+                    call.span,
+                );
+                return None;
             }
-        }
-        let display = display_path(&canonical_relative(&dir), &parent.ctx.cwd);
-        let prefix = format!("{}module.{}.", parent.m.prefix, call.name);
-        let parsed = parse_module(&dir, &display, prefix, &parent.ctx);
-        let mut module = parsed.module;
-        for attr in call.block.body.attributes() {
-            let key = attr.key.as_str();
-            if matches!(
-                key,
-                "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
-            ) {
-                continue;
+            if ancestors.len() > MAX_MODULE_DEPTH {
+                parent.note(
+                    format!("module {} is nested too deeply; it is not loaded", call.name),
+                    call.span,
+                );
+                return None;
             }
-            module
-                .inputs
-                .insert(key.to_string(), parent.expr(&attr.value, call.file, &root));
-        }
-        let mut child = Eval::new(module, parent.ctx.clone());
-        child.diagnostics.borrow_mut().extend(parsed.diagnostics);
-        child.errors.borrow_mut().extend(parsed.errors);
-        let mut chain = ancestors.clone();
-        chain.push(canonical);
-        child.make_child = Some(child_maker(chain));
-        Some(child)
-    })
+            let dir = parent.m.dir.join(&source);
+            let canonical = dir.canonicalize().ok();
+            let root_dir = parent
+                .ctx
+                .root
+                .canonicalize()
+                .unwrap_or_else(|_| parent.ctx.root.clone());
+            let Some(canonical) = canonical.filter(|c| c.is_dir()) else {
+                parent.note(
+                    format!("module {}: folder {source} was not found; it is not loaded", call.name),
+                    call.span,
+                );
+                return None;
+            };
+            if !canonical.starts_with(&root_dir) {
+                parent.note(
+                    format!(
+                        "module {}: {source} is outside the repository; it is not loaded",
+                        call.name
+                    ),
+                    call.span,
+                );
+                return None;
+            }
+            if ancestors.contains(&canonical) {
+                parent.note(
+                    format!("module {} calls itself (cycle); it is not loaded again", call.name),
+                    call.span,
+                );
+                return None;
+            }
+            let expansion = parent.module_expansion(index);
+            if let Expansion::Unknown(why) = &expansion {
+                let reason = eval::unknown_reason(why).unwrap_or("not known");
+                parent.note(
+                format!(
+                    "the instances of module {} are not known ({reason}); it is analysed once with unknown count/each values",
+                    call.name
+                ),
+                why.span,
+            );
+            }
+            let owner = format!("module.{}", call.name);
+            let scope = parent.instance_scope(&root, &expansion, key, &owner, call.span);
+            let display = display_path(&canonical_relative(&dir), &parent.ctx.cwd);
+            let prefix = format!("{}module.{}{}.", parent.m.prefix, call.name, key.suffix());
+            let parsed = parse_module(&dir, &display, prefix, &parent.ctx);
+            let mut module = parsed.module;
+            for attr in call.block.body.attributes() {
+                let name = attr.key.as_str();
+                if matches!(
+                    name,
+                    "source" | "version" | "count" | "for_each" | "providers" | "depends_on" | json_syntax::SPAN_ATTR
+                ) {
+                    continue;
+                }
+                module
+                    .inputs
+                    .insert(name.to_string(), parent.expr(&attr.value, call.file, &scope));
+            }
+            let mut child = Eval::new(module, parent.ctx.clone());
+            child.diagnostics.borrow_mut().extend(parsed.diagnostics);
+            child.errors.borrow_mut().extend(parsed.errors);
+            let mut chain = ancestors.clone();
+            chain.push(canonical);
+            child.make_child = Some(child_maker(chain));
+            Some(child)
+        },
+    )
 }
 
 /// Folds `.`/`..` in a module path without resolving links.
@@ -421,13 +566,15 @@ fn canonical_relative(p: &Path) -> PathBuf {
     crate::load::normalize(p)
 }
 
-/// Extracts a module and, through its calls, its children.
-fn extract_tree(ev: &Eval, input: &mut Input, unmodelled: &mut resources::Unmodelled) {
-    resources::extract(ev, input, unmodelled);
-    for call in &ev.m.calls {
-        if let Some(child) = ev.child(&call.name) {
-            input.module_dirs.push(child.m.display.clone());
-            extract_tree(&child, input, unmodelled);
+/// Extracts a module and, through its calls, every instance of its children.
+fn extract_tree(ev: &Eval, input: &mut Input, unmodelled: &mut resources::Unmodelled, seen: &mut BTreeSet<String>) {
+    resources::extract(ev, input, unmodelled, seen);
+    for (index, call) in ev.m.calls.iter().enumerate() {
+        for key in Eval::instance_keys(&ev.module_expansion(index)) {
+            if let Some(child) = ev.child_instance(&call.name, &key) {
+                input.module_dirs.push(child.m.display.clone());
+                extract_tree(&child, input, unmodelled, seen);
+            }
         }
     }
 }

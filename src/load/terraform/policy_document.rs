@@ -56,7 +56,7 @@ pub fn build(ev: &Eval, body: &Body, file: FileId, scope: &Scope, span: Span) ->
     if let Some(a) = body.get_attribute("policy_id") {
         entries.push(Entry {
             key: "Id".into(),
-            key_span: ev.span(file, a.span()),
+            key_span: ev.span(file, super::json_syntax::attr_span(a)),
             value: ev.expr(&a.value, file, scope),
         });
     }
@@ -79,7 +79,7 @@ pub fn for_each_block(
     f: &mut dyn FnMut(&Body, Span, &Scope),
 ) {
     for block in body.blocks() {
-        let bspan = ev.span(file, block.span());
+        let bspan = ev.span(file, super::json_syntax::block_span(block));
         if block.ident.as_str() == name {
             f(&block.body, bspan, scope);
             continue;
@@ -96,7 +96,7 @@ pub fn for_each_block(
             ev.note(format!("dynamic \"{name}\" block without `content`"), bspan);
             continue;
         };
-        let cspan = ev.span(file, content.span());
+        let cspan = ev.span(file, super::json_syntax::block_span(content));
         let coll = match block.body.get_attribute("for_each") {
             Some(a) => ev.expr(&a.value, file, scope),
             None => ev.unknown_at(bspan, "dynamic block without for_each"),
@@ -126,8 +126,12 @@ pub fn for_each_block(
 fn statement(ev: &Eval, body: &Body, file: FileId, scope: &Scope, span: Span) -> Value {
     let mut entries = Vec::new();
     let attr = |key: &str| {
-        body.get_attribute(key)
-            .map(|a| (ev.span(file, a.span()), amp(ev.expr(&a.value, file, scope))))
+        body.get_attribute(key).map(|a| {
+            (
+                ev.span(file, super::json_syntax::attr_span(a)),
+                amp(ev.expr(&a.value, file, scope)),
+            )
+        })
     };
     if let Some((s, v)) = attr("sid") {
         entries.push(Entry {
@@ -230,8 +234,12 @@ fn conditions(ev: &Eval, body: &Body, file: FileId, scope: &Scope) -> Option<Val
     for_each_block(ev, body, "condition", file, scope, &mut |b, bspan, s| {
         whole = Some(whole.map_or(bspan, |w| w.join(bspan)));
         let get = |k: &str| {
-            b.get_attribute(k)
-                .map(|a| (ev.span(file, a.span()), amp(ev.expr(&a.value, file, s))))
+            b.get_attribute(k).map(|a| {
+                (
+                    ev.span(file, super::json_syntax::attr_span(a)),
+                    amp(ev.expr(&a.value, file, s)),
+                )
+            })
         };
         let (Some((tspan, test)), Some((vspan, var)), Some((_, values))) =
             (get("test"), get("variable"), get("values"))

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use hcl_edit::Span as _;
-
 use super::eval::{Eval, Expansion, InstKey, Res, unknown_reason};
 use crate::model::{
     Attachment, Destination, Diagnostic, Group, Input, Key, Membership, Policy, PolicyKind, PolicyRef, Principal,
@@ -54,8 +52,16 @@ impl Unmodelled {
 }
 
 /// Adds every resource instance a module declares to `input`.
-pub fn extract(ev: &Eval, input: &mut Input, unmodelled: &mut Unmodelled) {
+/// `seen` collects each resource's address without instance key (so that a merged plan
+/// adds only what the configuration does not declare).
+pub fn extract(
+    ev: &Eval,
+    input: &mut Input,
+    unmodelled: &mut Unmodelled,
+    seen: &mut std::collections::BTreeSet<String>,
+) {
     for (idx, res) in ev.m.resources.iter().enumerate() {
+        seen.insert(ev.address(res, &InstKey::None));
         if res.data {
             if !KNOWN_DATA.contains(&res.rtype.as_str()) {
                 unmodelled.add(format!("data source|{}", res.rtype), res.span);
@@ -468,7 +474,7 @@ fn protection(ev: &Eval, res: &Res) -> Protection {
     };
     let v = ev.expr(&attr.value, res.file, &super::eval::Scope::root());
     match v.as_bool() {
-        Some(true) => Protection::Protected(ev.span(res.file, attr.span())),
+        Some(true) => Protection::Protected(ev.span(res.file, super::json_syntax::attr_span(attr))),
         Some(false) => Protection::Unprotected,
         None => Protection::Unknown(v),
     }

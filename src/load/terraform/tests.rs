@@ -32,12 +32,7 @@ fn eval_local(decls: &str, options: &LoadOptions) -> Value {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     write(tmp.path(), "main.tf", decls);
     let sources = SourceMap::new();
-    let ctx = Rc::new(Ctx {
-        sources: &sources,
-        cwd: tmp.path().to_path_buf(),
-        root: tmp.path().to_path_buf(),
-        depth: std::cell::Cell::new(0),
-    });
+    let ctx = Rc::new(Ctx::new(&sources, tmp.path().to_path_buf(), tmp.path().to_path_buf()));
     let parsed = parse_module(tmp.path(), ".", String::new(), &ctx);
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     let mut input = Input::new(".", InputKind::Terraform);
@@ -483,14 +478,104 @@ fn parse_errors_are_load_errors_and_other_files_still_load() {
     let (input, sources, _tmp) = load(&[
         ("a.tf", "resource \"aws_dynamodb_table\" \"t\" { name = \"x\" }\n"),
         ("b.tf", "resource \"x\" \"y\" {\n  a = = 1\n}\n"),
-        ("c.tf.json", "{}"),
+        ("c.tf.json", "{\n  \"resource\": [1,\n}"),
     ]);
     assert_eq!(input.tables.len(), 1);
-    assert_eq!(input.errors.len(), 1);
+    assert_eq!(input.errors.len(), 2);
     let err = &input.errors[0];
     assert_eq!(err.path, "b.tf");
     assert_eq!(err.span.map(|s| line_col(&sources, s)), Some((2, 7)));
-    assert!(input.diagnostics.iter().any(|d| d.message.contains("JSON-syntax")));
+    let err = &input.errors[1];
+    assert_eq!(err.path, "c.tf.json");
+    assert!(err.message.starts_with("JSON syntax error"), "{}", err.message);
+    assert_eq!(err.span.map(|s| line_col(&sources, s)).map(|(l, _)| l), Some(3));
+}
+
+#[test]
+fn json_syntax_declarations_evaluate_like_hcl() {
+    let json = r#"{
+  "variable": {"table": {"default": "orders"}},
+  "locals": {"stream": "${var.table}-changes"},
+  "data": {"aws_caller_identity": {"me": {}}},
+  "resource": {
+    "aws_dynamodb_table": {"t": {"name": "${var.table}", "hash_key": "id"}},
+    "aws_kinesis_stream": {"s": {"name": "${local.stream}", "shard_count": 1}},
+    "aws_iam_role_policy": {"p": {
+      "role": "app",
+      "policy": "${jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = aws_dynamodb_table.t.arn}]})}"
+    }},
+    "aws_iam_service_linked_role": {"slr": {
+      "aws_service_name": "kinesisreplication.dynamodb.amazonaws.com",
+      "lifecycle": {"prevent_destroy": true}
+    }}
+  },
+  "output": {"arn": {"value": "${aws_kinesis_stream.s.arn}"}}
+}
+"#;
+    let (input, sources, _tmp) = load(&[("main.tf.json", json)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    assert!(input.diagnostics.is_empty(), "{:?}", input.diagnostics);
+    assert_eq!(input.tables[0].name.to_string(), "orders");
+    assert_eq!(input.streams[0].name.to_string(), "orders-changes");
+    assert_eq!(line_col(&sources, input.tables[0].span).0, 6);
+    let doc = &input.policies[0].document;
+    let st = doc.get("Statement").and_then(|s| s.as_list()).and_then(|l| l.first());
+    let resource = st.and_then(|s| s.get("Resource")).and_then(Value::as_template);
+    assert_eq!(
+        resource.map(ToString::to_string).as_deref(),
+        Some("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders")
+    );
+    match &input.slrs[0].protected {
+        Protection::Protected(span) => assert_eq!(line_col(&sources, *span), (14, 40)),
+        other => unreachable!("{other:?}"),
+    }
+}
+
+#[test]
+fn json_syntax_policy_document_statements_point_at_their_objects() {
+    let json = r#"{
+  "data": {"aws_iam_policy_document": {"d": {
+    "statement": [
+      {"actions": ["dynamodb:EnableKinesisStreamingDestination"], "resources": ["*"]},
+      {"effect": "Deny", "actions": ["iam:DeleteServiceLinkedRole"], "resources": ["*"]}
+    ]
+  }}},
+  "resource": {"aws_iam_policy": {"p": {"name": "p", "policy": "${data.aws_iam_policy_document.d.json}"}}}
+}
+"#;
+    let (input, sources, _tmp) = load(&[("main.tf.json", json)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    assert!(input.diagnostics.is_empty(), "{:?}", input.diagnostics);
+    let statements = input.policies[0]
+        .document
+        .get("Statement")
+        .and_then(|s| s.as_list())
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(line_col(&sources, statements[0].span), (4, 7));
+    assert_eq!(line_col(&sources, statements[1].span), (5, 7));
+    assert_eq!(statements[1].get("Effect").and_then(Value::as_str), Some("Deny"));
+}
+
+#[test]
+fn tfvars_json_and_environment_variables() {
+    let options = LoadOptions {
+        tf_env_vars: vec![("a".into(), "from-env".into()), ("b".into(), "from-env".into())],
+        ..LoadOptions::default()
+    };
+    let (input, _sources, _tmp) = load_with(
+        &[
+            (
+                "main.tf",
+                "variable \"a\" {}\nvariable \"b\" {}\nresource \"aws_dynamodb_table\" \"a\" { name = var.a }\nresource \"aws_dynamodb_table\" \"b\" { name = var.b }\n",
+            ),
+            ("terraform.tfvars.json", "{\"b\": \"from-json\"}"),
+        ],
+        &options,
+    );
+    let names: Vec<String> = input.tables.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["from-env", "from-json"]);
 }
 
 #[test]
@@ -692,4 +777,60 @@ fn long_reference_chains_end_without_overflowing_the_stack() {
     tf.push_str("resource \"aws_iam_role\" \"r400\" {\n  name = \"end\"\n  path = \"/\"\n}\n");
     let (input, _sources, _tmp) = load(&[("main.tf", &tf)]);
     assert_eq!(input.principals.len(), 401);
+}
+
+#[test]
+fn format_verbs_and_formatlist() {
+    assert_eq!(
+        local(r#"format("%s-%03d-%x-%.2f-%5s|%-4s|", "a", 7, 255, 3.14159, "r", "l")"#),
+        "a-007-ff-3.14-    r|l   |"
+    );
+    assert_eq!(local(r#"format("%[2]s/%[1]s", "x", "y")"#), "y/x");
+    assert_eq!(local(r#"format("%q %t %%", "q", true)"#), "\"q\" true %");
+    assert_eq!(local(r#"format("%#v", {a = [1, "b"]})"#), "{\"a\":[1,\"b\"]}");
+    assert_eq!(local(r#"formatlist("%s:%s", ["a", "b"], "z")"#), "[a:z,b:z]");
+    assert_eq!(local(r#"formatlist("%s=%s", ["a", "b"], ["1", "2"])"#), "[a=1,b=2]");
+    assert!(local(r#"formatlist("%s%s", ["a"], ["1", "2"])"#).starts_with("?("));
+    assert!(local(r#"format("%z", 1)"#).starts_with("?("));
+    assert_eq!(local(r#"replace("a_b_c", "_", "-")"#), "a-b-c");
+}
+
+#[test]
+fn module_count_and_for_each_expand_with_instance_addresses() {
+    let (input, _sources, _tmp) = load(&[
+        (
+            "main.tf",
+            "module \"t\" {\n  source   = \"./t\"\n  for_each = toset([\"a\", \"b\"])\n  name     = each.key\n}\nmodule \"c\" {\n  source = \"./t\"\n  count  = 1\n  name   = \"c${count.index}\"\n}\nresource \"aws_iam_role_policy\" \"p\" {\n  role   = \"r\"\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = [module.t[\"b\"].arn, module.c[0].arn, module.t[\"a\"]]}]})\n}\n",
+        ),
+        (
+            "t/main.tf",
+            "variable \"name\" {}\nresource \"aws_dynamodb_table\" \"x\" { name = var.name }\noutput \"arn\" { value = aws_dynamodb_table.x.arn }\n",
+        ),
+    ]);
+    let addresses: Vec<&str> = input.tables.iter().map(|t| t.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "module.t[\"a\"].aws_dynamodb_table.x",
+            "module.t[\"b\"].aws_dynamodb_table.x",
+            "module.c[0].aws_dynamodb_table.x"
+        ]
+    );
+    let names: Vec<String> = input.tables.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, ["a", "b", "c0"]);
+    let st = input.policies[0]
+        .document
+        .get("Statement")
+        .and_then(|s| s.as_list())
+        .and_then(|l| l.first());
+    let resources: Vec<String> = st
+        .and_then(|s| s.get("Resource"))
+        .and_then(|r| r.as_list())
+        .unwrap_or_default()
+        .iter()
+        .map(lit)
+        .collect();
+    assert!(resources[0].ends_with(":table/b"), "{resources:?}");
+    assert!(resources[1].ends_with(":table/c0"), "{resources:?}");
+    assert!(resources[2].starts_with("{arn="), "{resources:?}");
 }

@@ -1,0 +1,226 @@
+//! Terraform loader acceptance tests through the binary (issue 4): the corpus module of
+//! NOTES.md item 7, HCL vs plan JSON of the same configuration, and the fixtures of
+//! `testdata/terraform/` that pin expression features and resource types.
+#![allow(clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use common::{access, check_json, kdsguard, root};
+use serde_json::Value;
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("KDSGUARD_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => root().join("../shared/corpus"),
+    };
+    if dir.join("INDEX.tsv").is_file() {
+        Some(dir)
+    } else {
+        let _ = writeln!(std::io::stderr(), "skipped: no corpus at {}", dir.display());
+        None
+    }
+}
+
+/// `check --format json` run from `cwd`.
+fn check_in(cwd: &Path, args: &[&str]) -> Value {
+    let out = kdsguard()
+        .current_dir(cwd)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kdsguard: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn items<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
+    report[key].as_array().into_iter().flatten().collect()
+}
+
+fn by_id<'a>(report: &'a Value, key: &str, id: &str) -> &'a Value {
+    items(report, key)
+        .into_iter()
+        .find(|x| x["id"] == id)
+        .unwrap_or_else(|| panic!("no {key} with id {id} in {}", report[key]))
+}
+
+fn decision(report: &Value, principal: &str, capability: &str, resource: &str) -> String {
+    access(report, principal, capability, resource)
+        .first()
+        .and_then(|a| a["decision"].as_str())
+        .unwrap_or("absent")
+        .to_string()
+}
+
+/// NOTES.md item 7: the only Terraform streaming destination of the corpus sits under a
+/// `for_each` over a variable that reaches the module through the root module.
+#[test]
+fn corpus_milestone_02_streaming_destination_resolves_through_module_wiring() {
+    let Some(corpus) = corpus_dir() else { return };
+    let vars = root().join("testdata/terraform/corpus/milestone_02.tfvars");
+    let vars = vars.to_string_lossy().into_owned();
+    let input = "kevintruong__terraform-101-labs/milestone_02/dynamodb/lab/dev/ingest";
+    let report = check_in(&corpus, &["--var-file", &vars, input]);
+    assert_eq!(items(&report, "errors").len(), 0, "{}", report["errors"]);
+    let orders = by_id(
+        &report,
+        "resources",
+        &format!("{input}#module.aws_dynamodb.aws_dynamodb_table.basic-dynamodb-table[\"orders\"]"),
+    );
+    assert_eq!(orders["name"], "orders");
+    assert_eq!(
+        orders["stream"], "arn:aws:kinesis:ap-southeast-1:111122223333:stream/orders-stream",
+        "{orders}"
+    );
+    assert_eq!(
+        orders["file"],
+        "kevintruong__terraform-101-labs/milestone_02/tf_modules/aws_dynamodb/main.tf"
+    );
+    // `if v.stream_enable` leaves the audit table without a destination.
+    let audit = by_id(
+        &report,
+        "resources",
+        &format!("{input}#module.aws_dynamodb.aws_dynamodb_table.basic-dynamodb-table[\"audit\"]"),
+    );
+    assert!(audit["stream"].is_null(), "{audit}");
+    // The stream module is wired too: its for_each instance has its name.
+    let stream = by_id(
+        &report,
+        "resources",
+        &format!("{input}#module.aws_data_stream.aws_kinesis_stream.aws_kds[\"orders-stream\"]"),
+    );
+    assert_eq!(stream["name"], "orders-stream");
+}
+
+/// The same configuration as HCL (a copy of `test.tf` alone) and as plan JSON gives the
+/// same principals, resources, decisions and findings once ids and positions are
+/// normalised; with both in the folder, the merged input gives them too.
+#[test]
+fn corpus_public_access_hcl_and_plan_agree() {
+    let Some(corpus) = corpus_dir() else { return };
+    let dir = corpus.join("awslabs__terraform-iam-policy-validator/iam_check/test/public_access");
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let hcl_dir = tmp.path().join("public_access");
+    std::fs::create_dir_all(&hcl_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(dir.join("test.tf"), hcl_dir.join("test.tf")).unwrap_or_else(|e| panic!("{e}"));
+    let hcl = check_in(tmp.path(), &["public_access"]);
+    let plan = check_in(&dir, &["test_plan.json"]);
+    let merged = check_in(&dir, &["test.tf"]);
+    let normalise = |report: &Value| -> Value {
+        fn strip(v: &Value) -> Value {
+            match v {
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "file" | "line" | "column" | "end_line" | "end_column"))
+                        .map(|(k, v)| (k.clone(), strip(v)))
+                        .collect(),
+                ),
+                Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+                Value::String(s) => Value::String(s.split_once('#').map_or(s.clone(), |(_, rest)| format!("#{rest}"))),
+                other => other.clone(),
+            }
+        }
+        let keys = ["principals", "resources", "access", "service_linked_roles", "findings"];
+        let sorted = |v: Value| match v {
+            Value::Array(mut items) => {
+                items.sort_by_key(|x| x.to_string());
+                Value::Array(items)
+            }
+            other => other,
+        };
+        Value::Object(
+            keys.iter()
+                .map(|k| (k.to_string(), sorted(strip(&report[*k]))))
+                .collect(),
+        )
+    };
+    assert_eq!(hcl["inputs"][0]["kind"], "terraform");
+    assert_eq!(plan["inputs"][0]["kind"], "terraform-plan");
+    let (h, p, m) = (normalise(&hcl), normalise(&plan), normalise(&merged));
+    for key in ["principals", "resources", "access", "service_linked_roles", "findings"] {
+        assert_eq!(h[key], p[key], "{key} differ between HCL and plan");
+        assert_eq!(h[key], m[key], "{key} differ between HCL and HCL+plan");
+    }
+    let names: Vec<&str> = items(&hcl, "principals")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["iam_for_lambda_with_sns", "test_role"]);
+    let kinds: Vec<&str> = items(&plan, "resources")
+        .iter()
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"table") && kinds.contains(&"stream"), "{kinds:?}");
+}
+
+#[test]
+fn module_for_each_count_formatlist_and_format() {
+    let (report, _) = check_json(&["testdata/terraform/module_for_each"]);
+    let base = "testdata/terraform/module_for_each#";
+    let role = format!("{base}module.ops[0].aws_iam_role.operator");
+    assert_eq!(by_id(&report, "principals", &role)["name"], "ops-01");
+    for table in ["orders", "payments"] {
+        let t = format!("{base}module.pipe[\"{table}\"].aws_dynamodb_table.t");
+        let s = format!("{base}module.pipe[\"{table}\"].aws_kinesis_stream.s");
+        assert_eq!(by_id(&report, "resources", &t)["stream"], s.as_str());
+        assert_eq!(by_id(&report, "resources", &s)["name"], format!("{table}-changes"));
+        assert_eq!(decision(&report, &role, "disable", &t), "allowed");
+        // The stream statement's resources come from formatlist.
+        assert_eq!(decision(&report, &role, "describe", &t), "allowed");
+        assert_eq!(decision(&report, &role, "enable", &t), "absent");
+    }
+}
+
+#[test]
+fn json_syntax_configuration() {
+    let (report, _) = check_json(&["testdata/terraform/json_syntax"]);
+    let base = "testdata/terraform/json_syntax#";
+    let user = format!("{base}aws_iam_user.admin");
+    let table = format!("{base}aws_dynamodb_table.ledger");
+    let p = by_id(&report, "principals", &user);
+    assert_eq!(p["name"], "json-admin");
+    assert_eq!(p["file"], "testdata/terraform/json_syntax/main.tf.json");
+    let t = by_id(&report, "resources", &table);
+    assert_eq!(t["name"], "ledger");
+    assert_eq!(t["stream"], format!("{base}aws_kinesis_stream.ledger"));
+    assert_eq!(decision(&report, &user, "enable", &table), "allowed");
+    let slr = format!("{base}aws_iam_service_linked_role.kds");
+    assert_eq!(decision(&report, &user, "delete-slr", &slr), "denied");
+    // The Deny statement is found at its line in the .tf.json file.
+    let denied = access(&report, &user, "delete-slr", &slr);
+    let lines: Vec<u64> = denied
+        .iter()
+        .flat_map(|a| a["because"].as_array().into_iter().flatten())
+        .filter_map(|b| b["line"].as_u64())
+        .collect();
+    assert!(lines.contains(&14), "{lines:?}");
+}
+
+#[test]
+fn plan_merged_with_configuration() {
+    let (report, _) = check_json(&["testdata/terraform/plan_merge"]);
+    let base = "testdata/terraform/plan_merge#";
+    // The plan decides the for_each instances and the table name (both from variables
+    // without values); the policy and its role come from the configuration.
+    let role = format!("{base}aws_iam_role.team[\"blue\"]");
+    let table = format!("{base}aws_dynamodb_table.t");
+    assert_eq!(by_id(&report, "principals", &role)["name"], "team-blue");
+    assert_eq!(by_id(&report, "resources", &table)["name"], "billing");
+    assert_eq!(decision(&report, &role, "disable", &table), "allowed");
+    let merged: Vec<&Value> = items(&report, "principals")
+        .into_iter()
+        .filter(|p| p["id"].as_str().is_some_and(|id| id.starts_with(base)))
+        .collect();
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    let notes = items(&report, "notes");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["file"] == "testdata/terraform/plan_merge/plan.json"
+                && n["message"].as_str().is_some_and(|m| m.contains("merged"))),
+        "{notes:?}"
+    );
+}
