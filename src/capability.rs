@@ -8,7 +8,9 @@
 
 use rayon::prelude::*;
 
+use crate::Config;
 use crate::catalog::{Capabilities, Capability, On, TargetKind};
+use crate::config::glob_matches;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
 use crate::iam::eval::{Because, Decision, Layers, Open, Outcome, Policy, Request, decide, full_aws_access};
@@ -102,15 +104,27 @@ impl Access {
 
 /// Evaluates every capability for every principal. Deterministic: the result is ordered by
 /// principal, capability order in the catalogue, then target.
-pub fn evaluate(graph: &Graph, caps: &Capabilities, pins: &Pins) -> Vec<Access> {
+pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Vec<Access> {
     let per_principal: Vec<Vec<Access>> = (0..graph.principals.len())
         .into_par_iter()
-        .map(|p| evaluate_principal(graph, caps, pins, p))
+        .map(|p| evaluate_principal(graph, caps, config, p))
         .collect();
     per_principal.into_iter().flatten().collect()
 }
 
-fn evaluate_principal(graph: &Graph, caps: &Capabilities, pins: &Pins, p: usize) -> Vec<Access> {
+/// Whether the declared SCPs apply to this principal (config `scps.apply-to`; default all).
+fn scps_apply(principal: &PrincipalNode, config: &Config) -> bool {
+    config.scp_apply_to.as_ref().is_none_or(|globs| {
+        globs.iter().any(|g| {
+            glob_matches(g, &principal.address)
+                || glob_matches(g, &principal.name.to_string())
+                || glob_matches(g, &principal.id)
+        })
+    })
+}
+
+fn evaluate_principal(graph: &Graph, caps: &Capabilities, config: &Config, p: usize) -> Vec<Access> {
+    let pins = &config.pins;
     let principal = &graph.principals[p];
     let layers = Layers {
         identity: principal.policies.iter().map(|&k| &graph.policies[k].policy).collect(),
@@ -121,12 +135,13 @@ fn evaluate_principal(graph: &Graph, caps: &Capabilities, pins: &Pins, p: usize)
             .map(|&k| &graph.policies[k].policy)
             .collect(),
         // Declared SCPs sit on top of AWS's default FullAWSAccess (semantics.md, SCPs): one
-        // level, so that only their Denies bite.
-        scps: if graph.scps.is_empty() {
+        // level, so that only their Denies bite, unless the config says it was removed.
+        scps: if graph.scps.is_empty() || !scps_apply(principal, config) {
             Vec::new()
         } else {
+            let full = config.full_aws_access.then(full_aws_access);
             vec![
-                std::iter::once(full_aws_access())
+                full.into_iter()
                     .chain(graph.scps.iter().map(|&k| &graph.policies[k].policy))
                     .collect(),
             ]

@@ -135,7 +135,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     }
     let graph = Graph::build(loaded.inputs);
     diagnostics.extend(graph.diagnostics.iter().cloned());
-    let access = capability::evaluate(&graph, &caps, &config.pins);
+    let access = capability::evaluate(&graph, &caps, config);
     let ctx = rules::CheckContext {
         graph: &graph,
         access: &access,
@@ -214,7 +214,17 @@ fn assumptions(config: &Config, graph: &Graph) -> Vec<String> {
         out.push("templates deploy to the account/region the policies name".to_string());
     }
     if !graph.scps.is_empty() {
-        out.push("declared SCPs apply to every analysed principal, on top of FullAWSAccess at every level".to_string());
+        let whom = if config.scp_apply_to.is_some() {
+            "the principals the config names"
+        } else {
+            "every analysed principal"
+        };
+        let base = if config.full_aws_access {
+            ", on top of FullAWSAccess at every level"
+        } else {
+            ", with no FullAWSAccess: they must allow"
+        };
+        out.push(format!("declared SCPs apply to {whom}{base}"));
     }
     if graph.tables.iter().any(|t| t.stream_arn.is_none()) {
         out.push(

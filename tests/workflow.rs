@@ -295,3 +295,61 @@ fn parameter_files_in_both_shapes_set_parameters() {
         assert_eq!(names, [want]);
     }
 }
+
+/// The decision of `principal` (IAM name) for `capability` on the SLR in testdata/query.
+fn slr_decision(report: &Value, name: &str, capability: &str) -> Option<String> {
+    let p = principal_named(report, name);
+    report["access"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["principal"] == p.as_str() && a["capability"] == capability)
+        .and_then(|a| a["decision"].as_str().map(str::to_string))
+}
+
+#[test]
+fn scps_can_be_scoped_and_full_aws_access_removed() {
+    // By default the declared SCP (Deny iam:DeleteServiceLinkedRole) applies to everyone.
+    let (report, _) = check(&["testdata/query"], &[]);
+    assert_eq!(slr_decision(&report, "ops", "delete-slr").as_deref(), Some("denied"));
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("kdsguard.toml");
+    let c = config.to_string_lossy().to_string();
+
+    // Scoped to Alice only, the SCP no longer stops the ops role.
+    std::fs::write(&config, "[scps]\napply-to = [\"Alice\"]\n").unwrap_or_else(|e| panic!("{e}"));
+    let (report, _) = check(&["--config", &c, "testdata/query"], &[]);
+    assert_eq!(slr_decision(&report, "ops", "delete-slr").as_deref(), Some("allowed"));
+    assert_eq!(slr_decision(&report, "alice", "delete-slr").as_deref(), Some("denied"));
+
+    // Without FullAWSAccess, the SCP (which allows nothing) must allow: nothing is allowed.
+    std::fs::write(&config, "[scps]\nfull-aws-access = false\n").unwrap_or_else(|e| panic!("{e}"));
+    let (report, _) = check(&["--config", &c, "testdata/query"], &[]);
+    let decisions: Vec<&str> = report["access"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["decision"].as_str())
+        .collect();
+    assert!(
+        !decisions.contains(&"allowed") && !decisions.contains(&"conditional"),
+        "{decisions:?}"
+    );
+}
+
+#[test]
+fn exclude_globs_leave_inputs_out() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("kdsguard.toml");
+    std::fs::write(&config, "exclude = [\"testdata/demo/cloudformation\"]\n").unwrap_or_else(|e| panic!("{e}"));
+    let c = config.to_string_lossy().to_string();
+    let (report, _) = check(&["--config", &c, "testdata/demo"], &[]);
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["path"].as_str())
+        .collect();
+    assert_eq!(inputs, ["testdata/demo/terraform"]);
+}
