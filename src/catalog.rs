@@ -38,6 +38,18 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AIOpsAssistantPolicy.json"),
     ),
     (
+        "AWSAppFabricFullAccess",
+        include_str!("../rules/aws-managed/AWSAppFabricFullAccess.json"),
+    ),
+    (
+        "AWSAppMeshFullAccess",
+        include_str!("../rules/aws-managed/AWSAppMeshFullAccess.json"),
+    ),
+    (
+        "AWSAppRunnerFullAccess",
+        include_str!("../rules/aws-managed/AWSAppRunnerFullAccess.json"),
+    ),
+    (
         "AWSAppSyncAdministrator",
         include_str!("../rules/aws-managed/AWSAppSyncAdministrator.json"),
     ),
@@ -46,20 +58,118 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AWSApplicationDiscoveryServiceFullAccess.json"),
     ),
     (
+        "AWSApplicationMigrationFSxProxyVPCPolicy",
+        include_str!("../rules/aws-managed/AWSApplicationMigrationFSxProxyVPCPolicy.json"),
+    ),
+    (
+        "AWSArtifactAgreementsFullAccess",
+        include_str!("../rules/aws-managed/AWSArtifactAgreementsFullAccess.json"),
+    ),
+    (
         "AWSAuditManagerAdministratorAccess",
         include_str!("../rules/aws-managed/AWSAuditManagerAdministratorAccess.json"),
+    ),
+    (
+        "AWSBackupFullAccess",
+        include_str!("../rules/aws-managed/AWSBackupFullAccess.json"),
+    ),
+    (
+        "AWSBatchFullAccess",
+        include_str!("../rules/aws-managed/AWSBatchFullAccess.json"),
+    ),
+    (
+        "AWSBatchServiceRole",
+        include_str!("../rules/aws-managed/AWSBatchServiceRole.json"),
+    ),
+    (
+        "AWSBugBustFullAccess",
+        include_str!("../rules/aws-managed/AWSBugBustFullAccess.json"),
     ),
     (
         "AWSCertificateManagerFullAccess",
         include_str!("../rules/aws-managed/AWSCertificateManagerFullAccess.json"),
     ),
     (
-        "AWSLambdaDynamoDBExecutionRole",
-        include_str!("../rules/aws-managed/AWSLambdaDynamoDBExecutionRole.json"),
+        "AWSCloud9Administrator",
+        include_str!("../rules/aws-managed/AWSCloud9Administrator.json"),
+    ),
+    ("AWSCloud9User", include_str!("../rules/aws-managed/AWSCloud9User.json")),
+    (
+        "AWSCodeCommitFullAccess",
+        include_str!("../rules/aws-managed/AWSCodeCommitFullAccess.json"),
+    ),
+    (
+        "AWSCodeCommitPowerUser",
+        include_str!("../rules/aws-managed/AWSCodeCommitPowerUser.json"),
+    ),
+    (
+        "AWSCodeStarServiceRole",
+        include_str!("../rules/aws-managed/AWSCodeStarServiceRole.json"),
+    ),
+    (
+        "AWSControlTowerServiceRolePolicy",
+        include_str!("../rules/aws-managed/AWSControlTowerServiceRolePolicy.json"),
+    ),
+    (
+        "AWSDataSyncFullAccess",
+        include_str!("../rules/aws-managed/AWSDataSyncFullAccess.json"),
+    ),
+    (
+        "AWSDeepRacerServiceRolePolicy",
+        include_str!("../rules/aws-managed/AWSDeepRacerServiceRolePolicy.json"),
+    ),
+    ("AWSDenyAll", include_str!("../rules/aws-managed/AWSDenyAll.json")),
+    (
+        "AWSElasticBeanstalkRoleCore",
+        include_str!("../rules/aws-managed/AWSElasticBeanstalkRoleCore.json"),
+    ),
+    (
+        "AWSFMAdminFullAccess",
+        include_str!("../rules/aws-managed/AWSFMAdminFullAccess.json"),
+    ),
+    (
+        "AWSHealthFullAccess",
+        include_str!("../rules/aws-managed/AWSHealthFullAccess.json"),
+    ),
+    (
+        "AWSIAMIdentityCenterAllowListForIdentityContext",
+        include_str!("../rules/aws-managed/AWSIAMIdentityCenterAllowListForIdentityContext.json"),
+    ),
+    (
+        "AWSIQFullAccess",
+        include_str!("../rules/aws-managed/AWSIQFullAccess.json"),
+    ),
+    (
+        "AWSImageBuilderFullAccess",
+        include_str!("../rules/aws-managed/AWSImageBuilderFullAccess.json"),
+    ),
+    (
+        "AWSIoTManagedIntegrationsFullAccess",
+        include_str!("../rules/aws-managed/AWSIoTManagedIntegrationsFullAccess.json"),
+    ),
+    (
+        "AWSIoTSiteWiseConsoleFullAccess",
+        include_str!("../rules/aws-managed/AWSIoTSiteWiseConsoleFullAccess.json"),
+    ),
+    (
+        "AWSIotRoboRunnerFullAccess",
+        include_str!("../rules/aws-managed/AWSIotRoboRunnerFullAccess.json"),
     ),
     (
         "AWSLambdaKinesisExecutionRole",
         include_str!("../rules/aws-managed/AWSLambdaKinesisExecutionRole.json"),
+    ),
+    (
+        "AWSLambda_FullAccess",
+        include_str!("../rules/aws-managed/AWSLambda_FullAccess.json"),
+    ),
+    (
+        "AWSManagedSettingsAdminAccess",
+        include_str!("../rules/aws-managed/AWSManagedSettingsAdminAccess.json"),
+    ),
+    (
+        "AWSMarketplaceSellerFullAccess",
+        include_str!("../rules/aws-managed/AWSMarketplaceSellerFullAccess.json"),
     ),
     (
         "AWSMcpServiceActionsFullAccess",
@@ -70,16 +180,196 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AWSMigrationHubFullAccess.json"),
     ),
     (
+        "AWSMigrationHubOrchestratorConsoleFullAccess",
+        include_str!("../rules/aws-managed/AWSMigrationHubOrchestratorConsoleFullAccess.json"),
+    ),
+    (
+        "AWSMigrationHubRefactorSpaces-EnvironmentsWithoutBridgesFullAccess",
+        include_str!("../rules/aws-managed/AWSMigrationHubRefactorSpaces-EnvironmentsWithoutBridgesFullAccess.json"),
+    ),
+    (
+        "AWSMigrationHubRefactorSpacesFullAccess",
+        include_str!("../rules/aws-managed/AWSMigrationHubRefactorSpacesFullAccess.json"),
+    ),
+    (
+        "AWSMigrationHubStrategyConsoleFullAccess",
+        include_str!("../rules/aws-managed/AWSMigrationHubStrategyConsoleFullAccess.json"),
+    ),
+    (
         "AWSNetworkFirewallFullAccess",
         include_str!("../rules/aws-managed/AWSNetworkFirewallFullAccess.json"),
+    ),
+    (
+        "AWSNetworkManagerFullAccess",
+        include_str!("../rules/aws-managed/AWSNetworkManagerFullAccess.json"),
+    ),
+    (
+        "AWSOrganizationsFullAccess",
+        include_str!("../rules/aws-managed/AWSOrganizationsFullAccess.json"),
+    ),
+    (
+        "AWSPanoramaFullAccess",
+        include_str!("../rules/aws-managed/AWSPanoramaFullAccess.json"),
+    ),
+    (
+        "AWSPrivateMarketplaceAdminFullAccess",
+        include_str!("../rules/aws-managed/AWSPrivateMarketplaceAdminFullAccess.json"),
+    ),
+    (
+        "AWSProtonFullAccess",
+        include_str!("../rules/aws-managed/AWSProtonFullAccess.json"),
+    ),
+    (
+        "AWSQuickSetupCFGCPacksPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupCFGCPacksPermissionsBoundary.json"),
+    ),
+    (
+        "AWSQuickSetupDeploymentRolePolicy",
+        include_str!("../rules/aws-managed/AWSQuickSetupDeploymentRolePolicy.json"),
+    ),
+    (
+        "AWSQuickSetupDevOpsGuruPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupDevOpsGuruPermissionsBoundary.json"),
+    ),
+    (
+        "AWSQuickSetupDistributorPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupDistributorPermissionsBoundary.json"),
+    ),
+    (
+        "AWSQuickSetupEnableAREXExecutionPolicy",
+        include_str!("../rules/aws-managed/AWSQuickSetupEnableAREXExecutionPolicy.json"),
+    ),
+    (
+        "AWSQuickSetupManageJITNAResourcesExecutionPolicy",
+        include_str!("../rules/aws-managed/AWSQuickSetupManageJITNAResourcesExecutionPolicy.json"),
+    ),
+    (
+        "AWSQuickSetupPatchPolicyDeploymentRolePolicy",
+        include_str!("../rules/aws-managed/AWSQuickSetupPatchPolicyDeploymentRolePolicy.json"),
+    ),
+    (
+        "AWSQuickSetupPatchPolicyPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupPatchPolicyPermissionsBoundary.json"),
+    ),
+    (
+        "AWSQuickSetupSSMDeploymentRolePolicy",
+        include_str!("../rules/aws-managed/AWSQuickSetupSSMDeploymentRolePolicy.json"),
+    ),
+    (
+        "AWSQuickSetupSSMHostMgmtPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupSSMHostMgmtPermissionsBoundary.json"),
+    ),
+    (
+        "AWSQuickSetupSchedulerPermissionsBoundary",
+        include_str!("../rules/aws-managed/AWSQuickSetupSchedulerPermissionsBoundary.json"),
+    ),
+    (
+        "AWSRefactoringToolkitFullAccess",
+        include_str!("../rules/aws-managed/AWSRefactoringToolkitFullAccess.json"),
+    ),
+    (
+        "AWSResilienceHubResilienceTestingPolicy",
+        include_str!("../rules/aws-managed/AWSResilienceHubResilienceTestingPolicy.json"),
     ),
     (
         "AWSResilienceHubV2AssessmentExecutionPolicy",
         include_str!("../rules/aws-managed/AWSResilienceHubV2AssessmentExecutionPolicy.json"),
     ),
     (
+        "AWSResourceExplorerFullAccess",
+        include_str!("../rules/aws-managed/AWSResourceExplorerFullAccess.json"),
+    ),
+    (
+        "AWSResourceExplorerOrganizationsAccess",
+        include_str!("../rules/aws-managed/AWSResourceExplorerOrganizationsAccess.json"),
+    ),
+    (
         "AWSResourceGroupsReadOnlyAccess",
         include_str!("../rules/aws-managed/AWSResourceGroupsReadOnlyAccess.json"),
+    ),
+    (
+        "AWSRoboMaker_FullAccess",
+        include_str!("../rules/aws-managed/AWSRoboMaker_FullAccess.json"),
+    ),
+    (
+        "AWSRolesAnywhereFullAccess",
+        include_str!("../rules/aws-managed/AWSRolesAnywhereFullAccess.json"),
+    ),
+    (
+        "AWSSSOMasterAccountAdministrator",
+        include_str!("../rules/aws-managed/AWSSSOMasterAccountAdministrator.json"),
+    ),
+    (
+        "AWSSecurityHubFullAccess",
+        include_str!("../rules/aws-managed/AWSSecurityHubFullAccess.json"),
+    ),
+    (
+        "AWSSecurityIncidentResponseFullAccess",
+        include_str!("../rules/aws-managed/AWSSecurityIncidentResponseFullAccess.json"),
+    ),
+    (
+        "AWSServiceCatalogAdminFullAccess",
+        include_str!("../rules/aws-managed/AWSServiceCatalogAdminFullAccess.json"),
+    ),
+    (
+        "AWSServiceCatalogAppRegistryFullAccess",
+        include_str!("../rules/aws-managed/AWSServiceCatalogAppRegistryFullAccess.json"),
+    ),
+    (
+        "AWSSupportAppFullAccess",
+        include_str!("../rules/aws-managed/AWSSupportAppFullAccess.json"),
+    ),
+    (
+        "AWSSupportPlansFullAccess",
+        include_str!("../rules/aws-managed/AWSSupportPlansFullAccess.json"),
+    ),
+    (
+        "AWSSystemsManagerEnableConfigRecordingExecutionPolicy",
+        include_str!("../rules/aws-managed/AWSSystemsManagerEnableConfigRecordingExecutionPolicy.json"),
+    ),
+    (
+        "AWSSystemsManagerEnableExplorerExecutionPolicy",
+        include_str!("../rules/aws-managed/AWSSystemsManagerEnableExplorerExecutionPolicy.json"),
+    ),
+    (
+        "AWSSystemsManagerForSAPFullAccess",
+        include_str!("../rules/aws-managed/AWSSystemsManagerForSAPFullAccess.json"),
+    ),
+    (
+        "AWSThinkboxAWSPortalAdminPolicy",
+        include_str!("../rules/aws-managed/AWSThinkboxAWSPortalAdminPolicy.json"),
+    ),
+    (
+        "AWSThinkboxDeadlineResourceTrackerAdminPolicy",
+        include_str!("../rules/aws-managed/AWSThinkboxDeadlineResourceTrackerAdminPolicy.json"),
+    ),
+    (
+        "AWSThinkboxDeadlineSpotEventPluginAdminPolicy",
+        include_str!("../rules/aws-managed/AWSThinkboxDeadlineSpotEventPluginAdminPolicy.json"),
+    ),
+    (
+        "AWSTransformApplicationECSDeploymentPolicy",
+        include_str!("../rules/aws-managed/AWSTransformApplicationECSDeploymentPolicy.json"),
+    ),
+    (
+        "AWSTransformCustomExecuteTransformations",
+        include_str!("../rules/aws-managed/AWSTransformCustomExecuteTransformations.json"),
+    ),
+    (
+        "AWSTransformCustomFullAccess",
+        include_str!("../rules/aws-managed/AWSTransformCustomFullAccess.json"),
+    ),
+    (
+        "AWSTransformCustomManageTransformations",
+        include_str!("../rules/aws-managed/AWSTransformCustomManageTransformations.json"),
+    ),
+    (
+        "AWSTransformNetworkMigrationAgentPolicy",
+        include_str!("../rules/aws-managed/AWSTransformNetworkMigrationAgentPolicy.json"),
+    ),
+    (
+        "AWSTrustedAdvisorPriorityFullAccess",
+        include_str!("../rules/aws-managed/AWSTrustedAdvisorPriorityFullAccess.json"),
     ),
     (
         "AWS_ConfigRole",
@@ -90,16 +380,36 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AdministratorAccess.json"),
     ),
     (
+        "AdministratorAccess-AWSElasticBeanstalk",
+        include_str!("../rules/aws-managed/AdministratorAccess-AWSElasticBeanstalk.json"),
+    ),
+    (
         "AdministratorAccess-Amplify",
         include_str!("../rules/aws-managed/AdministratorAccess-Amplify.json"),
+    ),
+    (
+        "AgentRegistryFullAccess",
+        include_str!("../rules/aws-managed/AgentRegistryFullAccess.json"),
     ),
     (
         "AlexaForBusinessFullAccess",
         include_str!("../rules/aws-managed/AlexaForBusinessFullAccess.json"),
     ),
     (
+        "AmazonAppStreamFullAccess",
+        include_str!("../rules/aws-managed/AmazonAppStreamFullAccess.json"),
+    ),
+    (
         "AmazonAuroraDSQLConsoleFullAccess",
         include_str!("../rules/aws-managed/AmazonAuroraDSQLConsoleFullAccess.json"),
+    ),
+    (
+        "AmazonAuroraDSQLFullAccess",
+        include_str!("../rules/aws-managed/AmazonAuroraDSQLFullAccess.json"),
+    ),
+    (
+        "AmazonBraketFullAccess",
+        include_str!("../rules/aws-managed/AmazonBraketFullAccess.json"),
     ),
     (
         "AmazonChimeFullAccess",
@@ -108,6 +418,10 @@ const AWS_MANAGED: &[(&str, &str)] = &[
     (
         "AmazonCloudWatchRUMFullAccess",
         include_str!("../rules/aws-managed/AmazonCloudWatchRUMFullAccess.json"),
+    ),
+    (
+        "AmazonCodeGuruProfilerFullAccess",
+        include_str!("../rules/aws-managed/AmazonCodeGuruProfilerFullAccess.json"),
     ),
     (
         "AmazonCodeGuruReviewerFullAccess",
@@ -122,8 +436,28 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AmazonConnect_FullAccess.json"),
     ),
     (
+        "AmazonDataZoneEnvironmentRolePermissionsBoundary",
+        include_str!("../rules/aws-managed/AmazonDataZoneEnvironmentRolePermissionsBoundary.json"),
+    ),
+    (
+        "AmazonDataZoneProjectDeploymentPermissionsBoundary",
+        include_str!("../rules/aws-managed/AmazonDataZoneProjectDeploymentPermissionsBoundary.json"),
+    ),
+    (
+        "AmazonDataZoneProjectRolePermissionsBoundary",
+        include_str!("../rules/aws-managed/AmazonDataZoneProjectRolePermissionsBoundary.json"),
+    ),
+    (
+        "AmazonDataZoneSageMakerEnvironmentRolePermissionsBoundary",
+        include_str!("../rules/aws-managed/AmazonDataZoneSageMakerEnvironmentRolePermissionsBoundary.json"),
+    ),
+    (
         "AmazonDataZoneSageMakerProvisioningRolePolicy",
         include_str!("../rules/aws-managed/AmazonDataZoneSageMakerProvisioningRolePolicy.json"),
+    ),
+    (
+        "AmazonDetectiveOrganizationsAccess",
+        include_str!("../rules/aws-managed/AmazonDetectiveOrganizationsAccess.json"),
     ),
     (
         "AmazonDevOpsGuruConsoleFullAccess",
@@ -132,6 +466,18 @@ const AWS_MANAGED: &[(&str, &str)] = &[
     (
         "AmazonDevOpsGuruFullAccess",
         include_str!("../rules/aws-managed/AmazonDevOpsGuruFullAccess.json"),
+    ),
+    (
+        "AmazonDocDBConsoleFullAccess",
+        include_str!("../rules/aws-managed/AmazonDocDBConsoleFullAccess.json"),
+    ),
+    (
+        "AmazonDocDBElasticFullAccess",
+        include_str!("../rules/aws-managed/AmazonDocDBElasticFullAccess.json"),
+    ),
+    (
+        "AmazonDocDBFullAccess",
+        include_str!("../rules/aws-managed/AmazonDocDBFullAccess.json"),
     ),
     (
         "AmazonDynamoDBFullAccess",
@@ -150,20 +496,116 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AmazonDynamoDBReadOnlyAccess.json"),
     ),
     (
+        "AmazonEC2ContainerRegistryFullAccess",
+        include_str!("../rules/aws-managed/AmazonEC2ContainerRegistryFullAccess.json"),
+    ),
+    (
+        "AmazonEC2FullAccess",
+        include_str!("../rules/aws-managed/AmazonEC2FullAccess.json"),
+    ),
+    (
         "AmazonEC2RoleforDataPipelineRole",
         include_str!("../rules/aws-managed/AmazonEC2RoleforDataPipelineRole.json"),
+    ),
+    (
+        "AmazonEC2SpotFleetAutoscaleRole",
+        include_str!("../rules/aws-managed/AmazonEC2SpotFleetAutoscaleRole.json"),
     ),
     (
         "AmazonECSInfrastructureRolePolicyForManagedInstances",
         include_str!("../rules/aws-managed/AmazonECSInfrastructureRolePolicyForManagedInstances.json"),
     ),
     (
+        "AmazonECSInfrastructureRoleforExpressGatewayServices",
+        include_str!("../rules/aws-managed/AmazonECSInfrastructureRoleforExpressGatewayServices.json"),
+    ),
+    (
+        "AmazonECS_FullAccess",
+        include_str!("../rules/aws-managed/AmazonECS_FullAccess.json"),
+    ),
+    (
+        "AmazonEKSClusterPolicy",
+        include_str!("../rules/aws-managed/AmazonEKSClusterPolicy.json"),
+    ),
+    (
+        "AmazonEKSComputePolicy",
+        include_str!("../rules/aws-managed/AmazonEKSComputePolicy.json"),
+    ),
+    (
+        "AmazonEKSLoadBalancingPolicy",
+        include_str!("../rules/aws-managed/AmazonEKSLoadBalancingPolicy.json"),
+    ),
+    (
+        "AmazonEKSServicePolicy",
+        include_str!("../rules/aws-managed/AmazonEKSServicePolicy.json"),
+    ),
+    (
+        "AmazonEMRFullAccessPolicy_v2",
+        include_str!("../rules/aws-managed/AmazonEMRFullAccessPolicy_v2.json"),
+    ),
+    (
+        "AmazonEMRServicePolicyForSessions",
+        include_str!("../rules/aws-managed/AmazonEMRServicePolicyForSessions.json"),
+    ),
+    (
+        "AmazonElastiCacheFullAccess",
+        include_str!("../rules/aws-managed/AmazonElastiCacheFullAccess.json"),
+    ),
+    (
+        "AmazonElasticFileSystemFullAccess",
+        include_str!("../rules/aws-managed/AmazonElasticFileSystemFullAccess.json"),
+    ),
+    (
+        "AmazonElasticMapReduceFullAccess",
+        include_str!("../rules/aws-managed/AmazonElasticMapReduceFullAccess.json"),
+    ),
+    (
+        "AmazonElasticMapReduceRole",
+        include_str!("../rules/aws-managed/AmazonElasticMapReduceRole.json"),
+    ),
+    (
         "AmazonElasticMapReduceforEC2Role",
         include_str!("../rules/aws-managed/AmazonElasticMapReduceforEC2Role.json"),
     ),
     (
+        "AmazonEventBridgeFullAccess",
+        include_str!("../rules/aws-managed/AmazonEventBridgeFullAccess.json"),
+    ),
+    (
         "AmazonEventBridgeSchemasFullAccess",
         include_str!("../rules/aws-managed/AmazonEventBridgeSchemasFullAccess.json"),
+    ),
+    (
+        "AmazonFSxConsoleFullAccess",
+        include_str!("../rules/aws-managed/AmazonFSxConsoleFullAccess.json"),
+    ),
+    (
+        "AmazonFSxFullAccess",
+        include_str!("../rules/aws-managed/AmazonFSxFullAccess.json"),
+    ),
+    (
+        "AmazonGuardDutyFullAccess",
+        include_str!("../rules/aws-managed/AmazonGuardDutyFullAccess.json"),
+    ),
+    (
+        "AmazonGuardDutyFullAccess_v2",
+        include_str!("../rules/aws-managed/AmazonGuardDutyFullAccess_v2.json"),
+    ),
+    (
+        "AmazonInspector2FullAccess",
+        include_str!("../rules/aws-managed/AmazonInspector2FullAccess.json"),
+    ),
+    (
+        "AmazonInspector2FullAccess_v2",
+        include_str!("../rules/aws-managed/AmazonInspector2FullAccess_v2.json"),
+    ),
+    (
+        "AmazonInspectorFullAccess",
+        include_str!("../rules/aws-managed/AmazonInspectorFullAccess.json"),
+    ),
+    (
+        "AmazonKeyspacesFullAccess",
+        include_str!("../rules/aws-managed/AmazonKeyspacesFullAccess.json"),
     ),
     (
         "AmazonKinesisAnalyticsFullAccess",
@@ -182,16 +624,84 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AmazonKinesisReadOnlyAccess.json"),
     ),
     (
+        "AmazonLaunchWizardFullAccessV2",
+        include_str!("../rules/aws-managed/AmazonLaunchWizardFullAccessV2.json"),
+    ),
+    (
+        "AmazonLaunchWizard_Fullaccess",
+        include_str!("../rules/aws-managed/AmazonLaunchWizard_Fullaccess.json"),
+    ),
+    (
         "AmazonLexFullAccess",
         include_str!("../rules/aws-managed/AmazonLexFullAccess.json"),
+    ),
+    (
+        "AmazonMCSFullAccess",
+        include_str!("../rules/aws-managed/AmazonMCSFullAccess.json"),
+    ),
+    (
+        "AmazonMQApiFullAccess",
+        include_str!("../rules/aws-managed/AmazonMQApiFullAccess.json"),
+    ),
+    (
+        "AmazonMQFullAccess",
+        include_str!("../rules/aws-managed/AmazonMQFullAccess.json"),
+    ),
+    (
+        "AmazonMSKFullAccess",
+        include_str!("../rules/aws-managed/AmazonMSKFullAccess.json"),
+    ),
+    (
+        "AmazonMacieFullAccess",
+        include_str!("../rules/aws-managed/AmazonMacieFullAccess.json"),
+    ),
+    (
+        "AmazonMacieHandshakeRole",
+        include_str!("../rules/aws-managed/AmazonMacieHandshakeRole.json"),
+    ),
+    (
+        "AmazonMemoryDBFullAccess",
+        include_str!("../rules/aws-managed/AmazonMemoryDBFullAccess.json"),
     ),
     (
         "AmazonMonitronFullAccess",
         include_str!("../rules/aws-managed/AmazonMonitronFullAccess.json"),
     ),
     (
+        "AmazonODBExadataInfrastructureAdmin",
+        include_str!("../rules/aws-managed/AmazonODBExadataInfrastructureAdmin.json"),
+    ),
+    (
+        "AmazonODBFullAccess",
+        include_str!("../rules/aws-managed/AmazonODBFullAccess.json"),
+    ),
+    (
+        "AmazonODBNetworkAdmin",
+        include_str!("../rules/aws-managed/AmazonODBNetworkAdmin.json"),
+    ),
+    (
+        "AmazonOpenSearchIngestionFullAccess",
+        include_str!("../rules/aws-managed/AmazonOpenSearchIngestionFullAccess.json"),
+    ),
+    (
+        "AmazonPrometheusFullAccess",
+        include_str!("../rules/aws-managed/AmazonPrometheusFullAccess.json"),
+    ),
+    (
         "AmazonQLDBConsoleFullAccess",
         include_str!("../rules/aws-managed/AmazonQLDBConsoleFullAccess.json"),
+    ),
+    (
+        "AmazonRDSFullAccess",
+        include_str!("../rules/aws-managed/AmazonRDSFullAccess.json"),
+    ),
+    (
+        "AmazonRedshiftDataFullAccess",
+        include_str!("../rules/aws-managed/AmazonRedshiftDataFullAccess.json"),
+    ),
+    (
+        "AmazonRedshiftFullAccess",
+        include_str!("../rules/aws-managed/AmazonRedshiftFullAccess.json"),
     ),
     (
         "AmazonRekognitionServiceRole",
@@ -202,6 +712,30 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AmazonSSMFullAccess.json"),
     ),
     (
+        "AmazonSageMakerCanvasFullAccess",
+        include_str!("../rules/aws-managed/AmazonSageMakerCanvasFullAccess.json"),
+    ),
+    (
+        "AmazonSageMakerFullAccess",
+        include_str!("../rules/aws-managed/AmazonSageMakerFullAccess.json"),
+    ),
+    (
+        "AmazonSecurityLakeAdministrator",
+        include_str!("../rules/aws-managed/AmazonSecurityLakeAdministrator.json"),
+    ),
+    (
+        "AmazonSecurityLakePermissionsBoundary",
+        include_str!("../rules/aws-managed/AmazonSecurityLakePermissionsBoundary.json"),
+    ),
+    (
+        "AmazonTimestreamInfluxDBFullAccess",
+        include_str!("../rules/aws-managed/AmazonTimestreamInfluxDBFullAccess.json"),
+    ),
+    (
+        "AmazonTimestreamInfluxDBFullAccessWithoutMarketplaceAccess",
+        include_str!("../rules/aws-managed/AmazonTimestreamInfluxDBFullAccessWithoutMarketplaceAccess.json"),
+    ),
+    (
         "AmazonWorkMailFullAccess",
         include_str!("../rules/aws-managed/AmazonWorkMailFullAccess.json"),
     ),
@@ -210,8 +744,24 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/AmazonWorkSpacesSecureBrowserReadOnly.json"),
     ),
     (
+        "AmazonWorkSpacesThinClientFullAccess",
+        include_str!("../rules/aws-managed/AmazonWorkSpacesThinClientFullAccess.json"),
+    ),
+    (
         "AmazonWorkSpacesWebReadOnly",
         include_str!("../rules/aws-managed/AmazonWorkSpacesWebReadOnly.json"),
+    ),
+    (
+        "AutoScalingConsoleFullAccess",
+        include_str!("../rules/aws-managed/AutoScalingConsoleFullAccess.json"),
+    ),
+    (
+        "AutoScalingFullAccess",
+        include_str!("../rules/aws-managed/AutoScalingFullAccess.json"),
+    ),
+    (
+        "BedrockAgentCoreFullAccess",
+        include_str!("../rules/aws-managed/BedrockAgentCoreFullAccess.json"),
     ),
     (
         "BedrockAgentCoreRuntimeInstancesOperatorRolePolicy",
@@ -222,8 +772,48 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/CloudFrontFullAccess.json"),
     ),
     (
+        "CloudWatchApplicationInsightsFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchApplicationInsightsFullAccess.json"),
+    ),
+    (
+        "CloudWatchApplicationSignalsFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchApplicationSignalsFullAccess.json"),
+    ),
+    (
         "CloudWatchAutomaticDashboardsAccess",
         include_str!("../rules/aws-managed/CloudWatchAutomaticDashboardsAccess.json"),
+    ),
+    (
+        "CloudWatchEventsFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchEventsFullAccess.json"),
+    ),
+    (
+        "CloudWatchFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchFullAccess.json"),
+    ),
+    (
+        "CloudWatchFullAccessV2",
+        include_str!("../rules/aws-managed/CloudWatchFullAccessV2.json"),
+    ),
+    (
+        "CloudWatchInternetMonitorFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchInternetMonitorFullAccess.json"),
+    ),
+    (
+        "CloudWatchOpenSearchDashboardsFullAccess",
+        include_str!("../rules/aws-managed/CloudWatchOpenSearchDashboardsFullAccess.json"),
+    ),
+    (
+        "CostOptimizationHubAdminAccess",
+        include_str!("../rules/aws-managed/CostOptimizationHubAdminAccess.json"),
+    ),
+    (
+        "DBModProvisioningAndMigration",
+        include_str!("../rules/aws-managed/DBModProvisioningAndMigration.json"),
+    ),
+    (
+        "DBModVirtualSource",
+        include_str!("../rules/aws-managed/DBModVirtualSource.json"),
     ),
     ("DataScientist", include_str!("../rules/aws-managed/DataScientist.json")),
     (
@@ -234,18 +824,70 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         "DynamoDBKinesisReplicationServiceRolePolicy",
         include_str!("../rules/aws-managed/DynamoDBKinesisReplicationServiceRolePolicy.json"),
     ),
+    (
+        "EC2FastLaunchFullAccess",
+        include_str!("../rules/aws-managed/EC2FastLaunchFullAccess.json"),
+    ),
+    (
+        "EC2ImageBuilderExecutionPolicy",
+        include_str!("../rules/aws-managed/EC2ImageBuilderExecutionPolicy.json"),
+    ),
+    (
+        "ElasticLoadBalancingFullAccess",
+        include_str!("../rules/aws-managed/ElasticLoadBalancingFullAccess.json"),
+    ),
+    (
+        "GlobalAcceleratorFullAccess",
+        include_str!("../rules/aws-managed/GlobalAcceleratorFullAccess.json"),
+    ),
+    (
+        "IAMAccessAnalyzerFullAccess",
+        include_str!("../rules/aws-managed/IAMAccessAnalyzerFullAccess.json"),
+    ),
+    (
+        "IAMAuditRootUserCredentials",
+        include_str!("../rules/aws-managed/IAMAuditRootUserCredentials.json"),
+    ),
+    (
+        "IAMCreateRootUserPassword",
+        include_str!("../rules/aws-managed/IAMCreateRootUserPassword.json"),
+    ),
+    (
+        "IAMDeleteRootUserCredentials",
+        include_str!("../rules/aws-managed/IAMDeleteRootUserCredentials.json"),
+    ),
     ("IAMFullAccess", include_str!("../rules/aws-managed/IAMFullAccess.json")),
     (
-        "IAMReadOnlyAccess",
-        include_str!("../rules/aws-managed/IAMReadOnlyAccess.json"),
+        "NeptuneConsoleFullAccess",
+        include_str!("../rules/aws-managed/NeptuneConsoleFullAccess.json"),
+    ),
+    (
+        "NeptuneFullAccess",
+        include_str!("../rules/aws-managed/NeptuneFullAccess.json"),
+    ),
+    (
+        "NetworkAdministrator",
+        include_str!("../rules/aws-managed/NetworkAdministrator.json"),
     ),
     (
         "PowerUserAccess",
         include_str!("../rules/aws-managed/PowerUserAccess.json"),
     ),
     (
+        "ROSANodePoolManagementPolicy",
+        include_str!("../rules/aws-managed/ROSANodePoolManagementPolicy.json"),
+    ),
+    (
         "ReadOnlyAccess",
         include_str!("../rules/aws-managed/ReadOnlyAccess.json"),
+    ),
+    (
+        "S3UnlockBucketPolicy",
+        include_str!("../rules/aws-managed/S3UnlockBucketPolicy.json"),
+    ),
+    (
+        "SQSUnlockQueuePolicy",
+        include_str!("../rules/aws-managed/SQSUnlockQueuePolicy.json"),
     ),
     (
         "SageMakerStudioAdminIAMDefaultExecutionPolicy",
@@ -264,6 +906,10 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/SageMakerStudioProjectRoleMachineLearningPolicy.json"),
     ),
     (
+        "SageMakerStudioProjectUserRolePermissionsBoundary",
+        include_str!("../rules/aws-managed/SageMakerStudioProjectUserRolePermissionsBoundary.json"),
+    ),
+    (
         "SageMakerStudioUserIAMDefaultExecutionPolicy",
         include_str!("../rules/aws-managed/SageMakerStudioUserIAMDefaultExecutionPolicy.json"),
     ),
@@ -272,6 +918,18 @@ const AWS_MANAGED: &[(&str, &str)] = &[
         include_str!("../rules/aws-managed/SageMakerStudioUserIAMPermissiveExecutionPolicy.json"),
     ),
     ("SecurityAudit", include_str!("../rules/aws-managed/SecurityAudit.json")),
+    (
+        "ServerMigrationServiceConsoleFullAccess",
+        include_str!("../rules/aws-managed/ServerMigrationServiceConsoleFullAccess.json"),
+    ),
+    (
+        "ServerMigrationServiceLaunchRole",
+        include_str!("../rules/aws-managed/ServerMigrationServiceLaunchRole.json"),
+    ),
+    (
+        "ServiceQuotasFullAccess",
+        include_str!("../rules/aws-managed/ServiceQuotasFullAccess.json"),
+    ),
     ("SupportUser", include_str!("../rules/aws-managed/SupportUser.json")),
     (
         "SystemAdministrator",
@@ -412,9 +1070,41 @@ pub fn aws_managed_facts() -> &'static [ManagedPolicyFacts] {
 
 /// The AWS managed policy catalogue, by policy name. A policy's address is its ARN (with
 /// its path, e.g. `arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole`).
-pub fn aws_managed() -> BTreeMap<String, Policy> {
+pub fn aws_managed() -> &'static BTreeMap<String, Policy> {
     static MANAGED: OnceLock<BTreeMap<String, Policy>> = OnceLock::new();
-    MANAGED.get_or_init(parse_managed).clone()
+    MANAGED.get_or_init(parse_managed)
+}
+
+const NO_REPLICATION_ACCESS: &str = include_str!("../rules/aws-managed/NO_REPLICATION_ACCESS.toml");
+
+#[derive(Deserialize)]
+struct NoAccessFile {
+    policy: Vec<NoAccessRow>,
+}
+
+#[derive(Deserialize)]
+struct NoAccessRow {
+    name: String,
+    path: String,
+}
+
+/// AWS managed policies known to contain no statement that covers any capability's action
+/// (`rules/aws-managed/NO_REPLICATION_ACCESS.toml`): name → ARN (`aws` partition).
+pub fn aws_managed_without_access() -> &'static BTreeMap<String, String> {
+    static NONE: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    NONE.get_or_init(|| {
+        toml::from_str::<NoAccessFile>(NO_REPLICATION_ACCESS)
+            .map(|f| {
+                f.policy
+                    .into_iter()
+                    .map(|r| {
+                        let arn = format!("arn:aws:iam::aws:policy{}{}", r.path, r.name);
+                        (r.name, arn)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// What the bundled action catalogue knows of one action.

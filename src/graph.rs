@@ -460,7 +460,28 @@ impl Graph {
     /// The bundled document of an AWS managed policy, added to the run once.
     fn aws_managed(&mut self, arn: &Template, catalog: &BTreeMap<String, EvalPolicy>) -> Option<usize> {
         let name = aws_managed_name(arn)?;
-        let doc = catalog.get(&name)?;
+        let Some(doc) = catalog.get(&name) else {
+            // Known to hold nothing replication needs: attached, visible, and inert.
+            let address = crate::catalog::aws_managed_without_access().get(&name)?;
+            if let Some(k) = self
+                .policies
+                .iter()
+                .position(|p| p.input.is_none() && &p.policy.address == address)
+            {
+                return Some(k);
+            }
+            self.policies.push(PolicyNode {
+                input: None,
+                kind: PolicyKind::Managed,
+                policy: EvalPolicy {
+                    address: address.clone(),
+                    document: crate::iam::policy::Document::default(),
+                },
+                resource: None,
+                span: Span::builtin(),
+            });
+            return Some(self.policies.len() - 1);
+        };
         if let Some(k) = self
             .policies
             .iter()

@@ -27,7 +27,7 @@ fn every_managed_policy_file_is_embedded_indexed_and_parses() {
         let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if file == "INDEX.toml" {
+        if file == "INDEX.toml" || file == "NO_REPLICATION_ACCESS.toml" {
             continue;
         }
         let name = file
@@ -62,7 +62,7 @@ fn every_managed_policy_file_is_embedded_indexed_and_parses() {
     assert_eq!(on_disk, indexed, "files in rules/aws-managed vs INDEX.toml");
     assert_eq!(on_disk, facts, "files vs the embedded index");
     assert_eq!(on_disk, embedded, "files vs the embedded policy table");
-    for (name, p) in &catalogue {
+    for (name, p) in catalogue {
         assert!(!p.document.statements.is_empty(), "{name} has no statements");
         assert!(p.address.ends_with(&format!("/{name}")), "{name}: {}", p.address);
     }
@@ -76,7 +76,6 @@ fn the_managed_policies_the_analyzer_is_asked_about_are_there() {
         "AdministratorAccess",
         "PowerUserAccess",
         "IAMFullAccess",
-        "IAMReadOnlyAccess",
         "AmazonDynamoDBFullAccess",
         "AmazonDynamoDBFullAccess_v2",
         "AmazonDynamoDBReadOnlyAccess",
@@ -87,19 +86,34 @@ fn the_managed_policies_the_analyzer_is_asked_about_are_there() {
         "ViewOnlyAccess",
         "SecurityAudit",
         "AWSLambdaKinesisExecutionRole",
-        "AWSLambdaDynamoDBExecutionRole",
         "DynamoDBKinesisReplicationServiceRolePolicy",
     ] {
         assert!(cat.contains_key(name), "{name} is missing");
     }
+    // Policies known to grant and deny nothing replication needs are listed, not bundled.
+    let none = kdsguard::catalog::aws_managed_without_access();
+    for name in [
+        "IAMReadOnlyAccess",
+        "AWSLambdaDynamoDBExecutionRole",
+        "AWSLambdaBasicExecutionRole",
+    ] {
+        assert!(
+            none.contains_key(name),
+            "{name} should be known to have no replication access"
+        );
+        assert!(
+            !cat.contains_key(name),
+            "{name} is both bundled and listed as irrelevant"
+        );
+    }
+    assert_eq!(
+        none.get("AWSLambdaDynamoDBExecutionRole").map(String::as_str),
+        Some("arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole")
+    );
     let arn = |n: &str| cat.get(n).map(|p| p.address.clone()).unwrap_or_default();
     assert_eq!(
         arn("ViewOnlyAccess"),
         "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
-    );
-    assert_eq!(
-        arn("AWSLambdaDynamoDBExecutionRole"),
-        "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
     );
     assert_eq!(
         arn("DynamoDBKinesisReplicationServiceRolePolicy"),
