@@ -18,7 +18,7 @@ use crate::model::{
     Diagnostic, Input, PolicyKind, PolicyRef, PrincipalKind, Protection, Stream, Table, TableRef, Target,
 };
 use crate::source::Span;
-use crate::value::{Symbol, Template, Value, ValueKind};
+use crate::value::{Pins, Symbol, Template, Value, ValueKind};
 
 /// The fixed service name of Kinesis Data Streams for DynamoDB's service-linked role.
 pub const SLR_SERVICE: &str = "kinesisreplication.dynamodb.amazonaws.com";
@@ -172,14 +172,17 @@ pub struct Graph {
     pub diagnostics: Vec<Diagnostic>,
     /// (user principal, input, group index in that input).
     pub memberships: Vec<(usize, usize, usize)>,
+    /// The run's pinned account/region/partition (for linking literal ARNs).
+    pub pins: Pins,
     pub graph: DiGraph<Node, Edge>,
 }
 
 impl Graph {
     /// Links the inputs (already sorted by path).
-    pub fn build(inputs: Vec<Input>) -> Graph {
+    pub fn build(inputs: Vec<Input>, pins: &Pins) -> Graph {
         let mut g = Graph {
             inputs,
+            pins: pins.clone(),
             ..Graph::default()
         };
         let catalog = catalog::aws_managed();
@@ -375,7 +378,7 @@ impl Graph {
             let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
             let stream = stream_arn
                 .as_ref()
-                .and_then(|arn| streams.iter().find(|s| &s.stream.arn == arn || &s.stream.name == arn))
+                .and_then(|arn| streams.iter().find(|s| same_stream(arn, &s.stream, &self.pins)))
                 .map(|s| s.id.clone());
             self.tables.push(TableNode {
                 id: format!("{prefix}#{}", t.address),
@@ -593,6 +596,23 @@ fn via_group(
         .flatten()
         .map(|&u| (u, address.clone()))
         .collect()
+}
+
+/// Whether a destination's stream ARN names this declared stream: the same template, its
+/// name, or a literal ARN that equals the stream's once the run's account, region and
+/// partition stand for whatever the literal names (or for their pinned values).
+fn same_stream(arn: &Template, stream: &Stream, pins: &Pins) -> bool {
+    if &stream.arn == arn || &stream.name == arn {
+        return true;
+    }
+    let Some(literal) = arn.as_literal() else {
+        return false;
+    };
+    if literal.contains(['*', '?']) {
+        return false;
+    }
+    let declared = crate::iam::pattern::text_tokens(&stream.arn.pin(pins));
+    crate::iam::pattern::match_resource(&Template::lit(literal), &declared) == crate::iam::pattern::Tri::Yes
 }
 
 /// The name of an AWS managed policy from its ARN (`arn:<partition>:iam::aws:policy/<path/name>`).

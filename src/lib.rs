@@ -133,7 +133,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         errors.extend(input.errors.iter().cloned());
         diagnostics.extend(input.diagnostics.iter().cloned());
     }
-    let graph = Graph::build(loaded.inputs);
+    let graph = Graph::build(loaded.inputs, &config.pins);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     let access = capability::evaluate(&graph, &caps, config);
     let ctx = rules::CheckContext {
