@@ -187,7 +187,7 @@ impl Graph {
         };
         let catalog = catalog::aws_managed();
         for i in 0..g.inputs.len() {
-            g.link_input(i, &catalog);
+            g.link_input(i, catalog);
         }
         g.link_slr();
         g.build_petgraph();
