@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use crate::Config;
-use crate::catalog::{Capabilities, Capability, On, TargetKind};
+use crate::catalog::{Capabilities, Capability, On, Requirement, TargetKind};
 use crate::config::glob_matches;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
@@ -104,12 +104,64 @@ impl Access {
 
 /// Evaluates every capability for every principal. Deterministic: the result is ordered by
 /// principal, capability order in the catalogue, then target.
+/// **Invariant:** ordered by principal index (rules look a principal's decisions up by
+/// binary search).
 pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Vec<Access> {
+    let resources = Resources::prepare(graph, &config.pins);
     let per_principal: Vec<Vec<Access>> = (0..graph.principals.len())
         .into_par_iter()
-        .map(|p| evaluate_principal(graph, caps, config, p))
+        .map(|p| evaluate_principal(graph, caps, config, &resources, p))
         .collect();
     per_principal.into_iter().flatten().collect()
+}
+
+/// A request resource as tokens, and the ARN whose resource policies govern it.
+type Resource = (Vec<Tok>, Option<Template>);
+
+/// Every request resource of the run, built once and shared by all principals.
+struct Resources {
+    /// Per declared table: its ARN, and its destination stream (`None`: some stream).
+    tables: Vec<(Resource, Option<Resource>)>,
+    every_table: Resource,
+    some_stream: Resource,
+    any: Resource,
+    slr: Resource,
+    other_slr: Resource,
+}
+
+impl Resources {
+    fn prepare(graph: &Graph, pins: &Pins) -> Resources {
+        let exact = |arn: &Template| (text_tokens(&arn.pin(pins)), Some(arn.clone()));
+        Resources {
+            tables: graph
+                .tables
+                .iter()
+                .map(|t| (exact(&t.table.arn), t.stream_arn.as_ref().map(exact)))
+                .collect(),
+            every_table: (quantified("dynamodb", "table/", pins, Tok::Every), None),
+            some_stream: (quantified("kinesis", "stream/", pins, Tok::Some), None),
+            any: (text_tokens(&Template::lit("*")), None),
+            slr: (text_tokens(&slr_arn().pin(pins)), None),
+            other_slr: (text_tokens(&other_slr_arn().pin(pins)), None),
+        }
+    }
+
+    /// The resource a requirement is evaluated on for a target, and whether that resource
+    /// is the same for every target (so its decision can be shared).
+    fn for_target(&self, target: &Target, on: On) -> (&Resource, bool) {
+        match (on, target) {
+            (On::Any, _) => (&self.any, true),
+            (On::Slr, _) => (&self.slr, true),
+            (On::OtherSlr, _) => (&self.other_slr, true),
+            (On::Table, Target::Table(t)) => (&self.tables[*t].0, false),
+            (On::Table, _) => (&self.every_table, false),
+            (On::Stream, Target::Table(t)) => match &self.tables[*t].1 {
+                Some(stream) => (stream, false),
+                None => (&self.some_stream, true),
+            },
+            (On::Stream, _) => (&self.some_stream, true),
+        }
+    }
 }
 
 /// Whether the declared SCPs apply to this principal (config `scps.apply-to`; default all).
@@ -123,8 +175,13 @@ fn scps_apply(principal: &PrincipalNode, config: &Config) -> bool {
     })
 }
 
-fn evaluate_principal(graph: &Graph, caps: &Capabilities, config: &Config, p: usize) -> Vec<Access> {
-    let pins = &config.pins;
+fn evaluate_principal(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    resources: &Resources,
+    p: usize,
+) -> Vec<Access> {
     let principal = &graph.principals[p];
     let layers = Layers {
         identity: principal.policies.iter().map(|&k| &graph.policies[k].policy).collect(),
@@ -148,6 +205,15 @@ fn evaluate_principal(graph: &Graph, caps: &Capabilities, config: &Config, p: us
         },
         session: Vec::new(),
     };
+    let principal_arn = principal.arn.pin(&config.pins);
+    let base_context = principal_context(principal, &principal_arn);
+    let eval = Evaluation {
+        graph,
+        layers: &layers,
+        principal_arn: &principal_arn,
+        base_context: &base_context,
+        resources,
+    };
     let mut out = Vec::new();
     for cap in &caps.capabilities {
         let targets: Vec<Target> = match cap.target {
@@ -157,76 +223,80 @@ fn evaluate_principal(graph: &Graph, caps: &Capabilities, config: &Config, p: us
                 .collect(),
             TargetKind::Slr => (0..graph.slrs.len()).map(Target::Slr).collect(),
         };
+        // Requests that do not depend on the target are decided once per capability.
+        let mut shared: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
         for target in targets {
-            out.push(evaluate_one(graph, pins, principal, p, &layers, cap, target));
+            out.push(eval.one(p, cap, target, &mut shared));
         }
     }
     out
 }
 
-fn evaluate_one(
-    graph: &Graph,
-    pins: &Pins,
-    principal: &PrincipalNode,
-    p: usize,
-    layers: &Layers<'_>,
-    cap: &Capability,
-    target: Target,
-) -> Access {
-    let principal_arn = principal.arn.pin(pins);
-    let mut requirements = Vec::new();
-    for req in &cap.requirements {
-        let (resource, governed_by) = resource_for(graph, pins, &target, req.on);
-        let mut ctx = principal_context(principal, &principal_arn);
-        for (k, v) in &req.context {
-            ctx.set(k, vec![Template::lit(v.clone())]);
-        }
-        let resource_policies: Vec<&Policy> = governed_by
-            .as_ref()
-            .and_then(|arn| graph.resource_policies.get(arn))
-            .into_iter()
-            .flatten()
-            .map(|&k| &graph.policies[k].policy)
-            .collect();
-        let request = Request::new(&req.action, resource, Some(&principal_arn), &ctx);
-        let decision = decide(layers, &resource_policies, &request);
-        requirements.push(RequirementDecision {
-            action: req.action.clone(),
-            primary: req.primary,
-            decision,
-        });
-    }
-    let outcome = requirements
-        .iter()
-        .map(|r| r.decision.outcome)
-        .max_by_key(|o| o.rank())
-        .unwrap_or(Outcome::NotAllowed);
-    Access {
-        principal: p,
-        capability: cap.id.clone(),
-        target,
-        outcome,
-        requirements,
-        internal: cap.internal,
-    }
+/// What one principal's requests share.
+struct Evaluation<'a> {
+    graph: &'a Graph,
+    layers: &'a Layers<'a>,
+    principal_arn: &'a Template,
+    base_context: &'a Context,
+    resources: &'a Resources,
 }
 
-/// The request resource for a requirement, and the ARN whose resource policies apply.
-fn resource_for(graph: &Graph, pins: &Pins, target: &Target, on: On) -> (Vec<Tok>, Option<Template>) {
-    match (on, target) {
-        (On::Any, _) => (text_tokens(&Template::lit("*")), None),
-        (On::Table, Target::Table(t)) => {
-            let arn = &graph.tables[t.to_owned()].table.arn;
-            (text_tokens(&arn.pin(pins)), Some(arn.clone()))
+impl Evaluation<'_> {
+    fn one(&self, p: usize, cap: &Capability, target: Target, shared: &mut [Option<Decision>]) -> Access {
+        let mut requirements = Vec::new();
+        for (k, req) in cap.requirements.iter().enumerate() {
+            let ((resource, governed_by), same_for_all) = self.resources.for_target(&target, req.on);
+            let decision = match shared.get(k).and_then(Option::as_ref) {
+                Some(d) if same_for_all => d.clone(),
+                _ => {
+                    let d = self.decide(req, resource, governed_by.as_ref());
+                    if same_for_all && let Some(slot) = shared.get_mut(k) {
+                        *slot = Some(d.clone());
+                    }
+                    d
+                }
+            };
+            requirements.push(RequirementDecision {
+                action: req.action.clone(),
+                primary: req.primary,
+                decision,
+            });
         }
-        (On::Table, _) => (quantified("dynamodb", "table/", pins, Tok::Every), None),
-        (On::Stream, Target::Table(t)) => match &graph.tables[t.to_owned()].stream_arn {
-            Some(arn) => (text_tokens(&arn.pin(pins)), Some(arn.clone())),
-            None => (quantified("kinesis", "stream/", pins, Tok::Some), None),
-        },
-        (On::Stream, _) => (quantified("kinesis", "stream/", pins, Tok::Some), None),
-        (On::Slr, _) => (text_tokens(&slr_arn().pin(pins)), None),
-        (On::OtherSlr, _) => (text_tokens(&other_slr_arn().pin(pins)), None),
+        let outcome = requirements
+            .iter()
+            .map(|r| r.decision.outcome)
+            .max_by_key(|o| o.rank())
+            .unwrap_or(Outcome::NotAllowed);
+        Access {
+            principal: p,
+            capability: cap.id.clone(),
+            target,
+            outcome,
+            requirements,
+            internal: cap.internal,
+        }
+    }
+
+    fn decide(&self, req: &Requirement, resource: &[Tok], governed_by: Option<&Template>) -> Decision {
+        let extra;
+        let ctx = if req.context.is_empty() {
+            self.base_context
+        } else {
+            let mut c = self.base_context.clone();
+            for (k, v) in &req.context {
+                c.set(k, vec![Template::lit(v.clone())]);
+            }
+            extra = c;
+            &extra
+        };
+        let resource_policies: Vec<&Policy> = governed_by
+            .and_then(|arn| self.graph.resource_policies.get(arn))
+            .into_iter()
+            .flatten()
+            .map(|&k| &self.graph.policies[k].policy)
+            .collect();
+        let request = Request::new(&req.action, resource.to_vec(), Some(self.principal_arn), ctx);
+        decide(self.layers, &resource_policies, &request)
     }
 }
 

@@ -12,7 +12,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     if slr_declared || ctx.config.slr_exists {
         return Vec::new();
     }
-    let can_create: Vec<usize> = ctx
+    let can_create: std::collections::BTreeSet<usize> = ctx
         .access
         .iter()
         .filter(|a| a.capability == "create-slr" && a.outcome.can())

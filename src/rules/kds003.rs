@@ -7,11 +7,8 @@ use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_stat
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (p, principal) in ctx.graph.principals.iter().enumerate() {
-        let probe = |id: &str| {
-            ctx.access
-                .iter()
-                .find(|a| a.principal == p && a.capability == id && a.outcome.can())
-        };
+        let mine = super::access_of(ctx.access, p);
+        let probe = |id: &str| mine.iter().find(|a| a.capability == id && a.outcome.can());
         let any_service = probe("create-slr-any-service");
         let other_resource = probe("create-slr-other-resource");
         let (Some(a), why) = (match (any_service, other_resource) {

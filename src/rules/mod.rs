@@ -133,6 +133,14 @@ pub fn render_doc(meta: &RuleMeta) -> String {
     )
 }
 
+/// The decisions of one principal. `access` is ordered by principal (capability::evaluate's
+/// invariant), so this is a binary search, not a scan.
+pub fn access_of(access: &[Access], principal: usize) -> &[Access] {
+    let start = access.partition_point(|a| a.principal < principal);
+    let end = access.partition_point(|a| a.principal <= principal);
+    &access[start..end]
+}
+
 /// The first (in file and line order) statement that allows the capability's primary
 /// action, in the templates (not a bundled AWS managed policy).
 pub fn granting_statement(a: &Access, sources: &SourceMap) -> Option<crate::source::Span> {
