@@ -188,7 +188,8 @@ fn render_access(a: &Analysis, report: &json::Report, out: &mut String) {
     } else {
         out.push_str("Access (principal, capability, resource, decision):\n");
         for (p, c, t, d, extra) in &rows {
-            let _ = writeln!(out, "  {p:<44} {c:<11} {t:<28} {d:<12} {extra}");
+            let line = format!("  {p:<44} {c:<11} {t:<28} {d:<12} {extra}");
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out.push('\n');
     }
