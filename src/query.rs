@@ -13,10 +13,11 @@ use crate::capability::{Access, RequirementDecision, Target};
 use crate::catalog::{self, Capabilities, Capability, On, TargetKind};
 use crate::cli::QueryCommand;
 use crate::graph::{Graph, PrincipalNode, slr_arn};
-use crate::iam::eval::{Because, Layer, Open, Outcome};
+use crate::iam::eval::{Because, Layer, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
 use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
+use crate::report::json::{ConditionOut, condition_out};
 use crate::rules::{target_id, target_name};
 use crate::source::{SourceMap, Span};
 use crate::value::Template;
@@ -157,23 +158,6 @@ pub struct TextOut {
     pub file: String,
     pub line: usize,
     pub column: usize,
-}
-
-#[derive(Serialize, Debug)]
-#[serde(untagged)]
-pub enum ConditionOut {
-    Condition {
-        key: String,
-        operator: String,
-        values: Vec<String>,
-        file: String,
-        line: usize,
-    },
-    Unknown {
-        unknown: String,
-        file: String,
-        line: usize,
-    },
 }
 
 /// A check that could have blocked the decision.
@@ -757,29 +741,6 @@ fn conditions_of(s: &Statement) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
-    let line = |s: Span| src.start(s).map(|l| l.line).unwrap_or(0);
-    match o {
-        Open::Condition {
-            key,
-            operator,
-            values,
-            span,
-        } => ConditionOut::Condition {
-            key: key.clone(),
-            operator: operator.clone(),
-            values: values.clone(),
-            file: src.path(*span),
-            line: line(*span),
-        },
-        Open::Unknown { expr, span } => ConditionOut::Unknown {
-            unknown: expr.clone(),
-            file: src.path(*span),
-            line: line(*span),
-        },
-    }
 }
 
 fn located(src: &SourceMap, span: Span) -> TextOut {

@@ -107,7 +107,7 @@ pub struct AccessOut {
     pub because: Vec<BecauseOut>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 #[serde(untagged)]
 pub enum ConditionOut {
     Condition {
@@ -395,7 +395,8 @@ fn access_out(a: &Analysis, x: &Access) -> AccessOut {
     }
 }
 
-fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
+/// A condition or unresolved value that left a decision open, with its position.
+pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
     let line = |s: Span| src.start(s).map(|l| l.line).unwrap_or(0);
     match o {
         Open::Condition {
