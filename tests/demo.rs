@@ -211,3 +211,13 @@ fn human_report_of_one_kds001_finding() {
     let r = run(&["check", "testdata/rules/KDS001/bad/template.yaml"]);
     insta::assert_snapshot!("kds001_human", r.stdout);
 }
+
+#[test]
+fn every_fixture_together_gives_the_same_json_in_any_thread_count() {
+    let args = ["check", "--format", "json", "testdata"];
+    let one = run_env(&args, &[("RAYON_NUM_THREADS", "1")]);
+    let many = run_env(&args, &[("RAYON_NUM_THREADS", "3")]);
+    assert!(one.stdout.len() > 10_000, "{}", one.stderr);
+    assert_eq!(one.code, many.code);
+    assert!(one.stdout == many.stdout, "the JSON report differs between 1 and 3 threads");
+}
