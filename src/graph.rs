@@ -345,7 +345,7 @@ impl Graph {
                     Ok(k) if a.boundary => self.principals[t].boundaries.push(*k),
                     Ok(k) => self.principals[t].policies.push(*k),
                     Err(what) => self.principals[t].unknown_policies.push(UnknownPolicy {
-                        what: format!("policy {what} is neither declared nor in the AWS managed catalogue"),
+                        what: format!("policy {what} (neither declared nor a known AWS managed policy)"),
                         span: a.span,
                     }),
                 }

@@ -30,11 +30,10 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     for ((p, _, span), accesses) in groups {
         let principal = &ctx.graph.principals[p];
         let first = accesses[0];
-        let mut tables: Vec<String> = accesses
+        let tables: Vec<String> = accesses
             .iter()
             .map(|a| super::target_name(ctx.graph, &a.target))
             .collect();
-        tables.dedup();
         let missing = first.missing();
         let mut f = finding(
             meta,
@@ -43,7 +42,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` is granted dynamodb:EnableKinesisStreamingDestination on {} but not {}: enabling replication will fail",
                 principal.class.as_str(),
                 principal.address,
-                tables.join(", "),
+                super::names_phrase(tables),
                 missing.join(", ")
             ),
             "grants dynamodb:EnableKinesisStreamingDestination".to_string(),

@@ -31,8 +31,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), mut tables) in groups {
-        tables.dedup();
+    for ((p, _, span), tables) in groups {
         let principal = &ctx.graph.principals[p];
         let mut f = finding(
             meta,
@@ -41,7 +40,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` can enable replication on {}, but the service-linked role is not declared and it cannot create it (iam:CreateServiceLinkedRole): the first enable in the account will fail",
                 principal.class.as_str(),
                 principal.address,
-                tables.join(", ")
+                super::names_phrase(tables)
             ),
             "grants dynamodb:EnableKinesisStreamingDestination".to_string(),
         );

@@ -31,8 +31,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), (mut tables, missing, resource)) in groups {
-        tables.dedup();
+    for ((p, _, span), (tables, missing, resource)) in groups {
         let principal = &ctx.graph.principals[p];
         let mut f = finding(
             meta,
@@ -41,7 +40,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` is granted dynamodb:DescribeKinesisStreamingDestination on {} but not {} on the stream",
                 principal.class.as_str(),
                 principal.address,
-                tables.join(", "),
+                super::names_phrase(tables),
                 missing.join(", ")
             ),
             "grants dynamodb:DescribeKinesisStreamingDestination".to_string(),

@@ -133,6 +133,20 @@ pub fn render_doc(meta: &RuleMeta) -> String {
     )
 }
 
+/// "table A, table B and 3 more": distinct names, sorted, at most five spelled out.
+pub fn names_phrase(mut names: Vec<String>) -> String {
+    const SHOWN: usize = 5;
+    names.sort();
+    names.dedup();
+    let more = names.len().saturating_sub(SHOWN);
+    names.truncate(SHOWN);
+    let mut out = names.join(", ");
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
+}
+
 /// The decisions of one principal. `access` is ordered by principal (capability::evaluate's
 /// invariant), so this is a binary search, not a scan.
 pub fn access_of(access: &[Access], principal: usize) -> &[Access] {
