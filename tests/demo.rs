@@ -219,5 +219,8 @@ fn every_fixture_together_gives_the_same_json_in_any_thread_count() {
     let many = run_env(&args, &[("RAYON_NUM_THREADS", "3")]);
     assert!(one.stdout.len() > 10_000, "{}", one.stderr);
     assert_eq!(one.code, many.code);
-    assert!(one.stdout == many.stdout, "the JSON report differs between 1 and 3 threads");
+    assert!(
+        one.stdout == many.stdout,
+        "the JSON report differs between 1 and 3 threads"
+    );
 }

@@ -228,3 +228,54 @@ fn plan_merged_with_configuration() {
         "{notes:?}"
     );
 }
+
+/// Registry and git modules load from the folders `.terraform/modules/modules.json`
+/// records, with module addresses, nesting, instance keys and local modules inside them;
+/// a call the manifest does not record, or records outside `.terraform/modules`, is noted.
+#[test]
+fn registry_and_git_modules_load_through_the_module_manifest() {
+    let (report, _) = check_json(&["testdata/terraform/registry_module"]);
+    assert_eq!(items(&report, "errors").len(), 0, "{}", report["errors"]);
+    let base = "testdata/terraform/registry_module#";
+    let installed = "testdata/terraform/registry_module/.terraform/modules";
+    let app = format!("{base}aws_iam_role.app");
+    let kds = format!("{base}module.kds.aws_dynamodb_table.this");
+    let t = by_id(&report, "resources", &kds);
+    assert_eq!(t["name"], "events");
+    assert_eq!(t["file"], format!("{installed}/kds/main.tf"));
+    assert_eq!(t["line"], 6);
+    // The git module nested in the registry module has its own manifest key (`kds.stream`).
+    let stream = format!("{base}module.kds.module.stream.aws_kinesis_stream.this");
+    assert_eq!(t["stream"], stream.as_str());
+    assert_eq!(by_id(&report, "resources", &stream)["name"], "events-changes");
+    assert_eq!(
+        by_id(&report, "resources", &stream)["file"],
+        format!("{installed}/kds.stream/main.tf")
+    );
+    // for_each instances share the manifest key `audit`.
+    for k in ["a", "b"] {
+        let table = format!("{base}module.audit[\"{k}\"].aws_dynamodb_table.this");
+        assert_eq!(by_id(&report, "resources", &table)["name"], format!("audit-{k}"));
+    }
+    // The root module's grant reaches the installed modules' outputs.
+    assert_eq!(decision(&report, &app, "enable", &kds), "allowed");
+    let audit_b = format!("{base}module.audit[\"b\"].aws_dynamodb_table.this");
+    let audit_a = format!("{base}module.audit[\"a\"].aws_dynamodb_table.this");
+    assert_eq!(decision(&report, &app, "enable", &audit_b), "allowed");
+    assert_eq!(decision(&report, &app, "enable", &audit_a), "absent");
+    // A local module inside the installed module.
+    let reader = format!("{base}module.kds.module.grants.aws_iam_role.reader");
+    assert_eq!(by_id(&report, "principals", &reader)["name"], "replication-reader");
+    assert_eq!(decision(&report, &reader, "describe", &kds), "allowed");
+    let notes: Vec<String> = items(&report, "notes")
+        .iter()
+        .filter_map(|n| n["message"].as_str().map(str::to_string))
+        .collect();
+    let noted = |module: &str, why: &str| {
+        notes.iter().any(|m| {
+            m.starts_with(&format!("module {module} ")) && m.contains(why) && m.contains("outputs are unknown")
+        })
+    };
+    assert!(noted("absent", "has no entry for key `absent`"), "{notes:?}");
+    assert!(noted("escape", "../modules is outside .terraform/modules"), "{notes:?}");
+}

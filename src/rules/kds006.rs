@@ -67,10 +67,11 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             meta,
             span,
             format!(
-                "{} `{}` can {capability} replication only through {}: {action} is never named",
+                "{} `{}` can {capability} replication only through {}: {action} {} never named",
                 principal.class.as_str(),
                 principal.address,
-                text.trim()
+                text.trim(),
+                if capabilities.len() > 1 { "are" } else { "is" }
             ),
             format!("covers {action}"),
         );

@@ -9,9 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use super::Nesting;
 use crate::model::Diagnostic;
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 use crate::value::{Entry, Part, Symbol, Template, Value, ValueKind};
+
+/// Resource types whose `Fn::GetAtt <id>.Outputs.<name>` reads a child template.
+pub const STACK_TYPES: &[&str] = &["AWS::CloudFormation::Stack", "AWS::Serverless::Application"];
 
 /// Deepest nesting of values and intrinsic calls that is evaluated.
 pub const MAX_EVAL_DEPTH: usize = 200;
@@ -36,6 +40,29 @@ pub struct ParamInfo<'a> {
     pub key_span: Span,
 }
 
+/// What a nested stack's child template is read with, to evaluate its `Outputs`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StackContext<'a> {
+    pub nesting: &'a Nesting,
+    pub sources: &'a SourceMap,
+}
+
+/// The `Outputs` of a nested stack's child template, evaluated in the child's scope.
+#[derive(Clone, Debug, Default)]
+pub struct StackOutputs {
+    /// The child template's display path.
+    pub display: String,
+    pub outputs: BTreeMap<String, StackOutput>,
+}
+
+/// One output: its value (`None`: `AWS::NoValue`) and the notes its evaluation gave,
+/// passed on the first time a reference reads it.
+#[derive(Clone, Debug)]
+pub struct StackOutput {
+    pub value: Option<Value>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 #[derive(Clone, Debug)]
 enum Memo<T> {
     InProgress,
@@ -55,7 +82,14 @@ pub struct Evaluator<'a> {
     /// Prefix of every opaque id this template makes (`""` at the root, `"Child/"` in a
     /// nested stack), so that equal logical ids in two stacks stay distinct values.
     pub scope: String,
+    /// Where the template sits, so that `Fn::GetAtt <Stack>.Outputs.<Name>` can read the
+    /// child template; `None` evaluates those as opaque values.
+    pub(crate) stacks: Option<StackContext<'a>>,
+    /// The `RolePath` a SAM function or state machine gives its implicit role, by the
+    /// role's logical id (`<LogicalId>Role`).
+    pub implicit_role_paths: BTreeMap<String, &'a Value>,
     pub diagnostics: Vec<Diagnostic>,
+    stack_memo: BTreeMap<String, Memo<Result<StackOutputs, String>>>,
     condition_memo: BTreeMap<String, Memo<Option<bool>>>,
     prop_memo: BTreeMap<(String, String), Memo<Option<Value>>>,
     depth: usize,
@@ -71,7 +105,10 @@ impl<'a> Evaluator<'a> {
             conditions: BTreeMap::new(),
             given: None,
             scope: String::new(),
+            stacks: None,
+            implicit_role_paths: BTreeMap::new(),
             diagnostics: Vec::new(),
+            stack_memo: BTreeMap::new(),
             condition_memo: BTreeMap::new(),
             prop_memo: BTreeMap::new(),
             depth: 0,
@@ -386,7 +423,11 @@ impl<'a> Evaluator<'a> {
     }
 
     fn path_of(&mut self, id: &str) -> Template {
-        match self.prop(id, "Path") {
+        if let Some(v) = self.prop(id, "Path") {
+            return template_of(&v);
+        }
+        let implicit = self.implicit_role_paths.get(id).copied();
+        match implicit.and_then(|raw| self.resolve(raw)) {
             Some(v) => template_of(&v),
             None => Template::lit("/"),
         }
@@ -481,6 +522,11 @@ impl<'a> Evaluator<'a> {
     /// `Fn::GetAtt` of a resource attribute.
     pub fn get_att(&mut self, id: &str, attr: &str, span: Span) -> Value {
         let ty = self.resources.get(id).map(|r| r.ty.clone()).unwrap_or_default();
+        if STACK_TYPES.contains(&ty.as_str())
+            && let Some(output) = attr.strip_prefix("Outputs.")
+        {
+            return self.stack_output(id, output, span);
+        }
         let t = match (ty.as_str(), attr) {
             ("AWS::IAM::ManagedPolicy", "PolicyArn") | (_, "Arn") => self.arn_of(id),
             ("AWS::KMS::Key", "KeyId") => Some(self.key_id_of(id)),
@@ -495,6 +541,66 @@ impl<'a> Evaluator<'a> {
             )
         });
         Value::new(ValueKind::Str(t), span)
+    }
+
+    /// `Fn::GetAtt <Stack>.Outputs.<name>`: the child template's output, evaluated once
+    /// per stack in the child's scope so that it names the child's records.
+    fn stack_output(&mut self, id: &str, name: &str, span: Span) -> Value {
+        if !self.stack_memo.contains_key(id) {
+            self.stack_memo.insert(id.to_string(), Memo::InProgress);
+            let outputs = super::nested::outputs(self, id);
+            self.stack_memo.insert(id.to_string(), Memo::Done(outputs));
+        }
+        let expr = format!("Fn::GetAtt {id}.Outputs.{name}");
+        let found = match self.stack_memo.get_mut(id) {
+            Some(Memo::Done(Ok(stack))) => Ok(match stack.outputs.get_mut(name) {
+                Some(out) => Ok((out.value.clone(), std::mem::take(&mut out.diagnostics))),
+                None => Err(stack.display.clone()),
+            }),
+            Some(Memo::Done(Err(why))) => Err(Some(why.clone())),
+            Some(Memo::InProgress) | None => Err(None),
+        };
+        match found {
+            Ok(Ok((value, diagnostics))) => {
+                self.diagnostics.extend(diagnostics);
+                match value {
+                    Some(v) => Value { span, ..v },
+                    None => Value::unknown(
+                        expr,
+                        format!("output `{name}` of nested stack `{id}` is `AWS::NoValue`"),
+                        span,
+                    ),
+                }
+            }
+            Ok(Err(display)) => {
+                self.diagnostics.push(Diagnostic::note(
+                    format!(
+                        "`Fn::GetAtt` of output `{name}` of nested stack `{id}`, whose template `{display}` declares no such output"
+                    ),
+                    span,
+                ));
+                Value::unknown(
+                    expr,
+                    format!("nested stack `{id}` (`{display}`) declares no output `{name}`"),
+                    span,
+                )
+            }
+            Err(Some(why)) => Value::new(
+                ValueKind::Str(self.opaque_of(
+                    id,
+                    &format!("Outputs.{name}"),
+                    &format!("output `{name}` of nested stack `{id}`, whose template is not read: {why}"),
+                )),
+                span,
+            ),
+            Err(None) => {
+                self.diagnostics.push(Diagnostic::note(
+                    format!("output `{name}` of nested stack `{id}` depends on itself; its value is unknown"),
+                    span,
+                ));
+                Value::unknown(expr, "circular reference through a nested stack's parameters", span)
+            }
+        }
     }
 
     fn get_att_expr(&mut self, arg: &Value, span: Span) -> Option<Value> {

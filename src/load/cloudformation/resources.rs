@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::Nesting;
 use super::document::policy_document;
-use super::intrinsics::{Evaluator, ParamInfo, ResourceInfo, template_of};
+use super::intrinsics::{Evaluator, ParamInfo, ResourceInfo, StackContext, template_of};
 use crate::load::LoadOptions;
 use crate::model::{
     Attachment, Destination, Diagnostic, Group, Input, Key, Membership, Policy, PolicyKind, PolicyRef, Principal,
@@ -48,7 +48,7 @@ pub(crate) fn load(
     let expanded;
     let root = if super::foreach::present(root) {
         let mut ev = evaluator(root, options, false);
-        scope_evaluator(&mut ev, nesting);
+        scope_evaluator(&mut ev, nesting, sources);
         let (out, notes) = super::foreach::expand(root, &mut ev);
         input.diagnostics.extend(notes);
         expanded = out;
@@ -81,7 +81,7 @@ pub(crate) fn load(
     }
     let entries: &[Entry] = resources.map(Value::entries).unwrap_or_default();
     let mut ev = evaluator(root, options, sam);
-    scope_evaluator(&mut ev, nesting);
+    scope_evaluator(&mut ev, nesting, sources);
     let sam_globals = if sam { function_globals(root, input) } else { None };
     let mut loader = Loader {
         ev,
@@ -142,16 +142,19 @@ pub fn evaluator<'a>(root: &'a Value, options: &LoadOptions, sam: bool) -> Evalu
         }
     }
     if sam {
-        super::sam::declare_implicit_roles(entries, &mut ev);
+        let globals = root.get("Globals").and_then(|g| g.get("Function"));
+        super::sam::declare_implicit_roles(entries, globals, &mut ev);
     }
     ev
 }
 
 /// A nested stack's evaluator takes its parameters from the parent and scopes its
-/// opaque ids by the stack's logical id.
-fn scope_evaluator(ev: &mut Evaluator<'_>, nesting: &Nesting) {
+/// opaque ids by the stack's logical id; every evaluator can read its own nested stacks'
+/// outputs.
+pub(super) fn scope_evaluator<'a>(ev: &mut Evaluator<'a>, nesting: &'a Nesting, sources: &'a SourceMap) {
     ev.scope = nesting.scope.clone();
     ev.given = nesting.params.clone();
+    ev.stacks = Some(StackContext { nesting, sources });
 }
 
 /// SAM properties that `Globals.Function` may not set (SAM rejects the template).
@@ -175,7 +178,7 @@ fn function_globals<'a>(root: &'a Value, input: &mut Input) -> Option<&'a Value>
 }
 
 /// Reads `Transform`; returns whether SAM applies. Other transforms are noted.
-fn transforms(root: &Value, diagnostics: &mut Vec<Diagnostic>) -> bool {
+pub(super) fn transforms(root: &Value, diagnostics: &mut Vec<Diagnostic>) -> bool {
     let Some(t) = root.get("Transform") else {
         return false;
     };
@@ -303,12 +306,14 @@ impl Loader<'_, '_> {
             span,
         };
         let before = RecordCounts::of(self.input);
+        let attachments_before = self.input.attachments.len();
         self.dispatch(&r, sam);
         if let Some((name, span)) = undecided {
             let first = before.0[2];
             for p in self.input.policies.iter_mut().skip(first) {
                 mark_conditional(&mut p.document, &name, span);
             }
+            self.note_unconditional_arns(r.id, attachments_before, &name, span);
         }
         if let Some(path) = e
             .value
@@ -318,6 +323,36 @@ impl Loader<'_, '_> {
         {
             before.name_new_records(self.input, path);
         }
+    }
+
+    /// Policies attached by ARN cannot be marked conditional the way a document's
+    /// statements are (the model's `Attachment` has no condition), so they would grant as
+    /// if the resource always existed: say so, naming them, rather than stay silent.
+    fn note_unconditional_arns(&mut self, id: &str, first: usize, condition: &str, span: Span) {
+        let arns: Vec<String> = self
+            .input
+            .attachments
+            .iter()
+            .skip(first)
+            .filter(|a| !a.boundary)
+            .filter_map(|a| match &a.policy {
+                PolicyRef::Arn(arn) => Some(format!("`{arn}`")),
+                _ => None,
+            })
+            .collect();
+        if arns.is_empty() {
+            return;
+        }
+        let what = if arns.len() == 1 { "policy" } else { "policies" };
+        self.note(
+            format!(
+                "`{id}` exists only when condition `{condition}` holds, which is undecided; its managed {what} {} \
+                 are read as always attached (an attachment by ARN cannot be marked conditional), so what they \
+                 grant is not shown as conditional",
+                arns.join(", ")
+            ),
+            span,
+        );
     }
 
     fn dispatch(&mut self, r: &Resource<'_>, sam: bool) {

@@ -16,21 +16,37 @@ use crate::value::{Entry, Template, Value, ValueKind};
 const ROLE_TYPES: &[&str] = &["AWS::Serverless::Function", "AWS::Serverless::StateMachine"];
 
 /// Registers `<LogicalId>Role` for every function or state machine that names no `Role`,
-/// so that `!GetAtt <LogicalId>Role.Arn` resolves like a declared role.
-pub fn declare_implicit_roles<'a>(entries: &'a [Entry], ev: &mut Evaluator<'a>) {
+/// so that `!GetAtt <LogicalId>Role.Arn` resolves like a declared role, with the path its
+/// `RolePath` gives (a function's own, else `Globals.Function`'s, which SAM allows there).
+pub fn declare_implicit_roles<'a>(entries: &'a [Entry], function_globals: Option<&'a Value>, ev: &mut Evaluator<'a>) {
     for e in entries {
         let ty = e.value.get("Type").and_then(Value::as_str).unwrap_or_default();
         if !ROLE_TYPES.contains(&ty) {
             continue;
         }
-        if e.value.get("Properties").and_then(|p| p.get("Role")).is_some() {
+        let props = e.value.get("Properties");
+        if props.and_then(|p| p.get("Role")).is_some() {
             continue;
         }
-        ev.resources.entry(format!("{}Role", e.key)).or_insert(ResourceInfo {
-            ty: "AWS::IAM::Role".to_string(),
-            properties: None,
-            id_span: e.key_span,
-        });
+        let role = format!("{}Role", e.key);
+        if ev.resources.contains_key(&role) {
+            continue;
+        }
+        ev.resources.insert(
+            role.clone(),
+            ResourceInfo {
+                ty: "AWS::IAM::Role".to_string(),
+                properties: None,
+                id_span: e.key_span,
+            },
+        );
+        let own = props.and_then(|p| p.get("RolePath"));
+        let global = function_globals
+            .filter(|_| ty == "AWS::Serverless::Function")
+            .and_then(|g| g.get("RolePath"));
+        if let Some(path) = own.or(global) {
+            ev.implicit_role_paths.insert(role, path);
+        }
     }
 }
 

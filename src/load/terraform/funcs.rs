@@ -210,7 +210,10 @@ pub fn call(
             None => fail("argument is not a string"),
         },
         "replace" => match (lit(0), lit(1), lit(2)) {
-            (Some(s), Some(from), Some(to)) if !(from.starts_with('/') && from.ends_with('/') && from.len() > 1) => {
+            (_, Some(from), _) if is_regex_pattern(&from) => fail(&format!(
+                "the search string {from} is a regular expression, which kdsguard does not evaluate"
+            )),
+            (Some(s), Some(from), Some(to)) => {
                 if from.is_empty() {
                     return fail("empty search string");
                 }
@@ -220,7 +223,9 @@ pub fn call(
                 }
                 Value::str(out, span)
             }
-            _ => fail("arguments are not known literal strings (regular expressions are not evaluated)"),
+            (None, _, _) => fail("the string is not a fully known literal"),
+            (_, None, _) => fail("the search string is not a known literal"),
+            (_, _, None) => fail("the replacement is not a known literal"),
         },
         "trimprefix" | "trimsuffix" => match (arg(0).and_then(Value::to_template), lit(1)) {
             (Some(t), Some(affix)) => {
@@ -615,6 +620,11 @@ fn format(args: &[Value]) -> Result<Template, String> {
         }
     }
     Ok(out)
+}
+
+/// Whether a `replace` search string is a `/regex/` (Terraform's convention).
+fn is_regex_pattern(s: &str) -> bool {
+    s.len() > 1 && s.starts_with('/') && s.ends_with('/')
 }
 
 /// A fully known scalar as text.

@@ -3,11 +3,14 @@
 //! A module folder's `.tf` files are parsed with hcl-edit (one file failing does not stop
 //! the others), indexed by block kind, and evaluated lazily by [`eval::Eval`]: a resource's
 //! attributes are computed when the model or a reference needs them. Local child modules
-//! are loaded through their `module` calls, confined to the repository root.
+//! are loaded through their `module` calls, confined to the repository root; registry and
+//! git modules are loaded from the folders `terraform init` recorded in the root module's
+//! `.terraform/modules/modules.json`, confined to that `.terraform/modules/`.
 
 mod eval;
 mod funcs;
 mod json_syntax;
+mod manifest;
 mod plan;
 mod policy_document;
 mod resources;
@@ -34,6 +37,7 @@ const MAX_MODULE_DEPTH: usize = 8;
 pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
     let mut input = Input::new(display, InputKind::Terraform);
     let mut ctx = Ctx::new(sources, cwd.to_path_buf(), repo_root(dir, cwd));
+    ctx.manifest = manifest::Manifest::read(dir, cwd, sources, &mut input);
     let plans = beside_plans(dir, cwd, sources, &mut input);
     for p in &plans {
         ctx.plan.extend(plan::values_by_address(p));
@@ -473,16 +477,17 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
                 );
                 return None;
             };
-            if !(source.starts_with("./") || source.starts_with("../")) {
-                parent.note(
-                    format!(
-                        "module {} (source {source}) is not loaded: only local modules are; its outputs are unknown",
-                        call.name
-                    ),
-                    call.span,
-                );
-                return None;
-            }
+            let key_path = if parent.m.key.is_empty() {
+                call.name.clone()
+            } else {
+                format!("{}.{}", parent.m.key, call.name)
+            };
+            let local = source.starts_with("./") || source.starts_with("../");
+            let dir = if local {
+                parent.m.dir.join(&source)
+            } else {
+                installed_dir(parent, call, &source, &key_path)?
+            };
             if ancestors.len() > MAX_MODULE_DEPTH {
                 parent.note(
                     format!("module {} is nested too deeply; it is not loaded", call.name),
@@ -490,7 +495,6 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
                 );
                 return None;
             }
-            let dir = parent.m.dir.join(&source);
             let canonical = dir.canonicalize().ok();
             let root_dir = parent
                 .ctx
@@ -504,7 +508,9 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
                 );
                 return None;
             };
-            if !canonical.starts_with(&root_dir) {
+            // An installed module is already confined to the root module's
+            // `.terraform/modules/`; a local one must stay in the repository.
+            if local && !canonical.starts_with(&root_dir) {
                 parent.note(
                     format!(
                         "module {}: {source} is outside the repository; it is not loaded",
@@ -538,6 +544,7 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
             let prefix = format!("{}module.{}{}.", parent.m.prefix, call.name, key.suffix());
             let parsed = parse_module(&dir, &display, prefix, &parent.ctx);
             let mut module = parsed.module;
+            module.key = key_path;
             for attr in call.block.body.attributes() {
                 let name = attr.key.as_str();
                 if matches!(
@@ -559,6 +566,54 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
             Some(child)
         },
     )
+}
+
+/// The folder `terraform init` installed a registry or git module call into, from the
+/// root module's manifest; `None` (with a note saying why) when it is not known.
+fn installed_dir(parent: &Eval, call: &ModuleCall, source: &str, key: &str) -> Option<PathBuf> {
+    let not_loaded = |why: String| {
+        parent.note(
+            format!(
+                "module {} (source {source}) is not loaded: {why}; its outputs are unknown",
+                call.name
+            ),
+            call.span,
+        );
+    };
+    let Some(found) = parent.ctx.manifest.as_ref() else {
+        not_loaded(format!(
+            "only local modules are, and registry or git modules that `terraform init` recorded in {}",
+            manifest::MANIFEST_PATH
+        ));
+        return None;
+    };
+    let Some((located, installed)) = found.locate(key) else {
+        not_loaded(format!(
+            "{} has no entry for key `{key}` (terraform init has not installed it)",
+            manifest::MANIFEST_PATH
+        ));
+        return None;
+    };
+    match located {
+        manifest::Located::Dir(dir) => {
+            if !manifest::same_source(source, &installed.source) {
+                parent.note(
+                    format!(
+                        "module {}: the configuration names source {source} but {} records {} (terraform init is out of date); the installed folder is loaded",
+                        call.name,
+                        manifest::MANIFEST_PATH,
+                        installed.source
+                    ),
+                    call.span,
+                );
+            }
+            Some(dir)
+        }
+        manifest::Located::Refused(why) => {
+            not_loaded(format!("its installed folder cannot be used: {why}"));
+            None
+        }
+    }
 }
 
 /// Folds `.`/`..` in a module path without resolving links.

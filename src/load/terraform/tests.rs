@@ -796,6 +796,22 @@ fn format_verbs_and_formatlist() {
 }
 
 #[test]
+fn replace_with_a_regular_expression_is_unknown_and_says_why() {
+    let v = eval_local(
+        "locals {\n  x = replace(\"a-b-1\", \"/[0-9]+/\", \"n\")\n}\n",
+        &LoadOptions::default(),
+    );
+    let reason = eval::unknown_reason(&v).unwrap_or_default();
+    assert!(reason.starts_with("replace(): "), "{reason}");
+    assert!(reason.contains("/[0-9]+/ is a regular expression"), "{reason}");
+    assert!(matches!(&v.kind, ValueKind::Unknown { expr, .. } if expr.starts_with("replace(")));
+    // A lone slash is a plain search string.
+    assert_eq!(local(r#"replace("a/b", "/", "-")"#), "a-b");
+    let unknown_string = local(r#"replace(var.nope, "/x/", "y")"#);
+    assert!(unknown_string.contains("replace()"), "{unknown_string}");
+}
+
+#[test]
 fn module_count_and_for_each_expand_with_instance_addresses() {
     let (input, _sources, _tmp) = load(&[
         (
@@ -833,4 +849,55 @@ fn module_count_and_for_each_expand_with_instance_addresses() {
     assert!(resources[0].ends_with(":table/b"), "{resources:?}");
     assert!(resources[1].ends_with(":table/c0"), "{resources:?}");
     assert!(resources[2].starts_with("{arn="), "{resources:?}");
+}
+
+#[test]
+fn registry_module_without_manifest_is_noted_and_its_outputs_are_unknown() {
+    let (input, _sources, _tmp) = load(&[(
+        "main.tf",
+        "module \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\nresource \"aws_dynamodb_table\" \"t\" {\n  name = module.vpc.name\n}\n",
+    )]);
+    let note = input.diagnostics.iter().find(|d| {
+        d.message
+            .starts_with("module vpc (source terraform-aws-modules/vpc/aws) is not loaded")
+    });
+    let Some(note) = note else {
+        unreachable!("no note: {:?}", input.diagnostics)
+    };
+    assert!(note.message.contains("modules.json"), "{}", note.message);
+    assert!(note.message.ends_with("its outputs are unknown"), "{}", note.message);
+    let names: Vec<bool> = input.tables.iter().map(|t| t.name.is_literal()).collect();
+    assert_eq!(names, [false]);
+}
+
+#[test]
+fn manifest_key_of_a_nested_installed_module_ignores_instance_keys() {
+    let (input, _sources, _tmp) = load(&[
+        (
+            "main.tf",
+            "module \"p\" {\n  source   = \"acme/p/aws\"\n  for_each = toset([\"x\"])\n  name     = each.key\n}\n",
+        ),
+        (
+            ".terraform/modules/modules.json",
+            r#"{"Modules":[{"Key":"p","Source":"registry.terraform.io/acme/p/aws","Dir":".terraform/modules/p"},{"Key":"p.s","Source":"git::https://e/s.git","Dir":".terraform/modules/p.s"}]}"#,
+        ),
+        (
+            ".terraform/modules/p/main.tf",
+            "variable \"name\" {}\nmodule \"s\" {\n  source = \"git::https://e/s.git\"\n  name   = \"${var.name}-s\"\n}\n",
+        ),
+        (
+            ".terraform/modules/p.s/main.tf",
+            "variable \"name\" {}\nresource \"aws_kinesis_stream\" \"k\" {\n  name = var.name\n}\n",
+        ),
+    ]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let streams: Vec<(&str, String)> = input
+        .streams
+        .iter()
+        .map(|s| (s.address.as_str(), s.name.to_string()))
+        .collect();
+    assert_eq!(
+        streams,
+        [("module.p[\"x\"].module.s.aws_kinesis_stream.k", "x-s".to_string())]
+    );
 }
