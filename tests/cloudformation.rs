@@ -400,3 +400,87 @@ fn corpus_cdk_and_sam_templates_stream_tables_into_kinesis() {
         }
     }
 }
+
+#[test]
+fn nested_stack_outputs_name_the_childrens_records() {
+    let (report, _) = check_json(&[&format!("{DIR}/outputs/parent.yaml")]);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    // `!GetAtt Roles.Outputs.ReaderName` is the child's `!Ref Reader`, with the parameter
+    // the parent passes: the parent's policy reaches the child's role.
+    assert_eq!(
+        by_address(&report, "principals", "Roles/Reader")["name"],
+        "app-prod-reader"
+    );
+    assert_eq!(decision(&report, "Roles/Reader", "describe", "Orders"), "allowed");
+    assert_eq!(decision(&report, "Roles/Reader", "disable", "Orders"), "none");
+    // A generated name is the same opaque value in the child and through its output, and
+    // an output can pass up a grandchild's output.
+    assert_eq!(decision(&report, "Roles/Anonymous", "disable", "Orders"), "allowed");
+    assert_eq!(decision(&report, "Roles/Inner/Writer", "disable", "Orders"), "allowed");
+    assert_eq!(
+        by_address(&report, "principals", "Roles/Inner/Writer")["file"],
+        format!("{DIR}/outputs/stacks/inner.yaml")
+    );
+    // A missing output is unknown, with a note naming it where it is referenced.
+    let missing: Vec<&Value> = report["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| {
+            n["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("output `Nope` of nested stack `Roles`"))
+        })
+        .collect();
+    assert_eq!(missing.len(), 1, "{}", report["notes"]);
+    assert_eq!(missing[0]["file"], format!("{DIR}/outputs/parent.yaml"));
+    assert_eq!(missing[0]["line"], 67);
+    assert!(
+        !addresses(&report, "principals")
+            .iter()
+            .any(|a| a.starts_with("Roles/") && a.contains("Nope"))
+    );
+}
+
+#[test]
+fn sam_role_path_sets_the_implicit_roles_path() {
+    let (report, _) = check_json(&[&format!("{DIR}/sam_role_path.yaml")]);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    // The table's policy names each role under the path it should have.
+    for (role, why) in [
+        ("OwnPathRole", "the function's own RolePath"),
+        ("GlobalPathRole", "Globals.Function.RolePath"),
+        ("MachineRole", "a state machine's own RolePath"),
+    ] {
+        assert_eq!(decision(&report, role, "describe", "Orders"), "allowed", "{why}");
+    }
+    // Globals.Function does not reach state machines: path `/`, not `/global/`.
+    assert_ne!(
+        decision(&report, "UnpathedMachineRole", "describe", "Orders"),
+        "allowed"
+    );
+    assert_eq!(notes(&report), Vec::<String>::new());
+}
+
+#[test]
+fn trust_policies_grant_nothing_and_their_shape_is_not_checked() {
+    let (report, _) = check_json(&[&format!("{DIR}/trust_policy.yaml")]);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(
+        addresses(&report, "principals"),
+        ["BrokenTrust", "Granted", "OddTrust", "Trusting"]
+    );
+    // A trust statement allowing `dynamodb:*` and `kinesis:*` is not a grant.
+    for role in ["Trusting", "BrokenTrust", "OddTrust"] {
+        for capability in ["enable", "describe", "disable", "update"] {
+            assert_eq!(
+                decision(&report, role, capability, "Orders"),
+                "none",
+                "{role} {capability}"
+            );
+        }
+    }
+    assert_eq!(decision(&report, "Granted", "describe", "Orders"), "allowed");
+    // Broken JSON text, a statement that is a number, a list: no note about any of them.
+    assert_eq!(notes(&report), Vec::<String>::new());
+}

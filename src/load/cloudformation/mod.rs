@@ -604,4 +604,205 @@ mod tests {
             Some(Template::lit("given"))
         );
     }
+
+    /// Loads `parent` from a fresh folder holding `files` (name, text).
+    fn load_tree(files: &[(&str, &str)]) -> (Input, SourceMap) {
+        let dir = tempfile::tempdir();
+        let Ok(dir) = dir else { panic!("no temporary folder") };
+        for (name, text) in files {
+            let _ = std::fs::write(dir.path().join(name), text);
+        }
+        let parent = dir.path().join("parent.yaml");
+        let text = files.first().map(|(_, t)| *t).unwrap_or_default();
+        let sources = SourceMap::new();
+        let id = sources.add("parent.yaml", Arc::from(text));
+        let input = load_template_file(&parent, "parent.yaml", id, text, &LoadOptions::default(), &sources);
+        (input, sources)
+    }
+
+    fn unknown_reason(t: &Template) -> String {
+        t.opaques().map(|o| o.reason.clone()).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn nested_stack_outputs_in_the_childs_scope() {
+        let parent = "Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: child.yaml
+      Parameters: {Name: given, Echo: !GetAtt Child.Outputs.Echo}
+  Remote:
+    Type: AWS::CloudFormation::Stack
+    Properties: {TemplateURL: 'https://example.com/t.yaml'}
+  T1: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Child.Outputs.Plain}}
+  T2: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Child.Outputs.Hidden}}
+  T3: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Child.Outputs.Nope}}
+  T4: {Type: AWS::DynamoDB::Table, Properties: {TableName: !Sub '${Child.Outputs.Generated}-x'}}
+  T5: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Remote.Outputs.Name}}
+  T6: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Child.Outputs.Echo}}
+";
+        let child = "Parameters:
+  Name: {Type: String}
+  Echo: {Type: String, Default: none}
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Stream: {Type: AWS::Kinesis::Stream}
+Outputs:
+  Plain: {Value: !Sub '${Name}-table'}
+  Hidden: {Condition: Never, Value: hidden}
+  Generated: {Value: !Ref Stream}
+  Echo: {Value: !Ref Echo}
+";
+        let (input, sources) = load_tree(&[("parent.yaml", parent), ("child.yaml", child)]);
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        let name = |address: &str| {
+            input
+                .tables
+                .iter()
+                .find(|t| t.address == address)
+                .map(|t| t.name.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(name("T1"), Template::lit("given-table"));
+        assert!(unknown_reason(&name("T2")).contains("condition `Never` is false"));
+        assert!(unknown_reason(&name("T3")).contains("declares no output `Nope`"));
+        // The child's generated stream name, scoped like the loaded child's stream.
+        let stream = input.streams.iter().find(|s| s.address == "Child/Stream");
+        let mut expected = stream.map(|s| s.name.clone()).unwrap_or_default();
+        expected.push_str("-x");
+        assert_eq!(name("T4"), expected);
+        assert_eq!(name("T4").to_string(), "${Child/Stream.name}-x");
+        assert!(unknown_reason(&name("T5")).contains("whose template is not read"));
+        // The stack's parameter reads its own output: a cycle, unknown, never a hang.
+        assert!(name("T6").opaques().count() == 1, "{}", name("T6"));
+        let missing = input
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("declares no such output"));
+        assert_eq!(missing.map(|d| at(&sources, d.span)).as_deref(), Some("12:60"));
+    }
+
+    #[test]
+    fn sam_role_path_goes_into_the_implicit_roles_arn() {
+        let text = "Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {RolePath: /global/}
+Resources:
+  Own: {Type: AWS::Serverless::Function, Properties: {RolePath: /own/}}
+  Global: {Type: AWS::Serverless::Function}
+  Machine: {Type: AWS::Serverless::StateMachine, Properties: {RolePath: !Sub '/${AWS::Region}/'}}
+  Plain: {Type: AWS::Serverless::StateMachine}
+  Given: {Type: AWS::Serverless::Function, Properties: {Role: arn:aws:iam::111122223333:role/x, RolePath: /ignored/}}
+  Ref:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: p
+      Roles: [!Ref OwnRole]
+      PolicyDocument: {Statement: [{Effect: Allow, Action: 'sts:AssumeRole', Resource: !GetAtt GlobalRole.Arn}]}
+";
+        let (input, _) = load("p.yaml", text);
+        let arns: Vec<String> = input
+            .principals
+            .iter()
+            .map(|p| format!("{} {}", p.address, p.arn))
+            .collect();
+        assert_eq!(
+            arns,
+            [
+                "OwnRole arn:${AWS::Partition}:iam::${AWS::AccountId}:role/own/${OwnRole.name}",
+                "GlobalRole arn:${AWS::Partition}:iam::${AWS::AccountId}:role/global/${GlobalRole.name}",
+                "MachineRole arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::Region}/${MachineRole.name}",
+                "PlainRole arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PlainRole.name}",
+            ]
+        );
+        // `!GetAtt <Fn>Role.Arn` elsewhere in the template agrees.
+        let resource = input
+            .policies
+            .iter()
+            .find(|p| p.address == "Ref")
+            .and_then(|p| p.document.get("Statement"))
+            .and_then(Value::as_list)
+            .and_then(|s| s.first())
+            .and_then(|s| s.get("Resource"))
+            .and_then(Value::as_template)
+            .map(ToString::to_string);
+        assert_eq!(
+            resource.as_deref(),
+            arns.get(1).and_then(|a| a.split_once(' ')).map(|(_, arn)| arn)
+        );
+    }
+
+    #[test]
+    fn managed_arns_under_an_undecided_condition_are_noted() {
+        let text = "Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Team: {Type: String}
+Conditions:
+  HasTeam: !Not [!Equals [!Ref Team, '']]
+Resources:
+  Ops:
+    Type: AWS::IAM::Role
+    Condition: HasTeam
+    Properties:
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess]
+      PermissionsBoundary: arn:aws:iam::aws:policy/ReadOnlyAccess
+      Policies: [{PolicyName: p, PolicyDocument: {Statement: [{Effect: Allow, Action: 'dynamodb:*', Resource: '*'}]}}]
+  Fn:
+    Type: AWS::Serverless::Function
+    Condition: HasTeam
+    Properties:
+      Policies: [AmazonKinesisReadOnlyAccess]
+  Always:
+    Type: AWS::IAM::Role
+    Properties:
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess]
+";
+        let (input, sources) = load("c.yaml", text);
+        let notes: Vec<String> = input
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("read as always attached"))
+            .map(|d| format!("{} {}", at(&sources, d.span), d.message))
+            .collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("9:16 `Ops` exists only when condition `HasTeam` holds"));
+        assert!(notes[0].contains("policy `arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess`"));
+        assert!(!notes[0].contains("ReadOnlyAccess"), "a boundary is not a grant");
+        assert!(notes[1].starts_with("16:16 `Fn` exists"));
+        assert!(notes[1].contains("AWSLambdaBasicExecutionRole"));
+        assert!(notes[1].contains("AmazonKinesisReadOnlyAccess"));
+        // Inline documents are still marked conditional.
+        let doc = input.policies.iter().find(|p| p.address == "Ops/Policies/p");
+        let condition = doc
+            .and_then(|p| p.document.get("Statement"))
+            .and_then(Value::as_list)
+            .and_then(|s| s.first())
+            .and_then(|s| s.get("Condition"));
+        assert!(condition.is_some());
+    }
+
+    #[test]
+    fn trust_policies_are_never_identity_policies() {
+        let text = "Resources:
+  R:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: '*', Action: '*', Resource: '*'}]}
+  Broken:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: '{\"Statement\": [,'
+  Odd:
+    Type: AWS::IAM::User
+    Properties:
+      AssumeRolePolicyDocument: {Statement: 5}
+";
+        let (input, _) = load("t.yaml", text);
+        assert_eq!(input.principals.len(), 3);
+        assert!(input.policies.is_empty(), "{:?}", input.policies);
+        assert!(input.attachments.is_empty(), "{:?}", input.attachments);
+        assert!(input.diagnostics.is_empty(), "{:?}", input.diagnostics);
+    }
 }

@@ -1,6 +1,7 @@
 //! The SAM transform, as far as access goes: `AWS::Serverless::Function` and
-//! `AWS::Serverless::StateMachine` with their implicit role, `Policies` (managed policy
-//! names and ARNs, inline statements, policy templates) and permissions boundary.
+//! `AWS::Serverless::StateMachine` with their implicit role (its path from `RolePath`),
+//! `Policies` (managed policy names and ARNs, inline statements, policy templates) and
+//! permissions boundary.
 //!
 //! The policy templates expanded here, and their action lists, follow the SAM project's
 //! `policy_templates.json` as shown by its translator test
