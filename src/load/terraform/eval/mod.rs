@@ -1,0 +1,233 @@
+//! Expression evaluation over the hcl-edit tree into spanned [`Value`]s.
+//!
+//! Unknown is a value: anything that cannot be decided from the configuration (a variable
+//! with no value, an attribute computed at apply time, an unsupported function) becomes
+//! [`ValueKind::Unknown`] carrying the expression text and a reason, or an opaque symbol
+//! inside a string. Evaluation never fails and never panics; recursion depth and the size
+//! of produced collections are bounded.
+//!
+//! The evaluator is split by concern: [`scope`] binds names, [`expr`] dispatches on the
+//! expression kind, [`operators`] and [`traverse`] (attributes, indexes, splats) work on
+//! evaluated values, [`template`] builds strings with their source maps, [`references`]
+//! resolves `var`, `local`, resources and module outputs, [`instances`] expands
+//! `count`/`for_each`, [`objects`] builds resource instance objects, and [`values`] holds
+//! small helpers over [`Value`]s.
+
+mod expr;
+mod instances;
+mod objects;
+mod operators;
+mod references;
+mod scope;
+mod template;
+mod traverse;
+mod values;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Block;
+
+use super::text::TextMap;
+use crate::model::{Diagnostic, LoadError};
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::{Template, Value};
+
+pub use self::instances::{Expansion, InstKey};
+pub use self::operators::{equal, num_value, number, truthy};
+pub use self::scope::Scope;
+pub use self::template::opaque;
+pub use self::values::{iterate, map_value, to_json, unknown_reason};
+
+/// How deep expressions and references may nest before evaluation gives up.
+pub const MAX_DEPTH: usize = 96;
+/// The most elements a produced collection (or `count`) may have.
+pub const MAX_ITEMS: usize = 4096;
+/// The longest string evaluation builds.
+pub const MAX_TEXT: usize = 1 << 20;
+/// How many renderings of one string literal keep their source map.
+const MAX_RENDERINGS: usize = 64;
+/// How long an expression's text may be in an unknown value's `expr`.
+const MAX_EXPR_TEXT: usize = 160;
+
+/// A declared `resource` or `data` block.
+pub struct Res {
+    pub data: bool,
+    pub rtype: String,
+    pub name: String,
+    pub block: Block,
+    pub file: FileId,
+    pub span: Span,
+    /// Read from a plan (no `lifecycle` is visible).
+    pub from_plan: bool,
+}
+
+/// A `module` call.
+pub struct ModuleCall {
+    pub name: String,
+    pub block: Block,
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// One Terraform module: its declarations, by kind, in source order.
+#[derive(Default)]
+pub struct Module {
+    /// Address prefix (`""` for the root, `module.a.` for a child).
+    pub prefix: String,
+    /// The module's key in `.terraform/modules/modules.json` (`""` for the root, `a.b`
+    /// for `module.a.module.b`, whatever the instance keys).
+    pub key: String,
+    pub dir: PathBuf,
+    /// Display path of the folder (what `path.module` evaluates to).
+    pub display: String,
+    pub texts: BTreeMap<FileId, Arc<str>>,
+    pub variables: BTreeMap<String, (Option<Expression>, FileId, Span)>,
+    pub locals: BTreeMap<String, (Expression, FileId, Span)>,
+    pub outputs: BTreeMap<String, (Expression, FileId, Span)>,
+    pub resources: Vec<Res>,
+    pub index: BTreeMap<(bool, String, String), usize>,
+    pub calls: Vec<ModuleCall>,
+    /// Values given for variables (command line / tfvars for the root, call arguments for
+    /// a child).
+    pub inputs: BTreeMap<String, Value>,
+}
+
+enum Slot {
+    Busy,
+    Done(Value),
+}
+
+/// The renderings of one string literal, each with its source map.
+type Renderings = Vec<(Template, Rc<TextMap>)>;
+
+/// Run-wide context shared by a root module and its children.
+pub struct Ctx<'s> {
+    pub sources: &'s SourceMap,
+    pub cwd: PathBuf,
+    /// Files may only be read below this folder (the repository root).
+    pub root: PathBuf,
+    /// Evaluation depth, shared by a module and its children so that references
+    /// through module outputs are bounded too.
+    pub depth: Cell<usize>,
+    /// Planned values by resource address, when a plan is merged with the `.tf` files.
+    pub plan: BTreeMap<String, Value>,
+    /// The root module's installed registry and git modules, after `terraform init`.
+    pub manifest: Option<super::manifest::Manifest>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(sources: &'s SourceMap, cwd: PathBuf, root: PathBuf) -> Ctx<'s> {
+        Ctx {
+            sources,
+            cwd,
+            root,
+            depth: Cell::new(0),
+            plan: BTreeMap::new(),
+            manifest: None,
+        }
+    }
+}
+
+/// Evaluates expressions of one module.
+pub struct Eval<'s> {
+    pub m: Module,
+    pub ctx: Rc<Ctx<'s>>,
+    locals: RefCell<BTreeMap<String, Slot>>,
+    outputs: RefCell<BTreeMap<String, Slot>>,
+    objects: RefCell<BTreeMap<(usize, InstKey), Slot>>,
+    expansions: RefCell<BTreeMap<usize, Expansion>>,
+    module_expansions: RefCell<BTreeMap<usize, Expansion>>,
+    text_maps: RefCell<BTreeMap<Span, Renderings>>,
+    /// Texts of files read by `file()` / `templatefile()`.
+    extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
+    pub diagnostics: RefCell<Vec<Diagnostic>>,
+    pub errors: RefCell<Vec<LoadError>>,
+    /// Child module instances by call name and instance key (`m`, `m[0]`, `m["k"]`),
+    /// created on first use.
+    pub children: RefCell<BTreeMap<String, Option<Rc<Eval<'s>>>>>,
+    /// Creates a child module's evaluator (set by the loader; `None` disables modules).
+    pub make_child: Option<ChildMaker<'s>>,
+}
+
+/// The loader's function that loads a called module instance:
+/// `(parent, call index, instance key) -> child`.
+pub type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize, &InstKey) -> Option<Eval<'s>> + 's>;
+
+impl<'s> Eval<'s> {
+    pub fn new(m: Module, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
+        Eval {
+            m,
+            ctx,
+            locals: RefCell::default(),
+            outputs: RefCell::default(),
+            objects: RefCell::default(),
+            expansions: RefCell::default(),
+            module_expansions: RefCell::default(),
+            text_maps: RefCell::default(),
+            extra_texts: RefCell::default(),
+            diagnostics: RefCell::default(),
+            errors: RefCell::default(),
+            children: RefCell::default(),
+            make_child: None,
+        }
+    }
+
+    pub fn note(&self, message: impl Into<String>, span: Span) {
+        self.diagnostics.borrow_mut().push(Diagnostic::note(message, span));
+    }
+
+    pub fn span(&self, file: FileId, range: Option<std::ops::Range<usize>>) -> Span {
+        match range {
+            Some(r) => Span::new(file, r.start, r.end),
+            None => Span::new(file, 0, 0),
+        }
+    }
+
+    /// The text of a file of this module or read by `file()`.
+    pub fn source_text(&self, file: FileId) -> Option<Arc<str>> {
+        self.m
+            .texts
+            .get(&file)
+            .cloned()
+            .or_else(|| self.extra_texts.borrow().get(&file).cloned())
+    }
+
+    pub fn add_text(&self, file: FileId, text: Arc<str>) {
+        self.extra_texts.borrow_mut().insert(file, text);
+    }
+
+    /// The source text of a span (shortened), for unknown values' `expr`.
+    pub fn text(&self, span: Span) -> String {
+        let s = self.text_raw(span);
+        let s = s.trim();
+        if s.len() <= MAX_EXPR_TEXT {
+            return s.to_string();
+        }
+        let mut cut = MAX_EXPR_TEXT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}…", &s[..cut])
+    }
+
+    fn text_raw(&self, span: Span) -> String {
+        self.source_text(span.file)
+            .and_then(|t| t.get(span.start as usize..span.end as usize).map(str::to_string))
+            .unwrap_or_default()
+    }
+    /// An unknown value for expression `span`.
+    pub fn unknown_at(&self, span: Span, reason: impl Into<String>) -> Value {
+        Value::unknown(self.text(span), reason, span)
+    }
+
+    /// The id of an opaque symbol for an unknown expression of this module: the module
+    /// prefix keeps `var.x` of two modules apart.
+    pub fn opaque_id(&self, expr: &str) -> String {
+        format!("{}{}", self.m.prefix, expr)
+    }
+}

@@ -1,0 +1,316 @@
+//! References: `var`, `local`, `path`, resources and data sources, module outputs.
+
+use std::rc::Rc;
+
+use hcl_edit::expr::TraversalOperator;
+
+use super::{Eval, Expansion, InstKey, Scope, Slot, number, unknown_reason};
+use crate::load::terraform::text::TextBuilder;
+use crate::source::{FileId, Span};
+use crate::value::{Entry, Value, ValueKind};
+
+impl<'s> Eval<'s> {
+    /// Resolves `name` followed by traversal operators.
+    pub(super) fn variable(
+        &self,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        if let Some(v) = scope.lookup(name) {
+            return self.apply_ops(v.clone(), ops, file, scope, span);
+        }
+        let attr = |i: usize| -> Option<&str> {
+            match ops.get(i).map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+                _ => None,
+            }
+        };
+        let rest_from = |i: usize| ops.get(i..).unwrap_or_default();
+        match name {
+            "var" => match attr(0) {
+                Some(v) => {
+                    let value = self.var(v, span);
+                    self.apply_ops(value, rest_from(1), file, scope, span)
+                }
+                None => self.unknown_at(span, "`var` needs an attribute"),
+            },
+            "local" => match attr(0) {
+                Some(l) => {
+                    let value = self.local(l, span);
+                    self.apply_ops(value, rest_from(1), file, scope, span)
+                }
+                None => self.unknown_at(span, "`local` needs an attribute"),
+            },
+            "path" => match attr(0) {
+                Some("module") | Some("root") | Some("cwd") => {
+                    let mut b = TextBuilder::new();
+                    b.push_whole(&self.m.display, span);
+                    let v = Value::new(ValueKind::Str(b.template), span);
+                    self.apply_ops(v, rest_from(1), file, scope, span)
+                }
+                _ => self.unknown_at(span, "unknown `path` attribute"),
+            },
+            "terraform" => self.unknown_at(span, "the Terraform workspace is not known statically"),
+            "self" => self.unknown_at(span, "`self` is not modelled"),
+            "count" | "each" => self.unknown_at(span, format!("`{name}` is not set here")),
+            "data" => match (attr(0), attr(1)) {
+                (Some(t), Some(n)) => self.resource_ref(true, t, n, rest_from(2), file, scope, span),
+                _ => self.unknown_at(span, "incomplete data source reference"),
+            },
+            "module" => match attr(0) {
+                Some(m) => self.module_ref(m, rest_from(1), file, scope, span),
+                None => self.unknown_at(span, "incomplete module reference"),
+            },
+            rtype => match attr(0) {
+                Some(n) => self.resource_ref(false, rtype, n, rest_from(1), file, scope, span),
+                None => self.unknown_at(span, format!("`{rtype}` is not defined")),
+            },
+        }
+    }
+
+    /// A variable's value: given input, else default, else unknown.
+    pub fn var(&self, name: &str, span: Span) -> Value {
+        if let Some(v) = self.m.inputs.get(name) {
+            return v.clone();
+        }
+        match self.m.variables.get(name) {
+            Some((Some(default), file, _)) => self.expr(default, *file, &Scope::root()),
+            Some((None, _, _)) => self.unknown_at(span, format!("variable {name} has no value")),
+            None => self.unknown_at(span, format!("variable {name} is not declared")),
+        }
+    }
+
+    fn local(&self, name: &str, span: Span) -> Value {
+        match self.locals.borrow().get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => return self.unknown_at(span, format!("local.{name} refers to itself (cycle)")),
+            None => {}
+        }
+        let Some((e, file, _)) = self.m.locals.get(name) else {
+            return self.unknown_at(span, format!("local.{name} is not declared"));
+        };
+        self.locals.borrow_mut().insert(name.to_string(), Slot::Busy);
+        let v = self.expr(e, *file, &Scope::root());
+        self.locals.borrow_mut().insert(name.to_string(), Slot::Done(v.clone()));
+        v
+    }
+
+    /// `module.<name>` followed by traversal operators: an output of a single module,
+    /// of one instance (`module.m[0].out`), or the objects of all instances.
+    fn module_ref(
+        &self,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        let Some(index) = self.m.calls.iter().position(|c| c.name == name) else {
+            return self.unknown_at(span, format!("module {name} is not declared in this module"));
+        };
+        let expansion = self.module_expansion(index);
+        let output_of = |child: Option<Rc<Eval<'s>>>, rest: &[hcl_edit::Decorated<TraversalOperator>]| match child {
+            None => self.unknown_at(span, format!("module {name} is not loaded")),
+            Some(child) => match rest.first().map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(out)) => {
+                    let v = child.output(out.as_str(), span);
+                    self.apply_ops(v, rest.get(1..).unwrap_or_default(), file, scope, span)
+                }
+                _ => {
+                    let v = child.outputs_object(span);
+                    self.apply_ops(v, rest, file, scope, span)
+                }
+            },
+        };
+        match (&expansion, ops.first().map(|o| o.value())) {
+            (Expansion::Single, _) => output_of(self.child_instance(name, &InstKey::None), ops),
+            (Expansion::Unknown(why), _) => {
+                let reason = unknown_reason(why).unwrap_or("not known").to_string();
+                self.unknown_at(span, format!("the instances of module {name} are not known: {reason}"))
+            }
+            (_, Some(TraversalOperator::Index(ie))) => {
+                let iv = self.expr(ie, file, scope);
+                let key = match &expansion {
+                    Expansion::Count(_) => number(&iv).map(|n| InstKey::Int(n.max(0.0) as usize)),
+                    _ => iv
+                        .to_template()
+                        .and_then(|t| t.as_literal().map(|s| InstKey::Str(s.to_string()))),
+                };
+                match key {
+                    Some(k) if Self::instance_keys(&expansion).contains(&k) => {
+                        output_of(self.child_instance(name, &k), ops.get(1..).unwrap_or_default())
+                    }
+                    Some(_) => self.unknown_at(span, format!("module {name} has no such instance")),
+                    None => self.unknown_at(span, "the module instance index is not known"),
+                }
+            }
+            (_, Some(TraversalOperator::LegacyIndex(i))) => {
+                let k = InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX));
+                output_of(self.child_instance(name, &k), ops.get(1..).unwrap_or_default())
+            }
+            (Expansion::Count(_), _) => {
+                let items = Self::instance_keys(&expansion)
+                    .iter()
+                    .map(|k| match self.child_instance(name, k) {
+                        Some(c) => c.outputs_object(span),
+                        None => self.unknown_at(span, format!("module {name} is not loaded")),
+                    })
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
+            }
+            (Expansion::Each(_), _) => {
+                let entries = Self::instance_keys(&expansion)
+                    .iter()
+                    .filter_map(|k| match k {
+                        InstKey::Str(s) => Some(Entry {
+                            key: s.clone(),
+                            key_span: span,
+                            value: match self.child_instance(name, k) {
+                                Some(c) => c.outputs_object(span),
+                                None => self.unknown_at(span, format!("module {name} is not loaded")),
+                            },
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
+            }
+        }
+    }
+
+    /// All outputs of this module as one object (`module.m` used as a value).
+    pub fn outputs_object(&self, span: Span) -> Value {
+        let names: Vec<String> = self.m.outputs.keys().cloned().collect();
+        let entries = names
+            .into_iter()
+            .map(|n| {
+                let value = self.output(&n, span);
+                Entry {
+                    key: n,
+                    key_span: span,
+                    value,
+                }
+            })
+            .collect();
+        Value::new(ValueKind::Map(entries), span)
+    }
+
+    pub fn output(&self, name: &str, span: Span) -> Value {
+        match self.outputs.borrow().get(name) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => return Value::unknown(name, "module output refers to itself (cycle)", span),
+            None => {}
+        }
+        let Some((e, file, _)) = self.m.outputs.get(name) else {
+            return Value::unknown(name, format!("the module has no output {name}"), span);
+        };
+        self.outputs.borrow_mut().insert(name.to_string(), Slot::Busy);
+        let v = self.expr(e, *file, &Scope::root());
+        self.outputs
+            .borrow_mut()
+            .insert(name.to_string(), Slot::Done(v.clone()));
+        v
+    }
+
+    /// The evaluator of one instance of the child module called `name`, loading it on
+    /// first use.
+    pub fn child_instance(&self, name: &str, key: &InstKey) -> Option<Rc<Eval<'s>>> {
+        let slot_key = format!("{name}{}", key.suffix());
+        if let Some(slot) = self.children.borrow().get(&slot_key) {
+            return slot.clone();
+        }
+        // Mark as in progress so a cycle through the call's own arguments ends.
+        self.children.borrow_mut().insert(slot_key.clone(), None);
+        let index = self.m.calls.iter().position(|c| c.name == name)?;
+        let maker = self.make_child.clone()?;
+        let child = maker(self, index, key).map(Rc::new);
+        self.children.borrow_mut().insert(slot_key, child.clone());
+        child
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resource_ref(
+        &self,
+        data: bool,
+        rtype: &str,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        let Some(&idx) = self.m.index.get(&(data, rtype.to_string(), name.to_string())) else {
+            let what = if data {
+                format!("data.{rtype}.{name}")
+            } else {
+                format!("{rtype}.{name}")
+            };
+            return self.unknown_at(span, format!("{what} is not declared in this module"));
+        };
+        let expansion = self.expansion(idx);
+        match (&expansion, ops.first().map(|o| o.value())) {
+            (Expansion::Single, _) => {
+                let obj = self.instance_object(idx, &InstKey::None);
+                self.apply_ops(obj, ops, file, scope, span)
+            }
+            (_, Some(TraversalOperator::Index(ie))) => {
+                let key = match &expansion {
+                    Expansion::Unknown(_) => Some(InstKey::Unknown),
+                    Expansion::Count(_) => {
+                        let iv = self.expr(ie, file, scope);
+                        number(&iv).map(|n| InstKey::Int(n.max(0.0) as usize))
+                    }
+                    _ => {
+                        let iv = self.expr(ie, file, scope);
+                        iv.to_template()
+                            .and_then(|t| t.as_literal().map(|s| InstKey::Str(s.to_string())))
+                    }
+                };
+                match key {
+                    Some(k) if Self::instance_keys(&expansion).contains(&k) => {
+                        let obj = self.instance_object(idx, &k);
+                        self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
+                    }
+                    Some(_) => self.unknown_at(span, "no such instance"),
+                    None => self.unknown_at(span, "the instance index is not known"),
+                }
+            }
+            (_, Some(TraversalOperator::LegacyIndex(i))) => {
+                let k = match &expansion {
+                    Expansion::Unknown(_) => InstKey::Unknown,
+                    _ => InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX)),
+                };
+                let obj = self.instance_object(idx, &k);
+                self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
+            }
+            (Expansion::Unknown(why), _) => {
+                let reason = unknown_reason(why).unwrap_or("not known").to_string();
+                self.unknown_at(span, format!("the instances of {rtype}.{name} are not known: {reason}"))
+            }
+            (Expansion::Count(_), _) => {
+                let items = Self::instance_keys(&expansion)
+                    .iter()
+                    .map(|k| self.instance_object(idx, k))
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
+            }
+            (Expansion::Each(_), _) => {
+                let entries = Self::instance_keys(&expansion)
+                    .iter()
+                    .filter_map(|k| match k {
+                        InstKey::Str(s) => Some(Entry {
+                            key: s.clone(),
+                            key_span: span,
+                            value: self.instance_object(idx, k),
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
+            }
+        }
+    }
+}

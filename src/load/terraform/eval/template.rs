@@ -1,0 +1,206 @@
+//! String templates (quoted and heredoc) built with a source map, interpolation of
+//! values into strings, and JSON parsing of strings through that map.
+
+use std::rc::Rc;
+
+use hcl_edit::Span as _;
+use hcl_edit::template::{Directive, Element, Template as HclTemplate};
+
+use super::{Eval, MAX_ITEMS, MAX_RENDERINGS, MAX_TEXT, Scope, iterate, to_json, truthy};
+use crate::load::terraform::text::{TextBuilder, TextMap, heredoc_offsets, quoted_offsets};
+use crate::source::{FileId, Span};
+use crate::value::{Part, Symbol, Template, Value, ValueKind};
+
+impl<'s> Eval<'s> {
+    /// Parses a string value as JSON, mapping spans into its source where known.
+    pub fn parse_json_string(&self, v: &Value, t: &Template) -> Result<Value, crate::source::Spanned<String>> {
+        let map = self.text_map(v);
+        let origin = |offset: usize| map.as_ref().and_then(|m| m.origin(offset));
+        crate::load::json::parse_template(t, &origin, v.span)
+    }
+
+    /// The text map of a string value built from a literal, if it still denotes that text.
+    pub fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
+        let t = v.as_template()?;
+        let maps = self.text_maps.borrow();
+        maps.get(&v.span)?
+            .iter()
+            .find(|(tt, _)| tt == t)
+            .map(|(_, m)| m.clone())
+    }
+
+    /// A string template (quoted or heredoc).
+    pub fn template(&self, t: &HclTemplate, file: FileId, scope: &Scope, span: Span, heredoc: bool) -> Value {
+        // `"${x}"` is `x` itself, whatever its type.
+        if let Some(Element::Interpolation(i)) = t.as_single_element() {
+            let mut v = self.expr(&i.expr, file, scope);
+            if !matches!(v.kind, ValueKind::Str(_)) {
+                v.span = span;
+            }
+            return v;
+        }
+        let mut b = TextBuilder::new();
+        self.template_into(t, file, scope, heredoc, &mut b);
+        self.finish_text(b, span)
+    }
+
+    pub fn finish_text_public(&self, b: TextBuilder, span: Span) -> Value {
+        self.finish_text(b, span)
+    }
+
+    pub(super) fn finish_text(&self, b: TextBuilder, span: Span) -> Value {
+        let len: usize = b
+            .template
+            .parts()
+            .iter()
+            .map(|p| if let Part::Lit(s) = p { s.len() } else { 0 })
+            .sum();
+        if len > MAX_TEXT {
+            return self.unknown_at(span, "string is too long");
+        }
+        let mut maps = self.text_maps.borrow_mut();
+        let slot = maps.entry(span).or_default();
+        // The same literal evaluated per instance may render differently: keep each
+        // rendering (bounded) and match on the template when looking up.
+        if slot.len() < MAX_RENDERINGS && !slot.iter().any(|(t, _)| *t == b.template) {
+            slot.push((b.template.clone(), Rc::new(b.map)));
+        }
+        drop(maps);
+        Value::new(ValueKind::Str(b.template), span)
+    }
+
+    fn template_into(&self, t: &HclTemplate, file: FileId, scope: &Scope, heredoc: bool, b: &mut TextBuilder) {
+        let elements: Vec<&Element> = t.iter().collect();
+        for (i, el) in elements.iter().enumerate() {
+            let el_span = self.span(file, el.span());
+            match el {
+                Element::Literal(lit) => {
+                    let cooked: &str = lit.value();
+                    let strip_before = i > 0 && elements.get(i - 1).is_some_and(|p| strips(p).1);
+                    let strip_after = elements.get(i + 1).is_some_and(|n| strips(n).0);
+                    let raw = self.text_raw(el_span);
+                    let base = el_span.start as usize;
+                    let offsets = if heredoc {
+                        heredoc_offsets(&raw, cooked, base)
+                    } else {
+                        quoted_offsets(&raw, cooked, base)
+                    };
+                    let (mut from, mut to) = (0, cooked.len());
+                    if strip_before {
+                        from = cooked.len() - cooked.trim_start().len();
+                    }
+                    if strip_after {
+                        to = cooked.trim_end().len().max(from);
+                    }
+                    let piece = cooked.get(from..to).unwrap_or_default();
+                    match offsets.and_then(|o| o.get(from..to).map(<[u32]>::to_vec)) {
+                        Some(o) => b.push_exact(piece, file, o),
+                        None => b.push_whole(piece, el_span),
+                    }
+                }
+                Element::Interpolation(interp) => {
+                    let v = self.expr(&interp.expr, file, scope);
+                    self.push_value(b, &v, el_span);
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => {
+                        let c = self.expr(&ifd.if_expr.cond_expr, file, scope);
+                        match truthy(&c) {
+                            Some(true) => self.template_into(&ifd.if_expr.template, file, scope, heredoc, b),
+                            Some(false) => {
+                                if let Some(e) = &ifd.else_expr {
+                                    self.template_into(&e.template, file, scope, heredoc, b);
+                                }
+                            }
+                            None => b.push_sym(opaque(
+                                self.opaque_id(&self.text(el_span)),
+                                "the condition of a template `if` is not known",
+                                el_span,
+                            )),
+                        }
+                    }
+                    Directive::For(ford) => {
+                        let fe = &ford.for_expr;
+                        let coll = self.expr(&fe.collection_expr, file, scope);
+                        match iterate(&coll) {
+                            Some(items) => {
+                                for (k, v) in items.into_iter().take(MAX_ITEMS) {
+                                    let s1;
+                                    let inner = match &fe.key_var {
+                                        Some(kv) => {
+                                            s1 = scope.with(kv.as_str(), k);
+                                            s1.with(fe.value_var.as_str(), v)
+                                        }
+                                        None => scope.with(fe.value_var.as_str(), v),
+                                    };
+                                    self.template_into(&fe.template, file, &inner, heredoc, b);
+                                }
+                            }
+                            None => b.push_sym(opaque(
+                                self.opaque_id(&self.text(el_span)),
+                                "the collection of a template `for` is not known",
+                                el_span,
+                            )),
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Appends an interpolated value to a string being built.
+    pub fn push_value(&self, b: &mut TextBuilder, v: &Value, span: Span) {
+        match &v.kind {
+            ValueKind::Str(t) => match self.text_map(v) {
+                Some(map) if !v.span.is_builtin() => {
+                    // Keep exact positions of a string defined elsewhere (a local heredoc).
+                    let mut offset = 0;
+                    for part in t.parts() {
+                        match part {
+                            Part::Lit(s) => {
+                                for (at, ch) in s.char_indices() {
+                                    let src = map.origin(offset + at).unwrap_or(v.span);
+                                    b.push_whole(ch.encode_utf8(&mut [0; 4]), src);
+                                }
+                                offset += s.len();
+                            }
+                            Part::Sym(sym) => b.push_sym(sym.clone()),
+                        }
+                    }
+                }
+                _ => b.push_template(t, span),
+            },
+            ValueKind::Number(n) => b.push_whole(n, span),
+            ValueKind::Bool(x) => b.push_whole(&x.to_string(), span),
+            ValueKind::Null => {}
+            ValueKind::Unknown { expr, reason } => b.push_sym(opaque(self.opaque_id(expr), reason.clone(), v.span)),
+            // Only `jsonencode` puts a collection into a string: render it as JSON.
+            ValueKind::List(_) | ValueKind::Map(_) => b.push_template(&to_json(v), span),
+        }
+    }
+}
+
+/// Whether a template element strips whitespace before / after itself (`~`).
+fn strips(el: &Element) -> (bool, bool) {
+    let strip = match el {
+        Element::Literal(_) => return (false, false),
+        Element::Interpolation(i) => i.strip,
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(i) => {
+                // Approximation: the opening and closing markers of the whole directive.
+                return (i.if_expr.strip.strip_start(), i.endif_expr.strip.strip_end());
+            }
+            Directive::For(f) => return (f.for_expr.strip.strip_start(), f.endfor_expr.strip.strip_end()),
+        },
+    };
+    (strip.strip_start(), strip.strip_end())
+}
+
+/// An opaque symbol for an unknown piece of a string.
+pub fn opaque(expr: String, reason: impl Into<String>, span: Span) -> Symbol {
+    Symbol::Opaque(crate::value::Opaque {
+        id: expr,
+        reason: reason.into(),
+        span,
+    })
+}

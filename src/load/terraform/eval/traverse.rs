@@ -1,0 +1,84 @@
+//! Traversals over evaluated values: attributes, indexes and splats.
+
+use hcl_edit::expr::TraversalOperator;
+
+use super::{Eval, Scope, number};
+use crate::source::{FileId, Span};
+use crate::value::{Template, Value, ValueKind};
+
+impl<'s> Eval<'s> {
+    /// Applies traversal operators to a value.
+    pub fn apply_ops(
+        &self,
+        mut v: Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        for (i, op) in ops.iter().enumerate() {
+            if let ValueKind::Unknown { reason, .. } = &v.kind {
+                return Value::unknown(self.text(span), reason.clone(), span);
+            }
+            v = match op.value() {
+                TraversalOperator::GetAttr(a) => self.get_attr(&v, a.as_str(), span),
+                TraversalOperator::Index(ie) => {
+                    let iv = self.expr(ie, file, scope);
+                    self.index(&v, &iv, span)
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    let iv = Value::new(ValueKind::Number(n.value().to_string()), span);
+                    self.index(&v, &iv, span)
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = ops.get(i + 1..).unwrap_or_default();
+                    let items: Vec<Value> = match &v.kind {
+                        ValueKind::List(items) => items.clone(),
+                        ValueKind::Null => Vec::new(),
+                        _ => vec![v.clone()],
+                    };
+                    let out = items
+                        .into_iter()
+                        .map(|x| self.apply_ops(x, rest, file, scope, span))
+                        .collect();
+                    return Value::new(ValueKind::List(out), span);
+                }
+            };
+        }
+        v
+    }
+
+    fn get_attr(&self, v: &Value, name: &str, span: Span) -> Value {
+        match &v.kind {
+            ValueKind::Map(_) => match v.get(name) {
+                Some(x) => x.clone(),
+                None => self.unknown_at(
+                    span,
+                    format!("attribute `{name}` is not set in configuration (known only after apply)"),
+                ),
+            },
+            ValueKind::Unknown { reason, .. } => Value::unknown(self.text(span), reason.clone(), span),
+            _ => self.unknown_at(span, format!("a {} has no attribute `{name}`", v.type_name())),
+        }
+    }
+
+    fn index(&self, v: &Value, i: &Value, span: Span) -> Value {
+        match (&v.kind, &i.kind) {
+            (_, ValueKind::Unknown { reason, .. }) => {
+                self.unknown_at(span, format!("the index is not known: {reason}"))
+            }
+            (ValueKind::List(items), _) => match number(i) {
+                Some(n) if n >= 0.0 && (n as usize) < items.len() => items
+                    .get(n as usize)
+                    .cloned()
+                    .unwrap_or_else(|| self.unknown_at(span, "index out of range")),
+                _ => self.unknown_at(span, "index out of range or not a number"),
+            },
+            (ValueKind::Map(_), _) => match i.to_template().as_ref().and_then(Template::as_literal) {
+                Some(k) => self.get_attr(v, k, span),
+                None => self.unknown_at(span, "the key is not known"),
+            },
+            _ => self.unknown_at(span, format!("cannot index a {}", v.type_name())),
+        }
+    }
+}
