@@ -332,6 +332,13 @@ impl Graph {
                 },
                 PolicyRef::Unknown(v) => Err(describe_unknown(v)),
             };
+            // An attachment that exists only under an undecided condition grants only
+            // conditionally: it reaches the principal as a copy of the policy whose every
+            // statement carries that condition.
+            let resolved = match (resolved, &a.condition) {
+                (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
+                (other, _) => other,
+            };
             for (t, group) in targets {
                 if let Ok(k) = &resolved {
                     self.principals[t].via.push(Via {
@@ -458,6 +465,32 @@ impl Graph {
             via: Vec::new(),
         });
         self.principals.len() - 1
+    }
+
+    /// A copy of policy `k` whose statements apply only under the undecided `cond` (made
+    /// once per policy and condition).
+    fn conditional_copy(&mut self, k: usize, cond: &Value) -> usize {
+        let (expr, reason) = match &cond.kind {
+            ValueKind::Unknown { expr, reason } => (expr.clone(), reason.clone()),
+            _ => ("condition".to_string(), "undecided".to_string()),
+        };
+        let address = format!("{} (if {expr})", self.policies[k].policy.address);
+        if let Some(existing) = self.policies.iter().position(|p| p.policy.address == address) {
+            return existing;
+        }
+        let mut copy = self.policies[k].clone();
+        copy.policy.address = address;
+        for st in &mut copy.policy.document.statements {
+            st.conditions.push(crate::iam::policy::Condition {
+                operator: String::new(),
+                key: expr.clone(),
+                key_span: cond.span,
+                values: Vec::new(),
+                unknown: Some(format!("{expr} ({reason})")),
+            });
+        }
+        self.policies.push(copy);
+        self.policies.len() - 1
     }
 
     /// The bundled document of an AWS managed policy, added to the run once.

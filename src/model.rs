@@ -241,6 +241,9 @@ pub struct Attachment {
     /// Whether this attachment sets a permissions boundary instead of granting.
     pub boundary: bool,
     pub span: Span,
+    /// Set when the attachment exists only under a condition that could not be decided
+    /// (an unknown value naming it): the policy's grants then apply only conditionally.
+    pub condition: Option<Value>,
 }
 
 /// A DynamoDB table (or one replica of a global table).

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{access, check_json, run};
+use common::{access, check_json, principal_named, resource_named, run};
 use serde_json::Value;
 
 const DIR: &str = "testdata/cloudformation";
@@ -483,4 +483,32 @@ fn trust_policies_grant_nothing_and_their_shape_is_not_checked() {
     assert_eq!(decision(&report, "Granted", "describe", "Orders"), "allowed");
     // Broken JSON text, a statement that is a number, a list: no note about any of them.
     assert_eq!(notes(&report), Vec::<String>::new());
+}
+
+#[test]
+fn managed_policies_of_a_conditional_resource_grant_conditionally() {
+    let file = "testdata/cloudformation/conditional_attachment.yaml";
+    let (report, _) = check_json(&[file]);
+    let decision = |role: &str| -> (String, Vec<String>) {
+        let p = principal_named(&report, role);
+        let t = resource_named(&report, "Orders");
+        let a = access(&report, &p, "disable", &t);
+        let a = a.first().unwrap_or_else(|| panic!("no disable entry for {role}"));
+        let unknowns = a["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["unknown"].as_str().map(str::to_string))
+            .collect();
+        (a["decision"].as_str().unwrap_or_default().to_string(), unknowns)
+    };
+    // AmazonDynamoDBFullAccess allows dynamodb:*; the ops role always has it.
+    assert_eq!(decision("ops").0, "allowed");
+    // The team role exists only if HasTeam holds, which depends on an unset parameter.
+    let (d, unknowns) = decision("team-ops");
+    assert_eq!(d, "conditional");
+    assert!(
+        unknowns.iter().any(|u| u.starts_with("Condition HasTeam")),
+        "{unknowns:?}"
+    );
 }

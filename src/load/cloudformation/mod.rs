@@ -735,7 +735,7 @@ Resources:
     }
 
     #[test]
-    fn managed_arns_under_an_undecided_condition_are_noted() {
+    fn managed_arns_under_an_undecided_condition_attach_conditionally() {
         let text = "Transform: AWS::Serverless-2016-10-31
 Parameters:
   Team: {Type: String}
@@ -760,19 +760,30 @@ Resources:
       ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess]
 ";
         let (input, sources) = load("c.yaml", text);
-        let notes: Vec<String> = input
-            .diagnostics
+        // Every grant attached by ARN of a conditional resource carries the condition; the
+        // boundary does not (it exists exactly when the role does) and neither does `Always`.
+        let conditional: Vec<String> = input
+            .attachments
             .iter()
-            .filter(|d| d.message.contains("read as always attached"))
-            .map(|d| format!("{} {}", at(&sources, d.span), d.message))
+            .filter(|a| a.condition.is_some())
+            .map(|a| match &a.policy {
+                PolicyRef::Arn(arn) => arn.to_string(),
+                other => format!("{other:?}"),
+            })
             .collect();
-        assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes[0].starts_with("9:16 `Ops` exists only when condition `HasTeam` holds"));
-        assert!(notes[0].contains("policy `arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess`"));
-        assert!(!notes[0].contains("ReadOnlyAccess"), "a boundary is not a grant");
-        assert!(notes[1].starts_with("16:16 `Fn` exists"));
-        assert!(notes[1].contains("AWSLambdaBasicExecutionRole"));
-        assert!(notes[1].contains("AmazonKinesisReadOnlyAccess"));
+        assert_eq!(conditional.len(), 3, "{conditional:?}");
+        assert!(conditional[0].ends_with("/AmazonDynamoDBFullAccess"));
+        assert!(conditional.iter().any(|c| c.ends_with("/AWSLambdaBasicExecutionRole")));
+        assert!(conditional.iter().any(|c| c.ends_with("/AmazonKinesisReadOnlyAccess")));
+        assert!(
+            input
+                .attachments
+                .iter()
+                .filter(|a| a.boundary)
+                .all(|a| a.condition.is_none())
+        );
+        let cond = input.attachments.iter().find_map(|a| a.condition.as_ref());
+        assert_eq!(cond.map(|c| at(&sources, c.span)), Some("9:16".to_string()));
         // Inline documents are still marked conditional.
         let doc = input.policies.iter().find(|p| p.address == "Ops/Policies/p");
         let condition = doc

@@ -313,7 +313,19 @@ impl Loader<'_, '_> {
             for p in self.input.policies.iter_mut().skip(first) {
                 mark_conditional(&mut p.document, &name, span);
             }
-            self.note_unconditional_arns(r.id, attachments_before, &name, span);
+            // Managed policies it attaches by ARN grant only under the same condition.
+            let cond = Value::unknown(
+                format!("Condition {name}"),
+                format!(
+                    "the resource exists only when condition `{name}` holds, which depends on values not known statically"
+                ),
+                span,
+            );
+            for a in self.input.attachments.iter_mut().skip(attachments_before) {
+                if !a.boundary && matches!(a.policy, PolicyRef::Arn(_)) {
+                    a.condition = Some(cond.clone());
+                }
+            }
         }
         if let Some(path) = e
             .value
@@ -323,36 +335,6 @@ impl Loader<'_, '_> {
         {
             before.name_new_records(self.input, path);
         }
-    }
-
-    /// Policies attached by ARN cannot be marked conditional the way a document's
-    /// statements are (the model's `Attachment` has no condition), so they would grant as
-    /// if the resource always existed: say so, naming them, rather than stay silent.
-    fn note_unconditional_arns(&mut self, id: &str, first: usize, condition: &str, span: Span) {
-        let arns: Vec<String> = self
-            .input
-            .attachments
-            .iter()
-            .skip(first)
-            .filter(|a| !a.boundary)
-            .filter_map(|a| match &a.policy {
-                PolicyRef::Arn(arn) => Some(format!("`{arn}`")),
-                _ => None,
-            })
-            .collect();
-        if arns.is_empty() {
-            return;
-        }
-        let what = if arns.len() == 1 { "policy" } else { "policies" };
-        self.note(
-            format!(
-                "`{id}` exists only when condition `{condition}` holds, which is undecided; its managed {what} {} \
-                 are read as always attached (an attachment by ARN cannot be marked conditional), so what they \
-                 grant is not shown as conditional",
-                arns.join(", ")
-            ),
-            span,
-        );
     }
 
     fn dispatch(&mut self, r: &Resource<'_>, sam: bool) {
@@ -481,6 +463,7 @@ impl Loader<'_, '_> {
                 target: Target::Address(r.id.to_string()),
                 boundary: false,
                 span: policies.span,
+                condition: None,
             });
             return;
         }
@@ -507,6 +490,7 @@ impl Loader<'_, '_> {
                 target: Target::Address(r.id.to_string()),
                 boundary: false,
                 span: item.span,
+                condition: None,
             });
         }
     }
@@ -521,6 +505,7 @@ impl Loader<'_, '_> {
                 target: Target::Address(r.id.to_string()),
                 boundary: false,
                 span: arn.span,
+                condition: None,
             });
         }
     }
@@ -532,6 +517,7 @@ impl Loader<'_, '_> {
                 target: Target::Address(r.id.to_string()),
                 boundary: true,
                 span: b.span,
+                condition: None,
             });
         }
     }
@@ -565,6 +551,7 @@ impl Loader<'_, '_> {
                         target: make(template_of(item)),
                         boundary: false,
                         span: item.span,
+                        condition: None,
                     });
                 }
             }
@@ -590,6 +577,7 @@ impl Loader<'_, '_> {
                 target: make(template_of(target)),
                 boundary: false,
                 span: target.span,
+                condition: None,
             }),
             None => self.note(
                 format!("`{}` names no `{owner}`; the policy is attached to nobody", r.id),
@@ -843,6 +831,7 @@ impl Loader<'_, '_> {
                     target: Target::Organization(template_of(t)),
                     boundary: false,
                     span: t.span,
+                    condition: None,
                 });
             }
         }

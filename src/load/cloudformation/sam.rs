@@ -78,6 +78,7 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
             target: Target::Address(role.clone()),
             boundary,
             span,
+            condition: None,
         });
     };
     if r.ty == "AWS::Serverless::Function" {
@@ -186,6 +187,7 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
             target: Target::Address(role),
             boundary: false,
             span,
+            condition: None,
         });
     }
 }

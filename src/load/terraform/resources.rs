@@ -177,6 +177,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                         target: target(),
                         boundary: false,
                         span: ip.span,
+                        condition: None,
                     });
                 }
             }
@@ -187,6 +188,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                         target: target(),
                         boundary: false,
                         span: at,
+                        condition: None,
                     });
                 }
             }
@@ -196,6 +198,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                     target: target(),
                     boundary: true,
                     span: b.span,
+                    condition: None,
                 });
             }
         }
@@ -263,6 +266,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 target: target(tt(key)),
                 boundary: false,
                 span,
+                condition: None,
             });
         }
         "aws_iam_role_policy_attachment" | "aws_iam_user_policy_attachment" | "aws_iam_group_policy_attachment" => {
@@ -280,6 +284,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 target,
                 boundary: false,
                 span,
+                condition: None,
             });
         }
         "aws_iam_policy_attachment" => {
@@ -298,6 +303,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                         target: make(template_of(ev, &item)),
                         boundary: false,
                         span,
+                        condition: None,
                     });
                 }
             }
@@ -455,6 +461,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 target: Target::Organization(tt("target_id")),
                 boundary: false,
                 span,
+                condition: None,
             });
         }
         _ => {}
