@@ -324,6 +324,97 @@ impl Value {
     }
 }
 
+/// What [`Value::to_json`] does with an unknown inside the value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum UnknownInJson {
+    /// The whole text is unknown (`None`).
+    Fail,
+    /// The unknown becomes an opaque symbol in the text, named by its expression.
+    Opaque,
+}
+
+impl Value {
+    /// The value as JSON text (`jsonencode`, `Fn::ToJsonString`): strings keep their
+    /// symbols; map keys in source order. `None` past `max_depth`, or at an unknown when
+    /// `unknown` is [`UnknownInJson::Fail`].
+    pub fn to_json(&self, max_depth: usize, unknown: UnknownInJson) -> Option<Template> {
+        let mut out = Template::default();
+        self.write_json(&mut out, max_depth, unknown).then_some(out)
+    }
+
+    fn write_json(&self, out: &mut Template, depth_left: usize, unknown: UnknownInJson) -> bool {
+        let Some(depth_left) = depth_left.checked_sub(1) else {
+            return false;
+        };
+        match &self.kind {
+            ValueKind::Null => out.push_str("null"),
+            ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            ValueKind::Number(n) => out.push_str(n),
+            ValueKind::Str(t) => {
+                out.push_str("\"");
+                for part in t.parts() {
+                    match part {
+                        Part::Lit(s) => out.push_str(&json_escape(s)),
+                        Part::Sym(sym) => out.push_sym(sym.clone()),
+                    }
+                }
+                out.push_str("\"");
+            }
+            ValueKind::List(items) => {
+                out.push_str("[");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(",");
+                    }
+                    if !item.write_json(out, depth_left, unknown) {
+                        return false;
+                    }
+                }
+                out.push_str("]");
+            }
+            ValueKind::Map(entries) => {
+                out.push_str("{");
+                for (i, e) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(",");
+                    }
+                    out.push_str(&format!("\"{}\":", json_escape(&e.key)));
+                    if !e.value.write_json(out, depth_left, unknown) {
+                        return false;
+                    }
+                }
+                out.push_str("}");
+            }
+            ValueKind::Unknown { expr, reason } => match unknown {
+                UnknownInJson::Fail => return false,
+                UnknownInJson::Opaque => out.push_sym(Symbol::Opaque(Opaque {
+                    id: expr.clone(),
+                    reason: reason.clone(),
+                    span: self.span,
+                })),
+            },
+        }
+        true
+    }
+}
+
+/// Escapes text for a JSON string literal.
+pub fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,6 +425,33 @@ mod tests {
         a.push_str("aws");
         assert_eq!(a, Template::lit("arn:aws"));
         assert_eq!(a.as_literal(), Some("arn:aws"));
+    }
+
+    #[test]
+    fn json_text_escapes_and_handles_unknowns() {
+        let s = Span::builtin();
+        let v = Value::new(
+            ValueKind::Map(vec![Entry {
+                key: "a\"b".into(),
+                key_span: s,
+                value: Value::new(
+                    ValueKind::List(vec![Value::str("x\ny", s), Value::new(ValueKind::Bool(true), s)]),
+                    s,
+                ),
+            }]),
+            s,
+        );
+        assert_eq!(
+            v.to_json(8, UnknownInJson::Fail).map(|t| t.to_string()).as_deref(),
+            Some(r#"{"a\"b":["x\ny",true]}"#)
+        );
+        assert_eq!(v.to_json(1, UnknownInJson::Fail), None, "too deep");
+        let u = Value::new(ValueKind::List(vec![Value::unknown("var.x", "no value", s)]), s);
+        assert_eq!(u.to_json(8, UnknownInJson::Fail), None);
+        assert_eq!(
+            u.to_json(8, UnknownInJson::Opaque).map(|t| t.to_string()).as_deref(),
+            Some("[${var.x}]")
+        );
     }
 
     #[test]

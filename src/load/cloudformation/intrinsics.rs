@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use super::Nesting;
 use crate::model::Diagnostic;
 use crate::source::{SourceMap, Span};
+use crate::value::UnknownInJson;
 use crate::value::{Entry, Part, Symbol, Template, Value, ValueKind};
 
 /// Resource types whose `Fn::GetAtt <id>.Outputs.<name>` reads a child template.
@@ -220,11 +221,9 @@ impl<'a> Evaluator<'a> {
             }
             "Fn::ToJsonString" => {
                 let inner = self.resolve(arg)?;
-                let mut out = Template::default();
-                Some(if write_json(&inner, &mut out, 0) {
-                    Value::new(ValueKind::Str(out), span)
-                } else {
-                    Value::unknown("Fn::ToJsonString", "the value holds unknowns", span)
+                Some(match inner.to_json(MAX_EVAL_DEPTH, UnknownInJson::Fail) {
+                    Some(out) => Value::new(ValueKind::Str(out), span),
+                    None => Value::unknown("Fn::ToJsonString", "the value holds unknowns", span),
                 })
             }
             "Fn::Equals" | "Fn::And" | "Fn::Or" | "Fn::Not" => {
@@ -1029,72 +1028,6 @@ fn split_template(t: &Template, delim: &str) -> Option<Vec<Template>> {
         }
     }
     Some(pieces)
-}
-
-/// Writes a value as JSON text into a template (symbols stay symbols). `false` when the
-/// value holds an unknown.
-fn write_json(v: &Value, out: &mut Template, depth: usize) -> bool {
-    if depth > MAX_EVAL_DEPTH {
-        return false;
-    }
-    match &v.kind {
-        ValueKind::Null => out.push_str("null"),
-        ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        ValueKind::Number(n) => out.push_str(n),
-        ValueKind::Str(t) => {
-            out.push_str("\"");
-            for part in t.parts() {
-                match part {
-                    Part::Lit(s) => out.push_str(&json_escape(s)),
-                    Part::Sym(sym) => out.push_sym(sym.clone()),
-                }
-            }
-            out.push_str("\"");
-        }
-        ValueKind::List(items) => {
-            out.push_str("[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(",");
-                }
-                if !write_json(item, out, depth + 1) {
-                    return false;
-                }
-            }
-            out.push_str("]");
-        }
-        ValueKind::Map(entries) => {
-            out.push_str("{");
-            for (i, e) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(",");
-                }
-                out.push_str(&format!("\"{}\":", json_escape(&e.key)));
-                if !write_json(&e.value, out, depth + 1) {
-                    return false;
-                }
-            }
-            out.push_str("}");
-        }
-        ValueKind::Unknown { .. } => return false,
-    }
-    true
-}
-
-fn json_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn base64(bytes: &[u8]) -> String {
