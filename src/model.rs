@@ -210,6 +210,21 @@ pub struct Policy {
     pub span: Span,
 }
 
+impl Policy {
+    /// A resource-based policy (table, stream or key policy) governing `resource`.
+    pub fn resource(address: impl Into<String>, document: Value, resource: Template, span: Span) -> Policy {
+        Policy {
+            address: address.into(),
+            kind: PolicyKind::Resource,
+            name: None,
+            arn: None,
+            document,
+            resource: Some(resource),
+            span,
+        }
+    }
+}
+
 /// How an attachment names the principal or group it attaches to.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Target {

@@ -768,15 +768,9 @@ impl Loader<'_, '_> {
             )
         });
         let document = self.document(r.get("ResourcePolicy"), r.span);
-        self.input.policies.push(Policy {
-            address: r.id.to_string(),
-            kind: PolicyKind::Resource,
-            name: None,
-            arn: None,
-            document,
-            resource: Some(resource),
-            span: r.span,
-        });
+        self.input
+            .policies
+            .push(Policy::resource(r.id, document, resource, r.span));
     }
 
     fn key(&mut self, r: &Resource<'_>) {

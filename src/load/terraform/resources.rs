@@ -354,15 +354,9 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 Some(d) => policy_doc(ev, d, input),
                 None => Value::unknown(address, "the policy has no document", span),
             };
-            input.policies.push(Policy {
-                address: address.to_string(),
-                kind: PolicyKind::Resource,
-                name: None,
-                arn: None,
-                document,
-                resource: Some(tt("resource_arn")),
-                span,
-            });
+            input
+                .policies
+                .push(Policy::resource(address, document, tt("resource_arn"), span));
         }
         "aws_kinesis_stream" => {
             let kms_key = match obj.get("encryption_type").map(|v| (v.as_str(), v)) {
@@ -388,15 +382,9 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
             });
             if let Some(d) = obj.get("policy") {
                 let document = policy_doc(ev, d, input);
-                input.policies.push(Policy {
-                    address: format!("{address}/policy"),
-                    kind: PolicyKind::Resource,
-                    name: None,
-                    arn: None,
-                    document,
-                    resource: Some(arn),
-                    span: d.span,
-                });
+                input
+                    .policies
+                    .push(Policy::resource(format!("{address}/policy"), document, arn, d.span));
             }
         }
         "aws_kms_key_policy" => {
@@ -410,15 +398,7 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 Some(d) => policy_doc(ev, d, input),
                 None => Value::unknown(address, "the policy has no document", span),
             };
-            input.policies.push(Policy {
-                address: address.to_string(),
-                kind: PolicyKind::Resource,
-                name: None,
-                arn: None,
-                document,
-                resource: Some(resource),
-                span,
-            });
+            input.policies.push(Policy::resource(address, document, resource, span));
         }
         "aws_organizations_policy" => {
             let ty = obj
