@@ -279,3 +279,71 @@ fn registry_and_git_modules_load_through_the_module_manifest() {
     assert!(noted("absent", "has no entry for key `absent`"), "{notes:?}");
     assert!(noted("escape", "../modules is outside .terraform/modules"), "{notes:?}");
 }
+
+/// Every IAM attachment shape of issue 4 and the expression features that build the policies
+/// (count, for_each, for, conditionals, locals, format, merge, replace, splat, dynamic
+/// statements, the pseudo data sources), end to end through the JSON report.
+#[test]
+fn iam_shapes_and_expressions_reach_their_principals() {
+    let dir = "testdata/terraform/iam_shapes";
+    let (report, code) = check_json(&[dir]);
+    assert_eq!(code, 1, "{}", report["errors"]);
+    let id = |address: &str| format!("{dir}#{address}");
+    // count + for expression + locals: tables; for_each + format: streams, linked per key.
+    let orders = by_id(&report, "resources", &id("aws_dynamodb_table.t[0]"));
+    assert_eq!(orders["name"], "prod-orders");
+    assert_eq!(orders["stream"], id("aws_kinesis_stream.s[\"orders\"]"));
+    let music = by_id(&report, "resources", &id("aws_dynamodb_table.t[1]"));
+    assert_eq!(music["name"], "prod-music");
+    assert_eq!(
+        by_id(&report, "resources", &id("aws_kinesis_stream.s[\"music\"]"))["name"],
+        "music-changes"
+    );
+
+    let (t0, t1) = (id("aws_dynamodb_table.t[0]"), id("aws_dynamodb_table.t[1]"));
+    let slr = "slr:kinesisreplication.dynamodb.amazonaws.com";
+    let role = id("aws_iam_role.bounded");
+    // name_prefix: a generated name; AdministratorAccess capped by the boundary.
+    assert_eq!(
+        by_id(&report, "principals", &role)["name"],
+        "${aws_iam_role.bounded.name}"
+    );
+    assert_eq!(decision(&report, &role, "enable", &t0), "allowed");
+    assert!(
+        access(&report, &role, "create-slr", slr).is_empty(),
+        "the boundary allows no iam action"
+    );
+    // The SCP denies deleting the service-linked role to everyone.
+    assert_eq!(decision(&report, &role, "delete-slr", slr), "denied");
+
+    // alice: group policy built by a dynamic statement, and the group's share of a
+    // multi-target aws_iam_policy_attachment whose resources come from a splat.
+    let alice = id("aws_iam_user.alice");
+    assert_eq!(decision(&report, &alice, "update", &t0), "allowed");
+    assert_eq!(decision(&report, &alice, "update", &t1), "allowed");
+    assert_eq!(decision(&report, &alice, "disable", &t1), "allowed");
+    // The table's resource policy denies disabling to everyone but the bounded role.
+    assert_eq!(decision(&report, &alice, "disable", &t0), "denied");
+    assert_eq!(decision(&report, &role, "disable", &t0), "allowed");
+    // bob: the users' share of the same attachment only.
+    let bob = id("aws_iam_user.bob");
+    assert_eq!(decision(&report, &bob, "disable", &t1), "allowed");
+    assert!(access(&report, &bob, "update", &t1).is_empty());
+    // A user only an attachment names is an external user.
+    let contractor = by_id(&report, "principals", &id("user/contractor"));
+    assert_eq!(contractor["kind"], "external-user");
+    assert_eq!(decision(&report, &id("user/contractor"), "disable", &t1), "allowed");
+
+    // Findings granted through a bundled AWS managed policy point at its attachment.
+    let line = common::lines_with(Path::new(&format!("{dir}/main.tf")), "managed_policy_arns  =")[0] as u64;
+    let rules: Vec<(String, u64)> = items(&report, "findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(rules, [("KDS002".to_string(), line), ("KDS006".to_string(), line)]);
+}

@@ -20,7 +20,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if a.capability != "enable" || a.outcome != Outcome::NotAllowed || !a.primary_granted() {
             continue;
         }
-        let Some(span) = super::granting_statement(a, ctx.sources) else {
+        let Some(span) = super::granting_statement(a, ctx) else {
             continue;
         };
         let key = (a.principal, (ctx.sources.path(span), span.start), span);

@@ -23,7 +23,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if a.capability != "enable" || !a.outcome.can() || can_create.contains(&a.principal) {
             continue;
         }
-        if let Some(span) = granting_statement(a, ctx.sources) {
+        if let Some(span) = granting_statement(a, ctx) {
             groups
                 .entry((a.principal, (ctx.sources.path(span), span.start), span))
                 .or_default()

@@ -21,7 +21,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }) else {
             continue;
         };
-        let Some(span) = granting_statement(a, ctx.sources) else {
+        let Some(span) = granting_statement(a, ctx) else {
             continue;
         };
         let mut f = finding(

@@ -2,7 +2,6 @@
 
 use crate::finding::{Finding, Label};
 use crate::iam::eval::Open;
-use crate::iam::policy::Effect;
 use crate::rules::{CheckContext, RuleMeta, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
@@ -12,13 +11,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             continue;
         }
         let principal = &ctx.graph.principals[a.principal];
-        let statement = a
-            .requirements
-            .iter()
-            .flat_map(|r| r.decision.because.iter())
-            .filter(|b| b.effect == Effect::Allow && !b.statement.is_builtin())
-            .map(|b| b.statement)
-            .min_by_key(|s| (ctx.sources.path(*s), s.start));
+        let statement = super::granting(a, ctx, |_| true);
         let via_unknown = a.open().into_iter().find_map(|o| match o {
             Open::Unknown { span, .. } if !span.is_builtin() => Some(*span),
             _ => None,

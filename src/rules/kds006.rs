@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::finding::Finding;
-use crate::iam::policy::Effect;
+use crate::iam::eval::Layer;
+use crate::iam::policy::{Document, Effect, Which};
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding};
 use crate::source::Span;
 
@@ -15,31 +16,42 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if !(a.capability == "disable" || a.capability == "update") || !a.outcome.can() {
             continue;
         }
-        let allows: Vec<Span> = a
+        let principal = &ctx.graph.principals[a.principal];
+        let action = primary_action(&a.capability);
+        // Where each grant is written: the action string in the templates, or, for a bundled
+        // AWS managed policy, the place that attaches it (and whether it names the action).
+        let mut places: Vec<(Span, bool)> = Vec::new();
+        let grants = a
             .requirements
             .iter()
             .filter(|r| r.primary)
             .flat_map(|r| r.decision.because.iter())
-            .filter(|b| b.effect == Effect::Allow)
-            .filter_map(|b| b.action)
-            .filter(|s| !s.is_builtin())
-            .collect();
-        if allows.is_empty() {
+            .filter(|b| b.effect == Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource));
+        for b in grants {
+            match b.action.filter(|s| !s.is_builtin()) {
+                Some(span) => {
+                    let text = ctx
+                        .sources
+                        .get(span.file)
+                        .and_then(|f| f.slice(span).map(str::to_string));
+                    let named = text.is_some_and(|t| !t.contains(['*', '?']) && !t.contains("NotAction"));
+                    places.push((span, named));
+                }
+                None => {
+                    let Some(k) = ctx.graph.policies.iter().position(|p| p.policy.address == b.policy) else {
+                        continue;
+                    };
+                    let named = names_action(&ctx.graph.policies[k].policy.document, action);
+                    if let Some(v) = principal.via.iter().find(|v| v.policy == k && !v.boundary) {
+                        places.push((v.attachment, named));
+                    }
+                }
+            }
+        }
+        if places.is_empty() || places.iter().any(|(_, named)| *named) {
             continue;
         }
-        let named = allows.iter().any(|s| {
-            ctx.sources
-                .get(s.file)
-                .and_then(|f| {
-                    f.slice(*s)
-                        .map(|t| !t.contains('*') && !t.contains('?') && !t.contains("NotAction"))
-                })
-                .unwrap_or(true)
-        });
-        if named {
-            continue;
-        }
-        if let Some(first) = allows.iter().min_by_key(|s| (ctx.sources.path(**s), s.start)) {
+        if let Some((first, _)) = places.iter().min_by_key(|(s, _)| (ctx.sources.path(*s), s.start)) {
             hits.entry((a.principal, (ctx.sources.path(*first), first.start), *first))
                 .or_default()
                 .push(a.capability.clone());
@@ -51,10 +63,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         let principal = &ctx.graph.principals[p];
         let action = capabilities
             .iter()
-            .map(|c| match c.as_str() {
-                "disable" => "dynamodb:DisableKinesisStreamingDestination",
-                _ => "dynamodb:UpdateKinesisStreamingDestination",
-            })
+            .map(|c| primary_action(c))
             .collect::<Vec<_>>()
             .join(" and ");
         let capability = capabilities.join(" and ");
@@ -70,7 +79,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` can {capability} replication only through {}: {action} {} never named",
                 principal.class.as_str(),
                 principal.address,
-                text.trim(),
+                through(text.trim()),
                 if capabilities.len() > 1 { "are" } else { "is" }
             ),
             format!("covers {action}"),
@@ -81,4 +90,40 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+fn primary_action(capability: &str) -> &'static str {
+    match capability {
+        "disable" => "dynamodb:DisableKinesisStreamingDestination",
+        _ => "dynamodb:UpdateKinesisStreamingDestination",
+    }
+}
+
+/// Whether an Allow statement of a (bundled) document lists `action` by its exact name.
+fn names_action(doc: &Document, action: &str) -> bool {
+    doc.statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .any(|s| match &s.actions {
+            Which::Listed(pats) => pats
+                .iter()
+                .any(|p| p.text.as_literal().is_some_and(|t| t.eq_ignore_ascii_case(action))),
+            _ => false,
+        })
+}
+
+/// How the grant reads in the message: the action string, or the AWS managed policy that an
+/// attachment names.
+fn through(text: &str) -> String {
+    match text.split_once(":iam::aws:policy/") {
+        Some((_, name)) => {
+            let name = name
+                .trim_end_matches(['"', '\'', ',', ']'])
+                .rsplit('/')
+                .next()
+                .unwrap_or(name);
+            format!("the AWS managed policy {name}")
+        }
+        None => text.to_string(),
+    }
 }

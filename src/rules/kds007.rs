@@ -23,7 +23,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if !missing.iter().any(|m| m.starts_with("kinesis:DescribeStream")) {
             continue;
         }
-        if let Some(span) = granting_statement(a, ctx.sources) {
+        if let Some(span) = granting_statement(a, ctx) {
             let e = groups
                 .entry((a.principal, (ctx.sources.path(span), span.start), span))
                 .or_insert_with(|| (Vec::new(), missing, super::target_id(ctx.graph, &a.target)));

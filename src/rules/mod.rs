@@ -155,25 +155,50 @@ pub fn access_of(access: &[Access], principal: usize) -> &[Access] {
     &access[start..end]
 }
 
-/// The first (in file and line order) statement that allows the capability's primary
-/// action, in the templates (not a bundled AWS managed policy).
-pub fn granting_statement(a: &Access, sources: &SourceMap) -> Option<crate::source::Span> {
-    granting(a, sources, |r| r.primary)
+/// Where the capability's primary action is granted: the first (in file and line order)
+/// Allow statement of an identity or resource policy written in the templates; when only a
+/// bundled AWS managed policy grants it, the place that attaches that policy. A boundary's
+/// or SCP's Allow only permits, it does not grant, so it is never the answer.
+pub fn granting_statement(a: &Access, ctx: &CheckContext<'_>) -> Option<crate::source::Span> {
+    granting(a, ctx, |r| r.primary)
 }
 
-/// The first statement allowing any requirement matched by `which`.
+/// Like [`granting_statement`], for the requirements matched by `which`.
 pub fn granting(
     a: &Access,
-    sources: &SourceMap,
+    ctx: &CheckContext<'_>,
     which: impl Fn(&crate::capability::RequirementDecision) -> bool,
 ) -> Option<crate::source::Span> {
-    a.requirements
+    use crate::iam::eval::Layer;
+    let grants: Vec<&crate::iam::eval::Because> = a
+        .requirements
         .iter()
         .filter(|r| which(r))
         .flat_map(|r| r.decision.because.iter())
-        .filter(|b| b.effect == crate::iam::policy::Effect::Allow && !b.statement.is_builtin())
+        .filter(|b| {
+            b.effect == crate::iam::policy::Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource)
+        })
+        .collect();
+    let written = grants
+        .iter()
         .map(|b| b.statement)
-        .min_by_key(|s| (sources.path(*s), s.start))
+        .filter(|s| !s.is_builtin())
+        .min_by_key(|s| (ctx.sources.path(*s), s.start));
+    written.or_else(|| {
+        let principal = &ctx.graph.principals[a.principal];
+        grants
+            .iter()
+            .filter_map(|b| {
+                let k = ctx.graph.policies.iter().position(|p| p.policy.address == b.policy)?;
+                principal
+                    .via
+                    .iter()
+                    .find(|v| v.policy == k && !v.boundary)
+                    .map(|v| v.attachment)
+            })
+            .filter(|s| !s.is_builtin())
+            .min_by_key(|s| (ctx.sources.path(*s), s.start))
+    })
 }
 
 /// A principal's "declared here" label, on the declaration's first line.
