@@ -184,9 +184,8 @@ fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool) 
 
 /// Names each input that failed to load on stderr, with line and column.
 fn report_errors(analysis: &Analysis) {
-    let report = json::build(analysis);
     let mut stderr = std::io::stderr();
-    for e in &report.errors {
+    for e in &json::errors(analysis) {
         let _ = writeln!(stderr, "error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
     }
 }

@@ -17,7 +17,7 @@ use crate::iam::eval::{Because, Layer, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
 use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
-use crate::report::json::{ConditionOut, condition_out};
+use crate::report::json::{ConditionOut, PrincipalOut, condition_out};
 use crate::rules::{target_id, target_name};
 use crate::source::{SourceMap, Span};
 use crate::value::Template;
@@ -56,20 +56,6 @@ pub struct Entry {
     /// The checks that could have blocked the decision: explicit Denies, the permissions
     /// boundary, the SCPs.
     pub checks: Vec<CheckOut>,
-}
-
-#[derive(Serialize, Debug)]
-pub struct PrincipalOut {
-    pub id: String,
-    pub address: String,
-    pub kind: &'static str,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
 }
 
 /// One requirement of the capability and how it was decided.
@@ -408,7 +394,6 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
 fn entry(a: &Analysis, cap: &Capability, x: &Access) -> Entry {
     let g = &a.graph;
     let p = &g.principals[x.principal];
-    let src = &a.sources;
     let requirements: Vec<RequirementOut> = x
         .requirements
         .iter()
@@ -417,15 +402,7 @@ fn entry(a: &Analysis, cap: &Capability, x: &Access) -> Entry {
         .collect();
     let checks = checks(a, x.principal, &x.target, &x.requirements);
     Entry {
-        principal: PrincipalOut {
-            id: p.id.clone(),
-            address: p.address.clone(),
-            kind: p.class.as_str(),
-            name: p.name.to_string(),
-            file: p.span.map(|s| src.path(s)),
-            line: p.span.and_then(|s| src.start(s)).map(|lc| lc.line),
-            column: p.span.and_then(|s| src.start(s)).map(|lc| lc.column),
-        },
+        principal: PrincipalOut::of(a, p),
         resource: target_id(g, &x.target),
         resource_name: target_name(g, &x.target),
         decision: x.outcome.as_str(),

@@ -353,3 +353,53 @@ fn exclude_globs_leave_inputs_out() {
         .collect();
     assert_eq!(inputs, ["testdata/demo/terraform"]);
 }
+
+#[test]
+fn tf_var_environment_variables_give_terraform_variables_values() {
+    // Without a value, the resource of the KDS012 fixture is unresolved.
+    let dir = "testdata/rules/KDS012/bad";
+    let (report, _) = check(&[dir], &[]);
+    assert!(rules_at(&report).iter().any(|(r, _, _)| r == "KDS012"));
+    // TF_VAR_table_arn gives it one, as Terraform would read it.
+    let arn = (
+        "TF_VAR_table_arn",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Orders",
+    );
+    let (report, _) = check(&[dir], &[arn]);
+    assert!(
+        !rules_at(&report).iter().any(|(r, _, _)| r == "KDS012"),
+        "{:?}",
+        rules_at(&report)
+    );
+    // --var outranks the environment: with `*` the grant reaches every undeclared table,
+    // which the environment's single table name does not.
+    let disable_on_every_table = |report: &Value| {
+        let p = principal_named(report, "ops");
+        report["access"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["principal"] == p.as_str() && a["capability"] == "disable" && a["resource"] == "*")
+    };
+    assert!(!disable_on_every_table(&report));
+    let (report, _) = check(&["--var", "table_arn=*", dir], &[arn]);
+    assert!(disable_on_every_table(&report), "{}", report["access"]);
+}
+
+#[test]
+fn a_grant_only_an_unknown_policy_may_give_is_still_reported_where_it_is_attached() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let tf = "variable \"extra_policy\" {}\n\nresource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n  assume_role_policy = \"{}\"\n}\n\nresource \"aws_iam_role_policy_attachment\" \"extra\" {\n  role       = aws_iam_role.r.name\n  policy_arn = var.extra_policy\n}\n";
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap_or_else(|e| panic!("{e}"));
+    let (report, _) = check(&[&dir.path().to_string_lossy()], &[]);
+    let kds004: Vec<&Value> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "KDS004")
+        .collect();
+    assert_eq!(kds004.len(), 1, "{}", report["findings"]);
+    assert!(kds004[0]["message"].as_str().unwrap_or("").contains("may be able to"));
+    // The attachment resource, which names the unresolved policy.
+    assert_eq!(kds004[0]["line"], 8);
+}

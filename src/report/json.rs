@@ -64,7 +64,7 @@ pub struct ErrorOut {
     pub message: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 pub struct PrincipalOut {
     pub id: String,
     pub address: String,
@@ -77,6 +77,25 @@ pub struct PrincipalOut {
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl PrincipalOut {
+    /// A principal as reports show it (external principals have no position).
+    pub fn of(a: &Analysis, p: &crate::graph::PrincipalNode) -> PrincipalOut {
+        let start = p.span.and_then(|s| a.sources.start(s));
+        PrincipalOut {
+            id: p.id.clone(),
+            address: p.address.clone(),
+            kind: p.class.as_str(),
+            name: p.name.to_string(),
+            construct: a.graph.inputs[p.input].construct_paths.get(&p.address).cloned(),
+            file: p.span.map(|s| a.sources.path(s)),
+            line: start.map(|lc| lc.line),
+            column: start.map(|lc| lc.column),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -176,19 +195,7 @@ pub struct NoteOut {
 pub fn build(a: &Analysis) -> Report {
     let g = &a.graph;
     let src = &a.sources;
-    let mut principals: Vec<PrincipalOut> = g
-        .principals
-        .iter()
-        .map(|p| PrincipalOut {
-            id: p.id.clone(),
-            address: p.address.clone(),
-            kind: p.class.as_str(),
-            name: p.name.to_string(),
-            construct: g.inputs[p.input].construct_paths.get(&p.address).cloned(),
-            file: p.span.map(|s| src.path(s)),
-            line: p.span.and_then(|s| src.start(s)).map(|lc| lc.line),
-        })
-        .collect();
+    let mut principals: Vec<PrincipalOut> = g.principals.iter().map(|p| PrincipalOut::of(a, p)).collect();
     principals.sort_by(|x, y| x.id.cmp(&y.id));
 
     let mut resources = Vec::new();
@@ -286,19 +293,7 @@ pub fn build(a: &Analysis) -> Report {
         })
         .collect();
 
-    let errors = a
-        .errors
-        .iter()
-        .map(|e| {
-            let lc = e.span.and_then(|s| src.start(s));
-            ErrorOut {
-                file: e.path.clone(),
-                line: lc.map(|l| l.line).unwrap_or(1),
-                column: lc.map(|l| l.column).unwrap_or(1),
-                message: e.message.clone(),
-            }
-        })
-        .collect();
+    let errors = errors(a);
 
     let notes = a
         .diagnostics
@@ -351,6 +346,23 @@ pub fn build(a: &Analysis) -> Report {
             .collect(),
         baselined: a.baselined.len(),
     }
+}
+
+/// The inputs that failed to load, with 1-based positions (line 1, column 1 when the
+/// failure has no position, e.g. an unreadable file). Cheap: reports and stderr both use it.
+pub fn errors(a: &Analysis) -> Vec<ErrorOut> {
+    a.errors
+        .iter()
+        .map(|e| {
+            let lc = e.span.and_then(|s| a.sources.start(s));
+            ErrorOut {
+                file: e.path.clone(),
+                line: lc.map(|l| l.line).unwrap_or(1),
+                column: lc.map(|l| l.column).unwrap_or(1),
+                message: e.message.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Serialises the report (pretty, with a trailing newline).

@@ -1,7 +1,6 @@
 //! KDS004 `slr-deletable`: a principal's `delete-slr` decision is allowed or conditional.
 
 use crate::finding::{Finding, Label};
-use crate::iam::eval::Open;
 use crate::rules::{CheckContext, RuleMeta, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
@@ -11,12 +10,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             continue;
         }
         let principal = &ctx.graph.principals[a.principal];
-        let statement = super::granting(a, ctx, |_| true);
-        let via_unknown = a.open().into_iter().find_map(|o| match o {
-            Open::Unknown { span, .. } if !span.is_builtin() => Some(*span),
-            _ => None,
-        });
-        let Some(span) = statement.or(via_unknown).or(principal.span) else {
+        let Some(span) = super::granting(a, ctx, |_| true) else {
             continue;
         };
         let how = if a.outcome == crate::iam::eval::Outcome::Allowed {

@@ -31,7 +31,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             if allowed {
                 continue;
             }
-            let Some(span) = granting_statement(a, ctx).or(p.span) else {
+            let Some(span) = granting_statement(a, ctx) else {
                 continue;
             };
             let who = if rail.only.is_empty() {

@@ -157,7 +157,8 @@ pub fn access_of(access: &[Access], principal: usize) -> &[Access] {
 
 /// Where the capability's primary action is granted: the first (in file and line order)
 /// Allow statement of an identity or resource policy written in the templates; when only a
-/// bundled AWS managed policy grants it, the place that attaches that policy. A boundary's
+/// bundled AWS managed policy grants it, the place that attaches that policy; when only an
+/// unresolved policy or value may grant it, that value; else the principal. A boundary's
 /// or SCP's Allow only permits, it does not grant, so it is never the answer.
 pub fn granting_statement(a: &Access, ctx: &CheckContext<'_>) -> Option<crate::source::Span> {
     granting(a, ctx, |r| r.primary)
@@ -184,8 +185,8 @@ pub fn granting(
         .map(|b| b.statement)
         .filter(|s| !s.is_builtin())
         .min_by_key(|s| (ctx.sources.path(*s), s.start));
-    written.or_else(|| {
-        let principal = &ctx.graph.principals[a.principal];
+    let principal = &ctx.graph.principals[a.principal];
+    let attached = || {
         grants
             .iter()
             .filter_map(|b| {
@@ -198,7 +199,20 @@ pub fn granting(
             })
             .filter(|s| !s.is_builtin())
             .min_by_key(|s| (ctx.sources.path(*s), s.start))
-    })
+    };
+    // Granted only through something unresolved (an unknown policy or value): point at it.
+    let unresolved = || {
+        a.requirements
+            .iter()
+            .filter(|r| which(r))
+            .flat_map(|r| r.decision.open.iter())
+            .find_map(|o| match o {
+                crate::iam::eval::Open::Unknown { span, .. } if !span.is_builtin() => Some(*span),
+                _ => None,
+            })
+    };
+    // Last resort, so that no finding is dropped for want of a position: the principal.
+    written.or_else(attached).or_else(unresolved).or(principal.span)
 }
 
 /// A principal's "declared here" label, on the declaration's first line.
