@@ -403,3 +403,24 @@ fn a_grant_only_an_unknown_policy_may_give_is_still_reported_where_it_is_attache
     // The attachment resource, which names the unresolved policy.
     assert_eq!(kds004[0]["line"], 8);
 }
+
+#[test]
+fn pinning_the_account_or_region_stops_policies_that_name_others() {
+    let demo = "testdata/demo/terraform";
+    let disables = |args: &[&str]| -> bool {
+        let mut all = args.to_vec();
+        all.push(demo);
+        let (report, _) = check(&all, &[]);
+        let p = principal_named(&report, "kds-disable-music");
+        report["access"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a["principal"] == p.as_str() && a["capability"] == "disable" && a["decision"] == "allowed")
+    };
+    // The example policy names account 123456789012 in us-west-2.
+    assert!(disables(&[]), "unpinned: the templates deploy where the policies say");
+    assert!(disables(&["--account", "123456789012", "--region", "us-west-2"]));
+    assert!(!disables(&["--account", "999999999999"]));
+    assert!(!disables(&["--region", "eu-west-1"]));
+}
