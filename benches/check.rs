@@ -63,7 +63,7 @@ fn main() {
                     return;
                 };
                 times.push(start.elapsed());
-                decisions = a.access.len();
+                decisions = a.decisions.entries.len();
             }
             times.sort();
             let median = times[RUNS / 2];

@@ -1,10 +1,21 @@
-//! Capability decisions: every principal × capability × resource, computed once and shared
-//! by rules, queries and reports.
+//! Capability decisions over sets of tables, computed once and shared by rules, queries
+//! and reports.
 //!
 //! A capability's requirements are evaluated with [`crate::iam::eval::decide`] and combined
-//! with the precedence denied > not_allowed > conditional > allowed. Table capabilities are
-//! evaluated on every declared table and once more on `*` (every table the inputs do not
-//! declare); SLR capabilities on the service-linked role.
+//! with the precedence denied > not_allowed > conditional > allowed. For one principal and
+//! table capability, the tables that none of its relevant statements tell apart (no
+//! resource pattern of its identity policies, boundary or SCPs matches one and not the
+//! other, no resource policy governs either, and both have the same ARN shape) share one
+//! decision, computed once on a representative; only tables some statement distinguishes
+//! are evaluated apart. Tables are told apart through a [`PatternIndex`] built once per run.
+//! Equal decisions are then grouped canonically (report-json.md, Access in v2) into
+//! [`Access`] entries over [`TableSet`]s, with the decision itself in an arena.
+//!
+//! **Invariant:** cost and memory grow with the input and the number of distinct
+//! decisions, never with principals × tables; entries are ordered by principal, capability
+//! (catalogue order), then the smallest table of the set.
+
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 
@@ -13,42 +24,310 @@ use crate::catalog::{Capabilities, Capability, On, Requirement, TargetKind};
 use crate::config::glob_matches;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
-use crate::iam::eval::{Because, Decision, Layers, Open, Outcome, Policy, Request, decide, full_aws_access};
-use crate::iam::pattern::{Tok, text_tokens};
+use crate::iam::eval::{
+    Because, Decision, Layers, Open, Outcome, Policy, Request, allow_patterns, decide, full_aws_access,
+    statement_concerns, statement_has_variables,
+};
+use crate::iam::index::{Hits, PatternIndex, TargetIndex};
+use crate::iam::pattern::{Tok, Tri, arn_head, text_tokens, witness};
+use crate::iam::policy::Which;
 use crate::value::{Pins, Symbol, Template};
 
-/// What a capability was evaluated on.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
-pub enum Target {
-    /// A declared table (index into [`Graph::tables`]).
-    Table(usize),
-    /// Every table the inputs do not declare.
-    AllTables,
+/// A capability: an index into the catalogue's capabilities.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct CapId(pub u16);
+
+/// A set of declared tables (indexes into [`Graph::tables`]), plus whether it also covers
+/// every table the inputs do not declare (`*`).
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct TableSet {
+    /// `true`: every declared table except `ids`; `false`: exactly `ids`.
+    except: bool,
+    /// Sorted, distinct.
+    ids: Vec<usize>,
+    pub undeclared: bool,
+}
+
+/// How a writer names a set's declared tables (report-json.md: `"all"`, a list, or
+/// `{"except": [...]}`, whichever names fewer ids).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Declared<'a> {
+    All,
+    List(std::borrow::Cow<'a, [usize]>),
+    Except(std::borrow::Cow<'a, [usize]>),
+}
+
+impl TableSet {
+    pub fn only(mut ids: Vec<usize>) -> TableSet {
+        ids.sort_unstable();
+        ids.dedup();
+        TableSet {
+            except: false,
+            ids,
+            undeclared: false,
+        }
+    }
+
+    pub fn all_except(mut ids: Vec<usize>) -> TableSet {
+        ids.sort_unstable();
+        ids.dedup();
+        TableSet {
+            except: true,
+            ids,
+            undeclared: false,
+        }
+    }
+
+    /// Only `*`: the tables the inputs do not declare.
+    pub fn undeclared_only() -> TableSet {
+        TableSet {
+            undeclared: true,
+            ..TableSet::default()
+        }
+    }
+
+    /// The tables of a set written as a list (`None` for an "every table except" set).
+    pub fn listed(&self) -> Option<&[usize]> {
+        (!self.except).then_some(self.ids.as_slice())
+    }
+
+    pub fn contains(&self, table: usize) -> bool {
+        self.ids.binary_search(&table).is_ok() != self.except
+    }
+
+    /// How many declared tables it covers, of `total`.
+    pub fn count(&self, total: usize) -> usize {
+        if self.except {
+            total.saturating_sub(self.ids.len())
+        } else {
+            self.ids.len()
+        }
+    }
+
+    /// Whether it covers no table at all, declared or not.
+    pub fn is_empty(&self, total: usize) -> bool {
+        self.count(total) == 0 && !self.undeclared
+    }
+
+    /// The writer's form: `All`, else whichever of the list and `except` forms names fewer
+    /// ids (the list on a tie). Costs O(total) only when it turns one form into the other.
+    pub fn declared(&self, total: usize) -> Declared<'_> {
+        let count = self.count(total);
+        if count == total && total > 0 {
+            return Declared::All;
+        }
+        let list_is_shorter = count <= total - count;
+        match (self.except, list_is_shorter) {
+            (false, true) => Declared::List(self.ids.as_slice().into()),
+            (true, false) => Declared::Except(self.ids.as_slice().into()),
+            (false, false) => Declared::Except(complement(&self.ids, total).into()),
+            (true, true) => Declared::List(complement(&self.ids, total).into()),
+        }
+    }
+
+    /// The declared tables it covers, in index order (an expansion: O(total) for an
+    /// `except` set; only for callers that asked for one table at a time).
+    pub fn iter(&self, total: usize) -> Box<dyn Iterator<Item = usize> + '_> {
+        if self.except {
+            Box::new((0..total).filter(move |t| self.ids.binary_search(t).is_err()))
+        } else {
+            Box::new(self.ids.iter().copied())
+        }
+    }
+
+    /// The smallest declared table it covers.
+    pub fn first(&self, total: usize) -> Option<usize> {
+        self.first_unbounded().filter(|&t| t < total)
+    }
+
+    /// The smallest table index it covers, ignoring how many tables there are.
+    fn first_unbounded(&self) -> Option<usize> {
+        if self.except {
+            (0..).find(|t| self.ids.binary_search(t).is_err())
+        } else {
+            self.ids.first().copied()
+        }
+    }
+
+    /// Union of two sets, in time linear in their id lists.
+    pub fn union(&self, other: &TableSet) -> TableSet {
+        let (except, ids) = match (self.except, other.except) {
+            (false, false) => (false, merge(&self.ids, &other.ids)),
+            (true, true) => (true, intersect(&self.ids, &other.ids)),
+            (true, false) => (true, subtract(&self.ids, &other.ids)),
+            (false, true) => (true, subtract(&other.ids, &self.ids)),
+        };
+        TableSet {
+            except,
+            ids,
+            undeclared: self.undeclared || other.undeclared,
+        }
+    }
+
+    /// The tables both sets cover.
+    pub fn intersection(&self, other: &TableSet) -> TableSet {
+        let (except, ids) = match (self.except, other.except) {
+            (false, false) => (false, intersect(&self.ids, &other.ids)),
+            (true, true) => (true, merge(&self.ids, &other.ids)),
+            (true, false) => (false, subtract(&other.ids, &self.ids)),
+            (false, true) => (false, subtract(&self.ids, &other.ids)),
+        };
+        TableSet {
+            except,
+            ids,
+            undeclared: self.undeclared && other.undeclared,
+        }
+    }
+
+    /// Removes tables (sorted) from the set.
+    fn without(&self, remove: &[usize]) -> TableSet {
+        let ids = if self.except {
+            merge(&self.ids, remove)
+        } else {
+            subtract(&self.ids, remove)
+        };
+        TableSet {
+            except: self.except,
+            ids,
+            undeclared: self.undeclared,
+        }
+    }
+}
+
+fn complement(ids: &[usize], total: usize) -> Vec<usize> {
+    (0..total).filter(|t| ids.binary_search(t).is_err()).collect()
+}
+
+fn merge(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+                *x
+            }
+            (Some(x), Some(y)) if x < y => {
+                i += 1;
+                *x
+            }
+            (Some(_), Some(y)) | (None, Some(y)) => {
+                j += 1;
+                *y
+            }
+            (Some(x), None) => {
+                i += 1;
+                *x
+            }
+            (None, None) => break,
+        };
+        out.push(next);
+    }
+    out
+}
+
+fn intersect(a: &[usize], b: &[usize]) -> Vec<usize> {
+    a.iter().filter(|x| b.binary_search(x).is_ok()).copied().collect()
+}
+
+fn subtract(a: &[usize], b: &[usize]) -> Vec<usize> {
+    a.iter().filter(|x| b.binary_search(x).is_err()).copied().collect()
+}
+
+/// Table names for phrases: distinct names in order, each with its tables.
+#[derive(Debug, Default)]
+struct TableNames {
+    groups: Vec<(String, Vec<usize>)>,
+    group_of: Vec<usize>,
+}
+
+/// How many names a phrase spells out.
+const SHOWN: usize = 5;
+
+impl TableNames {
+    fn new(graph: &Graph) -> TableNames {
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (k, t) in graph.tables.iter().enumerate() {
+            by_name.entry(format!("table {}", t.table.name)).or_default().push(k);
+        }
+        let groups: Vec<(String, Vec<usize>)> = by_name.into_iter().collect();
+        let mut group_of = vec![0; graph.tables.len()];
+        for (g, (_, members)) in groups.iter().enumerate() {
+            for &t in members {
+                group_of[t] = g;
+            }
+        }
+        TableNames { groups, group_of }
+    }
+
+    fn phrase(&self, set: &TableSet) -> String {
+        let (shown, total): (Vec<&str>, usize) = if set.except {
+            let mut excluded: HashMap<usize, usize> = HashMap::new();
+            for &t in &set.ids {
+                if let Some(&g) = self.group_of.get(t) {
+                    *excluded.entry(g).or_default() += 1;
+                }
+            }
+            let gone = |g: usize| excluded.get(&g).is_some_and(|&n| n == self.groups[g].1.len());
+            let fully = excluded.keys().filter(|&&g| gone(g)).count();
+            let shown = (0..self.groups.len())
+                .filter(|&g| !gone(g))
+                .take(SHOWN)
+                .map(|g| self.groups[g].0.as_str())
+                .collect();
+            (shown, self.groups.len() - fully)
+        } else {
+            let mut gs: Vec<usize> = set.ids.iter().filter_map(|&t| self.group_of.get(t).copied()).collect();
+            gs.sort_unstable();
+            gs.dedup();
+            let total = gs.len();
+            (
+                gs.into_iter().take(SHOWN).map(|g| self.groups[g].0.as_str()).collect(),
+                total,
+            )
+        };
+        let mut names: Vec<&str> = Vec::new();
+        let mut total = total;
+        if set.undeclared {
+            names.push("every undeclared table (*)");
+            total += 1;
+        }
+        names.extend(shown);
+        names.truncate(SHOWN);
+        let more = total.saturating_sub(names.len());
+        let mut out = names.join(", ");
+        if more > 0 {
+            out.push_str(&format!(" and {more} more"));
+        }
+        out
+    }
+}
+
+/// What an entry covers.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Covers {
+    Tables(TableSet),
     /// The service-linked role (index into [`Graph::slrs`]).
     Slr(usize),
 }
 
 /// One requirement's decision.
-#[derive(Clone, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct RequirementDecision {
     pub action: String,
     pub primary: bool,
     pub decision: Decision,
 }
 
-/// The decision for one (principal, capability, target).
-#[derive(Clone, Debug)]
-pub struct Access {
-    pub principal: usize,
-    pub capability: String,
-    pub target: Target,
+/// A capability's decision: its outcome and each requirement's decision with its proof.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct CapDecision {
     pub outcome: Outcome,
     pub requirements: Vec<RequirementDecision>,
-    /// A probe for a rule, not listed in reports.
-    pub internal: bool,
 }
 
-impl Access {
+impl CapDecision {
     /// Actions of the requirements that no Allow reaches.
     pub fn missing(&self) -> Vec<String> {
         self.requirements
@@ -63,20 +342,11 @@ impl Access {
         self.requirements.iter().any(|r| r.primary && r.decision.outcome.can())
     }
 
-    /// Whether the report lists it: any decision but `not_allowed`, or a partial grant.
-    pub fn reported(&self) -> bool {
-        !self.internal && (self.outcome != Outcome::NotAllowed || self.primary_granted())
-    }
-
     /// The deciding statements of every requirement, de-duplicated, in requirement order.
     pub fn because(&self) -> Vec<(&str, &Because)> {
         let mut out: Vec<(&str, &Because)> = Vec::new();
         for r in &self.requirements {
-            let relevant = match self.outcome {
-                Outcome::Denied => r.decision.outcome == Outcome::Denied,
-                _ => true,
-            };
-            if !relevant {
+            if self.outcome == Outcome::Denied && r.decision.outcome != Outcome::Denied {
                 continue;
             }
             for b in &r.decision.because {
@@ -100,68 +370,331 @@ impl Access {
         }
         out
     }
+
+    /// `missing` as the report lists it (only for `not_allowed` and `denied`).
+    pub fn reported_missing(&self) -> Vec<String> {
+        if matches!(self.outcome, Outcome::NotAllowed | Outcome::Denied) {
+            self.missing()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// What the report shows of a decision: two decisions with equal keys share an entry.
+    fn report_key(&self) -> ReportKey<'_> {
+        (self.outcome, self.reported_missing(), self.open(), self.because())
+    }
 }
 
-/// Evaluates every capability for every principal. Deterministic: the result is ordered by
-/// principal, capability order in the catalogue, then target.
-/// **Invariant:** ordered by principal index (rules look a principal's decisions up by
-/// binary search).
-pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Vec<Access> {
-    let resources = Resources::prepare(graph, &config.pins);
-    let per_principal: Vec<Vec<Access>> = (0..graph.principals.len())
+type ReportKey<'a> = (Outcome, Vec<String>, Vec<&'a Open>, Vec<(&'a str, &'a Because)>);
+
+/// The index of a decision in [`Decisions::arena`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct DecisionId(pub u32);
+
+/// One entry: a principal's decision for a capability over a set of tables (or the SLR).
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub principal: usize,
+    pub cap: CapId,
+    pub covers: Covers,
+    pub decision: DecisionId,
+}
+
+/// What the decisions cost, counted (a test compares N with 2N).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Requests given to the IAM evaluator.
+    pub requests: u64,
+    /// Pattern matches run to build the pattern index.
+    pub index_matches: u64,
+    /// Table classes evaluated (one representative each).
+    pub classes: u64,
+}
+
+/// Every decision of a run.
+#[derive(Debug, Default)]
+pub struct Decisions {
+    pub capabilities: Vec<Capability>,
+    /// Ordered by principal, capability, then the smallest table of the set.
+    pub entries: Vec<Access>,
+    pub arena: Vec<CapDecision>,
+    pub work: Work,
+    tables: usize,
+    names: TableNames,
+    /// `starts[p * caps + c]`: the first entry of (p, c); one more slot closes the last.
+    starts: Vec<usize>,
+}
+
+impl Decisions {
+    pub fn cap(&self, id: &str) -> Option<CapId> {
+        self.capabilities
+            .iter()
+            .position(|c| c.id == id)
+            .map(|k| CapId(k as u16))
+    }
+
+    pub fn capability(&self, cap: CapId) -> &Capability {
+        &self.capabilities[usize::from(cap.0)]
+    }
+
+    pub fn cap_name(&self, cap: CapId) -> &str {
+        &self.capability(cap).id
+    }
+
+    /// The number of declared tables.
+    pub fn table_count(&self) -> usize {
+        self.tables
+    }
+
+    pub fn decision(&self, a: &Access) -> &CapDecision {
+        &self.arena[a.decision.0 as usize]
+    }
+
+    /// The entries of one principal and capability (a lookup, not a scan).
+    pub fn of(&self, principal: usize, cap: CapId) -> &[Access] {
+        let n = self.capabilities.len();
+        let k = principal * n + usize::from(cap.0);
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&s), Some(&e)) => &self.entries[s..e],
+            _ => &[],
+        }
+    }
+
+    /// The entries of one principal.
+    pub fn of_principal(&self, principal: usize) -> &[Access] {
+        let n = self.capabilities.len();
+        match (self.starts.get(principal * n), self.starts.get((principal + 1) * n)) {
+            (Some(&s), Some(&e)) => &self.entries[s..e],
+            _ => &[],
+        }
+    }
+
+    /// The entry that decides (principal, capability) on one declared table (`None`: on
+    /// the undeclared tables, `*`).
+    pub fn on_table(&self, principal: usize, cap: CapId, table: Option<usize>) -> Option<&Access> {
+        self.of(principal, cap).iter().find(|a| match (&a.covers, table) {
+            (Covers::Tables(s), Some(t)) => s.contains(t),
+            (Covers::Tables(s), None) => s.undeclared,
+            (Covers::Slr(_), _) => false,
+        })
+    }
+
+    /// The entry that decides (principal, capability) on one service-linked role.
+    pub fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Access> {
+        self.of(principal, cap).iter().find(|a| a.covers == Covers::Slr(slr))
+    }
+
+    /// A short phrase naming a set's tables: `table Music, table Orders and 3 more`
+    /// (distinct names in name order, at most five spelled out; `every undeclared table (*)`
+    /// first when the set covers them). Linear in the set's id list, not in the tables.
+    pub fn phrase(&self, set: &TableSet) -> String {
+        self.names.phrase(set)
+    }
+
+    /// Whether the report lists it: any decision but `not_allowed`, or a partial grant,
+    /// of a capability that is not an internal probe.
+    pub fn reported(&self, a: &Access) -> bool {
+        let d = self.decision(a);
+        !self.capability(a.cap).internal && (d.outcome != Outcome::NotAllowed || d.primary_granted())
+    }
+}
+
+/// Evaluates every capability for every principal.
+pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decisions {
+    let setting = Setting::prepare(graph, caps, &config.pins);
+    let per_principal: Vec<PrincipalDecisions> = (0..graph.principals.len())
         .into_par_iter()
-        .map(|p| evaluate_principal(graph, caps, config, &resources, p))
+        .map(|p| evaluate_principal(graph, caps, config, &setting, p))
         .collect();
-    per_principal.into_iter().flatten().collect()
+    let mut out = Decisions {
+        capabilities: caps.capabilities.clone(),
+        tables: graph.tables.len(),
+        names: TableNames::new(graph),
+        work: Work {
+            index_matches: setting.index.matches,
+            ..Work::default()
+        },
+        ..Decisions::default()
+    };
+    for pd in per_principal {
+        out.work.requests += pd.requests;
+        out.work.classes += pd.classes;
+        for per_cap in pd.caps {
+            out.starts.push(out.entries.len());
+            for (p, cap, covers, decision) in per_cap {
+                let id = DecisionId(out.arena.len() as u32);
+                out.arena.push(decision);
+                out.entries.push(Access {
+                    principal: p,
+                    cap,
+                    covers,
+                    decision: id,
+                });
+            }
+        }
+    }
+    out.starts.push(out.entries.len());
+    out
 }
 
 /// A request resource as tokens, and the ARN whose resource policies govern it.
 type Resource = (Vec<Tok>, Option<Template>);
 
-/// Every request resource of the run, built once and shared by all principals.
-struct Resources {
+/// Everything the run's principals share: request resources, the pattern index, and how
+/// tables group before any statement is read.
+struct Setting {
     /// Per declared table: its ARN, and its destination stream (`None`: some stream).
     tables: Vec<(Resource, Option<Resource>)>,
     every_table: Resource,
     some_stream: Resource,
+    /// A stream name no policy names: "a stream none of the patterns singles out".
+    fresh_stream: Vec<Tok>,
     any: Resource,
     slr: Resource,
     other_slr: Resource,
+    index: PatternIndex,
+    table_index: TargetIndex,
+    stream_index: TargetIndex,
+    /// Tables grouped by shape (the ARN and stream ARN before their resource segments, and
+    /// whether a destination is declared): tables of different shapes never share a class.
+    shapes: Vec<Vec<usize>>,
+    /// Per shape, the set of its tables.
+    shape_sets: Vec<TableSet>,
+    /// Per table, its shape.
+    shape_of: Vec<usize>,
+    /// Tables governed by a resource policy (their own or their stream's): always apart.
+    governed: Vec<usize>,
 }
 
-impl Resources {
-    fn prepare(graph: &Graph, pins: &Pins) -> Resources {
+impl Setting {
+    fn prepare(graph: &Graph, caps: &Capabilities, pins: &Pins) -> Setting {
         let exact = |arn: &Template| (text_tokens(&arn.pin(pins)), Some(arn.clone()));
-        Resources {
-            tables: graph
-                .tables
+        let tables: Vec<(Resource, Option<Resource>)> = graph
+            .tables
+            .iter()
+            .map(|t| (exact(&t.table.arn), t.stream_arn.as_ref().map(exact)))
+            .collect();
+        let (shapes, shape_of) = shapes(&tables);
+        let n = tables.len();
+        let shape_sets = shapes
+            .iter()
+            .map(|members| {
+                if members.len() * 2 <= n {
+                    TableSet::only(members.clone())
+                } else {
+                    TableSet::all_except(complement(members, n))
+                }
+            })
+            .collect();
+        let governed = tables
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, s))| {
+                let has = |r: &Resource| {
+                    r.1.as_ref()
+                        .is_some_and(|arn| graph.resource_policies.contains_key(arn))
+                };
+                has(t) || s.as_ref().is_some_and(has)
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let table_index = TargetIndex::new(
+            tables
                 .iter()
-                .map(|t| (exact(&t.table.arn), t.stream_arn.as_ref().map(exact)))
+                .enumerate()
+                .map(|(k, (t, _))| (k as u32, t.0.clone()))
                 .collect(),
+        );
+        let stream_index = TargetIndex::new(
+            tables
+                .iter()
+                .enumerate()
+                .filter_map(|(k, (_, s))| s.as_ref().map(|s| (k as u32, s.0.clone())))
+                .collect(),
+        );
+        let index = PatternIndex::build(indexed_patterns(graph, caps), &table_index, &stream_index);
+        let mut fresh_stream = quantified("kinesis", "stream/", pins, Tok::Some);
+        fresh_stream.pop();
+        fresh_stream.push(Tok::Char('\u{1}'));
+        Setting {
+            tables,
             every_table: (quantified("dynamodb", "table/", pins, Tok::Every), None),
             some_stream: (quantified("kinesis", "stream/", pins, Tok::Some), None),
+            fresh_stream,
             any: (text_tokens(&Template::lit("*")), None),
             slr: (text_tokens(&slr_arn().pin(pins)), None),
             other_slr: (text_tokens(&other_slr_arn().pin(pins)), None),
+            index,
+            table_index,
+            stream_index,
+            shapes,
+            shape_sets,
+            shape_of,
+            governed,
         }
     }
+}
 
-    /// The resource a requirement is evaluated on for a target, and whether that resource
-    /// is the same for every target (so its decision can be shared).
-    fn for_target(&self, target: &Target, on: On) -> (&Resource, bool) {
-        match (on, target) {
-            (On::Any, _) => (&self.any, true),
-            (On::Slr, _) => (&self.slr, true),
-            (On::OtherSlr, _) => (&self.other_slr, true),
-            (On::Table, Target::Table(t)) => (&self.tables[*t].0, false),
-            (On::Table, _) => (&self.every_table, false),
-            (On::Stream, Target::Table(t)) => match &self.tables[*t].1 {
-                Some(stream) => (stream, false),
-                None => (&self.some_stream, true),
-            },
-            (On::Stream, _) => (&self.some_stream, true),
+/// Groups tables by shape; a table whose ARN is not a well-formed ARN is a shape of its own.
+fn shapes(tables: &[(Resource, Option<Resource>)]) -> (Vec<Vec<usize>>, Vec<usize>) {
+    type Shape = (Option<Vec<Tok>>, bool, Option<Vec<Tok>>, usize);
+    let mut by_shape: HashMap<Shape, usize> = HashMap::new();
+    let mut shapes: Vec<Vec<usize>> = Vec::new();
+    let mut shape_of = Vec::with_capacity(tables.len());
+    for (k, (t, s)) in tables.iter().enumerate() {
+        let head = arn_head(&t.0);
+        let stream_head = s.as_ref().and_then(|s| arn_head(&s.0));
+        let regular = head.is_some() && (s.is_none() || stream_head.is_some());
+        let key = (head, s.is_some(), stream_head, if regular { usize::MAX } else { k });
+        let next = shapes.len();
+        let id = *by_shape.entry(key).or_insert(next);
+        if id == next {
+            shapes.push(Vec::new());
+        }
+        shapes[id].push(k);
+        shape_of.push(id);
+    }
+    (shapes, shape_of)
+}
+
+/// Every distinct resource pattern of a statement that concerns a table capability, except
+/// those rewritten per request by policy variables.
+fn indexed_patterns(graph: &Graph, caps: &Capabilities) -> Vec<Template> {
+    let actions = table_actions(caps);
+    let mut seen: std::collections::HashSet<&Template> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for policy in &graph.policies {
+        let doc = &policy.policy.document;
+        for s in &doc.statements {
+            if !statement_concerns(s, &actions) || statement_has_variables(s, doc) {
+                continue;
+            }
+            if let Which::Listed(pats) | Which::Not(pats, _) = &s.resources {
+                for p in pats {
+                    if seen.insert(&p.text) {
+                        out.push(p.text.clone());
+                    }
+                }
+            }
         }
     }
+    out
+}
+
+/// The actions of every table capability's table and stream requirements.
+fn table_actions(caps: &Capabilities) -> Vec<&str> {
+    let mut out: Vec<&str> = caps
+        .capabilities
+        .iter()
+        .filter(|c| c.target == TargetKind::Table)
+        .flat_map(|c| c.requirements.iter())
+        .filter(|r| matches!(r.on, On::Table | On::Stream))
+        .map(|r| r.action.as_str())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Whether the declared SCPs apply to this principal (config `scps.apply-to`; default all).
@@ -175,13 +708,20 @@ fn scps_apply(principal: &PrincipalNode, config: &Config) -> bool {
     })
 }
 
+/// One principal's entries, per capability in catalogue order.
+struct PrincipalDecisions {
+    caps: Vec<Vec<(usize, CapId, Covers, CapDecision)>>,
+    requests: u64,
+    classes: u64,
+}
+
 fn evaluate_principal(
     graph: &Graph,
     caps: &Capabilities,
     config: &Config,
-    resources: &Resources,
+    setting: &Setting,
     p: usize,
-) -> Vec<Access> {
+) -> PrincipalDecisions {
     let principal = &graph.principals[p];
     let layers = Layers {
         identity: principal.policies.iter().map(|&k| &graph.policies[k].policy).collect(),
@@ -212,24 +752,105 @@ fn evaluate_principal(
         layers: &layers,
         principal_arn: &principal_arn,
         base_context: &base_context,
-        resources,
+        setting,
+        requests: std::cell::Cell::new(0),
     };
-    let mut out = Vec::new();
-    for cap in &caps.capabilities {
-        let targets: Vec<Target> = match cap.target {
-            TargetKind::Table => (0..graph.tables.len())
-                .map(Target::Table)
-                .chain(std::iter::once(Target::AllTables))
-                .collect(),
-            TargetKind::Slr => (0..graph.slrs.len()).map(Target::Slr).collect(),
-        };
-        // Requests that do not depend on the target are decided once per capability.
+    let mut out = PrincipalDecisions {
+        caps: Vec::with_capacity(caps.capabilities.len()),
+        requests: 0,
+        classes: 0,
+    };
+    for (k, cap) in caps.capabilities.iter().enumerate() {
+        let id = CapId(k as u16);
         let mut shared: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
-        for target in targets {
-            out.push(eval.one(p, cap, target, &mut shared));
+        let entries = match cap.target {
+            TargetKind::Slr => (0..graph.slrs.len())
+                .map(|s| (p, id, Covers::Slr(s), eval.one(cap, Target::Slr, &mut shared)))
+                .collect(),
+            TargetKind::Table => {
+                let classes = eval.classes(cap);
+                out.classes += classes.len() as u64;
+                let mut decided: Vec<(TableSet, CapDecision)> = classes
+                    .into_iter()
+                    .map(|(set, rep)| (set, eval.one(cap, Target::Table(rep), &mut shared)))
+                    .collect();
+                decided.push((
+                    TableSet::undeclared_only(),
+                    eval.one(cap, Target::AllTables, &mut shared),
+                ));
+                group(decided)
+                    .into_iter()
+                    .map(|(set, d)| (p, id, Covers::Tables(set), d))
+                    .collect()
+            }
+        };
+        out.caps.push(entries);
+    }
+    out.requests = eval.requests.get();
+    out
+}
+
+/// Canonical grouping: decisions the report shows alike share one entry; entries ordered by
+/// their smallest declared table, entries covering only undeclared tables last.
+fn group(decided: Vec<(TableSet, CapDecision)>) -> Vec<(TableSet, CapDecision)> {
+    let mut leader: Vec<usize> = Vec::with_capacity(decided.len());
+    {
+        let mut first_of: HashMap<ReportKey<'_>, usize> = HashMap::new();
+        for (k, (_, d)) in decided.iter().enumerate() {
+            leader.push(*first_of.entry(d.report_key()).or_insert(k));
         }
     }
+    let mut parts: Vec<Vec<TableSet>> = vec![Vec::new(); decided.len()];
+    let mut decisions: Vec<Option<CapDecision>> = Vec::with_capacity(decided.len());
+    for (k, (set, d)) in decided.into_iter().enumerate() {
+        parts[leader[k]].push(set);
+        decisions.push((leader[k] == k).then_some(d));
+    }
+    let mut out: Vec<(TableSet, CapDecision)> = parts
+        .into_iter()
+        .zip(decisions)
+        .filter_map(|(sets, d)| Some((union_all(sets), d?)))
+        .collect();
+    out.sort_by_key(|(set, _)| set.first_unbounded().unwrap_or(usize::MAX));
     out
+}
+
+/// The union of many sets at once (linear in their id lists, not quadratic).
+fn union_all(sets: Vec<TableSet>) -> TableSet {
+    let undeclared = sets.iter().any(|s| s.undeclared);
+    let mut listed: Vec<usize> = Vec::new();
+    let mut excepted: Option<Vec<usize>> = None;
+    for s in sets {
+        if s.except {
+            excepted = Some(match excepted {
+                None => s.ids,
+                Some(e) => intersect(&e, &s.ids),
+            });
+        } else {
+            listed.extend(s.ids);
+        }
+    }
+    let mut set = match excepted {
+        None => TableSet::only(listed),
+        Some(e) => {
+            listed.sort_unstable();
+            listed.dedup();
+            TableSet::all_except(subtract(&e, &listed))
+        }
+    };
+    set.undeclared = undeclared;
+    set
+}
+
+/// What a requirement is evaluated on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    /// A declared table (index into [`Graph::tables`]).
+    Table(usize),
+    /// Every table the inputs do not declare.
+    AllTables,
+    /// The service-linked role (its ARN is the same for every declared SLR).
+    Slr,
 }
 
 /// What one principal's requests share.
@@ -238,15 +859,112 @@ struct Evaluation<'a> {
     layers: &'a Layers<'a>,
     principal_arn: &'a Template,
     base_context: &'a Context,
-    resources: &'a Resources,
+    setting: &'a Setting,
+    requests: std::cell::Cell<u64>,
 }
 
+/// One table's signature: the (pattern, on streams?, match) hits of the statements read.
+type Signature = Vec<(u32, bool, Tri)>;
+
 impl Evaluation<'_> {
-    fn one(&self, p: usize, cap: &Capability, target: Target, shared: &mut [Option<Decision>]) -> Access {
-        let mut requirements = Vec::new();
+    /// The classes of tables this principal's statements cannot tell apart for `cap`, each
+    /// with a representative. Cost: the hits of the principal's relevant patterns.
+    fn classes(&self, cap: &Capability) -> Vec<(TableSet, usize)> {
+        let s = self.setting;
+        let n = s.tables.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let actions: Vec<&str> = cap
+            .requirements
+            .iter()
+            .filter(|r| matches!(r.on, On::Table | On::Stream))
+            .map(|r| r.action.as_str())
+            .collect();
+        let Some(signatures) = self.signatures(&actions) else {
+            // Some pattern depends on the request (policy variables): every table apart.
+            return (0..n).map(|t| (TableSet::only(vec![t]), t)).collect();
+        };
+        let mut distinguished: Vec<usize> = signatures.keys().copied().collect();
+        distinguished.sort_unstable();
+        let mut by_signature: BTreeMap<(usize, &Signature), Vec<usize>> = BTreeMap::new();
+        for (t, sig) in &signatures {
+            by_signature.entry((s.shape_of[*t], sig)).or_default().push(*t);
+        }
+        let mut out: Vec<(TableSet, usize)> = Vec::new();
+        for (shape, members) in s.shapes.iter().enumerate() {
+            let rest = s.shape_sets[shape].without(&distinguished);
+            if let Some(rep) = members.iter().find(|t| !signatures.contains_key(t)) {
+                out.push((rest, *rep));
+            }
+        }
+        for (_, tables) in by_signature {
+            let rep = tables[0];
+            out.push((TableSet::only(tables), rep));
+        }
+        out
+    }
+
+    /// Per table that some relevant pattern tells apart, its signature; `None` when a
+    /// relevant statement's patterns cannot be indexed.
+    fn signatures(&self, actions: &[&str]) -> Option<HashMap<usize, Signature>> {
+        let s = self.setting;
+        let mut out: HashMap<usize, Signature> = HashMap::new();
+        let mut local = 0u32;
+        let layers = self.layers;
+        let policies = layers
+            .identity
+            .iter()
+            .chain(layers.boundary.iter())
+            .chain(layers.scps.iter().flatten())
+            .chain(layers.session.iter());
+        for policy in policies {
+            let doc = &policy.document;
+            for st in doc.statements.iter().filter(|st| statement_concerns(st, actions)) {
+                let pats = match &st.resources {
+                    Which::Listed(p) | Which::Not(p, _) => p,
+                    _ => continue,
+                };
+                if statement_has_variables(st, doc) {
+                    return None;
+                }
+                for pat in pats {
+                    local += 1;
+                    match s.index.get(&pat.text) {
+                        Some((tables, streams)) => {
+                            mark(&mut out, local, false, tables);
+                            mark(&mut out, local, true, streams);
+                        }
+                        None => {
+                            // A policy the graph does not hold (the built-in FullAWSAccess).
+                            let mut n = 0;
+                            mark(&mut out, local, false, &s.table_index.hits(&pat.text, &mut n));
+                            mark(&mut out, local, true, &s.stream_index.hits(&pat.text, &mut n));
+                        }
+                    }
+                }
+            }
+        }
+        for &t in &s.governed {
+            local += 1;
+            out.entry(t).or_default().push((local, false, Tri::Yes));
+        }
+        Some(out)
+    }
+
+    fn one(&self, cap: &Capability, target: Target, shared: &mut [Option<Decision>]) -> CapDecision {
+        let mut decisions: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
+        let some_stream = matches!(target, Target::AllTables)
+            || matches!(target, Target::Table(t) if self.setting.tables[t].1.is_none());
+        if some_stream {
+            self.same_stream(cap, shared, &mut decisions);
+        }
         for (k, req) in cap.requirements.iter().enumerate() {
-            let ((resource, governed_by), same_for_all) = self.resources.for_target(&target, req.on);
-            let decision = match shared.get(k).and_then(Option::as_ref) {
+            if decisions[k].is_some() {
+                continue;
+            }
+            let ((resource, governed_by), same_for_all) = self.for_target(target, req.on);
+            let d = match shared.get(k).and_then(Option::as_ref) {
                 Some(d) if same_for_all => d.clone(),
                 _ => {
                     let d = self.decide(req, resource, governed_by.as_ref());
@@ -256,28 +974,124 @@ impl Evaluation<'_> {
                     d
                 }
             };
-            requirements.push(RequirementDecision {
-                action: req.action.clone(),
-                primary: req.primary,
-                decision,
-            });
+            decisions[k] = Some(d);
         }
+        let requirements: Vec<RequirementDecision> = cap
+            .requirements
+            .iter()
+            .zip(decisions)
+            .filter_map(|(req, d)| {
+                d.map(|decision| RequirementDecision {
+                    action: req.action.clone(),
+                    primary: req.primary,
+                    decision,
+                })
+            })
+            .collect();
         let outcome = requirements
             .iter()
             .map(|r| r.decision.outcome)
             .max_by_key(|o| o.rank())
             .unwrap_or(Outcome::NotAllowed);
-        Access {
-            principal: p,
-            capability: cap.id.clone(),
-            target,
-            outcome,
-            requirements,
-            internal: cap.internal,
+        CapDecision { outcome, requirements }
+    }
+
+    /// The stream requirements of one capability on "some stream" must hold on the same
+    /// stream (semantics.md). Each is first decided on its own; when two or more are and the
+    /// patterns that grant them have no stream in common, the decisions come from the best
+    /// stream they do share (a pattern of one grant, or a stream none of them names).
+    /// Decided once per capability (the same for every table without a destination).
+    fn same_stream(&self, cap: &Capability, shared: &mut [Option<Decision>], out: &mut [Option<Decision>]) {
+        let stream_reqs: Vec<usize> = (0..cap.requirements.len())
+            .filter(|&k| cap.requirements[k].on == On::Stream)
+            .collect();
+        let mut alone = Vec::with_capacity(stream_reqs.len());
+        for &k in &stream_reqs {
+            let d = match shared.get(k).and_then(Option::as_ref) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = self.decide(&cap.requirements[k], &self.setting.some_stream.0, None);
+                    if let Some(slot) = shared.get_mut(k) {
+                        *slot = Some(d.clone());
+                    }
+                    d
+                }
+            };
+            alone.push(d);
+        }
+        let worst = |ds: &[Decision]| ds.iter().map(|d| d.outcome.rank()).max().unwrap_or(0);
+        let best_alone = worst(&alone);
+        if stream_reqs.len() < 2 || best_alone >= Outcome::NotAllowed.rank() {
+            for (&k, d) in stream_reqs.iter().zip(alone) {
+                out[k] = Some(d);
+            }
+            return;
+        }
+        // Candidate streams: each granting pattern's witness, then a stream none names.
+        let ctx = self.base_context;
+        let mut witnesses: Vec<Vec<Tok>> = Vec::new();
+        for &k in &stream_reqs {
+            let req = &cap.requirements[k];
+            let request = Request::new(
+                &req.action,
+                self.setting.some_stream.0.clone(),
+                Some(self.principal_arn),
+                ctx,
+            );
+            for pattern in allow_patterns(self.layers, &request) {
+                if let Some(w) = witness(pattern)
+                    && !witnesses.contains(&w)
+                {
+                    witnesses.push(w);
+                }
+            }
+        }
+        witnesses.push(self.setting.fresh_stream.clone());
+        let mut best: Option<(u8, Vec<Decision>)> = None;
+        for w in &witnesses {
+            let ds: Vec<Decision> = stream_reqs
+                .iter()
+                .map(|&k| self.decide(&cap.requirements[k], w, None))
+                .collect();
+            let rank = worst(&ds);
+            if rank == best_alone {
+                // A common stream gives what each requirement gives alone: keep those
+                // decisions (their proofs name every statement that may grant).
+                for (&k, d) in stream_reqs.iter().zip(alone.iter()) {
+                    out[k] = Some(d.clone());
+                }
+                return;
+            }
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, ds));
+            }
+        }
+        let chosen = best.map(|(_, ds)| ds).unwrap_or(alone);
+        for (&k, d) in stream_reqs.iter().zip(chosen) {
+            out[k] = Some(d);
+        }
+    }
+
+    /// The resource a requirement is evaluated on for a target, and whether that resource
+    /// is the same for every target (so its decision can be shared).
+    fn for_target(&self, target: Target, on: On) -> (&Resource, bool) {
+        let s = self.setting;
+        match (on, target) {
+            (On::Any, _) => (&s.any, true),
+            (On::Slr, _) => (&s.slr, true),
+            (On::OtherSlr, _) => (&s.other_slr, true),
+            (On::Table, Target::Table(t)) => (&s.tables[t].0, false),
+            (On::Table, _) => (&s.every_table, false),
+            (On::Stream, Target::Table(t)) => match &s.tables[t].1 {
+                Some(stream) => (stream, false),
+                None => (&s.some_stream, true),
+            },
+            (On::Stream, _) => (&s.some_stream, true),
         }
     }
 
     fn decide(&self, req: &Requirement, resource: &[Tok], governed_by: Option<&Template>) -> Decision {
+        self.requests.set(self.requests.get() + 1);
         let extra;
         let ctx = if req.context.is_empty() {
             self.base_context
@@ -297,6 +1111,16 @@ impl Evaluation<'_> {
             .collect();
         let request = Request::new(&req.action, resource.to_vec(), Some(self.principal_arn), ctx);
         decide(self.layers, &resource_policies, &request)
+    }
+}
+
+/// Adds a pattern's non-uniform hits to the tables' signatures.
+fn mark(out: &mut HashMap<usize, Signature>, pattern: u32, streams: bool, hits: &Hits) {
+    if hits.uniform.is_some() {
+        return;
+    }
+    for &(t, tri) in &hits.targets {
+        out.entry(t as usize).or_default().push((pattern, streams, tri));
     }
 }
 
@@ -339,4 +1163,36 @@ fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
         }
     }
     ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_union_and_writer_forms() {
+        let a = TableSet::only(vec![3, 1]);
+        let b = TableSet::all_except(vec![1, 2]);
+        let u = a.union(&b);
+        assert!(u.contains(1) && u.contains(3) && !u.contains(2) && u.contains(0));
+        assert_eq!(u.declared(4), Declared::Except(vec![2].into()));
+        assert_eq!(TableSet::all_except(vec![]).declared(4), Declared::All);
+        // Three of four tables: `except` names fewer ids.
+        assert_eq!(
+            TableSet::only(vec![0, 1, 3]).declared(4),
+            Declared::Except(vec![2].into())
+        );
+        // Two of four: a tie, so the list.
+        assert_eq!(
+            TableSet::all_except(vec![0, 1]).declared(4),
+            Declared::List(vec![2, 3].into())
+        );
+        assert_eq!(TableSet::only(vec![0, 2]).without(&[2]), TableSet::only(vec![0]));
+        assert_eq!(
+            TableSet::all_except(vec![0]).without(&[2]),
+            TableSet::all_except(vec![0, 2])
+        );
+        assert_eq!(u.first(4), Some(0));
+        assert_eq!(TableSet::all_except(vec![0, 1]).iter(3).collect::<Vec<_>>(), vec![2]);
+    }
 }

@@ -165,6 +165,11 @@ pub struct CheckArgs {
     /// List every note about the templates (unsupported constructs, unresolved values).
     #[arg(long, short)]
     pub verbose: bool,
+
+    /// Print the time each phase took (discover, load, graph, decisions, rules, report) and
+    /// the work the decisions did (IAM requests, table classes, pattern matches) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -26,7 +26,7 @@ pub mod value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::capability::Access;
+use crate::capability::Decisions;
 use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::load::LoadOptions;
@@ -104,7 +104,10 @@ pub struct Guardrail {
 pub struct Analysis {
     pub sources: SourceMap,
     pub graph: Graph,
-    pub access: Vec<Access>,
+    /// Every capability decision, over sets of tables.
+    pub decisions: Decisions,
+    /// Time per phase, in pipeline order (`check --timings`).
+    pub timings: Vec<(&'static str, std::time::Duration)>,
     /// Sorted by file, line, column, rule.
     pub findings: Vec<Finding>,
     pub errors: Vec<LoadError>,
@@ -126,7 +129,13 @@ pub struct InternalError(pub String);
 pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     let caps = catalog::capabilities().map_err(InternalError)?;
     let sources = SourceMap::new();
+    let mut clock = Clock::start();
     let loaded = load::load_paths(&config.paths, cwd, &config.load, &sources);
+    clock.split("load (parse and evaluate values)");
+    clock.timings.insert(0, ("discover", loaded.discover_time));
+    if let Some((_, load)) = clock.timings.get_mut(1) {
+        *load = load.saturating_sub(loaded.discover_time);
+    }
     let mut errors = loaded.errors;
     let mut diagnostics = Vec::new();
     for input in &loaded.inputs {
@@ -135,14 +144,23 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     }
     let graph = Graph::build(loaded.inputs, &config.pins);
     diagnostics.extend(graph.diagnostics.iter().cloned());
-    let access = capability::evaluate(&graph, &caps, config);
+    clock.split("graph");
+    let decisions = capability::evaluate(&graph, &caps, config);
+    clock.split("decisions");
     let ctx = rules::CheckContext {
         graph: &graph,
-        access: &access,
+        decisions: &decisions,
+        policy_index: graph
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.policy.address.as_str(), k))
+            .collect(),
         sources: &sources,
         config,
     };
     let mut findings = rules::run(&ctx).map_err(InternalError)?;
+    drop(ctx);
     findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
         Some(RuleLevel::Off) => false,
         Some(RuleLevel::On(sev)) => {
@@ -181,10 +199,12 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     diagnostics.sort_by(|a, b| (position(a.span), &a.message).cmp(&(position(b.span), &b.message)));
     diagnostics.dedup();
     let assumptions = assumptions(config, &graph);
+    clock.split("rules");
     Ok(Analysis {
         sources,
         graph,
-        access,
+        decisions,
+        timings: clock.timings,
         findings,
         errors,
         diagnostics,
@@ -205,6 +225,27 @@ impl Analysis {
         } else {
             0
         }
+    }
+}
+
+/// Measures the phases of a run, one after the other.
+struct Clock {
+    last: std::time::Instant,
+    timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            last: std::time::Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn split(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        self.timings.push((phase, now - self.last));
+        self.last = now;
     }
 }
 

@@ -131,7 +131,13 @@ fn check(args: CheckArgs) -> Result<u8> {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    write_out(&render(&analysis, args.format, color, args.verbose)?)?;
+    let report_start = std::time::Instant::now();
+    let text = render(&analysis, args.format, color, args.verbose)?;
+    let report_time = report_start.elapsed();
+    write_out(&text)?;
+    if args.timings {
+        print_timings(&analysis, report_time);
+    }
     for output in &args.outputs {
         let Some((format, file)) = output.split_once('=') else {
             bail!("--output takes FORMAT=FILE, got {output:?}");
@@ -180,6 +186,28 @@ fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool) 
             },
         ),
     })
+}
+
+/// `--timings`: one line per phase, then the work counters, on stderr.
+fn print_timings(analysis: &Analysis, report: std::time::Duration) {
+    let mut stderr = std::io::stderr();
+    let phases = analysis
+        .timings
+        .iter()
+        .copied()
+        .chain(std::iter::once(("report", report)));
+    for (phase, d) in phases {
+        let _ = writeln!(stderr, "timing: {phase:<34} {:>9.1} ms", d.as_secs_f64() * 1000.0);
+    }
+    let w = analysis.decisions.work;
+    let _ = writeln!(
+        stderr,
+        "work: {} IAM requests, {} table classes, {} pattern matches, {} access entries",
+        w.requests,
+        w.classes,
+        w.index_matches,
+        analysis.decisions.entries.len()
+    );
 }
 
 /// Names each input that failed to load on stderr, with line and column.

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::Analysis;
-use crate::capability::{Access, RequirementDecision, Target};
+use crate::capability::{Access, Covers, RequirementDecision};
 use crate::catalog::{self, Capabilities, Capability, On, TargetKind};
 use crate::cli::QueryCommand;
 use crate::graph::{Graph, PrincipalNode, slr_arn};
@@ -18,7 +18,6 @@ use crate::iam::pattern::{Tri, match_resource, text_tokens};
 use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
 use crate::report::json::{ConditionOut, PrincipalOut, condition_out};
-use crate::rules::{target_id, target_name};
 use crate::source::{SourceMap, Span};
 use crate::value::Template;
 
@@ -179,20 +178,40 @@ pub fn answer(a: &Analysis, q: &QueryCommand) -> Result<Answer, String> {
     };
     let cap = find_capability(&caps, capability)?;
     let who = principal.map(|p| find_principal(&a.graph, p)).transpose()?;
-    let targets = match on {
-        Some(on) => find_targets(&a.graph, cap, on)?,
-        None => all_targets(&a.graph, cap),
+    let targets = on.map(|on| find_targets(&a.graph, cap, on)).transpose()?;
+    let dec = &a.decisions;
+    let cap_id = dec
+        .cap(&cap.id)
+        .ok_or_else(|| format!("capability `{}` was not evaluated", cap.id))?;
+    let principals: Vec<usize> = match who {
+        Some(p) => vec![p],
+        None => (0..a.graph.principals.len()).collect(),
     };
-    let mut results: Vec<Entry> = a
-        .access
-        .iter()
-        .filter(|x| x.capability == cap.id && targets.contains(&x.target))
-        .filter(|x| match who {
-            Some(p) => x.principal == p,
-            None => x.outcome.can(),
-        })
-        .map(|x| entry(a, cap, x))
-        .collect();
+    // Looked up per (principal, capability): one entry per set of tables, or per table asked.
+    let mut results: Vec<Entry> = Vec::new();
+    for p in principals {
+        let wanted = |x: &Access| who.is_some() || dec.decision(x).outcome.can();
+        match &targets {
+            Some(targets) => {
+                for t in targets {
+                    let x = match t {
+                        Target::Table(k) => dec.on_table(p, cap_id, Some(*k)),
+                        Target::AllTables => dec.on_table(p, cap_id, None),
+                        Target::Slr(s) => dec.on_slr(p, cap_id, *s),
+                    };
+                    if let Some(x) = x.filter(|x| wanted(x)) {
+                        results.push(entry(a, cap, x, Some(t)));
+                    }
+                }
+            }
+            None => results.extend(
+                dec.of(p, cap_id)
+                    .iter()
+                    .filter(|x| wanted(x))
+                    .map(|x| entry(a, cap, x, None)),
+            ),
+        }
+    }
     results.sort_by(|x, y| (&x.principal.id, &x.resource).cmp(&(&y.principal.id, &y.resource)));
     Ok(Answer {
         query,
@@ -307,7 +326,18 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
     }
 }
 
-/// Every target a capability is evaluated on.
+/// One thing a query asks about.
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Target {
+    /// A declared table (index into [`Graph::tables`]).
+    Table(usize),
+    /// Every table the inputs do not declare.
+    AllTables,
+    /// A service-linked role (index into [`Graph::slrs`]).
+    Slr(usize),
+}
+
+/// Every service-linked role target.
 fn all_targets(g: &Graph, cap: &Capability) -> Vec<Target> {
     match cap.target {
         TargetKind::Table => (0..g.tables.len())
@@ -391,22 +421,48 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
 // ---------------------------------------------------------------------------------------
 // Building the proof.
 
-fn entry(a: &Analysis, cap: &Capability, x: &Access) -> Entry {
+/// One answer entry: the decision of `x`, about the target asked (`None`: about the
+/// entry's whole set of tables).
+fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> Entry {
     let g = &a.graph;
+    let dec = &a.decisions;
+    let d = dec.decision(x);
     let p = &g.principals[x.principal];
-    let requirements: Vec<RequirementOut> = x
+    // The one target the entry is about, when it is one.
+    let one: Option<Target> = match (asked, &x.covers) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Covers::Slr(s)) => Some(Target::Slr(*s)),
+        (None, Covers::Tables(set)) => match (set.count(dec.table_count()), set.undeclared) {
+            (1, false) => set.first(dec.table_count()).map(Target::Table),
+            (0, true) => Some(Target::AllTables),
+            _ => None,
+        },
+    };
+    let (resource, resource_name) = match (&one, &x.covers) {
+        (Some(Target::Table(t)), _) => (g.tables[*t].id.clone(), format!("table {}", g.tables[*t].table.name)),
+        (Some(Target::AllTables), _) => ("*".to_string(), "every undeclared table (*)".to_string()),
+        (Some(Target::Slr(s)), _) => (g.slrs[*s].id.clone(), "the service-linked role".to_string()),
+        (None, Covers::Tables(set)) => (
+            set.first(dec.table_count())
+                .map(|t| g.tables[t].id.clone())
+                .unwrap_or_else(|| "*".to_string()),
+            dec.phrase(set),
+        ),
+        (None, Covers::Slr(s)) => (g.slrs[*s].id.clone(), "the service-linked role".to_string()),
+    };
+    let requirements: Vec<RequirementOut> = d
         .requirements
         .iter()
         .enumerate()
-        .map(|(k, r)| requirement(a, p, cap.requirements.get(k).map(|q| q.on), &x.target, r))
+        .map(|(k, r)| requirement(a, p, cap.requirements.get(k).map(|q| q.on), one.as_ref(), r))
         .collect();
-    let checks = checks(a, x.principal, &x.target, &x.requirements);
+    let checks = checks(a, x.principal, one.as_ref(), &d.requirements);
     Entry {
         principal: PrincipalOut::of(a, p),
-        resource: target_id(g, &x.target),
-        resource_name: target_name(g, &x.target),
-        decision: x.outcome.as_str(),
-        missing: if x.outcome.can() { Vec::new() } else { x.missing() },
+        resource,
+        resource_name,
+        decision: d.outcome.as_str(),
+        missing: if d.outcome.can() { Vec::new() } else { d.missing() },
         requirements,
         checks,
     }
@@ -416,7 +472,7 @@ fn requirement(
     a: &Analysis,
     p: &PrincipalNode,
     on: Option<On>,
-    target: &Target,
+    target: Option<&Target>,
     r: &RequirementDecision,
 ) -> RequirementOut {
     let resource = request_resource(&a.graph, on, target);
@@ -465,7 +521,8 @@ fn requirement(
         resource: match (&resource, on, target) {
             (Some(t), _, _) => t.to_string(),
             (None, Some(On::Stream), _) => "some stream in the account and region".to_string(),
-            (None, _, Target::AllTables) => "every table the inputs do not declare".to_string(),
+            (None, _, Some(Target::AllTables)) => "every table the inputs do not declare".to_string(),
+            (None, Some(On::Table), None) => "each table of the set".to_string(),
             (None, _, _) => "unknown".to_string(),
         },
         primary: r.primary,
@@ -512,12 +569,12 @@ fn not_allowed_reason(a: &Analysis, p: &PrincipalNode, action: &str, lacking: &[
 }
 
 /// The request resource of a requirement when it is one known text.
-fn request_resource(g: &Graph, on: Option<On>, target: &Target) -> Option<Template> {
+fn request_resource(g: &Graph, on: Option<On>, target: Option<&Target>) -> Option<Template> {
     match (on?, target) {
         (On::Any, _) => Some(Template::lit("*")),
         (On::Slr, _) => Some(slr_arn()),
-        (On::Table, Target::Table(t)) => g.tables.get(*t).map(|t| t.table.arn.clone()),
-        (On::Stream, Target::Table(t)) => g.tables.get(*t).and_then(|t| t.stream_arn.clone()),
+        (On::Table, Some(Target::Table(t))) => g.tables.get(*t).map(|t| t.table.arn.clone()),
+        (On::Stream, Some(Target::Table(t))) => g.tables.get(*t).and_then(|t| t.stream_arn.clone()),
         _ => None,
     }
 }
@@ -748,7 +805,7 @@ fn first_line(text: &str) -> String {
 }
 
 /// The Deny, boundary and SCP checks of one decision.
-fn checks(a: &Analysis, principal: usize, target: &Target, reqs: &[RequirementDecision]) -> Vec<CheckOut> {
+fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[RequirementDecision]) -> Vec<CheckOut> {
     let g = &a.graph;
     let p = &g.principals[principal];
     let because = || reqs.iter().flat_map(|r| r.decision.because.iter());
@@ -778,7 +835,7 @@ fn checks(a: &Analysis, principal: usize, target: &Target, reqs: &[RequirementDe
 
     // Explicit Denies in the principal's own policies and the resource's policies.
     let mut own: Vec<usize> = p.policies.iter().chain(&p.boundaries).copied().collect();
-    if let Target::Table(t) = target
+    if let Some(Target::Table(t)) = target
         && let Some(rp) = g.tables.get(*t).and_then(|t| g.resource_policies.get(&t.table.arn))
     {
         own.extend(rp);

@@ -390,7 +390,7 @@ fn corpus_cdk_and_sam_templates_stream_tables_into_kinesis() {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|a| a["principal"] == p && a["resource"] == r)
+                .filter(|a| a["principal"] == p && common::covers(a, &r))
                 .filter_map(|a| a["capability"].as_str())
                 .collect();
             // These functions hold SAM's basic execution role, CRUD and stream-read policy

@@ -33,7 +33,7 @@ fn decision(report: &Value, role: &str, capability: &str, table: &str) -> Option
 fn assert_demo_decisions(path: &str) {
     let (report, code) = check_json(&[path]);
     assert_eq!(code, 1, "findings at warning or above make the exit code 1");
-    assert_eq!(report["schema"], "kdsguard.report/v1");
+    assert_eq!(report["schema"], "kdsguard.report/v2");
 
     // Example 1: enable on Music is a partial grant; create-slr is allowed.
     let e1 = decision(&report, "kds-enable-music", "enable", "Music")

@@ -379,7 +379,7 @@ fn tf_var_environment_variables_give_terraform_variables_values() {
             .as_array()
             .into_iter()
             .flatten()
-            .any(|a| a["principal"] == p.as_str() && a["capability"] == "disable" && a["resource"] == "*")
+            .any(|a| a["principal"] == p.as_str() && a["capability"] == "disable" && common::covers(a, "*"))
     };
     assert!(!disable_on_every_table(&report));
     let (report, _) = check(&["--var", "table_arn=*", dir], &[arn]);

@@ -183,7 +183,7 @@ impl Outcome {
 }
 
 /// A statement that took part in a decision.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Because {
     pub effect: Effect,
     pub layer: Layer,
@@ -198,7 +198,7 @@ pub struct Because {
 }
 
 /// Something that left a decision open.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Open {
     Condition {
         key: String,
@@ -212,7 +212,7 @@ pub enum Open {
     },
 }
 
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Decision {
     pub outcome: Outcome,
     pub because: Vec<Because>,
@@ -397,6 +397,57 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         open,
         lacking: Vec::new(),
     }
+}
+
+/// Whether a statement's action element could cover one of `actions` (so its resource
+/// patterns can matter to a request for it).
+pub fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
+    let any = |pats: &[Pat]| {
+        actions
+            .iter()
+            .any(|a| pats.iter().any(|p| match_action(&p.text, a) != Tri::No))
+    };
+    match &s.actions {
+        Which::Listed(pats) => any(pats),
+        // A `NotAction` covers an action unless a listed pattern certainly names it.
+        Which::Not(pats, _) => actions
+            .iter()
+            .any(|a| pats.iter().all(|p| match_action(&p.text, a) != Tri::Yes)),
+        Which::Unknown(..) => true,
+        Which::Absent => false,
+    }
+}
+
+/// Whether a statement's resource patterns are rewritten per request by policy variables
+/// (so no index of patterns can answer for it).
+pub fn statement_has_variables(s: &Statement, doc: &Document) -> bool {
+    let vars = |w: &Which| match w {
+        Which::Listed(pats) | Which::Not(pats, _) => pats.iter().any(|p| {
+            p.text
+                .parts()
+                .iter()
+                .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
+        }),
+        _ => false,
+    };
+    doc.has_policy_variables() && vars(&s.resources)
+}
+
+/// The resource patterns of the identity-layer Allow statements that may grant `req`: the
+/// resources a grant of it can be about.
+pub fn allow_patterns<'a>(layers: &Layers<'a>, req: &Request<'_>) -> Vec<&'a Template> {
+    let mut out = Vec::new();
+    for policy in &layers.identity {
+        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            if statement_match(s, &policy.document, req, false).tri == Tri::No {
+                continue;
+            }
+            if let Which::Listed(pats) = &s.resources {
+                out.extend(pats.iter().map(|p| &p.text));
+            }
+        }
+    }
+    out
 }
 
 fn dedup<T: PartialEq>(v: &mut Vec<T>) {

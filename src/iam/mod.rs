@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod context;
 pub mod eval;
+pub mod index;
 pub mod pattern;
 pub mod policy;
 pub mod principal;

@@ -44,7 +44,7 @@ impl Tri {
 }
 
 /// One token of a request text.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Tok {
     Char(char),
     /// The run's account, region, partition or URL suffix (unpinned).
@@ -312,6 +312,64 @@ pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
     }
     let p = pattern_tokens(pattern, false);
     match_arn_tokens(&p, resource)
+}
+
+/// The literal text a pattern's resource segment (the sixth `:`-part of an ARN) starts
+/// with, before any wildcard or symbol; `None` when the pattern is not ARN-shaped. Every
+/// ARN-shaped request text the pattern matches has a literal resource segment with this
+/// prefix, or a resource segment that is not all literal (so an index can prune by it).
+pub fn resource_prefix(pattern: &Template) -> Option<String> {
+    let p = pattern_tokens(pattern, false);
+    let segs = split_arn(&p, |t| *t == PTok::Char(':'))?;
+    let mut out = String::new();
+    for t in segs[ARN_SEGMENTS - 1] {
+        match t {
+            PTok::Char(c) => out.push(*c),
+            _ => break,
+        }
+    }
+    Some(out)
+}
+
+/// The resource segment of a request text when it is ARN-shaped and all literal.
+pub fn literal_resource_segment(text: &[Tok]) -> Option<String> {
+    let segs = split_arn(text, |t| *t == Tok::Char(':'))?;
+    segs[ARN_SEGMENTS - 1]
+        .iter()
+        .map(|t| match t {
+            Tok::Char(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The text before the resource segment (`arn:partition:service:region:account:`), for
+/// grouping request texts that only their resource segment tells apart.
+pub fn arn_head(text: &[Tok]) -> Option<Vec<Tok>> {
+    let segs = split_arn(text, |t| *t == Tok::Char(':'))?;
+    let head_len = text.len() - segs[ARN_SEGMENTS - 1].len();
+    Some(text[..head_len].to_vec())
+}
+
+/// A request text standing for "a resource this pattern matches": literal characters stay,
+/// each wildcard becomes [`Tok::Some`]. Used to test whether several patterns can match one
+/// and the same resource. `None` when the pattern is not ARN-shaped.
+pub fn witness(pattern: &Template) -> Option<Vec<Tok>> {
+    let p = pattern_tokens(pattern, false);
+    split_arn(&p, |t| *t == PTok::Char(':'))?;
+    let mut out: Vec<Tok> = Vec::with_capacity(p.len());
+    for t in p {
+        let tok = match t {
+            PTok::Char(c) => Tok::Char(c),
+            PTok::Star | PTok::Question => Tok::Some,
+            PTok::Pseudo(s) => Tok::Pseudo(s),
+            PTok::Opaque(o) => Tok::Opaque(o),
+        };
+        if !(tok == Tok::Some && out.last() == Some(&Tok::Some)) {
+            out.push(tok);
+        }
+    }
+    Some(out)
 }
 
 fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {

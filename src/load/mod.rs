@@ -48,6 +48,9 @@ pub struct Loaded {
     /// Failures that belong to no input (an explicitly named path that does not exist or
     /// is not a template).
     pub errors: Vec<LoadError>,
+    /// Time spent finding and classifying the inputs (the rest of the load is parsing and
+    /// evaluating them).
+    pub discover_time: std::time::Duration,
 }
 
 /// One input to load, as discovery classified it.
@@ -68,6 +71,7 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     params.append(&mut options.cfn_parameters);
     options.cfn_parameters = params;
     let options = &options;
+    let discover_start = std::time::Instant::now();
     let mut candidates = Vec::new();
     for path in paths {
         discover(path, cwd, &mut candidates, &mut errors);
@@ -94,6 +98,7 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
         Candidate::Plan(f) => !f.parent().is_some_and(|d| tf_dirs.contains(&normalize(d))),
         _ => true,
     });
+    let discover_time = discover_start.elapsed();
 
     let mut inputs: Vec<Input> = candidates
         .par_iter()
@@ -120,7 +125,11 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     // The same holds for nested CloudFormation stacks loaded through their parent.
     inputs.retain(|i| !called.contains(&i.path) || explicit.contains(&i.path));
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
-    Loaded { inputs, errors }
+    Loaded {
+        inputs,
+        errors,
+        discover_time,
+    }
 }
 
 /// CloudFormation parameter files, in either common shape:

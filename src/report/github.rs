@@ -87,7 +87,10 @@ pub fn summary(a: &Analysis) -> String {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | `{}` | {} |",
-                x.principal, x.capability, x.resource, x.decision
+                x.principal,
+                x.capability,
+                x.covers(),
+                x.decision
             );
         }
         out.push('\n');

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
 use crate::Analysis;
-use crate::capability::Target;
+use crate::capability::Covers;
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
 use crate::model::Severity;
@@ -154,30 +154,31 @@ fn render_errors(report: &json::Report, out: &mut String) {
     out.push('\n');
 }
 
-/// Who can do what: one line per reported (principal, capability, resource).
+/// Who can do what: one line per reported (principal, capability, set of tables).
 fn render_access(a: &Analysis, report: &json::Report, out: &mut String) {
     let g = &a.graph;
-    let mut rows: Vec<(String, String, String, &'static str, String)> = a
-        .access
+    let dec = &a.decisions;
+    let mut rows: Vec<(String, String, String, &'static str, String)> = dec
+        .entries
         .iter()
-        .filter(|x| x.reported())
+        .filter(|x| dec.reported(x))
         .map(|x| {
-            let target = match &x.target {
-                Target::Table(t) => format!("table {}", g.tables[*t].table.name),
-                Target::AllTables => "* (undeclared tables)".to_string(),
-                Target::Slr(_) => "service-linked role".to_string(),
+            let d = dec.decision(x);
+            let target = match &x.covers {
+                Covers::Tables(set) => dec.phrase(set),
+                Covers::Slr(_) => "service-linked role".to_string(),
             };
             let p = &g.principals[x.principal];
-            let extra = match x.outcome {
-                Outcome::NotAllowed => format!("missing {}", x.missing().join(", ")),
-                Outcome::Conditional => format!("{} open condition(s)/unknown(s)", x.open().len()),
+            let extra = match d.outcome {
+                Outcome::NotAllowed => format!("missing {}", d.missing().join(", ")),
+                Outcome::Conditional => format!("{} open condition(s)/unknown(s)", d.open().len()),
                 _ => String::new(),
             };
             (
                 format!("{} ({})", p.address, p.class.as_str()),
-                x.capability.clone(),
+                dec.cap_name(x.cap).to_string(),
                 target,
-                x.outcome.as_str(),
+                d.outcome.as_str(),
                 extra,
             )
         })

@@ -1,17 +1,16 @@
-//! The JSON report (`spec/report-json.md`, schema `kdsguard.report/v1`): wire types
+//! The JSON report (`spec/report-json.md`, schema `kdsguard.report/v2`): wire types
 //! separate from the model, built from an [`Analysis`].
 
 use serde::Serialize;
 
 use crate::Analysis;
-use crate::capability::{Access, Target};
+use crate::capability::{Access, Covers, Declared, TableSet};
 use crate::graph::PrincipalClass;
 use crate::iam::eval::{Open, Outcome};
 use crate::model::Protection;
-use crate::rules::target_id;
 use crate::source::{SourceMap, Span};
 
-pub const SCHEMA: &str = "kdsguard.report/v1";
+pub const SCHEMA: &str = "kdsguard.report/v2";
 
 #[derive(Serialize)]
 pub struct Report {
@@ -119,11 +118,58 @@ pub struct ResourceOut {
 pub struct AccessOut {
     pub principal: String,
     pub capability: String,
-    pub resource: String,
+    /// SLR capabilities: the SLR's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Table capabilities: the set of tables the entry covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables: Option<TablesOut>,
     pub decision: &'static str,
     pub missing: Vec<String>,
     pub conditions: Vec<ConditionOut>,
     pub because: Vec<BecauseOut>,
+}
+
+impl AccessOut {
+    /// What the entry covers, in one line: the SLR's id, or the set of tables
+    /// (`every declared table`, `a, b`, `every declared table except a`, `+ undeclared`).
+    pub fn covers(&self) -> String {
+        if let Some(r) = &self.resource {
+            return r.clone();
+        }
+        let Some(t) = &self.tables else {
+            return String::new();
+        };
+        let declared = match &t.declared {
+            DeclaredOut::All(_) => "every declared table".to_string(),
+            DeclaredOut::List(ids) if ids.is_empty() => String::new(),
+            DeclaredOut::List(ids) => ids.join(", "),
+            DeclaredOut::Except { except } => format!("every declared table except {}", except.join(", ")),
+        };
+        match (declared.is_empty(), t.undeclared) {
+            (true, true) => "* (undeclared tables)".to_string(),
+            (false, true) => format!("{declared}, and * (undeclared tables)"),
+            (_, false) => declared,
+        }
+    }
+}
+
+/// A set of tables (report-json.md, Access in v2).
+#[derive(Serialize, Debug, PartialEq)]
+pub struct TablesOut {
+    pub declared: DeclaredOut,
+    pub undeclared: bool,
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum DeclaredOut {
+    /// Always `"all"`.
+    All(&'static str),
+    List(Vec<String>),
+    Except {
+        except: Vec<String>,
+    },
 }
 
 #[derive(Serialize, Debug)]
@@ -260,13 +306,33 @@ pub fn build(a: &Analysis) -> Report {
     }
     resources.sort_by(|x, y| x.id.cmp(&y.id));
 
-    let mut access: Vec<AccessOut> = a
-        .access
+    let ids = TableIds::new(a);
+    let mut keyed: Vec<(AccessOrder<'_>, AccessOut)> = a
+        .decisions
+        .entries
         .iter()
-        .filter(|x| x.reported())
-        .map(|x| access_out(a, x))
+        .filter(|x| a.decisions.reported(x))
+        .map(|x| {
+            let smallest = match &x.covers {
+                Covers::Tables(set) => ids.smallest(set),
+                Covers::Slr(_) => None,
+            };
+            let out = access_out(a, &ids, x);
+            let key = (
+                a.graph.principals[x.principal].id.as_str(),
+                a.decisions.cap_name(x.cap),
+                // Entries covering only undeclared tables last.
+                smallest.unwrap_or("\u{10FFFF}"),
+                match &x.covers {
+                    Covers::Slr(s) => Some(a.graph.slrs[*s].id.as_str()),
+                    Covers::Tables(_) => None,
+                },
+            );
+            (key, out)
+        })
         .collect();
-    access.sort_by(|x, y| (&x.principal, &x.capability, &x.resource).cmp(&(&y.principal, &y.capability, &y.resource)));
+    keyed.sort_by(|x, y| x.0.cmp(&y.0));
+    let access: Vec<AccessOut> = keyed.into_iter().map(|(_, out)| out).collect();
 
     let service_linked_roles = g.slrs.iter().enumerate().map(|(k, s)| slr_out(a, k, s)).collect();
 
@@ -372,9 +438,58 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
     Ok(s)
 }
 
-fn access_out(a: &Analysis, x: &Access) -> AccessOut {
+/// How `access` is sorted: principal, capability, smallest table id, SLR id.
+type AccessOrder<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+
+/// Table ids in id order, for writing sets as sorted id lists.
+pub struct TableIds<'a> {
+    ids: Vec<&'a str>,
+    /// Table indexes in id order.
+    by_id: Vec<usize>,
+}
+
+impl<'a> TableIds<'a> {
+    pub fn new(a: &'a Analysis) -> TableIds<'a> {
+        let ids: Vec<&str> = a.graph.tables.iter().map(|t| t.id.as_str()).collect();
+        let mut by_id: Vec<usize> = (0..ids.len()).collect();
+        by_id.sort_by_key(|&t| ids[t]);
+        TableIds { ids, by_id }
+    }
+
+    /// The smallest table id the set covers (linear in its id list).
+    pub fn smallest(&self, set: &TableSet) -> Option<&'a str> {
+        match set.listed() {
+            Some(ts) => ts.iter().map(|&t| self.ids[t]).min(),
+            None => self.by_id.iter().find(|&&t| set.contains(t)).map(|&t| self.ids[t]),
+        }
+    }
+
+    fn sorted(&self, tables: &[usize]) -> Vec<String> {
+        let mut out: Vec<String> = tables.iter().map(|&t| self.ids[t].to_string()).collect();
+        out.sort();
+        out
+    }
+
+    /// The set as the report writes it.
+    pub fn tables_out(&self, set: &TableSet) -> TablesOut {
+        let declared = match set.declared(self.ids.len()) {
+            Declared::All => DeclaredOut::All("all"),
+            Declared::List(ts) => DeclaredOut::List(self.sorted(&ts)),
+            Declared::Except(ts) => DeclaredOut::Except {
+                except: self.sorted(&ts),
+            },
+        };
+        TablesOut {
+            declared,
+            undeclared: set.undeclared,
+        }
+    }
+}
+
+fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
     let src = &a.sources;
-    let because = x
+    let d = a.decisions.decision(x);
+    let because = d
         .because()
         .into_iter()
         .map(|(action, b)| {
@@ -391,17 +506,18 @@ fn access_out(a: &Analysis, x: &Access) -> AccessOut {
             }
         })
         .collect();
-    let conditions = x.open().into_iter().map(|o| condition_out(src, o)).collect();
+    let conditions = d.open().into_iter().map(|o| condition_out(src, o)).collect();
+    let (resource, tables) = match &x.covers {
+        Covers::Slr(s) => (Some(a.graph.slrs[*s].id.clone()), None),
+        Covers::Tables(set) => (None, Some(ids.tables_out(set))),
+    };
     AccessOut {
         principal: a.graph.principals[x.principal].id.clone(),
-        capability: x.capability.clone(),
-        resource: target_id(&a.graph, &x.target),
-        decision: x.outcome.as_str(),
-        missing: if x.outcome == Outcome::NotAllowed || x.outcome == Outcome::Denied {
-            x.missing()
-        } else {
-            Vec::new()
-        },
+        capability: a.decisions.cap_name(x.cap).to_string(),
+        resource,
+        tables,
+        decision: d.outcome.as_str(),
+        missing: d.reported_missing(),
         conditions,
         because,
     }
@@ -433,11 +549,16 @@ pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
 
 fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
     let g = &a.graph;
-    let mut deletable_by: Vec<String> = a
-        .access
-        .iter()
-        .filter(|x| x.capability == "delete-slr" && x.target == Target::Slr(k) && x.outcome.can())
-        .map(|x| g.principals[x.principal].id.clone())
+    let dec = &a.decisions;
+    let delete = dec.cap("delete-slr");
+    let on_slr = |p: usize| {
+        delete
+            .and_then(|c| dec.on_slr(p, c, k))
+            .map(|x| dec.decision(x).outcome)
+    };
+    let mut deletable_by: Vec<String> = (0..g.principals.len())
+        .filter(|&p| on_slr(p).is_some_and(Outcome::can))
+        .map(|p| g.principals[p].id.clone())
         .collect();
     deletable_by.sort();
     let mut reasons = Vec::new();
@@ -459,11 +580,8 @@ fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
         }
         Some(Protection::Protected(_)) | None => false,
     };
-    let denied_for_all = !g.principals.is_empty()
-        && a.access
-            .iter()
-            .filter(|x| x.capability == "delete-slr" && x.target == Target::Slr(k))
-            .all(|x| x.outcome == Outcome::Denied);
+    let denied_for_all =
+        !g.principals.is_empty() && (0..g.principals.len()).all(|p| on_slr(p).is_none_or(|o| o == Outcome::Denied));
     let status = if !deletable_by.is_empty() || lifecycle_unprotected {
         "unprotected"
     } else if denied_for_all && g.principals.iter().all(|p| p.class != PrincipalClass::ExternalRole) {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::capability::Access;
+use crate::capability::{CapDecision, Covers, TableSet};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
 use crate::rules::{CheckContext, RuleMeta, finding};
@@ -15,26 +15,33 @@ type GroupKey = (usize, (String, u32), Span);
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // One finding per (principal, granting statement): a statement granting on `*`
     // covers many tables, and saying so once is enough.
-    let mut groups: BTreeMap<GroupKey, Vec<&Access>> = BTreeMap::new();
-    for a in ctx.access {
-        if a.capability != "enable" || a.outcome != Outcome::NotAllowed || !a.primary_granted() {
+    let mut groups: BTreeMap<GroupKey, (TableSet, usize, &CapDecision)> = BTreeMap::new();
+    let n = ctx.decisions.table_count();
+    let Some(enable) = ctx.decisions.cap("enable") else {
+        return Vec::new();
+    };
+    for a in &ctx.decisions.entries {
+        let d = ctx.decisions.decision(a);
+        if a.cap != enable || d.outcome != Outcome::NotAllowed || !d.primary_granted() {
             continue;
         }
-        let Some(span) = super::granting_statement(a, ctx) else {
+        let (Covers::Tables(set), Some(span)) = (&a.covers, super::granting_statement(ctx, a.principal, d)) else {
             continue;
         };
         let key = (a.principal, (ctx.sources.path(span), span.start), span);
-        groups.entry(key).or_default().push(a);
+        // The decision named is that of the group's first table (undeclared ones last).
+        let order = set.first(n).unwrap_or(usize::MAX);
+        let e = groups.entry(key).or_insert_with(|| (TableSet::default(), order, d));
+        e.0 = e.0.union(set);
+        if order < e.1 {
+            (e.1, e.2) = (order, d);
+        }
     }
     let mut out = Vec::new();
-    for ((p, _, span), accesses) in groups {
+    for ((p, _, span), (tables, _, first)) in groups {
         let principal = &ctx.graph.principals[p];
-        let first = accesses[0];
-        let tables: Vec<String> = accesses
-            .iter()
-            .map(|a| super::target_name(ctx.graph, &a.target))
-            .collect();
         let missing = first.missing();
+        let covers = Covers::Tables(tables);
         let mut f = finding(
             meta,
             span,
@@ -42,7 +49,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` is granted dynamodb:EnableKinesisStreamingDestination on {} but not {}: enabling replication will fail",
                 principal.class.as_str(),
                 principal.address,
-                super::names_phrase(tables),
+                super::covers_name(ctx, &covers),
                 missing.join(", ")
             ),
             "grants dynamodb:EnableKinesisStreamingDestination".to_string(),
@@ -54,7 +61,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
         f.labels.extend(super::declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.resource = Some(super::target_id(ctx.graph, &first.target));
+        f.resource = Some(super::covers_id(ctx, &covers));
         f.capability = Some("enable".to_string());
         out.push(f);
     }

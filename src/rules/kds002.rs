@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::capability::{Covers, TableSet};
 use crate::finding::Finding;
-use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement, target_name};
+use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement};
 use crate::source::Span;
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
@@ -12,22 +13,22 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     if slr_declared || ctx.config.slr_exists {
         return Vec::new();
     }
-    let can_create: std::collections::BTreeSet<usize> = ctx
-        .access
-        .iter()
-        .filter(|a| a.capability == "create-slr" && a.outcome.can())
-        .map(|a| a.principal)
-        .collect();
-    let mut groups: BTreeMap<(usize, (String, u32), Span), Vec<String>> = BTreeMap::new();
-    for a in ctx.access {
-        if a.capability != "enable" || !a.outcome.can() || can_create.contains(&a.principal) {
+    let dec = ctx.decisions;
+    let (Some(enable), Some(create)) = (dec.cap("enable"), dec.cap("create-slr")) else {
+        return Vec::new();
+    };
+    let can_create = |p: usize| dec.of(p, create).iter().any(|a| dec.decision(a).outcome.can());
+    let mut groups: BTreeMap<(usize, (String, u32), Span), TableSet> = BTreeMap::new();
+    for a in &dec.entries {
+        let d = dec.decision(a);
+        if a.cap != enable || !d.outcome.can() || can_create(a.principal) {
             continue;
         }
-        if let Some(span) = granting_statement(a, ctx) {
-            groups
+        if let (Covers::Tables(set), Some(span)) = (&a.covers, granting_statement(ctx, a.principal, d)) {
+            let e = groups
                 .entry((a.principal, (ctx.sources.path(span), span.start), span))
-                .or_default()
-                .push(target_name(ctx.graph, &a.target));
+                .or_default();
+            *e = e.union(set);
         }
     }
     let mut out = Vec::new();
@@ -40,7 +41,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` can enable replication on {}, but the service-linked role is not declared and it cannot create it (iam:CreateServiceLinkedRole): the first enable in the account will fail",
                 principal.class.as_str(),
                 principal.address,
-                super::names_phrase(tables)
+                dec.phrase(&tables)
             ),
             "grants dynamodb:EnableKinesisStreamingDestination".to_string(),
         );

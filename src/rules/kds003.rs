@@ -7,8 +7,11 @@ use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_stat
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (p, principal) in ctx.graph.principals.iter().enumerate() {
-        let mine = super::access_of(ctx.access, p);
-        let probe = |id: &str| mine.iter().find(|a| a.capability == id && a.outcome.can());
+        let dec = ctx.decisions;
+        let probe = |id: &str| {
+            let cap = dec.cap(id)?;
+            dec.of(p, cap).iter().map(|a| dec.decision(a)).find(|d| d.outcome.can())
+        };
         let any_service = probe("create-slr-any-service");
         let other_resource = probe("create-slr-other-resource");
         let (Some(a), why) = (match (any_service, other_resource) {
@@ -21,7 +24,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }) else {
             continue;
         };
-        let Some(span) = granting_statement(a, ctx) else {
+        let Some(span) = granting_statement(ctx, p, a) else {
             continue;
         };
         let mut f = finding(

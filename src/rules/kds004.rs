@@ -5,15 +5,19 @@ use crate::rules::{CheckContext, RuleMeta, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for a in ctx.access {
-        if a.capability != "delete-slr" || !a.outcome.can() {
+    let Some(delete) = ctx.decisions.cap("delete-slr") else {
+        return out;
+    };
+    for a in &ctx.decisions.entries {
+        let d = ctx.decisions.decision(a);
+        if a.cap != delete || !d.outcome.can() {
             continue;
         }
         let principal = &ctx.graph.principals[a.principal];
-        let Some(span) = super::granting(a, ctx, |_| true) else {
+        let Some(span) = super::granting(ctx, a.principal, d, |_| true) else {
             continue;
         };
-        let how = if a.outcome == crate::iam::eval::Outcome::Allowed {
+        let how = if d.outcome == crate::iam::eval::Outcome::Allowed {
             "can"
         } else {
             "may be able to"
@@ -37,7 +41,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             });
         }
         f.principal = Some(principal.id.clone());
-        f.resource = Some(super::target_id(ctx.graph, &a.target));
+        f.resource = Some(super::covers_id(ctx, &a.covers));
         f.capability = Some("delete-slr".to_string());
         out.push(f);
     }

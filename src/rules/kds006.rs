@@ -12,16 +12,18 @@ use crate::source::Span;
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // (principal, capability) → the wildcard action strings that grant it.
     let mut hits: BTreeMap<(usize, (String, u32), Span), Vec<String>> = BTreeMap::new();
-    for a in ctx.access {
-        if !(a.capability == "disable" || a.capability == "update") || !a.outcome.can() {
+    for a in &ctx.decisions.entries {
+        let capability = ctx.decisions.cap_name(a.cap);
+        let d = ctx.decisions.decision(a);
+        if !(capability == "disable" || capability == "update") || !d.outcome.can() {
             continue;
         }
         let principal = &ctx.graph.principals[a.principal];
-        let action = primary_action(&a.capability);
+        let action = primary_action(capability);
         // Where each grant is written: the action string in the templates, or, for a bundled
         // AWS managed policy, the place that attaches it (and whether it names the action).
         let mut places: Vec<(Span, bool)> = Vec::new();
-        let grants = a
+        let grants = d
             .requirements
             .iter()
             .filter(|r| r.primary)
@@ -38,7 +40,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                     places.push((span, named));
                 }
                 None => {
-                    let Some(k) = ctx.graph.policies.iter().position(|p| p.policy.address == b.policy) else {
+                    let Some(&k) = ctx.policy_index.get(b.policy.as_str()) else {
                         continue;
                     };
                     let named = names_action(&ctx.graph.policies[k].policy.document, action);
@@ -54,7 +56,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if let Some((first, _)) = places.iter().min_by_key(|(s, _)| (ctx.sources.path(*s), s.start)) {
             hits.entry((a.principal, (ctx.sources.path(*first), first.start), *first))
                 .or_default()
-                .push(a.capability.clone());
+                .push(capability.to_string());
         }
     }
     let mut out = Vec::new();

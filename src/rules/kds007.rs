@@ -3,35 +3,48 @@
 
 use std::collections::BTreeMap;
 
+use crate::capability::{Covers, TableSet};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement, target_name};
+use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement};
 use crate::source::Span;
 
 /// (principal, (file, offset) for ordering, statement).
 type GroupKey = (usize, (String, u32), Span);
 /// (tables, missing actions, first resource id).
-type Group = (Vec<String>, Vec<String>, String);
+type Group = (TableSet, Vec<String>, usize);
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-    for a in ctx.access {
-        if a.capability != "describe" || a.outcome != Outcome::NotAllowed || !a.primary_granted() {
+    let dec = ctx.decisions;
+    let Some(describe) = dec.cap("describe") else {
+        return Vec::new();
+    };
+    let n = dec.table_count();
+    for a in &dec.entries {
+        let d = dec.decision(a);
+        if a.cap != describe || d.outcome != Outcome::NotAllowed || !d.primary_granted() {
             continue;
         }
-        let missing = a.missing();
+        let Covers::Tables(set) = &a.covers else { continue };
+        let missing = d.missing();
         if !missing.iter().any(|m| m.starts_with("kinesis:DescribeStream")) {
             continue;
         }
-        if let Some(span) = granting_statement(a, ctx) {
+        if let Some(span) = granting_statement(ctx, a.principal, d) {
+            // The missing actions named are those of the group's first table.
+            let order = set.first(n).unwrap_or(usize::MAX);
             let e = groups
                 .entry((a.principal, (ctx.sources.path(span), span.start), span))
-                .or_insert_with(|| (Vec::new(), missing, super::target_id(ctx.graph, &a.target)));
-            e.0.push(target_name(ctx.graph, &a.target));
+                .or_insert_with(|| (TableSet::default(), missing.clone(), order));
+            e.0 = e.0.union(set);
+            if order < e.2 {
+                (e.1, e.2) = (missing, order);
+            }
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), (tables, missing, resource)) in groups {
+    for ((p, _, span), (tables, missing, _)) in groups {
         let principal = &ctx.graph.principals[p];
         let mut f = finding(
             meta,
@@ -40,14 +53,14 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` is granted dynamodb:DescribeKinesisStreamingDestination on {} but not {} on the stream",
                 principal.class.as_str(),
                 principal.address,
-                super::names_phrase(tables),
+                dec.phrase(&tables),
                 missing.join(", ")
             ),
             "grants dynamodb:DescribeKinesisStreamingDestination".to_string(),
         );
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.resource = Some(resource);
+        f.resource = Some(super::covers_id(ctx, &Covers::Tables(tables)));
         f.capability = Some("describe".to_string());
         out.push(f);
     }

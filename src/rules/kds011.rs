@@ -1,27 +1,40 @@
 //! KDS011 `access-guardrail`: an access expectation declared in the config (only these
 //! principals may have this capability on these tables) is violated.
 
-use crate::capability::Target;
+use crate::capability::{Covers, TableSet};
 use crate::config::glob_matches;
 use crate::finding::Finding;
-use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement, target_id, target_name};
+use crate::rules::{CheckContext, RuleMeta, covers_id, covers_name, declared_here, finding, granting_statement};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let g = ctx.graph;
     let mut out = Vec::new();
+    let dec = ctx.decisions;
     for rail in &ctx.config.guardrails {
-        for a in ctx
-            .access
-            .iter()
-            .filter(|a| a.capability == rail.capability && !a.internal && a.outcome.can())
-        {
-            let on_table = match (&a.target, &rail.tables) {
-                (_, None) => true,
-                (Target::Table(t), Some(glob)) => glob_matches(glob, &g.tables[*t].table.name.to_string()),
-                (Target::AllTables, Some(glob)) => glob == "*",
-                (Target::Slr(_), Some(_)) => true,
+        let Some(cap) = dec.cap(&rail.capability) else { continue };
+        if dec.capability(cap).internal {
+            continue;
+        }
+        // The tables the guardrail is about, once per guardrail.
+        let scope = rail.tables.as_ref().map(|glob| {
+            let mut s = TableSet::only(
+                (0..g.tables.len())
+                    .filter(|&t| glob_matches(glob, &g.tables[t].table.name.to_string()))
+                    .collect(),
+            );
+            s.undeclared = glob == "*";
+            s
+        });
+        for a in dec.entries.iter().filter(|a| a.cap == cap) {
+            let d = dec.decision(a);
+            if !d.outcome.can() {
+                continue;
+            }
+            let covers = match (&a.covers, &scope) {
+                (Covers::Tables(set), Some(scope)) => Covers::Tables(set.intersection(scope)),
+                (other, _) => other.clone(),
             };
-            if !on_table {
+            if matches!(&covers, Covers::Tables(set) if set.is_empty(dec.table_count())) {
                 continue;
             }
             let p = &g.principals[a.principal];
@@ -31,7 +44,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             if allowed {
                 continue;
             }
-            let Some(span) = granting_statement(a, ctx) else {
+            let Some(span) = granting_statement(ctx, a.principal, d) else {
                 continue;
             };
             let who = if rail.only.is_empty() {
@@ -47,7 +60,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                     p.class.as_str(),
                     p.address,
                     rail.capability,
-                    target_name(g, &a.target),
+                    covers_name(ctx, &covers),
                     rail.origin,
                     rail.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
                 ),
@@ -55,7 +68,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             );
             f.labels.extend(declared_here(ctx, a.principal));
             f.principal = Some(p.id.clone());
-            f.resource = Some(target_id(g, &a.target));
+            f.resource = Some(covers_id(ctx, &covers));
             f.capability = Some(rail.capability.clone());
             out.push(f);
         }

@@ -14,12 +14,13 @@ type Position = ((String, u32), Span);
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // One finding per unresolved expression, naming the decisions it left open.
     let mut by_span: BTreeMap<Position, (String, Vec<String>)> = BTreeMap::new();
-    for a in ctx
-        .access
+    let dec = ctx.decisions;
+    for a in dec
+        .entries
         .iter()
-        .filter(|a| a.outcome == Outcome::Conditional && !a.internal)
+        .filter(|a| dec.decision(a).outcome == Outcome::Conditional && !dec.capability(a.cap).internal)
     {
-        for o in a.open() {
+        for o in dec.decision(a).open() {
             let Open::Unknown { expr, span } = o else { continue };
             if span.is_builtin() {
                 continue;
@@ -31,8 +32,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             let what = format!(
                 "{} {} on {}",
                 p.address,
-                a.capability,
-                super::target_name(ctx.graph, &a.target)
+                dec.cap_name(a.cap),
+                super::covers_name(ctx, &a.covers)
             );
             if !e.1.contains(&what) {
                 e.1.push(what);

@@ -16,7 +16,7 @@ mod kds012;
 
 use serde::Deserialize;
 
-use crate::capability::Access;
+use crate::capability::{CapDecision, Covers, Decisions};
 use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::model::Severity;
@@ -49,7 +49,9 @@ impl RuleMeta {
 /// What a check reads.
 pub struct CheckContext<'a> {
     pub graph: &'a Graph,
-    pub access: &'a [Access],
+    pub decisions: &'a Decisions,
+    /// Policy index by address (proofs name their policy by address).
+    pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,
     pub config: &'a crate::Config,
 }
@@ -147,27 +149,20 @@ pub fn names_phrase(mut names: Vec<String>) -> String {
     out
 }
 
-/// The decisions of one principal. `access` is ordered by principal (capability::evaluate's
-/// invariant), so this is a binary search, not a scan.
-pub fn access_of(access: &[Access], principal: usize) -> &[Access] {
-    let start = access.partition_point(|a| a.principal < principal);
-    let end = access.partition_point(|a| a.principal <= principal);
-    &access[start..end]
-}
-
 /// Where the capability's primary action is granted: the first (in file and line order)
 /// Allow statement of an identity or resource policy written in the templates; when only a
 /// bundled AWS managed policy grants it, the place that attaches that policy; when only an
 /// unresolved policy or value may grant it, that value; else the principal. A boundary's
 /// or SCP's Allow only permits, it does not grant, so it is never the answer.
-pub fn granting_statement(a: &Access, ctx: &CheckContext<'_>) -> Option<crate::source::Span> {
-    granting(a, ctx, |r| r.primary)
+pub fn granting_statement(ctx: &CheckContext<'_>, principal: usize, d: &CapDecision) -> Option<crate::source::Span> {
+    granting(ctx, principal, d, |r| r.primary)
 }
 
 /// Like [`granting_statement`], for the requirements matched by `which`.
 pub fn granting(
-    a: &Access,
     ctx: &CheckContext<'_>,
+    principal: usize,
+    a: &CapDecision,
     which: impl Fn(&crate::capability::RequirementDecision) -> bool,
 ) -> Option<crate::source::Span> {
     use crate::iam::eval::Layer;
@@ -185,12 +180,12 @@ pub fn granting(
         .map(|b| b.statement)
         .filter(|s| !s.is_builtin())
         .min_by_key(|s| (ctx.sources.path(*s), s.start));
-    let principal = &ctx.graph.principals[a.principal];
+    let principal = &ctx.graph.principals[principal];
     let attached = || {
         grants
             .iter()
             .filter_map(|b| {
-                let k = ctx.graph.policies.iter().position(|p| p.policy.address == b.policy)?;
+                let k = *ctx.policy_index.get(b.policy.as_str())?;
                 principal
                     .via
                     .iter()
@@ -254,23 +249,23 @@ pub fn list() -> Result<String, String> {
     Ok(out)
 }
 
-/// The report id of a capability target.
-pub fn target_id(graph: &Graph, target: &crate::capability::Target) -> String {
-    use crate::capability::Target;
-    match target {
-        Target::Table(t) => graph.tables[*t].id.clone(),
-        Target::AllTables => "*".to_string(),
-        Target::Slr(s) => graph.slrs[*s].id.clone(),
+/// The report id of what an entry covers: the smallest declared table of the set (`*` when
+/// it covers only undeclared tables), or the service-linked role.
+pub fn covers_id(ctx: &CheckContext<'_>, covers: &Covers) -> String {
+    match covers {
+        Covers::Tables(set) => match set.first(ctx.decisions.table_count()) {
+            Some(t) => ctx.graph.tables[t].id.clone(),
+            None => "*".to_string(),
+        },
+        Covers::Slr(s) => ctx.graph.slrs[*s].id.clone(),
     }
 }
 
-/// A short human name of a capability target (`table Music`).
-pub fn target_name(graph: &Graph, target: &crate::capability::Target) -> String {
-    use crate::capability::Target;
-    match target {
-        Target::Table(t) => format!("table {}", graph.tables[*t].table.name),
-        Target::AllTables => "every undeclared table (*)".to_string(),
-        Target::Slr(_) => "the service-linked role".to_string(),
+/// A short human name of what an entry covers (`table Music, table Orders and 3 more`).
+pub fn covers_name(ctx: &CheckContext<'_>, covers: &Covers) -> String {
+    match covers {
+        Covers::Tables(set) => ctx.decisions.phrase(set),
+        Covers::Slr(_) => "the service-linked role".to_string(),
     }
 }
 

@@ -89,8 +89,27 @@ pub fn access<'a>(report: &'a Value, principal: &str, capability: &str, resource
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|a| a["principal"] == principal && a["capability"] == capability && a["resource"] == resource)
+        .filter(|a| a["principal"] == principal && a["capability"] == capability && covers(a, resource))
         .collect()
+}
+
+/// Whether a v2 access entry covers `resource`: an SLR id (`resource`), a declared table id,
+/// or `*` (the undeclared tables) in its `tables` set.
+pub fn covers(entry: &Value, resource: &str) -> bool {
+    if let Some(r) = entry.get("resource") {
+        return r == resource;
+    }
+    let tables = &entry["tables"];
+    if resource == "*" {
+        return tables["undeclared"] == true;
+    }
+    let listed = |v: &Value| v.as_array().into_iter().flatten().any(|x| x == resource);
+    match &tables["declared"] {
+        Value::String(all) => all == "all",
+        Value::Array(_) => listed(&tables["declared"]),
+        Value::Object(m) => !m.get("except").is_some_and(listed),
+        _ => false,
+    }
 }
 
 /// Lines (1-based) of `file` that contain `needle`.
