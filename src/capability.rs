@@ -522,9 +522,17 @@ pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decision
         out.work.classes += pd.classes;
         for per_cap in pd.caps {
             out.starts.push(out.entries.len());
+            let mut previous: Option<DecisionId> = None;
             for (p, cap, covers, decision) in per_cap {
-                let id = DecisionId(out.arena.len() as u32);
-                out.arena.push(decision);
+                // The SLR entries of one principal share their decision: store it once.
+                let id = match previous {
+                    Some(id) if out.arena[id.0 as usize] == decision => id,
+                    _ => {
+                        out.arena.push(decision);
+                        DecisionId(out.arena.len() as u32 - 1)
+                    }
+                };
+                previous = Some(id);
                 out.entries.push(Access {
                     principal: p,
                     cap,

@@ -1261,7 +1261,7 @@ fn parse_managed() -> BTreeMap<String, Policy> {
             out.insert(
                 (*name).to_string(),
                 Policy {
-                    address,
+                    address: address.into(),
                     document: policy::parse(&v).0,
                 },
             );
@@ -1463,12 +1463,12 @@ mod tests {
             assert_eq!(f.source, format!("{} - AWS Managed Policy", f.name));
         }
         let cat = aws_managed();
-        let lambda = cat.get("AWSLambdaKinesisExecutionRole").map(|p| p.address.as_str());
+        let lambda = cat.get("AWSLambdaKinesisExecutionRole").map(|p| &*p.address);
         assert_eq!(
             lambda,
             Some("arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole")
         );
-        let admin = cat.get("AdministratorAccess").map(|p| p.address.as_str());
+        let admin = cat.get("AdministratorAccess").map(|p| &*p.address);
         assert_eq!(admin, Some("arn:aws:iam::aws:policy/AdministratorAccess"));
     }
 

@@ -230,7 +230,7 @@ impl Graph {
                 input: Some(i),
                 kind: p.kind,
                 policy: EvalPolicy {
-                    address: p.address.clone(),
+                    address: p.address.as_str().into(),
                     document,
                 },
                 resource: p.resource.clone(),
@@ -475,11 +475,11 @@ impl Graph {
             _ => ("condition".to_string(), "undecided".to_string()),
         };
         let address = format!("{} (if {expr})", self.policies[k].policy.address);
-        if let Some(existing) = self.policies.iter().position(|p| p.policy.address == address) {
+        if let Some(existing) = self.policies.iter().position(|p| *p.policy.address == *address) {
             return existing;
         }
         let mut copy = self.policies[k].clone();
-        copy.policy.address = address;
+        copy.policy.address = address.as_str().into();
         for st in &mut copy.policy.document.statements {
             st.conditions.push(crate::iam::policy::Condition {
                 operator: String::new(),
@@ -502,7 +502,7 @@ impl Graph {
             if let Some(k) = self
                 .policies
                 .iter()
-                .position(|p| p.input.is_none() && &p.policy.address == address)
+                .position(|p| p.input.is_none() && *p.policy.address == **address)
             {
                 return Some(k);
             }
@@ -510,7 +510,7 @@ impl Graph {
                 input: None,
                 kind: PolicyKind::Managed,
                 policy: EvalPolicy {
-                    address: address.clone(),
+                    address: address.as_str().into(),
                     document: crate::iam::policy::Document::default(),
                 },
                 resource: None,

@@ -154,7 +154,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
             .policies
             .iter()
             .enumerate()
-            .map(|(k, p)| (p.policy.address.as_str(), k))
+            .map(|(k, p)| (&*p.policy.address, k))
             .collect(),
         sources: &sources,
         config,

@@ -542,7 +542,7 @@ fn not_allowed_reason(a: &Analysis, p: &PrincipalNode, action: &str, lacking: &[
     let g = &a.graph;
     let names = |ks: &[usize]| -> String {
         ks.iter()
-            .map(|&k| g.policies[k].policy.address.as_str())
+            .map(|&k| g.policies[k].policy.address.as_ref())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -596,14 +596,14 @@ fn statement_out(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Option<
             let node = &g.policies[k];
             let builtin = node.span.is_builtin();
             PolicyOut {
-                address: node.policy.address.clone(),
+                address: node.policy.address.to_string(),
                 kind: policy_kind(node.kind, node.input.is_none()),
                 file: (!builtin).then(|| src.path(node.span)),
                 line: (!builtin).then(|| src.start(node.span).map(|lc| lc.line)).flatten(),
             }
         }
         None => PolicyOut {
-            address: b.policy.clone(),
+            address: b.policy.to_string(),
             kind: match b.layer {
                 Layer::Scp => "scp",
                 Layer::Resource => "resource",
@@ -831,7 +831,8 @@ fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[Requi
             })
             .sum()
     };
-    let names = |ks: &[usize]| -> Vec<String> { ks.iter().map(|&k| g.policies[k].policy.address.clone()).collect() };
+    let names =
+        |ks: &[usize]| -> Vec<String> { ks.iter().map(|&k| g.policies[k].policy.address.to_string()).collect() };
 
     // Explicit Denies in the principal's own policies and the resource's policies.
     let mut own: Vec<usize> = p.policies.iter().chain(&p.boundaries).copied().collect();

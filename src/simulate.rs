@@ -274,7 +274,7 @@ fn document(name: &str, v: &Value, diags: &mut Vec<(String, Diagnostic)>) -> Res
     let (document, found) = policy::parse(v);
     diags.extend(found.into_iter().map(|d| (name.to_string(), d)));
     Ok(Policy {
-        address: name.to_string(),
+        address: name.into(),
         document,
     })
 }
@@ -361,7 +361,7 @@ fn read_documents(
         let (document, found) = policy::parse(d);
         diags.extend(found.into_iter().map(|x| (display.clone(), x)));
         out.push(Policy {
-            address: display.clone(),
+            address: display.as_str().into(),
             document,
         });
     }
@@ -403,7 +403,7 @@ fn answer_json(id: &Json, case: &Case, d: &Decision, pos: Position<'_>) -> Json 
             let mut m = Map::new();
             m.insert("effect".into(), json!(b.effect.as_str()));
             m.insert("layer".into(), json!(b.layer.as_str()));
-            m.insert("policy".into(), json!(b.policy));
+            m.insert("policy".into(), json!(&*b.policy));
             if let Some(sid) = &b.sid {
                 m.insert("sid".into(), json!(sid));
             }

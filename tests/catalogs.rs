@@ -110,7 +110,7 @@ fn the_managed_policies_the_analyzer_is_asked_about_are_there() {
         none.get("AWSLambdaDynamoDBExecutionRole").map(String::as_str),
         Some("arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole")
     );
-    let arn = |n: &str| cat.get(n).map(|p| p.address.clone()).unwrap_or_default();
+    let arn = |n: &str| cat.get(n).map(|p| p.address.to_string()).unwrap_or_default();
     assert_eq!(
         arn("ViewOnlyAccess"),
         "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"

@@ -455,10 +455,7 @@ mod tests {
             key_span: Span::builtin(),
             values: values
                 .iter()
-                .map(|v| Pat {
-                    text: Template::lit(*v),
-                    span: Span::builtin(),
-                })
+                .map(|v| Pat::new(Template::lit(*v), Span::builtin()))
                 .collect(),
             unknown: None,
         }

@@ -17,7 +17,7 @@
 //! An Allow that only might match makes the answer `conditional`; a Deny that only might
 //! match never denies, it makes an otherwise allowed answer `conditional`.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::iam::condition::{self, Context};
 use crate::iam::pattern::{Tok, Tri, match_action, match_resource_with, text_tokens};
@@ -51,7 +51,8 @@ impl Layer {
 /// A parsed policy and where it came from (its address names it in proofs).
 #[derive(Clone, Debug)]
 pub struct Policy {
-    pub address: String,
+    /// Shared, so that proofs name it without copying.
+    pub address: Arc<str>,
     pub document: Document,
 }
 
@@ -63,14 +64,9 @@ pub const FULL_AWS_ACCESS: &str = "arn:aws:organizations::aws:policy/service_con
 pub fn full_aws_access() -> &'static Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
     POLICY.get_or_init(|| {
-        let star = || {
-            Which::Listed(vec![Pat {
-                text: Template::lit("*"),
-                span: Span::builtin(),
-            }])
-        };
+        let star = || Which::Listed(vec![Pat::new(Template::lit("*"), Span::builtin())]);
         Policy {
-            address: FULL_AWS_ACCESS.to_string(),
+            address: FULL_AWS_ACCESS.into(),
             document: Document {
                 version: Some("2012-10-17".to_string()),
                 statements: vec![Statement {
@@ -187,7 +183,7 @@ impl Outcome {
 pub struct Because {
     pub effect: Effect,
     pub layer: Layer,
-    pub policy: String,
+    pub policy: Arc<str>,
     pub sid: Option<String>,
     /// The statement.
     pub statement: Span,
@@ -305,7 +301,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             let a = best_allow(level, Layer::Scp, req);
             scp.tri = scp.tri.and(a.tri);
             scp.because
-                .extend(a.because.into_iter().filter(|b| b.policy != FULL_AWS_ACCESS));
+                .extend(a.because.into_iter().filter(|b| &*b.policy != FULL_AWS_ACCESS));
             scp.open.extend(a.open);
         }
     }
@@ -448,6 +444,19 @@ pub fn allow_patterns<'a>(layers: &Layers<'a>, req: &Request<'_>) -> Vec<&'a Tem
         }
     }
     out
+}
+
+/// A resource pattern matched with its compiled form, unless policy variables rewrite it.
+fn match_resource_pat(p: &Pat, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
+    if vars.is_some()
+        && p.text
+            .parts()
+            .iter()
+            .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
+    {
+        return match_resource_with(&p.text, resource, vars);
+    }
+    (p.compiled().matches(resource), Vec::new())
 }
 
 fn dedup<T: PartialEq>(v: &mut Vec<T>) {
@@ -680,11 +689,11 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
     }
     let res_toks = if deny { &req.deny_resource } else { &req.resource };
     let resource_tri = match &s.resources {
-        Which::Listed(pats) => best_pat(pats, |p| match_resource_with(&p.text, res_toks, vars), &mut open).0,
+        Which::Listed(pats) => best_pat(pats, |p| match_resource_pat(p, res_toks, vars), &mut open).0,
         Which::Not(pats, _) => {
             // NotResource covers the request when no listed pattern could match it.
             let other: &[Tok] = if deny { &req.resource } else { &req.deny_resource };
-            best_pat(pats, |p| match_resource_with(&p.text, other, vars), &mut open)
+            best_pat(pats, |p| match_resource_pat(p, other, vars), &mut open)
                 .0
                 .negate()
         }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::iam::pattern::{Tok, Tri, literal_resource_segment, match_resource, resource_prefix};
+use crate::iam::pattern::{Compiled, Tok, Tri, literal_resource_segment, resource_prefix};
 use crate::value::Template;
 
 /// How one pattern matches the targets of an index.
@@ -79,11 +79,12 @@ impl TargetIndex {
             }
             None => (0..self.entries.len() as u32).collect(),
         };
+        let compiled = Compiled::resource(pattern);
         let mut targets: Vec<(u32, Tri)> = Vec::with_capacity(candidates.len());
         for k in candidates {
             let (id, text) = &self.entries[k as usize];
             *matches += 1;
-            let tri = match_resource(pattern, text);
+            let tri = compiled.matches(text);
             if tri != Tri::No {
                 targets.push((*id, tri));
             }

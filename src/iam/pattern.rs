@@ -372,6 +372,24 @@ pub fn witness(pattern: &Template) -> Option<Vec<Tok>> {
     Some(out)
 }
 
+/// A resource pattern compiled once: its tokens, ready for [`Compiled::matches`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled(Vec<PTok>);
+
+impl Compiled {
+    pub fn resource(pattern: &Template) -> Compiled {
+        if pattern.as_literal() == Some("*") {
+            return Compiled(vec![PTok::Star]);
+        }
+        Compiled(pattern_tokens(pattern, false))
+    }
+
+    /// Same answer as [`match_resource`] on the pattern it was compiled from.
+    pub fn matches(&self, resource: &[Tok]) -> Tri {
+        match_arn_tokens(&self.0, resource)
+    }
+}
+
 fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
     if p == [PTok::Star] {
         return Tri::Yes;

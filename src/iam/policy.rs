@@ -26,10 +26,34 @@ impl Effect {
 
 /// A pattern string from a policy (action, resource, principal or condition value), with
 /// its span.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, Debug)]
 pub struct Pat {
     pub text: Template,
     pub span: Span,
+    /// The pattern compiled for resource matching, once, on first use.
+    compiled: std::sync::OnceLock<crate::iam::pattern::Compiled>,
+}
+
+impl Pat {
+    pub fn new(text: Template, span: Span) -> Pat {
+        Pat {
+            text,
+            span,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The pattern as resource matching reads it, compiled once.
+    pub fn compiled(&self) -> &crate::iam::pattern::Compiled {
+        self.compiled
+            .get_or_init(|| crate::iam::pattern::Compiled::resource(&self.text))
+    }
+}
+
+impl PartialEq for Pat {
+    fn eq(&self, other: &Pat) -> bool {
+        self.text == other.text && self.span == other.span
+    }
 }
 
 /// `Action` or `NotAction` (likewise for resources and principals).
@@ -326,7 +350,7 @@ fn collect_pats(v: &Value, out: &mut Vec<Pat>) -> Option<String> {
         ValueKind::Unknown { expr, reason } => Some(format!("{expr} ({reason})")),
         _ => match v.to_template() {
             Some(text) => {
-                out.push(Pat { text, span: v.span });
+                out.push(Pat::new(text, v.span));
                 None
             }
             None => Some(format!("a {} where a string was expected", v.type_name())),

@@ -364,10 +364,7 @@ mod tests {
     use crate::source::Span;
 
     fn pat(s: &str) -> Pat {
-        Pat {
-            text: Template::lit(s),
-            span: Span::builtin(),
-        }
+        Pat::new(Template::lit(s), Span::builtin())
     }
 
     #[test]

@@ -137,7 +137,7 @@ fn node_id(g: &Graph, n: Node) -> Option<String> {
             let p = g.policies.get(k)?;
             match p.input.and_then(|i| g.inputs.get(i)) {
                 Some(input) => format!("{}#{}", input.path, p.policy.address),
-                None => p.policy.address.clone(),
+                None => p.policy.address.to_string(),
             }
         }
         Node::Table(k) => g.tables.get(k)?.id.clone(),
@@ -192,7 +192,7 @@ fn node_out(g: &Graph, src: &SourceMap, n: Node) -> Option<(u8, NodeOut)> {
                     .next()
                     .unwrap_or(&p.policy.address)
                     .to_string(),
-                Some(_) => p.policy.address.clone(),
+                Some(_) => p.policy.address.to_string(),
             };
             (2, "policy", format!("{pk} policy {name}"), Some(pk), Some(p.span))
         }

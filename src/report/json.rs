@@ -431,9 +431,10 @@ pub fn errors(a: &Analysis) -> Vec<ErrorOut> {
         .collect()
 }
 
-/// Serialises the report (pretty, with a trailing newline).
+/// Serialises the report compactly, with a trailing newline (pipe it through `jq` to read
+/// it: a large estate's report is tens of megabytes, and indentation would double that).
 pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(&build(a))?;
+    let mut s = serde_json::to_string(&build(a))?;
     s.push('\n');
     Ok(s)
 }
@@ -498,7 +499,7 @@ fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
             BecauseOut {
                 action: action.to_string(),
                 effect: b.effect.as_str(),
-                policy: b.policy.clone(),
+                policy: b.policy.to_string(),
                 layer: b.layer.as_str(),
                 file: src.path(at),
                 line: lc.map(|l| l.line).unwrap_or(0),

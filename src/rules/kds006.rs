@@ -40,7 +40,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                     places.push((span, named));
                 }
                 None => {
-                    let Some(&k) = ctx.policy_index.get(b.policy.as_str()) else {
+                    let Some(&k) = ctx.policy_index.get(&*b.policy) else {
                         continue;
                     };
                     let named = names_action(&ctx.graph.policies[k].policy.document, action);

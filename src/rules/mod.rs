@@ -185,7 +185,7 @@ pub fn granting(
         grants
             .iter()
             .filter_map(|b| {
-                let k = *ctx.policy_index.get(b.policy.as_str())?;
+                let k = *ctx.policy_index.get(&*b.policy)?;
                 principal
                     .via
                     .iter()
