@@ -54,6 +54,8 @@ pub struct Config {
     pub guardrails: Vec<Guardrail>,
     /// Whether suppressions (comments, template metadata) are honoured.
     pub use_suppressions: bool,
+    /// Whether to decide capabilities and run the rules (`graph` needs only the graph).
+    pub decide: bool,
     /// Findings in this baseline file are not reported.
     pub baseline: Option<PathBuf>,
     /// The date expiry of suppressions is judged against (`YYYY-MM-DD`); default today (UTC).
@@ -73,6 +75,7 @@ impl Default for Config {
             scp_apply_to: None,
             guardrails: Vec::new(),
             use_suppressions: true,
+            decide: true,
             baseline: None,
             today: None,
         }
@@ -145,7 +148,11 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     let graph = Graph::build(loaded.inputs, &config.pins);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
-    let decisions = capability::evaluate(&graph, &caps, config);
+    let decisions = if config.decide {
+        capability::evaluate(&graph, &caps, config)
+    } else {
+        capability::Decisions::default()
+    };
     clock.split("decisions");
     let ctx = rules::CheckContext {
         graph: &graph,
@@ -159,7 +166,11 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         sources: &sources,
         config,
     };
-    let mut findings = rules::run(&ctx).map_err(InternalError)?;
+    let mut findings = if config.decide {
+        rules::run(&ctx).map_err(InternalError)?
+    } else {
+        Vec::new()
+    };
     drop(ctx);
     findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
         Some(RuleLevel::Off) => false,

@@ -69,7 +69,11 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Graph(args) => {
-            let analysis = load(&args.input)?;
+            // The graph shows no decision: skip deciding them.
+            let cwd = cwd()?;
+            let mut config = config(&args.input, &cwd)?;
+            config.decide = false;
+            let analysis = analyze(&config, &cwd)?;
             write_out(&kdsguard::report::graph::render(&analysis, args.format)?)?;
             report_errors(&analysis);
             Ok(if analysis.errors.is_empty() { 0 } else { 2 })

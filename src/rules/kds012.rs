@@ -13,7 +13,7 @@ type Position = ((String, u32), Span);
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // One finding per unresolved expression, naming the decisions it left open.
-    let mut by_span: BTreeMap<Position, (String, Vec<String>)> = BTreeMap::new();
+    let mut by_span: BTreeMap<Position, (String, indexmap::IndexSet<String>)> = BTreeMap::new();
     let dec = ctx.decisions;
     for a in dec
         .entries
@@ -28,16 +28,14 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             let p = &ctx.graph.principals[a.principal];
             let e = by_span
                 .entry(((ctx.sources.path(*span), span.start), *span))
-                .or_insert_with(|| (expr.clone(), Vec::new()));
+                .or_insert_with(|| (expr.clone(), indexmap::IndexSet::new()));
             let what = format!(
                 "{} {} on {}",
                 p.address,
                 dec.cap_name(a.cap),
                 super::covers_name(ctx, &a.covers)
             );
-            if !e.1.contains(&what) {
-                e.1.push(what);
-            }
+            e.1.insert(what);
         }
     }
     let mut out = Vec::new();
