@@ -500,23 +500,36 @@ fn policy_ref(v: &Value) -> PolicyRef {
     }
 }
 
-/// One policy reference per element of a list of ARNs (the whole list when unknown).
+/// One policy reference per element of a list of ARNs (the whole list when unknown); a
+/// `null` element names no policy.
 fn policy_refs(v: &Value) -> Vec<(PolicyRef, Span)> {
     match &v.kind {
-        ValueKind::List(items) => items.iter().map(|i| (policy_ref(i), i.span)).collect(),
+        ValueKind::List(items) => items
+            .iter()
+            .filter(|i| !is_null(i))
+            .map(|i| (policy_ref(i), i.span))
+            .collect(),
+        ValueKind::Null => Vec::new(),
         _ => vec![(PolicyRef::Unknown(v.clone()), v.span)],
     }
 }
 
+/// The elements of a list argument (a single value as a list of one); `null` elements are
+/// not there, as Terraform's "not set".
 fn list_of(v: Option<&Value>) -> Vec<Value> {
-    match v {
+    let items = match v {
         Some(Value {
             kind: ValueKind::List(items),
             ..
         }) => items.clone(),
         Some(other) => vec![other.clone()],
         None => Vec::new(),
-    }
+    };
+    items.into_iter().filter(|i| !is_null(i)).collect()
+}
+
+fn is_null(v: &Value) -> bool {
+    matches!(v.kind, ValueKind::Null)
 }
 
 /// A value as a string template; anything unknown becomes an opaque symbol.

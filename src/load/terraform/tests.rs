@@ -901,3 +901,109 @@ fn manifest_key_of_a_nested_installed_module_ignores_instance_keys() {
         [("module.p[\"x\"].module.s.aws_kinesis_stream.k", "x-s".to_string())]
     );
 }
+
+#[test]
+fn null_arguments_are_not_set() {
+    let (input, _, _tmp) = load(&[(
+        "main.tf",
+        r#"
+variable "boundary" {
+  default = null
+}
+variable "arns" {
+  default = null
+}
+resource "aws_iam_role" "r" {
+  name                 = "r"
+  permissions_boundary = var.boundary
+  managed_policy_arns  = var.arns
+  assume_role_policy   = "{}"
+}
+resource "aws_iam_role" "generated" {
+  name               = null
+  assume_role_policy = "{}"
+}
+resource "aws_iam_role" "generated_too" {
+  name               = var.boundary
+  assume_role_policy = "{}"
+}
+resource "aws_iam_policy_attachment" "p" {
+  name       = "p"
+  roles      = [aws_iam_role.r.name, null]
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+resource "aws_iam_role" "counted" {
+  count              = null
+  name               = "counted"
+  assume_role_policy = "{}"
+}
+resource "aws_kms_key" "k" {
+  policy = var.boundary
+}
+data "aws_iam_policy_document" "d" {
+  version = null
+  statement {
+    sid       = null
+    actions   = ["dynamodb:*"]
+    resources = ["*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = null
+    }
+  }
+  source_policy_documents = null
+}
+resource "aws_iam_role_policy" "d" {
+  role   = aws_iam_role.r.name
+  policy = data.aws_iam_policy_document.d.json
+}
+"#,
+    )]);
+    // No boundary and no managed policy list: nothing attached from them.
+    let boundaries: Vec<_> = input.attachments.iter().filter(|a| a.boundary).collect();
+    assert!(boundaries.is_empty(), "{boundaries:?}");
+    let unknown: Vec<_> = input
+        .attachments
+        .iter()
+        .filter(|a| matches!(a.policy, PolicyRef::Unknown(_)))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    // The null list element names no role.
+    let roles: Vec<_> = input
+        .attachments
+        .iter()
+        .filter(|a| a.policy == PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/ReadOnlyAccess")))
+        .collect();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    // A null name is a generated name, distinct per resource.
+    let name = |addr: &str| {
+        input
+            .principals
+            .iter()
+            .find(|p| p.address == addr)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let (g1, g2) = (name("aws_iam_role.generated"), name("aws_iam_role.generated_too"));
+    assert!(!g1.is_literal() && !g2.is_literal());
+    assert_ne!(g1, g2);
+    // `count = null` is one instance, without an index.
+    assert!(input.principals.iter().any(|p| p.address == "aws_iam_role.counted"));
+    // A key whose policy is null has AWS's default key policy: none is declared.
+    assert!(!input.policies.iter().any(|p| p.address == "aws_kms_key.k/policy"));
+    // Null arguments of a policy document are left out of the document.
+    let doc = input
+        .policies
+        .iter()
+        .find(|p| p.address == "aws_iam_role_policy.d")
+        .map(|p| p.document.clone())
+        .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert_eq!(doc.get("Version").and_then(Value::as_str), Some("2012-10-17"));
+    let st = doc
+        .get("Statement")
+        .and_then(Value::as_list)
+        .and_then(|s| s.first().cloned())
+        .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert!(st.get("Sid").is_none(), "{st:?}");
+}
