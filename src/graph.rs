@@ -337,6 +337,10 @@ impl Graph {
             // statement carries that condition.
             let resolved = match (resolved, &a.condition) {
                 (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
+                // A boundary that cannot be read still only restricts: it is a boundary
+                // whose document is unknown (it may or may not allow a request), never an
+                // identity policy that might grant.
+                (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
                 (other, _) => other,
             };
             for (t, group) in targets {
@@ -465,6 +469,27 @@ impl Graph {
             via: Vec::new(),
         });
         self.principals.len() - 1
+    }
+
+    /// A permissions boundary of input `i` that names `what`, which is neither declared nor
+    /// catalogued: a policy whose document is unknown, so that as a boundary it caps an
+    /// identity grant to `conditional` and grants nothing by itself.
+    fn unknown_boundary(&mut self, i: usize, what: &str, span: Span) -> usize {
+        let what = format!("permissions boundary {what} (neither declared nor a known AWS managed policy)");
+        self.policies.push(PolicyNode {
+            input: Some(i),
+            kind: PolicyKind::Managed,
+            policy: EvalPolicy {
+                address: what.clone(),
+                document: crate::iam::policy::Document {
+                    unknown: Some((what, span)),
+                    ..crate::iam::policy::Document::default()
+                },
+            },
+            resource: None,
+            span,
+        });
+        self.policies.len() - 1
     }
 
     /// A copy of policy `k` whose statements apply only under the undecided `cond` (made
@@ -668,5 +693,66 @@ fn describe_unknown(v: &Value) -> String {
     match &v.kind {
         ValueKind::Unknown { expr, .. } => format!("`{expr}`"),
         _ => format!("a {}", v.type_name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attachment, InputKind, Principal};
+
+    fn role(input: &mut Input, address: &str, name: &str) {
+        input.principals.push(Principal {
+            address: address.into(),
+            kind: PrincipalKind::Role,
+            name: Template::lit(name),
+            arn: Template::lit(format!("arn:aws:iam::111122223333:role/{name}")),
+            span: Span::builtin(),
+        });
+    }
+
+    fn attach(input: &mut Input, policy: PolicyRef, target: Target, boundary: bool) {
+        input.attachments.push(Attachment {
+            policy,
+            target,
+            boundary,
+            span: Span::builtin(),
+            condition: None,
+        });
+    }
+
+    #[test]
+    fn an_unresolved_boundary_is_a_boundary_not_an_identity_policy() {
+        let mut input = Input::new("in", InputKind::Terraform);
+        role(&mut input, "aws_iam_role.r", "r");
+        let unknown = Value::unknown("var.b", "variable b has no value", Span::builtin());
+        attach(
+            &mut input,
+            PolicyRef::Unknown(unknown),
+            Target::Address("aws_iam_role.r".into()),
+            true,
+        );
+        attach(
+            &mut input,
+            PolicyRef::Arn(Template::lit("arn:aws:iam::111122223333:policy/undeclared")),
+            Target::Address("aws_iam_role.r".into()),
+            true,
+        );
+        let g = Graph::build(vec![input], &Pins::default());
+        let p = &g.principals[0];
+        assert!(p.unknown_policies.is_empty(), "{:?}", p.unknown_policies);
+        assert!(p.policies.is_empty());
+        assert_eq!(p.boundaries.len(), 2);
+        for &b in &p.boundaries {
+            let doc = &g.policies[b].policy.document;
+            assert!(doc.statements.is_empty());
+            assert!(
+                doc.unknown
+                    .as_ref()
+                    .is_some_and(|(what, _)| what.starts_with("permissions boundary")),
+                "{doc:?}"
+            );
+        }
+        assert!(p.via.iter().all(|v| v.boundary));
     }
 }

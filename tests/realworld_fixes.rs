@@ -19,6 +19,15 @@ fn entries_of<'a>(report: &'a Value, principal: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The rules of the findings about a principal.
+fn rules_for(report: &Value, principal: &str) -> Vec<String> {
+    items(report, "findings")
+        .into_iter()
+        .filter(|f| f["principal"] == principal || f["message"].as_str().is_some_and(|m| m.contains(principal)))
+        .filter_map(|f| f["rule"].as_str().map(str::to_string))
+        .collect()
+}
+
 fn decision(report: &Value, principal: &str, capability: &str, resource: &str) -> String {
     access(report, principal, capability, resource)
         .first()
@@ -53,4 +62,44 @@ fn a_null_permissions_boundary_is_no_boundary() {
         "a null is taken for a policy somewhere: {report}"
     );
     assert_eq!(slr(&report)["status"], "not_deletable_in_scope");
+}
+
+#[test]
+fn an_unknown_boundary_restricts_but_never_grants() {
+    let input = "testdata/realworld/unknown_boundary";
+    let (report, _) = check_json(&[input]);
+    let storage = format!("{input}#aws_iam_role.storage");
+    let operator = format!("{input}#aws_iam_role.operator");
+    // The role whose policies grant only s3:* has no access at all, and no finding.
+    assert!(entries_of(&report, &storage).is_empty(), "{:?}", entries_of(&report, &storage));
+    for rule in ["KDS003", "KDS004", "KDS012"] {
+        assert!(
+            !rules_for(&report, &storage).iter().any(|r| r == rule),
+            "{rule} for {storage}: {}",
+            report["findings"]
+        );
+    }
+    assert!(
+        !slr(&report)["deletable_by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p == &Value::String(storage.clone())),
+        "{}",
+        slr(&report)
+    );
+    assert_ne!(slr(&report)["status"], "unprotected", "{}", slr(&report));
+    // The role granted disable directly is capped by the unknown boundary: conditional, and
+    // the conditions name the boundary.
+    let entry = access(&report, &operator, "disable", "*");
+    let entry = entry.first().unwrap_or_else(|| panic!("no disable entry: {}", report["access"]));
+    assert_eq!(entry["decision"], "conditional", "{entry}");
+    let conditions = entry["conditions"].as_array().cloned().unwrap_or_default();
+    assert!(
+        conditions.iter().any(|c| c["unknown"]
+            .as_str()
+            .is_some_and(|u| u.contains("permissions boundary") && u.contains("var.boundary_arn"))),
+        "{entry}"
+    );
+    assert_eq!(entries_of(&report, &operator).len(), 1, "{:?}", entries_of(&report, &operator));
 }

@@ -16,6 +16,12 @@
 //!
 //! An Allow that only might match makes the answer `conditional`; a Deny that only might
 //! match never denies, it makes an otherwise allowed answer `conditional`.
+//!
+//! Layers that only restrict (permissions boundary, SCPs, session policy) are caps: a
+//! request passes when the identity side allows it *and* each cap allows it. A cap whose
+//! document is unknown ([`Document::unknown`]) is a "maybe" cap: it turns an identity
+//! `allowed` into `conditional` and leaves an identity `not_allowed` as it is. It never
+//! grants by itself, and as it has no statements it never denies.
 
 use std::sync::OnceLock;
 
@@ -310,7 +316,8 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         }
     }
 
-    // 3. Boundary and session policy cap the identity side.
+    // 3. Boundary and session policy cap the identity side (`Tri::and`: an unknown cap is
+    //    Maybe, so it can lower Yes to Maybe but never raise No).
     let boundary = if has_boundary {
         best_allow(&layers.boundary, Layer::Boundary, req)
     } else {
@@ -872,6 +879,61 @@ mod tests {
             outcome(&layers, "dynamodb:DisableKinesisStreamingDestination", &table("Music")),
             Outcome::Conditional
         );
+    }
+
+    #[test]
+    fn unknown_restricting_layers_cap_but_never_grant() {
+        let unknown = Policy {
+            address: "boundary var.b".into(),
+            document: Document {
+                unknown: Some(("var.b (no value)".into(), Span::builtin())),
+                ..Document::default()
+            },
+        };
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let s3 = pol(
+            "s3",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        );
+        let action = "dynamodb:DisableKinesisStreamingDestination";
+        let with = |identity: &Policy, layer: Layer| -> Decision {
+            let mut layers = Layers {
+                identity: vec![identity],
+                ..Layers::default()
+            };
+            match layer {
+                Layer::Boundary => layers.boundary = vec![&unknown],
+                Layer::Scp => layers.scps = vec![vec![&unknown]],
+                Layer::Session => layers.session = vec![&unknown],
+                _ => {}
+            }
+            let ctx = Context::new();
+            decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx))
+        };
+        for layer in [Layer::Boundary, Layer::Scp, Layer::Session] {
+            // An identity Yes capped by an unknown layer is Maybe, and says why.
+            let d = with(&disable, layer);
+            assert_eq!(d.outcome, Outcome::Conditional, "{layer:?}");
+            assert!(
+                d.open
+                    .iter()
+                    .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b"))),
+                "{layer:?}: {:?}",
+                d.open
+            );
+            // An identity No stays No: the unknown layer grants nothing.
+            assert_eq!(with(&s3, layer).outcome, Outcome::NotAllowed, "{layer:?}");
+        }
+        // Beside FullAWSAccess in one level, an unknown SCP does not restrict at all.
+        let layers = Layers {
+            identity: vec![&disable],
+            scps: vec![vec![full_aws_access(), &unknown]],
+            ..Layers::default()
+        };
+        assert_eq!(outcome(&layers, action, &table("Music")), Outcome::Allowed);
     }
 
     #[test]
