@@ -7,6 +7,8 @@ mod common;
 use common::{access, check_json};
 use serde_json::Value;
 
+const SLR: &str = "slr:kinesisreplication.dynamodb.amazonaws.com";
+
 fn items<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
     report[key].as_array().into_iter().flatten().collect()
 }
@@ -102,4 +104,33 @@ fn an_unknown_boundary_restricts_but_never_grants() {
         "{entry}"
     );
     assert_eq!(entries_of(&report, &operator).len(), 1, "{:?}", entries_of(&report, &operator));
+}
+
+#[test]
+fn module_instances_that_share_a_role_name_each_keep_their_attachment() {
+    let input = "testdata/realworld/module_instances";
+    let (report, _) = check_json(&[input]);
+    assert_eq!(items(&report, "errors").len(), 0, "{}", report["errors"]);
+    let deletable_by: Vec<&Value> = slr(&report)["deletable_by"].as_array().into_iter().flatten().collect();
+    for m in ["a", "b", "c"] {
+        let role = format!("{input}#module.{m}.aws_iam_role.role");
+        // AdministratorAccess reaches each instance's own role.
+        for capability in ["enable", "disable", "update", "describe"] {
+            assert_eq!(
+                decision(&report, &role, capability, "*"),
+                "allowed",
+                "{role} {capability}: {}",
+                report["access"]
+            );
+        }
+        assert_eq!(decision(&report, &role, "delete-slr", SLR), "allowed", "{role}");
+        assert!(
+            rules_for(&report, &role).iter().any(|r| r == "KDS004"),
+            "no KDS004 for {role}: {}",
+            report["findings"]
+        );
+        assert!(deletable_by.contains(&&Value::String(role.clone())), "{role}: {deletable_by:?}");
+    }
+    assert_eq!(deletable_by.len(), 3, "{deletable_by:?}");
+    assert_eq!(slr(&report)["status"], "unprotected");
 }

@@ -257,13 +257,20 @@ fn indented_heredoc_and_quoted_policy_spans() {
         .map(|a| a.span)
         .unwrap_or_default();
     assert_eq!(line_col(&sources, action), (4, 50));
-    // The role has a generated name: the attachment names the role by the same opaque name.
+    // The role has a generated name; the policy names the role by reference, so by the
+    // role's address, not by its (opaque) name.
     let att = input
         .attachments
         .iter()
         .find(|a| a.policy == PolicyRef::Address("aws_iam_role_policy.p".into()));
     let role = &input.principals[0];
-    assert_eq!(att.map(|a| a.target.clone()), Some(Target::RoleName(role.name.clone())));
+    assert_eq!(att.map(|a| a.target.clone()), Some(Target::Address(role.address.clone())));
+    // A plain string is still a name.
+    let bob = input
+        .attachments
+        .iter()
+        .find(|a| a.policy == PolicyRef::Address("aws_iam_user_policy.u".into()));
+    assert_eq!(bob.map(|a| a.target.clone()), Some(Target::UserName(Template::lit("bob"))));
     let u = input.policies.iter().find(|p| p.address == "aws_iam_user_policy.u");
     let effect = u
         .and_then(|p| p.document.get("Statement"))
@@ -434,7 +441,7 @@ resource "aws_s3_bucket" "b2" {}
     let (input, sources, _tmp) = load(&[("main.tf", tf)]);
     assert!(matches!(input.slrs[0].protected, Protection::Protected(s) if line_col(&sources, s) == (4, 5)));
     assert_eq!(input.slrs[1].protected, Protection::Unprotected);
-    assert_eq!(input.destinations[0].table, TableRef::Name(Template::lit("orders")));
+    assert_eq!(input.destinations[0].table, TableRef::Address("aws_dynamodb_table.t".into()));
     assert!(
         input.destinations[0]
             .stream_arn
@@ -695,7 +702,7 @@ fn fixture_replication() {
     assert_eq!(input.slrs.len(), 1);
     assert!(matches!(input.slrs[0].protected, Protection::Protected(_)));
     let table = &input.tables[0];
-    assert_eq!(input.destinations[0].table, TableRef::Name(table.name.clone()));
+    assert_eq!(input.destinations[0].table, TableRef::Address(table.address.clone()));
     assert_eq!(
         input.destinations[0].stream_arn.as_template(),
         Some(&input.streams[0].arn)
@@ -1006,4 +1013,114 @@ resource "aws_iam_role_policy" "d" {
         .and_then(|s| s.first().cloned())
         .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
     assert!(st.get("Sid").is_none(), "{st:?}");
+}
+
+#[test]
+fn references_carry_the_identity_of_the_resource_they_read() {
+    let child = r#"
+variable "name" {}
+resource "aws_iam_role" "role" {
+  name = var.name
+}
+resource "aws_iam_policy" "p" {
+  name   = var.name
+  policy = "{\"Statement\": []}"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = aws_iam_role.role.name
+  policy_arn = aws_iam_policy.p.arn
+}
+resource "aws_iam_user" "u" {
+  name = var.name
+}
+resource "aws_iam_group" "g" {
+  name = var.name
+}
+resource "aws_iam_user_group_membership" "m" {
+  user   = aws_iam_user.u.name
+  groups = [aws_iam_group.g.name]
+}
+resource "aws_dynamodb_table" "t" {
+  name = var.name
+}
+resource "aws_dynamodb_kinesis_streaming_destination" "d" {
+  table_name = aws_dynamodb_table.t.name
+  stream_arn = aws_kinesis_stream.s.arn
+}
+resource "aws_kinesis_stream" "s" {
+  name = var.name
+}
+output "role_name" {
+  value = aws_iam_role.role.id
+}
+"#;
+    let root = r#"
+module "a" {
+  source = "./child"
+  name   = "same"
+}
+module "b" {
+  source = "./child"
+  name   = "same"
+}
+resource "aws_iam_role_policy" "via_output" {
+  role   = module.b.role_name
+  policy = "{\"Statement\": []}"
+}
+resource "aws_iam_role_policy" "by_name" {
+  role   = "same"
+  policy = "{\"Statement\": []}"
+}
+"#;
+    let (input, _, _tmp) = load(&[("main.tf", root), ("child/main.tf", child)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let target_of = |policy: &str| {
+        input
+            .attachments
+            .iter()
+            .find(|a| a.policy == PolicyRef::Address(policy.into()))
+            .map(|a| a.target.clone())
+    };
+    for m in ["a", "b"] {
+        let att = input
+            .attachments
+            .iter()
+            .find(|a| a.policy == PolicyRef::Address(format!("module.{m}.aws_iam_policy.p")))
+            .map(|a| a.target.clone());
+        assert_eq!(att, Some(Target::Address(format!("module.{m}.aws_iam_role.role"))));
+    }
+    assert_eq!(
+        target_of("aws_iam_role_policy.via_output"),
+        Some(Target::Address("module.b.aws_iam_role.role".into()))
+    );
+    assert_eq!(
+        target_of("aws_iam_role_policy.by_name"),
+        Some(Target::RoleName(Template::lit("same")))
+    );
+    let memberships: Vec<(Option<String>, Option<String>)> = input
+        .memberships
+        .iter()
+        .map(|m| (m.user_address.clone(), m.group_address.clone()))
+        .collect();
+    assert_eq!(
+        memberships,
+        [
+            (
+                Some("module.a.aws_iam_user.u".to_string()),
+                Some("module.a.aws_iam_group.g".to_string())
+            ),
+            (
+                Some("module.b.aws_iam_user.u".to_string()),
+                Some("module.b.aws_iam_group.g".to_string())
+            )
+        ]
+    );
+    let tables: Vec<TableRef> = input.destinations.iter().map(|d| d.table.clone()).collect();
+    assert_eq!(
+        tables,
+        [
+            TableRef::Address("module.a.aws_dynamodb_table.t".into()),
+            TableRef::Address("module.b.aws_dynamodb_table.t".into())
+        ]
+    );
 }
