@@ -134,3 +134,32 @@ fn module_instances_that_share_a_role_name_each_keep_their_attachment() {
     assert_eq!(deletable_by.len(), 3, "{deletable_by:?}");
     assert_eq!(slr(&report)["status"], "unprotected");
 }
+
+#[test]
+fn an_invalid_json_policy_file_is_a_located_load_error() {
+    let input = "testdata/realworld/invalid_json_policy";
+    let (report, code) = check_json(&[input]);
+    assert_eq!(code, 2, "a load error exits 2");
+    let errors = items(&report, "errors");
+    let at = |file: &str| {
+        errors
+            .iter()
+            .find(|e| e["file"] == format!("{input}/{file}"))
+            .map(|e| (e["line"].as_u64().unwrap_or(0), e["column"].as_u64().unwrap_or(0)))
+            .unwrap_or_else(|| panic!("no error in {file}: {errors:?}"))
+    };
+    // policy.tpl: the comma missing at the end of the `Action` line.
+    let action_line = common::lines_with(std::path::Path::new(&format!("{input}/policy.tpl")), "\"Action\"");
+    assert_eq!(at("policy.tpl"), (action_line[0] as u64, 63));
+    // trailing.json: the trailing comma after `Resource`.
+    let resource_line = common::lines_with(std::path::Path::new(&format!("{input}/trailing.json")), "\"Resource\"");
+    assert_eq!(at("trailing.json"), (resource_line[0] as u64, 22));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    // The rest is still analysed: the policies are unknown for the role they are attached to.
+    let reader = format!("{input}#aws_iam_role.reader");
+    let entry = access(&report, &reader, "disable", "*");
+    let entry = entry.first().unwrap_or_else(|| panic!("{}", report["access"]));
+    assert_eq!(entry["decision"], "conditional");
+    let conditions = entry["conditions"].to_string();
+    assert!(conditions.contains("policy.tpl") && conditions.contains("trailing.json"), "{conditions}");
+}

@@ -62,6 +62,11 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
     collect_messages(&ev, &mut input);
     input.diagnostics.extend(unmodelled.into_notes());
     dedup_diagnostics(&mut input.diagnostics);
+    // A policy file every instance of a resource reads fails once.
+    let mut seen_errors = BTreeSet::new();
+    input
+        .errors
+        .retain(|e| seen_errors.insert((e.path.clone(), e.span, e.message.clone())));
     input.module_dirs.sort();
     input.module_dirs.dedup();
     input

@@ -301,18 +301,34 @@ fn documents(ev: &Eval, v: &Value) -> Vec<Value> {
             ValueKind::Map(_) => out.push(item),
             ValueKind::Str(t) => match ev.parse_json_string(&item, t) {
                 Ok(doc) => out.push(doc),
-                Err(e) => ev.note(
-                    format!("a merged policy document is not valid JSON: {}", e.value),
-                    e.span,
-                ),
+                Err(e) => {
+                    let why = format!("a merged policy document is not valid JSON: {}", e.value);
+                    if !ev.policy_file_error(&e) {
+                        ev.note(why.clone(), e.span);
+                    }
+                    out.push(unknown_document(ev, &item, why));
+                }
             },
-            _ => ev.note(
-                "a merged policy document is not known; its statements are not included",
-                item.span,
-            ),
+            _ => {
+                ev.note(
+                    "a merged policy document is not known; it may add any statement",
+                    item.span,
+                );
+                out.push(unknown_document(ev, &item, "a merged policy document is not known".to_string()));
+            }
         }
     }
     out
+}
+
+/// A merged document that cannot be read: one unknown statement, which may grant anything
+/// (never dropped, so no grant is lost).
+fn unknown_document(ev: &Eval, item: &Value, why: String) -> Value {
+    let statement = Value::unknown(ev.text(item.span), why, item.span);
+    map_value(
+        vec![("Statement", Value::new(ValueKind::List(vec![statement]), item.span))],
+        item.span,
+    )
 }
 
 fn doc_statements(doc: &Value) -> Vec<Value> {

@@ -481,10 +481,12 @@ fn policy_doc(ev: &Eval, v: &Value, input: &mut Input) -> Value {
         ValueKind::Str(t) => match ev.parse_json_string(v, t) {
             Ok(doc) => doc,
             Err(e) => {
-                input.diagnostics.push(Diagnostic::warning(
-                    format!("the policy is not valid JSON: {}", e.value),
-                    e.span,
-                ));
+                if !ev.policy_file_error(&e) {
+                    input.diagnostics.push(Diagnostic::warning(
+                        format!("the policy is not valid JSON: {}", e.value),
+                        e.span,
+                    ));
+                }
                 Value::unknown(
                     ev.text(v.span),
                     format!("the policy is not valid JSON: {}", e.value),

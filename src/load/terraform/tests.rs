@@ -1124,3 +1124,68 @@ resource "aws_iam_role_policy" "by_name" {
         ]
     );
 }
+
+#[test]
+fn invalid_json_policy_files_are_located_load_errors() {
+    let (input, sources, _tmp) = load(&[
+        (
+            "main.tf",
+            r#"resource "aws_iam_policy" "t" {
+  count  = 2
+  policy = templatefile("${path.module}/p.tpl", { table = "orders" })
+}
+resource "aws_iam_policy" "inline" {
+  policy = <<-EOT
+    {"Statement": [{"Effect": "Allow",}]}
+  EOT
+}
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents = [file("${path.module}/bad.json")]
+  statement {
+    actions   = ["s3:*"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_policy" "merged" {
+  policy = data.aws_iam_policy_document.merged.json
+}
+"#,
+        ),
+        (
+            "p.tpl",
+            "{\n  \"Statement\": [{\"Effect\": \"Allow\" \"Action\": \"*\", \"Resource\": \"${table}\"}]\n}\n",
+        ),
+        ("bad.json", "{\"Statement\": [],}\n"),
+    ]);
+    let located: Vec<(String, (usize, usize))> = input
+        .errors
+        .iter()
+        .map(|e| (e.path.clone(), line_col(&sources, e.span.unwrap_or_default())))
+        .collect();
+    // Once per file, however many instances read it; at the JSON problem in the file.
+    assert_eq!(
+        located,
+        [("p.tpl".to_string(), (2, 35)), ("bad.json".to_string(), (1, 17))],
+        "{:?}",
+        input.errors
+    );
+    // Each policy is an unknown one for whoever it is attached to.
+    let doc = |addr: &str| {
+        input
+            .policies
+            .iter()
+            .find(|p| p.address == addr)
+            .map(|p| crate::iam::policy::parse(&p.document).0)
+            .unwrap_or_default()
+    };
+    assert!(doc("aws_iam_policy.t[0]").unknown.is_some());
+    assert!(doc("aws_iam_policy.merged").unknown.is_some(), "the merged document's statements are not dropped");
+    // JSON inside a .tf file is not a file that fails to load: a warning.
+    assert!(doc("aws_iam_policy.inline").unknown.is_some());
+    assert!(
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("not valid JSON") && sources.path(d.span) == "main.tf")
+    );
+}
