@@ -204,7 +204,7 @@ pub struct Value {
 pub struct Origin {
     /// The instance's address in its input (`module.a.aws_iam_role.r`, with any index).
     pub address: String,
-    /// The resource type (`aws_iam_role`).
+    /// The resource type (`aws_iam_role`; `data.aws_iam_policy` for a data source).
     pub rtype: String,
     /// The attribute (`name`).
     pub attribute: String,

@@ -163,3 +163,30 @@ fn an_invalid_json_policy_file_is_a_located_load_error() {
     let conditions = entry["conditions"].to_string();
     assert!(conditions.contains("policy.tpl") && conditions.contains("trailing.json"), "{conditions}");
 }
+
+#[test]
+fn aws_iam_policy_data_sources_resolve_to_the_catalogued_policy() {
+    let input = "testdata/realworld/data_managed_policy";
+    let (report, _) = check_json(&[input]);
+    assert_eq!(items(&report, "errors").len(), 0, "{}", report["errors"]);
+    let by_name = format!("{input}#aws_iam_role.by_name");
+    let by_arn = format!("{input}#aws_iam_role.by_arn");
+    let copied = format!("{input}#aws_iam_role.copied");
+    // AmazonDynamoDBFullAccess by name (with AWSLambdaBasicExecutionRole beside it, which
+    // holds no replication access) and by its document copied inline: disable is allowed,
+    // with nothing left open.
+    for role in [&by_name, &copied] {
+        let entry = access(&report, role, "disable", "*");
+        let entry = entry.first().unwrap_or_else(|| panic!("{role}: {}", report["access"]));
+        assert_eq!(entry["decision"], "allowed", "{entry}");
+        assert_eq!(entry["conditions"], serde_json::json!([]), "{entry}");
+    }
+    // AdministratorAccess by ARN: everything, including deleting the SLR.
+    assert_eq!(decision(&report, &by_arn, "delete-slr", SLR), "allowed");
+    // Nothing is unresolved.
+    assert!(
+        !items(&report, "findings").iter().any(|f| f["rule"] == "KDS012"),
+        "{}",
+        report["findings"]
+    );
+}

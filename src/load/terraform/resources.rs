@@ -17,6 +17,8 @@ const KNOWN_DATA: &[&str] = &[
     "aws_region",
     "aws_partition",
     "aws_iam_policy_document",
+    // AWS managed policies, by name or ARN (customer managed ones stay unknown).
+    "aws_iam_policy",
 ];
 
 /// Resource types counted per input and reported once, because they are not modelled.
@@ -599,6 +601,58 @@ pub fn template_of(ev: &Eval, v: &Value) -> Template {
     }
 }
 
+/// `data "aws_iam_policy"` naming an AWS managed policy the catalogue knows, by `name` or by
+/// `arn`: its `arn`, `id`, `name`, `path` and `policy` (the bundled document's JSON; for a
+/// policy known to cover no capability action, an empty document, as its attachment by ARN
+/// is inert too). Anything else (a customer managed policy) stays unknown.
+fn aws_managed_data(entries: &mut Vec<Entry>, span: Span) {
+    let given = |k: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.key == k)
+            .and_then(|e| e.value.as_str())
+            .map(str::to_string)
+    };
+    let arn = given("arn");
+    let name = match (&arn, given("name")) {
+        (Some(arn), _) => arn
+            .split_once(":iam::aws:policy/")
+            .and_then(|(_, rest)| rest.rsplit('/').next())
+            .map(str::to_string),
+        (None, name) => name,
+    };
+    let Some(known) = name.as_deref().and_then(crate::catalog::aws_managed_policy) else {
+        return;
+    };
+    let arn = match arn {
+        Some(a) => Template::lit(a),
+        None => {
+            let mut t = Template::lit("arn:");
+            t.push_sym(Symbol::Partition);
+            t.push_str(&format!(":iam::aws:policy{}{}", known.path, known.name));
+            t
+        }
+    };
+    let document = known.document.unwrap_or(r#"{"Version":"2012-10-17","Statement":[]}"#);
+    for (k, v, at) in [
+        ("arn", arn.clone(), span),
+        ("id", arn, span),
+        ("name", Template::lit(known.name), span),
+        ("path", Template::lit(known.path), span),
+        // The document is not in the templates: built-in spans, so that findings on its
+        // statements point at where it is used, as for an attachment by ARN.
+        ("policy", Template::lit(document), Span::builtin()),
+    ] {
+        entries.retain(|e| e.key != k);
+        entries.push(Entry {
+            key: k.to_string(),
+            key_span: span,
+            value: Value::new(ValueKind::Str(v), at),
+        });
+    }
+}
+
 fn arn(service: &str, regional: bool, rest: &[&Template]) -> Template {
     let mut t = Template::lit("arn:");
     t.push_sym(Symbol::Partition);
@@ -660,6 +714,7 @@ pub fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Ve
                 set(entries, "id", sym(Symbol::Partition));
                 set(entries, "dns_suffix", sym(Symbol::UrlSuffix));
             }
+            "aws_iam_policy" => aws_managed_data(entries, span),
             _ => {}
         }
         return;

@@ -1189,3 +1189,68 @@ resource "aws_iam_policy" "merged" {
             .any(|d| d.message.contains("not valid JSON") && sources.path(d.span) == "main.tf")
     );
 }
+
+#[test]
+fn aws_iam_policy_data_sources_resolve_aws_managed_policies() {
+    let (input, _, _tmp) = load(&[(
+        "main.tf",
+        r#"
+data "aws_iam_policy" "by_name" {
+  name = "AmazonDynamoDBFullAccess"
+}
+data "aws_iam_policy" "service_role" {
+  name = "AWSLambdaBasicExecutionRole"
+}
+data "aws_iam_policy" "by_arn" {
+  arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+data "aws_iam_policy" "customer" {
+  name = "my-own-policy"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  for_each   = { n = data.aws_iam_policy.by_name.arn, s = data.aws_iam_policy.service_role.arn, a = data.aws_iam_policy.by_arn.arn, c = data.aws_iam_policy.customer.arn }
+  role       = "r"
+  policy_arn = each.value
+}
+resource "aws_iam_role_policy" "copy" {
+  role   = "r"
+  policy = data.aws_iam_policy.by_name.policy
+}
+"#,
+    )]);
+    let arns: Vec<String> = input
+        .attachments
+        .iter()
+        .filter_map(|a| match &a.policy {
+            PolicyRef::Arn(t) => Some(t.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/AmazonDynamoDBFullAccess".to_string()), "{arns:?}");
+    assert!(
+        arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_string()),
+        "{arns:?}"
+    );
+    assert!(arns.contains(&"arn:aws:iam::aws:policy/AdministratorAccess".to_string()), "{arns:?}");
+    // A customer managed policy named by the data source stays unknown.
+    let unknown: Vec<&PolicyRef> = input
+        .attachments
+        .iter()
+        .map(|a| &a.policy)
+        .filter(|p| matches!(p, PolicyRef::Unknown(_)))
+        .collect();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(format!("{unknown:?}").contains("data.aws_iam_policy.customer.arn"), "{unknown:?}");
+    // `.policy` is the bundled document itself.
+    let doc = input
+        .policies
+        .iter()
+        .find(|p| p.address == "aws_iam_role_policy.copy")
+        .map(|p| crate::iam::policy::parse(&p.document).0)
+        .unwrap_or_default();
+    assert!(doc.unknown.is_none());
+    assert!(!doc.statements.is_empty());
+    assert!(doc.statements.iter().all(|s| s.span.is_builtin()));
+    // Known data sources are not reported as unmodelled.
+    assert!(!input.diagnostics.iter().any(|d| d.message.contains("aws_iam_policy not modelled")));
+}

@@ -240,11 +240,16 @@ impl<'s> Eval<'s> {
             return obj;
         };
         let address = self.address(res, key);
+        let rtype = if res.data {
+            format!("data.{}", res.rtype)
+        } else {
+            res.rtype.clone()
+        };
         if let ValueKind::Map(entries) = &mut obj.kind {
             for e in entries {
                 e.value.origin = Some(Box::new(Origin {
                     address: address.clone(),
-                    rtype: res.rtype.clone(),
+                    rtype: rtype.clone(),
                     attribute: e.key.clone(),
                 }));
             }
