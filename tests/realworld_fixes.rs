@@ -190,3 +190,42 @@ fn aws_iam_policy_data_sources_resolve_to_the_catalogued_policy() {
         report["findings"]
     );
 }
+
+#[test]
+fn simulate_needs_the_key_policy_for_a_kms_request_on_a_key() {
+    let dir = "testdata/realworld/kms_simulate";
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let identity = format!("{dir}/identity.json");
+    let simulate = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "--policy",
+            &identity,
+            "--action",
+            "kms:Decrypt",
+            "--resource",
+            key,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let r = common::run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    // The identity policy alone allows kms:Decrypt on any key, but no key policy is given.
+    let alone = simulate(&[]);
+    assert_eq!(alone["decision"], "not_allowed", "{alone}");
+    assert!(
+        alone["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r.as_str().is_some_and(|r| r.contains("key policy is missing"))),
+        "{alone}"
+    );
+    // A key policy that delegates to IAM through the account root lets it through.
+    let key_policy = format!("{dir}/key_policy.json");
+    let delegated = simulate(&["--resource-policy", &key_policy]);
+    assert_eq!(delegated["decision"], "allowed", "{delegated}");
+}
