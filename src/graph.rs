@@ -796,7 +796,10 @@ mod tests {
         });
         let g = Graph::build(vec![input], &Pins::default());
         assert_eq!(g.memberships, [(1, 0, 1)]);
-        let b = g.tables.iter().find(|t| t.table.address == "module.b.aws_dynamodb_table.t");
+        let b = g
+            .tables
+            .iter()
+            .find(|t| t.table.address == "module.b.aws_dynamodb_table.t");
         assert_eq!(
             b.and_then(|t| t.stream.clone()).as_deref(),
             Some("in#module.b.aws_kinesis_stream.s")

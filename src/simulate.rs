@@ -562,7 +562,11 @@ mod tests {
         let a = answer_line(line, 1);
         assert_eq!(a["decision"], json!("not_allowed"));
         assert_eq!(a["no_allow_in"], json!(["resource"]));
-        assert!(a["reasons"][0].as_str().is_some_and(|r| r.contains("key policy is missing")));
+        assert!(
+            a["reasons"][0]
+                .as_str()
+                .is_some_and(|r| r.contains("key policy is missing"))
+        );
     }
 
     #[test]

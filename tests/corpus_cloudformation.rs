@@ -97,7 +97,10 @@ fn every_corpus_template_loads_without_panic() {
         }
         // The other way round: only a file the corpus marks unparseable may fail.
         if check.ends_with(":ok") && !input.errors.is_empty() {
-            problems.push(format!("{path}: a parseable template failed to load: {:?}", input.errors));
+            problems.push(format!(
+                "{path}: a parseable template failed to load: {:?}",
+                input.errors
+            ));
         }
     }
     log(&format!(

@@ -165,11 +165,13 @@ fn case(req: &Req, policies: &[Json], resource_policy: Option<&Json>) -> Case {
 fn resource_statement() -> impl Strategy<Value = Json> {
     (
         any_statement(),
-        prop::sample::select(&[
-            "arn:aws:iam::123456789012:role/app-role",
-            "arn:aws:iam::123456789012:root",
-            "*",
-        ][..]),
+        prop::sample::select(
+            &[
+                "arn:aws:iam::123456789012:role/app-role",
+                "arn:aws:iam::123456789012:root",
+                "*",
+            ][..],
+        ),
     )
         .prop_map(|(mut s, who)| {
             s["Principal"] = json!({ "AWS": who });
@@ -313,8 +315,10 @@ proptest! {
 /// A one-role input: the role's inline policy, and a permissions boundary that is a
 /// declared policy (`Some`) or a reference nothing resolves (`None`), when `bounded`.
 fn role_input(identity: &Json, bounded: bool, boundary: Option<&Json>) -> kdsguard::model::Input {
-    use kdsguard::model::{Attachment, Input, InputKind, Policy as ModelPolicy, PolicyKind, PolicyRef, Principal,
-                          PrincipalKind, Table, Target};
+    use kdsguard::model::{
+        Attachment, Input, InputKind, Policy as ModelPolicy, PolicyKind, PolicyRef, Principal, PrincipalKind, Table,
+        Target,
+    };
     use kdsguard::value::{Symbol, Template, Value};
     let span = Span::builtin();
     let value = |j: &Json| {

@@ -53,7 +53,12 @@ fn a_null_permissions_boundary_is_no_boundary() {
     let app = format!("{input}#module.app.aws_iam_role.this");
     let s3 = format!("{input}#module.app.aws_iam_role.s3");
     // No boundary: the role's own grant is certain, and nothing else is granted.
-    assert_eq!(decision(&report, &app, "disable", "*"), "allowed", "{}", report["access"]);
+    assert_eq!(
+        decision(&report, &app, "disable", "*"),
+        "allowed",
+        "{}",
+        report["access"]
+    );
     let app_entries = entries_of(&report, &app);
     assert_eq!(app_entries.len(), 1, "{app_entries:?}");
     assert!(entries_of(&report, &s3).is_empty(), "{:?}", entries_of(&report, &s3));
@@ -73,7 +78,11 @@ fn an_unknown_boundary_restricts_but_never_grants() {
     let storage = format!("{input}#aws_iam_role.storage");
     let operator = format!("{input}#aws_iam_role.operator");
     // The role whose policies grant only s3:* has no access at all, and no finding.
-    assert!(entries_of(&report, &storage).is_empty(), "{:?}", entries_of(&report, &storage));
+    assert!(
+        entries_of(&report, &storage).is_empty(),
+        "{:?}",
+        entries_of(&report, &storage)
+    );
     for rule in ["KDS003", "KDS004", "KDS012"] {
         assert!(
             !rules_for(&report, &storage).iter().any(|r| r == rule),
@@ -94,7 +103,9 @@ fn an_unknown_boundary_restricts_but_never_grants() {
     // The role granted disable directly is capped by the unknown boundary: conditional, and
     // the conditions name the boundary.
     let entry = access(&report, &operator, "disable", "*");
-    let entry = entry.first().unwrap_or_else(|| panic!("no disable entry: {}", report["access"]));
+    let entry = entry
+        .first()
+        .unwrap_or_else(|| panic!("no disable entry: {}", report["access"]));
     assert_eq!(entry["decision"], "conditional", "{entry}");
     let conditions = entry["conditions"].as_array().cloned().unwrap_or_default();
     assert!(
@@ -103,7 +114,12 @@ fn an_unknown_boundary_restricts_but_never_grants() {
             .is_some_and(|u| u.contains("permissions boundary") && u.contains("var.boundary_arn"))),
         "{entry}"
     );
-    assert_eq!(entries_of(&report, &operator).len(), 1, "{:?}", entries_of(&report, &operator));
+    assert_eq!(
+        entries_of(&report, &operator).len(),
+        1,
+        "{:?}",
+        entries_of(&report, &operator)
+    );
 }
 
 #[test]
@@ -129,7 +145,10 @@ fn module_instances_that_share_a_role_name_each_keep_their_attachment() {
             "no KDS004 for {role}: {}",
             report["findings"]
         );
-        assert!(deletable_by.contains(&&Value::String(role.clone())), "{role}: {deletable_by:?}");
+        assert!(
+            deletable_by.contains(&&Value::String(role.clone())),
+            "{role}: {deletable_by:?}"
+        );
     }
     assert_eq!(deletable_by.len(), 3, "{deletable_by:?}");
     assert_eq!(slr(&report)["status"], "unprotected");
@@ -161,7 +180,10 @@ fn an_invalid_json_policy_file_is_a_located_load_error() {
     let entry = entry.first().unwrap_or_else(|| panic!("{}", report["access"]));
     assert_eq!(entry["decision"], "conditional");
     let conditions = entry["conditions"].to_string();
-    assert!(conditions.contains("policy.tpl") && conditions.contains("trailing.json"), "{conditions}");
+    assert!(
+        conditions.contains("policy.tpl") && conditions.contains("trailing.json"),
+        "{conditions}"
+    );
 }
 
 #[test]

@@ -1002,16 +1002,16 @@ mod tests {
             "key",
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}}"#,
         );
-        assert_eq!(decide_with(&[&delegating], "kms:Decrypt", &key).outcome, Outcome::Allowed);
+        assert_eq!(
+            decide_with(&[&delegating], "kms:Decrypt", &key).outcome,
+            Outcome::Allowed
+        );
         // A key policy that names someone else neither allows nor delegates.
         let other = pol(
             "key",
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/other"},"Action":"kms:*","Resource":"*"}}"#,
         );
-        assert_eq!(
-            decide_with(&[&other], "kms:Decrypt", &key).outcome,
-            Outcome::NotAllowed
-        );
+        assert_eq!(decide_with(&[&other], "kms:Decrypt", &key).outcome, Outcome::NotAllowed);
         // A key policy that names the caller is enough on its own.
         let named = pol(
             "key",
@@ -1036,7 +1036,11 @@ mod tests {
             identity: vec![&s3],
             ..Layers::default()
         };
-        let d = decide(&layers, &[], &Request::on("dynamodb:DescribeTable", &key, Some(&caller), &ctx));
+        let d = decide(
+            &layers,
+            &[],
+            &Request::on("dynamodb:DescribeTable", &key, Some(&caller), &ctx),
+        );
         assert_eq!(d.outcome, Outcome::Allowed);
     }
 

@@ -638,7 +638,12 @@ mod tests {
         assert!(input.errors.is_empty(), "{:?}", input.errors);
         // Untyped entries, at the root, are not a template.
         let (input, _) = load("untyped.yaml", "Resources:\n  A: {Properties: {}}\n");
-        assert!(input.errors.iter().any(|e| e.message.starts_with("not a CloudFormation template")));
+        assert!(
+            input
+                .errors
+                .iter()
+                .any(|e| e.message.starts_with("not a CloudFormation template"))
+        );
         // As a nested stack's child, either is noted and the parent loads.
         let parent = "Resources:
   Empty: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: empty.yaml, Parameters: {One: a}}}
@@ -648,7 +653,10 @@ mod tests {
         let (input, _) = load_tree(&[
             ("parent.yaml", parent),
             ("empty.yaml", "Parameters: {One: {Type: String}}\nResources: {}\n"),
-            ("untyped.yaml", "Resources:\n  A: {Properties: {}}\nOutputs:\n  Name: {Value: orders}\n"),
+            (
+                "untyped.yaml",
+                "Resources:\n  A: {Properties: {}}\nOutputs:\n  Name: {Value: orders}\n",
+            ),
         ]);
         assert!(input.errors.is_empty(), "{:?}", input.errors);
         assert_eq!(input.tables.len(), 1);

@@ -57,11 +57,9 @@ pub fn join_bracketed_lines(text: &str) -> Option<String> {
             b'<' if b.get(i + 1) == Some(&b'<') => i = heredoc_end(b, i).unwrap_or(i + 1),
             b'(' | b'[' => stack.push(Ctx::Join),
             b'{' => stack.push(if starts_for(b, i + 1) { Ctx::Join } else { Ctx::Keep }),
-            b')' | b']' | b'}' => {
-                // Unbalanced closers leave the file as it is: hcl-edit reports it.
-                if stack.len() > 1 {
-                    stack.pop();
-                }
+            // An unbalanced closer is ignored here: hcl-edit reports it.
+            b')' | b']' | b'}' if stack.len() > 1 => {
+                stack.pop();
             }
             b'\n' if top == Ctx::Join => {
                 out[i] = b' ';
@@ -85,7 +83,10 @@ pub fn join_bracketed_lines(text: &str) -> Option<String> {
 /// become spaces (so the next line is not commented out once joined). Returns the index of
 /// the comment's last byte.
 fn line_comment(b: &[u8], out: &mut [u8], start: usize, top: Ctx, changed: &mut bool) -> usize {
-    let end = b[start..].iter().position(|&c| c == b'\n').map_or(b.len(), |k| start + k);
+    let end = b[start..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |k| start + k);
     if top != Ctx::Join {
         return end.saturating_sub(1).max(start);
     }
@@ -115,7 +116,10 @@ fn heredoc_end(b: &[u8], start: usize) -> Option<usize> {
         k += 1;
     }
     let name_start = k;
-    while b.get(k).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-') {
+    while b
+        .get(k)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+    {
         k += 1;
     }
     let marker = b.get(name_start..k).filter(|m| !m.is_empty())?;
@@ -169,7 +173,10 @@ mod tests {
     #[test]
     fn the_file_that_hcl_edit_rejects_parses_once_joined() {
         let text = "locals {\n  f = { for k in l : k => c == \"none\" ? n[k] :\n    c == \"title\" ? title(n[k]) : lower(n[k])\n  }\n}\n";
-        assert!(hcl_edit::parser::parse_body(text).is_err(), "hcl-edit accepts it now: drop the workaround");
+        assert!(
+            hcl_edit::parser::parse_body(text).is_err(),
+            "hcl-edit accepts it now: drop the workaround"
+        );
         let joined = join_bracketed_lines(text).unwrap_or_default();
         assert!(hcl_edit::parser::parse_body(&joined).is_ok());
     }

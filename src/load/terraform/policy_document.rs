@@ -314,7 +314,11 @@ fn documents(ev: &Eval, v: &Value) -> Vec<Value> {
                     "a merged policy document is not known; it may add any statement",
                     item.span,
                 );
-                out.push(unknown_document(ev, &item, "a merged policy document is not known".to_string()));
+                out.push(unknown_document(
+                    ev,
+                    &item,
+                    "a merged policy document is not known".to_string(),
+                ));
             }
         }
     }

@@ -347,7 +347,10 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 .get("stream_arn")
                 .cloned()
                 .unwrap_or_else(|| Value::unknown(address, "stream_arn is not set", span));
-            let table = match obj.get("table_name").and_then(|v| v.origin_address("aws_dynamodb_table", NAME)) {
+            let table = match obj
+                .get("table_name")
+                .and_then(|v| v.origin_address("aws_dynamodb_table", NAME))
+            {
                 Some(table) => TableRef::Address(table.to_string()),
                 None => TableRef::Name(tt("table_name")),
             };

@@ -264,13 +264,19 @@ fn indented_heredoc_and_quoted_policy_spans() {
         .iter()
         .find(|a| a.policy == PolicyRef::Address("aws_iam_role_policy.p".into()));
     let role = &input.principals[0];
-    assert_eq!(att.map(|a| a.target.clone()), Some(Target::Address(role.address.clone())));
+    assert_eq!(
+        att.map(|a| a.target.clone()),
+        Some(Target::Address(role.address.clone()))
+    );
     // A plain string is still a name.
     let bob = input
         .attachments
         .iter()
         .find(|a| a.policy == PolicyRef::Address("aws_iam_user_policy.u".into()));
-    assert_eq!(bob.map(|a| a.target.clone()), Some(Target::UserName(Template::lit("bob"))));
+    assert_eq!(
+        bob.map(|a| a.target.clone()),
+        Some(Target::UserName(Template::lit("bob")))
+    );
     let u = input.policies.iter().find(|p| p.address == "aws_iam_user_policy.u");
     let effect = u
         .and_then(|p| p.document.get("Statement"))
@@ -441,7 +447,10 @@ resource "aws_s3_bucket" "b2" {}
     let (input, sources, _tmp) = load(&[("main.tf", tf)]);
     assert!(matches!(input.slrs[0].protected, Protection::Protected(s) if line_col(&sources, s) == (4, 5)));
     assert_eq!(input.slrs[1].protected, Protection::Unprotected);
-    assert_eq!(input.destinations[0].table, TableRef::Address("aws_dynamodb_table.t".into()));
+    assert_eq!(
+        input.destinations[0].table,
+        TableRef::Address("aws_dynamodb_table.t".into())
+    );
     assert!(
         input.destinations[0]
             .stream_arn
@@ -1179,7 +1188,10 @@ resource "aws_iam_policy" "merged" {
             .unwrap_or_default()
     };
     assert!(doc("aws_iam_policy.t[0]").unknown.is_some());
-    assert!(doc("aws_iam_policy.merged").unknown.is_some(), "the merged document's statements are not dropped");
+    assert!(
+        doc("aws_iam_policy.merged").unknown.is_some(),
+        "the merged document's statements are not dropped"
+    );
     // JSON inside a .tf file is not a file that fails to load: a warning.
     assert!(doc("aws_iam_policy.inline").unknown.is_some());
     assert!(
@@ -1226,12 +1238,18 @@ resource "aws_iam_role_policy" "copy" {
             _ => None,
         })
         .collect();
-    assert!(arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/AmazonDynamoDBFullAccess".to_string()), "{arns:?}");
+    assert!(
+        arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/AmazonDynamoDBFullAccess".to_string()),
+        "{arns:?}"
+    );
     assert!(
         arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_string()),
         "{arns:?}"
     );
-    assert!(arns.contains(&"arn:aws:iam::aws:policy/AdministratorAccess".to_string()), "{arns:?}");
+    assert!(
+        arns.contains(&"arn:aws:iam::aws:policy/AdministratorAccess".to_string()),
+        "{arns:?}"
+    );
     // A customer managed policy named by the data source stays unknown.
     let unknown: Vec<&PolicyRef> = input
         .attachments
@@ -1240,7 +1258,10 @@ resource "aws_iam_role_policy" "copy" {
         .filter(|p| matches!(p, PolicyRef::Unknown(_)))
         .collect();
     assert_eq!(unknown.len(), 1, "{unknown:?}");
-    assert!(format!("{unknown:?}").contains("data.aws_iam_policy.customer.arn"), "{unknown:?}");
+    assert!(
+        format!("{unknown:?}").contains("data.aws_iam_policy.customer.arn"),
+        "{unknown:?}"
+    );
     // `.policy` is the bundled document itself.
     let doc = input
         .policies
@@ -1252,5 +1273,10 @@ resource "aws_iam_role_policy" "copy" {
     assert!(!doc.statements.is_empty());
     assert!(doc.statements.iter().all(|s| s.span.is_builtin()));
     // Known data sources are not reported as unmodelled.
-    assert!(!input.diagnostics.iter().any(|d| d.message.contains("aws_iam_policy not modelled")));
+    assert!(
+        !input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("aws_iam_policy not modelled"))
+    );
 }
