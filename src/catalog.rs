@@ -1107,6 +1107,43 @@ pub fn aws_managed_without_access() -> &'static BTreeMap<String, String> {
     })
 }
 
+/// An AWS managed policy the catalogue knows by name (bundled, or known to hold no
+/// replication access).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KnownManagedPolicy {
+    pub name: &'static str,
+    /// IAM path, `/` or e.g. `/service-role/`.
+    pub path: &'static str,
+    /// The bundled document's JSON text; `None` for a policy of
+    /// `NO_REPLICATION_ACCESS.toml` (known to cover no capability action).
+    pub document: Option<&'static str>,
+}
+
+/// The AWS managed policy named `name`, when the catalogue knows it.
+pub fn aws_managed_policy(name: &str) -> Option<KnownManagedPolicy> {
+    if let Some((n, text)) = AWS_MANAGED.iter().find(|(n, _)| *n == name) {
+        let path = aws_managed_facts()
+            .iter()
+            .find(|f| f.name == *n)
+            .map_or("/", |f| f.path.as_str());
+        return Some(KnownManagedPolicy {
+            name: n,
+            path,
+            document: Some(text),
+        });
+    }
+    let (n, arn) = aws_managed_without_access().get_key_value(name)?;
+    let path = arn
+        .strip_prefix("arn:aws:iam::aws:policy")
+        .and_then(|rest| rest.strip_suffix(n.as_str()))
+        .unwrap_or("/");
+    Some(KnownManagedPolicy {
+        name: n,
+        path,
+        document: None,
+    })
+}
+
 /// What the bundled action catalogue knows of one action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionInfo {
@@ -1424,6 +1461,18 @@ mod tests {
                 .map(String::as_str),
             Some("kinesisreplication.dynamodb.amazonaws.com")
         );
+    }
+
+    #[test]
+    fn managed_policies_are_found_by_name_with_their_path() {
+        let ddb = aws_managed_policy("AmazonDynamoDBFullAccess");
+        assert!(ddb.is_some_and(|p| p.path == "/" && p.document.is_some()), "{ddb:?}");
+        let basic = aws_managed_policy("AWSLambdaBasicExecutionRole");
+        assert!(
+            basic.is_some_and(|p| p.path == "/service-role/" && p.document.is_none()),
+            "{basic:?}"
+        );
+        assert_eq!(aws_managed_policy("NotAnAwsManagedPolicy"), None);
     }
 
     #[test]

@@ -57,7 +57,8 @@ pub struct SimulateArgs {
     /// Service control policy (repeatable; each file is one organisation level, root first).
     #[arg(long = "scp", value_name = "FILE")]
     pub scps: Vec<PathBuf>,
-    /// Resource-based policy of the resource.
+    /// Resource-based policy of the resource (for a kms: action on a key, its key policy:
+    /// without one the request is not allowed, as in AWS).
     #[arg(long = "resource-policy", value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
     /// Session policy of an assumed-role session.

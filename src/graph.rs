@@ -263,7 +263,12 @@ impl Graph {
         let input = &self.inputs[i];
         let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for m in &input.memberships {
-            let Some(gi) = input.groups.iter().position(|g| g.name == m.group) else {
+            // By the declared resource where the membership names it by reference, else by name.
+            let group = match &m.group_address {
+                Some(address) => input.groups.iter().position(|g| &g.address == address),
+                None => input.groups.iter().position(|g| g.name == m.group),
+            };
+            let Some(gi) = group else {
                 diags.push(Diagnostic::note(
                     format!(
                         "group `{}` is not declared in this input; its policies are not known",
@@ -275,7 +280,13 @@ impl Graph {
             };
             let user = self.principals[principal_base..]
                 .iter()
-                .position(|p| p.class == PrincipalClass::User && p.name == m.user)
+                .position(|p| {
+                    p.class == PrincipalClass::User
+                        && match &m.user_address {
+                            Some(address) => &p.address == address,
+                            None => p.name == m.user,
+                        }
+                })
                 .map(|k| principal_base + k);
             match user {
                 Some(u) => group_members.entry(gi).or_default().push(u),
@@ -337,6 +348,10 @@ impl Graph {
             // statement carries that condition.
             let resolved = match (resolved, &a.condition) {
                 (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
+                // A boundary that cannot be read still only restricts: it is a boundary
+                // whose document is unknown (it may or may not allow a request), never an
+                // identity policy that might grant.
+                (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
                 (other, _) => other,
             };
             for (t, group) in targets {
@@ -383,9 +398,16 @@ impl Graph {
                 TableRef::Arn(a) => a == &t.arn,
             });
             let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
-            let stream = stream_arn
-                .as_ref()
-                .and_then(|arn| streams.iter().find(|s| same_stream(arn, &s.stream, &self.pins)))
+            // The stream the ARN was read from by reference, else one it names.
+            let by_reference = dest
+                .and_then(|d| d.stream_arn.origin_address("aws_kinesis_stream", &["arn", "id"]))
+                .and_then(|address| streams.iter().find(|s| s.stream.address == address));
+            let stream = by_reference
+                .or_else(|| {
+                    stream_arn
+                        .as_ref()
+                        .and_then(|arn| streams.iter().find(|s| same_stream(arn, &s.stream, &self.pins)))
+                })
                 .map(|s| s.id.clone());
             self.tables.push(TableNode {
                 id: format!("{prefix}#{}", t.address),
@@ -465,6 +487,27 @@ impl Graph {
             via: Vec::new(),
         });
         self.principals.len() - 1
+    }
+
+    /// A permissions boundary of input `i` that names `what`, which is neither declared nor
+    /// catalogued: a policy whose document is unknown, so that as a boundary it caps an
+    /// identity grant to `conditional` and grants nothing by itself.
+    fn unknown_boundary(&mut self, i: usize, what: &str, span: Span) -> usize {
+        let what = format!("permissions boundary {what} (neither declared nor a known AWS managed policy)");
+        self.policies.push(PolicyNode {
+            input: Some(i),
+            kind: PolicyKind::Managed,
+            policy: EvalPolicy {
+                address: what.as_str().into(),
+                document: crate::iam::policy::Document {
+                    unknown: Some((what, span)),
+                    ..crate::iam::policy::Document::default()
+                },
+            },
+            resource: None,
+            span,
+        });
+        self.policies.len() - 1
     }
 
     /// A copy of policy `k` whose statements apply only under the undecided `cond` (made
@@ -668,5 +711,133 @@ fn describe_unknown(v: &Value) -> String {
     match &v.kind {
         ValueKind::Unknown { expr, .. } => format!("`{expr}`"),
         _ => format!("a {}", v.type_name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attachment, InputKind, Principal};
+
+    fn role(input: &mut Input, address: &str, name: &str) {
+        input.principals.push(Principal {
+            address: address.into(),
+            kind: PrincipalKind::Role,
+            name: Template::lit(name),
+            arn: Template::lit(format!("arn:aws:iam::111122223333:role/{name}")),
+            span: Span::builtin(),
+        });
+    }
+
+    fn attach(input: &mut Input, policy: PolicyRef, target: Target, boundary: bool) {
+        input.attachments.push(Attachment {
+            policy,
+            target,
+            boundary,
+            span: Span::builtin(),
+            condition: None,
+        });
+    }
+
+    #[test]
+    fn identities_carried_by_references_win_over_equal_names() {
+        use crate::model::{Destination, Group, Membership};
+        use crate::value::Origin;
+        let mut input = Input::new("in", InputKind::Terraform);
+        for m in ["a", "b"] {
+            input.principals.push(Principal {
+                address: format!("module.{m}.aws_iam_user.u"),
+                kind: PrincipalKind::User,
+                name: Template::lit("same"),
+                arn: Template::lit("arn:aws:iam::111122223333:user/same"),
+                span: Span::builtin(),
+            });
+            input.groups.push(Group {
+                address: format!("module.{m}.aws_iam_group.g"),
+                name: Template::lit("same"),
+                span: Span::builtin(),
+            });
+            input.tables.push(Table {
+                address: format!("module.{m}.aws_dynamodb_table.t"),
+                name: Template::lit("same"),
+                arn: Template::lit("arn:aws:dynamodb:eu-west-1:111122223333:table/same"),
+                span: Span::builtin(),
+            });
+            input.streams.push(Stream {
+                address: format!("module.{m}.aws_kinesis_stream.s"),
+                name: Template::lit("same"),
+                arn: Template::lit("arn:aws:kinesis:eu-west-1:111122223333:stream/same"),
+                kms_key: None,
+                span: Span::builtin(),
+            });
+        }
+        // Instance b's membership and destination, named by reference.
+        input.memberships.push(Membership {
+            user: Template::lit("same"),
+            group: Template::lit("same"),
+            user_address: Some("module.b.aws_iam_user.u".into()),
+            group_address: Some("module.b.aws_iam_group.g".into()),
+            span: Span::builtin(),
+        });
+        let mut stream_arn = Value::new(
+            ValueKind::Str(Template::lit("arn:aws:kinesis:eu-west-1:111122223333:stream/same")),
+            Span::builtin(),
+        );
+        stream_arn.origin = Some(Box::new(Origin {
+            address: "module.b.aws_kinesis_stream.s".into(),
+            rtype: "aws_kinesis_stream".into(),
+            attribute: "arn".into(),
+        }));
+        input.destinations.push(Destination {
+            address: "module.b.aws_dynamodb_kinesis_streaming_destination.d".into(),
+            table: TableRef::Address("module.b.aws_dynamodb_table.t".into()),
+            stream_arn,
+            span: Span::builtin(),
+        });
+        let g = Graph::build(vec![input], &Pins::default());
+        assert_eq!(g.memberships, [(1, 0, 1)]);
+        let b = g
+            .tables
+            .iter()
+            .find(|t| t.table.address == "module.b.aws_dynamodb_table.t");
+        assert_eq!(
+            b.and_then(|t| t.stream.clone()).as_deref(),
+            Some("in#module.b.aws_kinesis_stream.s")
+        );
+    }
+
+    #[test]
+    fn an_unresolved_boundary_is_a_boundary_not_an_identity_policy() {
+        let mut input = Input::new("in", InputKind::Terraform);
+        role(&mut input, "aws_iam_role.r", "r");
+        let unknown = Value::unknown("var.b", "variable b has no value", Span::builtin());
+        attach(
+            &mut input,
+            PolicyRef::Unknown(unknown),
+            Target::Address("aws_iam_role.r".into()),
+            true,
+        );
+        attach(
+            &mut input,
+            PolicyRef::Arn(Template::lit("arn:aws:iam::111122223333:policy/undeclared")),
+            Target::Address("aws_iam_role.r".into()),
+            true,
+        );
+        let g = Graph::build(vec![input], &Pins::default());
+        let p = &g.principals[0];
+        assert!(p.unknown_policies.is_empty(), "{:?}", p.unknown_policies);
+        assert!(p.policies.is_empty());
+        assert_eq!(p.boundaries.len(), 2);
+        for &b in &p.boundaries {
+            let doc = &g.policies[b].policy.document;
+            assert!(doc.statements.is_empty());
+            assert!(
+                doc.unknown
+                    .as_ref()
+                    .is_some_and(|(what, _)| what.starts_with("permissions boundary")),
+                "{doc:?}"
+            );
+        }
+        assert!(p.via.iter().all(|v| v.boundary));
     }
 }

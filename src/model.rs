@@ -172,11 +172,14 @@ pub struct Group {
     pub span: Span,
 }
 
-/// A user's membership in a group, both by name as the template gives them.
+/// A user's membership in a group, both by name as the template gives them, and by the
+/// address of the declared user or group where the template names it by reference.
 #[derive(Clone, Debug)]
 pub struct Membership {
     pub user: Template,
     pub group: Template,
+    pub user_address: Option<String>,
+    pub group_address: Option<String>,
     pub span: Span,
 }
 
@@ -228,7 +231,9 @@ impl Policy {
 /// How an attachment names the principal or group it attaches to.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Target {
-    /// By native address within the same input (inline policies of a declared resource).
+    /// By native address within the same input: inline policies of a declared resource,
+    /// and references that carry the resource they were read from (a role's `name` read
+    /// through `aws_iam_role.r.name` names role `r`, not every role of that name).
     Address(String),
     RoleName(Template),
     UserName(Template),

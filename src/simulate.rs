@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::cli::{Format, SimulateArgs};
 use crate::iam::condition::Context;
-use crate::iam::eval::{Decision, Layer, Layers, Open, Outcome, Policy, Request, decide};
+use crate::iam::eval::{Decision, Layer, Layers, Open, Outcome, Policy, Request, decide, key_policy_required};
 use crate::iam::policy;
 use crate::iam::principal::Caller;
 use crate::load::json;
@@ -448,6 +448,8 @@ fn answer_json(id: &Json, case: &Case, d: &Decision, pos: Position<'_>) -> Json 
     if !d.lacking.is_empty() {
         let lacking: Vec<&str> = d.lacking.iter().map(|l| l.as_str()).collect();
         out.insert("no_allow_in".into(), json!(lacking));
+        let reasons: Vec<String> = d.lacking.iter().map(|l| layer_phrase(*l, case)).collect();
+        out.insert("reasons".into(), json!(reasons));
     }
     if !case.diagnostics.is_empty() {
         let warnings: Vec<Json> = case
@@ -467,14 +469,26 @@ fn answer_json(id: &Json, case: &Case, d: &Decision, pos: Position<'_>) -> Json 
     Json::Object(out)
 }
 
-fn layer_phrase(l: Layer) -> &'static str {
+/// Why no Allow reaches the request in layer `l`, in words.
+fn layer_phrase(l: Layer, case: &Case) -> String {
+    let key = {
+        let ctx = Context::new();
+        key_policy_required(&Request::on(&case.action, &case.resource, None, &ctx))
+    };
     match l {
         Layer::Identity => "no identity policy allows it",
         Layer::Boundary => "the permissions boundary does not allow it",
         Layer::Scp => "an SCP level does not allow it",
+        Layer::Resource if key && case.resource_policy.is_none() => {
+            "the key policy is missing: KMS allows a request on a key only when its key policy allows it, directly or by delegating to IAM through the account (give it with --resource-policy / \"resource_policy\")"
+        }
+        Layer::Resource if key => {
+            "the key policy neither allows the caller nor delegates to IAM through the account"
+        }
         Layer::Resource => "cross-account, and the resource policy does not allow it",
         Layer::Session => "the session policy does not allow it",
     }
+    .to_string()
 }
 
 fn write_human(out: &mut dyn Write, case: &Case, d: &Decision, pos: Position<'_>) -> std::io::Result<()> {
@@ -503,7 +517,7 @@ fn write_human(out: &mut dyn Write, case: &Case, d: &Decision, pos: Position<'_>
     }
     if d.outcome == Outcome::NotAllowed {
         for l in &d.lacking {
-            writeln!(out, "  {}", layer_phrase(*l))?;
+            writeln!(out, "  {}", layer_phrase(*l, case))?;
         }
     }
     if !d.open.is_empty() {
@@ -540,6 +554,19 @@ mod tests {
         assert_eq!(a["because"][0]["line"], json!(3));
         let col = a["because"][0]["column"].as_u64().unwrap_or(0) as usize;
         assert_eq!(line.get(col - 1..col + 5), Some("{\"Sid\""));
+    }
+
+    #[test]
+    fn a_kms_request_on_a_key_without_key_policy_says_so() {
+        let line = r#"{"policies":[{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}],"action":"kms:Decrypt","resource":"arn:aws:kms:us-east-1:123456789012:key/k"}"#;
+        let a = answer_line(line, 1);
+        assert_eq!(a["decision"], json!("not_allowed"));
+        assert_eq!(a["no_allow_in"], json!(["resource"]));
+        assert!(
+            a["reasons"][0]
+                .as_str()
+                .is_some_and(|r| r.contains("key policy is missing"))
+        );
     }
 
     #[test]

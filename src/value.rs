@@ -193,6 +193,21 @@ impl Pins {
 pub struct Value {
     pub kind: ValueKind,
     pub span: Span,
+    /// The declared resource attribute the value was read from, when it came through a
+    /// reference (`aws_iam_role.r.name`): linking uses that identity, since two resources
+    /// (two instances of one module, say) may give the same name.
+    pub origin: Option<Box<Origin>>,
+}
+
+/// Which attribute of which declared resource instance a value is.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Origin {
+    /// The instance's address in its input (`module.a.aws_iam_role.r`, with any index).
+    pub address: String,
+    /// The resource type (`aws_iam_role`; `data.aws_iam_policy` for a data source).
+    pub rtype: String,
+    /// The attribute (`name`).
+    pub attribute: String,
 }
 
 /// A map entry: the key with its own span, and the value.
@@ -223,7 +238,20 @@ pub enum ValueKind {
 
 impl Value {
     pub fn new(kind: ValueKind, span: Span) -> Value {
-        Value { kind, span }
+        Value {
+            kind,
+            span,
+            origin: None,
+        }
+    }
+
+    /// The address of the resource instance this value is attribute `attributes` of, when
+    /// it was read from a resource of type `rtype` by reference.
+    pub fn origin_address(&self, rtype: &str, attributes: &[&str]) -> Option<&str> {
+        self.origin
+            .as_deref()
+            .filter(|o| o.rtype == rtype && attributes.contains(&o.attribute.as_str()))
+            .map(|o| o.address.as_str())
     }
 
     pub fn str(s: impl Into<String>, span: Span) -> Value {

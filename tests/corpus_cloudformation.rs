@@ -20,6 +20,10 @@ fn corpus() -> Option<PathBuf> {
     dir.join("INDEX.tsv").is_file().then_some(dir)
 }
 
+/// How many corpus templates load (fully or with notes): every template the corpus marks
+/// parseable. Issue 13 added the explicitly named template whose `Resources` is empty.
+const EXPECTED_LOADED: usize = 3502;
+
 /// Rows the corpus marks `err` that are valid YAML 1.2, which we read.
 const VALID_YAML_12: &[(&str, &str)] = &[(
     "bridgecrewio__checkov/tests/cloudformation/checks/resource/aws/unused/ec2_instance_with_ebs_volume.yaml",
@@ -91,12 +95,49 @@ fn every_corpus_template_loads_without_panic() {
         if check.ends_with("err") && input.errors.is_empty() && !VALID_YAML_12.iter().any(|(p, _)| p == path) {
             problems.push(format!("{path}: expected a load error ({check})"));
         }
+        // The other way round: only a file the corpus marks unparseable may fail.
+        if check.ends_with(":ok") && !input.errors.is_empty() {
+            problems.push(format!(
+                "{path}: a parseable template failed to load: {:?}",
+                input.errors
+            ));
+        }
     }
     log(&format!(
         "corpus_cloudformation: loaded fully {full}, loaded with notes {with_notes}, failed {failed} in {:.1}s",
         started.elapsed().as_secs_f64()
     ));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        full + with_notes >= EXPECTED_LOADED,
+        "only {} templates loaded, {EXPECTED_LOADED} before",
+        full + with_notes
+    );
+}
+
+/// Issue 13: a template whose `Resources` is an empty map, named explicitly, is a template
+/// with no resources; a nested stack whose child template declares no typed resources does
+/// not fail its parent.
+#[test]
+fn templates_without_resources_load_explicitly_and_as_nested_stacks() {
+    let Some(root) = corpus() else {
+        log("corpus_cloudformation: KDSGUARD_CORPUS not found; skipped");
+        return;
+    };
+    let fixtures = "aws-cloudformation__cfn-lint/test/fixtures/templates/good";
+    for rel in ["decode/parsing.json", "resources/cloudformation/stacks.yaml"] {
+        let sources = SourceMap::new();
+        let path = root.join(fixtures).join(rel);
+        let loaded = kdsguard::load::load_paths(&[path], &root, &LoadOptions::default(), &sources);
+        let errors: Vec<_> = loaded
+            .errors
+            .iter()
+            .chain(loaded.inputs.iter().flat_map(|i| &i.errors))
+            .collect();
+        assert!(errors.is_empty(), "{rel}: {errors:?}");
+        assert_eq!(loaded.inputs.len(), 1, "{rel}");
+        assert_eq!(loaded.inputs[0].path, format!("{fixtures}/{rel}"));
+    }
 }
 
 #[test]

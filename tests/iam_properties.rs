@@ -1,10 +1,14 @@
 //! Properties of the evaluator over random policies: adding a Deny never grants more,
 //! adding an Allow never grants less, a boundary or an SCP never grants more than the
-//! identity policies alone, and the order of statements or policies never matters.
+//! identity policies alone, a layer that can only restrict (boundary, SCP level, session
+//! policy; known or unknown) never turns a `not_allowed` into a grant, and the order of
+//! statements or policies never matters.
 #![allow(clippy::panic)] // a test fails by panicking
 
-use kdsguard::iam::eval::Outcome;
-use kdsguard::simulate::{evaluate, parse_line};
+use kdsguard::iam::eval::{Outcome, Policy};
+use kdsguard::iam::policy::Document;
+use kdsguard::simulate::{Case, evaluate, parse_line};
+use kdsguard::source::Span;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -137,8 +141,119 @@ fn decide(req: &Req, policies: &[Json], boundary: Option<&Json>, scps: &[Json]) 
     }
 }
 
+/// The request as a simulate case, with identity policies and an optional resource policy.
+fn case(req: &Req, policies: &[Json], resource_policy: Option<&Json>) -> Case {
+    let mut line = json!({
+        "action": req.action,
+        "resource": req.resource,
+        "policies": policies,
+        "mode": if req.strict { "strict" } else { "discovery" },
+    });
+    if req.region_known {
+        line["context"] = json!({"aws:RequestedRegion": "us-east-1"});
+    }
+    if let Some(r) = resource_policy {
+        line["resource_policy"] = r.clone();
+    }
+    match parse_line(&line.to_string()) {
+        Ok((_, case)) => case,
+        Err((_, e)) => unreachable!("generated requests are well-formed: {e}"),
+    }
+}
+
+/// A resource-policy statement naming the default caller, its account, or anyone.
+fn resource_statement() -> impl Strategy<Value = Json> {
+    (
+        any_statement(),
+        prop::sample::select(
+            &[
+                "arn:aws:iam::123456789012:role/app-role",
+                "arn:aws:iam::123456789012:root",
+                "*",
+            ][..],
+        ),
+    )
+        .prop_map(|(mut s, who)| {
+            s["Principal"] = json!({ "AWS": who });
+            s
+        })
+}
+
+/// A layer that can only restrict, added where the case has none of its kind.
+#[derive(Clone, Debug)]
+enum Restriction {
+    Boundary,
+    Scp,
+    Session,
+}
+
+fn restriction() -> impl Strategy<Value = Restriction> {
+    prop_oneof![
+        Just(Restriction::Boundary),
+        Just(Restriction::Scp),
+        Just(Restriction::Session)
+    ]
+}
+
+/// A policy document, or (`None`) one that could not be read: unknown to the evaluator.
+fn layer_policy(statements: Option<&[Json]>) -> Policy {
+    match statements {
+        Some(st) => {
+            let line = json!({"action": "a:b", "resource": "*", "policies": [doc(st)]});
+            match parse_line(&line.to_string()) {
+                Ok((_, mut c)) => c.policies.remove(0),
+                Err((_, e)) => unreachable!("{e}"),
+            }
+        }
+        None => Policy {
+            address: "unknown layer".into(),
+            document: Document {
+                unknown: Some(("var.layer (no value)".into(), Span::builtin())),
+                ..Document::default()
+            },
+        },
+    }
+}
+
+fn restricted(base: &Case, kind: &Restriction, policy: Policy) -> Case {
+    let mut c = base.clone();
+    match kind {
+        Restriction::Boundary => c.boundary = Some(policy),
+        Restriction::Scp => c.scps.push(vec![policy]),
+        Restriction::Session => c.session_policy = Some(policy),
+    }
+    c
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn a_restricting_layer_never_turns_not_allowed_into_a_grant(
+        stmts in prop::collection::vec(any_statement(), 0..5),
+        resource in prop::option::of(prop::collection::vec(resource_statement(), 1..3)),
+        kind in restriction(),
+        layer in prop::option::of(prop::collection::vec(any_statement(), 1..4)),
+        req in request(),
+    ) {
+        let base = case(&req, &[doc(&stmts)], resource.as_ref().map(|r| doc(r)).as_ref());
+        let before = evaluate(&base).outcome;
+        let after = evaluate(&restricted(&base, &kind, layer_policy(layer.as_deref()))).outcome;
+        // Never more permissive, whatever the layer.
+        prop_assert!(grant(after) <= grant(before), "{kind:?}: {before:?} -> {after:?}");
+        if before == Outcome::NotAllowed {
+            // A restricting layer may add a Deny (so `denied`), never an Allow.
+            prop_assert!(
+                matches!(after, Outcome::NotAllowed | Outcome::Denied),
+                "{kind:?}: not_allowed -> {after:?}"
+            );
+            // Without a Deny of its own (an unknown layer has none) it changes nothing.
+            let has_deny = layer.iter().flatten().any(|s| s["Effect"] == "Deny");
+            if !has_deny {
+                prop_assert_eq!(after, Outcome::NotAllowed, "{:?}", kind);
+            }
+        }
+    }
 
     #[test]
     fn adding_a_deny_never_grants_more(
@@ -194,5 +309,126 @@ proptest! {
         let d = decide(&req, &[doc(y), doc(x)], None, &[]);
         prop_assert_eq!(a, c);
         prop_assert_eq!(c, d);
+    }
+}
+
+/// A one-role input: the role's inline policy, and a permissions boundary that is a
+/// declared policy (`Some`) or a reference nothing resolves (`None`), when `bounded`.
+fn role_input(identity: &Json, bounded: bool, boundary: Option<&Json>) -> kdsguard::model::Input {
+    use kdsguard::model::{
+        Attachment, Input, InputKind, Policy as ModelPolicy, PolicyKind, PolicyRef, Principal, PrincipalKind, Table,
+        Target,
+    };
+    use kdsguard::value::{Symbol, Template, Value};
+    let span = Span::builtin();
+    let value = |j: &Json| {
+        kdsguard::load::json::parse(&j.to_string(), kdsguard::source::FileId::BUILTIN, 0)
+            .unwrap_or_else(|e| unreachable!("generated JSON: {}", e.message))
+    };
+    let arn = |service: &str, regional: bool, rest: &str| {
+        let mut t = Template::lit("arn:");
+        t.push_sym(Symbol::Partition);
+        t.push_str(&format!(":{service}:"));
+        if regional {
+            t.push_sym(Symbol::Region);
+        }
+        t.push_str(":");
+        t.push_sym(Symbol::Account);
+        t.push_str(rest);
+        t
+    };
+    let mut input = Input::new("mem", InputKind::Terraform);
+    input.principals.push(Principal {
+        address: "aws_iam_role.r".into(),
+        kind: PrincipalKind::Role,
+        name: Template::lit("r"),
+        arn: arn("iam", false, ":role/r"),
+        span,
+    });
+    input.tables.push(Table {
+        address: "aws_dynamodb_table.music".into(),
+        name: Template::lit("Music"),
+        arn: arn("dynamodb", true, ":table/Music"),
+        span,
+    });
+    input.policies.push(ModelPolicy {
+        address: "aws_iam_role.r/inline".into(),
+        kind: PolicyKind::Inline,
+        name: None,
+        arn: None,
+        document: value(identity),
+        resource: None,
+        span,
+    });
+    input.attachments.push(Attachment {
+        policy: PolicyRef::Address("aws_iam_role.r/inline".into()),
+        target: Target::Address("aws_iam_role.r".into()),
+        boundary: false,
+        span,
+        condition: None,
+    });
+    if bounded {
+        let policy = match boundary {
+            Some(doc) => {
+                input.policies.push(ModelPolicy {
+                    address: "aws_iam_policy.boundary".into(),
+                    kind: PolicyKind::Managed,
+                    name: None,
+                    arn: None,
+                    document: value(doc),
+                    resource: None,
+                    span,
+                });
+                PolicyRef::Address("aws_iam_policy.boundary".into())
+            }
+            None => PolicyRef::Unknown(Value::unknown("var.boundary", "variable boundary has no value", span)),
+        };
+        input.attachments.push(Attachment {
+            policy,
+            target: Target::Address("aws_iam_role.r".into()),
+            boundary: true,
+            span,
+            condition: None,
+        });
+    }
+    input
+}
+
+/// Every reported-or-not decision of the analysis, by (capability, target).
+fn analysis_outcomes(input: kdsguard::model::Input) -> Vec<(String, String, Outcome)> {
+    let graph = kdsguard::graph::Graph::build(vec![input], &kdsguard::value::Pins::default());
+    let caps = kdsguard::catalog::capabilities().unwrap_or_else(|e| unreachable!("{e}"));
+    kdsguard::capability::evaluate(&graph, &caps, &kdsguard::Config::default())
+        .into_iter()
+        .filter(|a| graph.principals[a.principal].address == "aws_iam_role.r")
+        .map(|a| (a.capability.clone(), format!("{:?}", a.target), a.outcome))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The same property through linking and the capability decisions of `check`: a role's
+    /// permissions boundary, declared or unresolved, never gives it a capability its
+    /// identity policies do not.
+    #[test]
+    fn a_boundary_never_turns_a_capability_not_allowed_into_a_grant(
+        stmts in prop::collection::vec(any_statement(), 0..5),
+        boundary in prop::option::of(prop::collection::vec(any_statement(), 1..4)),
+    ) {
+        let identity = doc(&stmts);
+        let bdoc = boundary.as_ref().map(|b| doc(b));
+        let before = analysis_outcomes(role_input(&identity, false, None));
+        let after = analysis_outcomes(role_input(&identity, true, bdoc.as_ref()));
+        prop_assert_eq!(before.len(), after.len());
+        for ((cap, target, b), (_, _, a)) in before.iter().zip(&after) {
+            prop_assert!(grant(*a) <= grant(*b), "{} on {}: {:?} -> {:?}", cap, target, b, a);
+            if *b == Outcome::NotAllowed {
+                prop_assert!(
+                    matches!(a, Outcome::NotAllowed | Outcome::Denied),
+                    "{} on {}: not_allowed -> {:?}", cap, target, a
+                );
+            }
+        }
     }
 }

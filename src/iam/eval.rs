@@ -14,8 +14,22 @@
 //!    evaluating effective permissions with resource-based policies);
 //! 4. cross account: both the identity side (capped) and the resource policy must allow.
 //!
+//! A KMS action on a KMS key is the exception to 3: the key policy is the key's primary
+//! access control, so an identity Allow counts only where the key policy delegates to IAM
+//! (names the account or its root) or names the caller ("Key policies in AWS KMS": "Unless
+//! the key policy explicitly allows it, you cannot use IAM policies to allow access to a
+//! KMS key"). With no key policy given, such a request is `not_allowed`, lacking the
+//! resource layer. (`check` never decides key requests; a declared key without a policy
+//! has AWS's default key policy, which delegates to IAM.)
+//!
 //! An Allow that only might match makes the answer `conditional`; a Deny that only might
 //! match never denies, it makes an otherwise allowed answer `conditional`.
+//!
+//! Layers that only restrict (permissions boundary, SCPs, session policy) are caps: a
+//! request passes when the identity side allows it *and* each cap allows it. A cap whose
+//! document is unknown ([`Document::unknown`]) is a "maybe" cap: it turns an identity
+//! `allowed` into `conditional` and leaves an identity `not_allowed` as it is. It never
+//! grants by itself, and as it has no statements it never denies.
 
 use std::sync::{Arc, OnceLock};
 
@@ -306,7 +320,8 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         }
     }
 
-    // 3. Boundary and session policy cap the identity side.
+    // 3. Boundary and session policy cap the identity side (`Tri::and`: an unknown cap is
+    //    Maybe, so it can lower Yes to Maybe but never raise No).
     let boundary = if has_boundary {
         best_allow(&layers.boundary, Layer::Boundary, req)
     } else {
@@ -329,12 +344,19 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     }
     let resource = resource_allows(resource_policies, req, caller.as_ref());
 
-    // 4. Same account: union; cross account: both sides.
+    // 4. Same account: union; cross account: both sides. A key request needs the key
+    //    policy in the same account too (see the module docs).
+    let key_request = key_policy_required(req);
     let same = same_account(req, caller.as_ref());
     let capped = boundary.tri.and(session.tri);
     let via_identity = identity.tri.and(capped);
-    let same_grant = via_identity.or(resource.uncapped).or(resource.capped.and(capped));
     let cross_grant = via_identity.and(resource.any.tri);
+    let from_resource = resource.uncapped.or(resource.capped.and(capped));
+    let same_grant = if key_request {
+        from_resource.or(cross_grant)
+    } else {
+        via_identity.or(from_resource)
+    };
     let grant = match same {
         Tri::Yes => same_grant,
         Tri::No => cross_grant,
@@ -364,7 +386,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         if identity.tri == Tri::No {
             lacking.push(Layer::Identity);
         }
-        if resource.any.tri == Tri::No && same != Tri::Yes {
+        if resource.any.tri == Tri::No && (same != Tri::Yes || key_request) {
             lacking.push(Layer::Resource);
         }
         return Decision {
@@ -457,6 +479,32 @@ fn match_resource_pat(p: &Pat, resource: &[Tok], vars: Option<&Context>) -> (Tri
         return match_resource_with(&p.text, resource, vars);
     }
     (p.compiled().matches(resource), Vec::new())
+}
+
+/// Whether the request is a KMS action on a KMS key (`arn:<partition>:kms:<region>:
+/// <account>:key/<id>`), which only the key policy can open (directly, or by delegating to
+/// the account's IAM policies).
+pub fn key_policy_required(req: &Request<'_>) -> bool {
+    if !req
+        .action
+        .get(..4)
+        .is_some_and(|service| service.eq_ignore_ascii_case("kms:"))
+    {
+        return false;
+    }
+    // The literal text of segments 0 (`arn`), 2 (the service) and the start of 5.
+    let (mut seg, mut arn, mut service, mut resource) = (0, String::new(), String::new(), String::new());
+    for t in &req.resource {
+        match (seg, t) {
+            (0..=4, Tok::Char(':')) => seg += 1,
+            (0, Tok::Char(c)) => arn.push(*c),
+            (2, Tok::Char(c)) => service.push(*c),
+            (5, Tok::Char(c)) if resource.len() < 4 => resource.push(*c),
+            (5, _) => break,
+            _ => {}
+        }
+    }
+    seg == 5 && arn == "arn" && service == "kms" && resource == "key/"
 }
 
 fn dedup<T: PartialEq>(v: &mut Vec<T>) {
@@ -932,6 +980,128 @@ mod tests {
             outcome(&layers, "dynamodb:DisableKinesisStreamingDestination", &table("Music")),
             Outcome::Conditional
         );
+    }
+
+    #[test]
+    fn unknown_restricting_layers_cap_but_never_grant() {
+        let unknown = Policy {
+            address: "boundary var.b".into(),
+            document: Document {
+                unknown: Some(("var.b (no value)".into(), Span::builtin())),
+                ..Document::default()
+            },
+        };
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let s3 = pol(
+            "s3",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        );
+        let action = "dynamodb:DisableKinesisStreamingDestination";
+        let with = |identity: &Policy, layer: Layer| -> Decision {
+            let mut layers = Layers {
+                identity: vec![identity],
+                ..Layers::default()
+            };
+            match layer {
+                Layer::Boundary => layers.boundary = vec![&unknown],
+                Layer::Scp => layers.scps = vec![vec![&unknown]],
+                Layer::Session => layers.session = vec![&unknown],
+                _ => {}
+            }
+            let ctx = Context::new();
+            decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx))
+        };
+        for layer in [Layer::Boundary, Layer::Scp, Layer::Session] {
+            // An identity Yes capped by an unknown layer is Maybe, and says why.
+            let d = with(&disable, layer);
+            assert_eq!(d.outcome, Outcome::Conditional, "{layer:?}");
+            assert!(
+                d.open
+                    .iter()
+                    .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b"))),
+                "{layer:?}: {:?}",
+                d.open
+            );
+            // An identity No stays No: the unknown layer grants nothing.
+            assert_eq!(with(&s3, layer).outcome, Outcome::NotAllowed, "{layer:?}");
+        }
+        // Beside FullAWSAccess in one level, an unknown SCP does not restrict at all.
+        let layers = Layers {
+            identity: vec![&disable],
+            scps: vec![vec![full_aws_access(), &unknown]],
+            ..Layers::default()
+        };
+        assert_eq!(outcome(&layers, action, &table("Music")), Outcome::Allowed);
+    }
+
+    #[test]
+    fn a_kms_key_request_needs_the_key_policy() {
+        let admin = pol(
+            "admin",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#,
+        );
+        let caller = Template::lit("arn:aws:iam::123456789012:role/app");
+        let key = Template::lit("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+        let layers = Layers {
+            identity: vec![&admin],
+            ..Layers::default()
+        };
+        let ctx = Context::new();
+        let decide_with = |policies: &[&Policy], action: &str, resource: &Template| {
+            decide(&layers, policies, &Request::on(action, resource, Some(&caller), &ctx))
+        };
+        // No key policy: the identity policy alone does not open a key.
+        let d = decide_with(&[], "kms:Decrypt", &key);
+        assert_eq!(d.outcome, Outcome::NotAllowed);
+        assert_eq!(d.lacking, [Layer::Resource]);
+        // A key policy that delegates to IAM through the account's root: identity decides.
+        let delegating = pol(
+            "key",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}}"#,
+        );
+        assert_eq!(
+            decide_with(&[&delegating], "kms:Decrypt", &key).outcome,
+            Outcome::Allowed
+        );
+        // A key policy that names someone else neither allows nor delegates.
+        let other = pol(
+            "key",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/other"},"Action":"kms:*","Resource":"*"}}"#,
+        );
+        assert_eq!(decide_with(&[&other], "kms:Decrypt", &key).outcome, Outcome::NotAllowed);
+        // A key policy that names the caller is enough on its own.
+        let named = pol(
+            "key",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/app"},"Action":"kms:Decrypt","Resource":"*"}}"#,
+        );
+        let bare = Layers::default();
+        let d = decide(&bare, &[&named], &Request::on("kms:Decrypt", &key, Some(&caller), &ctx));
+        assert_eq!(d.outcome, Outcome::Allowed);
+        // Not a key: KMS actions on `*` (kms:CreateKey) and key aliases follow the usual rule.
+        assert_eq!(
+            decide_with(&[], "kms:CreateKey", &Template::lit("*")).outcome,
+            Outcome::Allowed
+        );
+        let alias = Template::lit("arn:aws:kms:us-east-1:123456789012:alias/app");
+        assert_eq!(decide_with(&[], "kms:Decrypt", &alias).outcome, Outcome::Allowed);
+        // Not a KMS action.
+        let s3 = pol(
+            "s3",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+        );
+        let layers = Layers {
+            identity: vec![&s3],
+            ..Layers::default()
+        };
+        let d = decide(
+            &layers,
+            &[],
+            &Request::on("dynamodb:DescribeTable", &key, Some(&caller), &ctx),
+        );
+        assert_eq!(d.outcome, Outcome::Allowed);
     }
 
     #[test]

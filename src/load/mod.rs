@@ -243,6 +243,10 @@ fn discover(path: &Path, cwd: &Path, out: &mut Vec<Candidate>, errors: &mut Vec<
         }
         match classify_file(&full) {
             Some(c) => out.push(c),
+            // Named explicitly, a YAML/JSON file the quick textual look does not take for a
+            // template is parsed by the template loader, which decides for certain (a
+            // template with an empty `Resources` map, say) or says why it is not one.
+            None if has_template_extension(name) => out.push(Candidate::CloudFormation(full.clone())),
             None => errors.push(LoadError {
                 path: display,
                 span: None,
@@ -313,16 +317,22 @@ fn dir_has_terraform(dir: &Path) -> bool {
     })
 }
 
+/// Whether a file name is one a CloudFormation template (or a plan) may have.
+fn has_template_extension(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.ends_with(".json") && !lower.ends_with(".tf.json"))
+        || lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || lower.ends_with(".template")
+}
+
 /// Decides from its name and a look at its text whether a file is a plan or a template.
 fn classify_file(path: &Path) -> Option<Candidate> {
     let name = path.file_name()?.to_str()?;
-    let lower = name.to_ascii_lowercase();
-    let is_json = lower.ends_with(".json") && !lower.ends_with(".tf.json");
-    let is_yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
-    let is_template = lower.ends_with(".template");
-    if !(is_json || is_yaml || is_template) {
+    if !has_template_extension(name) {
         return None;
     }
+    let is_json = name.to_ascii_lowercase().ends_with(".json");
     let meta = std::fs::metadata(path).ok()?;
     if meta.len() > MAX_FILE_BYTES {
         // Too large to sniff cheaply: let the CloudFormation loader report it.
@@ -440,5 +450,27 @@ mod tests {
             "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n"
         ));
         assert!(!looks_like_cloudformation("name: ci\non: push\n"));
+    }
+
+    #[test]
+    fn an_explicit_yaml_or_json_file_is_decided_by_the_template_loader() {
+        let Ok(dir) = tempfile::tempdir() else {
+            unreachable!("a temporary folder")
+        };
+        let _ = std::fs::write(dir.path().join("empty.json"), "{\"Resources\": {}}\n");
+        let _ = std::fs::write(dir.path().join("notes.txt"), "hello\n");
+        let sources = SourceMap::new();
+        let options = LoadOptions::default();
+        // Named: a template with no resources.
+        let loaded = load_paths(&[PathBuf::from("empty.json")], dir.path(), &options, &sources);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.inputs.len(), 1);
+        assert!(loaded.inputs[0].errors.is_empty(), "{:?}", loaded.inputs[0].errors);
+        // In a walk: skipped, as the quick look does not take it for a template.
+        let walked = load_paths(&[PathBuf::from(".")], dir.path(), &options, &sources);
+        assert!(walked.inputs.is_empty() && walked.errors.is_empty());
+        // Another kind of file, named: still an error.
+        let other = load_paths(&[PathBuf::from("notes.txt")], dir.path(), &options, &sources);
+        assert_eq!(other.errors.len(), 1);
     }
 }

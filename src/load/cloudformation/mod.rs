@@ -101,6 +101,15 @@ fn load_nested(
         }
     };
     if let Err(why) = classify(&root) {
+        // A stack's child template is a template because its parent says so: one that
+        // declares nothing kdsguard reads is noted, and does not fail the parent.
+        if nesting.params.is_some() && matches!(root.kind, ValueKind::Map(_)) {
+            input.diagnostics.push(Diagnostic::note(
+                format!("nested template `{display}` declares no typed resources ({why}); nothing in it is analysed"),
+                Span::new(file, root.span.start as usize, root.span.start as usize),
+            ));
+            return input;
+        }
         input.errors.push(LoadError {
             path: display.to_string(),
             span: Some(Span::new(file, root.span.start as usize, root.span.start as usize)),
@@ -125,7 +134,8 @@ fn parse_text(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Re
 }
 
 /// Whether a parsed document is a template: a mapping with `AWSTemplateFormatVersion`,
-/// or with a `Resources` mapping whose entries have a `Type`.
+/// or with a `Resources` mapping whose entries have a `Type` (an empty `Resources` mapping
+/// is a template with no resources: every one of its entries, none, has a type).
 fn classify(root: &Value) -> Result<(), String> {
     let ValueKind::Map(entries) = &root.kind else {
         return Err(match &root.kind {
@@ -139,8 +149,9 @@ fn classify(root: &Value) -> Result<(), String> {
     let Some(resources) = root.get("Resources") else {
         return Err("it has neither `AWSTemplateFormatVersion` nor `Resources`".to_string());
     };
+    let empty = matches!(&resources.kind, ValueKind::Map(entries) if entries.is_empty());
     let typed = resources.entries().iter().any(|e| e.value.get("Type").is_some());
-    if typed {
+    if typed || empty {
         Ok(())
     } else {
         Err("its `Resources` section has no entry with a `Type`".to_string())
@@ -618,6 +629,46 @@ mod tests {
         let id = sources.add("parent.yaml", Arc::from(text));
         let input = load_template_file(&parent, "parent.yaml", id, text, &LoadOptions::default(), &sources);
         (input, sources)
+    }
+
+    #[test]
+    fn templates_with_no_resources_load_and_do_not_fail_a_parent() {
+        // An empty `Resources` map is a template with nothing in it.
+        let (input, _) = load("empty.json", "{\"Parameters\": {}, \"Resources\": {}}");
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        // Untyped entries, at the root, are not a template.
+        let (input, _) = load("untyped.yaml", "Resources:\n  A: {Properties: {}}\n");
+        assert!(
+            input
+                .errors
+                .iter()
+                .any(|e| e.message.starts_with("not a CloudFormation template"))
+        );
+        // As a nested stack's child, either is noted and the parent loads.
+        let parent = "Resources:
+  Empty: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: empty.yaml, Parameters: {One: a}}}
+  Untyped: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: untyped.yaml}}
+  T: {Type: AWS::DynamoDB::Table, Properties: {TableName: !GetAtt Untyped.Outputs.Name}}
+";
+        let (input, _) = load_tree(&[
+            ("parent.yaml", parent),
+            ("empty.yaml", "Parameters: {One: {Type: String}}\nResources: {}\n"),
+            (
+                "untyped.yaml",
+                "Resources:\n  A: {Properties: {}}\nOutputs:\n  Name: {Value: orders}\n",
+            ),
+        ]);
+        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        assert_eq!(input.tables.len(), 1);
+        assert_eq!(input.tables[0].name, Template::lit("orders"));
+        assert!(
+            input
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("untyped.yaml") && d.message.contains("no typed resources")),
+            "{:?}",
+            input.diagnostics
+        );
     }
 
     fn unknown_reason(t: &Template) -> String {

@@ -94,7 +94,12 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
     // Parse problems and notes about the rest of the child are reported by its own load.
     let mut ignored = Vec::new();
     let parsed = super::parse_text(&text, file, &mut ignored).map_err(|(_, m)| format!("`{display}`: {m}"))?;
-    super::classify(&parsed).map_err(|why| format!("`{display}` is not a CloudFormation template: {why}"))?;
+    if let Err(why) = super::classify(&parsed) {
+        // As when the child is loaded: a mapping is a template with nothing kdsguard reads.
+        if !matches!(parsed.kind, crate::value::ValueKind::Map(_)) {
+            return Err(format!("`{display}` is not a CloudFormation template: {why}"));
+        }
+    }
     let root = if super::foreach::present(&parsed) {
         let mut looper = super::resources::evaluator(&parsed, &LoadOptions::default(), false);
         super::resources::scope_evaluator(&mut looper, &child_nesting, ctx.sources);

@@ -422,6 +422,8 @@ impl Loader<'_, '_> {
                 self.input.memberships.push(Membership {
                     user: name.clone(),
                     group: template_of(group),
+                    user_address: Some(r.id.to_string()),
+                    group_address: None,
                     span: group.span,
                 });
             }
@@ -446,6 +448,8 @@ impl Loader<'_, '_> {
                 self.input.memberships.push(Membership {
                     user: template_of(user),
                     group: group.clone(),
+                    user_address: None,
+                    group_address: None,
                     span: r.span,
                 });
             }

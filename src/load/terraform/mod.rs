@@ -11,6 +11,7 @@ mod eval;
 mod funcs;
 mod json_syntax;
 mod manifest;
+mod newlines;
 mod plan;
 mod policy_document;
 mod resources;
@@ -62,6 +63,11 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
     collect_messages(&ev, &mut input);
     input.diagnostics.extend(unmodelled.into_notes());
     dedup_diagnostics(&mut input.diagnostics);
+    // A policy file every instance of a resource reads fails once.
+    let mut seen_errors = BTreeSet::new();
+    input
+        .errors
+        .retain(|e| seen_errors.insert((e.path.clone(), e.span, e.message.clone())));
     input.module_dirs.sort();
     input.module_dirs.dedup();
     input
@@ -204,7 +210,7 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
             json_syntax::index(&mut module, &text, id, &shown, &mut diagnostics, &mut errors);
             continue;
         }
-        match hcl_edit::parser::parse_body(&text) {
+        match parse_hcl(&text) {
             Ok(body) => index_body(&mut module, body, id, &mut diagnostics),
             Err(e) => {
                 let offset = e.location().offset().min(text.len());
@@ -222,6 +228,17 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
         diagnostics,
         errors,
     }
+}
+
+/// Parses a `.tf` file; one that hcl-edit rejects is retried with the line breaks that
+/// Terraform ignores inside brackets made spaces (same offsets, so every span still points
+/// into the file as written). The error is the one of the text as written.
+fn parse_hcl(text: &str) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error> {
+    hcl_edit::parser::parse_body(text).or_else(|e| {
+        newlines::join_bracketed_lines(text)
+            .and_then(|joined| hcl_edit::parser::parse_body(&joined).ok())
+            .ok_or(e)
+    })
 }
 
 fn index_body(module: &mut Module, body: hcl_edit::structure::Body, file: FileId, diagnostics: &mut Vec<Diagnostic>) {
@@ -409,7 +426,7 @@ fn root_inputs(
             }
             continue;
         }
-        let body = match hcl_edit::parser::parse_body(&text) {
+        let body = match parse_hcl(&text) {
             Ok(b) => b,
             Err(e) => {
                 let offset = e.location().offset().min(text.len());

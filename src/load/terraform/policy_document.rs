@@ -44,20 +44,20 @@ pub fn build(ev: &Eval, body: &Body, file: FileId, scope: &Scope, span: Span) ->
             );
         }
     }
-    let version = match body.get_attribute("version") {
-        Some(a) => ev.expr(&a.value, file, scope),
-        None => Value::str("2012-10-17", span),
+    let version = match body.get_attribute("version").map(|a| ev.expr(&a.value, file, scope)) {
+        Some(v) if !matches!(v.kind, ValueKind::Null) => v,
+        _ => Value::str("2012-10-17", span),
     };
     let mut entries = vec![Entry {
         key: "Version".into(),
         key_span: version.span,
         value: version,
     }];
-    if let Some(a) = body.get_attribute("policy_id") {
+    if let Some((key_span, value)) = argument(ev, body, "policy_id", file, scope) {
         entries.push(Entry {
             key: "Id".into(),
-            key_span: ev.span(file, super::json_syntax::attr_span(a)),
-            value: ev.expr(&a.value, file, scope),
+            key_span,
+            value,
         });
     }
     entries.push(Entry {
@@ -123,16 +123,16 @@ pub fn for_each_block(
     }
 }
 
+/// An argument of a block: its span and value, `None` when absent or `null` (not set).
+fn argument(ev: &Eval, body: &Body, key: &str, file: FileId, scope: &Scope) -> Option<(Span, Value)> {
+    let a = body.get_attribute(key)?;
+    let v = ev.expr(&a.value, file, scope);
+    (!matches!(v.kind, ValueKind::Null)).then(|| (ev.span(file, super::json_syntax::attr_span(a)), amp(v)))
+}
+
 fn statement(ev: &Eval, body: &Body, file: FileId, scope: &Scope, span: Span) -> Value {
     let mut entries = Vec::new();
-    let attr = |key: &str| {
-        body.get_attribute(key).map(|a| {
-            (
-                ev.span(file, super::json_syntax::attr_span(a)),
-                amp(ev.expr(&a.value, file, scope)),
-            )
-        })
-    };
+    let attr = |key: &str| argument(ev, body, key, file, scope);
     if let Some((s, v)) = attr("sid") {
         entries.push(Entry {
             key: "Sid".into(),
@@ -191,8 +191,8 @@ fn principals(ev: &Eval, body: &Body, name: &str, file: FileId, scope: &Scope) -
     let mut star = false;
     for_each_block(ev, body, name, file, scope, &mut |b, bspan, s| {
         whole = Some(whole.map_or(bspan, |w| w.join(bspan)));
-        let ty = b.get_attribute("type").map(|a| ev.expr(&a.value, file, s));
-        let ids = b.get_attribute("identifiers").map(|a| amp(ev.expr(&a.value, file, s)));
+        let ty = argument(ev, b, "type", file, s).map(|(_, v)| v);
+        let ids = argument(ev, b, "identifiers", file, s).map(|(_, v)| v);
         let (Some(ty), Some(ids)) = (ty, ids) else {
             ev.note(format!("`{name}` block without type or identifiers"), bspan);
             return;
@@ -233,14 +233,7 @@ fn conditions(ev: &Eval, body: &Body, file: FileId, scope: &Scope) -> Option<Val
     let mut whole: Option<Span> = None;
     for_each_block(ev, body, "condition", file, scope, &mut |b, bspan, s| {
         whole = Some(whole.map_or(bspan, |w| w.join(bspan)));
-        let get = |k: &str| {
-            b.get_attribute(k).map(|a| {
-                (
-                    ev.span(file, super::json_syntax::attr_span(a)),
-                    amp(ev.expr(&a.value, file, s)),
-                )
-            })
-        };
+        let get = |k: &str| argument(ev, b, k, file, s);
         let (Some((tspan, test)), Some((vspan, var)), Some((_, values))) =
             (get("test"), get("variable"), get("values"))
         else {
@@ -303,21 +296,43 @@ fn documents(ev: &Eval, v: &Value) -> Vec<Value> {
     let mut out = Vec::new();
     for item in items {
         match &item.kind {
+            // `null` (in the list, or as the whole argument) merges nothing.
+            ValueKind::Null => {}
             ValueKind::Map(_) => out.push(item),
             ValueKind::Str(t) => match ev.parse_json_string(&item, t) {
                 Ok(doc) => out.push(doc),
-                Err(e) => ev.note(
-                    format!("a merged policy document is not valid JSON: {}", e.value),
-                    e.span,
-                ),
+                Err(e) => {
+                    let why = format!("a merged policy document is not valid JSON: {}", e.value);
+                    if !ev.policy_file_error(&e) {
+                        ev.note(why.clone(), e.span);
+                    }
+                    out.push(unknown_document(ev, &item, why));
+                }
             },
-            _ => ev.note(
-                "a merged policy document is not known; its statements are not included",
-                item.span,
-            ),
+            _ => {
+                ev.note(
+                    "a merged policy document is not known; it may add any statement",
+                    item.span,
+                );
+                out.push(unknown_document(
+                    ev,
+                    &item,
+                    "a merged policy document is not known".to_string(),
+                ));
+            }
         }
     }
     out
+}
+
+/// A merged document that cannot be read: one unknown statement, which may grant anything
+/// (never dropped, so no grant is lost).
+fn unknown_document(ev: &Eval, item: &Value, why: String) -> Value {
+    let statement = Value::unknown(ev.text(item.span), why, item.span);
+    map_value(
+        vec![("Statement", Value::new(ValueKind::List(vec![statement]), item.span))],
+        item.span,
+    )
 }
 
 fn doc_statements(doc: &Value) -> Vec<Value> {

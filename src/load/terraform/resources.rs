@@ -17,6 +17,8 @@ const KNOWN_DATA: &[&str] = &[
     "aws_region",
     "aws_partition",
     "aws_iam_policy_document",
+    // AWS managed policies, by name or ARN (customer managed ones stay unknown).
+    "aws_iam_policy",
 ];
 
 /// Resource types counted per input and reported once, because they are not modelled.
@@ -209,20 +211,26 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
         }),
         "aws_iam_group_membership" => {
             let group = tt("group");
+            let group_address = identity(obj.get("group"), "aws_iam_group");
             for user in list_of(obj.get("users")) {
                 input.memberships.push(Membership {
                     user: template_of(ev, &user),
                     group: group.clone(),
+                    user_address: identity(Some(&user), "aws_iam_user"),
+                    group_address: group_address.clone(),
                     span,
                 });
             }
         }
         "aws_iam_user_group_membership" => {
             let user = tt("user");
+            let user_address = identity(obj.get("user"), "aws_iam_user");
             for group in list_of(obj.get("groups")) {
                 input.memberships.push(Membership {
                     user: user.clone(),
                     group: template_of(ev, &group),
+                    user_address: user_address.clone(),
+                    group_address: identity(Some(&group), "aws_iam_group"),
                     span,
                 });
             }
@@ -243,10 +251,10 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
             });
         }
         "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
-            let (key, target): (&str, fn(Template) -> Target) = match res.rtype.as_str() {
-                "aws_iam_role_policy" => ("role", Target::RoleName),
-                "aws_iam_user_policy" => ("user", Target::UserName),
-                _ => ("group", Target::GroupName),
+            let (key, owner) = match res.rtype.as_str() {
+                "aws_iam_role_policy" => ("role", Owner::ROLE),
+                "aws_iam_user_policy" => ("user", Owner::USER),
+                _ => ("group", Owner::GROUP),
             };
             let document = match obj.get("policy") {
                 Some(d) => policy_doc(ev, d, input),
@@ -263,18 +271,19 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
             });
             input.attachments.push(Attachment {
                 policy: PolicyRef::Address(address.to_string()),
-                target: target(tt(key)),
+                target: owner.target(obj.get(key), || tt(key)),
                 boundary: false,
                 span,
                 condition: None,
             });
         }
         "aws_iam_role_policy_attachment" | "aws_iam_user_policy_attachment" | "aws_iam_group_policy_attachment" => {
-            let target = match res.rtype.as_str() {
-                "aws_iam_role_policy_attachment" => Target::RoleName(tt("role")),
-                "aws_iam_user_policy_attachment" => Target::UserName(tt("user")),
-                _ => Target::GroupName(tt("group")),
+            let (key, owner) = match res.rtype.as_str() {
+                "aws_iam_role_policy_attachment" => ("role", Owner::ROLE),
+                "aws_iam_user_policy_attachment" => ("user", Owner::USER),
+                _ => ("group", Owner::GROUP),
             };
+            let target = owner.target(obj.get(key), || tt(key));
             let policy = match obj.get("policy_arn") {
                 Some(v) => policy_ref(v),
                 None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
@@ -292,15 +301,11 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 Some(v) => policy_ref(v),
                 None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
             };
-            for (key, make) in [
-                ("roles", Target::RoleName as fn(Template) -> Target),
-                ("users", Target::UserName),
-                ("groups", Target::GroupName),
-            ] {
+            for (key, owner) in [("roles", Owner::ROLE), ("users", Owner::USER), ("groups", Owner::GROUP)] {
                 for item in list_of(obj.get(key)) {
                     input.attachments.push(Attachment {
                         policy: policy.clone(),
-                        target: make(template_of(ev, &item)),
+                        target: owner.target(Some(&item), || template_of(ev, &item)),
                         boundary: false,
                         span,
                         condition: None,
@@ -342,9 +347,16 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 .get("stream_arn")
                 .cloned()
                 .unwrap_or_else(|| Value::unknown(address, "stream_arn is not set", span));
+            let table = match obj
+                .get("table_name")
+                .and_then(|v| v.origin_address("aws_dynamodb_table", NAME))
+            {
+                Some(table) => TableRef::Address(table.to_string()),
+                None => TableRef::Name(tt("table_name")),
+            };
             input.destinations.push(Destination {
                 address: address.to_string(),
-                table: TableRef::Name(tt("table_name")),
+                table,
                 stream_arn,
                 span,
             });
@@ -474,10 +486,12 @@ fn policy_doc(ev: &Eval, v: &Value, input: &mut Input) -> Value {
         ValueKind::Str(t) => match ev.parse_json_string(v, t) {
             Ok(doc) => doc,
             Err(e) => {
-                input.diagnostics.push(Diagnostic::warning(
-                    format!("the policy is not valid JSON: {}", e.value),
-                    e.span,
-                ));
+                if !ev.policy_file_error(&e) {
+                    input.diagnostics.push(Diagnostic::warning(
+                        format!("the policy is not valid JSON: {}", e.value),
+                        e.span,
+                    ));
+                }
                 Value::unknown(
                     ev.text(v.span),
                     format!("the policy is not valid JSON: {}", e.value),
@@ -493,30 +507,87 @@ fn policy_doc(ev: &Eval, v: &Value, input: &mut Input) -> Value {
     }
 }
 
+/// A policy named by ARN: the declared policy the ARN was read from by reference
+/// (`aws_iam_policy.p.arn`), else the ARN.
 fn policy_ref(v: &Value) -> PolicyRef {
+    if let Some(policy) = v.origin_address("aws_iam_policy", &["arn", "id"]) {
+        return PolicyRef::Address(policy.to_string());
+    }
     match &v.kind {
         ValueKind::Str(t) => PolicyRef::Arn(t.clone()),
         _ => PolicyRef::Unknown(v.clone()),
     }
 }
 
-/// One policy reference per element of a list of ARNs (the whole list when unknown).
+/// The attributes by which a role, user, group or table is named (its `id` is its name).
+const NAME: &[&str] = &["name", "id"];
+
+/// The address of the declared `rtype` resource whose name a reference read `v` from.
+fn identity(v: Option<&Value>, rtype: &str) -> Option<String> {
+    v.and_then(|v| v.origin_address(rtype, NAME)).map(str::to_string)
+}
+
+/// The kind of resource an attachment or inline policy names, and how to name it.
+struct Owner {
+    rtype: &'static str,
+    by_name: fn(Template) -> Target,
+}
+
+impl Owner {
+    const ROLE: Owner = Owner {
+        rtype: "aws_iam_role",
+        by_name: Target::RoleName,
+    };
+    const USER: Owner = Owner {
+        rtype: "aws_iam_user",
+        by_name: Target::UserName,
+    };
+    const GROUP: Owner = Owner {
+        rtype: "aws_iam_group",
+        by_name: Target::GroupName,
+    };
+
+    /// The target a value names: the declared resource it was read from by reference
+    /// (`aws_iam_role.role.name` in a module instance is that instance's role, whatever
+    /// name it shares with others), else the name given by `name`.
+    fn target(&self, v: Option<&Value>, name: impl FnOnce() -> Template) -> Target {
+        match v.and_then(|v| v.origin_address(self.rtype, NAME)) {
+            Some(address) => Target::Address(address.to_string()),
+            None => (self.by_name)(name()),
+        }
+    }
+}
+
+/// One policy reference per element of a list of ARNs (the whole list when unknown); a
+/// `null` element names no policy.
 fn policy_refs(v: &Value) -> Vec<(PolicyRef, Span)> {
     match &v.kind {
-        ValueKind::List(items) => items.iter().map(|i| (policy_ref(i), i.span)).collect(),
+        ValueKind::List(items) => items
+            .iter()
+            .filter(|i| !is_null(i))
+            .map(|i| (policy_ref(i), i.span))
+            .collect(),
+        ValueKind::Null => Vec::new(),
         _ => vec![(PolicyRef::Unknown(v.clone()), v.span)],
     }
 }
 
+/// The elements of a list argument (a single value as a list of one); `null` elements are
+/// not there, as Terraform's "not set".
 fn list_of(v: Option<&Value>) -> Vec<Value> {
-    match v {
+    let items = match v {
         Some(Value {
             kind: ValueKind::List(items),
             ..
         }) => items.clone(),
         Some(other) => vec![other.clone()],
         None => Vec::new(),
-    }
+    };
+    items.into_iter().filter(|i| !is_null(i)).collect()
+}
+
+fn is_null(v: &Value) -> bool {
+    matches!(v.kind, ValueKind::Null)
 }
 
 /// A value as a string template; anything unknown becomes an opaque symbol.
@@ -530,6 +601,58 @@ pub fn template_of(ev: &Eval, v: &Value) -> Template {
                 v.span,
             )
         }),
+    }
+}
+
+/// `data "aws_iam_policy"` naming an AWS managed policy the catalogue knows, by `name` or by
+/// `arn`: its `arn`, `id`, `name`, `path` and `policy` (the bundled document's JSON; for a
+/// policy known to cover no capability action, an empty document, as its attachment by ARN
+/// is inert too). Anything else (a customer managed policy) stays unknown.
+fn aws_managed_data(entries: &mut Vec<Entry>, span: Span) {
+    let given = |k: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.key == k)
+            .and_then(|e| e.value.as_str())
+            .map(str::to_string)
+    };
+    let arn = given("arn");
+    let name = match (&arn, given("name")) {
+        (Some(arn), _) => arn
+            .split_once(":iam::aws:policy/")
+            .and_then(|(_, rest)| rest.rsplit('/').next())
+            .map(str::to_string),
+        (None, name) => name,
+    };
+    let Some(known) = name.as_deref().and_then(crate::catalog::aws_managed_policy) else {
+        return;
+    };
+    let arn = match arn {
+        Some(a) => Template::lit(a),
+        None => {
+            let mut t = Template::lit("arn:");
+            t.push_sym(Symbol::Partition);
+            t.push_str(&format!(":iam::aws:policy{}{}", known.path, known.name));
+            t
+        }
+    };
+    let document = known.document.unwrap_or(r#"{"Version":"2012-10-17","Statement":[]}"#);
+    for (k, v, at) in [
+        ("arn", arn.clone(), span),
+        ("id", arn, span),
+        ("name", Template::lit(known.name), span),
+        ("path", Template::lit(known.path), span),
+        // The document is not in the templates: built-in spans, so that findings on its
+        // statements point at where it is used, as for an attachment by ARN.
+        ("policy", Template::lit(document), Span::builtin()),
+    ] {
+        entries.retain(|e| e.key != k);
+        entries.push(Entry {
+            key: k.to_string(),
+            key_span: span,
+            value: Value::new(ValueKind::Str(v), at),
+        });
     }
 }
 
@@ -594,6 +717,7 @@ pub fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Ve
                 set(entries, "id", sym(Symbol::Partition));
                 set(entries, "dns_suffix", sym(Symbol::UrlSuffix));
             }
+            "aws_iam_policy" => aws_managed_data(entries, span),
             _ => {}
         }
         return;

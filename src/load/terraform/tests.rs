@@ -257,13 +257,26 @@ fn indented_heredoc_and_quoted_policy_spans() {
         .map(|a| a.span)
         .unwrap_or_default();
     assert_eq!(line_col(&sources, action), (4, 50));
-    // The role has a generated name: the attachment names the role by the same opaque name.
+    // The role has a generated name; the policy names the role by reference, so by the
+    // role's address, not by its (opaque) name.
     let att = input
         .attachments
         .iter()
         .find(|a| a.policy == PolicyRef::Address("aws_iam_role_policy.p".into()));
     let role = &input.principals[0];
-    assert_eq!(att.map(|a| a.target.clone()), Some(Target::RoleName(role.name.clone())));
+    assert_eq!(
+        att.map(|a| a.target.clone()),
+        Some(Target::Address(role.address.clone()))
+    );
+    // A plain string is still a name.
+    let bob = input
+        .attachments
+        .iter()
+        .find(|a| a.policy == PolicyRef::Address("aws_iam_user_policy.u".into()));
+    assert_eq!(
+        bob.map(|a| a.target.clone()),
+        Some(Target::UserName(Template::lit("bob")))
+    );
     let u = input.policies.iter().find(|p| p.address == "aws_iam_user_policy.u");
     let effect = u
         .and_then(|p| p.document.get("Statement"))
@@ -434,7 +447,10 @@ resource "aws_s3_bucket" "b2" {}
     let (input, sources, _tmp) = load(&[("main.tf", tf)]);
     assert!(matches!(input.slrs[0].protected, Protection::Protected(s) if line_col(&sources, s) == (4, 5)));
     assert_eq!(input.slrs[1].protected, Protection::Unprotected);
-    assert_eq!(input.destinations[0].table, TableRef::Name(Template::lit("orders")));
+    assert_eq!(
+        input.destinations[0].table,
+        TableRef::Address("aws_dynamodb_table.t".into())
+    );
     assert!(
         input.destinations[0]
             .stream_arn
@@ -695,7 +711,7 @@ fn fixture_replication() {
     assert_eq!(input.slrs.len(), 1);
     assert!(matches!(input.slrs[0].protected, Protection::Protected(_)));
     let table = &input.tables[0];
-    assert_eq!(input.destinations[0].table, TableRef::Name(table.name.clone()));
+    assert_eq!(input.destinations[0].table, TableRef::Address(table.address.clone()));
     assert_eq!(
         input.destinations[0].stream_arn.as_template(),
         Some(&input.streams[0].arn)
@@ -899,5 +915,368 @@ fn manifest_key_of_a_nested_installed_module_ignores_instance_keys() {
     assert_eq!(
         streams,
         [("module.p[\"x\"].module.s.aws_kinesis_stream.k", "x-s".to_string())]
+    );
+}
+
+#[test]
+fn null_arguments_are_not_set() {
+    let (input, _, _tmp) = load(&[(
+        "main.tf",
+        r#"
+variable "boundary" {
+  default = null
+}
+variable "arns" {
+  default = null
+}
+resource "aws_iam_role" "r" {
+  name                 = "r"
+  permissions_boundary = var.boundary
+  managed_policy_arns  = var.arns
+  assume_role_policy   = "{}"
+}
+resource "aws_iam_role" "generated" {
+  name               = null
+  assume_role_policy = "{}"
+}
+resource "aws_iam_role" "generated_too" {
+  name               = var.boundary
+  assume_role_policy = "{}"
+}
+resource "aws_iam_policy_attachment" "p" {
+  name       = "p"
+  roles      = [aws_iam_role.r.name, null]
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+resource "aws_iam_role" "counted" {
+  count              = null
+  name               = "counted"
+  assume_role_policy = "{}"
+}
+resource "aws_kms_key" "k" {
+  policy = var.boundary
+}
+data "aws_iam_policy_document" "d" {
+  version = null
+  statement {
+    sid       = null
+    actions   = ["dynamodb:*"]
+    resources = ["*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = null
+    }
+  }
+  source_policy_documents = null
+}
+resource "aws_iam_role_policy" "d" {
+  role   = aws_iam_role.r.name
+  policy = data.aws_iam_policy_document.d.json
+}
+"#,
+    )]);
+    // No boundary and no managed policy list: nothing attached from them.
+    let boundaries: Vec<_> = input.attachments.iter().filter(|a| a.boundary).collect();
+    assert!(boundaries.is_empty(), "{boundaries:?}");
+    let unknown: Vec<_> = input
+        .attachments
+        .iter()
+        .filter(|a| matches!(a.policy, PolicyRef::Unknown(_)))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    // The null list element names no role.
+    let roles: Vec<_> = input
+        .attachments
+        .iter()
+        .filter(|a| a.policy == PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/ReadOnlyAccess")))
+        .collect();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    // A null name is a generated name, distinct per resource.
+    let name = |addr: &str| {
+        input
+            .principals
+            .iter()
+            .find(|p| p.address == addr)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let (g1, g2) = (name("aws_iam_role.generated"), name("aws_iam_role.generated_too"));
+    assert!(!g1.is_literal() && !g2.is_literal());
+    assert_ne!(g1, g2);
+    // `count = null` is one instance, without an index.
+    assert!(input.principals.iter().any(|p| p.address == "aws_iam_role.counted"));
+    // A key whose policy is null has AWS's default key policy: none is declared.
+    assert!(!input.policies.iter().any(|p| p.address == "aws_kms_key.k/policy"));
+    // Null arguments of a policy document are left out of the document.
+    let doc = input
+        .policies
+        .iter()
+        .find(|p| p.address == "aws_iam_role_policy.d")
+        .map(|p| p.document.clone())
+        .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert_eq!(doc.get("Version").and_then(Value::as_str), Some("2012-10-17"));
+    let st = doc
+        .get("Statement")
+        .and_then(Value::as_list)
+        .and_then(|s| s.first().cloned())
+        .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert!(st.get("Sid").is_none(), "{st:?}");
+}
+
+#[test]
+fn references_carry_the_identity_of_the_resource_they_read() {
+    let child = r#"
+variable "name" {}
+resource "aws_iam_role" "role" {
+  name = var.name
+}
+resource "aws_iam_policy" "p" {
+  name   = var.name
+  policy = "{\"Statement\": []}"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = aws_iam_role.role.name
+  policy_arn = aws_iam_policy.p.arn
+}
+resource "aws_iam_user" "u" {
+  name = var.name
+}
+resource "aws_iam_group" "g" {
+  name = var.name
+}
+resource "aws_iam_user_group_membership" "m" {
+  user   = aws_iam_user.u.name
+  groups = [aws_iam_group.g.name]
+}
+resource "aws_dynamodb_table" "t" {
+  name = var.name
+}
+resource "aws_dynamodb_kinesis_streaming_destination" "d" {
+  table_name = aws_dynamodb_table.t.name
+  stream_arn = aws_kinesis_stream.s.arn
+}
+resource "aws_kinesis_stream" "s" {
+  name = var.name
+}
+output "role_name" {
+  value = aws_iam_role.role.id
+}
+"#;
+    let root = r#"
+module "a" {
+  source = "./child"
+  name   = "same"
+}
+module "b" {
+  source = "./child"
+  name   = "same"
+}
+resource "aws_iam_role_policy" "via_output" {
+  role   = module.b.role_name
+  policy = "{\"Statement\": []}"
+}
+resource "aws_iam_role_policy" "by_name" {
+  role   = "same"
+  policy = "{\"Statement\": []}"
+}
+"#;
+    let (input, _, _tmp) = load(&[("main.tf", root), ("child/main.tf", child)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let target_of = |policy: &str| {
+        input
+            .attachments
+            .iter()
+            .find(|a| a.policy == PolicyRef::Address(policy.into()))
+            .map(|a| a.target.clone())
+    };
+    for m in ["a", "b"] {
+        let att = input
+            .attachments
+            .iter()
+            .find(|a| a.policy == PolicyRef::Address(format!("module.{m}.aws_iam_policy.p")))
+            .map(|a| a.target.clone());
+        assert_eq!(att, Some(Target::Address(format!("module.{m}.aws_iam_role.role"))));
+    }
+    assert_eq!(
+        target_of("aws_iam_role_policy.via_output"),
+        Some(Target::Address("module.b.aws_iam_role.role".into()))
+    );
+    assert_eq!(
+        target_of("aws_iam_role_policy.by_name"),
+        Some(Target::RoleName(Template::lit("same")))
+    );
+    let memberships: Vec<(Option<String>, Option<String>)> = input
+        .memberships
+        .iter()
+        .map(|m| (m.user_address.clone(), m.group_address.clone()))
+        .collect();
+    assert_eq!(
+        memberships,
+        [
+            (
+                Some("module.a.aws_iam_user.u".to_string()),
+                Some("module.a.aws_iam_group.g".to_string())
+            ),
+            (
+                Some("module.b.aws_iam_user.u".to_string()),
+                Some("module.b.aws_iam_group.g".to_string())
+            )
+        ]
+    );
+    let tables: Vec<TableRef> = input.destinations.iter().map(|d| d.table.clone()).collect();
+    assert_eq!(
+        tables,
+        [
+            TableRef::Address("module.a.aws_dynamodb_table.t".into()),
+            TableRef::Address("module.b.aws_dynamodb_table.t".into())
+        ]
+    );
+}
+
+#[test]
+fn invalid_json_policy_files_are_located_load_errors() {
+    let (input, sources, _tmp) = load(&[
+        (
+            "main.tf",
+            r#"resource "aws_iam_policy" "t" {
+  count  = 2
+  policy = templatefile("${path.module}/p.tpl", { table = "orders" })
+}
+resource "aws_iam_policy" "inline" {
+  policy = <<-EOT
+    {"Statement": [{"Effect": "Allow",}]}
+  EOT
+}
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents = [file("${path.module}/bad.json")]
+  statement {
+    actions   = ["s3:*"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_policy" "merged" {
+  policy = data.aws_iam_policy_document.merged.json
+}
+"#,
+        ),
+        (
+            "p.tpl",
+            "{\n  \"Statement\": [{\"Effect\": \"Allow\" \"Action\": \"*\", \"Resource\": \"${table}\"}]\n}\n",
+        ),
+        ("bad.json", "{\"Statement\": [],}\n"),
+    ]);
+    let located: Vec<(String, (usize, usize))> = input
+        .errors
+        .iter()
+        .map(|e| (e.path.clone(), line_col(&sources, e.span.unwrap_or_default())))
+        .collect();
+    // Once per file, however many instances read it; at the JSON problem in the file.
+    assert_eq!(
+        located,
+        [("p.tpl".to_string(), (2, 35)), ("bad.json".to_string(), (1, 17))],
+        "{:?}",
+        input.errors
+    );
+    // Each policy is an unknown one for whoever it is attached to.
+    let doc = |addr: &str| {
+        input
+            .policies
+            .iter()
+            .find(|p| p.address == addr)
+            .map(|p| crate::iam::policy::parse(&p.document).0)
+            .unwrap_or_default()
+    };
+    assert!(doc("aws_iam_policy.t[0]").unknown.is_some());
+    assert!(
+        doc("aws_iam_policy.merged").unknown.is_some(),
+        "the merged document's statements are not dropped"
+    );
+    // JSON inside a .tf file is not a file that fails to load: a warning.
+    assert!(doc("aws_iam_policy.inline").unknown.is_some());
+    assert!(
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("not valid JSON") && sources.path(d.span) == "main.tf")
+    );
+}
+
+#[test]
+fn aws_iam_policy_data_sources_resolve_aws_managed_policies() {
+    let (input, _, _tmp) = load(&[(
+        "main.tf",
+        r#"
+data "aws_iam_policy" "by_name" {
+  name = "AmazonDynamoDBFullAccess"
+}
+data "aws_iam_policy" "service_role" {
+  name = "AWSLambdaBasicExecutionRole"
+}
+data "aws_iam_policy" "by_arn" {
+  arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+data "aws_iam_policy" "customer" {
+  name = "my-own-policy"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  for_each   = { n = data.aws_iam_policy.by_name.arn, s = data.aws_iam_policy.service_role.arn, a = data.aws_iam_policy.by_arn.arn, c = data.aws_iam_policy.customer.arn }
+  role       = "r"
+  policy_arn = each.value
+}
+resource "aws_iam_role_policy" "copy" {
+  role   = "r"
+  policy = data.aws_iam_policy.by_name.policy
+}
+"#,
+    )]);
+    let arns: Vec<String> = input
+        .attachments
+        .iter()
+        .filter_map(|a| match &a.policy {
+            PolicyRef::Arn(t) => Some(t.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/AmazonDynamoDBFullAccess".to_string()),
+        "{arns:?}"
+    );
+    assert!(
+        arns.contains(&"arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_string()),
+        "{arns:?}"
+    );
+    assert!(
+        arns.contains(&"arn:aws:iam::aws:policy/AdministratorAccess".to_string()),
+        "{arns:?}"
+    );
+    // A customer managed policy named by the data source stays unknown.
+    let unknown: Vec<&PolicyRef> = input
+        .attachments
+        .iter()
+        .map(|a| &a.policy)
+        .filter(|p| matches!(p, PolicyRef::Unknown(_)))
+        .collect();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(
+        format!("{unknown:?}").contains("data.aws_iam_policy.customer.arn"),
+        "{unknown:?}"
+    );
+    // `.policy` is the bundled document itself.
+    let doc = input
+        .policies
+        .iter()
+        .find(|p| p.address == "aws_iam_role_policy.copy")
+        .map(|p| crate::iam::policy::parse(&p.document).0)
+        .unwrap_or_default();
+    assert!(doc.unknown.is_none());
+    assert!(!doc.statements.is_empty());
+    assert!(doc.statements.iter().all(|s| s.span.is_builtin()));
+    // Known data sources are not reported as unmodelled.
+    assert!(
+        !input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("aws_iam_policy not modelled"))
     );
 }

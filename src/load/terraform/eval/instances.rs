@@ -192,11 +192,17 @@ impl<'s> Eval<'s> {
     }
 }
 
-/// `count` / `for_each` of a block body, evaluated in module scope.
+/// `count` / `for_each` of a block body, evaluated in module scope. One set to `null` is
+/// taken as not set (Terraform itself rejects a null `count` or `for_each`; a single
+/// instance is the reading that keeps every grant of the block).
 pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
     let root = Scope::root();
-    if let Some(attr) = body.get_attribute("count") {
-        let v = ev.expr(&attr.value, file, &root);
+    let set = |name: &str| {
+        body.get_attribute(name)
+            .map(|attr| ev.expr(&attr.value, file, &root))
+            .filter(|v| !matches!(v.kind, ValueKind::Null))
+    };
+    if let Some(v) = set("count") {
         return match number(&v) {
             Some(n) if n >= 0.0 && (n as usize) <= MAX_ITEMS => Expansion::Count(n as usize),
             Some(_) => Expansion::Unknown(Value::unknown(ev.text(v.span), "count is out of range", v.span)),
@@ -204,8 +210,7 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
             None => Expansion::Unknown(Value::unknown(ev.text(v.span), "count is not a number", v.span)),
         };
     }
-    if let Some(attr) = body.get_attribute("for_each") {
-        let v = ev.expr(&attr.value, file, &root);
+    if let Some(v) = set("for_each") {
         return match &v.kind {
             ValueKind::Map(entries) => {
                 let mut items: Vec<(String, Value)> = Vec::new();

@@ -64,10 +64,16 @@ impl<'s> Eval<'s> {
             ) {
                 continue;
             }
+            let value = self.expr(&attr.value, file, scope);
+            // An argument set to `null` is, for Terraform, an argument not set at all (as in
+            // a plan's values, where nulls are dropped too).
+            if matches!(value.kind, ValueKind::Null) {
+                continue;
+            }
             entries.push(Entry {
                 key: key.to_string(),
                 key_span: self.span(file, attr.key.span().or_else(|| attr.value.span())),
-                value: self.expr(&attr.value, file, scope),
+                value,
             });
         }
         if depth < 3 {

@@ -7,7 +7,7 @@ use hcl_edit::expr::TraversalOperator;
 use super::{Eval, Expansion, InstKey, Scope, Slot, number, unknown_reason};
 use crate::load::terraform::text::TextBuilder;
 use crate::source::{FileId, Span};
-use crate::value::{Entry, Value, ValueKind};
+use crate::value::{Entry, Origin, Value, ValueKind};
 
 impl<'s> Eval<'s> {
     /// Resolves `name` followed by traversal operators.
@@ -231,6 +231,32 @@ impl<'s> Eval<'s> {
         child
     }
 
+    /// A resource instance's object as a reference reads it: each attribute carries the
+    /// instance's identity ([`Origin`]), so that a name or ARN read from it still says
+    /// which resource it belongs to.
+    fn identified_object(&self, idx: usize, key: &InstKey) -> Value {
+        let mut obj = self.instance_object(idx, key);
+        let Some(res) = self.m.resources.get(idx) else {
+            return obj;
+        };
+        let address = self.address(res, key);
+        let rtype = if res.data {
+            format!("data.{}", res.rtype)
+        } else {
+            res.rtype.clone()
+        };
+        if let ValueKind::Map(entries) = &mut obj.kind {
+            for e in entries {
+                e.value.origin = Some(Box::new(Origin {
+                    address: address.clone(),
+                    rtype: rtype.clone(),
+                    attribute: e.key.clone(),
+                }));
+            }
+        }
+        obj
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn resource_ref(
         &self,
@@ -253,7 +279,7 @@ impl<'s> Eval<'s> {
         let expansion = self.expansion(idx);
         match (&expansion, ops.first().map(|o| o.value())) {
             (Expansion::Single, _) => {
-                let obj = self.instance_object(idx, &InstKey::None);
+                let obj = self.identified_object(idx, &InstKey::None);
                 self.apply_ops(obj, ops, file, scope, span)
             }
             (_, Some(TraversalOperator::Index(ie))) => {
@@ -271,7 +297,7 @@ impl<'s> Eval<'s> {
                 };
                 match key {
                     Some(k) if Self::instance_keys(&expansion).contains(&k) => {
-                        let obj = self.instance_object(idx, &k);
+                        let obj = self.identified_object(idx, &k);
                         self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
                     }
                     Some(_) => self.unknown_at(span, "no such instance"),
@@ -283,7 +309,7 @@ impl<'s> Eval<'s> {
                     Expansion::Unknown(_) => InstKey::Unknown,
                     _ => InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX)),
                 };
-                let obj = self.instance_object(idx, &k);
+                let obj = self.identified_object(idx, &k);
                 self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
             }
             (Expansion::Unknown(why), _) => {
@@ -293,7 +319,7 @@ impl<'s> Eval<'s> {
             (Expansion::Count(_), _) => {
                 let items = Self::instance_keys(&expansion)
                     .iter()
-                    .map(|k| self.instance_object(idx, k))
+                    .map(|k| self.identified_object(idx, k))
                     .collect();
                 self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
             }
@@ -304,7 +330,7 @@ impl<'s> Eval<'s> {
                         InstKey::Str(s) => Some(Entry {
                             key: s.clone(),
                             key_span: span,
-                            value: self.instance_object(idx, k),
+                            value: self.identified_object(idx, k),
                         }),
                         _ => None,
                     })

@@ -19,6 +19,26 @@ impl<'s> Eval<'s> {
         crate::load::json::parse_template(t, &origin, v.span)
     }
 
+    /// Records invalid policy JSON that lies in a file read by `file()` / `templatefile()`
+    /// as a load error of that file (it is a file that does not parse as what it is used
+    /// for); returns whether it did. JSON written in the `.tf` files themselves stays a
+    /// warning: those files parse.
+    pub fn policy_file_error(&self, e: &crate::source::Spanned<String>) -> bool {
+        if e.span.is_builtin() {
+            return false;
+        }
+        let path = self.ctx.sources.path(e.span);
+        if path.ends_with(".tf") || path.ends_with(".tf.json") {
+            return false;
+        }
+        self.errors.borrow_mut().push(crate::model::LoadError {
+            path,
+            span: Some(e.span),
+            message: format!("not valid JSON, and used as a policy document: {}", e.value),
+        });
+        true
+    }
+
     /// The text map of a string value built from a literal, if it still denotes that text.
     pub fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
         let t = v.as_template()?;
