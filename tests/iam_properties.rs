@@ -398,11 +398,30 @@ fn role_input(identity: &Json, bounded: bool, boundary: Option<&Json>) -> kdsgua
 fn analysis_outcomes(input: kdsguard::model::Input) -> Vec<(String, String, Outcome)> {
     let graph = kdsguard::graph::Graph::build(vec![input], &kdsguard::value::Pins::default());
     let caps = kdsguard::catalog::capabilities().unwrap_or_else(|e| unreachable!("{e}"));
-    kdsguard::capability::evaluate(&graph, &caps, &kdsguard::Config::default())
-        .into_iter()
+    let d = kdsguard::capability::evaluate(&graph, &caps, &kdsguard::Config::default());
+    let mut out = Vec::new();
+    for a in d
+        .entries
+        .iter()
         .filter(|a| graph.principals[a.principal].address == "aws_iam_role.r")
-        .map(|a| (a.capability.clone(), format!("{:?}", a.target), a.outcome))
-        .collect()
+    {
+        let cap = d.cap_name(a.cap).to_string();
+        let outcome = d.decision(a).outcome;
+        // One outcome per target, whatever the grouping into sets.
+        match &a.covers {
+            kdsguard::capability::Covers::Tables(set) => {
+                for t in set.iter(d.table_count()) {
+                    out.push((cap.clone(), format!("table {t}"), outcome));
+                }
+                if set.undeclared {
+                    out.push((cap.clone(), "*".to_string(), outcome));
+                }
+            }
+            kdsguard::capability::Covers::Slr(s) => out.push((cap.clone(), format!("slr {s}"), outcome)),
+        }
+    }
+    out.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+    out
 }
 
 proptest! {
