@@ -25,12 +25,13 @@ use crate::config::glob_matches;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
 use crate::iam::eval::{
-    Because, Decision, Layers, Open, Outcome, Policy, Request, allow_patterns, decide, full_aws_access,
+    Because, Decision, Layer, Layers, Open, Outcome, Policy, Request, allow_patterns, decide, full_aws_access,
     statement_concerns, statement_has_variables,
 };
 use crate::iam::index::{Hits, PatternIndex, TargetIndex};
 use crate::iam::pattern::{Tok, Tri, arn_head, text_tokens, witness};
-use crate::iam::policy::Which;
+use crate::iam::policy::{Effect, Which};
+use crate::source::FileId;
 use crate::value::{Pins, Symbol, Template};
 
 /// A capability: an index into the catalogue's capabilities.
@@ -380,13 +381,24 @@ impl CapDecision {
         }
     }
 
-    /// What the report shows of a decision: two decisions with equal keys share an entry.
+    /// What the report shows of a decision (report-json.md's `decision`, `missing`,
+    /// `conditions`, `because`): two decisions with equal keys share an entry.
     fn report_key(&self) -> ReportKey<'_> {
-        (self.outcome, self.reported_missing(), self.open(), self.because())
+        let because = self
+            .because()
+            .into_iter()
+            .map(|(action, b)| {
+                let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
+                (action, b.effect, &*b.policy, b.layer, at.file, at.start)
+            })
+            .collect();
+        (self.outcome, self.reported_missing(), self.open(), because)
     }
 }
 
-type ReportKey<'a> = (Outcome, Vec<String>, Vec<&'a Open>, Vec<(&'a str, &'a Because)>);
+/// A `because` entry as printed: action, effect, policy, layer, and where it points.
+type PrintedBecause<'a> = (&'a str, Effect, &'a str, Layer, FileId, u32);
+type ReportKey<'a> = (Outcome, Vec<String>, Vec<&'a Open>, Vec<PrintedBecause<'a>>);
 
 /// The index of a decision in [`Decisions::arena`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
