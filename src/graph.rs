@@ -783,7 +783,7 @@ mod tests {
             ValueKind::Str(Template::lit("arn:aws:kinesis:eu-west-1:111122223333:stream/same")),
             Span::builtin(),
         );
-        stream_arn.origin = Some(Box::new(Origin {
+        stream_arn.origin = Some(std::sync::Arc::new(Origin {
             address: "module.b.aws_kinesis_stream.s".into(),
             rtype: "aws_kinesis_stream".into(),
             attribute: "arn".into(),

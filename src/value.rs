@@ -196,7 +196,7 @@ pub struct Value {
     /// The declared resource attribute the value was read from, when it came through a
     /// reference (`aws_iam_role.r.name`): linking uses that identity, since two resources
     /// (two instances of one module, say) may give the same name.
-    pub origin: Option<Box<Origin>>,
+    pub origin: Option<std::sync::Arc<Origin>>,
 }
 
 /// Which attribute of which declared resource instance a value is.

@@ -140,6 +140,8 @@ pub struct Eval<'s> {
     locals: RefCell<BTreeMap<String, Slot>>,
     outputs: RefCell<BTreeMap<String, Slot>>,
     objects: RefCell<BTreeMap<(usize, InstKey), Slot>>,
+    /// Instance objects as references read them (attributes carrying their origin).
+    identified: RefCell<BTreeMap<(usize, InstKey), Value>>,
     expansions: RefCell<BTreeMap<usize, Expansion>>,
     module_expansions: RefCell<BTreeMap<usize, Expansion>>,
     text_maps: RefCell<BTreeMap<Span, Renderings>>,
@@ -166,6 +168,7 @@ impl<'s> Eval<'s> {
             locals: RefCell::default(),
             outputs: RefCell::default(),
             objects: RefCell::default(),
+            identified: RefCell::default(),
             expansions: RefCell::default(),
             module_expansions: RefCell::default(),
             text_maps: RefCell::default(),

@@ -1,6 +1,7 @@
 //! References: `var`, `local`, `path`, resources and data sources, module outputs.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl_edit::expr::TraversalOperator;
 
@@ -235,6 +236,9 @@ impl<'s> Eval<'s> {
     /// instance's identity ([`Origin`]), so that a name or ARN read from it still says
     /// which resource it belongs to.
     fn identified_object(&self, idx: usize, key: &InstKey) -> Value {
+        if let Some(v) = self.identified.borrow().get(&(idx, key.clone())) {
+            return v.clone();
+        }
         let mut obj = self.instance_object(idx, key);
         let Some(res) = self.m.resources.get(idx) else {
             return obj;
@@ -247,12 +251,14 @@ impl<'s> Eval<'s> {
         };
         if let ValueKind::Map(entries) = &mut obj.kind {
             for e in entries {
-                e.value.origin = Some(Box::new(Origin {
+                e.value.origin = Some(Arc::new(Origin {
                     address: address.clone(),
                     rtype: rtype.clone(),
                     attribute: e.key.clone(),
                 }));
             }
+            // A map is the instance's final object (a cycle gives an unknown): keep it.
+            self.identified.borrow_mut().insert((idx, key.clone()), obj.clone());
         }
         obj
     }
