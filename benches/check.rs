@@ -1,77 +1,124 @@
-//! End-to-end `check` on synthetic workloads from the shared generator
-//! (`../shared/tools/gen_corpus.py`, or `$KDSGUARD_GEN`): Terraform and CloudFormation of a
-//! given size, analysed in-process (discover, load, link, decide, rules). Prints the median of
-//! a few runs per size. Run with `cargo bench --bench check`.
-#![allow(clippy::panic, clippy::print_stdout)] // tests and benches report by panicking and printing
+//! End-to-end `kdsguard check --format json` on generated estates (the Rust port of
+//! `../shared/tools/gen_corpus.py`, `tests/common/estate.rs`), Terraform and CloudFormation:
+//! the scaling table (1×, 2×, 4×, 8× of 500 principals × 200 tables) and the 5,000 × 2,000
+//! target. Each row: the median wall time of a few runs of the release binary, the load
+//! (parse-only) time it reports with `--timings`, peak memory (through `/usr/bin/time` when
+//! present), the JSON report's size and its access entries.
+//!
+//! `cargo bench --bench check` (all rows), `KDSGUARD_BENCH_QUICK=1` for the first two sizes.
+#![allow(clippy::panic, clippy::print_stdout, clippy::unwrap_used)] // benches report by printing
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/common/estate.rs"]
+#[allow(dead_code)]
+mod estate;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kdsguard::{Config, analyze};
+use estate::{Format, Options, write};
 
-/// (principals, tables, files) per workload.
-const SIZES: &[(usize, usize, usize)] = &[(50, 20, 5), (200, 50, 10), (500, 100, 20)];
+/// (principals, tables, files) per row.
+const SIZES: &[(usize, usize, usize)] = &[
+    (500, 200, 20),
+    (1000, 400, 40),
+    (2000, 800, 80),
+    (4000, 1600, 160),
+    (5000, 2000, 200),
+];
 const RUNS: usize = 3;
 
+struct Row {
+    wall: Duration,
+    load: f64,
+    peak_kb: Option<u64>,
+    json_bytes: usize,
+    entries: usize,
+}
+
 fn main() {
-    let generator = std::env::var_os("KDSGUARD_GEN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_corpus.py"));
-    if !generator.is_file() {
-        println!(
-            "skipped: generator {} not found (set KDSGUARD_GEN)",
-            generator.display()
-        );
-        return;
-    }
+    let quick = std::env::var_os("KDSGUARD_BENCH_QUICK").is_some();
+    let binary = env!("CARGO_BIN_EXE_kdsguard");
     let Ok(dir) = tempfile::tempdir() else {
         println!("skipped: no temporary folder");
         return;
     };
-    for &(principals, tables, files) in SIZES {
-        for format in ["tf", "cfn"] {
-            let out = dir.path().join(format!("{format}-{principals}-{tables}"));
-            let status = Command::new("python3")
-                .arg(&generator)
-                .args(["--format", format, "--principals", &principals.to_string()])
-                .args([
-                    "--tables",
-                    &tables.to_string(),
-                    "--files",
-                    &files.to_string(),
-                    "--seed",
-                    "1",
-                ])
-                .arg("--out")
-                .arg(&out)
-                .output();
-            if !status.as_ref().is_ok_and(|o| o.status.success()) {
-                println!("skipped {format} {principals}x{tables}: the generator failed");
+    println!("| estate | format | check --format json | load only | peak memory | JSON | access entries |");
+    println!("|---|---|---|---|---|---|---|");
+    let sizes = if quick { &SIZES[..2] } else { SIZES };
+    for &(principals, tables, files) in sizes {
+        for (name, format) in [
+            ("Terraform", Format::Terraform),
+            ("CloudFormation", Format::CloudFormation),
+        ] {
+            let out = dir.path().join(format!("{name}-{principals}"));
+            let opts = Options {
+                principals,
+                tables,
+                files,
+                seed: 7,
+            };
+            if let Err(e) = write(&out, format, &opts) {
+                println!("skipped {name} {principals}x{tables}: {e}");
                 continue;
             }
-            let config = Config {
-                paths: vec![out.clone()],
-                ..Config::default()
-            };
-            let mut times: Vec<Duration> = Vec::new();
-            let mut decisions = 0;
-            for _ in 0..RUNS {
-                let start = Instant::now();
-                let Ok(a) = analyze(&config, dir.path()) else {
-                    println!("analysis failed");
-                    return;
-                };
-                times.push(start.elapsed());
-                decisions = a.decisions.entries.len();
-            }
-            times.sort();
-            let median = times[RUNS / 2];
+            let row = measure(binary, &out);
             println!(
-                "check {format:>3} {principals:>4} principals x {tables:>3} tables: {:>8.1} ms  ({decisions} decisions, {:.0} decisions/s)",
-                median.as_secs_f64() * 1000.0,
-                decisions as f64 / median.as_secs_f64()
+                "| {principals} × {tables} | {name} | {:.2} s | {:.2} s | {} | {:.1} MB | {} |",
+                row.wall.as_secs_f64(),
+                row.load,
+                row.peak_kb
+                    .map(|k| format!("{:.0} MB", k as f64 / 1024.0))
+                    .unwrap_or_else(|| "n/a".to_string()),
+                row.json_bytes as f64 / 1e6,
+                row.entries
             );
+            let _ = std::fs::remove_dir_all(&out);
         }
+    }
+}
+
+/// Median wall time of `RUNS` runs; load time, memory and sizes from the last.
+fn measure(binary: &str, dir: &Path) -> Row {
+    let time = Path::new("/usr/bin/time");
+    let mut walls = Vec::new();
+    let mut last = None;
+    for _ in 0..RUNS {
+        let mut cmd = if time.is_file() {
+            let mut c = Command::new(time);
+            c.args(["-f", "peak-kb %M", binary]);
+            c
+        } else {
+            Command::new(binary)
+        };
+        cmd.current_dir(dir)
+            .args(["check", "--format", "json", "--timings", "."]);
+        let start = Instant::now();
+        let out = cmd.output().unwrap();
+        walls.push(start.elapsed());
+        last = Some(out);
+    }
+    walls.sort();
+    let out = last.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ms = |phase: &str| -> f64 {
+        stderr
+            .lines()
+            .find(|l| l.starts_with("timing: ") && l.contains(phase))
+            .and_then(|l| l.split_whitespace().rev().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let peak_kb = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-kb "))
+        .and_then(|v| v.trim().parse().ok());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    Row {
+        wall: walls[RUNS / 2],
+        load: (ms("discover") + ms("load")) / 1000.0,
+        peak_kb,
+        json_bytes: out.stdout.len(),
+        entries: report["access"].as_array().map_or(0, Vec::len),
     }
 }

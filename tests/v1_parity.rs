@@ -256,3 +256,53 @@ fn expanded_sets_give_the_v1_decisions_on_every_fixture() {
     }
     assert!(problems.is_empty(), "decisions changed:\n{}", problems.join("\n"));
 }
+
+/// The generated estate the recording was made on: 100 principals × 40 tables in 10 files,
+/// seed 7, in both formats (`../shared/tools/gen_corpus.py`; the Rust port writes the same
+/// bytes).
+const ESTATE: (usize, usize, usize, u64) = (100, 40, 10, 7);
+
+fn estate_record_file() -> PathBuf {
+    common::root().join("testdata/v1-decisions/estate-100x40.txt")
+}
+
+#[test]
+fn expanded_sets_give_the_v1_decisions_on_a_generated_estate() {
+    if let (Some(v1), Some(dir)) = (
+        std::env::var_os("KDSGUARD_RECORD_V1"),
+        std::env::var_os("KDSGUARD_RECORD_ESTATES"),
+    ) {
+        let mut s = String::from("# principal\tcapability\tdecisions\tdigest, recorded with the v1 model\n");
+        for format in ["tf", "cfn"] {
+            let d = Path::new(&dir).join(format!("{format}-{}x{}", ESTATE.0, ESTATE.1));
+            s.push_str(&render(
+                format,
+                &digest(&expand(&report_of(Some(Path::new(&v1)), &d, "."))),
+            ));
+        }
+        std::fs::write(estate_record_file(), s).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let text = std::fs::read_to_string(estate_record_file()).unwrap_or_else(|e| panic!("no recording: {e}"));
+    let then = recorded(&text);
+    let explained = changed();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut problems = Vec::new();
+    for (format, f) in [
+        ("tf", common::estate::Format::Terraform),
+        ("cfn", common::estate::Format::CloudFormation),
+    ] {
+        let d = tmp.path().join(format);
+        let opts = common::estate::Options {
+            principals: ESTATE.0,
+            tables: ESTATE.1,
+            files: ESTATE.2,
+            seed: ESTATE.3,
+        };
+        common::estate::write(&d, f, &opts).unwrap_or_else(|e| panic!("{e}"));
+        let now = digest(&expand(&report_of(None, &d, ".")));
+        let empty = BTreeMap::new();
+        problems.extend(compare(format, &now, then.get(format).unwrap_or(&empty), &explained));
+    }
+    assert!(problems.is_empty(), "decisions changed:\n{}", problems.join("\n"));
+}

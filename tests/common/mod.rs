@@ -1,6 +1,8 @@
 //! The one shared helper of the integration tests: run the binary, return its report.
 #![allow(dead_code, clippy::panic)]
 
+pub mod estate;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;

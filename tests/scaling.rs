@@ -1,0 +1,86 @@
+//! Cost grows with the input, not with principals × tables: on a generated estate and on one
+//! twice its size (principals, tables and files doubled), the IAM requests the decisions
+//! make, the table classes they decide, and the report's access entries and findings grow
+//! at most 2.2×. Work is counted (`check --timings` prints the counters), never timed.
+#![allow(clippy::panic)] // a test fails by panicking
+
+mod common;
+
+use common::estate::{Format, Options, write};
+use serde_json::Value;
+
+/// What one run did.
+#[derive(Debug)]
+struct Work {
+    requests: f64,
+    classes: f64,
+    entries: f64,
+    findings: f64,
+}
+
+fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Work {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let opts = Options {
+        principals,
+        tables,
+        files,
+        seed: 7,
+    };
+    write(dir.path(), format, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
+    let out = common::kdsguard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "--timings", "."])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kdsguard: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("work: "))
+        .unwrap_or_else(|| panic!("no work line in:\n{stderr}"));
+    // "work: R IAM requests, C table classes, M pattern matches, E access entries"
+    let numbers: Vec<f64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report: {e}"));
+    assert!(
+        report["errors"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        report["errors"]
+    );
+    let len = |k: &str| report[k].as_array().map_or(0, Vec::len) as f64;
+    Work {
+        requests: numbers[0],
+        classes: numbers[1],
+        entries: len("access"),
+        findings: len("findings"),
+    }
+}
+
+fn assert_linear(format: Format) {
+    // Both sizes declare two service-linked roles (the generator adds one per 100 tables
+    // past 200), so SLR entries grow with the principals alone.
+    let n = work_on(format, 300, 120, 12);
+    let n2 = work_on(format, 600, 240, 24);
+    for (what, a, b) in [
+        ("IAM requests", n.requests, n2.requests),
+        ("table classes", n.classes, n2.classes),
+        ("access entries", n.entries, n2.entries),
+        ("findings", n.findings, n2.findings),
+    ] {
+        assert!(a > 0.0, "{what}: nothing at N ({n:?})");
+        let ratio = b / a;
+        assert!(ratio <= 2.2, "{what} grew {ratio:.2}x from N to 2N ({n:?} -> {n2:?})");
+    }
+}
+
+#[test]
+fn terraform_work_grows_linearly() {
+    assert_linear(Format::Terraform);
+}
+
+#[test]
+fn cloudformation_work_grows_linearly() {
+    assert_linear(Format::CloudFormation);
+}
