@@ -391,17 +391,28 @@ impl Graph {
             .collect();
         let mut destinations = input.destinations.clone();
         destinations.sort_by(|a, b| a.address.cmp(&b.address));
+        let dest_index = DestinationIndex::new(&destinations);
+        let stream_by_address: std::collections::HashMap<&str, usize> = streams
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.stream.address.as_str(), k))
+            .collect();
         for t in &input.tables {
-            let dest = destinations.iter().find(|d| match &d.table {
-                TableRef::Address(a) => a == &t.address,
-                TableRef::Name(n) => n == &t.name,
-                TableRef::Arn(a) => a == &t.arn,
-            });
+            // The first destination (in address order) that names the table.
+            let dest = [
+                dest_index.by_address.get(t.address.as_str()),
+                dest_index.by_name.get(&t.name),
+                dest_index.by_arn.get(&t.arn),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|&k| &destinations[k]);
             let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
             // The stream the ARN was read from by reference, else one it names.
             let by_reference = dest
                 .and_then(|d| d.stream_arn.origin_address("aws_kinesis_stream", &["arn", "id"]))
-                .and_then(|address| streams.iter().find(|s| s.stream.address == address));
+                .and_then(|address| stream_by_address.get(&*address).map(|&k| &streams[k]));
             let stream = by_reference
                 .or_else(|| {
                     stream_arn
@@ -677,6 +688,31 @@ fn via_group(
 /// Whether a destination's stream ARN names this declared stream: the same template, its
 /// name, or a literal ARN that equals the stream's once the run's account, region and
 /// partition stand for whatever the literal names (or for their pinned values).
+/// Streaming destinations by the table they name, each key to its first destination.
+struct DestinationIndex<'a> {
+    by_address: std::collections::HashMap<&'a str, usize>,
+    by_name: std::collections::HashMap<&'a Template, usize>,
+    by_arn: std::collections::HashMap<&'a Template, usize>,
+}
+
+impl<'a> DestinationIndex<'a> {
+    fn new(destinations: &'a [crate::model::Destination]) -> DestinationIndex<'a> {
+        let mut out = DestinationIndex {
+            by_address: std::collections::HashMap::new(),
+            by_name: std::collections::HashMap::new(),
+            by_arn: std::collections::HashMap::new(),
+        };
+        for (k, d) in destinations.iter().enumerate() {
+            match &d.table {
+                TableRef::Address(a) => out.by_address.entry(a.as_str()).or_insert(k),
+                TableRef::Name(n) => out.by_name.entry(n).or_insert(k),
+                TableRef::Arn(a) => out.by_arn.entry(a).or_insert(k),
+            };
+        }
+        out
+    }
+}
+
 fn same_stream(arn: &Template, stream: &Stream, pins: &Pins) -> bool {
     if &stream.arn == arn || &stream.name == arn {
         return true;
