@@ -412,7 +412,7 @@ impl Graph {
             // The stream the ARN was read from by reference, else one it names.
             let by_reference = dest
                 .and_then(|d| d.stream_arn.origin_address("aws_kinesis_stream", &["arn", "id"]))
-                .and_then(|address| stream_by_address.get(&*address).map(|&k| &streams[k]));
+                .and_then(|address| stream_by_address.get(address).map(|&k| &streams[k]));
             let stream = by_reference
                 .or_else(|| {
                     stream_arn

@@ -205,6 +205,9 @@ pub struct Because {
     pub action: Option<Span>,
     /// Whether it applies for certain (`false`: only under an undecided condition or value).
     pub certain: bool,
+    /// Whether the statement names the action exactly (not through a wildcard or
+    /// `NotAction`): a property of the match, read by KDS006.
+    pub named: bool,
 }
 
 /// Something that left a decision open.
@@ -235,6 +238,8 @@ pub struct Decision {
 struct StatementMatch {
     tri: Tri,
     action: Option<Span>,
+    /// Whether the action matched by its exact name (not a wildcard, not `NotAction`).
+    named: bool,
     open: Vec<Open>,
 }
 
@@ -292,7 +297,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             let certain = m.tri == Tri::Yes;
             denied |= certain;
             maybe_denied |= !certain;
-            because.push(because_of(s, policy, layer, m.action, certain));
+            because.push(because_of(s, policy, layer, &m, certain));
             if !certain {
                 deny_open.extend(m.open);
             }
@@ -597,7 +602,7 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
             out.any.tri = out.any.tri.or(any);
             out.any
                 .because
-                .push(because_of(s, policy, Layer::Resource, m.action, any == Tri::Yes));
+                .push(because_of(s, policy, Layer::Resource, &m, any == Tri::Yes));
             if any == Tri::Maybe {
                 out.any.open.extend(m.open);
             }
@@ -685,8 +690,7 @@ fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> Allows {
                 continue;
             }
             out.tri = out.tri.or(m.tri);
-            out.because
-                .push(because_of(s, policy, layer, m.action, m.tri == Tri::Yes));
+            out.because.push(because_of(s, policy, layer, &m, m.tri == Tri::Yes));
             out.open.extend(m.open);
         }
     }
@@ -698,7 +702,9 @@ fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> Allows {
     out
 }
 
-fn because_of(s: &Statement, policy: &Policy, layer: Layer, action: Option<Span>, certain: bool) -> Because {
+fn because_of(s: &Statement, policy: &Policy, layer: Layer, m: &StatementMatch, certain: bool) -> Because {
+    let action = m.action;
+    let named = m.named;
     Because {
         effect: s.effect,
         layer,
@@ -706,6 +712,7 @@ fn because_of(s: &Statement, policy: &Policy, layer: Layer, action: Option<Span>
         sid: s.sid.clone(),
         statement: s.span,
         action,
+        named,
         certain,
     }
 }
@@ -732,6 +739,7 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
         return StatementMatch {
             tri: Tri::No,
             action: None,
+            named: false,
             open: Vec::new(),
         };
     }
@@ -779,9 +787,19 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
             }
         }
     }
+    // Named: some listed pattern is the action's own name, with no wildcard.
+    let named = match &s.actions {
+        Which::Listed(pats) => pats.iter().any(|p| {
+            p.text
+                .as_literal()
+                .is_some_and(|t| !t.contains(['*', '?']) && t.eq_ignore_ascii_case(req.action))
+        }),
+        _ => false,
+    };
     StatementMatch {
         tri,
         action: action_span,
+        named,
         open: if tri == Tri::Maybe { open } else { Vec::new() },
     }
 }

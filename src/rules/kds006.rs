@@ -5,13 +5,17 @@ use std::collections::BTreeMap;
 
 use crate::finding::Finding;
 use crate::iam::eval::Layer;
-use crate::iam::policy::{Document, Effect, Which};
+use crate::iam::policy::Effect;
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding};
 use crate::source::Span;
 
+/// A principal's earliest wildcard grant (for ordering, and its span) and the capabilities.
+type Earliest = ((String, u32), Span, Vec<String>);
+
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
-    // (principal, capability) → the wildcard action strings that grant it.
-    let mut hits: BTreeMap<(usize, (String, u32), Span), Vec<String>> = BTreeMap::new();
+    // Per principal: its earliest wildcard grant, and the capabilities granted only so. One
+    // finding per principal, wherever the formats happen to write the grants.
+    let mut hits: BTreeMap<usize, Earliest> = BTreeMap::new();
     for a in &ctx.decisions.entries {
         let capability = ctx.decisions.cap_name(a.cap);
         let d = ctx.decisions.decision(a);
@@ -19,9 +23,9 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             continue;
         }
         let principal = &ctx.graph.principals[a.principal];
-        let action = primary_action(capability);
         // Where each grant is written: the action string in the templates, or, for a bundled
-        // AWS managed policy, the place that attaches it (and whether it names the action).
+        // AWS managed policy, the place that attaches it; whether it names the action is a
+        // property of the evaluator's match (`Because::named`).
         let mut places: Vec<(Span, bool)> = Vec::new();
         let grants = d
             .requirements
@@ -31,21 +35,13 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             .filter(|b| b.effect == Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource));
         for b in grants {
             match b.action.filter(|s| !s.is_builtin()) {
-                Some(span) => {
-                    let text = ctx
-                        .sources
-                        .get(span.file)
-                        .and_then(|f| f.slice(span).map(str::to_string));
-                    let named = text.is_some_and(|t| !t.contains(['*', '?']) && !t.contains("NotAction"));
-                    places.push((span, named));
-                }
+                Some(span) => places.push((span, b.named)),
                 None => {
                     let Some(&k) = ctx.policy_index.get(&*b.policy) else {
                         continue;
                     };
-                    let named = names_action(&ctx.graph.policies[k].policy.document, action);
                     if let Some(v) = principal.via.iter().find(|v| v.policy == k && !v.boundary) {
-                        places.push((v.attachment, named));
+                        places.push((v.attachment, b.named));
                     }
                 }
             }
@@ -54,14 +50,20 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             continue;
         }
         if let Some((first, _)) = places.iter().min_by_key(|(s, _)| (ctx.sources.path(*s), s.start)) {
-            hits.entry((a.principal, (ctx.sources.path(*first), first.start), *first))
-                .or_default()
-                .push(capability.to_string());
+            let at = (ctx.sources.path(*first), first.start);
+            let e = hits
+                .entry(a.principal)
+                .or_insert_with(|| (at.clone(), *first, Vec::new()));
+            if at < e.0 {
+                (e.0, e.1) = (at, *first);
+            }
+            if !e.2.iter().any(|c| c == capability) {
+                e.2.push(capability.to_string());
+            }
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), mut capabilities) in hits {
-        capabilities.dedup();
+    for (p, (_, span, capabilities)) in hits {
         let principal = &ctx.graph.principals[p];
         let action = capabilities
             .iter()
@@ -101,29 +103,17 @@ fn primary_action(capability: &str) -> &'static str {
     }
 }
 
-/// Whether an Allow statement of a (bundled) document lists `action` by its exact name.
-fn names_action(doc: &Document, action: &str) -> bool {
-    doc.statements
-        .iter()
-        .filter(|s| s.effect == Effect::Allow)
-        .any(|s| match &s.actions {
-            Which::Listed(pats) => pats
-                .iter()
-                .any(|p| p.text.as_literal().is_some_and(|t| t.eq_ignore_ascii_case(action))),
-            _ => false,
-        })
-}
-
 /// How the grant reads in the message: the action string, or the AWS managed policy that an
 /// attachment names.
 fn through(text: &str) -> String {
     match text.split_once(":iam::aws:policy/") {
         Some((_, name)) => {
-            let name = name
-                .trim_end_matches(['"', '\'', ',', ']'])
-                .rsplit('/')
-                .next()
-                .unwrap_or(name);
+            // The policy name: up to the first character an ARN cannot hold.
+            let end = name
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "/_+=,.@-".contains(c)))
+                .unwrap_or(name.len());
+            let name = name[..end].trim_end_matches(',');
+            let name = name.rsplit('/').next().unwrap_or(name);
             format!("the AWS managed policy {name}")
         }
         None => text.to_string(),
