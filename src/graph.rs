@@ -175,6 +175,8 @@ pub struct Graph {
     /// The run's pinned account/region/partition (for linking literal ARNs).
     pub pins: Pins,
     pub graph: DiGraph<Node, Edge>,
+    /// Bundled AWS managed policies already added, by address.
+    builtin: std::collections::HashMap<String, usize>,
 }
 
 impl Graph {
@@ -553,13 +555,10 @@ impl Graph {
         let Some(doc) = catalog.get(&name) else {
             // Known to hold nothing replication needs: attached, visible, and inert.
             let address = crate::catalog::aws_managed_without_access().get(&name)?;
-            if let Some(k) = self
-                .policies
-                .iter()
-                .position(|p| p.input.is_none() && *p.policy.address == **address)
-            {
+            if let Some(&k) = self.builtin.get(address.as_str()) {
                 return Some(k);
             }
+            self.builtin.insert(address.to_string(), self.policies.len());
             self.policies.push(PolicyNode {
                 input: None,
                 kind: PolicyKind::Managed,
@@ -572,13 +571,10 @@ impl Graph {
             });
             return Some(self.policies.len() - 1);
         };
-        if let Some(k) = self
-            .policies
-            .iter()
-            .position(|p| p.input.is_none() && p.policy.address == doc.address)
-        {
+        if let Some(&k) = self.builtin.get(&*doc.address) {
             return Some(k);
         }
+        self.builtin.insert(doc.address.to_string(), self.policies.len());
         self.policies.push(PolicyNode {
             input: None,
             kind: PolicyKind::Managed,
@@ -623,6 +619,13 @@ impl Graph {
 
     fn build_petgraph(&mut self) {
         let mut g = DiGraph::new();
+        let mut group_nodes: std::collections::HashMap<(usize, usize), NodeIndex> = std::collections::HashMap::new();
+        let stream_index: std::collections::HashMap<&str, usize> = self
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.id.as_str(), k))
+            .collect();
         let principals: Vec<NodeIndex> = (0..self.principals.len())
             .map(|k| g.add_node(Node::Principal(k)))
             .collect();
@@ -634,7 +637,7 @@ impl Graph {
         }
         for (i, input) in self.inputs.iter().enumerate() {
             for k in 0..input.groups.len() {
-                g.add_node(Node::Group(i, k));
+                group_nodes.insert((i, k), g.add_node(Node::Group(i, k)));
             }
             for k in 0..input.keys.len() {
                 g.add_node(Node::Key(i, k));
@@ -653,7 +656,7 @@ impl Graph {
         }
         for (k, t) in self.tables.iter().enumerate() {
             if let Some(sid) = &t.stream
-                && let Some(s) = self.streams.iter().position(|s| &s.id == sid)
+                && let Some(&s) = stream_index.get(sid.as_str())
             {
                 g.add_edge(tables[k], streams[s], Edge::StreamsTo);
             }
@@ -662,7 +665,7 @@ impl Graph {
             }
         }
         for &(u, i, gi) in &self.memberships {
-            if let Some(gn) = g.node_indices().find(|n| g[*n] == Node::Group(i, gi)) {
+            if let Some(&gn) = group_nodes.get(&(i, gi)) {
                 g.add_edge(principals[u], gn, Edge::MemberOf);
             }
         }
