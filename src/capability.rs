@@ -1215,4 +1215,47 @@ mod tests {
         assert_eq!(u.first(4), Some(0));
         assert_eq!(TableSet::all_except(vec![0, 1]).iter(3).collect::<Vec<_>>(), vec![2]);
     }
+
+    /// Eight tables, two of them both named `dup` (two inputs may declare the same name).
+    fn names() -> TableNames {
+        let list = ["a", "b", "c", "d", "dup", "e", "f", "dup"];
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (k, n) in list.iter().enumerate() {
+            by_name.entry(format!("table {n}")).or_default().push(k);
+        }
+        let groups: Vec<(String, Vec<usize>)> = by_name.into_iter().collect();
+        let mut group_of = vec![0; list.len()];
+        for (g, (_, members)) in groups.iter().enumerate() {
+            for &t in members {
+                group_of[t] = g;
+            }
+        }
+        TableNames { groups, group_of }
+    }
+
+    #[test]
+    fn phrases_name_distinct_tables_in_name_order_in_both_forms() {
+        let n = names();
+        assert_eq!(n.phrase(&TableSet::only(vec![2, 0])), "table a, table c");
+        // Both `dup` tables read as one name.
+        assert_eq!(n.phrase(&TableSet::only(vec![4, 7, 1])), "table b, table dup");
+        // Seven distinct names; all but `a`: six, five shown.
+        assert_eq!(
+            n.phrase(&TableSet::all_except(vec![0])),
+            "table b, table c, table d, table dup, table e and 1 more"
+        );
+        // Excluding one `dup` leaves the name covered; excluding both removes it.
+        assert_eq!(
+            n.phrase(&TableSet::all_except(vec![0, 1, 2, 4])),
+            "table d, table dup, table e, table f"
+        );
+        assert_eq!(
+            n.phrase(&TableSet::all_except(vec![0, 1, 2, 4, 7])),
+            "table d, table e, table f"
+        );
+        let mut with_star = TableSet::only(vec![0]);
+        with_star.undeclared = true;
+        assert_eq!(n.phrase(&with_star), "every undeclared table (*), table a");
+        assert_eq!(n.phrase(&TableSet::undeclared_only()), "every undeclared table (*)");
+    }
 }

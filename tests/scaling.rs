@@ -33,6 +33,14 @@ fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Wo
         .output()
         .unwrap_or_else(|e| panic!("cannot run kdsguard: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    for phase in ["discover", "load", "graph", "decisions", "rules", "report"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("timing: {phase}")) && l.ends_with(" ms")),
+            "--timings names the {phase} phase:\n{stderr}"
+        );
+    }
     let line = stderr
         .lines()
         .find(|l| l.starts_with("work: "))

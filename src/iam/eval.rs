@@ -445,12 +445,7 @@ pub fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
 /// (so no index of patterns can answer for it).
 pub fn statement_has_variables(s: &Statement, doc: &Document) -> bool {
     let vars = |w: &Which| match w {
-        Which::Listed(pats) | Which::Not(pats, _) => pats.iter().any(|p| {
-            p.text
-                .parts()
-                .iter()
-                .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
-        }),
+        Which::Listed(pats) | Which::Not(pats, _) => pats.iter().any(Pat::has_variables),
         _ => false,
     };
     doc.has_policy_variables() && vars(&s.resources)
@@ -475,12 +470,7 @@ pub fn allow_patterns<'a>(layers: &Layers<'a>, req: &Request<'_>) -> Vec<&'a Tem
 
 /// A resource pattern matched with its compiled form, unless policy variables rewrite it.
 fn match_resource_pat(p: &Pat, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
-    if vars.is_some()
-        && p.text
-            .parts()
-            .iter()
-            .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
-    {
+    if vars.is_some() && p.has_variables() {
         return match_resource_with(&p.text, resource, vars);
     }
     (p.compiled().matches(resource), Vec::new())

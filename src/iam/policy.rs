@@ -43,6 +43,15 @@ impl Pat {
         }
     }
 
+    /// Whether its literal text holds a `${...}` policy variable (symbols print as `${...}`
+    /// too, so only the literal parts are read).
+    pub fn has_variables(&self) -> bool {
+        self.text
+            .parts()
+            .iter()
+            .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
+    }
+
     /// The pattern as resource matching reads it, compiled once.
     pub fn compiled(&self) -> &crate::iam::pattern::Compiled {
         self.compiled

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::capability::{CapDecision, Covers, TableSet};
+use crate::capability::{CapDecision, Covers};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::rules::{CheckContext, RuleMeta, finding};
+use crate::rules::{CheckContext, Gathered, RuleMeta, finding};
 use crate::source::Span;
 
 /// (principal, (file, offset) for ordering, statement).
@@ -15,7 +15,7 @@ type GroupKey = (usize, (String, u32), Span);
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // One finding per (principal, granting statement): a statement granting on `*`
     // covers many tables, and saying so once is enough.
-    let mut groups: BTreeMap<GroupKey, (TableSet, usize, &CapDecision)> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Gathered<&CapDecision>> = BTreeMap::new();
     let n = ctx.decisions.table_count();
     let Some(enable) = ctx.decisions.cap("enable") else {
         return Vec::new();
@@ -29,16 +29,13 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             continue;
         };
         let key = (a.principal, (ctx.sources.path(span), span.start), span);
-        // The decision named is that of the group's first table (undeclared ones last).
-        let order = set.first(n).unwrap_or(usize::MAX);
-        let e = groups.entry(key).or_insert_with(|| (TableSet::default(), order, d));
-        e.0 = e.0.union(set);
-        if order < e.1 {
-            (e.1, e.2) = (order, d);
-        }
+        // The decision named is that of the group's first table.
+        groups.entry(key).or_default().add(set, n, d);
     }
     let mut out = Vec::new();
-    for ((p, _, span), (tables, _, first)) in groups {
+    for ((p, _, span), g) in groups {
+        let Some(first) = g.first else { continue };
+        let tables = g.tables;
         let principal = &ctx.graph.principals[p];
         let missing = first.missing();
         let covers = Covers::Tables(tables);

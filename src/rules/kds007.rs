@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::capability::{Covers, TableSet};
+use crate::capability::Covers;
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement};
+use crate::rules::{CheckContext, Gathered, RuleMeta, declared_here, finding, granting_statement};
 use crate::source::Span;
 
 /// (principal, (file, offset) for ordering, statement).
 type GroupKey = (usize, (String, u32), Span);
 /// (tables, missing actions, first resource id).
-type Group = (TableSet, Vec<String>, usize);
+type Group = Gathered<Vec<String>>;
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
@@ -33,18 +33,17 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
         if let Some(span) = granting_statement(ctx, a.principal, d) {
             // The missing actions named are those of the group's first table.
-            let order = set.first(n).unwrap_or(usize::MAX);
-            let e = groups
+            groups
                 .entry((a.principal, (ctx.sources.path(span), span.start), span))
-                .or_insert_with(|| (TableSet::default(), missing.clone(), order));
-            e.0 = e.0.union(set);
-            if order < e.2 {
-                (e.1, e.2) = (missing, order);
-            }
+                .or_default()
+                .add(set, n, missing);
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), (tables, missing, _)) in groups {
+    for ((p, _, span), g) in groups {
+        let (tables, Some(missing)) = (g.tables, g.first) else {
+            continue;
+        };
         let principal = &ctx.graph.principals[p];
         let mut f = finding(
             meta,

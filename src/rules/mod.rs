@@ -16,7 +16,7 @@ mod kds012;
 
 use serde::Deserialize;
 
-use crate::capability::{CapDecision, Covers, Decisions};
+use crate::capability::{CapDecision, Covers, Decisions, TableSet};
 use crate::finding::Finding;
 use crate::graph::Graph;
 use crate::model::Severity;
@@ -135,18 +135,34 @@ pub fn render_doc(meta: &RuleMeta) -> String {
     )
 }
 
-/// "table A, table B and 3 more": distinct names, sorted, at most five spelled out.
-pub fn names_phrase(mut names: Vec<String>) -> String {
-    const SHOWN: usize = 5;
-    names.sort();
-    names.dedup();
-    let more = names.len().saturating_sub(SHOWN);
-    names.truncate(SHOWN);
-    let mut out = names.join(", ");
-    if more > 0 {
-        out.push_str(&format!(" and {more} more"));
+/// Entries one statement grants, gathered for one finding: the union of their table sets,
+/// and what the entry covering the smallest table says (undeclared-only sets count last).
+pub struct Gathered<T> {
+    pub tables: TableSet,
+    order: usize,
+    pub first: Option<T>,
+}
+
+impl<T> Default for Gathered<T> {
+    fn default() -> Self {
+        Gathered {
+            tables: TableSet::default(),
+            order: usize::MAX,
+            first: None,
+        }
     }
-    out
+}
+
+impl<T> Gathered<T> {
+    /// Adds an entry's set (of `n` declared tables) and what it says.
+    pub fn add(&mut self, set: &TableSet, n: usize, payload: T) {
+        self.tables = self.tables.union(set);
+        let order = set.first(n).unwrap_or(usize::MAX);
+        if self.first.is_none() || order < self.order {
+            self.order = order;
+            self.first = Some(payload);
+        }
+    }
 }
 
 /// Where the capability's primary action is granted: the first (in file and line order)
