@@ -17,6 +17,7 @@ pub mod load;
 pub mod model;
 pub mod query;
 pub mod report;
+pub mod root;
 pub mod rules;
 pub mod simulate;
 pub mod source;
