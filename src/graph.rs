@@ -91,6 +91,9 @@ pub struct Via {
 #[derive(Clone, Debug)]
 pub struct PolicyNode {
     pub input: Option<usize>,
+    /// For a policy the input declares: its index in that input's `policies` (derived
+    /// policies — conditional copies, unknown boundaries, bundled AWS ones — have none).
+    pub declared: Option<usize>,
     pub kind: PolicyKind,
     pub policy: EvalPolicy,
     pub resource: Option<Template>,
@@ -196,6 +199,14 @@ impl Graph {
         g
     }
 
+    /// The policies the inputs declare, parsed once, each with its declaration.
+    pub fn declared_policies(&self) -> impl Iterator<Item = (&PolicyNode, &crate::model::Policy)> {
+        self.policies.iter().filter_map(|p| {
+            let declared = self.inputs.get(p.input?)?.policies.get(p.declared?)?;
+            Some((p, declared))
+        })
+    }
+
     pub fn principal_by_id(&self, id: &str) -> Option<&PrincipalNode> {
         self.principals.iter().find(|p| p.id == id)
     }
@@ -208,7 +219,7 @@ impl Graph {
         // Policies: parsed once.
         let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
         let mut by_arn: BTreeMap<Template, usize> = BTreeMap::new();
-        for p in &input.policies {
+        for (j, p) in input.policies.iter().enumerate() {
             if p.kind == PolicyKind::Managed
                 && let Some(arn) = &p.arn
             {
@@ -230,6 +241,7 @@ impl Graph {
             }
             self.policies.push(PolicyNode {
                 input: Some(i),
+                declared: Some(j),
                 kind: p.kind,
                 policy: EvalPolicy {
                     address: p.address.as_str().into(),
@@ -509,6 +521,7 @@ impl Graph {
         let what = format!("permissions boundary {what} (neither declared nor a known AWS managed policy)");
         self.policies.push(PolicyNode {
             input: Some(i),
+            declared: None,
             kind: PolicyKind::Managed,
             policy: EvalPolicy {
                 address: what.as_str().into(),
@@ -535,6 +548,7 @@ impl Graph {
             return existing;
         }
         let mut copy = self.policies[k].clone();
+        copy.declared = None;
         copy.policy.address = address.as_str().into();
         for st in &mut copy.policy.document.statements {
             st.conditions.push(crate::iam::policy::Condition {
@@ -561,6 +575,7 @@ impl Graph {
             self.builtin.insert(address.to_string(), self.policies.len());
             self.policies.push(PolicyNode {
                 input: None,
+                declared: None,
                 kind: PolicyKind::Managed,
                 policy: EvalPolicy {
                     address: address.as_str().into(),
@@ -577,6 +592,7 @@ impl Graph {
         self.builtin.insert(doc.address.to_string(), self.policies.len());
         self.policies.push(PolicyNode {
             input: None,
+            declared: None,
             kind: PolicyKind::Managed,
             policy: doc.clone(),
             resource: None,

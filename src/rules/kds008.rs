@@ -2,22 +2,32 @@
 //! customer managed KMS key whose key policy neither lets the replication role generate
 //! data keys nor delegates to IAM through the account.
 
+use std::collections::HashMap;
+
 use crate::finding::{Finding, Label};
 use crate::graph::{SLR_SERVICE, slr_arn};
-use crate::iam::pattern::{Tri, match_action, match_resource, text_tokens};
-use crate::iam::policy::{Effect, Principals, Which, parse};
-use crate::model::PolicyKind;
+use crate::iam::key_policy::{ServiceCaller, admits};
 use crate::rules::{CheckContext, RuleMeta, finding};
-use crate::value::{Template, ValueKind};
+use crate::value::ValueKind;
+
+/// The service principals that act as the replication role on the key.
+const REPLICATION_SERVICES: &[&str] = &[SLR_SERVICE, "dynamodb.amazonaws.com"];
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let g = ctx.graph;
+    let role_arn = slr_arn();
+    let caller = ServiceCaller {
+        role_arn: &role_arn,
+        services: REPLICATION_SERVICES,
+    };
+    let streams: HashMap<&str, usize> = g.streams.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
     let mut out = Vec::new();
     for table in &g.tables {
         let Some(stream) = table
             .stream
-            .as_ref()
-            .and_then(|id| g.streams.iter().find(|s| &s.id == id))
+            .as_deref()
+            .and_then(|id| streams.get(id))
+            .map(|&i| &g.streams[i])
         else {
             continue;
         };
@@ -31,21 +41,28 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         let Some(key) = input.keys.iter().find(|k| k.arn == key_ref || k.id == key_ref) else {
             continue;
         };
-        let Some(policy) = input
-            .policies
-            .iter()
-            .find(|p| p.kind == PolicyKind::Resource && p.resource.as_ref() == Some(&key.arn))
+        // The key policy this input declares for the key (parsed once, in the graph).
+        let Some((policy, declared)) = g
+            .resource_policies
+            .get(&key.arn)
+            .into_iter()
+            .flatten()
+            .map(|&k| &g.policies[k])
+            .find_map(|p| {
+                let declared = input.policies.get(p.declared?)?;
+                (p.input == Some(stream.input)).then_some((p, declared))
+            })
         else {
             // No key policy declared: AWS's default key policy delegates to IAM.
             continue;
         };
-        let (doc, _) = parse(&policy.document);
-        if doc.unknown.is_some() || admits_replication(&doc) {
+        let doc = &policy.policy.document;
+        if doc.unknown.is_some() || admits(doc, "kms:GenerateDataKey", &caller) {
             continue;
         }
         let mut f = finding(
             meta,
-            policy.document.span,
+            declared.document.span,
             format!(
                 "table {} streams to `{}`, encrypted with `{}`, whose key policy neither allows the replication role kms:GenerateDataKey nor delegates to IAM through the account: replication cannot write to the stream",
                 table.table.name, stream.stream.address, key.address
@@ -62,43 +79,4 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
-}
-
-/// Whether some Allow statement covering kms:GenerateDataKey names the account (root or
-/// id), anyone, the replication role, or the replication service.
-fn admits_replication(doc: &crate::iam::policy::Document) -> bool {
-    let slr = text_tokens(&slr_arn());
-    doc.statements.iter().any(|s| {
-        if s.effect != Effect::Allow {
-            return false;
-        }
-        let action = match &s.actions {
-            Which::Listed(p) => p
-                .iter()
-                .any(|p| match_action(&p.text, "kms:GenerateDataKey") != Tri::No),
-            Which::Not(p, _) => p
-                .iter()
-                .all(|p| match_action(&p.text, "kms:GenerateDataKey") == Tri::No),
-            Which::Unknown(..) => true,
-            Which::Absent => false,
-        };
-        action
-            && match &s.principal {
-                None | Some(Principals::Anyone(_)) | Some(Principals::Unknown(..)) => true,
-                Some(Principals::Listed(list)) => list.iter().any(|(kind, pat)| {
-                    let text = pat.text.to_string();
-                    match kind.as_str() {
-                        "AWS" => {
-                            text.ends_with(":root")
-                                || (text.len() == 12 && text.chars().all(|c| c.is_ascii_digit()))
-                                || !pat.text.is_literal() && pat.text.opaques().next().is_some()
-                                || match_resource(&pat.text, &slr) != Tri::No
-                                || pat.text == Template::lit("*")
-                        }
-                        "Service" => text == SLR_SERVICE || text == "dynamodb.amazonaws.com",
-                        _ => false,
-                    }
-                }),
-            }
-    })
 }
