@@ -93,6 +93,31 @@ pub struct SimulateArgs {
     pub batch: Option<PathBuf>,
 }
 
+impl SimulateArgs {
+    /// The library's request for these arguments.
+    pub fn request(&self) -> crate::simulate::SimulateRequest {
+        crate::simulate::SimulateRequest {
+            policies: self.policies.clone(),
+            boundary: self.boundary.clone(),
+            scps: self.scps.clone(),
+            resource_policy: self.resource_policy.clone(),
+            session_policy: self.session_policy.clone(),
+            action: self.action.clone(),
+            resource: self.resource.clone(),
+            principal: self.principal.clone(),
+            resource_account: self.resource_account.clone(),
+            context: self.context.clone(),
+            absent: self.absent.clone(),
+            strict: self.strict,
+            output: match self.format {
+                Format::Human => crate::simulate::Output::Human,
+                Format::Json => crate::simulate::Output::Json,
+            },
+            batch: self.batch.clone(),
+        }
+    }
+}
+
 /// What to read and how to resolve it: shared by `check`, `query` and `graph`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct InputArgs {

@@ -38,7 +38,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Simulate(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            match kdsguard::simulate::run(&args, &mut std::io::stdin().lock(), &mut out) {
+            match kdsguard::simulate::run(&args.request(), &mut std::io::stdin().lock(), &mut out) {
                 Err(kdsguard::simulate::SimulateError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
                 other => Ok(other?),
             }

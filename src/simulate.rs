@@ -6,13 +6,12 @@
 //! analyzer uses.
 
 use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
-use crate::cli::{Format, SimulateArgs};
 use crate::iam::condition::Context;
 use crate::iam::eval::{Decision, Layer, Layers, Open, Outcome, Policy, Request, decide, key_policy_required};
 use crate::iam::policy;
@@ -75,8 +74,44 @@ pub fn evaluate(case: &Case) -> Decision {
     decide(&layers, &resource, &req)
 }
 
+/// How `simulate` prints its answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Output {
+    /// The decision and the statements that made it, for people.
+    #[default]
+    Human,
+    /// One JSON answer.
+    Json,
+}
+
+/// One `simulate` run, as plain data (the command line maps onto it).
+#[derive(Clone, Debug, Default)]
+pub struct SimulateRequest {
+    /// Identity policy documents (JSON files).
+    pub policies: Vec<PathBuf>,
+    pub boundary: Option<PathBuf>,
+    /// SCP files, one organisation level each, root first.
+    pub scps: Vec<PathBuf>,
+    pub resource_policy: Option<PathBuf>,
+    pub session_policy: Option<PathBuf>,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    /// The caller's ARN (default: a role in the resource's account).
+    pub principal: Option<String>,
+    pub resource_account: Option<String>,
+    /// `KEY=VALUE` condition keys known for the request.
+    pub context: Vec<String>,
+    /// Condition keys known to be absent.
+    pub absent: Vec<String>,
+    /// Keys not in `context` are absent rather than unknown.
+    pub strict: bool,
+    pub output: Output,
+    /// Read JSON-lines requests from this file (`-`: the given input) instead.
+    pub batch: Option<PathBuf>,
+}
+
 /// Runs the command; returns the exit code (0 for any decision).
-pub fn run(args: &SimulateArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<u8, SimulateError> {
+pub fn run(args: &SimulateRequest, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<u8, SimulateError> {
     if let Some(batch) = &args.batch {
         if batch.as_os_str() == "-" {
             run_batch(input, out)?;
@@ -91,12 +126,12 @@ pub fn run(args: &SimulateArgs, input: &mut dyn BufRead, out: &mut dyn Write) ->
     let case = case_from_args(args, &sources)?;
     let decision = evaluate(&case);
     let pos = |s: Span| file_position(&sources, s);
-    match args.format {
-        Format::Json => {
+    match args.output {
+        Output::Json => {
             let answer = answer_json(&Json::Null, &case, &decision, &pos);
             writeln!(out, "{answer}")?;
         }
-        Format::Human => write_human(out, &case, &decision, &pos)?,
+        Output::Human => write_human(out, &case, &decision, &pos)?,
     }
     Ok(0)
 }
@@ -279,7 +314,7 @@ fn document(name: &str, v: &Value, diags: &mut Vec<(String, Diagnostic)>) -> Res
     })
 }
 
-fn case_from_args(args: &SimulateArgs, sources: &SourceMap) -> Result<Case, SimulateError> {
+fn case_from_args(args: &SimulateRequest, sources: &SourceMap) -> Result<Case, SimulateError> {
     let usage = SimulateError::Usage;
     let action = args
         .action
