@@ -26,26 +26,14 @@ pub fn call(
 ) -> Value {
     // Functions that must see unknown or failing arguments one by one.
     match name {
-        "try" => {
-            let mut last = None;
-            for a in arg_exprs {
-                let v = ev.expr(a, file, scope);
-                if !v.is_unknown() {
-                    return v;
-                }
-                last = Some(v);
-            }
-            return last.unwrap_or_else(|| ev.unknown_at(span, "try() with no arguments"));
-        }
-        "can" => {
-            let v = arg_exprs.first().map(|a| ev.expr(a, file, scope));
-            return match v {
-                Some(v) if !v.is_unknown() => Value::new(ValueKind::Bool(true), span),
-                _ => ev.unknown_at(span, "can() of a value that is not known"),
-            };
-        }
+        "try" => return first_known(ev, arg_exprs, file, scope, span),
+        "can" => return can(ev, arg_exprs, file, scope, span),
         _ => {}
     }
+    let builtin = BUILTINS
+        .binary_search_by(|(n, ..)| (*n).cmp(name))
+        .ok()
+        .and_then(|i| BUILTINS.get(i));
     let mut args: Vec<Value> = arg_exprs.iter().map(|a| ev.expr(a, file, scope)).collect();
     if expand_final && let Some(last) = args.pop() {
         match last.kind {
@@ -53,375 +41,568 @@ pub fn call(
             _ => return ev.unknown_at(span, "the expanded final argument is not a known list"),
         }
     }
-    let unknown_arg = args.iter().find(|a| a.is_unknown()).cloned();
-    let fail = |reason: &str| ev.unknown_at(span, format!("{name}(): {reason}"));
-    // Functions that tolerate unknown arguments.
-    match name {
-        "coalesce" => {
-            for a in &args {
-                match &a.kind {
-                    ValueKind::Unknown { .. } => return a.clone(),
-                    ValueKind::Null => {}
-                    ValueKind::Str(t) if t.as_literal() == Some("") => {}
-                    _ => return a.clone(),
-                }
-            }
-            return fail("no non-empty argument");
-        }
-        "coalescelist" => {
-            for a in &args {
-                match &a.kind {
-                    ValueKind::Unknown { .. } => return a.clone(),
-                    ValueKind::List(items) if items.is_empty() => {}
-                    _ => return a.clone(),
-                }
-            }
-            return fail("no non-empty list");
-        }
-        "sensitive" | "nonsensitive" | "tostring" | "tomap" => {
-            return args.into_iter().next().unwrap_or_else(|| fail("missing argument"));
-        }
-        _ => {}
-    }
-    if let Some(u) = unknown_arg {
-        let reason = unknown_reason(&u).unwrap_or("unknown");
+    if builtin.is_none_or(|&(_, unknowns, _)| unknowns == Unknowns::Stop)
+        && let Some(u) = args.iter().find(|a| a.is_unknown())
+    {
+        let reason = unknown_reason(u).unwrap_or("unknown");
         return ev.unknown_at(span, format!("an argument of {name}() is not known: {reason}"));
     }
-    let arg = |i: usize| args.get(i);
-    let lit = |i: usize| {
-        arg(i)
-            .and_then(|a| a.to_template())
-            .and_then(|t| t.as_literal().map(str::to_string))
+    let Some(&(_, _, builtin)) = builtin else {
+        return ev.unknown_at(span, format!("function {name}() is not evaluated"));
     };
-    let list = |items: Vec<Value>| Value::new(ValueKind::List(items), span);
-    let string = |t: Template| Value::new(ValueKind::Str(t), span);
-    match name {
-        "jsonencode" => match arg(0) {
-            Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
-            Some(v) => string(to_json(v)),
-            None => fail("missing argument"),
-        },
-        "jsondecode" => match arg(0) {
-            Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
-            Some(v) => match v.as_template() {
-                Some(t) => ev
-                    .parse_json_string(v, t)
-                    .unwrap_or_else(|e| fail(&format!("not valid JSON: {}", e.value))),
-                None => fail("argument is not a string"),
-            },
-            None => fail("missing argument"),
-        },
-        "format" => match format(&args) {
-            Ok(t) => string(t),
-            Err(why) => fail(&why),
-        },
-        "formatlist" => formatlist(&args, span).unwrap_or_else(|why| fail(&why)),
-        "join" => {
-            let Some(sep) = arg(0).and_then(Value::to_template) else {
-                return fail("separator is not a string");
-            };
-            let mut out = Template::default();
-            let mut first = true;
-            for l in args.iter().skip(1) {
-                let Some(items) = l.as_list() else {
-                    return fail("argument is not a list");
-                };
-                for item in items {
-                    let Some(t) = item.to_template() else {
-                        return fail("element is not a string");
-                    };
-                    if !first {
-                        out.push_template(&sep);
-                    }
-                    first = false;
-                    out.push_template(&t);
-                }
-            }
-            string(out)
+    builtin(&Call { ev, name, args, span })
+}
+
+/// `try`: the first argument that evaluates to a known value.
+fn first_known(ev: &Eval, arg_exprs: &[&Expression], file: FileId, scope: &Scope, span: Span) -> Value {
+    let mut last = None;
+    for a in arg_exprs {
+        let v = ev.expr(a, file, scope);
+        if !v.is_unknown() {
+            return v;
         }
-        "split" => match (lit(0), lit(1)) {
-            (Some(sep), Some(s)) if !sep.is_empty() => {
-                list(s.split(sep.as_str()).map(|p| Value::str(p, span)).collect())
-            }
-            _ => fail("arguments are not known strings"),
-        },
-        "concat" => {
-            let mut out = Vec::new();
-            for a in &args {
-                match a.as_list() {
-                    Some(items) => out.extend(items.iter().cloned()),
-                    None => return fail("argument is not a list"),
-                }
-            }
-            list(out)
+        last = Some(v);
+    }
+    last.unwrap_or_else(|| ev.unknown_at(span, "try() with no arguments"))
+}
+
+/// `can`: whether the argument evaluates (an unknown one leaves it undecided).
+fn can(ev: &Eval, arg_exprs: &[&Expression], file: FileId, scope: &Scope, span: Span) -> Value {
+    match arg_exprs.first().map(|a| ev.expr(a, file, scope)) {
+        Some(v) if !v.is_unknown() => Value::new(ValueKind::Bool(true), span),
+        _ => ev.unknown_at(span, "can() of a value that is not known"),
+    }
+}
+
+/// Whether a function is called when an argument is unknown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unknowns {
+    /// Any unknown argument makes the result unknown, without calling the function.
+    Stop,
+    /// The function sees unknown arguments and decides (`coalesce` skips what it can).
+    Pass,
+}
+
+type Builtin = fn(&Call<'_, '_>) -> Value;
+
+/// The evaluated functions, sorted by name (a test keeps them sorted).
+const BUILTINS: &[(&str, Unknowns, Builtin)] = &[
+    ("abs", Unknowns::Stop, abs),
+    ("chomp", Unknowns::Stop, trim),
+    ("coalesce", Unknowns::Pass, coalesce),
+    ("coalescelist", Unknowns::Pass, coalescelist),
+    ("compact", Unknowns::Stop, compact),
+    ("concat", Unknowns::Stop, concat),
+    ("contains", Unknowns::Stop, contains),
+    ("distinct", Unknowns::Stop, distinct_list),
+    ("element", Unknowns::Stop, element),
+    ("file", Unknowns::Stop, file),
+    ("fileexists", Unknowns::Stop, fileexists),
+    ("flatten", Unknowns::Stop, flatten_list),
+    ("format", Unknowns::Stop, format_call),
+    ("formatlist", Unknowns::Stop, formatlist_call),
+    ("join", Unknowns::Stop, join),
+    ("jsondecode", Unknowns::Stop, jsondecode),
+    ("jsonencode", Unknowns::Stop, jsonencode),
+    ("keys", Unknowns::Stop, keys_or_values),
+    ("length", Unknowns::Stop, length),
+    ("lookup", Unknowns::Stop, lookup),
+    ("lower", Unknowns::Stop, change_case),
+    ("max", Unknowns::Stop, max_or_min),
+    ("merge", Unknowns::Stop, merge),
+    ("min", Unknowns::Stop, max_or_min),
+    ("nonsensitive", Unknowns::Pass, first_argument),
+    ("one", Unknowns::Stop, one),
+    ("range", Unknowns::Stop, range),
+    ("replace", Unknowns::Stop, replace),
+    ("reverse", Unknowns::Stop, reverse),
+    ("sensitive", Unknowns::Pass, first_argument),
+    ("sort", Unknowns::Stop, sort),
+    ("split", Unknowns::Stop, split),
+    ("templatefile", Unknowns::Stop, templatefile),
+    ("tobool", Unknowns::Stop, tobool),
+    ("tolist", Unknowns::Stop, to_collection),
+    ("tomap", Unknowns::Pass, first_argument),
+    ("tonumber", Unknowns::Stop, tonumber),
+    ("toset", Unknowns::Stop, to_collection),
+    ("tostring", Unknowns::Pass, first_argument),
+    ("trimprefix", Unknowns::Stop, trim_affix),
+    ("trimspace", Unknowns::Stop, trim),
+    ("trimsuffix", Unknowns::Stop, trim_affix),
+    ("upper", Unknowns::Stop, change_case),
+    ("values", Unknowns::Stop, keys_or_values),
+    ("zipmap", Unknowns::Stop, zipmap),
+];
+
+/// One call of a built-in: its evaluated arguments, and how to build its result.
+struct Call<'a, 'e> {
+    ev: &'a Eval<'e>,
+    name: &'a str,
+    args: Vec<Value>,
+    span: Span,
+}
+
+impl Call<'_, '_> {
+    fn arg(&self, i: usize) -> Option<&Value> {
+        self.args.get(i)
+    }
+    /// Argument `i` as a fully known string.
+    fn lit(&self, i: usize) -> Option<String> {
+        self.arg(i)
+            .and_then(Value::to_template)
+            .and_then(|t| t.as_literal().map(str::to_string))
+    }
+    fn list_arg(&self, i: usize) -> Option<&[Value]> {
+        self.arg(i).and_then(Value::as_list)
+    }
+    fn list(&self, items: Vec<Value>) -> Value {
+        Value::new(ValueKind::List(items), self.span)
+    }
+    fn string(&self, t: Template) -> Value {
+        Value::new(ValueKind::Str(t), self.span)
+    }
+    fn bool(&self, b: bool) -> Value {
+        Value::new(ValueKind::Bool(b), self.span)
+    }
+    fn number(&self, n: f64) -> Value {
+        num_value(n, self.span)
+    }
+    /// The unknown result of a call that cannot be evaluated, saying why.
+    fn fail(&self, reason: &str) -> Value {
+        self.ev.unknown_at(self.span, format!("{}(): {reason}", self.name))
+    }
+}
+
+fn first_argument(c: &Call<'_, '_>) -> Value {
+    c.arg(0).cloned().unwrap_or_else(|| c.fail("missing argument"))
+}
+
+fn coalesce(c: &Call<'_, '_>) -> Value {
+    for a in &c.args {
+        match &a.kind {
+            ValueKind::Unknown { .. } => return a.clone(),
+            ValueKind::Null => {}
+            ValueKind::Str(t) if t.as_literal() == Some("") => {}
+            _ => return a.clone(),
         }
-        "merge" => {
-            let mut entries: Vec<Entry> = Vec::new();
-            for a in &args {
-                match &a.kind {
-                    ValueKind::Map(es) => {
-                        for e in es {
-                            entries.retain(|x| x.key != e.key);
-                            entries.push(e.clone());
-                        }
-                    }
-                    ValueKind::Null => {}
-                    _ => return fail("argument is not a map"),
-                }
-            }
-            Value::new(ValueKind::Map(entries), span)
+    }
+    c.fail("no non-empty argument")
+}
+
+fn coalescelist(c: &Call<'_, '_>) -> Value {
+    for a in &c.args {
+        match &a.kind {
+            ValueKind::Unknown { .. } => return a.clone(),
+            ValueKind::List(items) if items.is_empty() => {}
+            _ => return a.clone(),
         }
-        "lookup" => match (arg(0), lit(1)) {
-            (Some(m), Some(k)) if matches!(m.kind, ValueKind::Map(_)) => m
-                .get(&k)
-                .cloned()
-                .or_else(|| arg(2).cloned())
-                .unwrap_or_else(|| fail("key not found and no default")),
-            _ => fail("arguments are not a map and a known key"),
-        },
-        "element" => match (arg(0).and_then(Value::as_list), arg(1).and_then(number)) {
-            (Some(items), Some(i)) if !items.is_empty() && i >= 0.0 => items
-                .get(i as usize % items.len())
-                .cloned()
-                .unwrap_or_else(|| fail("index out of range")),
-            _ => fail("arguments are not a non-empty list and an index"),
-        },
-        "length" => match arg(0).map(|a| &a.kind) {
-            Some(ValueKind::List(items)) => num_value(items.len() as f64, span),
-            Some(ValueKind::Map(entries)) => num_value(entries.len() as f64, span),
-            Some(ValueKind::Str(t)) => match t.as_literal() {
-                Some(s) => num_value(s.chars().count() as f64, span),
-                None => fail("the string is not fully known"),
-            },
-            _ => fail("argument has no length"),
-        },
-        "lower" | "upper" => match arg(0).and_then(Value::to_template) {
+    }
+    c.fail("no non-empty list")
+}
+
+fn jsonencode(c: &Call<'_, '_>) -> Value {
+    match c.arg(0) {
+        Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
+        Some(v) => c.string(to_json(v)),
+        None => c.fail("missing argument"),
+    }
+}
+
+fn jsondecode(c: &Call<'_, '_>) -> Value {
+    match c.arg(0) {
+        Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
+        Some(v) => match v.as_template() {
             Some(t) => {
-                let mut out = Template::default();
-                for part in t.parts() {
-                    match part {
-                        Part::Lit(s) if name == "lower" => out.push_str(&s.to_lowercase()),
-                        Part::Lit(s) => out.push_str(&s.to_uppercase()),
-                        Part::Sym(sym) => out.push_sym(sym.clone()),
-                    }
-                }
-                string(out)
+                c.ev.parse_json_string(v, t)
+                    .unwrap_or_else(|e| c.fail(&format!("not valid JSON: {}", e.value)))
             }
-            None => fail("argument is not a string"),
+            None => c.fail("argument is not a string"),
         },
-        "replace" => match (lit(0), lit(1), lit(2)) {
-            (_, Some(from), _) if is_regex_pattern(&from) => fail(&format!(
-                "the search string {from} is a regular expression, which kdsguard does not evaluate"
-            )),
-            (Some(s), Some(from), Some(to)) => {
-                if from.is_empty() {
-                    return fail("empty search string");
-                }
-                let out = s.replace(from.as_str(), &to);
-                if out.len() > MAX_TEXT {
-                    return fail("result is too long");
-                }
-                Value::str(out, span)
-            }
-            (None, _, _) => fail("the string is not a fully known literal"),
-            (_, None, _) => fail("the search string is not a known literal"),
-            (_, _, None) => fail("the replacement is not a known literal"),
-        },
-        "trimprefix" | "trimsuffix" => match (arg(0).and_then(Value::to_template), lit(1)) {
-            (Some(t), Some(affix)) => {
-                let parts = t.parts();
-                let mut out = Template::default();
-                for (i, part) in parts.iter().enumerate() {
-                    match part {
-                        Part::Lit(s) if name == "trimprefix" && i == 0 => {
-                            out.push_str(s.strip_prefix(affix.as_str()).unwrap_or(s))
-                        }
-                        Part::Lit(s) if name == "trimsuffix" && i + 1 == parts.len() => {
-                            out.push_str(s.strip_suffix(affix.as_str()).unwrap_or(s))
-                        }
-                        Part::Lit(s) => out.push_str(s),
-                        Part::Sym(sym) => out.push_sym(sym.clone()),
-                    }
-                }
-                string(out)
-            }
-            _ => fail("arguments are not strings"),
-        },
-        "trimspace" | "chomp" => match lit(0) {
-            Some(s) if name == "trimspace" => Value::str(s.trim(), span),
-            Some(s) => Value::str(s.trim_end_matches(['\n', '\r']), span),
-            None => fail("argument is not a known string"),
-        },
-        "tolist" | "toset" => match arg(0) {
-            Some(v) => match &v.kind {
-                ValueKind::List(items) if name == "toset" => list(distinct(items)),
-                ValueKind::List(_) => v.clone(),
-                _ => fail("argument is not a list"),
-            },
-            None => fail("missing argument"),
-        },
-        "tonumber" => match arg(0).and_then(number) {
-            Some(n) => num_value(n, span),
-            None => fail("argument is not a number"),
-        },
-        "tobool" => match arg(0).and_then(Value::as_bool) {
-            Some(b) => Value::new(ValueKind::Bool(b), span),
-            None => fail("argument is not a boolean"),
-        },
-        "flatten" => match arg(0) {
-            Some(v) => {
-                let mut out = Vec::new();
-                if flatten(v, &mut out, 0) {
-                    list(out)
-                } else {
-                    fail("argument is not a list of known lists")
-                }
-            }
-            None => fail("missing argument"),
-        },
-        "distinct" => match arg(0).and_then(Value::as_list) {
-            Some(items) => list(distinct(items)),
-            None => fail("argument is not a list"),
-        },
-        "compact" => match arg(0).and_then(Value::as_list) {
-            Some(items) => list(
-                items
-                    .iter()
-                    .filter(|i| !matches!(&i.kind, ValueKind::Null) && i.as_str() != Some(""))
-                    .cloned()
-                    .collect(),
-            ),
-            None => fail("argument is not a list"),
-        },
-        "contains" => match (arg(0).and_then(Value::as_list), arg(1)) {
-            (Some(items), Some(x)) => {
-                let mut undecided = false;
-                for item in items {
-                    match equal(item, x) {
-                        Some(true) => return Value::new(ValueKind::Bool(true), span),
-                        Some(false) => {}
-                        None => undecided = true,
-                    }
-                }
-                if undecided {
-                    fail("an element is not known")
-                } else {
-                    Value::new(ValueKind::Bool(false), span)
-                }
-            }
-            _ => fail("arguments are not a list and a value"),
-        },
-        "keys" | "values" => match arg(0).and_then(iterate) {
-            Some(pairs) if matches!(arg(0).map(|a| &a.kind), Some(ValueKind::Map(_))) => list(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| if name == "keys" { k } else { v })
-                    .collect(),
-            ),
-            _ => fail("argument is not a map"),
-        },
-        "zipmap" => match (arg(0).and_then(Value::as_list), arg(1).and_then(Value::as_list)) {
-            (Some(ks), Some(vs)) => {
-                let mut entries = Vec::new();
-                for (k, v) in ks.iter().zip(vs) {
-                    let Some(key) = k.as_str() else {
-                        return fail("a key is not a known string");
-                    };
-                    entries.push(Entry {
-                        key: key.to_string(),
-                        key_span: k.span,
-                        value: v.clone(),
-                    });
-                }
-                Value::new(ValueKind::Map(entries), span)
-            }
-            _ => fail("arguments are not lists"),
-        },
-        "one" => match arg(0).and_then(Value::as_list) {
-            Some([]) => Value::new(ValueKind::Null, span),
-            Some([x]) => x.clone(),
-            _ => fail("argument is not a list of at most one element"),
-        },
-        "reverse" => match arg(0).and_then(Value::as_list) {
-            Some(items) => list(items.iter().rev().cloned().collect()),
-            None => fail("argument is not a list"),
-        },
-        "sort" => match arg(0).and_then(Value::as_list) {
-            Some(items) => {
-                let mut keyed: Vec<(String, Value)> = Vec::new();
-                for item in items {
-                    match item.to_template().as_ref().and_then(Template::as_literal) {
-                        Some(s) => keyed.push((s.to_string(), item.clone())),
-                        None => return fail("an element is not a known string"),
-                    }
-                }
-                keyed.sort_by(|a, b| a.0.cmp(&b.0));
-                list(keyed.into_iter().map(|(_, v)| v).collect())
-            }
-            None => fail("argument is not a list"),
-        },
-        "range" => {
-            let nums: Vec<f64> = args.iter().filter_map(number).collect();
-            let (start, end, step) = match nums.as_slice() {
-                [e] => (0.0, *e, 1.0),
-                [s, e] => (*s, *e, if s <= e { 1.0 } else { -1.0 }),
-                [s, e, st] => (*s, *e, *st),
-                _ => return fail("arguments are not numbers"),
+        None => c.fail("missing argument"),
+    }
+}
+
+fn format_call(c: &Call<'_, '_>) -> Value {
+    match format(&c.args) {
+        Ok(t) => c.string(t),
+        Err(why) => c.fail(&why),
+    }
+}
+
+fn formatlist_call(c: &Call<'_, '_>) -> Value {
+    formatlist(&c.args, c.span).unwrap_or_else(|why| c.fail(&why))
+}
+
+fn join(c: &Call<'_, '_>) -> Value {
+    let Some(sep) = c.arg(0).and_then(Value::to_template) else {
+        return c.fail("separator is not a string");
+    };
+    let mut out = Template::default();
+    let mut first = true;
+    for l in c.args.iter().skip(1) {
+        let Some(items) = l.as_list() else {
+            return c.fail("argument is not a list");
+        };
+        for item in items {
+            let Some(t) = item.to_template() else {
+                return c.fail("element is not a string");
             };
-            if step == 0.0 {
-                return fail("step is zero");
+            if !first {
+                out.push_template(&sep);
             }
-            let mut out = Vec::new();
-            let mut x = start;
-            while ((step > 0.0 && x < end) || (step < 0.0 && x > end)) && out.len() < MAX_ITEMS {
-                out.push(num_value(x, span));
-                x += step;
-            }
-            list(out)
+            first = false;
+            out.push_template(&t);
         }
-        "max" | "min" => {
-            let nums: Option<Vec<f64>> = args.iter().map(number).collect();
-            match nums {
-                Some(ns) if !ns.is_empty() => {
-                    let r = ns
-                        .iter()
-                        .copied()
-                        .fold(if name == "max" { f64::MIN } else { f64::MAX }, |a, b| {
-                            if name == "max" { a.max(b) } else { a.min(b) }
-                        });
-                    num_value(r, span)
-                }
-                _ => fail("arguments are not numbers"),
-            }
+    }
+    c.string(out)
+}
+
+fn split(c: &Call<'_, '_>) -> Value {
+    match (c.lit(0), c.lit(1)) {
+        (Some(sep), Some(s)) if !sep.is_empty() => {
+            c.list(s.split(sep.as_str()).map(|p| Value::str(p, c.span)).collect())
         }
-        "abs" => match arg(0).and_then(number) {
-            Some(n) => num_value(n.abs(), span),
-            None => fail("argument is not a number"),
-        },
-        "file" => match lit(0) {
-            Some(path) => match ev.read_confined(&path, span) {
-                Ok((id, text)) => {
-                    let mut b = TextBuilder::new();
-                    let offsets = (0..text.len()).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect();
-                    b.push_exact(&text, id, offsets);
-                    ev.finish_text_public(b, Span::new(id, 0, text.len()))
+        _ => c.fail("arguments are not known strings"),
+    }
+}
+
+fn concat(c: &Call<'_, '_>) -> Value {
+    let mut out = Vec::new();
+    for a in &c.args {
+        match a.as_list() {
+            Some(items) => out.extend(items.iter().cloned()),
+            None => return c.fail("argument is not a list"),
+        }
+    }
+    c.list(out)
+}
+
+fn merge(c: &Call<'_, '_>) -> Value {
+    let mut entries: Vec<Entry> = Vec::new();
+    for a in &c.args {
+        match &a.kind {
+            ValueKind::Map(es) => {
+                for e in es {
+                    entries.retain(|x| x.key != e.key);
+                    entries.push(e.clone());
                 }
-                Err(why) => fail(&why),
-            },
-            None => fail("the path is not known"),
+            }
+            ValueKind::Null => {}
+            _ => return c.fail("argument is not a map"),
+        }
+    }
+    Value::new(ValueKind::Map(entries), c.span)
+}
+
+fn lookup(c: &Call<'_, '_>) -> Value {
+    match (c.arg(0), c.lit(1)) {
+        (Some(m), Some(k)) if matches!(m.kind, ValueKind::Map(_)) => m
+            .get(&k)
+            .cloned()
+            .or_else(|| c.arg(2).cloned())
+            .unwrap_or_else(|| c.fail("key not found and no default")),
+        _ => c.fail("arguments are not a map and a known key"),
+    }
+}
+
+fn element(c: &Call<'_, '_>) -> Value {
+    match (c.list_arg(0), c.arg(1).and_then(number)) {
+        (Some(items), Some(i)) if !items.is_empty() && i >= 0.0 => items
+            .get(i as usize % items.len())
+            .cloned()
+            .unwrap_or_else(|| c.fail("index out of range")),
+        _ => c.fail("arguments are not a non-empty list and an index"),
+    }
+}
+
+fn length(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).map(|a| &a.kind) {
+        Some(ValueKind::List(items)) => c.number(items.len() as f64),
+        Some(ValueKind::Map(entries)) => c.number(entries.len() as f64),
+        Some(ValueKind::Str(t)) => match t.as_literal() {
+            Some(s) => c.number(s.chars().count() as f64),
+            None => c.fail("the string is not fully known"),
         },
-        "templatefile" => match (lit(0), arg(1)) {
-            (Some(path), Some(vars)) => match ev.read_confined(&path, span) {
-                Ok((id, text)) => ev.render_template_file(id, &text, vars, span),
-                Err(why) => fail(&why),
-            },
-            _ => fail("the path is not known"),
-        },
-        "fileexists" => match lit(0) {
-            Some(path) => Value::new(ValueKind::Bool(ev.read_confined(&path, span).is_ok()), span),
-            None => fail("the path is not known"),
-        },
-        _ => ev.unknown_at(span, format!("function {name}() is not evaluated")),
+        _ => c.fail("argument has no length"),
+    }
+}
+
+/// `lower` and `upper`: the literal parts change case; symbols stay.
+fn change_case(c: &Call<'_, '_>) -> Value {
+    let Some(t) = c.arg(0).and_then(Value::to_template) else {
+        return c.fail("argument is not a string");
+    };
+    let mut out = Template::default();
+    for part in t.parts() {
+        match part {
+            Part::Lit(s) if c.name == "lower" => out.push_str(&s.to_lowercase()),
+            Part::Lit(s) => out.push_str(&s.to_uppercase()),
+            Part::Sym(sym) => out.push_sym(sym.clone()),
+        }
+    }
+    c.string(out)
+}
+
+fn replace(c: &Call<'_, '_>) -> Value {
+    match (c.lit(0), c.lit(1), c.lit(2)) {
+        (_, Some(from), _) if is_regex_pattern(&from) => c.fail(&format!(
+            "the search string {from} is a regular expression, which kdsguard does not evaluate"
+        )),
+        (Some(s), Some(from), Some(to)) => {
+            if from.is_empty() {
+                return c.fail("empty search string");
+            }
+            let out = s.replace(from.as_str(), &to);
+            if out.len() > MAX_TEXT {
+                return c.fail("result is too long");
+            }
+            Value::str(out, c.span)
+        }
+        (None, _, _) => c.fail("the string is not a fully known literal"),
+        (_, None, _) => c.fail("the search string is not a known literal"),
+        (_, _, None) => c.fail("the replacement is not a known literal"),
+    }
+}
+
+/// `trimprefix` and `trimsuffix`, on the first or last literal part.
+fn trim_affix(c: &Call<'_, '_>) -> Value {
+    let (Some(t), Some(affix)) = (c.arg(0).and_then(Value::to_template), c.lit(1)) else {
+        return c.fail("arguments are not strings");
+    };
+    let parts = t.parts();
+    let mut out = Template::default();
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            Part::Lit(s) if c.name == "trimprefix" && i == 0 => {
+                out.push_str(s.strip_prefix(affix.as_str()).unwrap_or(s))
+            }
+            Part::Lit(s) if c.name == "trimsuffix" && i + 1 == parts.len() => {
+                out.push_str(s.strip_suffix(affix.as_str()).unwrap_or(s))
+            }
+            Part::Lit(s) => out.push_str(s),
+            Part::Sym(sym) => out.push_sym(sym.clone()),
+        }
+    }
+    c.string(out)
+}
+
+/// `trimspace` and `chomp`.
+fn trim(c: &Call<'_, '_>) -> Value {
+    match c.lit(0) {
+        Some(s) if c.name == "trimspace" => Value::str(s.trim(), c.span),
+        Some(s) => Value::str(s.trim_end_matches(['\n', '\r']), c.span),
+        None => c.fail("argument is not a known string"),
+    }
+}
+
+/// `tolist` and `toset` (which drops repeated elements).
+fn to_collection(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).map(|v| (v, &v.kind)) {
+        Some((_, ValueKind::List(items))) if c.name == "toset" => c.list(distinct(items)),
+        Some((v, ValueKind::List(_))) => v.clone(),
+        Some(_) => c.fail("argument is not a list"),
+        None => c.fail("missing argument"),
+    }
+}
+
+fn tonumber(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).and_then(number) {
+        Some(n) => c.number(n),
+        None => c.fail("argument is not a number"),
+    }
+}
+
+fn tobool(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).and_then(Value::as_bool) {
+        Some(b) => c.bool(b),
+        None => c.fail("argument is not a boolean"),
+    }
+}
+
+fn flatten_list(c: &Call<'_, '_>) -> Value {
+    let Some(v) = c.arg(0) else {
+        return c.fail("missing argument");
+    };
+    let mut out = Vec::new();
+    if flatten(v, &mut out, 0) {
+        c.list(out)
+    } else {
+        c.fail("argument is not a list of known lists")
+    }
+}
+
+fn distinct_list(c: &Call<'_, '_>) -> Value {
+    match c.list_arg(0) {
+        Some(items) => c.list(distinct(items)),
+        None => c.fail("argument is not a list"),
+    }
+}
+
+fn compact(c: &Call<'_, '_>) -> Value {
+    match c.list_arg(0) {
+        Some(items) => c.list(
+            items
+                .iter()
+                .filter(|i| !matches!(&i.kind, ValueKind::Null) && i.as_str() != Some(""))
+                .cloned()
+                .collect(),
+        ),
+        None => c.fail("argument is not a list"),
+    }
+}
+
+fn contains(c: &Call<'_, '_>) -> Value {
+    let (Some(items), Some(x)) = (c.list_arg(0), c.arg(1)) else {
+        return c.fail("arguments are not a list and a value");
+    };
+    let mut undecided = false;
+    for item in items {
+        match equal(item, x) {
+            Some(true) => return c.bool(true),
+            Some(false) => {}
+            None => undecided = true,
+        }
+    }
+    if undecided {
+        c.fail("an element is not known")
+    } else {
+        c.bool(false)
+    }
+}
+
+fn keys_or_values(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).and_then(iterate) {
+        Some(pairs) if matches!(c.arg(0).map(|a| &a.kind), Some(ValueKind::Map(_))) => c.list(
+            pairs
+                .into_iter()
+                .map(|(k, v)| if c.name == "keys" { k } else { v })
+                .collect(),
+        ),
+        _ => c.fail("argument is not a map"),
+    }
+}
+
+fn zipmap(c: &Call<'_, '_>) -> Value {
+    let (Some(ks), Some(vs)) = (c.list_arg(0), c.list_arg(1)) else {
+        return c.fail("arguments are not lists");
+    };
+    let mut entries = Vec::new();
+    for (k, v) in ks.iter().zip(vs) {
+        let Some(key) = k.as_str() else {
+            return c.fail("a key is not a known string");
+        };
+        entries.push(Entry {
+            key: key.to_string(),
+            key_span: k.span,
+            value: v.clone(),
+        });
+    }
+    Value::new(ValueKind::Map(entries), c.span)
+}
+
+fn one(c: &Call<'_, '_>) -> Value {
+    match c.list_arg(0) {
+        Some([]) => Value::new(ValueKind::Null, c.span),
+        Some([x]) => x.clone(),
+        _ => c.fail("argument is not a list of at most one element"),
+    }
+}
+
+fn reverse(c: &Call<'_, '_>) -> Value {
+    match c.list_arg(0) {
+        Some(items) => c.list(items.iter().rev().cloned().collect()),
+        None => c.fail("argument is not a list"),
+    }
+}
+
+fn sort(c: &Call<'_, '_>) -> Value {
+    let Some(items) = c.list_arg(0) else {
+        return c.fail("argument is not a list");
+    };
+    let mut keyed: Vec<(String, Value)> = Vec::new();
+    for item in items {
+        match item.to_template().as_ref().and_then(Template::as_literal) {
+            Some(s) => keyed.push((s.to_string(), item.clone())),
+            None => return c.fail("an element is not a known string"),
+        }
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    c.list(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
+fn range(c: &Call<'_, '_>) -> Value {
+    let nums: Vec<f64> = c.args.iter().filter_map(number).collect();
+    let (start, end, step) = match nums.as_slice() {
+        [e] => (0.0, *e, 1.0),
+        [s, e] => (*s, *e, if s <= e { 1.0 } else { -1.0 }),
+        [s, e, st] => (*s, *e, *st),
+        _ => return c.fail("arguments are not numbers"),
+    };
+    if step == 0.0 {
+        return c.fail("step is zero");
+    }
+    let mut out = Vec::new();
+    let mut x = start;
+    while ((step > 0.0 && x < end) || (step < 0.0 && x > end)) && out.len() < MAX_ITEMS {
+        out.push(c.number(x));
+        x += step;
+    }
+    c.list(out)
+}
+
+/// `max` and `min`.
+fn max_or_min(c: &Call<'_, '_>) -> Value {
+    let nums: Option<Vec<f64>> = c.args.iter().map(number).collect();
+    match nums {
+        Some(ns) if !ns.is_empty() => {
+            let max = c.name == "max";
+            let start = if max { f64::MIN } else { f64::MAX };
+            let r = ns
+                .iter()
+                .copied()
+                .fold(start, |a, b| if max { a.max(b) } else { a.min(b) });
+            c.number(r)
+        }
+        _ => c.fail("arguments are not numbers"),
+    }
+}
+
+fn abs(c: &Call<'_, '_>) -> Value {
+    match c.arg(0).and_then(number) {
+        Some(n) => c.number(n.abs()),
+        None => c.fail("argument is not a number"),
+    }
+}
+
+fn file(c: &Call<'_, '_>) -> Value {
+    let Some(path) = c.lit(0) else {
+        return c.fail("the path is not known");
+    };
+    match c.ev.read_confined(&path, c.span) {
+        Ok((id, text)) => {
+            let mut b = TextBuilder::new();
+            let offsets = (0..text.len()).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect();
+            b.push_exact(&text, id, offsets);
+            c.ev.finish_text_public(b, Span::new(id, 0, text.len()))
+        }
+        Err(why) => c.fail(&why),
+    }
+}
+
+fn templatefile(c: &Call<'_, '_>) -> Value {
+    let (Some(path), Some(vars)) = (c.lit(0), c.arg(1)) else {
+        return c.fail("the path is not known");
+    };
+    match c.ev.read_confined(&path, c.span) {
+        Ok((id, text)) => c.ev.render_template_file(id, &text, vars, c.span),
+        Err(why) => c.fail(&why),
+    }
+}
+
+fn fileexists(c: &Call<'_, '_>) -> Value {
+    match c.lit(0) {
+        Some(path) => c.bool(c.ev.read_confined(&path, c.span).is_ok()),
+        None => c.fail("the path is not known"),
     }
 }
 
@@ -494,121 +675,15 @@ fn format(args: &[Value]) -> Result<Template, String> {
             out.push_str(c.encode_utf8(&mut [0; 4]));
             continue;
         }
-        let mut flags = String::new();
-        while let Some(&f) = chars.peek().filter(|f| "-+ #0".contains(**f)) {
-            flags.push(f);
-            chars.next();
-        }
-        let mut width = String::new();
-        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            width.push(d);
-            chars.next();
-        }
-        let mut precision: Option<usize> = None;
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            let mut p = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                p.push(d);
-                chars.next();
-            }
-            precision = Some(p.parse().unwrap_or(0));
-        }
-        if chars.peek() == Some(&'[') {
-            chars.next();
-            let mut idx = String::new();
-            for d in chars.by_ref() {
-                if d == ']' {
-                    break;
-                }
-                idx.push(d);
-            }
-            next = idx.parse().map_err(|_| "a bad argument index")?;
-        }
-        let verb = chars.next().ok_or("the format ends in `%`")?;
-        if verb == '%' {
+        let verb = Verb::parse(&mut chars)?;
+        if verb.verb == '%' {
             out.push_str("%");
             continue;
         }
+        next = verb.index.unwrap_or(next);
         let arg = args.get(next).ok_or("too few arguments")?;
         next += 1;
-        let width: usize = width.parse().unwrap_or(0);
-        let text = match verb {
-            's' | 'v' if flags.is_empty() && width == 0 && precision.is_none() => match arg.to_template() {
-                Some(t) => {
-                    out.push_template(&t);
-                    continue;
-                }
-                None if verb == 'v' || flags.contains('#') => literal_json(arg)?,
-                None => return Err(format!("%{verb} of a {}", arg.type_name())),
-            },
-            'v' if flags.contains('#') => literal_json(arg)?,
-            's' | 'v' => {
-                let s = known_text(arg)?;
-                match precision {
-                    Some(p) => s.chars().take(p).collect(),
-                    None => s,
-                }
-            }
-            'q' => literal_json(&Value::new(ValueKind::Str(Template::lit(known_text(arg)?)), arg.span))?,
-            't' => arg.as_bool().ok_or("%t of a value that is not a boolean")?.to_string(),
-            'd' | 'x' | 'X' | 'o' | 'b' => {
-                let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
-                if n.fract() != 0.0 || n.abs() >= 9.0e15 {
-                    return Err(format!("%{verb} of a number that is not a whole number"));
-                }
-                let i = n as i64;
-                let (sign, mag) = (
-                    if i < 0 {
-                        "-"
-                    } else if flags.contains('+') {
-                        "+"
-                    } else {
-                        ""
-                    },
-                    i.unsigned_abs(),
-                );
-                let digits = match verb {
-                    'x' => format!("{mag:x}"),
-                    'X' => format!("{mag:X}"),
-                    'o' => format!("{mag:o}"),
-                    'b' => format!("{mag:b}"),
-                    _ => mag.to_string(),
-                };
-                format!("{sign}{digits}")
-            }
-            'f' | 'e' | 'g' => {
-                let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
-                let p = precision.unwrap_or(6);
-                let body = match verb {
-                    'f' => format!("{n:.p$}"),
-                    'e' => format!("{n:.p$e}"),
-                    _ => n.to_string(),
-                };
-                if flags.contains('+') && n >= 0.0 {
-                    format!("+{body}")
-                } else {
-                    body
-                }
-            }
-            other => return Err(format!("verb %{other} is not supported")),
-        };
-        let pad = width.saturating_sub(text.chars().count());
-        if flags.contains('-') {
-            out.push_str(&text);
-            out.push_str(&" ".repeat(pad));
-        } else if flags.contains('0') && !matches!(verb, 's' | 'v' | 'q' | 't') {
-            let (sign, digits) = match text.strip_prefix(['-', '+']) {
-                Some(rest) => (text.get(..1).unwrap_or_default(), rest),
-                None => ("", text.as_str()),
-            };
-            out.push_str(sign);
-            out.push_str(&"0".repeat(pad));
-            out.push_str(digits);
-        } else {
-            out.push_str(&" ".repeat(pad));
-            out.push_str(&text);
-        }
+        verb.render(arg, &mut out)?;
         if out
             .parts()
             .iter()
@@ -620,6 +695,144 @@ fn format(args: &[Value]) -> Result<Template, String> {
         }
     }
     Ok(out)
+}
+
+/// One `%…` of a format string.
+struct Verb {
+    flags: String,
+    width: usize,
+    precision: Option<usize>,
+    /// An explicit argument index (`%[2]s`).
+    index: Option<usize>,
+    verb: char,
+}
+
+impl Verb {
+    /// Reads what follows a `%`.
+    fn parse(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Verb, String> {
+        let mut take = |accept: &dyn Fn(char) -> bool| {
+            let mut s = String::new();
+            while let Some(&c) = chars.peek().filter(|c| accept(**c)) {
+                s.push(c);
+                chars.next();
+            }
+            s
+        };
+        let flags = take(&|f| "-+ #0".contains(f));
+        let width = take(&|d| d.is_ascii_digit()).parse().unwrap_or(0);
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let digits: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_digit)).collect();
+            precision = Some(digits.parse().unwrap_or(0));
+        }
+        let mut index = None;
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            let idx: String = chars.by_ref().take_while(|&d| d != ']').collect();
+            index = Some(idx.parse().map_err(|_| "a bad argument index")?);
+        }
+        let verb = chars.next().ok_or("the format ends in `%`")?;
+        Ok(Verb {
+            flags,
+            width,
+            precision,
+            index,
+            verb,
+        })
+    }
+
+    /// Appends `arg` formatted by this verb.
+    fn render(&self, arg: &Value, out: &mut Template) -> Result<(), String> {
+        let (verb, flags) = (self.verb, self.flags.as_str());
+        let text = match verb {
+            's' | 'v' if flags.is_empty() && self.width == 0 && self.precision.is_none() => match arg.to_template() {
+                Some(t) => {
+                    out.push_template(&t);
+                    return Ok(());
+                }
+                None if verb == 'v' || flags.contains('#') => literal_json(arg)?,
+                None => return Err(format!("%{verb} of a {}", arg.type_name())),
+            },
+            'v' if flags.contains('#') => literal_json(arg)?,
+            's' | 'v' => {
+                let s = known_text(arg)?;
+                match self.precision {
+                    Some(p) => s.chars().take(p).collect(),
+                    None => s,
+                }
+            }
+            'q' => literal_json(&Value::new(ValueKind::Str(Template::lit(known_text(arg)?)), arg.span))?,
+            't' => arg.as_bool().ok_or("%t of a value that is not a boolean")?.to_string(),
+            'd' | 'x' | 'X' | 'o' | 'b' => self.integer(arg)?,
+            'f' | 'e' | 'g' => self.float(arg)?,
+            other => return Err(format!("verb %{other} is not supported")),
+        };
+        self.pad(&text, out);
+        Ok(())
+    }
+
+    fn integer(&self, arg: &Value) -> Result<String, String> {
+        let verb = self.verb;
+        let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+        if n.fract() != 0.0 || n.abs() >= 9.0e15 {
+            return Err(format!("%{verb} of a number that is not a whole number"));
+        }
+        let i = n as i64;
+        let sign = if i < 0 {
+            "-"
+        } else if self.flags.contains('+') {
+            "+"
+        } else {
+            ""
+        };
+        let mag = i.unsigned_abs();
+        let digits = match verb {
+            'x' => format!("{mag:x}"),
+            'X' => format!("{mag:X}"),
+            'o' => format!("{mag:o}"),
+            'b' => format!("{mag:b}"),
+            _ => mag.to_string(),
+        };
+        Ok(format!("{sign}{digits}"))
+    }
+
+    fn float(&self, arg: &Value) -> Result<String, String> {
+        let verb = self.verb;
+        let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+        let p = self.precision.unwrap_or(6);
+        let body = match verb {
+            'f' => format!("{n:.p$}"),
+            'e' => format!("{n:.p$e}"),
+            _ => n.to_string(),
+        };
+        Ok(if self.flags.contains('+') && n >= 0.0 {
+            format!("+{body}")
+        } else {
+            body
+        })
+    }
+
+    /// Pads `text` to the width: left-aligned with `-`, zero-filled after the sign with `0`
+    /// (numbers only), else right-aligned.
+    fn pad(&self, text: &str, out: &mut Template) {
+        let pad = self.width.saturating_sub(text.chars().count());
+        if self.flags.contains('-') {
+            out.push_str(text);
+            out.push_str(&" ".repeat(pad));
+        } else if self.flags.contains('0') && !matches!(self.verb, 's' | 'v' | 'q' | 't') {
+            let (sign, digits) = match text.strip_prefix(['-', '+']) {
+                Some(rest) => (text.get(..1).unwrap_or_default(), rest),
+                None => ("", text),
+            };
+            out.push_str(sign);
+            out.push_str(&"0".repeat(pad));
+            out.push_str(digits);
+        } else {
+            out.push_str(&" ".repeat(pad));
+            out.push_str(text);
+        }
+    }
 }
 
 /// Whether a `replace` search string is a `/regex/` (Terraform's convention).
@@ -697,5 +910,56 @@ impl Eval<'_> {
             v.span = whole;
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_table_is_sorted_and_names_each_function_once() {
+        for pair in BUILTINS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} must come after {}", pair[0].0, pair[1].0);
+        }
+    }
+
+    #[test]
+    fn format_verbs_flags_width_precision_and_indexes() {
+        let s = Span::builtin();
+        let args = |spec: &str, rest: Vec<Value>| {
+            let mut v = vec![Value::str(spec, s)];
+            v.extend(rest);
+            v
+        };
+        let text = |spec: &str, rest: Vec<Value>| format(&args(spec, rest)).map(|t| t.to_string());
+        assert_eq!(
+            text("%s-%d", vec![Value::str("a", s), num_value(7.0, s)]).as_deref(),
+            Ok("a-7")
+        );
+        assert_eq!(
+            text(
+                "%05d|%-4s|%x",
+                vec![num_value(-42.0, s), Value::str("ab", s), num_value(255.0, s)]
+            )
+            .as_deref(),
+            Ok("-0042|ab  |ff")
+        );
+        assert_eq!(
+            text("%.2f %+d", vec![num_value(1.23456, s), num_value(5.0, s)]).as_deref(),
+            Ok("1.23 +5")
+        );
+        assert_eq!(
+            text("%[2]s %[1]s %%", vec![Value::str("x", s), Value::str("y", s)]).as_deref(),
+            Ok("y x %")
+        );
+        assert_eq!(
+            text("%.1s|%q", vec![Value::str("hello", s), Value::str("q", s)]).as_deref(),
+            Ok("h|\"q\"")
+        );
+        assert!(text("%d", vec![num_value(1.5, s)]).is_err());
+        assert!(text("%s %s", vec![Value::str("only", s)]).is_err());
+        assert!(text("%", vec![]).is_err());
+        assert!(text("%y", vec![Value::str("a", s)]).is_err());
     }
 }
