@@ -27,7 +27,7 @@ pub fn parse(text: &str, file: FileId, base: usize) -> Result<Value, JsonError> 
         message: e.kind().to_string(),
     })?;
     match result.value {
-        Some(v) => Ok(convert(&v, file, base)),
+        Some(v) => Ok(convert(&v, &Plain { file, base })),
         None => Err(JsonError {
             offset: 0,
             message: "the file holds no JSON value".to_string(),
@@ -50,22 +50,43 @@ fn strict_options() -> ParseOptions {
     }
 }
 
-fn span(range: jsonc_parser::common::Range, file: FileId, base: usize) -> Span {
-    Span::new(file, base + range.start, base + range.end)
+/// How a JSON syntax tree becomes a [`Value`]: where each node's span is, and what a
+/// string (or an object key) stands for.
+trait Conversion {
+    fn span(&self, range: jsonc_parser::common::Range) -> Span;
+    fn string(&self, text: &str, span: Span) -> Value;
+    fn key(&self, text: &str) -> String;
 }
 
-fn convert(v: &ast::Value<'_>, file: FileId, base: usize) -> Value {
+/// JSON read from a file (or a string literal without escapes) at `base` in `file`.
+struct Plain {
+    file: FileId,
+    base: usize,
+}
+
+impl Conversion for Plain {
+    fn span(&self, range: jsonc_parser::common::Range) -> Span {
+        Span::new(self.file, self.base + range.start, self.base + range.end)
+    }
+    fn string(&self, text: &str, span: Span) -> Value {
+        Value::new(ValueKind::Str(Template::lit(text)), span)
+    }
+    fn key(&self, text: &str) -> String {
+        text.to_string()
+    }
+}
+
+/// The one JSON-to-value converter: keeps object entries in source order, duplicates
+/// included.
+fn convert(v: &ast::Value<'_>, c: &dyn Conversion) -> Value {
     match v {
-        ast::Value::StringLit(s) => Value::new(
-            ValueKind::Str(Template::lit(s.value.as_ref())),
-            span(s.range, file, base),
-        ),
-        ast::Value::NumberLit(n) => Value::new(ValueKind::Number(n.value.to_string()), span(n.range, file, base)),
-        ast::Value::BooleanLit(b) => Value::new(ValueKind::Bool(b.value), span(b.range, file, base)),
-        ast::Value::NullKeyword(n) => Value::new(ValueKind::Null, span(n.range, file, base)),
+        ast::Value::StringLit(s) => c.string(s.value.as_ref(), c.span(s.range)),
+        ast::Value::NumberLit(n) => Value::new(ValueKind::Number(n.value.to_string()), c.span(n.range)),
+        ast::Value::BooleanLit(b) => Value::new(ValueKind::Bool(b.value), c.span(b.range)),
+        ast::Value::NullKeyword(n) => Value::new(ValueKind::Null, c.span(n.range)),
         ast::Value::Array(a) => Value::new(
-            ValueKind::List(a.elements.iter().map(|e| convert(e, file, base)).collect()),
-            span(a.range, file, base),
+            ValueKind::List(a.elements.iter().map(|e| convert(e, c)).collect()),
+            c.span(a.range),
         ),
         ast::Value::Object(o) => {
             let entries = o
@@ -77,13 +98,13 @@ fn convert(v: &ast::Value<'_>, file: FileId, base: usize) -> Value {
                         ast::ObjectPropName::Word(w) => w.range,
                     };
                     Entry {
-                        key: p.name.as_str().to_string(),
-                        key_span: span(key_range, file, base),
-                        value: convert(&p.value, file, base),
+                        key: c.key(p.name.as_str()),
+                        key_span: c.span(key_range),
+                        value: convert(&p.value, c),
                     }
                 })
                 .collect();
-            Value::new(ValueKind::Map(entries), span(o.range, file, base))
+            Value::new(ValueKind::Map(entries), c.span(o.range))
         }
     }
 }
@@ -124,7 +145,13 @@ pub fn parse_template(
             _ => fallback,
         }
     };
-    Ok(rendered.convert(&root, &span_of))
+    Ok(convert(
+        &root,
+        &InTemplate {
+            rendered: &rendered,
+            span_of: &span_of,
+        },
+    ))
 }
 
 /// A template rendered to JSON text, remembering where each symbol and literal went.
@@ -221,48 +248,35 @@ impl RenderedTemplate {
         out.push_str(rest);
         out
     }
+}
 
-    fn convert(&self, v: &ast::Value<'_>, span_of: &dyn Fn(jsonc_parser::common::Range) -> Span) -> Value {
-        match v {
-            ast::Value::StringLit(s) => {
-                let template = self.unrender(s.value.as_ref());
-                if let [crate::value::Part::Sym(crate::value::Symbol::Opaque(o))] = template.parts()
-                    && self
-                        .symbols
-                        .iter()
-                        .any(|(sym, bare)| *bare && matches!(sym, crate::value::Symbol::Opaque(x) if x == o))
-                    && s.value.starts_with(PLACEHOLDER_OPEN)
-                {
-                    return Value::unknown(o.id.clone(), o.reason.clone(), span_of(s.range));
-                }
-                Value::new(ValueKind::Str(template), span_of(s.range))
-            }
-            ast::Value::NumberLit(n) => Value::new(ValueKind::Number(n.value.to_string()), span_of(n.range)),
-            ast::Value::BooleanLit(b) => Value::new(ValueKind::Bool(b.value), span_of(b.range)),
-            ast::Value::NullKeyword(n) => Value::new(ValueKind::Null, span_of(n.range)),
-            ast::Value::Array(a) => Value::new(
-                ValueKind::List(a.elements.iter().map(|e| self.convert(e, span_of)).collect()),
-                span_of(a.range),
-            ),
-            ast::Value::Object(o) => {
-                let entries = o
-                    .properties
-                    .iter()
-                    .map(|p| {
-                        let key_range = match &p.name {
-                            ast::ObjectPropName::String(s) => s.range,
-                            ast::ObjectPropName::Word(w) => w.range,
-                        };
-                        Entry {
-                            key: self.unrender(p.name.as_str()).to_string(),
-                            key_span: span_of(key_range),
-                            value: self.convert(&p.value, span_of),
-                        }
-                    })
-                    .collect();
-                Value::new(ValueKind::Map(entries), span_of(o.range))
-            }
+/// JSON rendered from a template: placeholders in strings and keys come back as the
+/// template's symbols, and a bare placeholder (a whole value) as an unknown.
+struct InTemplate<'a> {
+    rendered: &'a RenderedTemplate,
+    span_of: &'a dyn Fn(jsonc_parser::common::Range) -> Span,
+}
+
+impl Conversion for InTemplate<'_> {
+    fn span(&self, range: jsonc_parser::common::Range) -> Span {
+        (self.span_of)(range)
+    }
+    fn string(&self, text: &str, span: Span) -> Value {
+        let template = self.rendered.unrender(text);
+        if let [crate::value::Part::Sym(crate::value::Symbol::Opaque(o))] = template.parts()
+            && self
+                .rendered
+                .symbols
+                .iter()
+                .any(|(sym, bare)| *bare && matches!(sym, crate::value::Symbol::Opaque(x) if x == o))
+            && text.starts_with(PLACEHOLDER_OPEN)
+        {
+            return Value::unknown(o.id.clone(), o.reason.clone(), span);
         }
+        Value::new(ValueKind::Str(template), span)
+    }
+    fn key(&self, text: &str) -> String {
+        self.rendered.unrender(text).to_string()
     }
 }
 
