@@ -106,358 +106,410 @@ pub fn map_instance(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mu
 }
 
 fn is_modelled(rtype: &str) -> bool {
-    matches!(
-        rtype,
-        "aws_iam_role"
-            | "aws_iam_user"
-            | "aws_iam_group"
-            | "aws_iam_group_membership"
-            | "aws_iam_user_group_membership"
-            | "aws_iam_policy"
-            | "aws_iam_role_policy"
-            | "aws_iam_user_policy"
-            | "aws_iam_group_policy"
-            | "aws_iam_role_policy_attachment"
-            | "aws_iam_user_policy_attachment"
-            | "aws_iam_group_policy_attachment"
-            | "aws_iam_policy_attachment"
-            | "aws_iam_service_linked_role"
-            | "aws_dynamodb_table"
-            | "aws_dynamodb_kinesis_streaming_destination"
-            | "aws_dynamodb_resource_policy"
-            | "aws_kinesis_stream"
-            | "aws_kinesis_resource_policy"
-            | "aws_kms_key"
-            | "aws_kms_key_policy"
-            | "aws_organizations_policy"
-            | "aws_organizations_policy_attachment"
-    )
+    mapper(rtype).is_some()
+}
+
+/// One resource instance being mapped: its attributes and how to read them.
+struct Mapping<'a, 'e> {
+    ev: &'a Eval<'e>,
+    res: &'a Res,
+    address: &'a str,
+    obj: &'a Value,
+    span: Span,
+}
+
+impl Mapping<'_, '_> {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.obj.get(key)
+    }
+    /// Attribute `key` as a template, if set.
+    fn t(&self, key: &str) -> Option<Template> {
+        self.get(key).map(|v| template_of(self.ev, v))
+    }
+    /// Attribute `key` as a template; unset, an opaque value naming it.
+    fn tt(&self, key: &str) -> Template {
+        self.t(key).unwrap_or_else(|| {
+            Template::opaque(
+                format!("{}.{key}", self.address),
+                format!("{key} is not set"),
+                self.span,
+            )
+        })
+    }
+    /// The policy document in attribute `key`; unset, an unknown that says so.
+    fn document(&self, key: &str, missing: &str, input: &mut Input) -> Value {
+        match self.get(key) {
+            Some(d) => policy_doc(self.ev, d, input),
+            None => Value::unknown(self.address, missing, self.span),
+        }
+    }
+    /// The policy an attachment names in attribute `key`.
+    fn policy_ref(&self, key: &str) -> PolicyRef {
+        match self.get(key) {
+            Some(v) => policy_ref(v),
+            None => PolicyRef::Unknown(Value::unknown(self.address, format!("{key} is not set"), self.span)),
+        }
+    }
+}
+
+type Mapper = fn(&Mapping<'_, '_>, &mut Input);
+
+/// The modelled resource types and their mappers, sorted by type (a test keeps them sorted).
+const MAPPERS: &[(&str, Mapper)] = &[
+    ("aws_dynamodb_kinesis_streaming_destination", streaming_destination),
+    ("aws_dynamodb_resource_policy", resource_policy),
+    ("aws_dynamodb_table", table),
+    ("aws_iam_group", group),
+    ("aws_iam_group_membership", group_membership),
+    ("aws_iam_group_policy", owned_policy),
+    ("aws_iam_group_policy_attachment", owned_attachment),
+    ("aws_iam_policy", managed_policy),
+    ("aws_iam_policy_attachment", multi_attachment),
+    ("aws_iam_role", principal),
+    ("aws_iam_role_policy", owned_policy),
+    ("aws_iam_role_policy_attachment", owned_attachment),
+    ("aws_iam_service_linked_role", service_linked_role),
+    ("aws_iam_user", principal),
+    ("aws_iam_user_group_membership", user_group_membership),
+    ("aws_iam_user_policy", owned_policy),
+    ("aws_iam_user_policy_attachment", owned_attachment),
+    ("aws_kinesis_resource_policy", resource_policy),
+    ("aws_kinesis_stream", stream),
+    ("aws_kms_key", kms_key),
+    ("aws_kms_key_policy", kms_key_policy),
+    ("aws_organizations_policy", organizations_policy),
+    ("aws_organizations_policy_attachment", organizations_attachment),
+];
+
+fn mapper(rtype: &str) -> Option<Mapper> {
+    let i = MAPPERS.binary_search_by(|(t, _)| (*t).cmp(rtype)).ok()?;
+    MAPPERS.get(i).map(|(_, m)| *m)
 }
 
 fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut Input) {
-    let span = res.span;
-    let t = |key: &str| obj.get(key).map(|v| template_of(ev, v));
-    let tt = |key: &str| {
-        t(key).unwrap_or_else(|| Template::opaque(format!("{address}.{key}"), format!("{key} is not set"), span))
-    };
-    match res.rtype.as_str() {
-        "aws_iam_role" | "aws_iam_user" => {
-            let kind = if res.rtype == "aws_iam_role" {
-                PrincipalKind::Role
-            } else {
-                PrincipalKind::User
-            };
-            input.principals.push(Principal {
-                address: address.to_string(),
-                kind,
-                name: tt("name"),
-                arn: tt("arn"),
-                span,
-            });
-            let target = || Target::Address(address.to_string());
-            if let Some(items) = obj.get("inline_policy").and_then(Value::as_list) {
-                for (i, ip) in items.iter().enumerate() {
-                    let Some(doc) = ip.get("policy") else { continue };
-                    let name = ip.get("name").map(|v| template_of(ev, v));
-                    let label = name
-                        .as_ref()
-                        .and_then(|n| n.as_literal().map(str::to_string))
-                        .unwrap_or_else(|| i.to_string());
-                    let paddr = format!("{address}/inline_policy/{label}");
-                    let document = policy_doc(ev, doc, input);
-                    input.policies.push(Policy {
-                        address: paddr.clone(),
-                        kind: PolicyKind::Inline,
-                        name,
-                        arn: None,
-                        document,
-                        resource: None,
-                        span: ip.span,
-                    });
-                    input.attachments.push(Attachment {
-                        policy: PolicyRef::Address(paddr),
-                        target: target(),
-                        boundary: false,
-                        span: ip.span,
-                        condition: None,
-                    });
-                }
-            }
-            if let Some(arns) = obj.get("managed_policy_arns") {
-                for (policy, at) in policy_refs(arns) {
-                    input.attachments.push(Attachment {
-                        policy,
-                        target: target(),
-                        boundary: false,
-                        span: at,
-                        condition: None,
-                    });
-                }
-            }
-            if let Some(b) = obj.get("permissions_boundary") {
-                input.attachments.push(Attachment {
-                    policy: policy_ref(b),
-                    target: target(),
-                    boundary: true,
-                    span: b.span,
-                    condition: None,
-                });
-            }
-        }
-        "aws_iam_group" => input.groups.push(Group {
-            address: address.to_string(),
-            name: tt("name"),
-            span,
-        }),
-        "aws_iam_group_membership" => {
-            let group = tt("group");
-            let group_address = identity(obj.get("group"), "aws_iam_group");
-            for user in list_of(obj.get("users")) {
-                input.memberships.push(Membership {
-                    user: template_of(ev, &user),
-                    group: group.clone(),
-                    user_address: identity(Some(&user), "aws_iam_user"),
-                    group_address: group_address.clone(),
-                    span,
-                });
-            }
-        }
-        "aws_iam_user_group_membership" => {
-            let user = tt("user");
-            let user_address = identity(obj.get("user"), "aws_iam_user");
-            for group in list_of(obj.get("groups")) {
-                input.memberships.push(Membership {
-                    user: user.clone(),
-                    group: template_of(ev, &group),
-                    user_address: user_address.clone(),
-                    group_address: identity(Some(&group), "aws_iam_group"),
-                    span,
-                });
-            }
-        }
-        "aws_iam_policy" => {
-            let document = match obj.get("policy") {
-                Some(d) => policy_doc(ev, d, input),
-                None => Value::unknown(address, "the policy has no document", span),
-            };
-            input.policies.push(Policy {
-                address: address.to_string(),
-                kind: PolicyKind::Managed,
-                name: Some(tt("name")),
-                arn: Some(tt("arn")),
-                document,
-                resource: None,
-                span,
-            });
-        }
-        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
-            let (key, owner) = match res.rtype.as_str() {
-                "aws_iam_role_policy" => ("role", Owner::ROLE),
-                "aws_iam_user_policy" => ("user", Owner::USER),
-                _ => ("group", Owner::GROUP),
-            };
-            let document = match obj.get("policy") {
-                Some(d) => policy_doc(ev, d, input),
-                None => Value::unknown(address, "the policy has no document", span),
-            };
-            input.policies.push(Policy {
-                address: address.to_string(),
-                kind: PolicyKind::Inline,
-                name: t("name"),
-                arn: None,
-                document,
-                resource: None,
-                span,
-            });
-            input.attachments.push(Attachment {
-                policy: PolicyRef::Address(address.to_string()),
-                target: owner.target(obj.get(key), || tt(key)),
-                boundary: false,
-                span,
-                condition: None,
-            });
-        }
-        "aws_iam_role_policy_attachment" | "aws_iam_user_policy_attachment" | "aws_iam_group_policy_attachment" => {
-            let (key, owner) = match res.rtype.as_str() {
-                "aws_iam_role_policy_attachment" => ("role", Owner::ROLE),
-                "aws_iam_user_policy_attachment" => ("user", Owner::USER),
-                _ => ("group", Owner::GROUP),
-            };
-            let target = owner.target(obj.get(key), || tt(key));
-            let policy = match obj.get("policy_arn") {
-                Some(v) => policy_ref(v),
-                None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
-            };
-            input.attachments.push(Attachment {
-                policy,
-                target,
-                boundary: false,
-                span,
-                condition: None,
-            });
-        }
-        "aws_iam_policy_attachment" => {
-            let policy = match obj.get("policy_arn") {
-                Some(v) => policy_ref(v),
-                None => PolicyRef::Unknown(Value::unknown(address, "policy_arn is not set", span)),
-            };
-            for (key, owner) in [("roles", Owner::ROLE), ("users", Owner::USER), ("groups", Owner::GROUP)] {
-                for item in list_of(obj.get(key)) {
-                    input.attachments.push(Attachment {
-                        policy: policy.clone(),
-                        target: owner.target(Some(&item), || template_of(ev, &item)),
-                        boundary: false,
-                        span,
-                        condition: None,
-                    });
-                }
-            }
-        }
-        "aws_iam_service_linked_role" => {
-            let protected = protection(ev, res);
-            input.slrs.push(ServiceLinkedRole {
-                address: address.to_string(),
-                service: tt("aws_service_name"),
-                custom_suffix: t("custom_suffix"),
-                protected,
-                span,
-            });
-        }
-        "aws_dynamodb_table" => {
-            input.tables.push(Table {
-                address: address.to_string(),
-                name: tt("name"),
-                arn: tt("arn"),
-                span,
-            });
-            if let Some(replicas) = obj.get("replica").and_then(Value::as_list)
-                && let Some(first) = replicas.first()
-            {
-                ev.note(
-                    format!(
-                        "{} replica block(s) of {address} are not modelled as tables yet",
-                        replicas.len()
-                    ),
-                    first.span,
-                );
-            }
-        }
-        "aws_dynamodb_kinesis_streaming_destination" => {
-            let stream_arn = obj
-                .get("stream_arn")
-                .cloned()
-                .unwrap_or_else(|| Value::unknown(address, "stream_arn is not set", span));
-            let table = match obj
-                .get("table_name")
-                .and_then(|v| v.origin_address("aws_dynamodb_table", NAME))
-            {
-                Some(table) => TableRef::Address(table.to_string()),
-                None => TableRef::Name(tt("table_name")),
-            };
-            input.destinations.push(Destination {
-                address: address.to_string(),
-                table,
-                stream_arn,
-                span,
-            });
-        }
-        "aws_dynamodb_resource_policy" | "aws_kinesis_resource_policy" => {
-            let document = match obj.get("policy") {
-                Some(d) => policy_doc(ev, d, input),
-                None => Value::unknown(address, "the policy has no document", span),
-            };
-            input
-                .policies
-                .push(Policy::resource(address, document, tt("resource_arn"), span));
-        }
-        "aws_kinesis_stream" => {
-            let kms_key = match obj.get("encryption_type").map(|v| (v.as_str(), v)) {
-                Some((Some("KMS"), _)) => obj.get("kms_key_id").cloned(),
-                Some((None, v)) if v.is_unknown() => obj.get("kms_key_id").cloned(),
-                _ => None,
-            };
-            input.streams.push(Stream {
-                address: address.to_string(),
-                name: tt("name"),
-                arn: tt("arn"),
-                kms_key,
-                span,
-            });
-        }
-        "aws_kms_key" => {
-            let arn = tt("arn");
-            input.keys.push(Key {
-                address: address.to_string(),
-                arn: arn.clone(),
-                id: tt("key_id"),
-                span,
-            });
-            if let Some(d) = obj.get("policy") {
-                let document = policy_doc(ev, d, input);
-                input
-                    .policies
-                    .push(Policy::resource(format!("{address}/policy"), document, arn, d.span));
-            }
-        }
-        "aws_kms_key_policy" => {
-            let key = tt("key_id");
-            let resource = if key.as_literal().is_some_and(|k| k.starts_with("arn:")) {
-                key
-            } else {
-                kms_arn(&key)
-            };
-            let document = match obj.get("policy") {
-                Some(d) => policy_doc(ev, d, input),
-                None => Value::unknown(address, "the policy has no document", span),
-            };
-            input.policies.push(Policy::resource(address, document, resource, span));
-        }
-        "aws_organizations_policy" => {
-            let ty = obj
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("SERVICE_CONTROL_POLICY");
-            if ty != "SERVICE_CONTROL_POLICY" {
-                ev.note(
-                    format!("organizations policy {address} of type {ty} is not modelled"),
-                    span,
-                );
-                return;
-            }
-            let document = match obj.get("content") {
-                Some(d) => policy_doc(ev, d, input),
-                None => Value::unknown(address, "the policy has no content", span),
-            };
-            input.policies.push(Policy {
-                address: address.to_string(),
-                kind: PolicyKind::Scp,
-                name: t("name"),
-                arn: None,
-                document,
-                resource: None,
-                span,
-            });
-        }
-        "aws_organizations_policy_attachment" => {
-            let policy = match obj.get("policy_id") {
-                Some(v) => match v.as_template().map(|t| t.parts()) {
-                    Some([crate::value::Part::Sym(Symbol::Opaque(o))]) if o.id.ends_with(".id") => {
-                        PolicyRef::Address(o.id.trim_end_matches(".id").to_string())
-                    }
-                    _ => PolicyRef::Unknown(v.clone()),
-                },
-                None => PolicyRef::Unknown(Value::unknown(address, "policy_id is not set", span)),
-            };
-            input.attachments.push(Attachment {
-                policy,
-                target: Target::Organization(tt("target_id")),
-                boundary: false,
-                span,
-                condition: None,
-            });
-        }
-        _ => {}
+    if let Some(map) = mapper(&res.rtype) {
+        let m = Mapping {
+            ev,
+            res,
+            address,
+            obj,
+            span: res.span,
+        };
+        map(&m, input);
     }
+}
+
+/// `aws_iam_role` and `aws_iam_user`, with their inline policies, managed policy ARNs and
+/// permissions boundary.
+fn principal(m: &Mapping<'_, '_>, input: &mut Input) {
+    let kind = if m.res.rtype == "aws_iam_role" {
+        PrincipalKind::Role
+    } else {
+        PrincipalKind::User
+    };
+    input.principals.push(Principal {
+        address: m.address.to_string(),
+        kind,
+        name: m.tt("name"),
+        arn: m.tt("arn"),
+        span: m.span,
+    });
+    let attach = |input: &mut Input, policy: PolicyRef, boundary: bool, span: Span| {
+        input.attachments.push(Attachment {
+            policy,
+            target: Target::Address(m.address.to_string()),
+            boundary,
+            span,
+            condition: None,
+        });
+    };
+    if let Some(items) = m.get("inline_policy").and_then(Value::as_list) {
+        for (i, ip) in items.iter().enumerate() {
+            let Some(doc) = ip.get("policy") else { continue };
+            let name = ip.get("name").map(|v| template_of(m.ev, v));
+            let label = name
+                .as_ref()
+                .and_then(|n| n.as_literal().map(str::to_string))
+                .unwrap_or_else(|| i.to_string());
+            let paddr = format!("{}/inline_policy/{label}", m.address);
+            let document = policy_doc(m.ev, doc, input);
+            input.policies.push(Policy {
+                address: paddr.clone(),
+                kind: PolicyKind::Inline,
+                name,
+                arn: None,
+                document,
+                resource: None,
+                span: ip.span,
+            });
+            attach(input, PolicyRef::Address(paddr), false, ip.span);
+        }
+    }
+    if let Some(arns) = m.get("managed_policy_arns") {
+        for (policy, at) in policy_refs(arns) {
+            attach(input, policy, false, at);
+        }
+    }
+    if let Some(b) = m.get("permissions_boundary") {
+        attach(input, policy_ref(b), true, b.span);
+    }
+}
+
+fn group(m: &Mapping<'_, '_>, input: &mut Input) {
+    input.groups.push(Group {
+        address: m.address.to_string(),
+        name: m.tt("name"),
+        span: m.span,
+    });
+}
+
+fn group_membership(m: &Mapping<'_, '_>, input: &mut Input) {
+    let group = m.tt("group");
+    let group_address = identity(m.get("group"), "aws_iam_group");
+    for user in list_of(m.get("users")) {
+        input.memberships.push(Membership {
+            user: template_of(m.ev, &user),
+            group: group.clone(),
+            user_address: identity(Some(&user), "aws_iam_user"),
+            group_address: group_address.clone(),
+            span: m.span,
+        });
+    }
+}
+
+fn user_group_membership(m: &Mapping<'_, '_>, input: &mut Input) {
+    let user = m.tt("user");
+    let user_address = identity(m.get("user"), "aws_iam_user");
+    for group in list_of(m.get("groups")) {
+        input.memberships.push(Membership {
+            user: user.clone(),
+            group: template_of(m.ev, &group),
+            user_address: user_address.clone(),
+            group_address: identity(Some(&group), "aws_iam_group"),
+            span: m.span,
+        });
+    }
+}
+
+fn managed_policy(m: &Mapping<'_, '_>, input: &mut Input) {
+    let document = m.document("policy", "the policy has no document", input);
+    input.policies.push(Policy {
+        address: m.address.to_string(),
+        kind: PolicyKind::Managed,
+        name: Some(m.tt("name")),
+        arn: Some(m.tt("arn")),
+        document,
+        resource: None,
+        span: m.span,
+    });
+}
+
+/// The attribute naming the owner of a role/user/group policy or attachment.
+fn owner_of(rtype: &str) -> (&'static str, Owner) {
+    if rtype.starts_with("aws_iam_role_") {
+        ("role", Owner::ROLE)
+    } else if rtype.starts_with("aws_iam_user_") {
+        ("user", Owner::USER)
+    } else {
+        ("group", Owner::GROUP)
+    }
+}
+
+/// `aws_iam_{role,user,group}_policy`: an inline policy and its attachment to the owner.
+fn owned_policy(m: &Mapping<'_, '_>, input: &mut Input) {
+    let (key, owner) = owner_of(&m.res.rtype);
+    let document = m.document("policy", "the policy has no document", input);
+    input.policies.push(Policy {
+        address: m.address.to_string(),
+        kind: PolicyKind::Inline,
+        name: m.t("name"),
+        arn: None,
+        document,
+        resource: None,
+        span: m.span,
+    });
+    input.attachments.push(Attachment {
+        policy: PolicyRef::Address(m.address.to_string()),
+        target: owner.target(m.get(key), || m.tt(key)),
+        boundary: false,
+        span: m.span,
+        condition: None,
+    });
+}
+
+/// `aws_iam_{role,user,group}_policy_attachment`.
+fn owned_attachment(m: &Mapping<'_, '_>, input: &mut Input) {
+    let (key, owner) = owner_of(&m.res.rtype);
+    input.attachments.push(Attachment {
+        policy: m.policy_ref("policy_arn"),
+        target: owner.target(m.get(key), || m.tt(key)),
+        boundary: false,
+        span: m.span,
+        condition: None,
+    });
+}
+
+/// `aws_iam_policy_attachment`: one policy to lists of roles, users and groups.
+fn multi_attachment(m: &Mapping<'_, '_>, input: &mut Input) {
+    let policy = m.policy_ref("policy_arn");
+    for (key, owner) in [("roles", Owner::ROLE), ("users", Owner::USER), ("groups", Owner::GROUP)] {
+        for item in list_of(m.get(key)) {
+            input.attachments.push(Attachment {
+                policy: policy.clone(),
+                target: owner.target(Some(&item), || template_of(m.ev, &item)),
+                boundary: false,
+                span: m.span,
+                condition: None,
+            });
+        }
+    }
+}
+
+fn service_linked_role(m: &Mapping<'_, '_>, input: &mut Input) {
+    let protected = protection(m.ev, m.res);
+    input.slrs.push(ServiceLinkedRole {
+        address: m.address.to_string(),
+        service: m.tt("aws_service_name"),
+        custom_suffix: m.t("custom_suffix"),
+        protected,
+        span: m.span,
+    });
+}
+
+fn table(m: &Mapping<'_, '_>, input: &mut Input) {
+    input.tables.push(Table {
+        address: m.address.to_string(),
+        name: m.tt("name"),
+        arn: m.tt("arn"),
+        span: m.span,
+    });
+    if let Some(replicas) = m.get("replica").and_then(Value::as_list)
+        && let Some(first) = replicas.first()
+    {
+        m.ev.note(
+            format!(
+                "{} replica block(s) of {} are not modelled as tables yet",
+                replicas.len(),
+                m.address
+            ),
+            first.span,
+        );
+    }
+}
+
+fn streaming_destination(m: &Mapping<'_, '_>, input: &mut Input) {
+    let stream_arn = m
+        .get("stream_arn")
+        .cloned()
+        .unwrap_or_else(|| Value::unknown(m.address, "stream_arn is not set", m.span));
+    let table = match m
+        .get("table_name")
+        .and_then(|v| v.origin_address("aws_dynamodb_table", NAME))
+    {
+        Some(table) => TableRef::Address(table.to_string()),
+        None => TableRef::Name(m.tt("table_name")),
+    };
+    input.destinations.push(Destination {
+        address: m.address.to_string(),
+        table,
+        stream_arn,
+        span: m.span,
+    });
+}
+
+/// `aws_dynamodb_resource_policy` and `aws_kinesis_resource_policy`.
+fn resource_policy(m: &Mapping<'_, '_>, input: &mut Input) {
+    let document = m.document("policy", "the policy has no document", input);
+    input
+        .policies
+        .push(Policy::resource(m.address, document, m.tt("resource_arn"), m.span));
+}
+
+fn stream(m: &Mapping<'_, '_>, input: &mut Input) {
+    let kms_key = match m.get("encryption_type").map(|v| (v.as_str(), v)) {
+        Some((Some("KMS"), _)) => m.get("kms_key_id").cloned(),
+        Some((None, v)) if v.is_unknown() => m.get("kms_key_id").cloned(),
+        _ => None,
+    };
+    input.streams.push(Stream {
+        address: m.address.to_string(),
+        name: m.tt("name"),
+        arn: m.tt("arn"),
+        kms_key,
+        span: m.span,
+    });
+}
+
+fn kms_key(m: &Mapping<'_, '_>, input: &mut Input) {
+    let arn = m.tt("arn");
+    input.keys.push(Key {
+        address: m.address.to_string(),
+        arn: arn.clone(),
+        id: m.tt("key_id"),
+        span: m.span,
+    });
+    if let Some(d) = m.get("policy") {
+        let document = policy_doc(m.ev, d, input);
+        input
+            .policies
+            .push(Policy::resource(format!("{}/policy", m.address), document, arn, d.span));
+    }
+}
+
+fn kms_key_policy(m: &Mapping<'_, '_>, input: &mut Input) {
+    let key = m.tt("key_id");
+    let resource = if key.as_literal().is_some_and(|k| k.starts_with("arn:")) {
+        key
+    } else {
+        kms_arn(&key)
+    };
+    let document = m.document("policy", "the policy has no document", input);
+    input
+        .policies
+        .push(Policy::resource(m.address, document, resource, m.span));
+}
+
+fn organizations_policy(m: &Mapping<'_, '_>, input: &mut Input) {
+    let ty = m
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("SERVICE_CONTROL_POLICY");
+    if ty != "SERVICE_CONTROL_POLICY" {
+        m.ev.note(
+            format!("organizations policy {} of type {ty} is not modelled", m.address),
+            m.span,
+        );
+        return;
+    }
+    let document = m.document("content", "the policy has no content", input);
+    input.policies.push(Policy {
+        address: m.address.to_string(),
+        kind: PolicyKind::Scp,
+        name: m.t("name"),
+        arn: None,
+        document,
+        resource: None,
+        span: m.span,
+    });
+}
+
+fn organizations_attachment(m: &Mapping<'_, '_>, input: &mut Input) {
+    let policy = match m.get("policy_id") {
+        Some(v) => match v.as_template().map(|t| t.parts()) {
+            Some([crate::value::Part::Sym(Symbol::Opaque(o))]) if o.id.ends_with(".id") => {
+                PolicyRef::Address(o.id.trim_end_matches(".id").to_string())
+            }
+            _ => PolicyRef::Unknown(v.clone()),
+        },
+        None => PolicyRef::Unknown(Value::unknown(m.address, "policy_id is not set", m.span)),
+    };
+    input.attachments.push(Attachment {
+        policy,
+        target: Target::Organization(m.tt("target_id")),
+        boundary: false,
+        span: m.span,
+        condition: None,
+    });
 }
 
 /// `lifecycle { prevent_destroy = ... }` of a resource block.
@@ -778,5 +830,19 @@ pub fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Ve
             set(entries, "name", name);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mapper_table_is_sorted_and_names_each_type_once() {
+        for pair in MAPPERS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} must come after {}", pair[0].0, pair[1].0);
+        }
+        assert!(is_modelled("aws_iam_role") && is_modelled("aws_kms_key_policy"));
+        assert!(!is_modelled("aws_s3_bucket"));
     }
 }
