@@ -116,7 +116,11 @@ pub fn compare(head: &mut Analysis, base: Option<&Analysis>, rev: &str, commit: 
     let at_base = base.map(Side::of);
     let at_base = at_base.as_ref().unwrap_or(&empty);
     let added = changes(&at_head, at_base, &at_head);
-    let removed = changes(at_base, &at_head, at_base);
+    let mut removed = changes(at_base, &at_head, at_base);
+    // `changes` names the stronger side `after`; a removal was stronger before.
+    for c in &mut removed {
+        std::mem::swap(&mut c.before, &mut c.after);
+    }
     let mut known: BTreeMap<crate::baseline::Entry, usize> = BTreeMap::new();
     if let Some(b) = base {
         for f in &b.findings {
