@@ -56,8 +56,9 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The identities of a run over `paths` (as given, relative to `cwd`) rooted at `root`.
-    pub fn new(graph: &Graph, paths: &[PathBuf], root: &Path, cwd: &Path) -> Identity {
+    /// The identities of a run over `paths` (as given, relative to `cwd`) rooted at
+    /// `root`, before the inputs are known.
+    pub fn new(paths: &[PathBuf], root: &Path, cwd: &Path) -> Identity {
         let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let mut id = Identity {
@@ -65,19 +66,6 @@ impl Identity {
             root,
             ..Identity::default()
         };
-        for input in &graph.inputs {
-            let rebased = id.rebase_canonical(&input.path);
-            id.inputs.insert(input.path.clone(), rebased);
-        }
-        let declared: Vec<&str> = graph
-            .slrs
-            .iter()
-            .filter(|s| s.input.is_some())
-            .map(|s| s.id.as_str())
-            .collect();
-        if declared.len() > 1 {
-            id.distinct_slrs = declared.into_iter().map(str::to_string).collect();
-        }
         let mut scope: Vec<String> = paths
             .iter()
             .map(|p| id.rebase_canonical(&p.to_string_lossy()))
@@ -86,6 +74,34 @@ impl Identity {
         scope.dedup();
         id.scope = scope;
         id
+    }
+
+    /// Sorts inputs by their path relative to the root, so that everything ordered by
+    /// input (table indexes, hence "the smallest table of a set") is the same from any
+    /// folder; remembers each input's stable path.
+    pub fn order(&mut self, inputs: &mut [crate::model::Input]) {
+        for input in inputs.iter() {
+            let rebased = self.rebase_canonical(&input.path);
+            self.inputs.insert(input.path.clone(), rebased);
+        }
+        inputs.sort_by(|a, b| {
+            self.path(&a.path)
+                .cmp(&self.path(&b.path))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+    }
+
+    /// Learns which service-linked roles the graph declares.
+    pub fn learn(&mut self, graph: &Graph) {
+        let declared: Vec<&str> = graph
+            .slrs
+            .iter()
+            .filter(|s| s.input.is_some())
+            .map(|s| s.id.as_str())
+            .collect();
+        if declared.len() > 1 {
+            self.distinct_slrs = declared.into_iter().map(str::to_string).collect();
+        }
     }
 
     /// A display path (relative to the cwd, or absolute) relative to the root, with `/`.

@@ -158,7 +158,12 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         errors.extend(input.errors.iter().cloned());
         diagnostics.extend(input.diagnostics.iter().cloned());
     }
-    let graph = Graph::build(loaded.inputs, &config.pins);
+    let root = root::analysis_root(&config.paths, cwd, config.root.as_deref());
+    let mut identity = finding::Identity::new(&config.paths, &root, cwd);
+    let mut inputs = loaded.inputs;
+    identity.order(&mut inputs);
+    let graph = Graph::build(inputs, &config.pins);
+    identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
     let decisions = if config.decide {
@@ -205,8 +210,6 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         suppressed = hidden;
         diagnostics.extend(diags);
     }
-    let root = root::analysis_root(&config.paths, cwd, config.root.as_deref());
-    let identity = finding::Identity::new(&graph, &config.paths, &root, cwd);
     finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();
     if let Some(path) = &config.baseline {

@@ -75,7 +75,11 @@ impl Repo {
             .current_dir(self.path())
             .output()
             .unwrap_or_else(|e| panic!("cannot run git: {e}"));
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn write(&self, file: &str, text: &str) {
@@ -228,7 +232,10 @@ fn a_revision_that_does_not_exist_exits_2() {
     repo.commit("base");
     let (_, code, stderr) = repo.delta("no-such-branch");
     assert_eq!(code, 2);
-    assert!(stderr.contains("--diff-base no-such-branch: no such revision"), "{stderr}");
+    assert!(
+        stderr.contains("--diff-base no-such-branch: no such revision"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -88,7 +88,8 @@ pub fn annotations(a: &Analysis, links: Links<'_>) -> String {
         };
         let _ = writeln!(
             out,
-            "::notice title=kdsguard: {more} more::{}",
+            "::notice title={}::{}",
+            property(&format!("kdsguard: {more} more")),
             data(&format!(
                 "{more} more finding(s) are not annotated here (GitHub shows {MAX_PER_LEVEL} annotations per level and step); {whence}."
             ))
@@ -136,14 +137,15 @@ pub fn summary(a: &Analysis, links: Links<'_>) -> String {
     }
     findings(&mut out, a, links);
     access(&mut out, a);
-    for s in &a.graph.slrs {
-        let n = deletable_by(a, s);
-        let what = if n == 0 {
-            "no analysed principal can delete it".to_string()
-        } else {
-            format!("**{n} analysed principal(s) can delete it**")
-        };
-        let _ = writeln!(out, "Service-linked role `{}`: {what}.\n", s.address);
+    for (k, s) in a.graph.slrs.iter().enumerate() {
+        // The status is decided once, where the JSON report's SLR entry is (no report built).
+        let status = crate::report::json::slr_out(a, k, s).status;
+        let n = deletable_by(a, k);
+        let _ = writeln!(
+            out,
+            "Service-linked role `{}`: **{status}** ({n} analysed principal(s) can delete it).\n",
+            s.address
+        );
     }
     if out.len() > MAX_SUMMARY_BYTES {
         let mut cut = MAX_SUMMARY_BYTES;
@@ -244,12 +246,9 @@ fn access(out: &mut String, a: &Analysis) {
     out.push('\n');
 }
 
-fn deletable_by(a: &Analysis, s: &crate::graph::SlrNode) -> usize {
+fn deletable_by(a: &Analysis, k: usize) -> usize {
     let dec = &a.decisions;
     let Some(cap) = dec.cap("delete-slr") else {
-        return 0;
-    };
-    let Some(k) = a.graph.slrs.iter().position(|x| x.id == s.id) else {
         return 0;
     };
     (0..a.graph.principals.len())

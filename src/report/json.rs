@@ -606,7 +606,7 @@ pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
     }
 }
 
-fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
+pub fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
     let g = &a.graph;
     let dec = &a.decisions;
     let delete = dec.cap("delete-slr");
