@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::io::Write as _;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -298,7 +300,10 @@ fn on_a_push_the_step_reports_everything() {
 fn the_pre_commit_hook_checks_the_folders_of_changed_files() {
     let found = Command::new("pre-commit").arg("--version").output();
     if !found.is_ok_and(|o| o.status.success()) {
-        println!("skipped: pre-commit is not installed (pip install pre-commit)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: pre-commit is not installed (pip install pre-commit)"
+        );
         return;
     }
     let repo = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
