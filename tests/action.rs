@@ -351,3 +351,50 @@ fn the_pre_commit_hook_checks_the_folders_of_changed_files() {
     let (code, out) = hook(&["infra/notes.md"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn soft_fail_flags_exit_0_on_findings_but_not_on_load_errors() {
+    let bad = "testdata/rules/KDS004/bad/main.tf";
+    assert_eq!(common::run(&["check", bad]).code, 1);
+    for flag in [&["--exit-zero"][..], &["--soft-fail"], &["--fail-on", "none"]] {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(flag);
+        args.push(bad);
+        let r = common::run(&args);
+        assert_eq!(r.code, 0, "{flag:?}");
+        assert!(!r.json()["findings"].as_array().cloned().unwrap_or_default().is_empty());
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("broken.tf"), "resource \"x\" {\n").unwrap_or_else(|e| panic!("{e}"));
+    let r = common::run(&["check", "--exit-zero", &dir.path().to_string_lossy()]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn changed_files_are_checked_by_their_folders() {
+    // main.tf alone declares the role; the grant is in another file of the same module.
+    let repo = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    pull_request(repo.path());
+    let out = common::kdsguard()
+        .current_dir(repo.path())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--changed-files",
+            "infra/main.tf",
+            "infra/iam.tf",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["path"].as_str())
+        .collect();
+    assert_eq!(inputs, ["infra"], "one module, analysed once");
+    assert_eq!(report["findings"][0]["rule"], "KDS006");
+}

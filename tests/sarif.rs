@@ -258,8 +258,10 @@ fn fingerprints_and_baseline_keys_do_not_depend_on_the_folder_or_the_spelling() 
 }
 
 #[test]
-fn sarif_fingerprints_do_not_depend_on_lines() {
+fn fingerprints_and_baseline_keys_do_not_depend_on_lines() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let baseline = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let baseline = baseline.path().join("baseline.json").to_string_lossy().to_string();
     let text = std::fs::read_to_string(root().join("testdata/rules/KDS004/bad/main.tf")).unwrap_or_default();
     let f = dir.path().join("main.tf");
     let fingerprints = |content: &str| -> Vec<String> {
@@ -269,9 +271,23 @@ fn sarif_fingerprints_do_not_depend_on_lines() {
         fingerprints_of(&v)
     };
     let before = fingerprints(&text);
+    let r = run(&["check", "--write-baseline", &baseline, &dir.path().to_string_lossy()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     let after = fingerprints(&format!("\n\n# moved down\n{text}"));
     assert!(!before.is_empty());
     assert_eq!(before, after);
+    // The baseline written before the blank lines still hides every finding.
+    let r = run(&[
+        "check",
+        "--format",
+        "json",
+        "--baseline",
+        &baseline,
+        &dir.path().to_string_lossy(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.json()["findings"].as_array().map(Vec::len), Some(0));
+    assert_eq!(r.json()["baselined"].as_u64(), Some(before.len() as u64));
 }
 
 #[test]
