@@ -1,5 +1,6 @@
 //! Baselines: findings accepted once are not reported again. Keyed by rule, principal,
-//! resource and capability (never by line), so edits that move code keep them matched.
+//! resource and capability relative to the analysis root (never by line or typed path), so
+//! edits that move code, and runs from another folder, keep them matched.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -7,8 +8,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::Analysis;
-use crate::finding::Finding;
-use crate::graph::{Graph, SLR_VIRTUAL_ID};
+use crate::finding::{Finding, Identity};
+use crate::graph::Graph;
 
 pub const SCHEMA: &str = "kdsguard.baseline/v1";
 
@@ -30,17 +31,15 @@ pub struct Baseline {
     pub findings: Vec<Entry>,
 }
 
-/// The key a finding is baselined by. There is one replication role per account, so
-/// findings about it keep one key whether or not (or wherever) the templates declare it.
-pub fn key(f: &Finding, graph: &Graph) -> Entry {
-    let resource = match &f.resource {
-        Some(id) if graph.slrs.iter().any(|s| &s.id == id) => Some(SLR_VIRTUAL_ID.to_string()),
-        other => other.clone(),
-    };
+/// The key a finding is baselined by: its ids relative to the analysis root (never the
+/// path typed or the cwd). There is one replication role per account, so findings about it
+/// keep one key whether or not (or wherever) the templates declare it, unless several are
+/// declared: each then keeps its own.
+pub fn key(f: &Finding, ids: &Identity, graph: &Graph) -> Entry {
     Entry {
         rule: f.rule.clone(),
-        principal: f.principal.clone(),
-        resource,
+        principal: f.principal.as_deref().map(|p| ids.id(p)),
+        resource: f.resource.as_deref().map(|r| ids.resource(r, graph)),
         capability: f.capability.clone(),
     }
 }
@@ -51,7 +50,7 @@ pub fn write(a: &Analysis, path: &Path) -> std::io::Result<()> {
         .findings
         .iter()
         .chain(a.baselined.iter())
-        .map(|f| key(f, &a.graph))
+        .map(|f| key(f, &a.identity, &a.graph))
         .collect();
     let b = Baseline {
         schema: SCHEMA.to_string(),

@@ -156,6 +156,11 @@ pub struct InputArgs {
     /// Read CloudFormation parameters from a file (`[{"ParameterKey","ParameterValue"}]` or `{"Parameters": {...}}`).
     #[arg(long = "parameter-file", value_name = "FILE")]
     pub parameter_files: Vec<PathBuf>,
+
+    /// The folder stable identities (baseline keys, SARIF fingerprints) are relative to
+    /// (default: the git top level of the first PATH, else that folder).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -191,6 +196,25 @@ pub struct CheckArgs {
     /// List every note about the templates (unsupported constructs, unresolved values).
     #[arg(long, short)]
     pub verbose: bool,
+
+    /// Report only what the change since this git revision adds (PR mode): access it adds
+    /// or widens, and findings new at head; removed access is listed as information. The
+    /// exit code follows the new findings alone.
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+
+    /// The PATHs are changed files (pre-commit): analyse the folders that hold them.
+    #[arg(long)]
+    pub changed_files: bool,
+
+    /// Where rule pages are linked from in SARIF and Markdown: a base URL (`/KDS001.md` is
+    /// appended) or a template with `{id}` (default: the `docs-url` config key).
+    #[arg(long, value_name = "URL")]
+    pub docs_url: Option<String>,
+
+    /// Exit 0 even when there are findings (load errors still exit 2).
+    #[arg(long, visible_alias = "soft-fail")]
+    pub exit_zero: bool,
 
     /// Print the time each phase took (discover, load, graph, decisions, rules, report) and
     /// the work the decisions did (IAM requests, table classes, pattern matches) to stderr.
@@ -276,6 +300,8 @@ pub enum CheckFormat {
     Github,
     /// A Markdown summary (for $GITHUB_STEP_SUMMARY).
     Markdown,
+    /// JUnit XML: a test case per (rule, resource), failures for findings.
+    Junit,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -291,4 +317,6 @@ pub enum FailOn {
     Error,
     Warning,
     Note,
+    /// Findings never fail the run (load errors still exit 2).
+    None,
 }

@@ -43,6 +43,8 @@ struct Raw {
     scps: Option<RawScps>,
     #[serde(default, rename = "guardrail")]
     guardrails: Vec<Spanned<RawGuardrail>>,
+    /// Where rule pages live (SARIF `helpUri`, Markdown links).
+    docs_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +97,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     config.pins.region = raw.region;
     config.pins.partition = raw.partition;
     config.slr_exists = raw.slr_exists;
+    config.docs_url = raw.docs_url;
     for g in &raw.exclude {
         globset::Glob::new(g.get_ref()).map_err(|e| at(Some(g.span()), &format!("bad glob: {e}")))?;
         config.load.exclude.push(g.get_ref().clone());

@@ -1,5 +1,11 @@
-//! `Finding`: the one type every output (human, JSON, SARIF) reads.
+//! `Finding`: the one type every output (human, JSON, SARIF) reads, and the stable
+//! identities (relative to the analysis root) that baselines, fingerprints and deltas key on.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::graph::{Graph, SLR_VIRTUAL_ID};
 use crate::model::Severity;
 use crate::source::Span;
 
@@ -29,4 +35,152 @@ pub struct Finding {
     pub capability: Option<String>,
     pub help: String,
     pub docs: String,
+}
+
+/// Stable identities: ids (`path#address`) and display paths re-expressed relative to the
+/// analysis root ([`crate::root::analysis_root`]), so a finding keeps its key whichever
+/// folder kdsguard ran from and however the path was spelled. Built once per run; the keys
+/// of baselines, SARIF fingerprints and the PR delta read it.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    /// Each input's display path → its path relative to the root.
+    inputs: BTreeMap<String, String>,
+    /// The canonical working directory and root (lexical fallback for other paths).
+    cwd: PathBuf,
+    root: PathBuf,
+    /// Ids of the declared service-linked roles when more than one is declared: each then
+    /// keeps its own identity; with one or none, findings about the SLR share one key.
+    distinct_slrs: BTreeSet<String>,
+    /// The analysed paths relative to the root, sorted (`.` for the root itself).
+    pub scope: Vec<String>,
+}
+
+impl Identity {
+    /// The identities of a run over `paths` (as given, relative to `cwd`) rooted at
+    /// `root`, before the inputs are known.
+    pub fn new(paths: &[PathBuf], root: &Path, cwd: &Path) -> Identity {
+        let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut id = Identity {
+            cwd,
+            root,
+            ..Identity::default()
+        };
+        let mut scope: Vec<String> = paths
+            .iter()
+            .map(|p| id.rebase_canonical(&p.to_string_lossy()))
+            .collect();
+        scope.sort();
+        scope.dedup();
+        id.scope = scope;
+        id
+    }
+
+    /// Sorts inputs by their path relative to the root, so that everything ordered by
+    /// input (table indexes, hence "the smallest table of a set") is the same from any
+    /// folder; remembers each input's stable path.
+    pub fn order(&mut self, inputs: &mut [crate::model::Input]) {
+        for input in inputs.iter() {
+            let rebased = self.rebase_canonical(&input.path);
+            self.inputs.insert(input.path.clone(), rebased);
+        }
+        inputs.sort_by(|a, b| {
+            self.path(&a.path)
+                .cmp(&self.path(&b.path))
+                .then_with(|| a.path.cmp(&b.path))
+        });
+    }
+
+    /// Learns which service-linked roles the graph declares.
+    pub fn learn(&mut self, graph: &Graph) {
+        let declared: Vec<&str> = graph
+            .slrs
+            .iter()
+            .filter(|s| s.input.is_some())
+            .map(|s| s.id.as_str())
+            .collect();
+        if declared.len() > 1 {
+            self.distinct_slrs = declared.into_iter().map(str::to_string).collect();
+        }
+    }
+
+    /// A display path (relative to the cwd, or absolute) relative to the root, with `/`.
+    pub fn path(&self, display: &str) -> String {
+        match self.inputs.get(display) {
+            Some(p) => p.clone(),
+            None => self.rebase_lexical(display),
+        }
+    }
+
+    /// An id (`path#address`, or a virtual id without `#`) with its path relative to the root.
+    pub fn id(&self, id: &str) -> String {
+        match id.split_once('#') {
+            Some((path, rest)) => format!("{}#{rest}", self.path(path)),
+            None => id.to_string(),
+        }
+    }
+
+    /// The identity of a finding's resource: one key for the account's service-linked
+    /// role unless several are declared, else the resource's own stable id.
+    pub fn resource(&self, resource: &str, graph: &Graph) -> String {
+        let is_slr = graph.slrs.iter().any(|s| s.id == resource);
+        if is_slr && !self.distinct_slrs.contains(resource) {
+            SLR_VIRTUAL_ID.to_string()
+        } else {
+            self.id(resource)
+        }
+    }
+
+    fn rebase_canonical(&self, display: &str) -> String {
+        let full = self.cwd.join(display);
+        match std::fs::canonicalize(&full) {
+            Ok(c) => relative(&c, &self.root),
+            Err(_) => self.rebase_lexical(display),
+        }
+    }
+
+    fn rebase_lexical(&self, display: &str) -> String {
+        relative(&crate::load::normalize(&self.cwd.join(display)), &self.root)
+    }
+}
+
+/// `path` relative to `root` with `/` separators (`.` for the root), else `path` itself.
+fn relative(path: &Path, root: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => path.to_string_lossy().replace('\\', "/"),
+    }
+}
+
+/// Names the declared service-linked role a finding is about when several are declared,
+/// so two findings that differ only in their SLR read differently.
+pub fn name_slrs(findings: &mut [Finding], graph: &Graph) {
+    let declared: Vec<&crate::graph::SlrNode> = graph.slrs.iter().filter(|s| s.input.is_some()).collect();
+    if declared.len() < 2 {
+        return;
+    }
+    for f in findings {
+        let Some(slr) = declared.iter().find(|s| f.resource.as_deref() == Some(s.id.as_str())) else {
+            continue;
+        };
+        let file = slr
+            .input
+            .and_then(|i| graph.inputs.get(i))
+            .map(|i| i.path.as_str())
+            .unwrap_or_default();
+        let account = match &graph.pins.account {
+            Some(a) => format!("account {a}"),
+            None => format!("the account {file} deploys to"),
+        };
+        let _ = write!(
+            f.message,
+            " (service-linked role `{}` of {file}, in {account})",
+            slr.address
+        );
+    }
 }

@@ -10,6 +10,7 @@ pub mod capability;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod delta;
 pub mod finding;
 pub mod graph;
 pub mod iam;
@@ -61,6 +62,10 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     /// The date expiry of suppressions is judged against (`YYYY-MM-DD`); default today (UTC).
     pub today: Option<String>,
+    /// The analysis root stable identities are relative to (default: [`root::analysis_root`]).
+    pub root: Option<PathBuf>,
+    /// Where rule pages live (`docs-url`): a base URL, or a template with `{id}`.
+    pub docs_url: Option<String>,
 }
 
 impl Default for Config {
@@ -79,6 +84,8 @@ impl Default for Config {
             decide: true,
             baseline: None,
             today: None,
+            root: None,
+            docs_url: None,
         }
     }
 }
@@ -122,6 +129,11 @@ pub struct Analysis {
     pub suppressed: Vec<suppress::Suppressed>,
     /// Findings hidden because the baseline lists them.
     pub baselined: Vec<Finding>,
+    /// Identities relative to the analysis root (baseline keys, fingerprints, deltas).
+    pub identity: finding::Identity,
+    /// What a change adds and removes (`check --diff-base`); `findings` then holds only
+    /// the findings new at head.
+    pub delta: Option<delta::Delta>,
 }
 
 /// An internal failure that is not about the user's input (a broken built-in data file).
@@ -146,7 +158,12 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         errors.extend(input.errors.iter().cloned());
         diagnostics.extend(input.diagnostics.iter().cloned());
     }
-    let graph = Graph::build(loaded.inputs, &config.pins);
+    let root = root::analysis_root(&config.paths, cwd, config.root.as_deref());
+    let mut identity = finding::Identity::new(&config.paths, &root, cwd);
+    let mut inputs = loaded.inputs;
+    identity.order(&mut inputs);
+    let graph = Graph::build(inputs, &config.pins);
+    identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
     let decisions = if config.decide {
@@ -193,13 +210,14 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         suppressed = hidden;
         diagnostics.extend(diags);
     }
+    finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();
     if let Some(path) = &config.baseline {
         let display = load::display_path(path, cwd);
         let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
         let (old, new): (Vec<Finding>, Vec<Finding>) = findings
             .into_iter()
-            .partition(|f| accepted.contains(&baseline::key(f, &graph)));
+            .partition(|f| accepted.contains(&baseline::key(f, &identity, &graph)));
         findings = new;
         baselined = old;
     }
@@ -223,6 +241,8 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         assumptions,
         suppressed,
         baselined,
+        identity,
+        delta: None,
     })
 }
 

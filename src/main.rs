@@ -10,6 +10,7 @@ use clap::Parser;
 
 use kdsguard::cli::{CheckArgs, CheckFormat, Cli, Command, FailOn, Format, InputArgs, QueryCommand};
 use kdsguard::model::Severity;
+use kdsguard::report::github::Links;
 use kdsguard::report::{human, json};
 use kdsguard::value::Pins;
 use kdsguard::{Analysis, Config, analyze};
@@ -114,6 +115,7 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
         partition: input.partition.clone().or(config.pins.partition.take()),
     };
     config.pins = pins;
+    config.root = input.root.clone().or(config.root.take());
     Ok(config)
 }
 
@@ -130,57 +132,90 @@ fn check(args: CheckArgs) -> Result<u8> {
     // Lets tests (and audits of the past) judge suppression expiry against a fixed date.
     config.today = std::env::var("KDSGUARD_TODAY").ok();
     config.baseline = args.baseline.clone();
-    let analysis = analyze(&config, &cwd)?;
+    if args.changed_files {
+        config.paths = folders_of(&config.paths);
+    }
+    let docs_url = args.docs_url.clone().or(config.docs_url.clone());
+    let mut analysis = analyze(&config, &cwd)?;
     if let Some(path) = &args.write_baseline {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    if let Some(rev) = &args.diff_base {
+        kdsguard::delta::apply(&mut analysis, &config, &cwd, rev)?;
+    }
+    let sarif_file = args.outputs.iter().find_map(|o| o.strip_prefix("sarif="));
+    let links = Links {
+        docs_url: docs_url.as_deref(),
+        sarif_file,
+    };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let report_start = std::time::Instant::now();
-    let text = render(&analysis, args.format, color, args.verbose)?;
+    let text = render(&analysis, args.format, color, args.verbose, links)?;
     let report_time = report_start.elapsed();
     write_out(&text)?;
     if args.timings {
         print_timings(&analysis, report_time);
     }
     for output in &args.outputs {
-        let Some((format, file)) = output.split_once('=') else {
-            bail!("--output takes FORMAT=FILE, got {output:?}");
-        };
-        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
-            anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown)")
-        })?;
-        let text = render(&analysis, format, false, args.verbose)?;
-        // Appending lets several steps share $GITHUB_STEP_SUMMARY.
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(format == CheckFormat::Markdown)
-            .write(true)
-            .truncate(format != CheckFormat::Markdown)
-            .open(file)
-            .with_context(|| format!("cannot write {file}"))?;
-        f.write_all(text.as_bytes())
-            .with_context(|| format!("cannot write {file}"))?;
+        write_output(&analysis, output, args.verbose, links)?;
     }
     report_errors(&analysis);
     let fail_on = match args.fail_on {
-        Some(FailOn::Error) => Severity::Error,
-        Some(FailOn::Warning) => Severity::Warning,
-        Some(FailOn::Note) => Severity::Note,
-        None => config.fail_on,
+        Some(FailOn::Error) => Some(Severity::Error),
+        Some(FailOn::Warning) => Some(Severity::Warning),
+        Some(FailOn::Note) => Some(Severity::Note),
+        Some(FailOn::None) => None,
+        None => Some(config.fail_on),
     };
-    if args.write_baseline.is_some() && analysis.errors.is_empty() {
-        return Ok(0);
-    }
-    Ok(analysis.exit_code(fail_on))
+    let soft = args.exit_zero || fail_on.is_none() || args.write_baseline.is_some();
+    let code = analysis.exit_code(fail_on.unwrap_or(Severity::Error));
+    Ok(if soft && code == 1 { 0 } else { code })
+}
+
+/// `--changed-files`: the folders holding the files (a module or stack is analysed whole).
+fn folders_of(files: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|f| match f.parent() {
+            _ if f.is_dir() => f.clone(),
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One `--output FORMAT=FILE`.
+fn write_output(analysis: &Analysis, output: &str, verbose: bool, links: Links<'_>) -> Result<()> {
+    let Some((format, file)) = output.split_once('=') else {
+        bail!("--output takes FORMAT=FILE, got {output:?}");
+    };
+    let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
+        anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown, junit)")
+    })?;
+    let text = render(analysis, format, false, verbose, links)?;
+    // Appending lets several steps share $GITHUB_STEP_SUMMARY.
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(format == CheckFormat::Markdown)
+        .write(true)
+        .truncate(format != CheckFormat::Markdown)
+        .open(file)
+        .with_context(|| format!("cannot write {file}"))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {file}"))
 }
 
 /// The report in one of `check`'s formats.
-fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool) -> Result<String> {
+fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool, links: Links<'_>) -> Result<String> {
     Ok(match format {
         CheckFormat::Json => json::render(analysis)?,
-        CheckFormat::Sarif => kdsguard::report::sarif::render(analysis).map_err(anyhow::Error::msg)?,
-        CheckFormat::Github => kdsguard::report::github::annotations(analysis),
-        CheckFormat::Markdown => kdsguard::report::github::summary(analysis),
+        CheckFormat::Sarif => kdsguard::report::sarif::render(analysis, links.docs_url).map_err(anyhow::Error::msg)?,
+        CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
+        CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
+        CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,
         CheckFormat::Human => human::render(
             analysis,
             human::Style {

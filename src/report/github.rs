@@ -1,104 +1,266 @@
-//! GitHub Actions output: workflow-command annotations (one per finding, shown on the pull
-//! request diff) and a Markdown step summary.
+//! GitHub Actions output within GitHub's limits, rendered from the [`Analysis`] itself:
+//! workflow-command annotations (at most the number a step shows per level, errors first,
+//! one per rule and statement, then one `::notice` saying how many more there are and
+//! where the SARIF has them) and a Markdown step summary that stays far below GitHub's
+//! 1 MiB cap whatever the estate (counts, truncated tables, access as sets of tables).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::Analysis;
+use crate::capability::Covers;
 use crate::model::Severity;
-use crate::report::json;
+use crate::report::{delta_words, rule_url};
+use crate::source::Span;
 
-/// One `::error file=…,line=…::message` line per finding, and per load error.
-pub fn annotations(a: &Analysis) -> String {
-    let report = json::build(a);
+/// GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job).
+pub const MAX_PER_LEVEL: usize = 10;
+/// Rows per table of the step summary.
+pub const MAX_ROWS: usize = 100;
+/// GitHub drops a step summary over 1 MiB; the summary is cut well below that.
+pub const MAX_SUMMARY_BYTES: usize = 512 * 1024;
+/// Longest table cell, in characters.
+const MAX_CELL: usize = 400;
+
+/// Where the full results are, for the closing notice.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Links<'a> {
+    /// Rule pages ([`rule_url`]).
+    pub docs_url: Option<&'a str>,
+    /// The SARIF file the same run writes (`--output sarif=FILE`), if any.
+    pub sarif_file: Option<&'a str>,
+}
+
+/// One annotation line.
+struct Annotation {
+    level: Severity,
+    file: String,
+    span: Option<Span>,
+    title: String,
+    message: String,
+}
+
+/// Workflow commands: load errors and error findings, then warnings, then notes, at most
+/// [`MAX_PER_LEVEL`] each (one per rule and statement), then a closing `::notice` when
+/// anything was left out.
+pub fn annotations(a: &Analysis, links: Links<'_>) -> String {
+    let mut all: Vec<Annotation> = a
+        .errors
+        .iter()
+        .map(|e| Annotation {
+            level: Severity::Error,
+            file: e.path.clone(),
+            span: e.span,
+            title: "kdsguard: input failed to load".to_string(),
+            message: e.message.clone(),
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for f in &a.findings {
+        if seen.insert((f.rule.as_str(), a.sources.path(f.span), f.span.start)) {
+            all.push(Annotation {
+                level: f.severity,
+                file: a.sources.path(f.span),
+                span: Some(f.span),
+                title: format!("{} {}", f.rule, f.name),
+                message: format!("{}\n{}", f.message, f.help),
+            });
+        }
+    }
+    // Stable: load errors stay before error findings.
+    all.sort_by_key(|x| std::cmp::Reverse(x.level));
+    let mut shown: BTreeMap<Severity, usize> = BTreeMap::new();
     let mut out = String::new();
-    for f in &report.findings {
-        let kind = match Severity::parse(f.severity) {
-            Some(Severity::Error) => "error",
-            Some(Severity::Warning) => "warning",
-            _ => "notice",
+    for x in &all {
+        let n = shown.entry(x.level).or_default();
+        if *n >= MAX_PER_LEVEL {
+            continue;
+        }
+        *n += 1;
+        write_annotation(&mut out, a, x);
+    }
+    let annotated: usize = shown.values().sum();
+    let more = a.findings.len() + a.errors.len() - annotated;
+    if more > 0 {
+        let whence = match links.sarif_file {
+            Some(f) => format!("the SARIF report `{f}` has every finding (upload it to code scanning)"),
+            None => "`kdsguard check --format sarif` lists every finding".to_string(),
         };
         let _ = writeln!(
             out,
-            "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            property(&f.file),
-            f.line,
-            f.column,
-            f.end_line,
-            f.end_column,
-            property(&format!("{} {}", f.rule, f.name)),
-            data(&format!("{}\n{}", f.message, f.help))
-        );
-    }
-    for e in &report.errors {
-        let _ = writeln!(
-            out,
-            "::error file={},line={},col={},title=kdsguard: input failed to load::{}",
-            property(&e.file),
-            e.line,
-            e.column,
-            data(&e.message)
+            "::notice title={}::{}",
+            property(&format!("kdsguard: {more} more")),
+            data(&format!(
+                "{more} more finding(s) are not annotated here (GitHub shows {MAX_PER_LEVEL} annotations per level and step); {whence}."
+            ))
         );
     }
     out
 }
 
-/// A Markdown summary for `$GITHUB_STEP_SUMMARY`: findings, then who can manage replication.
-pub fn summary(a: &Analysis) -> String {
-    let report = json::build(a);
-    let mut out = String::from("## kdsguard\n\n");
-    if report.findings.is_empty() && report.errors.is_empty() {
-        out.push_str("No findings.\n\n");
-    }
-    if !report.errors.is_empty() {
-        out.push_str("### Inputs that failed to load\n\n");
-        for e in &report.errors {
-            let _ = writeln!(out, "- `{}:{}:{}`: {}", e.file, e.line, e.column, cell(&e.message));
-        }
-        out.push('\n');
-    }
-    if !report.findings.is_empty() {
-        out.push_str("### Findings\n\n| rule | severity | where | message |\n|---|---|---|---|\n");
-        for f in &report.findings {
-            let _ = writeln!(
-                out,
-                "| [{}]({}) `{}` | {} | `{}:{}` | {} |",
-                f.rule,
-                f.docs,
-                f.name,
-                f.severity,
-                f.file,
-                f.line,
-                cell(&f.message)
-            );
-        }
-        out.push('\n');
-    }
-    let manage: Vec<&json::AccessOut> = report
-        .access
-        .iter()
-        .filter(|x| matches!(x.decision, "allowed" | "conditional"))
-        .filter(|x| matches!(x.capability.as_str(), "enable" | "disable" | "update" | "delete-slr"))
-        .collect();
-    if !manage.is_empty() {
-        out.push_str(
-            "### Who can manage replication\n\n| principal | capability | resource | decision |\n|---|---|---|---|\n",
+fn write_annotation(out: &mut String, a: &Analysis, x: &Annotation) {
+    let kind = match x.level {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    };
+    let range = x.span.and_then(|s| a.sources.range(s));
+    let _ = write!(out, "::{kind} file={}", property(&x.file));
+    if let Some((start, end)) = range {
+        let _ = write!(
+            out,
+            ",line={},col={},endLine={},endColumn={}",
+            start.line, start.column, end.line, end.column
         );
-        for x in manage {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | `{}` | {} |",
-                x.principal,
-                x.capability,
-                x.covers(),
-                x.decision
-            );
+    } else {
+        out.push_str(",line=1,col=1");
+    }
+    let _ = writeln!(out, ",title={}::{}", property(&x.title), data(&x.message));
+}
+
+/// A Markdown summary for `$GITHUB_STEP_SUMMARY`: the delta (in PR mode), counts, the
+/// findings, who can manage replication (as sets of tables), the service-linked roles.
+pub fn summary(a: &Analysis, links: Links<'_>) -> String {
+    let mut out = String::from("## kdsguard\n\n");
+    if let Some(d) = &a.delta {
+        out.push_str(&delta_words::markdown(d, MAX_ROWS / 2));
+    }
+    counts(&mut out, a);
+    if !a.errors.is_empty() {
+        out.push_str("### Inputs that failed to load\n\n");
+        for e in a.errors.iter().take(MAX_ROWS) {
+            let line = e.span.and_then(|s| a.sources.start(s)).map_or(1, |l| l.line);
+            let _ = writeln!(out, "- `{}:{line}`: {}", e.path, cell(&e.message));
         }
+        more(&mut out, a.errors.len(), "load errors", "");
         out.push('\n');
     }
-    for s in &report.service_linked_roles {
-        let _ = writeln!(out, "Service-linked role `{}`: **{}**\n", s.address, s.status);
+    findings(&mut out, a, links);
+    access(&mut out, a);
+    for (k, s) in a.graph.slrs.iter().enumerate() {
+        // The status is decided once, where the JSON report's SLR entry is (no report built).
+        let status = crate::report::json::slr_out(a, k, s).status;
+        let n = deletable_by(a, k);
+        let _ = writeln!(
+            out,
+            "Service-linked role `{}`: **{status}** ({n} analysed principal(s) can delete it).\n",
+            s.address
+        );
+    }
+    if out.len() > MAX_SUMMARY_BYTES {
+        let mut cut = MAX_SUMMARY_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("\n\n… the summary is cut here to stay within GitHub's limit; the JSON and SARIF reports have everything.\n");
     }
     out
+}
+
+fn counts(out: &mut String, a: &Analysis) {
+    if a.findings.is_empty() && a.errors.is_empty() {
+        out.push_str("No findings.\n\n");
+        return;
+    }
+    let by = |s: Severity| a.findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(
+        out,
+        "**{} finding(s)**: {} error(s), {} warning(s), {} note(s); {} input(s) failed to load.\n",
+        a.findings.len(),
+        by(Severity::Error),
+        by(Severity::Warning),
+        by(Severity::Note),
+        a.errors.len()
+    );
+}
+
+fn findings(out: &mut String, a: &Analysis, links: Links<'_>) {
+    if a.findings.is_empty() {
+        return;
+    }
+    out.push_str("### Findings\n\n| rule | severity | where | message |\n|---|---|---|---|\n");
+    for f in a.findings.iter().take(MAX_ROWS) {
+        let rule = match rule_url(links.docs_url, &f.rule) {
+            Some(url) => format!("[{}]({url}) `{}`", f.rule, f.name),
+            None => format!("{} `{}` (`kdsguard explain {}`)", f.rule, f.name, f.rule),
+        };
+        let line = a.sources.start(f.span).map_or(1, |l| l.line);
+        let _ = writeln!(
+            out,
+            "| {rule} | {} | `{}:{line}` | {} |",
+            f.severity.as_str(),
+            a.sources.path(f.span),
+            cell(&f.message)
+        );
+    }
+    more(
+        out,
+        a.findings.len(),
+        "findings",
+        " (the SARIF and JSON reports have them all)",
+    );
+    out.push('\n');
+}
+
+/// The capabilities the summary lists: the ones that change or remove replication.
+const MANAGE: [&str; 4] = ["enable", "disable", "update", "delete-slr"];
+
+fn access(out: &mut String, a: &Analysis) {
+    let dec = &a.decisions;
+    let rows: Vec<String> = dec
+        .entries
+        .iter()
+        .filter(|x| MANAGE.contains(&dec.cap_name(x.cap)) && dec.decision(x).outcome.can())
+        .map(|x| {
+            let p = &a.graph.principals[x.principal];
+            let covers = match &x.covers {
+                Covers::Tables(set) => dec.phrase(set),
+                Covers::Slr(s) => format!("service-linked role `{}`", a.graph.slrs[*s].address),
+            };
+            format!(
+                "| `{}` | {} | {} | {} |",
+                p.address,
+                dec.cap_name(x.cap),
+                cell(&covers),
+                dec.decision(x).outcome.as_str()
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "### Who can manage replication\n\n| principal | capability | tables | decision |\n|---|---|---|---|\n",
+    );
+    for r in rows.iter().take(MAX_ROWS) {
+        out.push_str(r);
+        out.push('\n');
+    }
+    more(
+        out,
+        rows.len(),
+        "entries",
+        " (`kdsguard query who-can CAPABILITY` lists them all)",
+    );
+    out.push('\n');
+}
+
+fn deletable_by(a: &Analysis, k: usize) -> usize {
+    let dec = &a.decisions;
+    let Some(cap) = dec.cap("delete-slr") else {
+        return 0;
+    };
+    (0..a.graph.principals.len())
+        .filter(|&p| dec.on_slr(p, cap, k).is_some_and(|x| dec.decision(x).outcome.can()))
+        .count()
+}
+
+/// The line a truncated list ends with.
+fn more(out: &mut String, total: usize, what: &str, whence: &str) {
+    if total > MAX_ROWS {
+        let _ = writeln!(out, "\n… and {} more {what}{whence}.", total - MAX_ROWS);
+    }
 }
 
 /// Escapes a workflow-command message.
@@ -111,9 +273,13 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Keeps a table cell on one line and its pipes literal.
+/// Keeps a table cell on one line, its pipes literal and its length bounded.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let one = s.replace('|', "\\|").replace('\n', " ");
+    match one.char_indices().nth(MAX_CELL) {
+        Some((cut, _)) => format!("{}…", &one[..cut]),
+        None => one,
+    }
 }
 
 #[cfg(test)]
@@ -125,5 +291,6 @@ mod tests {
         assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell(&"x".repeat(MAX_CELL + 5)).chars().count(), MAX_CELL + 1);
     }
 }

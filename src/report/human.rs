@@ -55,6 +55,9 @@ pub fn render(a: &Analysis, style: Style) -> String {
             );
         }
     }
+    if let Some(d) = &a.delta {
+        out.push_str(&crate::report::delta_words::human(d));
+    }
     if !a.assumptions.is_empty() {
         out.push_str("Assumptions:\n");
         for s in &a.assumptions {

@@ -30,6 +30,10 @@ pub struct Report {
     pub suppressed: Vec<SuppressedOut>,
     /// How many findings the baseline hid.
     pub baselined: usize,
+    /// PR mode (`check --diff-base`): what the change adds and removes; `findings` then
+    /// holds only the findings new at head.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<DeltaOut>,
 }
 
 #[derive(Serialize)]
@@ -411,6 +415,60 @@ pub fn build(a: &Analysis) -> Report {
             })
             .collect(),
         baselined: a.baselined.len(),
+        delta: a.delta.as_ref().map(delta_out),
+    }
+}
+
+/// The `delta` object: the base, and the access added and removed in v2's access shape
+/// (ids relative to the analysis root), each with the decision it had before.
+#[derive(Serialize)]
+pub struct DeltaOut {
+    pub base: String,
+    pub commit: String,
+    pub added: Vec<ChangeOut>,
+    pub removed: Vec<ChangeOut>,
+    /// Head's findings the base already had (not in `findings`).
+    pub unchanged_findings: usize,
+    pub base_errors: usize,
+}
+
+#[derive(Serialize)]
+pub struct ChangeOut {
+    pub principal: String,
+    pub capability: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables: Option<TablesOut>,
+    pub decision: &'static str,
+    pub was: &'static str,
+    /// The change in words.
+    pub summary: String,
+}
+
+/// Renders [`crate::delta::Delta`] for the report.
+pub fn delta_out(d: &crate::delta::Delta) -> DeltaOut {
+    let change = |c: &crate::delta::Change, summary: String| ChangeOut {
+        principal: c.principal.clone(),
+        capability: c.capability.clone(),
+        resource: c.slr.as_ref().map(|s| s.id.clone()),
+        tables: c.slr.is_none().then(|| TablesOut {
+            declared: DeclaredOut::List(c.tables.iter().map(|t| t.id.clone()).collect()),
+            undeclared: c.undeclared,
+        }),
+        decision: c.after,
+        was: c.before,
+        summary,
+    };
+    let words = crate::report::delta_words::added(d);
+    let gone = crate::report::delta_words::removed(d);
+    DeltaOut {
+        base: d.base.clone(),
+        commit: d.commit.clone(),
+        added: d.added.iter().zip(words).map(|(c, w)| change(c, w)).collect(),
+        removed: d.removed.iter().zip(gone).map(|(c, w)| change(c, w)).collect(),
+        unchanged_findings: d.unchanged_findings,
+        base_errors: d.base_errors,
     }
 }
 
@@ -548,7 +606,7 @@ pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
     }
 }
 
-fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
+pub fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
     let g = &a.graph;
     let dec = &a.decisions;
     let delete = dec.cap("delete-slr");

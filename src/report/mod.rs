@@ -1,7 +1,47 @@
 //! Reports: each reads the [`crate::Analysis`] and has its own wire types.
 
+pub mod delta_words;
 pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod sarif;
+
+/// The project's repository (`Cargo.toml`'s `repository`), empty while it has none.
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// A rule's page for readers outside this repository: from `docs-url` (a base URL, or a
+/// template with `{id}`), else in the project's repository once `Cargo.toml` names it,
+/// else none (reports then say `kdsguard explain ID`).
+pub fn rule_url(docs_url: Option<&str>, id: &str) -> Option<String> {
+    match docs_url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if u.contains("{id}") => Some(u.replace("{id}", id)),
+        Some(u) => Some(format!("{}/{id}.md", u.trim_end_matches('/'))),
+        None if !REPOSITORY.is_empty() => Some(format!(
+            "{}/blob/main/docs/rules/{id}.md",
+            REPOSITORY.trim_end_matches('/')
+        )),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_urls_follow_the_docs_url() {
+        assert_eq!(
+            rule_url(Some("https://docs.example/rules/"), "KDS004").as_deref(),
+            Some("https://docs.example/rules/KDS004.md")
+        );
+        assert_eq!(
+            rule_url(Some("https://docs.example/r/{id}.html"), "KDS004").as_deref(),
+            Some("https://docs.example/r/KDS004.html")
+        );
+        if REPOSITORY.is_empty() {
+            assert_eq!(rule_url(None, "KDS004"), None);
+        }
+    }
+}
