@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
-use crate::cli::{Format, SimulateArgs};
+use crate::cli::{SimFormat as Format, SimulateArgs};
 use crate::iam::condition::Context;
 use crate::iam::eval::{Decision, Layer, Layers, Open, Outcome, Policy, Request, decide, key_policy_required};
 use crate::iam::policy;
