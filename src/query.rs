@@ -19,6 +19,7 @@ use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
 use crate::report::json::{ConditionOut, PrincipalOut, condition_out};
 use crate::source::{SourceMap, Span};
+use crate::value::Dialect;
 use crate::value::Template;
 
 /// A query's answer (wire type for `--format json`).
@@ -544,7 +545,7 @@ fn requirement(
             None => "unknown",
         },
         resource: match (&resource, on, target) {
-            (Some(t), _, _) => t.to_string(),
+            (Some(t), _, _) => t.shown_in(Dialect::of(a.graph.inputs[p.input].kind)),
             (None, Some(On::Stream), _) => "some stream in the account and region".to_string(),
             (None, _, Some(Target::AllTables)) => "every table the inputs do not declare".to_string(),
             (None, Some(On::Table), None) => "each table of the set".to_string(),

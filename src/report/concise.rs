@@ -1,21 +1,16 @@
-//! The concise report: one line per finding (`file:line:col: KDS004 error: message`), then
-//! the load errors in the same shape; for editors, grep and quick looks.
-
-use std::fmt::Write as _;
+//! The concise report: one line per finding (`file:line:col: KDS004 error: message`), for
+//! editors, grep and quick looks (load errors go to stderr, as with every format).
 
 use crate::Analysis;
 use crate::finding::Finding;
 use crate::model::Severity;
 
-/// One line per shown finding at or above `min`, then one per load error.
+/// One line per shown finding at or above `min`.
 pub fn render(a: &Analysis, min: Severity, color: bool) -> String {
     let mut out = String::new();
     for f in a.findings.iter().filter(|f| f.severity >= min) {
         out.push_str(&line(a, f, color));
         out.push('\n');
-    }
-    for e in crate::report::json::errors(a) {
-        let _ = writeln!(out, "{}:{}:{}: load error: {}", e.file, e.line, e.column, e.message);
     }
     out
 }

@@ -1,7 +1,8 @@
 //! The human report, read straight from the [`Analysis`]: findings grouped by rule, each
 //! statement's findings as one miette diagnostic with a short excerpt, then a short access
 //! summary (or the full access section), the service-linked roles' status in words, the
-//! assumptions, and last one summary line with counts per severity and per rule.
+//! assumptions, and last one summary line with counts per severity and per rule. Load
+//! errors are not in it: the command prints them on stderr.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,13 +78,11 @@ pub fn render(a: &Analysis, style: Style) -> String {
             for f in a.findings.iter().filter(|f| f.severity == Severity::Error) {
                 let _ = writeln!(out, "{}", concise::line(a, f, style.color));
             }
-            errors(a, &mut out);
         }
         View::Full => {
             for (rule, groups) in by_rule(a, style.min_severity) {
                 rule_section(a, rule, &groups, style, &mut out);
             }
-            errors(a, &mut out);
             if style.access {
                 access_full(a, &mut out);
             } else {
@@ -276,18 +275,6 @@ fn count(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-fn errors(a: &Analysis, out: &mut String) {
-    let errs = crate::report::json::errors(a);
-    if errs.is_empty() {
-        return;
-    }
-    out.push_str("Inputs that failed to load:\n");
-    for e in &errs {
-        let _ = writeln!(out, "  {}:{}:{}: {}", e.file, e.line, e.column, e.message);
-    }
-    out.push('\n');
 }
 
 /// A decision in words: "can", "can under conditions (2 open)", "not allowed: missing …", "denied".

@@ -340,6 +340,7 @@ mod tests {
                 ("KDS010", "unknown-action"),
                 ("KDS011", "access-guardrail"),
                 ("KDS012", "unresolved-value"),
+                ("KDS014", "suppression-problem"),
             ]
         );
         for r in &cat {
