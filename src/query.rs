@@ -310,7 +310,12 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
                 .flat_map(|p| [p.id.clone(), p.address.clone(), p.name.to_string()]);
             Err(format!(
                 "unknown principal `{arg}`; {}",
-                suggest(arg, names, g.principals.len(), "principals")
+                suggest(
+                    arg,
+                    names,
+                    g.principals.iter().map(|p| p.id.clone()).collect(),
+                    "principals"
+                )
             ))
         }
         many => {
@@ -328,8 +333,8 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
 const SUGGESTIONS: usize = 3;
 
 /// "did you mean `a`, `b`?" from the names closest to `arg` (edit distance, or containing
-/// it), never the whole list: an estate has thousands.
-fn suggest(arg: &str, names: impl Iterator<Item = String>, declared: usize, what: &str) -> String {
+/// it); with none close, the first few `ids`. Never the whole list: an estate has thousands.
+fn suggest(arg: &str, names: impl Iterator<Item = String>, mut ids: Vec<String>, what: &str) -> String {
     let want = arg.to_lowercase();
     let mut scored: Vec<(usize, String)> = names
         .filter(|n| !n.is_empty())
@@ -349,7 +354,13 @@ fn suggest(arg: &str, names: impl Iterator<Item = String>, declared: usize, what
         .map(|(_, n)| format!("`{n}`"))
         .collect();
     if near.is_empty() {
-        format!("no name among the {declared} declared {what} is close (an id, address or name)")
+        let declared = ids.len();
+        ids.sort();
+        let mut some = ids.into_iter().take(SUGGESTIONS + 2).collect::<Vec<_>>().join(", ");
+        if declared > SUGGESTIONS + 2 {
+            some.push_str(", …");
+        }
+        format!("no close name among the {declared} declared {what} (an id, address or name: {some})")
     } else {
         format!("did you mean {}?", near.join(", "))
     }
@@ -408,7 +419,7 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
                         .flat_map(|t| [t.id.clone(), t.table.address.clone(), t.table.name.to_string()]);
                     Err(format!(
                         "unknown table `{arg}`{slr}; {}; `*` names every table the inputs do not declare",
-                        suggest(arg, names, g.tables.len(), "tables")
+                        suggest(arg, names, g.tables.iter().map(|t| t.id.clone()).collect(), "tables")
                     ))
                 }
                 many => {
@@ -1227,9 +1238,11 @@ mod tests {
     #[test]
     fn suggestions_name_the_closest_and_never_the_whole_list() {
         let names = ["tbl-00001", "tbl-00002", "orders", "aws_dynamodb_table.orders"].map(String::from);
-        let s = suggest("ordrs", names.iter().cloned(), 2, "tables");
+        let ids: Vec<String> = (0..9).map(|k| format!("id{k}")).collect();
+        let s = suggest("ordrs", names.iter().cloned(), ids.clone(), "tables");
         assert!(s.contains("`orders`") && !s.contains("tbl-"), "{s}");
-        let s = suggest("zzzzzzzz", names.iter().cloned(), 2, "tables");
-        assert!(s.starts_with("no name among the 2"), "{s}");
+        let s = suggest("zzzzzzzz", names.iter().cloned(), ids, "tables");
+        assert!(s.starts_with("no close name among the 9 declared tables"), "{s}");
+        assert!(s.contains("id4, …") && !s.contains("id5"), "{s}");
     }
 }

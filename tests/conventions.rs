@@ -281,8 +281,14 @@ fn unknown_query_names_suggest_the_nearest_and_never_list_all() {
     );
     assert!(r.stderr.contains("`Orders`"), "{}", r.stderr);
     let r = run(&["query", "who-can", "disable", "--on", "nope", "testdata/demo"]);
-    assert!(r.stderr.lines().count() <= 2, "{}", r.stderr);
-    assert!(!r.stderr.contains("Music"), "{}", r.stderr);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "no table is listed as an answer: {}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no close name among the 4 declared tables"),
+        "{}",
+        r.stderr
+    );
     let r = run(&[
         "query",
         "can",
