@@ -201,8 +201,8 @@ pub fn render_group(a: &Analysis, g: &[&Finding], style: Style) -> String {
     )];
     let mut notes = Vec::new();
     for l in &f.labels {
-        if g.iter().any(|o| o.principal != f.principal) && is_principal_label(a, f, l.span) {
-            continue; // each principal has its own declaration: the names say who
+        if !g.iter().all(|o| o.labels.iter().any(|m| m.span == l.span)) {
+            continue; // a place of one principal only (its declaration): the names say who
         }
         if l.span.file == f.span.file && near(a, f.span, l.span) {
             labels.push(LabeledSpan::new_with_span(
@@ -246,13 +246,6 @@ pub fn render_group(a: &Analysis, g: &[&Finding], style: Style) -> String {
         out = format!("{}\n", concise::line(a, f, false));
     }
     out
-}
-
-fn is_principal_label(a: &Analysis, f: &Finding, span: Span) -> bool {
-    f.principal
-        .as_deref()
-        .and_then(|id| a.graph.principal_by_id(id))
-        .is_some_and(|p| p.span == Some(span))
 }
 
 /// Whether `other` starts within a few lines of `main`.
@@ -334,12 +327,7 @@ fn access_summary(a: &Analysis, out: &mut String) {
         let on = if by_set.values().all(|(s, _)| s.is_none()) {
             "the service-linked role".to_string()
         } else {
-            let undeclared = if union.undeclared {
-                " and undeclared tables (*)"
-            } else {
-                ""
-            };
-            format!("{} of {total} declared tables{undeclared}", union.count(total))
+            tables_phrase(&union, total)
         };
         let _ = writeln!(out, "  {cap:<10} {} on {on}", count(principals.len(), "principal"));
         let mut ranked: Vec<_> = by_set.iter().collect();
@@ -350,14 +338,34 @@ fn access_summary(a: &Analysis, out: &mut String) {
                 *k,
             )
         });
-        for ((_, target), (_, p)) in ranked.iter().take(SETS_PER_CAPABILITY) {
-            let _ = writeln!(out, "    {}: {target}", count(p.len(), "principal"));
+        for ((_, target), (set, p)) in ranked.iter().take(SETS_PER_CAPABILITY) {
+            let size = set
+                .map(|s| format!(" on {}", count(s.count(total), "table")))
+                .unwrap_or_default();
+            let _ = writeln!(out, "    {}{size}: {target}", count(p.len(), "principal"));
         }
         if ranked.len() > SETS_PER_CAPABILITY {
             let _ = writeln!(out, "    and {} more set(s)", ranked.len() - SETS_PER_CAPABILITY);
         }
     }
     out.push('\n');
+}
+
+/// "all 100 declared tables and every undeclared table (*)", "3 of 100 declared tables".
+fn tables_phrase(set: &TableSet, total: usize) -> String {
+    let n = set.count(total);
+    let declared = if n == total && total > 0 {
+        format!("all {total} declared tables")
+    } else {
+        format!("{n} of {total} declared tables")
+    };
+    if !set.undeclared {
+        declared
+    } else if n == 0 {
+        "every undeclared table (*)".to_string()
+    } else {
+        format!("{declared} and every undeclared table (*)")
+    }
 }
 
 /// Every reported (capability, decision, set), one line each, with all its principals.
@@ -501,4 +509,32 @@ fn summary_line(a: &Analysis, style: Style, out: &mut String) {
         line.push_str(" (--verbose lists them)");
     }
     let _ = writeln!(out, "\n{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_sets_are_counted_in_words() {
+        assert_eq!(tables_phrase(&TableSet::only(vec![0, 2]), 4), "2 of 4 declared tables");
+        assert_eq!(tables_phrase(&TableSet::only(vec![0, 1]), 2), "all 2 declared tables");
+        let mut all = TableSet::all_except(Vec::new());
+        all.undeclared = true;
+        assert_eq!(
+            tables_phrase(&all, 3),
+            "all 3 declared tables and every undeclared table (*)"
+        );
+        assert_eq!(
+            tables_phrase(&TableSet::undeclared_only(), 3),
+            "every undeclared table (*)"
+        );
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "finding"), "1 finding");
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(170, "principal"), "170 principals");
+    }
 }
