@@ -59,7 +59,7 @@ fn findings_are_grouped_by_rule_with_short_excerpts() {
     // The principal's declaration is 20 lines above the statement: a note, not an excerpt.
     assert!(
         r.stdout
-            .contains("role declared here at testdata/demo/cloudformation/template.yaml:52:3")
+            .contains("role declared at testdata/demo/cloudformation/template.yaml:52:3")
     );
     assert!(!r.stdout.contains(" 60 │"), "the excerpt is the statement ± 1 line");
     let last = r.stdout.lines().last().unwrap_or_default();

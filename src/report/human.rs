@@ -210,7 +210,9 @@ pub fn render_group(a: &Analysis, g: &[&Finding], style: Style) -> String {
                 (l.span.start as usize, l.span.len()),
             ));
         } else {
-            notes.push(format!("{} at {}", l.message, position(a, l.span)));
+            // "role declared here" names a place the excerpt does not show: say where.
+            let what = l.message.strip_suffix(" here").unwrap_or(&l.message);
+            notes.push(format!("{what} at {}", position(a, l.span)));
         }
     }
     if g.len() > 1 {
