@@ -4,8 +4,9 @@
 //! Written as a comment in HCL or YAML (`# kdsguard:ignore KDS004 reason: ... expires:
 //! 2027-01-31`, or `//` in HCL), or in CloudFormation metadata (`Metadata: {kdsguard:
 //! {ignore: [{rule, reason, expires}]}}`, at template or resource level). A comment covers
-//! findings that start on its line or the next, findings whose statement contains it (a
-//! trailing comment), and findings whose principal or resource is declared there. Every
+//! findings that start on its line or the next, findings whose span contains it (a trailing
+//! comment), findings inside a policy statement that starts on its line or the next, and
+//! findings whose principal or resource is declared there. Every
 //! problem with a suppression is a [`Problem`], which KDS014 reports: no reason or a bad
 //! date (it does not work), expired (it stopped working), an unknown rule, a near-spelling
 //! of the marker (it works, but is not the canonical spelling), or nothing suppressed.
@@ -228,10 +229,12 @@ pub fn apply(
     let mut used = vec![false; active.len()];
     let mut kept = Vec::new();
     let mut hidden = Vec::new();
+    let statements = Statements::of(graph, !active.is_empty());
     for f in findings {
+        let stmt = statements.enclosing(f.span);
         let hit = active
             .iter()
-            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, graph, sources));
+            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, stmt, graph, sources));
         match hit {
             Some(k) => {
                 used[k] = true;
@@ -262,8 +265,38 @@ pub fn apply(
     Applied { kept, hidden, problems }
 }
 
-fn covers(s: &Suppression, f: &Finding, graph: &Graph, sources: &SourceMap) -> bool {
-    let declarations = declaration_spans(f, graph);
+/// Every policy statement's span by file, sorted, to find the statement a finding is in.
+struct Statements(std::collections::HashMap<crate::source::FileId, Vec<Span>>);
+
+impl Statements {
+    /// Built only when some suppression is active (there is nothing to cover otherwise).
+    fn of(graph: &Graph, needed: bool) -> Statements {
+        let mut by_file: std::collections::HashMap<crate::source::FileId, Vec<Span>> = Default::default();
+        for p in graph.policies.iter().filter(|_| needed) {
+            for st in &p.policy.document.statements {
+                by_file.entry(st.span.file).or_default().push(st.span);
+            }
+        }
+        for v in by_file.values_mut() {
+            v.sort_by_key(|s| (s.start, s.end));
+            v.dedup();
+        }
+        Statements(by_file)
+    }
+
+    /// The statement whose span contains `span`, if any (statements do not nest, so it is
+    /// the last one starting at or before it).
+    fn enclosing(&self, span: Span) -> Option<Span> {
+        let v = self.0.get(&span.file)?;
+        let k = v.partition_point(|s| s.start <= span.start);
+        v[..k].last().filter(|s| s.end >= span.end).copied()
+    }
+}
+
+fn covers(s: &Suppression, f: &Finding, stmt: Option<Span>, graph: &Graph, sources: &SourceMap) -> bool {
+    let mut declarations = declaration_spans(f, graph);
+    // The statement's first line (or the line above it) covers what is found inside it.
+    declarations.extend(stmt);
     match &s.scope {
         Scope::Lines(comment) => {
             let Some(line) = sources.start(*comment).map(|l| l.line) else {

@@ -139,3 +139,20 @@ fn kds014_flows_through_every_output() {
     let (report, _) = check_json(&["--config", &config.to_string_lossy(), BAD]);
     assert!(findings(&report, "KDS014").is_empty());
 }
+
+#[test]
+fn a_comment_on_the_statements_first_line_covers_a_finding_deeper_in_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(root().join("testdata/rules/KDS010/bad/template.yaml")).unwrap_or_default();
+    // The KDS010 finding is the action string, two lines below the statement's first line.
+    let on_first_line = text.replacen(
+        "- Effect: Allow",
+        "- Effect: Allow # kdsguard:ignore KDS010 reason: the typo is kept for a test",
+        1,
+    );
+    std::fs::write(dir.path().join("template.yaml"), on_first_line).unwrap_or_else(|e| panic!("{e}"));
+    let (report, _) = check_json(&[&dir.path().to_string_lossy()]);
+    assert!(findings(&report, "KDS010").is_empty(), "{}", report["findings"]);
+    assert!(findings(&report, "KDS014").is_empty(), "{}", report["findings"]);
+    assert_eq!(report["suppressed"].as_array().map_or(0, Vec::len), 1);
+}
