@@ -88,7 +88,7 @@ fn run(cli: Cli) -> Result<u8> {
             let cwd = cwd()?;
             let mut config = config(&args.input, &cwd)?;
             config.decide = false;
-            let analysis = analyze(&config, &cwd)?;
+            let analysis = with_progress(|| analyze(&config, &cwd))?;
             if let Some(code) = empty(&analysis, &args.input) {
                 return Ok(code);
             }
@@ -157,7 +157,7 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
 fn load(input: &InputArgs) -> Result<Analysis> {
     let cwd = cwd()?;
     let config = config(input, &cwd)?;
-    Ok(analyze(&config, &cwd)?)
+    Ok(with_progress(|| analyze(&config, &cwd))?)
 }
 
 fn check(args: CheckArgs, color: bool) -> Result<u8> {
