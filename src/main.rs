@@ -256,7 +256,7 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
         ColorChoice::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
-        ColorChoice::Auto => std::env::var("TERM").is_ok_and(|t| t != "dumb") && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => std::env::var("TERM").map_or(true, |t| t != "dumb") && std::io::stdout().is_terminal(),
     }
 }
 
