@@ -15,6 +15,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// When to colour the output: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR
+    /// or CLICOLOR_FORCE force it), always, or never.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, following NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE and TERM=dumb.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,13 +53,18 @@ pub enum Command {
     Query(QueryCommand),
     /// Print a rule's documentation (by id or name, e.g. KDS004 or slr-deletable).
     Explain {
-        /// Rule id or name.
+        /// Rule id or name, e.g. KDS004 or slr-deletable (`kdsguard rules` lists them).
         rule: String,
     },
     /// List the rules with their id, name and default severity.
     Rules,
     /// Export the resource graph (principals, policies, tables, streams, the SLR).
     Graph(GraphArgs),
+    /// Print a shell completion script, e.g. `kdsguard completions bash > /etc/bash_completion.d/kdsguard`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -85,9 +106,10 @@ pub struct SimulateArgs {
     /// Keys not given with --context are absent rather than unknown.
     #[arg(long)]
     pub strict: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format: human (the answer with the statements that decided it) or json (one
+    /// answer object; with --batch, one per line).
+    #[arg(long, value_enum, default_value_t = SimFormat::Human)]
+    pub format: SimFormat,
     /// Read requests as JSON lines from FILE (`-` for standard input).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["action", "resource", "policies"])]
     pub batch: Option<PathBuf>,
@@ -110,8 +132,8 @@ impl SimulateArgs {
             absent: self.absent.clone(),
             strict: self.strict,
             output: match self.format {
-                Format::Human => crate::simulate::Output::Human,
-                Format::Json => crate::simulate::Output::Json,
+                SimFormat::Human => crate::simulate::Output::Human,
+                SimFormat::Json => crate::simulate::Output::Json,
             },
             batch: self.batch.clone(),
         }
@@ -121,13 +143,28 @@ impl SimulateArgs {
 /// What to read and how to resolve it: shared by `check`, `query` and `graph`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct InputArgs {
-    /// Files or folders to analyse.
+    /// Files or folders to analyse (`check -` reads one template from standard input).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Configuration file (default: kdsguard.toml in the current folder or above).
+    /// Configuration file (default: the kdsguard.toml closest to the analysed path, found
+    /// upward from it, else from the current folder upward).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Leave out files and folders matching this glob, relative to the current folder
+    /// (repeatable; adds to the config file's `exclude`).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<String>,
+
+    /// Accept paths that contain no template (by default that is an error, exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// With `-` as the path: the file name the template on standard input is reported under
+    /// (its extension decides the format: .tf, .yaml/.yml or .json).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
 
     /// The account id the templates deploy to (policies naming another account then do not match).
     #[arg(long, value_name = "ID")]
@@ -171,6 +208,23 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
+
+    /// Show only findings of this severity or above (the exit code still counts all).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<ShownSeverity>,
+
+    /// Human format: print only error findings (one line each), load errors and the summary line.
+    #[arg(long, short, conflicts_with = "statistics")]
+    pub quiet: bool,
+
+    /// Human format: print only the number of findings per rule and the summary line.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Human format: print the full access section (every table set, one line each, with
+    /// its principals) instead of the summary.
+    #[arg(long)]
+    pub access: bool,
 
     /// Also write the report in this format to a file: FORMAT=FILE (repeatable), e.g.
     /// `--output sarif=kdsguard.sarif --output markdown=$GITHUB_STEP_SUMMARY`.
@@ -235,6 +289,7 @@ pub enum QueryCommand {
         on: Option<String>,
         #[command(flatten)]
         input: InputArgs,
+        /// Output format: human (one line per principal and table set) or json.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -244,11 +299,14 @@ pub enum QueryCommand {
     Can {
         /// A principal address, IAM name, or input#address id.
         principal: String,
+        /// enable, describe, disable, update, create-slr or delete-slr.
         capability: String,
+        /// A table address, table name, input#address id, or `*`; default: every table.
         #[arg(long, value_name = "TABLE")]
         on: Option<String>,
         #[command(flatten)]
         input: InputArgs,
+        /// Output format: human (the decision per table set, and why) or json.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -257,12 +315,15 @@ pub enum QueryCommand {
     ///
     /// Example: kdsguard query why aws_iam_user.alice disable Orders infra/
     Why {
+        /// A principal address, IAM name, or input#address id.
         principal: String,
+        /// enable, describe, disable, update, create-slr or delete-slr.
         capability: String,
         /// A table (address, name or id), `*`, or `slr` for create-slr/delete-slr.
         resource: String,
         #[command(flatten)]
         input: InputArgs,
+        /// Output format: human (the proof, step by step) or json.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -302,20 +363,46 @@ pub enum CheckFormat {
     Markdown,
     /// JUnit XML: a test case per (rule, resource), failures for findings.
     Junit,
+    /// One line per finding: `file:line:col: KDS004 error: message`.
+    Concise,
 }
 
+/// Output formats of `simulate`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimFormat {
+    /// The decision in words, with the statements that decided it.
+    Human,
+    /// The decision as a JSON object (one per line with --batch).
+    Json,
+}
+
+/// Output formats of `query`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Annotated source excerpts, then who can do what.
+    /// The answer in words, one line per principal or step.
     Human,
     /// The JSON report (schema kdsguard.report/v1).
     Json,
 }
 
+/// `--severity`: the lowest severity shown.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShownSeverity {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Every finding.
+    Note,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
+    /// Errors only.
     Error,
+    /// Warnings and errors.
     Warning,
+    /// Every finding.
     Note,
     /// Findings never fail the run (load errors still exit 2).
     None,

@@ -1,6 +1,7 @@
-//! `kdsguard.toml`: found upward from the working directory (or named with `--config`),
-//! read with spans, and checked into a [`Config`]. A problem in the file is an error that
-//! names the file, line and column.
+//! `kdsguard.toml`: the one closest to the analysed path, found upward from it (then from
+//! the working directory; or named with `--config`), read with spans, and checked into a
+//! [`Config`]. A problem in the file is an error that names the file, line and column.
+//! `exclude` globs are relative to the file's folder.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -18,13 +19,39 @@ pub const FILE_NAME: &str = "kdsguard.toml";
 
 const CAPABILITIES: &[&str] = &["enable", "describe", "disable", "update", "create-slr", "delete-slr"];
 
-/// The config file to use: the one named, else `kdsguard.toml` in `cwd` or the nearest
-/// folder above it.
-pub fn find(named: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
+/// The config file to use, as ruff finds its own: the one named; else the closest
+/// `kdsguard.toml` upward from the first analysed path (a file's folder, or the folder
+/// itself); else the closest upward from `cwd`.
+pub fn find(named: Option<&Path>, paths: &[PathBuf], cwd: &Path) -> Option<PathBuf> {
     if let Some(p) = named {
         return Some(if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) });
     }
-    cwd.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+    paths
+        .first()
+        .and_then(|p| closest(&cwd.join(p)))
+        .or_else(|| closest(cwd))
+}
+
+/// The closest `kdsguard.toml` in `start`'s folder (`start` itself when it is one) or above.
+pub fn closest(start: &Path) -> Option<PathBuf> {
+    let start = crate::load::normalize(start);
+    let dir = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent()?
+    };
+    dir.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+}
+
+/// A glob relative to `base` as the absolute glob the loader matches (`base`'s own
+/// characters escaped; a glob starting with `**` or `/` is kept as it is).
+pub fn anchor_glob(base: &Path, glob: &str) -> String {
+    if glob.starts_with("**") || glob.starts_with('/') {
+        return glob.to_string();
+    }
+    let base = crate::load::normalize(base).to_string_lossy().replace('\\', "/");
+    let glob = glob.strip_prefix("./").unwrap_or(glob);
+    format!("{}/{glob}", globset::escape(base.trim_end_matches('/')))
 }
 
 #[derive(Deserialize)]
@@ -68,11 +95,21 @@ struct RawGuardrail {
     description: Option<String>,
 }
 
-/// Reads and checks a config file. Relative paths in it are relative to `cwd`.
+/// Reads and checks a config file. Its `exclude` globs are relative to its folder.
 pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
     let display = crate::load::display_path(path, cwd);
     let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read: {e}"))?;
-    parse(&display, &text)
+    let mut config = parse(&display, &text)?;
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let dir = full.parent().unwrap_or(cwd);
+    for g in &mut config.load.exclude {
+        *g = anchor_glob(dir, g);
+    }
+    Ok(config)
 }
 
 /// Parses config text; errors are `file:line:column: message`.
@@ -219,6 +256,16 @@ capability = "delete-slr"
         assert!(e.starts_with("k.toml:2:14: unknown capability"), "{e}");
         let e = parse("k.toml", "colour = 1\n").err().unwrap_or_default();
         assert!(e.starts_with("k.toml:1:1:"), "{e}");
+    }
+
+    #[test]
+    fn globs_are_anchored_at_their_folder() {
+        let g = anchor_glob(Path::new("/w/infra/"), "examples/**");
+        assert_eq!(g, "/w/infra/examples/**");
+        assert!(glob_matches(&g, "/w/infra/examples/a.tf"));
+        assert!(!glob_matches(&g, "/w/examples/a.tf"));
+        assert_eq!(anchor_glob(Path::new("/w/a[1]"), "x"), "/w/a[[]1[]]/x");
+        assert_eq!(anchor_glob(Path::new("/w"), "**/gen/**"), "**/gen/**");
     }
 
     #[test]

@@ -190,25 +190,35 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         Vec::new()
     };
     drop(ctx);
-    findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
-        Some(RuleLevel::Off) => false,
-        Some(RuleLevel::On(sev)) => {
-            f.severity = *sev;
-            true
-        }
-        None => true,
-    });
+    let levels = |findings: &mut Vec<Finding>| {
+        findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
+            Some(RuleLevel::Off) => false,
+            Some(RuleLevel::On(sev)) => {
+                f.severity = *sev;
+                true
+            }
+            None => true,
+        });
+    };
+    levels(&mut findings);
     let mut suppressed = Vec::new();
-    if config.use_suppressions {
+    if config.use_suppressions && config.decide {
         let mut all = suppress::from_comments(&sources);
         for input in &graph.inputs {
             all.extend(input.suppressions.iter().cloned());
         }
         let today = config.today.clone().unwrap_or_else(suppress::today_utc);
-        let (kept, hidden, diags) = suppress::apply(findings, &all, &graph, &sources, &today);
-        findings = kept;
-        suppressed = hidden;
-        diagnostics.extend(diags);
+        let known: Vec<String> = rules::catalogue()
+            .map_err(InternalError)?
+            .into_iter()
+            .flat_map(|r| [r.id, r.name])
+            .collect();
+        let applied = suppress::apply(findings, &all, &graph, &sources, &today, &known);
+        findings = applied.kept;
+        suppressed = applied.hidden;
+        let mut problems = rules::run_suppressions(&applied.problems).map_err(InternalError)?;
+        levels(&mut problems);
+        findings.extend(problems);
     }
     finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();

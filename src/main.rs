@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use kdsguard::cli::{CheckArgs, CheckFormat, Cli, Command, FailOn, Format, InputArgs, QueryCommand};
+use kdsguard::cli::{
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, Format, InputArgs, QueryCommand, ShownSeverity,
+};
 use kdsguard::model::Severity;
 use kdsguard::report::github::Links;
-use kdsguard::report::{human, json};
+use kdsguard::report::{concise, human, json};
 use kdsguard::value::Pins;
 use kdsguard::{Analysis, Config, analyze};
 
@@ -27,15 +29,16 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "kdsguard: error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    let color = use_color(cli.color);
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(args, color),
         Command::Simulate(args) => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -51,6 +54,9 @@ fn run(cli: Cli) -> Result<u8> {
                 | QueryCommand::Why { input, format, .. } => (input.clone(), *format),
             };
             let analysis = load(&input)?;
+            if let Some(code) = empty(&analysis, &input) {
+                return Ok(code);
+            }
             let answer = kdsguard::query::answer(&analysis, &q).map_err(anyhow::Error::msg)?;
             let text = match format {
                 Format::Json => kdsguard::query::render_json(&answer)?,
@@ -65,6 +71,17 @@ fn run(cli: Cli) -> Result<u8> {
             write_out(&text)?;
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "kdsguard",
+                &mut buf,
+            );
+            write_out(&String::from_utf8_lossy(&buf))?;
+            Ok(0)
+        }
         Command::Rules => {
             write_out(&kdsguard::rules::list().map_err(anyhow::Error::msg)?)?;
             Ok(0)
@@ -74,7 +91,10 @@ fn run(cli: Cli) -> Result<u8> {
             let cwd = cwd()?;
             let mut config = config(&args.input, &cwd)?;
             config.decide = false;
-            let analysis = analyze(&config, &cwd)?;
+            let analysis = with_progress(|| analyze(&config, &cwd))?;
+            if let Some(code) = empty(&analysis, &args.input) {
+                return Ok(code);
+            }
             write_out(&kdsguard::report::graph::render(&analysis, args.format)?)?;
             report_errors(&analysis);
             Ok(if analysis.errors.is_empty() { 0 } else { 2 })
@@ -88,10 +108,29 @@ fn cwd() -> Result<std::path::PathBuf> {
 
 /// The run's configuration: the config file, then the command line on top.
 fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
-    let mut config = match kdsguard::config::find(input.config.as_deref(), cwd) {
+    for p in input.paths.iter().filter(|p| p.as_os_str() != "-") {
+        if !cwd.join(p).exists() {
+            bail!("no such file or directory: {}", p.display());
+        }
+    }
+    let mut config = match kdsguard::config::find(input.config.as_deref(), &input.paths, cwd) {
         Some(path) => kdsguard::config::load(&path, cwd).map_err(anyhow::Error::msg)?,
         None => Config::default(),
     };
+    for g in &input.excludes {
+        globset::Glob::new(g).map_err(|e| anyhow::anyhow!("--exclude {g:?}: {e}"))?;
+        config.load.exclude.push(kdsguard::config::anchor_glob(cwd, g));
+    }
+    for p in input
+        .paths
+        .iter()
+        .filter(|p| kdsguard::load::is_excluded(p, cwd, &config.load.exclude))
+    {
+        warn(&format!(
+            "{} is excluded (config `exclude` or --exclude) and not analysed",
+            p.display()
+        ));
+    }
     config.paths = input.paths.clone();
     config.load.tf_vars.extend(pairs(&input.vars, "--var")?);
     config.load.tf_var_files.extend(input.var_files.iter().cloned());
@@ -122,21 +161,29 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
 fn load(input: &InputArgs) -> Result<Analysis> {
     let cwd = cwd()?;
     let config = config(input, &cwd)?;
-    Ok(analyze(&config, &cwd)?)
+    Ok(with_progress(|| analyze(&config, &cwd))?)
 }
 
-fn check(args: CheckArgs) -> Result<u8> {
-    let cwd = cwd()?;
-    let mut config = config(&args.input, &cwd)?;
+fn check(args: CheckArgs, color: bool) -> Result<u8> {
+    let real_cwd = cwd()?;
+    let mut config = config(&args.input, &real_cwd)?;
     config.use_suppressions = !args.no_suppressions;
     // Lets tests (and audits of the past) judge suppression expiry against a fixed date.
     config.today = std::env::var("KDSGUARD_TODAY").ok();
-    config.baseline = args.baseline.clone();
+    config.baseline = args.baseline.as_ref().map(|b| real_cwd.join(b));
     if args.changed_files {
         config.paths = folders_of(&config.paths);
     }
+    let stdin = stdin_input(&args.input, &mut config, &real_cwd)?;
+    let cwd = stdin.clone().unwrap_or_else(|| real_cwd.clone());
     let docs_url = args.docs_url.clone().or(config.docs_url.clone());
-    let mut analysis = analyze(&config, &cwd)?;
+    let mut analysis = with_progress(|| analyze(&config, &cwd))?;
+    if let Some(dir) = &stdin {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Some(code) = empty(&analysis, &args.input) {
+        return Ok(code);
+    }
     if let Some(path) = &args.write_baseline {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -148,16 +195,30 @@ fn check(args: CheckArgs) -> Result<u8> {
         docs_url: docs_url.as_deref(),
         sarif_file,
     };
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let style = human::Style {
+        color,
+        verbose: args.verbose,
+        view: if args.quiet {
+            human::View::Quiet
+        } else if args.statistics {
+            human::View::Statistics
+        } else {
+            human::View::Full
+        },
+        access: args.access,
+        min_severity: args.severity.map_or(Severity::Note, shown_severity),
+        docs_url: links.docs_url,
+        ..human::Style::default()
+    };
     let report_start = std::time::Instant::now();
-    let text = render(&analysis, args.format, color, args.verbose, links)?;
+    let text = render(&analysis, args.format, style, links)?;
     let report_time = report_start.elapsed();
     write_out(&text)?;
     if args.timings {
         print_timings(&analysis, report_time);
     }
     for output in &args.outputs {
-        write_output(&analysis, output, args.verbose, links)?;
+        write_output(&analysis, output, human::Style { color: false, ..style }, links)?;
     }
     report_errors(&analysis);
     let fail_on = match args.fail_on {
@@ -188,14 +249,14 @@ fn folders_of(files: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
 }
 
 /// One `--output FORMAT=FILE`.
-fn write_output(analysis: &Analysis, output: &str, verbose: bool, links: Links<'_>) -> Result<()> {
+fn write_output(analysis: &Analysis, output: &str, style: human::Style<'_>, links: Links<'_>) -> Result<()> {
     let Some((format, file)) = output.split_once('=') else {
         bail!("--output takes FORMAT=FILE, got {output:?}");
     };
     let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
-        anyhow::anyhow!("--output: unknown format {format:?} (human, json, sarif, github, markdown, junit)")
+        anyhow::anyhow!("--output: unknown format {format:?} (human, concise, json, sarif, github, markdown, junit)")
     })?;
-    let text = render(analysis, format, false, verbose, links)?;
+    let text = render(analysis, format, style, links)?;
     // Appending lets several steps share $GITHUB_STEP_SUMMARY.
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -208,23 +269,109 @@ fn write_output(analysis: &Analysis, output: &str, verbose: bool, links: Links<'
         .with_context(|| format!("cannot write {file}"))
 }
 
+/// `--severity`: the lowest severity shown.
+fn shown_severity(s: ShownSeverity) -> Severity {
+    match s {
+        ShownSeverity::Error => Severity::Error,
+        ShownSeverity::Warning => Severity::Warning,
+        ShownSeverity::Note => Severity::Note,
+    }
+}
+
 /// The report in one of `check`'s formats.
-fn render(analysis: &Analysis, format: CheckFormat, color: bool, verbose: bool, links: Links<'_>) -> Result<String> {
+fn render(analysis: &Analysis, format: CheckFormat, style: human::Style<'_>, links: Links<'_>) -> Result<String> {
     Ok(match format {
         CheckFormat::Json => json::render(analysis)?,
         CheckFormat::Sarif => kdsguard::report::sarif::render(analysis, links.docs_url).map_err(anyhow::Error::msg)?,
         CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
         CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
         CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,
-        CheckFormat::Human => human::render(
-            analysis,
-            human::Style {
-                color,
-                verbose,
-                ..human::Style::default()
-            },
-        ),
+        CheckFormat::Concise => concise::render(analysis, style.min_severity, style.color),
+        CheckFormat::Human => human::render(analysis, style),
     })
+}
+
+/// `--color`, then the conventions: NO_COLOR, FORCE_COLOR / CLICOLOR_FORCE, TERM=dumb, a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
+        ColorChoice::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => std::env::var("TERM").map_or(true, |t| t != "dumb") && std::io::stdout().is_terminal(),
+    }
+}
+
+/// No input found: say so and exit 2, unless `--allow-empty`.
+fn empty(analysis: &Analysis, input: &InputArgs) -> Option<u8> {
+    if !analysis.graph.inputs.is_empty() || !analysis.errors.is_empty() || input.allow_empty {
+        return None;
+    }
+    let paths: Vec<String> = input.paths.iter().map(|p| p.display().to_string()).collect();
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: no Terraform configuration, plan or CloudFormation template found in {} (--allow-empty accepts this)",
+        paths.join(", ")
+    );
+    Some(2)
+}
+
+/// `check -`: the template on standard input, written under `--stdin-filename` into a
+/// private folder that becomes the run's display root, so reports name it as given.
+fn stdin_input(input: &InputArgs, config: &mut Config, cwd: &Path) -> Result<Option<std::path::PathBuf>> {
+    if !input.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Ok(None);
+    }
+    if input.paths.len() > 1 {
+        bail!("`-` (standard input) cannot be combined with other paths");
+    }
+    let name = input.stdin_filename.clone().unwrap_or_else(|| "stdin.yaml".to_string());
+    let rel = Path::new(&name);
+    if rel.is_absolute() || rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        bail!("--stdin-filename must be a relative path without `..`, got {name:?}");
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read standard input")?;
+    let dir = std::env::temp_dir().join(format!("kdsguard-stdin-{}", std::process::id()));
+    let file = dir.join(rel);
+    std::fs::create_dir_all(file.parent().unwrap_or(&dir)).context("cannot create a folder for standard input")?;
+    std::fs::write(&file, text).context("cannot write standard input to a temporary file")?;
+    // Paths the config and command line gave stay relative to the real working folder.
+    let abs = |p: &mut std::path::PathBuf| *p = cwd.join(&*p);
+    config.load.tf_var_files.iter_mut().for_each(abs);
+    config.load.cfn_parameter_files.iter_mut().for_each(abs);
+    config.paths = vec![rel.to_path_buf()];
+    Ok(Some(dir))
+}
+
+/// Runs `work`, with a spinner on stderr once it has taken a second (only on a terminal).
+fn with_progress<T>(work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let spinner = std::thread::spawn(move || {
+        if wait.recv_timeout(std::time::Duration::from_secs(1)).is_ok() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message("analysing");
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let _ = wait.recv();
+        bar.finish_and_clear();
+    });
+    let out = work();
+    let _ = done.send(());
+    let _ = spinner.join();
+    out
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {message}");
 }
 
 /// `--timings`: one line per phase, then the work counters, on stderr.

@@ -19,6 +19,7 @@ use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
 use crate::report::json::{ConditionOut, PrincipalOut, condition_out};
 use crate::source::{SourceMap, Span};
+use crate::value::Dialect;
 use crate::value::Template;
 
 /// A query's answer (wire type for `--format json`).
@@ -300,20 +301,22 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
     match found.as_slice() {
         [k] => Ok(*k),
         [] => {
-            let mut valid: Vec<String> = g
+            if g.principals.is_empty() {
+                return Err(format!("unknown principal `{arg}`: the inputs declare no principal"));
+            }
+            let names = g
                 .principals
                 .iter()
-                .map(|p| format!("{} ({} {})", p.id, p.class.as_str(), p.name))
-                .collect();
-            valid.sort();
-            if valid.is_empty() {
-                Err(format!("unknown principal `{arg}`: the inputs declare no principal"))
-            } else {
-                Err(format!(
-                    "unknown principal `{arg}`; valid principals (id, address or IAM name):\n  {}",
-                    valid.join("\n  ")
-                ))
-            }
+                .flat_map(|p| [p.id.clone(), p.address.clone(), p.name.to_string()]);
+            Err(format!(
+                "unknown principal `{arg}`; {}",
+                suggest(
+                    arg,
+                    names,
+                    g.principals.iter().map(|p| p.id.clone()).collect(),
+                    "principals"
+                )
+            ))
         }
         many => {
             let mut ids: Vec<&str> = many.iter().map(|&k| g.principals[k].id.as_str()).collect();
@@ -323,6 +326,43 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
                 ids.join("\n  ")
             ))
         }
+    }
+}
+
+/// Names a query argument may give.
+const SUGGESTIONS: usize = 3;
+
+/// "did you mean `a`, `b`?" from the names closest to `arg` (edit distance, or containing
+/// it); with none close, the first few `ids`. Never the whole list: an estate has thousands.
+fn suggest(arg: &str, names: impl Iterator<Item = String>, mut ids: Vec<String>, what: &str) -> String {
+    let want = arg.to_lowercase();
+    let mut scored: Vec<(usize, String)> = names
+        .filter(|n| !n.is_empty())
+        .filter_map(|n| {
+            let lower = n.to_lowercase();
+            let d = strsim::levenshtein(&want, &lower);
+            let close = d <= (want.chars().count() / 3).max(2);
+            let contains = want.len() >= 3 && lower.contains(&want);
+            (close || contains).then(|| (if contains { d.min(want.len()) } else { d }, n))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    let near: Vec<String> = scored
+        .into_iter()
+        .take(SUGGESTIONS)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect();
+    if near.is_empty() {
+        let declared = ids.len();
+        ids.sort();
+        let mut some = ids.into_iter().take(SUGGESTIONS + 2).collect::<Vec<_>>().join(", ");
+        if declared > SUGGESTIONS + 2 {
+            some.push_str(", …");
+        }
+        format!("no close name among the {declared} declared {what} (an id, address or name: {some})")
+    } else {
+        format!("did you mean {}?", near.join(", "))
     }
 }
 
@@ -368,21 +408,18 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
             match found.as_slice() {
                 [k] => Ok(vec![Target::Table(*k)]),
                 [] => {
-                    let mut valid: Vec<String> = g
-                        .tables
-                        .iter()
-                        .map(|t| format!("{} (table {})", t.id, t.table.name))
-                        .collect();
-                    valid.sort();
-                    valid.push("* (every table the inputs do not declare)".to_string());
                     let slr = if arg == "slr" {
                         format!(" (`slr` is for create-slr and delete-slr, not {})", cap.id)
                     } else {
                         String::new()
                     };
+                    let names = g
+                        .tables
+                        .iter()
+                        .flat_map(|t| [t.id.clone(), t.table.address.clone(), t.table.name.to_string()]);
                     Err(format!(
-                        "unknown table `{arg}`{slr}; valid tables (id, address or name):\n  {}",
-                        valid.join("\n  ")
+                        "unknown table `{arg}`{slr}; {}; `*` names every table the inputs do not declare",
+                        suggest(arg, names, g.tables.iter().map(|t| t.id.clone()).collect(), "tables")
                     ))
                 }
                 many => {
@@ -519,7 +556,7 @@ fn requirement(
             None => "unknown",
         },
         resource: match (&resource, on, target) {
-            (Some(t), _, _) => t.to_string(),
+            (Some(t), _, _) => t.shown_in(Dialect::of(a.graph.inputs[p.input].kind)),
             (None, Some(On::Stream), _) => "some stream in the account and region".to_string(),
             (None, _, Some(Target::AllTables)) => "every table the inputs do not declare".to_string(),
             (None, Some(On::Table), None) => "each table of the set".to_string(),
@@ -1191,7 +1228,21 @@ mod tests {
             unreachable!("disable is a capability")
         };
         let err = find_targets(&g, disable, "Orders").err().unwrap_or_default();
-        assert!(err.contains("`Orders`") && err.contains("* (every table"), "{err}");
+        assert!(
+            err.contains("`Orders`") && err.contains("`*` names every table"),
+            "{err}"
+        );
         assert_eq!(find_targets(&g, disable, "*"), Ok(vec![Target::AllTables]));
+    }
+
+    #[test]
+    fn suggestions_name_the_closest_and_never_the_whole_list() {
+        let names = ["tbl-00001", "tbl-00002", "orders", "aws_dynamodb_table.orders"].map(String::from);
+        let ids: Vec<String> = (0..9).map(|k| format!("id{k}")).collect();
+        let s = suggest("ordrs", names.iter().cloned(), ids.clone(), "tables");
+        assert!(s.contains("`orders`") && !s.contains("tbl-"), "{s}");
+        let s = suggest("zzzzzzzz", names.iter().cloned(), ids, "tables");
+        assert!(s.starts_with("no close name among the 9 declared tables"), "{s}");
+        assert!(s.contains("id4, …") && !s.contains("id5"), "{s}");
     }
 }

@@ -4,17 +4,22 @@
 //! Written as a comment in HCL or YAML (`# kdsguard:ignore KDS004 reason: ... expires:
 //! 2027-01-31`, or `//` in HCL), or in CloudFormation metadata (`Metadata: {kdsguard:
 //! {ignore: [{rule, reason, expires}]}}`, at template or resource level). A comment covers
-//! findings that start on its line or the next, and findings whose principal or resource
-//! is declared there. A suppression without a reason does not work and says so; an expired
-//! one stops working and says so; one that matched nothing is reported as unused.
+//! findings that start on its line or the next, findings whose span contains it (a trailing
+//! comment), findings inside a policy statement that starts on its line or the next, and
+//! findings whose principal or resource is declared there. Every
+//! problem with a suppression is a [`Problem`], which KDS014 reports: no reason or a bad
+//! date (it does not work), expired (it stopped working), an unknown rule, a near-spelling
+//! of the marker (it works, but is not the canonical spelling), or nothing suppressed.
 
 use crate::finding::Finding;
 use crate::graph::Graph;
-use crate::model::{Diagnostic, Severity};
 use crate::source::{SourceMap, Span};
 
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "kdsguard:ignore";
+
+/// The canonical form, for messages.
+pub const CANONICAL: &str = "kdsguard:ignore <RULE> reason: <why> [expires: YYYY-MM-DD]";
 
 /// Where a suppression applies.
 #[derive(Clone, PartialEq, Debug)]
@@ -48,21 +53,45 @@ pub struct Suppressed {
     pub at: Span,
 }
 
-/// Finds suppression comments in every loaded file.
+/// What is wrong with a suppression.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProblemKind {
+    /// No `reason:`: the suppression does not work.
+    NoReason,
+    /// Past its expiry: it no longer works.
+    Expired,
+    /// It names a rule that does not exist.
+    UnknownRule,
+    /// Not the canonical spelling (`kdsguard: ignore`, `kdsguard-ignore`), a bad date, or no rule.
+    Malformed,
+    /// It matched no finding.
+    Unused,
+}
+
+/// A problem with one suppression, at the suppression.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub message: String,
+    pub span: Span,
+}
+
+/// Finds suppression comments in every loaded file, in the canonical spelling and in the
+/// near-spellings people write (`kdsguard: ignore`, `kdsguard-ignore`, `kdsguard_ignore`).
 pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
     let mut out = Vec::new();
     for file in sources.files() {
         let text = &file.text;
         let mut offset = 0usize;
         for line in text.split_inclusive('\n') {
-            if let Some(pos) = line.find(MARKER) {
+            if let Some((pos, after)) = marker(line) {
                 let before = &line[..pos];
                 let is_comment = before.contains('#') || before.contains("//");
                 if is_comment {
                     let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
                     let end = offset + line.trim_end().len();
                     let span = Span::new(file.id, start, end);
-                    let (rules, reason, expires) = parse_comment(&line[pos + MARKER.len()..]);
+                    let (rules, reason, expires) = parse_comment(&line[after..]);
                     out.push(Suppression {
                         rules,
                         reason,
@@ -76,6 +105,33 @@ pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
         }
     }
     out
+}
+
+/// Where the marker (or a near-spelling of it) starts in `line`, and where it ends.
+fn marker(line: &str) -> Option<(usize, usize)> {
+    if let Some(pos) = line.find(MARKER) {
+        return Some((pos, pos + MARKER.len()));
+    }
+    let pos = line.to_ascii_lowercase().find("kdsguard")?;
+    let rest = &line[pos + "kdsguard".len()..];
+    let sep = rest.trim_start_matches(' ');
+    let sep = sep.strip_prefix([':', '-', '_'])?.trim_start_matches(' ');
+    let word = sep.get(..6)?;
+    word.eq_ignore_ascii_case("ignore")
+        .then(|| (pos, line.len() - sep.len() + 6))
+}
+
+/// The spelling a comment suppression used, when it is not the canonical one.
+fn near_spelling(s: &Suppression, sources: &SourceMap) -> Option<String> {
+    let Scope::Lines(span) = s.scope else {
+        return None;
+    };
+    let text = sources.get(span.file)?.slice(span)?.to_string();
+    if text.contains(MARKER) {
+        return None;
+    }
+    let (pos, end) = marker(&text)?;
+    Some(text[pos..end].to_string())
 }
 
 /// `KDS004,KDS005 reason: text expires: 2027-01-31` → (rules, reason, expires).
@@ -101,42 +157,68 @@ fn parse_comment(rest: &str) -> (Vec<String>, Option<String>, Option<String>) {
     )
 }
 
-/// Applies suppressions to findings: returns the findings kept, those suppressed, and
-/// diagnostics about the suppressions themselves (invalid, expired, unused).
+/// What [`apply`] gives: the findings kept, those suppressed, and the problems.
+pub struct Applied {
+    pub kept: Vec<Finding>,
+    pub hidden: Vec<Suppressed>,
+    pub problems: Vec<Problem>,
+}
+
+/// Applies suppressions to findings. `known` lists every rule id and name.
 pub fn apply(
     findings: Vec<Finding>,
     suppressions: &[Suppression],
     graph: &Graph,
     sources: &SourceMap,
     today: &str,
-) -> (Vec<Finding>, Vec<Suppressed>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+    known: &[String],
+) -> Applied {
+    let mut problems = Vec::new();
     let mut active = Vec::new();
     for s in suppressions {
+        let mut problem = |kind: ProblemKind, message: String| {
+            problems.push(Problem {
+                kind,
+                message,
+                span: s.span,
+            })
+        };
+        if let Some(spelling) = near_spelling(s, sources) {
+            problem(
+                ProblemKind::Malformed,
+                format!("`{spelling}` is not the canonical spelling: write `{MARKER}` (this one is honoured)"),
+            );
+        }
+        for r in s.rules.iter().filter(|r| !known.contains(r)) {
+            problem(
+                ProblemKind::UnknownRule,
+                format!("suppression names unknown rule `{r}`"),
+            );
+        }
         if s.rules.is_empty() {
-            diags.push(Diagnostic::warning(
-                "suppression names no rule: write `kdsguard:ignore <RULE> reason: <why>`",
-                s.span,
-            ));
+            problem(
+                ProblemKind::Malformed,
+                format!("suppression names no rule: write `{CANONICAL}`"),
+            );
         } else if s.reason.is_none() {
-            diags.push(Diagnostic::warning(
+            problem(
+                ProblemKind::NoReason,
                 format!("suppression of {} has no `reason:` and is ignored", s.rules.join(", ")),
-                s.span,
-            ));
+            );
         } else if let Some(date) = &s.expires {
             if !is_date(date) {
-                diags.push(Diagnostic::warning(
+                problem(
+                    ProblemKind::Malformed,
                     format!("suppression expiry {date:?} is not a date (YYYY-MM-DD); the suppression is ignored"),
-                    s.span,
-                ));
+                );
             } else if date.as_str() < today {
-                diags.push(Diagnostic::warning(
+                problem(
+                    ProblemKind::Expired,
                     format!(
                         "suppression of {} expired on {date} and no longer applies",
                         s.rules.join(", ")
                     ),
-                    s.span,
-                ));
+                );
             } else {
                 active.push(s);
             }
@@ -147,10 +229,12 @@ pub fn apply(
     let mut used = vec![false; active.len()];
     let mut kept = Vec::new();
     let mut hidden = Vec::new();
+    let statements = Statements::of(graph, !active.is_empty());
     for f in findings {
+        let stmt = statements.enclosing(f.span);
         let hit = active
             .iter()
-            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, graph, sources));
+            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, stmt, graph, sources));
         match hit {
             Some(k) => {
                 used[k] = true;
@@ -164,19 +248,55 @@ pub fn apply(
         }
     }
     for (s, used) in active.iter().zip(used) {
-        if !used {
-            diags.push(Diagnostic {
-                severity: Severity::Note,
-                message: format!("unused suppression: no {} finding here", s.rules.join(", ")),
+        let named: Vec<&str> = s
+            .rules
+            .iter()
+            .filter(|r| known.contains(r))
+            .map(String::as_str)
+            .collect();
+        if !used && !named.is_empty() {
+            problems.push(Problem {
+                kind: ProblemKind::Unused,
+                message: format!("unused suppression: no {} finding here", named.join(", ")),
                 span: s.span,
             });
         }
     }
-    (kept, hidden, diags)
+    Applied { kept, hidden, problems }
 }
 
-fn covers(s: &Suppression, f: &Finding, graph: &Graph, sources: &SourceMap) -> bool {
-    let declarations = declaration_spans(f, graph);
+/// Every policy statement's span by file, sorted, to find the statement a finding is in.
+struct Statements(std::collections::HashMap<crate::source::FileId, Vec<Span>>);
+
+impl Statements {
+    /// Built only when some suppression is active (there is nothing to cover otherwise).
+    fn of(graph: &Graph, needed: bool) -> Statements {
+        let mut by_file: std::collections::HashMap<crate::source::FileId, Vec<Span>> = Default::default();
+        for p in graph.policies.iter().filter(|_| needed) {
+            for st in &p.policy.document.statements {
+                by_file.entry(st.span.file).or_default().push(st.span);
+            }
+        }
+        for v in by_file.values_mut() {
+            v.sort_by_key(|s| (s.start, s.end));
+            v.dedup();
+        }
+        Statements(by_file)
+    }
+
+    /// The statement whose span contains `span`, if any (statements do not nest, so it is
+    /// the last one starting at or before it).
+    fn enclosing(&self, span: Span) -> Option<Span> {
+        let v = self.0.get(&span.file)?;
+        let k = v.partition_point(|s| s.start <= span.start);
+        v[..k].last().filter(|s| s.end >= span.end).copied()
+    }
+}
+
+fn covers(s: &Suppression, f: &Finding, stmt: Option<Span>, graph: &Graph, sources: &SourceMap) -> bool {
+    let mut declarations = declaration_spans(f, graph);
+    // The statement's first line (or the line above it) covers what is found inside it.
+    declarations.extend(stmt);
     match &s.scope {
         Scope::Lines(comment) => {
             let Some(line) = sources.start(*comment).map(|l| l.line) else {
@@ -188,7 +308,9 @@ fn covers(s: &Suppression, f: &Finding, graph: &Graph, sources: &SourceMap) -> b
                         .start(span)
                         .is_some_and(|l| l.line == line || l.line == line + 1)
             };
-            on_line(f.span) || declarations.iter().any(|d| on_line(*d))
+            // A comment inside the finding's statement (a trailing one) covers it too.
+            let inside = f.span.file == comment.file && f.span.start <= comment.start && comment.start < f.span.end;
+            inside || on_line(f.span) || declarations.iter().any(|d| on_line(*d))
         }
         Scope::Within(outer) => {
             let inside = |span: Span| span.file == outer.file && span.start >= outer.start && span.end <= outer.end;
@@ -257,6 +379,20 @@ mod tests {
         let (r, reason, exp) = parse_comment(" slr-deletable");
         assert_eq!(r, ["slr-deletable"]);
         assert!(reason.is_none() && exp.is_none());
+    }
+
+    #[test]
+    fn near_spellings_of_the_marker_are_found() {
+        assert_eq!(marker("# kdsguard:ignore KDS004"), Some((2, 17)));
+        for line in [
+            "# kdsguard: ignore KDS004",
+            "# kdsguard-ignore KDS004",
+            "// KDSGUARD_IGNORE KDS004",
+        ] {
+            let (pos, end) = marker(line).unwrap_or_else(|| unreachable!("{line}"));
+            assert_eq!(line[end..].trim(), "KDS004", "{line} from {pos}");
+        }
+        assert_eq!(marker("# kdsguard checks this"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! why it is unknown. Unknown is a value, never an absence.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use crate::source::Span;
 
@@ -141,6 +142,48 @@ impl Template {
                     Some(v) => out.push_str(v),
                     None => out.push_sym(sym.clone()),
                 },
+            }
+        }
+        out
+    }
+}
+
+/// Whose words a template's account, region and partition are written in for people.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dialect {
+    /// `${AWS::Partition}`, `${AWS::Region}`, `${AWS::AccountId}`: the pseudo parameters.
+    CloudFormation,
+    /// `<partition>`, `<region>`, `<account>`: what the provider fills in at apply time.
+    Terraform,
+}
+
+impl Dialect {
+    /// The dialect of an input format.
+    pub fn of(kind: crate::model::InputKind) -> Dialect {
+        match kind {
+            crate::model::InputKind::CloudFormation => Dialect::CloudFormation,
+            _ => Dialect::Terraform,
+        }
+    }
+}
+
+impl Template {
+    /// The template for people reading an input of this dialect (`Display` is CloudFormation's).
+    pub fn shown_in(&self, dialect: Dialect) -> String {
+        if dialect == Dialect::CloudFormation {
+            return self.to_string();
+        }
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Lit(s) => out.push_str(s),
+                Part::Sym(Symbol::Account) => out.push_str("<account>"),
+                Part::Sym(Symbol::Region) => out.push_str("<region>"),
+                Part::Sym(Symbol::Partition) => out.push_str("<partition>"),
+                Part::Sym(Symbol::UrlSuffix) => out.push_str("<url-suffix>"),
+                Part::Sym(Symbol::Opaque(o)) => {
+                    let _ = write!(out, "${{{}}}", o.id);
+                }
             }
         }
         out
@@ -493,6 +536,11 @@ mod tests {
             ..Pins::default()
         });
         assert_eq!(pinned.to_string(), "arn:aws:dynamodb:${AWS::Region}");
+        assert_eq!(pinned.shown_in(Dialect::Terraform), "arn:aws:dynamodb:<region>");
+        assert_eq!(
+            pinned.shown_in(Dialect::CloudFormation),
+            "arn:aws:dynamodb:${AWS::Region}"
+        );
     }
 
     #[test]

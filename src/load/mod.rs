@@ -36,7 +36,8 @@ pub struct LoadOptions {
     pub cfn_parameters: Vec<(String, String)>,
     /// CloudFormation parameter files (`[{"ParameterKey","ParameterValue"}]` or `{"Parameters": {...}}`).
     pub cfn_parameter_files: Vec<PathBuf>,
-    /// Globs (over display paths) of files and folders to leave out.
+    /// Globs over absolute paths of files and folders to leave out (the config reader and
+    /// the command line anchor each at its folder: `config::anchor_glob`).
     pub exclude: Vec<String>,
 }
 
@@ -82,7 +83,7 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
             Candidate::TerraformDir { dir, .. } => dir,
             Candidate::Plan(f) | Candidate::CloudFormation(f) => f,
         };
-        !excluded.is_match(display_path(path, cwd))
+        !excluded.is_match(absolute(path, cwd))
     });
     candidates.sort();
     candidates.dedup();
@@ -188,6 +189,21 @@ pub fn read_parameter_files(
         }
     }
     (out, errors)
+}
+
+/// Whether `path` (as named on the command line) is left out by the `exclude` globs.
+pub fn is_excluded(path: &Path, cwd: &Path, globs: &[String]) -> bool {
+    !globs.is_empty() && exclusions(globs).is_match(absolute(path, cwd))
+}
+
+/// The path made absolute and folded, with forward slashes: what `exclude` globs match.
+fn absolute(path: &Path, cwd: &Path) -> String {
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    normalize(&full).to_string_lossy().replace('\\', "/")
 }
 
 /// The `exclude` globs (already validated by the config reader); a glob also excludes

@@ -1,5 +1,6 @@
 //! Reports: each reads the [`crate::Analysis`] and has its own wire types.
 
+pub mod concise;
 pub mod delta_words;
 pub mod github;
 pub mod graph;
@@ -24,6 +25,12 @@ pub fn rule_url(docs_url: Option<&str>, id: &str) -> Option<String> {
         )),
         None => None,
     }
+}
+
+/// Where a reader learns more about a rule, in every report: its page (see [`rule_url`]),
+/// else the command that prints it.
+pub fn rule_pointer(docs_url: Option<&str>, id: &str) -> String {
+    rule_url(docs_url, id).unwrap_or_else(|| format!("kdsguard explain {id}"))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod kds009;
 mod kds010;
 mod kds011;
 mod kds012;
+mod kds014;
 
 use serde::Deserialize;
 
@@ -74,12 +75,26 @@ const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS012.toml"), kds012::check),
 ];
 
+/// A rule that reads the problems of the suppressions, after they are applied.
+type SuppressionCheck = fn(&RuleMeta, &[crate::suppress::Problem]) -> Vec<Finding>;
+
+/// The suppression rule: the last in the catalogue, run by [`run_suppressions`].
+const SUPPRESSION_RULE: (&str, SuppressionCheck) = (include_str!("../../rules/KDS014.toml"), kds014::check);
+
 /// Every rule's data, in id order.
 pub fn catalogue() -> Result<Vec<RuleMeta>, String> {
     RULES
         .iter()
-        .map(|(text, _)| toml::from_str::<RuleMeta>(text).map_err(|e| format!("rule data: {e}")))
+        .map(|(text, _)| *text)
+        .chain(std::iter::once(SUPPRESSION_RULE.0))
+        .map(|text| toml::from_str::<RuleMeta>(text).map_err(|e| format!("rule data: {e}")))
         .collect()
+}
+
+/// Runs the suppression rule over the problems `suppress::apply` found.
+pub fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, String> {
+    let meta: RuleMeta = toml::from_str(SUPPRESSION_RULE.0).map_err(|e| format!("rule data: {e}"))?;
+    Ok((SUPPRESSION_RULE.1)(&meta, problems))
 }
 
 /// Runs every rule.
@@ -239,7 +254,7 @@ pub fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::
 pub fn explain(rule: &str) -> Result<String, String> {
     let cat = catalogue()?;
     match cat.iter().find(|r| r.id.eq_ignore_ascii_case(rule) || r.name == rule) {
-        Some(r) => Ok(render_doc(r)),
+        Some(r) => Ok(without_comments(&render_doc(r))),
         None => Err(format!(
             "no rule {rule:?}; known rules: {}",
             cat.iter()
@@ -248,6 +263,23 @@ pub fn explain(rule: &str) -> Result<String, String> {
                 .join(", ")
         )),
     }
+}
+
+/// The page without `<!-- … -->` maintainer comments (and the blank line one leaves).
+fn without_comments(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("-->") {
+            Some(end) => rest[start + end + 3..]
+                .strip_prefix('\n')
+                .unwrap_or(&rest[start + end + 3..]),
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `kdsguard rules`: one line per rule.
@@ -308,6 +340,7 @@ mod tests {
                 ("KDS010", "unknown-action"),
                 ("KDS011", "access-guardrail"),
                 ("KDS012", "unresolved-value"),
+                ("KDS014", "suppression-problem"),
             ]
         );
         for r in &cat {
