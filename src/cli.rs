@@ -104,6 +104,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// The analysis root (default: the git top level of the first PATH, else that folder).
+    /// Files that templates name (file(), module sources, nested stacks) are read only
+    /// inside it.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<std::path::PathBuf>,
+
     /// The account id the templates deploy to (policies naming another account then do not match).
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,

@@ -92,6 +92,9 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
         None => Config::default(),
     };
     config.paths = input.paths.clone();
+    if input.root.is_some() {
+        config.root = input.root.clone();
+    }
     config.load.tf_vars.extend(pairs(&input.vars, "--var")?);
     config.load.tf_var_files.extend(input.var_files.iter().cloned());
     // TF_VAR_name=value, as Terraform reads them (below tfvars files and --var).

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::Expression;
 
-use super::eval::{Eval, MAX_ITEMS, MAX_TEXT, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
+use super::eval::{Eval, MAX_ITEMS, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
 use super::text::TextBuilder;
+use crate::limits::Limit;
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Part, Template, Value, ValueKind};
 
@@ -111,11 +112,13 @@ pub fn call(
             },
             None => fail("missing argument"),
         },
-        "format" => match format(&args) {
+        "format" => match format(&args, ev.ctx.sources.limits().template_length) {
             Ok(t) => string(t),
             Err(why) => fail(&why),
         },
-        "formatlist" => formatlist(&args, span).unwrap_or_else(|why| fail(&why)),
+        "formatlist" => {
+            formatlist(&args, span, ev.ctx.sources.limits().template_length).unwrap_or_else(|why| fail(&why))
+        }
         "join" => {
             let Some(sep) = arg(0).and_then(Value::to_template) else {
                 return fail("separator is not a string");
@@ -218,8 +221,9 @@ pub fn call(
                     return fail("empty search string");
                 }
                 let out = s.replace(from.as_str(), &to);
-                if out.len() > MAX_TEXT {
-                    return fail("result is too long");
+                let limit = ev.ctx.sources.limits().template_length;
+                if out.len() > limit {
+                    return ev.text_too_long(span, out.len(), limit);
                 }
                 Value::str(out, span)
             }
@@ -406,19 +410,23 @@ pub fn call(
                     b.push_exact(&text, id, offsets);
                     ev.finish_text_public(b, Span::new(id, 0, text.len()))
                 }
-                Err(why) => fail(&why),
+                Err(why) => fail(why.message()),
             },
             None => fail("the path is not known"),
         },
         "templatefile" => match (lit(0), arg(1)) {
             (Some(path), Some(vars)) => match ev.read_confined(&path, span) {
                 Ok((id, text)) => ev.render_template_file(id, &text, vars, span),
-                Err(why) => fail(&why),
+                Err(why) => fail(why.message()),
             },
             _ => fail("the path is not known"),
         },
         "fileexists" => match lit(0) {
-            Some(path) => Value::new(ValueKind::Bool(ev.read_confined(&path, span).is_ok()), span),
+            Some(path) => match ev.read_confined(&path, span) {
+                Ok(_) => Value::new(ValueKind::Bool(true), span),
+                Err(Unread::Missing(_)) => Value::new(ValueKind::Bool(false), span),
+                Err(Unread::Refused(why)) => fail(&why),
+            },
             None => fail("the path is not known"),
         },
         _ => ev.unknown_at(span, format!("function {name}() is not evaluated")),
@@ -452,7 +460,7 @@ fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
 
 /// `formatlist`: `format` once per element of the list arguments (all of one length);
 /// scalar arguments repeat.
-fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
+fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, String> {
     let mut len: Option<usize> = None;
     for a in args.iter().skip(1) {
         if let Some(items) = a.as_list() {
@@ -473,7 +481,7 @@ fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
                 _ => a.clone(),
             })
             .collect();
-        out.push(Value::new(ValueKind::Str(format(&row)?), span));
+        out.push(Value::new(ValueKind::Str(format(&row, limit)?), span));
     }
     Ok(Value::new(ValueKind::List(out), span))
 }
@@ -481,7 +489,7 @@ fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
 /// Terraform's `format`: verbs `%s %d %v %#v %q %t %f %e %g %x %X %o %b %%`, with
 /// flags, width, precision and explicit argument indexes (`%[2]s`). A string argument
 /// with symbols is kept symbolic under `%s`/`%v` without width.
-fn format(args: &[Value]) -> Result<Template, String> {
+fn format(args: &[Value], limit: usize) -> Result<Template, String> {
     let spec = args
         .first()
         .and_then(Value::as_str)
@@ -512,7 +520,11 @@ fn format(args: &[Value]) -> Result<Template, String> {
                 p.push(d);
                 chars.next();
             }
-            precision = Some(p.parse().unwrap_or(0));
+            precision = Some(if p.is_empty() {
+                0
+            } else {
+                p.parse().unwrap_or(usize::MAX)
+            });
         }
         if chars.peek() == Some(&'[') {
             chars.next();
@@ -532,7 +544,10 @@ fn format(args: &[Value]) -> Result<Template, String> {
         }
         let arg = args.get(next).ok_or("too few arguments")?;
         next += 1;
-        let width: usize = width.parse().unwrap_or(0);
+        let width: usize = width.parse().unwrap_or(usize::MAX);
+        if width > limit || precision.is_some_and(|p| p > limit) {
+            return Err(Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit));
+        }
         let text = match verb {
             's' | 'v' if flags.is_empty() && width == 0 && precision.is_none() => match arg.to_template() {
                 Some(t) => {
@@ -614,9 +629,9 @@ fn format(args: &[Value]) -> Result<Template, String> {
             .iter()
             .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
             .sum::<usize>()
-            > MAX_TEXT
+            > limit
         {
-            return Err("result is too long".into());
+            return Err(Limit::TemplateLength.exceeded("the result is too long", limit));
         }
     }
     Ok(out)
@@ -642,35 +657,65 @@ fn literal_json(v: &Value) -> Result<String, String> {
         .ok_or_else(|| "a value that is not fully known".to_string())
 }
 
+/// Why `file()` and its kin read nothing.
+pub enum Unread {
+    /// Nothing is there: `fileexists()` is false.
+    Missing(String),
+    /// Outside the analysis root, a symlink loop, or unreadable: unknown (and an error).
+    Refused(String),
+}
+
+impl Unread {
+    pub fn message(&self) -> &str {
+        match self {
+            Unread::Missing(m) | Unread::Refused(m) => m,
+        }
+    }
+}
+
 impl Eval<'_> {
-    /// Reads a file named by `file()`/`templatefile()`, confined to the repository root.
-    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), String> {
-        let _ = span;
+    /// Reads a file named by `file()`/`templatefile()`/`fileexists()`, confined to the
+    /// analysis root. A path outside it (or a symlink loop) is also a load error at `span`.
+    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), Unread> {
+        use crate::load::confine::{Refusal, resolve_inside};
         let p = Path::new(path);
         let candidates: Vec<PathBuf> = if p.is_absolute() {
             vec![p.to_path_buf()]
         } else {
             vec![self.ctx.cwd.join(p), self.m.dir.join(p)]
         };
-        let root = self
-            .ctx
-            .root
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve the repository root: {e}"))?;
+        let mut refusal = Refusal::Missing;
         for c in candidates {
-            let Ok(full) = c.canonicalize() else { continue };
-            if !full.starts_with(&root) {
-                return Err(format!("{path} is outside the repository"));
+            match resolve_inside(&c, &self.ctx.root) {
+                Ok(full) if full.is_file() => {
+                    let display = crate::load::display_path(&full, &self.ctx.cwd);
+                    let (id, text) = match crate::load::read_source(&full, &display, self.ctx.sources) {
+                        Ok(read) => read,
+                        Err(e) => return Err(self.refuse(span, format!("`{path}`: {}", e.message))),
+                    };
+                    self.add_text(id, text.clone());
+                    return Ok((id, text.to_string()));
+                }
+                Ok(_) => {}
+                Err(r) if refusal == Refusal::Missing => refusal = r,
+                Err(_) => {}
             }
-            if !full.is_file() {
-                continue;
-            }
-            let display = crate::load::display_path(&full, &self.ctx.cwd);
-            let (id, text) = crate::load::read_source(&full, &display, self.ctx.sources).map_err(|e| e.message)?;
-            self.add_text(id, text.clone());
-            return Ok((id, text.to_string()));
         }
-        Err(format!("file {path} was not found"))
+        let message = refusal.message(path, &self.ctx.root, &self.ctx.cwd);
+        if !refusal.is_error() {
+            return Err(Unread::Missing(message));
+        }
+        Err(self.refuse(span, message))
+    }
+
+    /// Records why a named file is not read as a load error at `span`.
+    fn refuse(&self, span: Span, message: String) -> Unread {
+        self.errors.borrow_mut().push(crate::model::LoadError {
+            path: self.ctx.sources.path(span),
+            span: Some(span),
+            message: message.clone(),
+        });
+        Unread::Refused(message)
     }
 
     /// Renders a `templatefile` with its variables.
