@@ -587,7 +587,13 @@ mod tests {
             &LoadOptions::default(),
             &sources,
         );
-        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        // The fixture's `Loop` (a cycle) and `Escape` (outside the root) are load errors.
+        let mut errors: Vec<&str> = input.errors.iter().map(|e| e.message.as_str()).collect();
+        errors.sort_unstable();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("nested stack `Escape`: `../replication.yaml` resolves to"), "{errors:?}");
+        assert!(errors[0].contains("outside the analysis root"), "{errors:?}");
+        assert!(errors[1].starts_with("nested stack `Loop`: template `data.yaml` contains itself (a cycle: parent.yaml → data.yaml → data.yaml)"), "{errors:?}");
         let tables: Vec<_> = input
             .tables
             .iter()

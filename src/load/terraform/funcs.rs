@@ -544,7 +544,7 @@ fn format(args: &[Value], limit: usize) -> Result<Template, String> {
         }
         let arg = args.get(next).ok_or("too few arguments")?;
         next += 1;
-        let width: usize = width.parse().unwrap_or(usize::MAX);
+        let width: usize = if width.is_empty() { 0 } else { width.parse().unwrap_or(usize::MAX) };
         if width > limit || precision.is_some_and(|p| p > limit) {
             return Err(Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit));
         }
