@@ -174,10 +174,12 @@ fn limits(
                 &format!("unknown limit `{}`; expected one of {}", key.get_ref(), keys.join(", ")),
             ));
         };
-        let n = u64::try_from(*value.get_ref())
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| at(Some(value.span()), &format!("limit `{}` must be a positive integer", limit.key())))?;
+        let n = u64::try_from(*value.get_ref()).ok().filter(|n| *n > 0).ok_or_else(|| {
+            at(
+                Some(value.span()),
+                &format!("limit `{}` must be a positive integer", limit.key()),
+            )
+        })?;
         if *limit == Limit::NestingDepth && n > MAX_NESTING_DEPTH as u64 {
             return Err(at(
                 Some(value.span()),
@@ -260,12 +262,22 @@ capability = "delete-slr"
         assert_eq!(c.load.limits.instances, 5);
         assert_eq!(c.load.limits.total_bytes, crate::limits::Limits::default().total_bytes);
         let e = parse("k.toml", "[limits]\nfile-size = 1\n").err().unwrap_or_default();
-        assert!(e.starts_with("k.toml:2:1: unknown limit `file-size`; expected one of file-bytes,"), "{e}");
+        assert!(
+            e.starts_with("k.toml:2:1: unknown limit `file-size`; expected one of file-bytes,"),
+            "{e}"
+        );
         let e = parse("k.toml", "[limits]\ninstances = 0\n").err().unwrap_or_default();
-        assert!(e.starts_with("k.toml:2:13: limit `instances` must be a positive integer"), "{e}");
-        let e = parse("k.toml", "[limits]\nnesting-depth = 100000\n").err().unwrap_or_default();
+        assert!(
+            e.starts_with("k.toml:2:13: limit `instances` must be a positive integer"),
+            "{e}"
+        );
+        let e = parse("k.toml", "[limits]\nnesting-depth = 100000\n")
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("at most 1024"), "{e}");
-        let e = parse("k.toml", "[limits]\neval-steps = \"many\"\n").err().unwrap_or_default();
+        let e = parse("k.toml", "[limits]\neval-steps = \"many\"\n")
+            .err()
+            .unwrap_or_default();
         assert!(e.starts_with("k.toml:2:"), "{e}");
     }
 

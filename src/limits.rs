@@ -110,6 +110,12 @@ impl Limit {
         )
     }
 
+    /// Whether `message` was built by [`Limit::exceeded`] (for callers that pass a reason
+    /// through plain strings and must still report an exceeded limit as an error).
+    pub fn is_exceeded_message(message: &str) -> bool {
+        message.contains("; raise it with `[limits] ")
+    }
+
     /// This limit's value in `limits`.
     pub fn value(self, limits: &Limits) -> u64 {
         let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);

@@ -273,7 +273,9 @@ fn nested_stacks_load_local_children_and_note_the_rest() {
         .collect();
     assert_eq!(
         errors,
-        ["nested stack `Loop`: template `data.yaml` contains itself (a cycle: parent.yaml → data.yaml → data.yaml); it is not read again"]
+        [
+            "nested stack `Loop`: template `data.yaml` contains itself (a cycle: parent.yaml → data.yaml → data.yaml); it is not read again"
+        ]
     );
     let table = by_address(&report, "resources", "Data/Table");
     assert_eq!(table["name"], "orders-prod", "parameters pass from the parent");
@@ -298,7 +300,11 @@ fn nested_stacks_load_local_children_and_note_the_rest() {
     assert!(!notes.iter().any(|n| n.contains("`Escape`")), "{notes:?}");
     let escaped = format!("{DIR}/replication.yaml");
     assert!(
-        report["resources"].as_array().unwrap().iter().any(|r| r["file"] == escaped.as_str()),
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["file"] == escaped.as_str()),
         "the child under the root is loaded"
     );
 }

@@ -591,7 +591,10 @@ mod tests {
         let mut errors: Vec<&str> = input.errors.iter().map(|e| e.message.as_str()).collect();
         errors.sort_unstable();
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].starts_with("nested stack `Escape`: `../replication.yaml` resolves to"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("nested stack `Escape`: `../replication.yaml` resolves to"),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("outside the analysis root"), "{errors:?}");
         assert!(errors[1].starts_with("nested stack `Loop`: template `data.yaml` contains itself (a cycle: parent.yaml → data.yaml → data.yaml)"), "{errors:?}");
         let tables: Vec<_> = input

@@ -55,7 +55,17 @@ pub fn call(
         }
     }
     let unknown_arg = args.iter().find(|a| a.is_unknown()).cloned();
-    let fail = |reason: &str| ev.unknown_at(span, format!("{name}(): {reason}"));
+    let fail = |reason: &str| {
+        let message = format!("{name}(): {reason}");
+        if Limit::is_exceeded_message(reason) {
+            ev.errors.borrow_mut().push(crate::model::LoadError {
+                path: ev.ctx.sources.path(span),
+                span: Some(span),
+                message: message.clone(),
+            });
+        }
+        ev.unknown_at(span, message)
+    };
     // Functions that tolerate unknown arguments.
     match name {
         "coalesce" => {
@@ -95,7 +105,18 @@ pub fn call(
             .and_then(|t| t.as_literal().map(str::to_string))
     };
     let list = |items: Vec<Value>| Value::new(ValueKind::List(items), span);
-    let string = |t: Template| Value::new(ValueKind::Str(t), span);
+    let string = |t: Template| {
+        let limit = ev.ctx.sources.limits().template_length;
+        let len: usize = t
+            .parts()
+            .iter()
+            .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+            .sum();
+        if len > limit {
+            return ev.text_too_long(span, len, limit);
+        }
+        Value::new(ValueKind::Str(t), span)
+    };
     match name {
         "jsonencode" => match arg(0) {
             Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
@@ -544,7 +565,11 @@ fn format(args: &[Value], limit: usize) -> Result<Template, String> {
         }
         let arg = args.get(next).ok_or("too few arguments")?;
         next += 1;
-        let width: usize = if width.is_empty() { 0 } else { width.parse().unwrap_or(usize::MAX) };
+        let width: usize = if width.is_empty() {
+            0
+        } else {
+            width.parse().unwrap_or(usize::MAX)
+        };
         if width > limit || precision.is_some_and(|p| p > limit) {
             return Err(Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit));
         }

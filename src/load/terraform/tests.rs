@@ -1309,6 +1309,11 @@ fn count_past_the_instance_limit_is_an_error_at_the_expression() {
     let [e] = input.errors.as_slice() else {
         unreachable!("{:?}", input.errors)
     };
-    assert!(e.message.starts_with("count is 20000; the block is not expanded: exceeds the instance limit (10000"), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("count is 20000; the block is not expanded: exceeds the instance limit (10000"),
+        "{}",
+        e.message
+    );
     assert_eq!(e.span.and_then(|s| sources.start(s)).map(|l| l.line), Some(2));
 }
