@@ -38,7 +38,7 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
     let mut input = Input::new(display, InputKind::Terraform);
     let root = match &options.root {
         Some(root) => crate::load::confine::canonical_root(root),
-        None => crate::root::analysis_root(&[dir.to_path_buf()], cwd, None),
+        None => fallback_root(dir, cwd),
     };
     let mut ctx = Ctx::new(sources, cwd.to_path_buf(), root);
     ctx.manifest = manifest::Manifest::read(dir, cwd, sources, &mut input);
@@ -336,6 +336,22 @@ fn add_resource(
         span,
         from_plan: false,
     });
+}
+
+/// The root when the caller gives none (a direct library call; `load_paths` always
+/// does): the git top level of `dir`, else `cwd` when `dir` is below it, else `dir`.
+fn fallback_root(dir: &Path, cwd: &Path) -> PathBuf {
+    let full = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        cwd.join(dir)
+    };
+    if let Some(top) = crate::root::git_top_level(&full) {
+        return top;
+    }
+    let cwd = crate::load::confine::canonical_root(cwd);
+    let full = crate::load::confine::canonical_root(&full);
+    if full.starts_with(&cwd) { cwd } else { full }
 }
 
 /// Variable values for the root module: `terraform.tfvars`, `*.auto.tfvars`,
