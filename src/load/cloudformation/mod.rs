@@ -592,7 +592,7 @@ mod tests {
         errors.sort_unstable();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
-            errors[0].starts_with("nested stack `Escape`: `../replication.yaml` resolves to"),
+            errors[0].starts_with("nested stack `Escape`: `../../../../outside.yaml` resolves to"),
             "{errors:?}"
         );
         assert!(errors[0].contains("outside the analysis root"), "{errors:?}");
