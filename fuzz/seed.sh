@@ -50,6 +50,7 @@ tables = "prod-*"
 only = ["aws_iam_role.admin"]
 TOML
 printf '[limits]\nnesting-depth = 64\nmodule-depth = 2\ntemplate-length = 4096\n' >"$out/config/limits"
+echo "seed: config: $(ls "$out/config" | wc -l) files with the two written here"
 # Policies: JSON files with a Statement, and the policy documents of batch lines.
 mkdir -p "$out/policy" "$out/simulate_batch"
 grep -rlZ --include='*.json' '"Statement"' "${roots[@]}" 2>/dev/null | xargs -0 -r ls -1 2>/dev/null |
