@@ -287,7 +287,7 @@ fn invalid_utf8_a_nul_byte_and_an_empty_file_are_located_errors() {
     assert!(message.contains(&format!("at byte {at}")), "{message}");
     let r = bounded(dir.path(), &["check", "nul.yaml"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let (file, line, _) = r.errors.first().map(|e| (e.0.as_str(), e.1, &e.2)).expect("an error");
+    let (file, line, _) = r.error("contains a NUL byte");
     assert_eq!((file, line), ("nul.yaml", 5), "{}", r.stderr);
     let r = bounded(dir.path(), &["check", "empty.yaml"]);
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -423,6 +423,10 @@ pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(F
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let text: Arc<str> = Arc::from(text);
     let id = sources.add(display, text.clone());
+    // No template format allows a raw NUL, and YAML would read it as the end of the stream.
+    if let Some(at) = text.find('\0') {
+        return Err(error_at(display, id, at, "contains a NUL byte; a template is text"));
+    }
     Ok((id, text))
 }
 
