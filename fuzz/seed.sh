@@ -63,7 +63,7 @@ find "${roots[@]}" -type f \( -name '*.jsonl' -o -name '*batch*' \) -size -256k 
 # A batch made of the policy seeds, one request per line.
 for f in "$out"/policy/*; do
   [ -f "$f" ] || continue
-  printf '{"id":1,"action":"dynamodb:DisableKinesisStreamingDestination","resource":"arn:aws:dynamodb:us-east-1:123456789012:table/T","context":{"aws:SourceIp":"10.0.0.1"},"policies":[%s]}\n' "$(cat "$f")" \
-    >"$out/simulate_batch/p-$(basename "$f")"
+  printf '{"id":1,"action":"dynamodb:DisableKinesisStreamingDestination","resource":"arn:aws:dynamodb:us-east-1:123456789012:table/T","context":{"aws:SourceIp":"10.0.0.1"},"policies":[%s]}\n' "$(cat "$f" 2>/dev/null | tr -d "\\000")" \
+    >"$out/simulate_batch/p-$(basename "$f")" 2>/dev/null
 done
 echo "seed: simulate_batch: $(ls "$out/simulate_batch" | wc -l) files"
