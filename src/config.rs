@@ -72,6 +72,9 @@ struct Raw {
     guardrails: Vec<Spanned<RawGuardrail>>,
     /// Where rule pages live (SARIF `helpUri`, Markdown links).
     docs_url: Option<String>,
+    /// `[limits]`: each key a limit of `crate::limits`, a positive integer.
+    #[serde(default)]
+    limits: BTreeMap<Spanned<String>, Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +169,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
             config.scp_apply_to = Some(pats);
         }
     }
+    config.load.limits = limits(&raw.limits, &at)?;
     for g in &raw.guardrails {
         let span = g.span();
         let g = g.get_ref();
@@ -192,6 +196,39 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
         });
     }
     Ok(config)
+}
+
+/// The `[limits]` section over the defaults: known keys only, each a positive integer
+/// (the nesting depth at most [`crate::limits::MAX_NESTING_DEPTH`]).
+fn limits(
+    raw: &BTreeMap<Spanned<String>, Spanned<i64>>,
+    at: &dyn Fn(Option<Range<usize>>, &str) -> String,
+) -> Result<crate::limits::Limits, String> {
+    use crate::limits::{Limit, Limits, MAX_NESTING_DEPTH};
+    let mut out = Limits::default();
+    for (key, value) in raw {
+        let Some(limit) = Limit::ALL.iter().find(|l| l.key() == key.get_ref()) else {
+            let keys: Vec<&str> = Limit::ALL.iter().map(|l| l.key()).collect();
+            return Err(at(
+                Some(key.span()),
+                &format!("unknown limit `{}`; expected one of {}", key.get_ref(), keys.join(", ")),
+            ));
+        };
+        let n = u64::try_from(*value.get_ref()).ok().filter(|n| *n > 0).ok_or_else(|| {
+            at(
+                Some(value.span()),
+                &format!("limit `{}` must be a positive integer", limit.key()),
+            )
+        })?;
+        if *limit == Limit::NestingDepth && n > MAX_NESTING_DEPTH as u64 {
+            return Err(at(
+                Some(value.span()),
+                &format!("limit `nesting-depth` may be at most {MAX_NESTING_DEPTH}"),
+            ));
+        }
+        limit.set(&mut out, n);
+    }
+    Ok(out)
 }
 
 /// Whether `text` matches the glob (invalid globs were rejected when the config was read).
@@ -266,6 +303,32 @@ capability = "delete-slr"
         assert!(!glob_matches(&g, "/w/examples/a.tf"));
         assert_eq!(anchor_glob(Path::new("/w/a[1]"), "x"), "/w/a[[]1[]]/x");
         assert_eq!(anchor_glob(Path::new("/w"), "**/gen/**"), "**/gen/**");
+    }
+
+    #[test]
+    fn limits_are_read_and_checked() {
+        let c = parse("k.toml", "[limits]\nfile-bytes = 1024\ninstances = 5\n").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.load.limits.file_bytes, 1024);
+        assert_eq!(c.load.limits.instances, 5);
+        assert_eq!(c.load.limits.total_bytes, crate::limits::Limits::default().total_bytes);
+        let e = parse("k.toml", "[limits]\nfile-size = 1\n").err().unwrap_or_default();
+        assert!(
+            e.starts_with("k.toml:2:1: unknown limit `file-size`; expected one of file-bytes,"),
+            "{e}"
+        );
+        let e = parse("k.toml", "[limits]\ninstances = 0\n").err().unwrap_or_default();
+        assert!(
+            e.starts_with("k.toml:2:13: limit `instances` must be a positive integer"),
+            "{e}"
+        );
+        let e = parse("k.toml", "[limits]\nnesting-depth = 100000\n")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("at most 1024"), "{e}");
+        let e = parse("k.toml", "[limits]\neval-steps = \"many\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(e.starts_with("k.toml:2:"), "{e}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod delta;
 pub mod finding;
 pub mod graph;
 pub mod iam;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod query;
@@ -40,6 +41,9 @@ use crate::value::Pins;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub paths: Vec<PathBuf>,
+    /// The analysis root (`--root`); `None`: the git top level of the first path, else
+    /// that path's folder ([`root::analysis_root`]).
+    pub root: Option<PathBuf>,
     pub load: LoadOptions,
     pub pins: Pins,
     /// Lowest severity that fails the run.
@@ -62,8 +66,6 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     /// The date expiry of suppressions is judged against (`YYYY-MM-DD`); default today (UTC).
     pub today: Option<String>,
-    /// The analysis root stable identities are relative to (default: [`root::analysis_root`]).
-    pub root: Option<PathBuf>,
     /// Where rule pages live (`docs-url`): a base URL, or a template with `{id}`.
     pub docs_url: Option<String>,
 }
@@ -72,6 +74,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             paths: Vec::new(),
+            root: None,
             load: LoadOptions::default(),
             pins: Pins::default(),
             fail_on: Severity::Warning,
@@ -84,7 +87,6 @@ impl Default for Config {
             decide: true,
             baseline: None,
             today: None,
-            root: None,
             docs_url: None,
         }
     }
@@ -144,9 +146,11 @@ pub struct InternalError(pub String);
 /// Runs the analysis over `config.paths`; display paths are relative to `cwd`.
 pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     let caps = catalog::capabilities().map_err(InternalError)?;
-    let sources = SourceMap::new();
+    let sources = SourceMap::with_limits(config.load.limits);
     let mut clock = Clock::start();
-    let loaded = load::load_paths(&config.paths, cwd, &config.load, &sources);
+    let mut options = config.load.clone();
+    options.root = config.root.clone().or(options.root);
+    let loaded = load::load_paths(&config.paths, cwd, &options, &sources);
     clock.split("load (parse and evaluate values)");
     clock.timings.insert(0, ("discover", loaded.discover_time));
     if let Some((_, load)) = clock.timings.get_mut(1) {

@@ -172,11 +172,26 @@ impl SourceFile {
 #[derive(Default, Debug)]
 pub struct SourceMap {
     files: Mutex<BTreeMap<FileId, Arc<SourceFile>>>,
+    /// The run's limits, which the loaders read files under.
+    limits: crate::limits::Limits,
 }
 
 impl SourceMap {
     pub fn new() -> SourceMap {
         SourceMap::default()
+    }
+
+    /// A map whose loaders read files under `limits`.
+    pub fn with_limits(limits: crate::limits::Limits) -> SourceMap {
+        SourceMap {
+            files: Mutex::default(),
+            limits,
+        }
+    }
+
+    /// The run's limits.
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
     }
 
     /// Registers a file and returns its id. Adding the same path twice keeps the first text.

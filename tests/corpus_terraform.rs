@@ -98,9 +98,12 @@ fn every_terraform_folder_loads_without_panicking() {
         let result = std::panic::catch_unwind(|| {
             let sources = SourceMap::new();
             let input = terraform::load_module(&dir, folder, &corpus, &LoadOptions::default(), &sources);
+            // A module that calls itself is an error of the input (issue 12), not of the
+            // loader: such folders are explained by their cycle.
             let errors: Vec<(String, Option<usize>)> = input
                 .errors
                 .iter()
+                .filter(|e| !e.message.starts_with("module cycle: "))
                 .map(|e| (e.path.clone(), e.span.and_then(|s| sources.start(s)).map(|lc| lc.line)))
                 .collect();
             if std::env::var_os("KDSGUARD_VERBOSE").is_some() {

@@ -56,6 +56,46 @@ proptest! {
         load_cfn(&text);
     }
 
+    /// Any `[limits]` entry is either taken or a config error with its line; never a panic.
+    #[test]
+    fn random_limits_sections_are_taken_or_located_errors(
+        key in proptest::sample::select(vec!["instances", "file-bytes", "nesting-depth", "eval-steps", "colour", "file_bytes"]),
+        n in prop_oneof![any::<i64>(), -2i64..2000],
+    ) {
+        use kdsguard::limits::Limit;
+        let text = format!("[limits]\n{key} = {n}\n");
+        let known = Limit::ALL.into_iter().find(|l| l.key() == key);
+        match kdsguard::config::parse("k.toml", &text) {
+            Ok(c) => {
+                let limit = known.unwrap_or_else(|| panic!("unknown key {key} accepted"));
+                prop_assert_eq!(limit.value(&c.load.limits), u64::try_from(n).unwrap_or_default());
+            }
+            Err(e) => {
+                prop_assert!(e.starts_with("k.toml:2:"), "{}", e);
+                prop_assert!(known.is_none() || n <= 0 || (key == "nesting-depth" && n > 1024), "{}", e);
+            }
+        }
+    }
+
+    /// Small tight limits make hostile-shaped Terraform stop early, never crash.
+    #[test]
+    fn tiny_limits_never_panic_the_terraform_loader(steps in 1u64..200, len in 1usize..64, instances in 1usize..4) {
+        let sources = SourceMap::with_limits(kdsguard::limits::Limits {
+            eval_steps: steps,
+            template_length: len,
+            instances,
+            ..kdsguard::limits::Limits::default()
+        });
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("main.tf"), TF).unwrap_or_else(|e| panic!("{e}"));
+        let loaded = load_paths(&[dir.path().to_path_buf()], dir.path(), &LoadOptions::default(), &sources);
+        for input in &loaded.inputs {
+            for e in &input.errors {
+                prop_assert!(e.span.is_some(), "a limit error has a position: {}", e.message);
+            }
+        }
+    }
+
     #[test]
     fn damaged_cloudformation_never_panics(cuts in proptest::collection::vec((0usize..10_000, 0usize..64, 0u8..3), 1..6)) {
         load_cfn(&damage(CFN, &cuts));

@@ -63,7 +63,10 @@ fn corpus_milestone_02_streaming_destination_resolves_through_module_wiring() {
     let vars = root().join("testdata/terraform/corpus/milestone_02.tfvars");
     let vars = vars.to_string_lossy().into_owned();
     let input = "kevintruong__terraform-101-labs/milestone_02/dynamodb/lab/dev/ingest";
-    let report = check_in(&corpus, &["--var-file", &vars, input]);
+    // The corpus holds no .git: the repository's folder is the analysis root, as its git
+    // top level would be, so the modules under `milestone_02/tf_modules` are inside.
+    let repo = "kevintruong__terraform-101-labs";
+    let report = check_in(&corpus, &["--root", repo, "--var-file", &vars, input]);
     assert_eq!(items(&report, "errors").len(), 0, "{}", report["errors"]);
     let orders = by_id(
         &report,

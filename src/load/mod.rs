@@ -7,6 +7,7 @@
 //! in parallel; the result is sorted by input path so output never depends on scheduling.
 
 pub mod cloudformation;
+pub mod confine;
 pub mod json;
 pub mod terraform;
 
@@ -15,11 +16,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::limits::Limit;
 use crate::model::{Input, InputKind, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 
-/// Files larger than this are refused (a load error), to bound memory and time.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Files up to this size are read whole to decide what they are; a larger one with a
+/// template's extension goes to the CloudFormation loader, which refuses it against the
+/// file-size limit unless that was raised.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Options that change how templates are read (values for variables and parameters).
 #[derive(Clone, Default, Debug)]
@@ -39,6 +43,12 @@ pub struct LoadOptions {
     /// Globs over absolute paths of files and folders to leave out (the config reader and
     /// the command line anchor each at its folder: `config::anchor_glob`).
     pub exclude: Vec<String>,
+    /// The analysis root ([`crate::root`]): files that templates name (`file()`, module
+    /// sources, nested stacks, SAM code) are read only inside it. `None`: each loader falls
+    /// back to the git top level of its input, else the input's folder.
+    pub root: Option<PathBuf>,
+    /// Bounds on size, depth and work.
+    pub limits: crate::limits::Limits,
 }
 
 /// What discovery found and the loaders produced.
@@ -71,6 +81,7 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
     errors.extend(param_errors);
     params.append(&mut options.cfn_parameters);
     options.cfn_parameters = params;
+    options.root = Some(crate::root::analysis_root(paths, cwd, options.root.as_deref()));
     let options = &options;
     let discover_start = std::time::Instant::now();
     let mut candidates = Vec::new();
@@ -99,6 +110,7 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
         Candidate::Plan(f) => !f.parent().is_some_and(|d| tf_dirs.contains(&normalize(d))),
         _ => true,
     });
+    within_total(&mut candidates, cwd, sources.limits().total_bytes, &mut errors);
     let discover_time = discover_start.elapsed();
 
     let mut inputs: Vec<Input> = candidates
@@ -131,6 +143,40 @@ pub fn load_paths(paths: &[PathBuf], cwd: &Path, options: &LoadOptions, sources:
         errors,
         discover_time,
     }
+}
+
+/// Drops the candidates past the total-input limit (in path order, so the same ones
+/// every run), each with an error naming the limit.
+fn within_total(candidates: &mut Vec<Candidate>, cwd: &Path, limit: u64, errors: &mut Vec<LoadError>) {
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut total = 0u64;
+    candidates.retain(|c| {
+        let (path, bytes) = match c {
+            Candidate::TerraformDir { dir, .. } => {
+                let files = std::fs::read_dir(dir).map(|rd| {
+                    rd.flatten()
+                        .filter(|e| e.file_name().to_str().is_some_and(is_terraform_file))
+                        .map(|e| size(&e.path()))
+                        .sum::<u64>()
+                });
+                (dir, files.unwrap_or(0))
+            }
+            Candidate::Plan(f) | Candidate::CloudFormation(f) => (f, size(f)),
+        };
+        total = total.saturating_add(bytes);
+        if total <= limit {
+            return true;
+        }
+        errors.push(LoadError {
+            path: display_path(path, cwd),
+            span: None,
+            message: Limit::TotalBytes.exceeded(
+                &format!("this input ({bytes} bytes) brings the inputs of the run to {total} bytes; it is not read"),
+                limit,
+            ),
+        });
+        false
+    });
 }
 
 /// CloudFormation parameter files, in either common shape:
@@ -379,12 +425,11 @@ pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(F
         message,
     };
     let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "file is {} bytes, larger than the {} byte limit",
-            meta.len(),
-            MAX_FILE_BYTES
-        )));
+    let limit = sources.limits().file_bytes;
+    if meta.len() > limit {
+        return Err(err(
+            Limit::FileBytes.exceeded(&format!("file is {} bytes", meta.len()), limit)
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -394,6 +439,10 @@ pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(F
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let text: Arc<str> = Arc::from(text);
     let id = sources.add(display, text.clone());
+    // No template format allows a raw NUL, and YAML would read it as the end of the stream.
+    if let Some(at) = text.find('\0') {
+        return Err(error_at(display, id, at, "contains a NUL byte; a template is text"));
+    }
     Ok((id, text))
 }
 

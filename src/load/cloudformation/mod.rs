@@ -35,7 +35,7 @@ pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOpti
     } else {
         std::env::current_dir().ok().map(|cwd| cwd.join(path))
     };
-    let nesting = Nesting::root(full.filter(|f| f.is_file()), display);
+    let nesting = Nesting::root(full.filter(|f| f.is_file()), display, options, sources);
     load_nested(display, file, text, options, sources, &nesting)
 }
 
@@ -49,7 +49,7 @@ pub fn load_template_file(
     options: &LoadOptions,
     sources: &SourceMap,
 ) -> Input {
-    let nesting = Nesting::root(Some(path.to_path_buf()), display);
+    let nesting = Nesting::root(Some(path.to_path_buf()), display, options, sources);
     load_nested(display, file, text, options, sources, &nesting)
 }
 
@@ -60,8 +60,11 @@ pub(crate) struct Nesting {
     pub path: Option<PathBuf>,
     /// This template's display path (child display paths are built from it).
     pub display: String,
-    /// The canonical folder that nested templates must stay below (the root template's).
+    /// The canonical folder that nested templates must stay below: the analysis root,
+    /// else the root template's folder.
     pub confine: Option<PathBuf>,
+    /// How many stacks deep templates are read (the module depth limit).
+    pub depth_limit: usize,
     /// Opaque-id prefix: `""` at the root, `"Parent/Child/"` below.
     pub scope: String,
     /// Canonical paths of this template and the ones above it (a cycle guard).
@@ -71,10 +74,16 @@ pub(crate) struct Nesting {
 }
 
 impl Nesting {
-    fn root(path: Option<PathBuf>, display: &str) -> Nesting {
+    fn root(path: Option<PathBuf>, display: &str, options: &LoadOptions, sources: &SourceMap) -> Nesting {
         let canonical = path.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+        let folder = canonical.as_ref().and_then(|c| c.parent().map(Path::to_path_buf));
         Nesting {
-            confine: canonical.as_ref().and_then(|c| c.parent().map(Path::to_path_buf)),
+            confine: options
+                .root
+                .as_deref()
+                .map(crate::load::confine::canonical_root)
+                .or(folder),
+            depth_limit: sources.limits().module_depth,
             chain: canonical.into_iter().collect(),
             path,
             display: display.to_string(),
@@ -93,7 +102,7 @@ fn load_nested(
     nesting: &Nesting,
 ) -> Input {
     let mut input = Input::new(display, InputKind::CloudFormation);
-    let root = match parse_text(text, file, &mut input.diagnostics) {
+    let root = match parse_text(text, file, &mut input.diagnostics, sources.limits()) {
         Ok(root) => root,
         Err((offset, message)) => {
             input.errors.push(error_at(display, file, offset, message));
@@ -124,12 +133,18 @@ fn load_nested(
 }
 
 /// JSON when the text starts like a JSON document, YAML otherwise.
-fn parse_text(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, (usize, String)> {
+fn parse_text(
+    text: &str,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: &crate::limits::Limits,
+) -> Result<Value, (usize, String)> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         crate::load::json::parse(text, file, 0).map_err(|e| (e.offset, format!("invalid JSON: {}", e.message)))
     } else {
-        yaml::parse(text, file, diagnostics).map_err(|e| (e.offset, format!("invalid YAML: {}", e.message)))
+        yaml::parse_limited(text, file, diagnostics, limits)
+            .map_err(|e| (e.offset, format!("invalid YAML: {}", e.message)))
     }
 }
 
@@ -572,7 +587,16 @@ mod tests {
             &LoadOptions::default(),
             &sources,
         );
-        assert!(input.errors.is_empty(), "{:?}", input.errors);
+        // The fixture's `Loop` (a cycle) and `Escape` (outside the root) are load errors.
+        let mut errors: Vec<&str> = input.errors.iter().map(|e| e.message.as_str()).collect();
+        errors.sort_unstable();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].starts_with("nested stack `Escape`: `../../../../outside.yaml` resolves to"),
+            "{errors:?}"
+        );
+        assert!(errors[0].contains("outside the analysis root"), "{errors:?}");
+        assert!(errors[1].starts_with("nested stack `Loop`: template `data.yaml` contains itself (a cycle: parent.yaml → data.yaml → data.yaml)"), "{errors:?}");
         let tables: Vec<_> = input
             .tables
             .iter()

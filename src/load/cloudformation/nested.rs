@@ -2,7 +2,9 @@
 //! whose template is a local file, loaded into the parent's input.
 //!
 //! **Invariant:** a child template is read only from below the root template's folder,
-//! never twice on one chain (cycles), and no deeper than [`MAX_NESTING`] levels. Its
+//! never twice on one chain (cycles), and no deeper than the module depth limit. Its
+//! template must resolve inside the analysis root (symlinks followed); outside, a symlink
+//! loop, a cycle or too deep is a load error. Its
 //! records' addresses are prefixed with `<LogicalId>/`, and its opaque ids with the whole
 //! chain of logical ids, so equal names in two stacks stay distinct. Anything else (an
 //! S3 or HTTP URL, a missing file) is a note. `Fn::GetAtt <Stack>.Outputs.<Name>` in the
@@ -15,20 +17,27 @@ use std::path::{Path, PathBuf};
 use super::Nesting;
 use super::intrinsics::{Evaluator, StackOutput, StackOutputs};
 use super::resources::{Loader, Resource};
+use crate::limits::Limit;
 use crate::load::LoadOptions;
+use crate::load::confine::Refusal;
 use crate::model::{Input, PolicyRef, TableRef, Target};
 use crate::source::Span;
 use crate::value::{Entry, Value};
-
-/// How many stacks deep nested templates are read.
-pub const MAX_NESTING: usize = 8;
 
 /// Loads the child template of a nested-stack resource, or notes why it is not read.
 pub fn stack(loader: &mut Loader<'_, '_>, r: &Resource<'_>, url_prop: &str) {
     let located = match locate(loader.nesting, r.id, url_prop, r.get(url_prop), r.entry.key_span) {
         Ok(located) => located,
-        Err((message, span)) => {
-            loader.note(message, span);
+        Err(NotRead { message, span, error }) => {
+            if error {
+                loader.input.errors.push(crate::model::LoadError {
+                    path: loader.sources.path(span),
+                    span: Some(span),
+                    message,
+                });
+            } else {
+                loader.note(message, span);
+            }
             return;
         }
     };
@@ -61,6 +70,37 @@ pub fn stack(loader: &mut Loader<'_, '_>, r: &Resource<'_>, url_prop: &str) {
     merge(loader.input, child, display);
 }
 
+/// SAM's local `CodeUri`/`DefinitionUri` (code and definitions `sam package` uploads):
+/// kdsguard reads neither, but a literal local path must still resolve inside the analysis
+/// root; outside (or a symlink loop) is a load error at the property.
+pub fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
+    let (Some(dir), Some(root)) = (
+        loader.nesting.path.as_deref().and_then(Path::parent),
+        loader.nesting.confine.as_deref(),
+    ) else {
+        return;
+    };
+    for prop in ["CodeUri", "DefinitionUri"] {
+        let Some(v) = r.get(prop) else { continue };
+        let Some(uri) = v.as_str() else { continue };
+        if uri.contains("://") || uri.starts_with("s3:") {
+            continue;
+        }
+        let candidate = crate::load::normalize(&dir.join(uri));
+        match crate::load::confine::resolve_inside(&candidate, root) {
+            Ok(_) | Err(Refusal::Missing) => {}
+            Err(refusal) => {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                loader.input.errors.push(crate::model::LoadError {
+                    path: loader.sources.path(v.span),
+                    span: Some(v.span),
+                    message: format!("`{}` {prop}: {}", r.id, refusal.message(uri, root, &cwd)),
+                });
+            }
+        }
+    }
+}
+
 /// The `Outputs` of stack `id`'s child template, each evaluated in the child's scope (its
 /// parameters as the stack passes them, its opaque ids scoped like the loaded child's),
 /// or why the template is not read.
@@ -78,7 +118,7 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
         "TemplateURL"
     };
     let url = ev.prop(id, url_prop);
-    let located = locate(ctx.nesting, id, url_prop, url.as_ref(), id_span).map_err(|(message, _)| message)?;
+    let located = locate(ctx.nesting, id, url_prop, url.as_ref(), id_span).map_err(|n| n.message)?;
     let params: BTreeMap<String, Value> = ev
         .prop(id, "Parameters")
         .as_ref()
@@ -93,7 +133,8 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
     let child_nesting = child_nesting(ctx.nesting, id, located, params);
     // Parse problems and notes about the rest of the child are reported by its own load.
     let mut ignored = Vec::new();
-    let parsed = super::parse_text(&text, file, &mut ignored).map_err(|(_, m)| format!("`{display}`: {m}"))?;
+    let parsed = super::parse_text(&text, file, &mut ignored, ctx.sources.limits())
+        .map_err(|(_, m)| format!("`{display}`: {m}"))?;
     if let Err(why) = super::classify(&parsed) {
         // As when the child is loaded: a mapping is a template with nothing kdsguard reads.
         if !matches!(parsed.kind, crate::value::ValueKind::Map(_)) {
@@ -150,21 +191,33 @@ struct Located {
     display: String,
 }
 
+/// Why a child template is not read: a note, or a load error (`error`).
+struct NotRead {
+    message: String,
+    span: Span,
+    error: bool,
+}
+
+impl From<(String, Span)> for NotRead {
+    fn from((message, span): (String, Span)) -> NotRead {
+        NotRead {
+            message,
+            span,
+            error: false,
+        }
+    }
+}
+
 /// Finds stack `id`'s child template from its `url_prop` value, or says why it is not
-/// read (a note's message and where it points).
-fn locate(
-    nesting: &Nesting,
-    id: &str,
-    url_prop: &str,
-    url: Option<&Value>,
-    id_span: Span,
-) -> Result<Located, (String, Span)> {
+/// read.
+fn locate(nesting: &Nesting, id: &str, url_prop: &str, url: Option<&Value>, id_span: Span) -> Result<Located, NotRead> {
     let what = format!("nested stack `{id}`");
     let Some(url) = url else {
         return Err((
             format!("{what} names no `{url_prop}`; its resources are not seen"),
             id_span,
-        ));
+        )
+            .into());
     };
     let Some(url_text) = url.as_str() else {
         return Err((
@@ -172,7 +225,7 @@ fn locate(
                 "{what}: `{url_prop}` is not a literal path (it is known only at deployment); its resources are not seen"
             ),
             url.span,
-        ));
+        ).into());
     };
     if url_text.contains("://") || url_text.starts_with("s3:") {
         return Err((
@@ -180,7 +233,8 @@ fn locate(
                 "{what} reads its template from `{url_text}`, which is not a local file; its resources are not seen"
             ),
             url.span,
-        ));
+        )
+            .into());
     }
     let Some(dir) = nesting.path.as_deref().and_then(Path::parent) else {
         return Err((
@@ -188,37 +242,51 @@ fn locate(
                 "{what}: the parent template's folder is not known, so `{url_text}` is not read; its resources are not seen"
             ),
             url.span,
-        ));
+        ).into());
     };
     let candidate = crate::load::normalize(&dir.join(url_text));
-    let canonical = match std::fs::canonicalize(&candidate) {
+    let error = |message: String| NotRead {
+        message,
+        span: url.span,
+        error: true,
+    };
+    let root = nesting.confine.clone().unwrap_or_else(|| dir.to_path_buf());
+    let canonical = match crate::load::confine::resolve_inside(&candidate, &root) {
         Ok(c) if c.is_file() => c,
-        _ => {
+        Ok(_) | Err(Refusal::Missing) => {
             return Err((
                 format!(
                     "{what}: template `{url_text}` is not found beside the parent template; its resources are not seen"
                 ),
                 url.span,
-            ));
+            )
+                .into());
+        }
+        Err(refusal) => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            return Err(error(format!("{what}: {}", refusal.message(url_text, &root, &cwd))));
         }
     };
-    if !nesting.confine.as_ref().is_some_and(|c| canonical.starts_with(c)) {
-        return Err((
-            format!("{what}: template `{url_text}` is outside the root template's folder; it is not read"),
-            url.span,
-        ));
-    }
     if nesting.chain.contains(&canonical) {
-        return Err((
-            format!("{what}: template `{url_text}` contains itself (a cycle); it is not read again"),
-            url.span,
-        ));
+        return Err(error(format!(
+            "{what}: template `{url_text}` contains itself (a cycle: {}); it is not read again",
+            nesting
+                .chain
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        )));
     }
-    if nesting.chain.len() > MAX_NESTING {
-        return Err((
-            format!("{what} is nested more than {MAX_NESTING} stacks deep; it is not read"),
-            url.span,
-        ));
+    if nesting.chain.len() > nesting.depth_limit {
+        return Err(error(Limit::ModuleDepth.exceeded(
+            &format!("{what} is nested {} stacks deep; it is not read", nesting.chain.len()),
+            nesting.depth_limit,
+        )));
     }
     Ok(Located {
         candidate,
@@ -235,6 +303,7 @@ fn child_nesting(nesting: &Nesting, id: &str, located: Located, params: BTreeMap
         path: Some(located.candidate),
         display: located.display,
         confine: nesting.confine.clone(),
+        depth_limit: nesting.depth_limit,
         scope: format!("{}{id}/", nesting.scope),
         chain,
         params: Some(params),

@@ -339,6 +339,9 @@ impl Loader<'_, '_> {
 
     fn dispatch(&mut self, r: &Resource<'_>, sam: bool) {
         let (ty, span) = (r.ty, r.span);
+        if sam && ty.starts_with("AWS::Serverless::") {
+            super::nested::confine_code_uris(self, r);
+        }
         match ty {
             "AWS::IAM::Role" => self.principal(r, PrincipalKind::Role),
             "AWS::IAM::User" => self.principal(r, PrincipalKind::User),

@@ -12,14 +12,13 @@ use std::collections::BTreeMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
+use crate::limits::{Limit, Limits};
 use crate::model::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Template, Value, ValueKind};
 
-/// Deepest nesting of collections accepted (aliases included).
-pub const MAX_DEPTH: usize = 256;
-/// Most nodes a document may have once every alias is expanded.
-pub const MAX_EXPANDED_NODES: usize = 1_000_000;
+/// The hardest nesting bound of the tree walks here, whatever the configured limit.
+pub const MAX_DEPTH: usize = crate::limits::MAX_NESTING_DEPTH;
 
 /// A YAML failure: the byte offset where it was found and what was wrong.
 #[derive(Clone, PartialEq, Debug)]
@@ -35,9 +34,20 @@ const MAX_REPAIRS: usize = 64;
 /// collections and multi-line quoted scalars whose continuation lines are indented less
 /// than YAML 1.2 requires (PyYAML and CloudFormation accept them, and real templates rely
 /// on it): such lines are re-indented in a copy and spans are mapped back to `text`.
+#[cfg(test)]
 pub fn parse(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, YamlError> {
+    parse_limited(text, file, diagnostics, &Limits::default())
+}
+
+/// [`parse`] under `limits` (nesting depth, alias expansion).
+pub fn parse_limited(
+    text: &str,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: &Limits,
+) -> Result<Value, YamlError> {
     let before = diagnostics.len();
-    let first = match parse_strict(text, file, diagnostics) {
+    let first = match parse_strict_limited(text, file, diagnostics, limits) {
         Ok(v) => return Ok(v),
         Err(e) => e,
     };
@@ -54,7 +64,7 @@ pub fn parse(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Res
             return Err(first);
         }
         let mut diags = Vec::new();
-        match parse_strict(&repaired.text, file, &mut diags) {
+        match parse_strict_limited(&repaired.text, file, &mut diags, limits) {
             Ok(mut v) => {
                 repaired.remap_value(&mut v, 0);
                 diagnostics.truncate(before);
@@ -202,9 +212,21 @@ impl Repaired {
 
 /// Parses the first document of `text`. Notes (later documents, unknown tags) and
 /// warnings (duplicate keys) go to `diagnostics`. An empty stream gives `Value::Null`.
+#[cfg(test)]
 pub fn parse_strict(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, YamlError> {
+    parse_strict_limited(text, file, diagnostics, &Limits::default())
+}
+
+fn parse_strict_limited(
+    text: &str,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: &Limits,
+) -> Result<Value, YamlError> {
     // The parser has internal assertions; a bug there must not take the run down.
-    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build_tree(text, file, diagnostics)));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build_tree(text, file, diagnostics, limits)
+    }));
     let node = match built {
         Ok(result) => result?,
         Err(_) => {
@@ -304,7 +326,26 @@ fn scan_error(e: &ScanError, offsets: &mut Offsets<'_>) -> YamlError {
 }
 
 /// Reads events into a tree, without recursion.
-fn build_tree(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Option<Node>, YamlError> {
+fn build_tree(
+    text: &str,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: &Limits,
+) -> Result<Option<Node>, YamlError> {
+    let max_depth = limits.nesting_depth.min(MAX_DEPTH);
+    let max_nodes = limits.yaml_alias_nodes;
+    let too_deep = |at: usize| {
+        error(
+            at,
+            Limit::NestingDepth.exceeded(&format!("collections nest deeper than {max_depth} levels"), max_depth),
+        )
+    };
+    let too_large = |at: usize| {
+        error(
+            at,
+            Limit::YamlAliasNodes.exceeded(&format!("alias expansion makes more than {max_nodes} nodes"), max_nodes),
+        )
+    };
     let mut parser = Parser::new_from_str(text);
     let mut offsets = Offsets::new(text);
     let mut stack: Vec<Frame> = Vec::new();
@@ -346,11 +387,11 @@ fn build_tree(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Re
                     return Err(error(start, "alias to an unknown anchor"));
                 };
                 expanded = expanded.saturating_add(node.size);
-                if expanded > MAX_EXPANDED_NODES {
-                    return Err(error(start, "alias expansion too large"));
+                if expanded > max_nodes {
+                    return Err(too_large(start));
                 }
-                if stack.len() + node.height > MAX_DEPTH {
-                    return Err(error(start, format!("nesting deeper than {MAX_DEPTH} levels")));
+                if stack.len() + node.height > max_depth {
+                    return Err(too_deep(start));
                 }
                 Some((node.clone(), 0))
             }
@@ -369,8 +410,8 @@ fn build_tree(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Re
                 ))
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(error(start, format!("nesting deeper than {MAX_DEPTH} levels")));
+                if stack.len() >= max_depth {
+                    return Err(too_deep(start));
                 }
                 expanded = expanded.saturating_add(1);
                 let content = content_start(text, start);
@@ -427,8 +468,8 @@ fn build_tree(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Re
         if let Some((node, anchor)) = completed {
             if anchor > 0 {
                 expanded = expanded.saturating_add(node.size);
-                if expanded > MAX_EXPANDED_NODES {
-                    return Err(error(start, "alias expansion too large"));
+                if expanded > max_nodes {
+                    return Err(too_large(start));
                 }
                 anchors.insert(anchor, node.clone());
             }
@@ -702,7 +743,9 @@ mod tests {
             bomb.push_str(&format!("l{i}: &l{i} [*l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}, *l{prev}]\n"));
         }
         let err = load(&bomb).0.err().map(|e| e.message);
-        assert_eq!(err.as_deref(), Some("alias expansion too large"));
+        let err = err.unwrap_or_default();
+        assert!(err.contains("exceeds the YAML alias expansion limit"), "{err}");
+        assert!(err.contains("`[limits] yaml-alias-nodes`"), "{err}");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::Expression;
 
-use super::eval::{Eval, MAX_ITEMS, MAX_TEXT, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
+use super::eval::{Eval, MAX_ITEMS, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
 use super::text::TextBuilder;
+use crate::limits::Limit;
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Part, Template, Value, ValueKind};
 
@@ -158,8 +159,22 @@ impl Call<'_, '_> {
     fn list(&self, items: Vec<Value>) -> Value {
         Value::new(ValueKind::List(items), self.span)
     }
+    /// A string result, refused past the template length limit.
     fn string(&self, t: Template) -> Value {
+        let limit = self.limit();
+        let len: usize = t
+            .parts()
+            .iter()
+            .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+            .sum();
+        if len > limit {
+            return self.ev.text_too_long(self.span, len, limit);
+        }
         Value::new(ValueKind::Str(t), self.span)
+    }
+    /// The longest string a template may build (`[limits] template-length`).
+    fn limit(&self) -> usize {
+        self.ev.ctx.sources.limits().template_length
     }
     fn bool(&self, b: bool) -> Value {
         Value::new(ValueKind::Bool(b), self.span)
@@ -168,8 +183,17 @@ impl Call<'_, '_> {
         num_value(n, self.span)
     }
     /// The unknown result of a call that cannot be evaluated, saying why.
+    /// A limit exceeded is also a load error at the call.
     fn fail(&self, reason: &str) -> Value {
-        self.ev.unknown_at(self.span, format!("{}(): {reason}", self.name))
+        let message = format!("{}(): {reason}", self.name);
+        if Limit::is_exceeded_message(reason) {
+            self.ev.errors.borrow_mut().push(crate::model::LoadError {
+                path: self.ev.ctx.sources.path(self.span),
+                span: Some(self.span),
+                message: message.clone(),
+            });
+        }
+        self.ev.unknown_at(self.span, message)
     }
 }
 
@@ -223,14 +247,14 @@ fn jsondecode(c: &Call<'_, '_>) -> Value {
 }
 
 fn format_call(c: &Call<'_, '_>) -> Value {
-    match format(&c.args) {
+    match format(&c.args, c.limit()) {
         Ok(t) => c.string(t),
         Err(why) => c.fail(&why),
     }
 }
 
 fn formatlist_call(c: &Call<'_, '_>) -> Value {
-    formatlist(&c.args, c.span).unwrap_or_else(|why| c.fail(&why))
+    formatlist(&c.args, c.span, c.limit()).unwrap_or_else(|why| c.fail(&why))
 }
 
 fn join(c: &Call<'_, '_>) -> Value {
@@ -353,8 +377,8 @@ fn replace(c: &Call<'_, '_>) -> Value {
                 return c.fail("empty search string");
             }
             let out = s.replace(from.as_str(), &to);
-            if out.len() > MAX_TEXT {
-                return c.fail("result is too long");
+            if out.len() > c.limit() {
+                return c.ev.text_too_long(c.span, out.len(), c.limit());
             }
             Value::str(out, c.span)
         }
@@ -585,7 +609,7 @@ fn file(c: &Call<'_, '_>) -> Value {
             b.push_exact(&text, id, offsets);
             c.ev.finish_text_public(b, Span::new(id, 0, text.len()))
         }
-        Err(why) => c.fail(&why),
+        Err(why) => c.fail(why.message()),
     }
 }
 
@@ -595,13 +619,17 @@ fn templatefile(c: &Call<'_, '_>) -> Value {
     };
     match c.ev.read_confined(&path, c.span) {
         Ok((id, text)) => c.ev.render_template_file(id, &text, vars, c.span),
-        Err(why) => c.fail(&why),
+        Err(why) => c.fail(why.message()),
     }
 }
 
 fn fileexists(c: &Call<'_, '_>) -> Value {
     match c.lit(0) {
-        Some(path) => c.bool(c.ev.read_confined(&path, c.span).is_ok()),
+        Some(path) => match c.ev.read_confined(&path, c.span) {
+            Ok(_) => c.bool(true),
+            Err(Unread::Missing(_)) => c.bool(false),
+            Err(Unread::Refused(why)) => c.fail(&why),
+        },
         None => c.fail("the path is not known"),
     }
 }
@@ -633,7 +661,7 @@ fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
 
 /// `formatlist`: `format` once per element of the list arguments (all of one length);
 /// scalar arguments repeat.
-fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
+fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, String> {
     let mut len: Option<usize> = None;
     for a in args.iter().skip(1) {
         if let Some(items) = a.as_list() {
@@ -654,7 +682,7 @@ fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
                 _ => a.clone(),
             })
             .collect();
-        out.push(Value::new(ValueKind::Str(format(&row)?), span));
+        out.push(Value::new(ValueKind::Str(format(&row, limit)?), span));
     }
     Ok(Value::new(ValueKind::List(out), span))
 }
@@ -662,7 +690,7 @@ fn formatlist(args: &[Value], span: Span) -> Result<Value, String> {
 /// Terraform's `format`: verbs `%s %d %v %#v %q %t %f %e %g %x %X %o %b %%`, with
 /// flags, width, precision and explicit argument indexes (`%[2]s`). A string argument
 /// with symbols is kept symbolic under `%s`/`%v` without width.
-fn format(args: &[Value]) -> Result<Template, String> {
+fn format(args: &[Value], limit: usize) -> Result<Template, String> {
     let spec = args
         .first()
         .and_then(Value::as_str)
@@ -676,6 +704,9 @@ fn format(args: &[Value]) -> Result<Template, String> {
             continue;
         }
         let verb = Verb::parse(&mut chars)?;
+        if verb.width > limit || verb.precision.is_some_and(|p| p > limit) {
+            return Err(Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit));
+        }
         if verb.verb == '%' {
             out.push_str("%");
             continue;
@@ -689,9 +720,9 @@ fn format(args: &[Value]) -> Result<Template, String> {
             .iter()
             .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
             .sum::<usize>()
-            > MAX_TEXT
+            > limit
         {
-            return Err("result is too long".into());
+            return Err(Limit::TemplateLength.exceeded("the result is too long", limit));
         }
     }
     Ok(out)
@@ -719,12 +750,20 @@ impl Verb {
             s
         };
         let flags = take(&|f| "-+ #0".contains(f));
-        let width = take(&|d| d.is_ascii_digit()).parse().unwrap_or(0);
+        // A width or precision too large for a number is refused by the length limit.
+        let number = |digits: String| {
+            if digits.is_empty() {
+                0
+            } else {
+                digits.parse().unwrap_or(usize::MAX)
+            }
+        };
+        let width = number(take(&|d| d.is_ascii_digit()));
         let mut precision = None;
         if chars.peek() == Some(&'.') {
             chars.next();
             let digits: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_digit)).collect();
-            precision = Some(digits.parse().unwrap_or(0));
+            precision = Some(number(digits));
         }
         let mut index = None;
         if chars.peek() == Some(&'[') {
@@ -855,35 +894,65 @@ fn literal_json(v: &Value) -> Result<String, String> {
         .ok_or_else(|| "a value that is not fully known".to_string())
 }
 
+/// Why `file()` and its kin read nothing.
+pub enum Unread {
+    /// Nothing is there: `fileexists()` is false.
+    Missing(String),
+    /// Outside the analysis root, a symlink loop, or unreadable: unknown (and an error).
+    Refused(String),
+}
+
+impl Unread {
+    pub fn message(&self) -> &str {
+        match self {
+            Unread::Missing(m) | Unread::Refused(m) => m,
+        }
+    }
+}
+
 impl Eval<'_> {
-    /// Reads a file named by `file()`/`templatefile()`, confined to the repository root.
-    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), String> {
-        let _ = span;
+    /// Reads a file named by `file()`/`templatefile()`/`fileexists()`, confined to the
+    /// analysis root. A path outside it (or a symlink loop) is also a load error at `span`.
+    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), Unread> {
+        use crate::load::confine::{Refusal, resolve_inside};
         let p = Path::new(path);
         let candidates: Vec<PathBuf> = if p.is_absolute() {
             vec![p.to_path_buf()]
         } else {
             vec![self.ctx.cwd.join(p), self.m.dir.join(p)]
         };
-        let root = self
-            .ctx
-            .root
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve the repository root: {e}"))?;
+        let mut refusal = Refusal::Missing;
         for c in candidates {
-            let Ok(full) = c.canonicalize() else { continue };
-            if !full.starts_with(&root) {
-                return Err(format!("{path} is outside the repository"));
+            match resolve_inside(&c, &self.ctx.root) {
+                Ok(full) if full.is_file() => {
+                    let display = crate::load::display_path(&full, &self.ctx.cwd);
+                    let (id, text) = match crate::load::read_source(&full, &display, self.ctx.sources) {
+                        Ok(read) => read,
+                        Err(e) => return Err(self.refuse(span, format!("`{path}`: {}", e.message))),
+                    };
+                    self.add_text(id, text.clone());
+                    return Ok((id, text.to_string()));
+                }
+                Ok(_) => {}
+                Err(r) if refusal == Refusal::Missing => refusal = r,
+                Err(_) => {}
             }
-            if !full.is_file() {
-                continue;
-            }
-            let display = crate::load::display_path(&full, &self.ctx.cwd);
-            let (id, text) = crate::load::read_source(&full, &display, self.ctx.sources).map_err(|e| e.message)?;
-            self.add_text(id, text.clone());
-            return Ok((id, text.to_string()));
         }
-        Err(format!("file {path} was not found"))
+        let message = refusal.message(path, &self.ctx.root, &self.ctx.cwd);
+        if !refusal.is_error() {
+            return Err(Unread::Missing(message));
+        }
+        Err(self.refuse(span, message))
+    }
+
+    /// Records why a named file is not read as a load error at `span`.
+    fn refuse(&self, span: Span, message: String) -> Unread {
+        self.errors.borrow_mut().push(crate::model::LoadError {
+            path: self.ctx.sources.path(span),
+            span: Some(span),
+            message: message.clone(),
+        });
+        Unread::Refused(message)
     }
 
     /// Renders a `templatefile` with its variables.
@@ -932,7 +1001,7 @@ mod tests {
             v.extend(rest);
             v
         };
-        let text = |spec: &str, rest: Vec<Value>| format(&args(spec, rest)).map(|t| t.to_string());
+        let text = |spec: &str, rest: Vec<Value>| format(&args(spec, rest), 1 << 20).map(|t| t.to_string());
         assert_eq!(
             text("%s-%d", vec![Value::str("a", s), num_value(7.0, s)]).as_deref(),
             Ok("a-7")

@@ -26,18 +26,21 @@ use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
 
 use self::eval::{ChildMaker, Ctx, Eval, Expansion, InstKey, Module, ModuleCall, Res, Scope};
+use crate::limits::Limit;
+use crate::load::confine::Refusal;
 use crate::load::{LoadOptions, display_path, error_at, read_source};
 use crate::model::{Diagnostic, Input, InputKind, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Value, ValueKind};
 
-/// How deep local module calls may nest.
-const MAX_MODULE_DEPTH: usize = 8;
-
 /// Loads the root module in `dir` (and the local modules it calls).
 pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
     let mut input = Input::new(display, InputKind::Terraform);
-    let mut ctx = Ctx::new(sources, cwd.to_path_buf(), repo_root(dir, cwd));
+    let root = match &options.root {
+        Some(root) => crate::load::confine::canonical_root(root),
+        None => fallback_root(dir, cwd),
+    };
+    let mut ctx = Ctx::new(sources, cwd.to_path_buf(), root);
     ctx.manifest = manifest::Manifest::read(dir, cwd, sources, &mut input);
     let plans = beside_plans(dir, cwd, sources, &mut input);
     for p in &plans {
@@ -335,22 +338,19 @@ fn add_resource(
     });
 }
 
-/// The repository root: the nearest ancestor of `dir` with `.git`, else `cwd` (or `dir`
-/// itself when it is outside `cwd`).
-fn repo_root(dir: &Path, cwd: &Path) -> PathBuf {
-    let full = crate::load::normalize(&if dir.is_absolute() {
+/// The root when the caller gives none (a direct library call; `load_paths` always
+/// does): the git top level of `dir`, else `cwd` when `dir` is below it, else `dir`.
+fn fallback_root(dir: &Path, cwd: &Path) -> PathBuf {
+    let full = if dir.is_absolute() {
         dir.to_path_buf()
     } else {
         cwd.join(dir)
-    });
-    let cwd = crate::load::normalize(cwd);
-    let mut d = Some(full.as_path());
-    while let Some(p) = d {
-        if p.join(".git").exists() {
-            return p.to_path_buf();
-        }
-        d = p.parent();
+    };
+    if let Some(top) = crate::root::git_top_level(&full) {
+        return top;
     }
+    let cwd = crate::load::confine::canonical_root(cwd);
+    let full = crate::load::confine::canonical_root(&full);
     if full.starts_with(&cwd) { cwd } else { full }
 }
 
@@ -505,45 +505,7 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
             } else {
                 installed_dir(parent, call, &source, &key_path)?
             };
-            if ancestors.len() > MAX_MODULE_DEPTH {
-                parent.note(
-                    format!("module {} is nested too deeply; it is not loaded", call.name),
-                    call.span,
-                );
-                return None;
-            }
-            let canonical = dir.canonicalize().ok();
-            let root_dir = parent
-                .ctx
-                .root
-                .canonicalize()
-                .unwrap_or_else(|_| parent.ctx.root.clone());
-            let Some(canonical) = canonical.filter(|c| c.is_dir()) else {
-                parent.note(
-                    format!("module {}: folder {source} was not found; it is not loaded", call.name),
-                    call.span,
-                );
-                return None;
-            };
-            // An installed module is already confined to the root module's
-            // `.terraform/modules/`; a local one must stay in the repository.
-            if local && !canonical.starts_with(&root_dir) {
-                parent.note(
-                    format!(
-                        "module {}: {source} is outside the repository; it is not loaded",
-                        call.name
-                    ),
-                    call.span,
-                );
-                return None;
-            }
-            if ancestors.contains(&canonical) {
-                parent.note(
-                    format!("module {} calls itself (cycle); it is not loaded again", call.name),
-                    call.span,
-                );
-                return None;
-            }
+            let canonical = locate_child(parent, call, &source, &dir, local, &ancestors)?;
             let expansion = parent.module_expansion(index);
             if let Expansion::Unknown(why) = &expansion {
                 let reason = eval::unknown_reason(why).unwrap_or("not known");
@@ -583,6 +545,72 @@ fn child_maker<'s>(ancestors: Vec<PathBuf>) -> ChildMaker<'s> {
             Some(child)
         },
     )
+}
+
+/// The canonical folder of a module call, after its checks: the module depth limit, the
+/// analysis root (for a local source), and cycles. Each failed check is a load error at
+/// the call (the missing folder only a note: its outputs are unknown).
+fn locate_child(
+    parent: &Eval,
+    call: &ModuleCall,
+    source: &str,
+    dir: &Path,
+    local: bool,
+    ancestors: &[PathBuf],
+) -> Option<PathBuf> {
+    let error = |message: String| {
+        parent.errors.borrow_mut().push(LoadError {
+            path: parent.ctx.sources.path(call.span),
+            span: Some(call.span),
+            message,
+        });
+    };
+    let address = format!("{}module.{}", parent.m.prefix, call.name);
+    let limit = parent.ctx.sources.limits().module_depth;
+    if ancestors.len() > limit {
+        error(Limit::ModuleDepth.exceeded(
+            &format!(
+                "{address} is nested {} module calls deep; it is not loaded",
+                ancestors.len()
+            ),
+            limit,
+        ));
+        return None;
+    }
+    // An installed module is already confined to the root module's `.terraform/modules/`.
+    let resolved = if local {
+        crate::load::confine::resolve_inside(dir, &parent.ctx.root)
+    } else {
+        dir.canonicalize().map_err(|_| Refusal::Missing)
+    };
+    let canonical = match resolved {
+        Ok(c) if c.is_dir() => c,
+        Ok(_) | Err(Refusal::Missing) => {
+            parent.note(
+                format!("module {}: folder {source} was not found; it is not loaded", call.name),
+                call.span,
+            );
+            return None;
+        }
+        Err(refusal) => {
+            let why = refusal.message(source, &parent.ctx.root, &parent.ctx.cwd);
+            error(format!("module {}: source {why}", call.name));
+            return None;
+        }
+    };
+    if let Some(first) = ancestors.iter().position(|a| a == &canonical) {
+        let folders: Vec<String> = ancestors[first..]
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|a| display_path(a, &parent.ctx.cwd))
+            .collect();
+        error(format!(
+            "module cycle: {address} (source {source}) calls a module that is already loading: {}; it is not loaded again",
+            folders.join(" → ")
+        ));
+        return None;
+    }
+    Some(canonical)
 }
 
 /// The folder `terraform init` installed a registry or git module call into, from the

@@ -614,7 +614,15 @@ fn local_modules_are_loaded_with_prefixed_addresses() {
         other => unreachable!("{other:?}"),
     }
     assert!(input.diagnostics.iter().any(|d| d.message.contains("module remote")));
-    assert!(input.diagnostics.iter().any(|d| d.message.contains("cycle")));
+    // A cycle is an error (shown without -v) that names the chain of calls.
+    assert!(
+        input
+            .errors
+            .iter()
+            .any(|e| e.message.contains("module cycle: module.db.module.loop (source ../db)")),
+        "{:?}",
+        input.errors
+    );
 }
 
 #[test]
@@ -1279,4 +1287,33 @@ resource "aws_iam_role_policy" "copy" {
             .iter()
             .any(|d| d.message.contains("aws_iam_policy not modelled"))
     );
+}
+
+/// A width or precision of `format()` is an allocation the input chooses: past the
+/// template length limit it is refused, not attempted (it once asked for ~100 GB).
+#[test]
+fn format_widths_past_the_template_length_limit_are_refused() {
+    let huge = local("format(\"%99999999999d\", 1)");
+    assert!(huge.contains("exceeds the template length limit"), "{huge}");
+    let precise = local("format(\"%.99999999999f\", 1.5)");
+    assert!(precise.contains("exceeds the template length limit"), "{precise}");
+    assert_eq!(local("format(\"%5d|%.1f\", 7, 2.25)"), "    7|2.2");
+}
+
+#[test]
+fn count_past_the_instance_limit_is_an_error_at_the_expression() {
+    let (input, sources, _tmp) = load(&[(
+        "main.tf",
+        "resource \"aws_iam_role\" \"r\" {\n  count = 20000\n  name  = \"r\"\n}\n",
+    )]);
+    let [e] = input.errors.as_slice() else {
+        unreachable!("{:?}", input.errors)
+    };
+    assert!(
+        e.message
+            .starts_with("count is 20000; the block is not expanded: exceeds the instance limit (10000"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.span.and_then(|s| sources.start(s)).map(|l| l.line), Some(2));
 }

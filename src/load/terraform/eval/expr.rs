@@ -5,6 +5,7 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, UnaryOperator};
 
 use super::{Eval, MAX_DEPTH, MAX_ITEMS, Scope, iterate, num_value, number, truthy, unknown_reason};
+use crate::limits::Limit;
 use crate::load::terraform::text::{TextBuilder, quoted_offsets};
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Value, ValueKind};
@@ -16,6 +17,21 @@ impl<'s> Eval<'s> {
         let depth = &self.ctx.depth;
         if depth.get() >= MAX_DEPTH {
             return self.unknown_at(span, "expression or references nested too deeply");
+        }
+        let steps = self.ctx.steps.get().saturating_add(1);
+        self.ctx.steps.set(steps);
+        let limit = self.ctx.sources.limits().eval_steps;
+        if steps > limit {
+            let message = Limit::EvalSteps.exceeded("evaluation stopped at this expression", limit);
+            if steps == limit + 1 {
+                // Once per module tree: every later expression is unknown for the same reason.
+                self.errors.borrow_mut().push(crate::model::LoadError {
+                    path: self.ctx.sources.path(span),
+                    span: Some(span),
+                    message: message.clone(),
+                });
+            }
+            return self.unknown_at(span, message);
         }
         depth.set(depth.get() + 1);
         let v = self.expr_inner(e, file, scope, span);

@@ -3,7 +3,7 @@
 
 use hcl_edit::structure::Body;
 
-use super::{Eval, MAX_ITEMS, Res, Scope, map_value, number, unknown_reason};
+use super::{Eval, Res, Scope, map_value, number, unknown_reason};
 use crate::source::{FileId, Span};
 use crate::value::{Template, Value, ValueKind};
 
@@ -202,9 +202,11 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
             .map(|attr| ev.expr(&attr.value, file, &root))
             .filter(|v| !matches!(v.kind, ValueKind::Null))
     };
+    let limit = ev.ctx.sources.limits().instances;
     if let Some(v) = set("count") {
         return match number(&v) {
-            Some(n) if n >= 0.0 && (n as usize) <= MAX_ITEMS => Expansion::Count(n as usize),
+            Some(n) if n >= 0.0 && n <= limit as f64 => Expansion::Count(n as usize),
+            Some(n) if n > limit as f64 => ev.too_many_instances(&v, &format!("count is {n}"), limit),
             Some(_) => Expansion::Unknown(Value::unknown(ev.text(v.span), "count is out of range", v.span)),
             None if v.is_unknown() => Expansion::Unknown(v),
             None => Expansion::Unknown(Value::unknown(ev.text(v.span), "count is not a number", v.span)),
@@ -212,9 +214,15 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
     }
     if let Some(v) = set("for_each") {
         return match &v.kind {
+            ValueKind::Map(entries) if entries.len() > limit => {
+                ev.too_many_instances(&v, &format!("for_each has {} elements", entries.len()), limit)
+            }
+            ValueKind::List(items) if items.len() > limit => {
+                ev.too_many_instances(&v, &format!("for_each has {} elements", items.len()), limit)
+            }
             ValueKind::Map(entries) => {
                 let mut items: Vec<(String, Value)> = Vec::new();
-                for e in entries.iter().take(MAX_ITEMS) {
+                for e in entries {
                     items.retain(|(k, _)| *k != e.key);
                     items.push((e.key.clone(), e.value.clone()));
                 }
@@ -223,7 +231,7 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
             }
             ValueKind::List(items) => {
                 let mut keys = Vec::new();
-                for item in items.iter().take(MAX_ITEMS) {
+                for item in items {
                     match item.to_template().as_ref().and_then(Template::as_literal) {
                         Some(k) => keys.push((k.to_string(), item.clone())),
                         None => {
@@ -244,6 +252,20 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
         };
     }
     Expansion::Single
+}
+
+impl Eval<'_> {
+    /// The expansion of a `count`/`for_each` past the instance limit: unknown, and a load
+    /// error at the expression naming the limit.
+    fn too_many_instances(&self, v: &Value, what: &str, limit: usize) -> Expansion {
+        let message = crate::limits::Limit::Instances.exceeded(&format!("{what}; the block is not expanded"), limit);
+        self.errors.borrow_mut().push(crate::model::LoadError {
+            path: self.ctx.sources.path(v.span),
+            span: Some(v.span),
+            message: message.clone(),
+        });
+        Expansion::Unknown(Value::unknown(self.text(v.span), message, v.span))
+    }
 }
 
 /// `[0]` or `["key"]` (the whole string) as an instance key.

@@ -45,10 +45,9 @@ pub use self::values::{iterate, map_value, to_json, unknown_reason};
 
 /// How deep expressions and references may nest before evaluation gives up.
 pub const MAX_DEPTH: usize = 96;
-/// The most elements a produced collection (or `count`) may have.
-pub const MAX_ITEMS: usize = 4096;
-/// The longest string evaluation builds.
-pub const MAX_TEXT: usize = 1 << 20;
+/// The most elements a produced collection may have (`count`/`for_each` instances are
+/// bounded by the configurable instance limit instead).
+pub const MAX_ITEMS: usize = 10_000;
 /// How many renderings of one string literal keep their source map.
 const MAX_RENDERINGS: usize = 64;
 /// How long an expression's text may be in an unknown value's `expr`.
@@ -114,6 +113,8 @@ pub struct Ctx<'s> {
     /// Evaluation depth, shared by a module and its children so that references
     /// through module outputs are bounded too.
     pub depth: Cell<usize>,
+    /// Expressions evaluated so far in this module tree (bounded by the step limit).
+    pub steps: Cell<u64>,
     /// Planned values by resource address, when a plan is merged with the `.tf` files.
     pub plan: BTreeMap<String, Value>,
     /// The root module's installed registry and git modules, after `terraform init`.
@@ -127,6 +128,7 @@ impl<'s> Ctx<'s> {
             cwd,
             root,
             depth: Cell::new(0),
+            steps: Cell::new(0),
             plan: BTreeMap::new(),
             manifest: None,
         }

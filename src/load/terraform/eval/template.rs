@@ -6,7 +6,7 @@ use std::rc::Rc;
 use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, Template as HclTemplate};
 
-use super::{Eval, MAX_ITEMS, MAX_RENDERINGS, MAX_TEXT, Scope, iterate, to_json, truthy};
+use super::{Eval, MAX_ITEMS, MAX_RENDERINGS, Scope, iterate, to_json, truthy};
 use crate::load::terraform::text::{TextBuilder, TextMap, heredoc_offsets, quoted_offsets};
 use crate::source::{FileId, Span};
 use crate::value::{Part, Symbol, Template, Value, ValueKind};
@@ -37,6 +37,18 @@ impl<'s> Eval<'s> {
             message: format!("not valid JSON, and used as a policy document: {}", e.value),
         });
         true
+    }
+
+    /// A string past the template length limit: unknown, and a load error at `span`.
+    pub fn text_too_long(&self, span: Span, len: usize, limit: usize) -> Value {
+        let message =
+            crate::limits::Limit::TemplateLength.exceeded(&format!("this string would be {len} bytes"), limit);
+        self.errors.borrow_mut().push(crate::model::LoadError {
+            path: self.ctx.sources.path(span),
+            span: Some(span),
+            message: message.clone(),
+        });
+        self.unknown_at(span, message)
     }
 
     /// The text map of a string value built from a literal, if it still denotes that text.
@@ -75,8 +87,9 @@ impl<'s> Eval<'s> {
             .iter()
             .map(|p| if let Part::Lit(s) = p { s.len() } else { 0 })
             .sum();
-        if len > MAX_TEXT {
-            return self.unknown_at(span, "string is too long");
+        let limit = self.ctx.sources.limits().template_length;
+        if len > limit {
+            return self.text_too_long(span, len, limit);
         }
         let mut maps = self.text_maps.borrow_mut();
         let slot = maps.entry(span).or_default();
