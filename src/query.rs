@@ -690,6 +690,7 @@ fn policy_kind(kind: PolicyKind, aws_managed: bool) -> &'static str {
         PolicyKind::Inline => "inline",
         PolicyKind::Scp => "scp",
         PolicyKind::Resource => "resource",
+        PolicyKind::Trust => "trust",
     }
 }
 

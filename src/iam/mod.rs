@@ -9,3 +9,4 @@ pub mod index;
 pub mod pattern;
 pub mod policy;
 pub mod principal;
+pub mod reach;

@@ -183,6 +183,7 @@ fn node_out(g: &Graph, src: &SourceMap, n: Node) -> Option<(u8, NodeOut)> {
                 PolicyKind::Inline => "inline",
                 PolicyKind::Scp => "scp",
                 PolicyKind::Resource => "resource",
+                PolicyKind::Trust => "trust",
             };
             let name = match p.input {
                 None => p

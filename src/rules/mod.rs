@@ -50,6 +50,10 @@ impl RuleMeta {
 pub struct CheckContext<'a> {
     pub graph: &'a Graph,
     pub decisions: &'a Decisions,
+    /// Access through other principals.
+    pub reach: &'a crate::reach::Reach,
+    /// The SLRs' statuses.
+    pub slrs: &'a [crate::slr::SlrStatus],
     /// Policy index by address (proofs name their policy by address).
     pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,

@@ -155,6 +155,26 @@ fn map_resource(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut In
                 span,
             });
             let target = || Target::Address(address.to_string());
+            if let Some(doc) = obj.get("assume_role_policy").filter(|_| kind == PrincipalKind::Role) {
+                let paddr = format!("{address} (trust policy)");
+                let document = policy_doc(ev, doc, input);
+                input.policies.push(Policy {
+                    address: paddr.clone(),
+                    kind: PolicyKind::Trust,
+                    name: None,
+                    arn: None,
+                    document,
+                    resource: None,
+                    span: doc.span,
+                });
+                input.attachments.push(Attachment {
+                    policy: PolicyRef::Address(paddr),
+                    target: target(),
+                    boundary: false,
+                    span: doc.span,
+                    condition: None,
+                });
+            }
             if let Some(items) = obj.get("inline_policy").and_then(Value::as_list) {
                 for (i, ip) in items.iter().enumerate() {
                     let Some(doc) = ip.get("policy") else { continue };
