@@ -768,3 +768,63 @@ fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, he
         held,
     }
 }
+
+/// The path of an indirect entry in words: "`dev` → assumes `ops` (aws_iam_role.ops
+/// (trust policy) at iam.tf:8) → `ops` can disable". Shared by rules and reports.
+pub fn path_words(graph: &Graph, sources: &crate::source::SourceMap, reach: &Reach, cap: &str, x: &Indirect) -> String {
+    let name = |p: usize| format!("`{}`", graph.principals[p].address);
+    let mut out = name(x.principal);
+    for &k in &x.path {
+        let step = &reach.steps[k];
+        let to = &reach.nodes[step.to];
+        let verb = match (step.kind, &to.change) {
+            (StepKind::AssumeRole, _) => format!("assumes {}", name(to.principal)),
+            (StepKind::ChangePermissions, Some(c)) if c.starts_with("in group") => {
+                format!("adds itself to {}", c.trim_start_matches("in "))
+            }
+            (StepKind::ChangePermissions, _) if to.principal == step.from => {
+                format!("changes its own permissions ({})", step.actions.join(", "))
+            }
+            (StepKind::ChangePermissions, _) => {
+                format!("changes the permissions of {} ({})", name(to.principal), step.actions.join(", "))
+            }
+        };
+        let at: Vec<String> = step
+            .decision
+            .because
+            .iter()
+            .filter(|b| !b.statement.is_builtin())
+            .map(|b| {
+                let line = sources.start(b.statement).map(|l| l.line).unwrap_or(0);
+                format!("{} at {}:{line}", b.policy, sources.path(b.statement))
+            })
+            .collect();
+        out.push_str(" → ");
+        out.push_str(&verb);
+        if !at.is_empty() {
+            out.push_str(&format!(" ({})", at.join(", ")));
+        }
+        if step.decision.outcome == Outcome::Conditional {
+            out.push_str(" [conditional]");
+        }
+    }
+    out.push_str(&format!(" → {} can {cap}", name(reach.principal_of(x.holder))));
+    out
+}
+
+/// Where an indirect entry's first step is made: the trust policy statement of an
+/// assumption, or the statement granting the IAM write.
+pub fn first_step_span(reach: &Reach, x: &Indirect) -> Option<crate::source::Span> {
+    let step = &reach.steps[*x.path.first()?];
+    let allows = || {
+        step.decision
+            .because
+            .iter()
+            .filter(|b| b.effect == crate::iam::policy::Effect::Allow && !b.statement.is_builtin())
+    };
+    let preferred = match step.kind {
+        StepKind::AssumeRole => allows().find(|b| b.layer == crate::iam::eval::Layer::Resource),
+        StepKind::ChangePermissions => allows().find(|b| b.layer == crate::iam::eval::Layer::Identity),
+    };
+    preferred.or_else(|| allows().next()).map(|b| b.statement)
+}

@@ -13,6 +13,7 @@ mod kds009;
 mod kds010;
 mod kds011;
 mod kds012;
+mod kds013;
 
 use serde::Deserialize;
 
@@ -76,6 +77,7 @@ const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS010.toml"), kds010::check),
     (include_str!("../../rules/KDS011.toml"), kds011::check),
     (include_str!("../../rules/KDS012.toml"), kds012::check),
+    (include_str!("../../rules/KDS013.toml"), kds013::check),
 ];
 
 /// Every rule's data, in id order.
@@ -312,6 +314,7 @@ mod tests {
                 ("KDS010", "unknown-action"),
                 ("KDS011", "access-guardrail"),
                 ("KDS012", "unresolved-value"),
+                ("KDS013", "indirect-manage"),
             ]
         );
         for r in &cat {
