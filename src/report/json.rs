@@ -189,7 +189,7 @@ pub enum ConditionOut {
     },
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 pub struct BecauseOut {
     pub action: String,
     pub effect: &'static str,
@@ -546,13 +546,32 @@ pub struct IndirectOut {
 }
 
 /// One step of a path: the principal acted as, how, and the statements that make it.
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 pub struct ViaOut {
     pub principal: String,
     pub step: &'static str,
     pub decision: &'static str,
     pub because: Vec<BecauseOut>,
     pub conditions: Vec<ConditionOut>,
+}
+
+/// The steps of an indirect entry's path, each with its statements and conditions.
+pub fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
+    let src = &a.sources;
+    x.path
+        .iter()
+        .map(|&k| {
+            let step = &a.reach.steps[k];
+            let action = step.actions.join(" + ");
+            ViaOut {
+                principal: a.graph.principals[a.reach.principal_of(step.to)].id.clone(),
+                step: step.kind.as_str(),
+                decision: step.decision.outcome.as_str(),
+                because: step.decision.because.iter().map(|b| because_out(src, &action, b)).collect(),
+                conditions: step.decision.open.iter().map(|o| condition_out(src, o)).collect(),
+            }
+        })
+        .collect()
 }
 
 /// The `indirect` section, sorted as `access` (principal, capability, smallest table, SLR).
@@ -562,21 +581,7 @@ pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
     let mut keyed: Vec<((String, String, String, String), IndirectOut)> = Vec::new();
     for x in &a.reach.indirect {
         let held = a.reach.held(&a.decisions, x);
-        let via = x
-            .path
-            .iter()
-            .map(|&k| {
-                let step = &a.reach.steps[k];
-                let action = step.actions.join(" + ");
-                ViaOut {
-                    principal: g.principals[a.reach.principal_of(step.to)].id.clone(),
-                    step: step.kind.as_str(),
-                    decision: step.decision.outcome.as_str(),
-                    because: step.decision.because.iter().map(|b| because_out(src, &action, b)).collect(),
-                    conditions: step.decision.open.iter().map(|o| condition_out(src, o)).collect(),
-                }
-            })
-            .collect();
+        let via = via_out(a, x);
         let (resource, tables, smallest) = match &x.covers {
             Covers::Slr(s) => (Some(g.slrs[*s].id.clone()), None, String::new()),
             Covers::Tables(set) => (
