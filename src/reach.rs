@@ -175,7 +175,8 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     reach.changed = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
     for (p, l) in layers.iter().enumerate() {
         for action in steps::NOT_FOLLOWED {
-            if steps::may_allow(l, &[action]) && graph.principals[p].unknown_policies.is_empty() {
+            let p_node = &graph.principals[p];
+            if !p_node.trusted_only && p_node.unknown_policies.is_empty() && steps::may_allow(l, &[action]) {
                 reach.not_followed.push((p, action));
             }
         }
