@@ -162,6 +162,8 @@ pub enum Edge {
     Governs,
     /// SCP → principal.
     Restricts,
+    /// trust policy → role: who may assume it.
+    Trusts,
 }
 
 /// The linked run.
@@ -765,6 +767,9 @@ impl Graph {
         for (k, p) in self.principals.iter().enumerate() {
             for &pol in &p.policies {
                 g.add_edge(policies[pol], principals[k], Edge::Grants);
+            }
+            if let Some(t) = p.trust {
+                g.add_edge(policies[t], principals[k], Edge::Trusts);
             }
             for &pol in &p.boundaries {
                 g.add_edge(policies[pol], principals[k], Edge::Bounds);

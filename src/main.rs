@@ -69,10 +69,10 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Graph(args) => {
-            // The graph shows no decision: skip deciding them.
+            // The graph shows no decision, but reach's steps need them (unless reach is off).
             let cwd = cwd()?;
             let mut config = config(&args.input, &cwd)?;
-            config.decide = false;
+            config.decide = config.reach;
             let analysis = analyze(&config, &cwd)?;
             write_out(&kdsguard::report::graph::render(&analysis, args.format)?)?;
             report_errors(&analysis);

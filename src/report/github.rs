@@ -95,6 +95,7 @@ pub fn summary(a: &Analysis) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::reach_words::markdown(a));
     for s in &report.service_linked_roles {
         let _ = writeln!(out, "Service-linked role `{}`: **{}**\n", s.address, s.status);
     }

@@ -44,6 +44,7 @@ pub fn render(a: &Analysis, style: Style) -> String {
     }
     render_errors(&report, &mut out);
     render_access(a, &report, &mut out);
+    out.push_str(&super::reach_words::human(a));
     if style.verbose {
         for d in &a.diagnostics {
             let _ = writeln!(

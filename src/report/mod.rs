@@ -4,4 +4,5 @@ pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod reach_words;
 pub mod sarif;
