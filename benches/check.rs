@@ -57,6 +57,7 @@ fn main() {
                 tables,
                 files,
                 seed: 7,
+                ..Options::default()
             };
             if let Err(e) = write(&out, format, &opts) {
                 println!("skipped {name} {principals}x{tables}: {e}");

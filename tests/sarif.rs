@@ -42,7 +42,7 @@ fn sarif_is_valid_and_has_what_code_scanning_needs() {
     }
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().cloned().unwrap_or_default();
-    assert_eq!(rules.len(), 12);
+    assert_eq!(rules.len(), 13);
     for rule in &rules {
         assert!(rule["shortDescription"]["text"].is_string());
         assert!(rule["help"]["text"].is_string());

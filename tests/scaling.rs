@@ -25,6 +25,7 @@ fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Wo
         tables,
         files,
         seed: 7,
+        ..Options::default()
     };
     write(dir.path(), format, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
     let out = common::kdsguard()
