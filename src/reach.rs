@@ -173,6 +173,7 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     assume_steps(graph, config, &layers, &callers, &mut reach, &mut work);
     let variants = change_steps(graph, config, &layers, &callers, &mut reach, &mut work);
     reach.changed = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
+
     for (p, l) in layers.iter().enumerate() {
         for action in steps::NOT_FOLLOWED {
             let p_node = &graph.principals[p];
@@ -234,7 +235,10 @@ fn assume_steps(
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 continue;
             }
-            for pattern in steps::allow_resource_patterns(l, steps::ASSUME_ROLE) {
+            for pattern in steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+                .into_iter()
+                .filter(steps::may_name_iam)
+            {
                 let hits = matched.entry(pattern.clone()).or_insert_with(|| {
                     work.index_matches += delegating.len() as u64;
                     delegating
@@ -329,10 +333,20 @@ fn change_steps(
         }
         let mut targets: Vec<(usize, Vec<usize>)> = vec![(x, Vec::new())];
         targets.extend(paths_from(x, &assume_adj, reach));
+        let mut maximal = false;
         for (b, prefix) in targets {
+            if b != x && maximal {
+                break;
+            }
             let Some(change) = change_to(graph, config, &layers[x], &callers[x], b, added, work) else {
                 continue;
             };
+            // A principal that can change its own permissions is taken to gain nothing more
+            // by changing those of the roles it reaches (docs/spec-notes.md: this bounds
+            // the changed principals to decide by the principals).
+            if b == x {
+                maximal = true;
+            }
             let (decision, actions, node, label) = change;
             let next = graph.principals.len() + variants.len();
             let to = *node_of.entry((b, label.clone())).or_insert(next);
@@ -429,7 +443,10 @@ fn change_to(
                 continue;
             }
         }
-        kept.push(k);
+        // With `Allow *` added, only a policy's Denies can still change a decision.
+        if denies {
+            kept.push(k);
+        }
     }
     kept.push(added);
     node.policies = kept;

@@ -86,32 +86,25 @@ pub fn request(layers: &Layers<'_>, action: &str, resource: &Template, caller_ar
     eval::decide(layers, &[], &Request::on(action, resource, Some(caller_arn), ctx))
 }
 
-/// Whether some identity Allow might cover one of `actions` (an unreadable identity policy
-/// might): callers for whom asking can give anything but `not_allowed`.
+/// Whether some readable identity Allow might cover one of `actions`: callers for whom
+/// asking can give anything but `not_allowed`. Policies that cannot be read are not
+/// followed here (they would make every principal a conditional step to everything); the
+/// requests that are asked still count them.
 pub fn may_allow(layers: &Layers<'_>, actions: &[&str]) -> bool {
-    !layers.unknown_identity.is_empty()
-        || layers.identity.iter().any(|p| {
-            p.document.unknown.is_some()
-                || p.document
-                    .statements
-                    .iter()
-                    .any(|s| s.effect == Effect::Allow && eval::statement_concerns(s, actions))
-        })
+    layers.identity.iter().any(|p| {
+        p.document
+            .statements
+            .iter()
+            .any(|s| s.effect == Effect::Allow && eval::statement_concerns(s, actions))
+    })
 }
 
-/// The resource patterns of the identity Allows that might cover `action` (`*` for a
-/// `NotResource`, an unreadable resource or an unreadable policy): where the caller's
-/// requests for it can land.
+/// The resource patterns of the readable identity Allows that might cover `action` (`*`
+/// for a `NotResource` or an unreadable resource): where the caller's requests can land.
 pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Template> {
     let star = || Template::lit("*");
     let mut out = Vec::new();
-    if !layers.unknown_identity.is_empty() {
-        out.push(star());
-    }
     for p in &layers.identity {
-        if p.document.unknown.is_some() {
-            out.push(star());
-        }
         for s in &p.document.statements {
             if s.effect != Effect::Allow || !eval::statement_concerns(s, &[action]) {
                 continue;
@@ -125,6 +118,17 @@ pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Templat
     out.sort();
     out.dedup();
     out
+}
+
+/// Whether a resource pattern might name an IAM resource (a role, user, group or policy):
+/// a pattern whose service segment is some other service's never does, so it need not be
+/// matched against every role.
+pub fn may_name_iam(pattern: &Template) -> bool {
+    let parts = crate::iam::principal::split_template(pattern, ':', 6);
+    match parts.get(2).and_then(Template::as_literal) {
+        Some(service) if parts.len() >= 3 && !service.contains(['*', '?']) => service == "iam",
+        _ => true,
+    }
 }
 
 /// Whether a resource pattern might match an ARN.
