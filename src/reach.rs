@@ -133,7 +133,12 @@ impl Reach {
 pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &mut Decisions) -> Reach {
     let n = graph.principals.len();
     let mut reach = Reach {
-        nodes: (0..n).map(|p| Node { principal: p, change: None }).collect(),
+        nodes: (0..n)
+            .map(|p| Node {
+                principal: p,
+                change: None,
+            })
+            .collect(),
         ..Reach::default()
     };
     if !config.reach {
@@ -400,7 +405,11 @@ fn change_to(
                 .find(|q| *q.address == *p.policy.address)
                 .and_then(|q| q.arn.clone())
             {
-                asks.extend(steps::adding(Entity::ManagedPolicy).iter().map(|a| (*a, policy_arn.pin(&config.pins))));
+                asks.extend(
+                    steps::adding(Entity::ManagedPolicy)
+                        .iter()
+                        .map(|a| (*a, policy_arn.pin(&config.pins))),
+                );
             }
         }
     }
@@ -433,7 +442,10 @@ fn change_to(
             .statements
             .iter()
             .any(|s| s.effect == crate::iam::policy::Effect::Deny);
-        let direct = target.via.iter().any(|v| v.policy == k && v.group.is_none() && !v.boundary);
+        let direct = target
+            .via
+            .iter()
+            .any(|v| v.policy == k && v.group.is_none() && !v.boundary);
         if denies && direct {
             let removal = steps::policy_removal(role, p.kind == PolicyKind::Inline);
             if let Some((d, a)) = first_can(layers, caller, &[(removal, arn.clone())], work) {
@@ -466,7 +478,11 @@ fn group_steps(
     work: &mut Work,
 ) {
     for (&(i, gi), policies) in &graph.group_policies {
-        if graph.memberships.iter().any(|&(u, mi, mg)| u == x && mi == i && mg == gi) {
+        if graph
+            .memberships
+            .iter()
+            .any(|&(u, mi, mg)| u == x && mi == i && mg == gi)
+        {
             continue;
         }
         let group = &graph.inputs[i].groups[gi];
@@ -628,7 +644,12 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
 }
 
 /// The entries a node holds for a capability, with where their decisions are.
-fn held_entries<'a>(decisions: &'a Decisions, reach: &'a Reach, node: usize, cap: CapId) -> Vec<(&'a Covers, Outcome, Held)> {
+fn held_entries<'a>(
+    decisions: &'a Decisions,
+    reach: &'a Reach,
+    node: usize,
+    cap: CapId,
+) -> Vec<(&'a Covers, Outcome, Held)> {
     let n = reach.nodes.len() - reach.changed.len();
     if node < n {
         decisions
@@ -656,123 +677,160 @@ struct Part {
 
 /// Per capability, the best over the reached holders where it beats the direct decision.
 fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reached: &[Reached]) -> Vec<Indirect> {
-    let total = graph.tables.len();
     let mut out = Vec::new();
     for c in 0..decisions.capabilities.len() {
         let cap = CapId(c as u16);
         if decisions.capability(cap).internal {
             continue;
         }
-        let direct = decisions.of(a, cap);
-        // SLR entries: one per SLR.
-        for s in 0..graph.slrs.len() {
-            let mut best = decisions
-                .on_slr(a, cap, s)
-                .map(|x| steps::goodness(decisions.decision(x).outcome))
-                .unwrap_or(0);
-            let mut chosen: Option<Indirect> = None;
-            for (r_index, r) in reached.iter().enumerate() {
-                for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
-                    let eff = steps::worse(r.outcome, o);
-                    if *covers == Covers::Slr(s) && steps::goodness(eff) > best {
-                        best = steps::goodness(eff);
-                        chosen = Some(entry(a, cap, covers.clone(), eff, &reached[r_index], held));
-                    }
+        if decisions.capability(cap).target == crate::catalog::TargetKind::Table {
+            out.extend(best_on_tables(graph, decisions, reach, a, cap, reached));
+        } else {
+            out.extend(best_on_slrs(graph, decisions, reach, a, cap, reached));
+        }
+    }
+    out
+}
+
+/// SLR capabilities: per SLR, the best reached holder that beats the direct decision.
+fn best_on_slrs(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    a: usize,
+    cap: CapId,
+    reached: &[Reached],
+) -> Vec<Indirect> {
+    let mut out = Vec::new();
+    for s in 0..graph.slrs.len() {
+        let mut best = decisions
+            .on_slr(a, cap, s)
+            .map(|x| steps::goodness(decisions.decision(x).outcome))
+            .unwrap_or(0);
+        let mut chosen: Option<Indirect> = None;
+        for r in reached {
+            for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
+                let eff = steps::worse(r.outcome, o);
+                if *covers == Covers::Slr(s) && steps::goodness(eff) > best {
+                    best = steps::goodness(eff);
+                    chosen = Some(entry(a, cap, covers.clone(), eff, r, held));
                 }
             }
-            out.extend(chosen);
         }
-        let is_table_cap = direct.iter().any(|x| matches!(x.covers, Covers::Tables(_)))
-            || decisions.capability(cap).target == crate::catalog::TargetKind::Table;
-        if !is_table_cap {
-            continue;
-        }
-        let mut parts: Vec<Part> = Vec::new();
-        let mut covered = TableSet::only(Vec::new());
-        for x in direct {
-            if let Covers::Tables(set) = &x.covers {
-                covered = covered.union(set);
-                parts.push(Part {
-                    set: set.clone(),
-                    goodness: steps::goodness(decisions.decision(x).outcome),
-                    source: None,
-                });
-            }
-        }
-        let mut everything = TableSet::all_except(Vec::new());
-        everything.undeclared = true;
-        let rest = everything.minus(&covered);
-        if !rest.is_empty(total) {
+        out.extend(chosen);
+    }
+    out
+}
+
+/// Where each part of a principal's partition of the tables got its best decision.
+type Sources = BTreeMap<(usize, u32, usize, usize), (Vec<TableSet>, Held, Outcome)>;
+
+/// Table capabilities: the principal's tables partitioned by their best decision so far
+/// (direct first), improved by each reached holder in path order; the improved parts, merged
+/// per holder entry, are the indirect entries.
+fn best_on_tables(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    a: usize,
+    cap: CapId,
+    reached: &[Reached],
+) -> Vec<Indirect> {
+    let total = graph.tables.len();
+    let mut parts: Vec<Part> = Vec::new();
+    let mut covered = TableSet::only(Vec::new());
+    for x in decisions.of(a, cap) {
+        if let Covers::Tables(set) = &x.covers {
+            covered = covered.union(set);
             parts.push(Part {
-                set: rest,
-                goodness: 0,
+                set: set.clone(),
+                goodness: steps::goodness(decisions.decision(x).outcome),
                 source: None,
             });
         }
-        for (r_index, r) in reached.iter().enumerate() {
-            for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
-                let Covers::Tables(set) = covers else { continue };
-                let eff = steps::worse(r.outcome, o);
-                let g = steps::goodness(eff);
-                if g == 0 {
-                    continue;
-                }
-                let mut next = Vec::with_capacity(parts.len() + 1);
-                for part in parts {
-                    if g <= part.goodness {
-                        next.push(part);
-                        continue;
-                    }
-                    let inside = part.set.intersection(set);
-                    if inside.is_empty(total) {
-                        next.push(part);
-                        continue;
-                    }
-                    let outside = part.set.minus(set);
-                    if !outside.is_empty(total) {
-                        next.push(Part {
-                            set: outside,
-                            goodness: part.goodness,
-                            source: part.source,
-                        });
-                    }
-                    next.push(Part {
-                        set: inside,
-                        goodness: g,
-                        source: Some((r_index, held, eff)),
-                    });
-                }
-                parts = next;
+    }
+    let mut everything = TableSet::all_except(Vec::new());
+    everything.undeclared = true;
+    let rest = everything.minus(&covered);
+    if !rest.is_empty(total) {
+        parts.push(Part {
+            set: rest,
+            goodness: 0,
+            source: None,
+        });
+    }
+    for (r_index, r) in reached.iter().enumerate() {
+        for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
+            let Covers::Tables(set) = covers else { continue };
+            let eff = steps::worse(r.outcome, o);
+            if steps::goodness(eff) > 0 {
+                parts = improve(parts, set, steps::goodness(eff), (r_index, held, eff), total);
             }
         }
-        let mut by_source: BTreeMap<(usize, u32, usize, usize), (Vec<TableSet>, Held, Outcome)> = BTreeMap::new();
-        for part in parts {
-            let Some((r_index, held, eff)) = part.source else { continue };
-            let key = match held {
-                Held::Direct(id) => (r_index, id.0, usize::MAX, 0),
-                Held::Changed(v, k) => (r_index, u32::MAX, v, k),
-            };
-            by_source
-                .entry(key)
-                .or_insert_with(|| (Vec::new(), held, eff))
-                .0
-                .push(part.set);
-        }
-        let mut entries: Vec<Indirect> = by_source
-            .into_iter()
-            .map(|((r_index, ..), (sets, held, eff))| {
-                entry(a, cap, Covers::Tables(capability::union_all(sets)), eff, &reached[r_index], held)
-            })
-            .collect();
-        entries.sort_by_key(|x| match &x.covers {
-            Covers::Tables(set) => set.first(total).unwrap_or(usize::MAX),
-            Covers::Slr(_) => usize::MAX,
-        });
-        // SLR entries of this capability were pushed first; tables come after them only
-        // for capabilities that have both, which none does.
-        out.extend(entries);
     }
-    out
+    let mut by_source: Sources = BTreeMap::new();
+    for part in parts {
+        let Some((r_index, held, eff)) = part.source else {
+            continue;
+        };
+        let key = match held {
+            Held::Direct(id) => (r_index, id.0, usize::MAX, 0),
+            Held::Changed(v, k) => (r_index, u32::MAX, v, k),
+        };
+        by_source
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), held, eff))
+            .0
+            .push(part.set);
+    }
+    let mut entries: Vec<Indirect> = by_source
+        .into_iter()
+        .map(|((r_index, ..), (sets, held, eff))| {
+            entry(
+                a,
+                cap,
+                Covers::Tables(capability::union_all(sets)),
+                eff,
+                &reached[r_index],
+                held,
+            )
+        })
+        .collect();
+    entries.sort_by_key(|x| match &x.covers {
+        Covers::Tables(set) => set.first(total).unwrap_or(usize::MAX),
+        Covers::Slr(_) => usize::MAX,
+    });
+    entries
+}
+
+/// Splits the parts a holder's set improves on: inside it, the holder's decision.
+fn improve(parts: Vec<Part>, set: &TableSet, g: u8, source: (usize, Held, Outcome), total: usize) -> Vec<Part> {
+    let mut next = Vec::with_capacity(parts.len() + 1);
+    for part in parts {
+        if g <= part.goodness {
+            next.push(part);
+            continue;
+        }
+        let inside = part.set.intersection(set);
+        if inside.is_empty(total) {
+            next.push(part);
+            continue;
+        }
+        let outside = part.set.minus(set);
+        if !outside.is_empty(total) {
+            next.push(Part {
+                set: outside,
+                goodness: part.goodness,
+                source: part.source,
+            });
+        }
+        next.push(Part {
+            set: inside,
+            goodness: g,
+            source: Some(source),
+        });
+    }
+    next
 }
 
 fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, held: Held) -> Indirect {
@@ -804,7 +862,11 @@ pub fn path_words(graph: &Graph, sources: &crate::source::SourceMap, reach: &Rea
                 format!("changes its own permissions ({})", step.actions.join(", "))
             }
             (StepKind::ChangePermissions, _) => {
-                format!("changes the permissions of {} ({})", name(to.principal), step.actions.join(", "))
+                format!(
+                    "changes the permissions of {} ({})",
+                    name(to.principal),
+                    step.actions.join(", ")
+                )
             }
         };
         let at: Vec<String> = step

@@ -57,7 +57,11 @@ fn who_can_disable_on_the_demo() {
             names(&answer),
             [
                 triple("kds-disable-music", "table Music", "allowed"),
-                triple("ops-admin", "every undeclared table (*), table Music, table Orders", "allowed")
+                triple(
+                    "ops-admin",
+                    "every undeclared table (*), table Music, table Orders",
+                    "allowed"
+                )
             ],
             "{path}"
         );

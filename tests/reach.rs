@@ -12,7 +12,12 @@ use serde_json::Value;
 fn check(fixture: &str) -> Value {
     let path = format!("testdata/reach/{fixture}");
     let r = run(&["check", "--format", "json", &path]);
-    assert!(r.code == 0 || r.code == 1, "check {path} failed ({}):\n{}", r.code, r.stderr);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "check {path} failed ({}):\n{}",
+        r.code,
+        r.stderr
+    );
     r.json()
 }
 
@@ -69,7 +74,10 @@ fn a_trust_policy_naming_the_callers_arn_is_enough_on_its_own() {
     assert_eq!(x["decision"], "allowed");
     assert_eq!(x["tables"]["declared"], "all");
     assert_eq!(x["tables"]["undeclared"], true);
-    assert_eq!(via(x), [step(&id("arn-trust", "aws_iam_role.ops"), "assume-role", "allowed")]);
+    assert_eq!(
+        via(x),
+        [step(&id("arn-trust", "aws_iam_role.ops"), "assume-role", "allowed")]
+    );
     let because = &x["via"][0]["because"][0];
     assert_eq!(because["policy"], "aws_iam_role.ops (trust policy)");
     assert_eq!(because["file"], "testdata/reach/arn-trust/main.tf");
@@ -114,14 +122,24 @@ fn a_trust_condition_on_mfa_leaves_the_path_conditional() {
     assert_eq!(entries.len(), 1, "{}", r["indirect"]);
     let x = entries[0];
     assert_eq!(x["decision"], "conditional");
-    assert_eq!(via(x), [step(&id("mfa", "aws_iam_role.ops"), "assume-role", "conditional")]);
+    assert_eq!(
+        via(x),
+        [step(&id("mfa", "aws_iam_role.ops"), "assume-role", "conditional")]
+    );
     let c = &x["via"][0]["conditions"][0];
     assert_eq!(c["key"], "aws:MultiFactorAuthPresent");
     assert_eq!(c["operator"], "Bool");
     assert_eq!(c["values"], serde_json::json!(["true"]));
     let f = findings(&r, "KDS013");
     assert_eq!(f.len(), 1);
-    assert!(f[0]["message"].as_str().unwrap_or_default().contains("may be able to disable"), "{}", f[0]);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may be able to disable"),
+        "{}",
+        f[0]
+    );
 }
 
 #[test]
@@ -152,7 +170,12 @@ fn a_two_hop_chain_to_the_only_slr_deleter_is_reported_on_the_first_principal() 
     assert_eq!(kds004[0]["line"], 15);
     let slr = &r["service_linked_roles"][0];
     assert_eq!(slr["status"], "unprotected");
-    let by: Vec<&str> = slr["deletable_by"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let by: Vec<&str> = slr["deletable_by"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     assert_eq!(
         by,
         [
@@ -191,7 +214,11 @@ fn a_role_that_can_attach_policies_to_itself_holds_what_its_boundary_allows() {
     assert_eq!(x[0]["via"][0]["because"][0]["action"], "iam:AttachRolePolicy");
     // A boundary allowing no DynamoDB action still bites ...
     let r = check("self-attach-boundary");
-    assert!(indirect(&r, &app("self-attach-boundary"), "disable").is_empty(), "{}", r["indirect"]);
+    assert!(
+        indirect(&r, &app("self-attach-boundary"), "disable").is_empty(),
+        "{}",
+        r["indirect"]
+    );
     assert!(findings(&r, "KDS013").is_empty());
     // ... (it allows iam:*, so deleting the SLR is open) ...
     assert_eq!(indirect(&r, &app("self-attach-boundary"), "delete-slr").len(), 1);
@@ -205,7 +232,10 @@ fn a_role_that_can_attach_policies_to_itself_holds_what_its_boundary_allows() {
         .flatten()
         .filter_map(|b| b["action"].as_str())
         .collect();
-    assert!(actions.iter().all(|a| a.contains("iam:DeleteRolePermissionsBoundary")), "{actions:?}");
+    assert!(
+        actions.iter().all(|a| a.contains("iam:DeleteRolePermissionsBoundary")),
+        "{actions:?}"
+    );
 }
 
 #[test]
@@ -220,7 +250,12 @@ fn a_user_that_can_add_itself_to_a_group_holds_the_groups_policies() {
     assert!(indirect(&r, &dev, "delete-slr").is_empty());
     let f = findings(&r, "KDS013");
     assert_eq!(f.len(), 1);
-    assert!(f[0]["message"].as_str().unwrap_or_default().contains("adds itself to group `aws_iam_group.admins`"));
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("adds itself to group `aws_iam_group.admins`")
+    );
 }
 
 #[test]
@@ -237,7 +272,12 @@ fn a_guardrail_is_broken_through_reach() {
     let kds011 = findings(&report, "KDS011");
     assert_eq!(kds011.len(), 1, "{}", report["findings"]);
     assert_eq!(kds011[0]["principal"], id("guardrail", "aws_iam_user.dev"));
-    assert!(kds011[0]["message"].as_str().unwrap_or_default().contains("through other principals"));
+    assert!(
+        kds011[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("through other principals")
+    );
     assert_eq!(r.code, 1);
 }
 
@@ -263,9 +303,22 @@ fn reach_false_in_the_config_turns_it_off() {
 #[test]
 fn grants_of_ways_not_followed_are_listed_as_assumptions() {
     let r = check("passrole");
-    let assumptions: Vec<&str> = r["assumptions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    assert!(assumptions.iter().any(|a| a.starts_with("iam:PassRole is granted") && a.contains("not followed")));
-    assert!(assumptions.iter().any(|a| a.starts_with("iam:CreateAccessKey is granted")));
+    let assumptions: Vec<&str> = r["assumptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        assumptions
+            .iter()
+            .any(|a| a.starts_with("iam:PassRole is granted") && a.contains("not followed"))
+    );
+    assert!(
+        assumptions
+            .iter()
+            .any(|a| a.starts_with("iam:CreateAccessKey is granted"))
+    );
     assert!(!assumptions.iter().any(|a| a.starts_with("iam:UpdateLoginProfile")));
     let none = check("arn-trust");
     assert!(!none["assumptions"].to_string().contains("not followed"));
@@ -303,12 +356,27 @@ fn keys(v: &Value) -> Vec<&str> {
 fn the_indirect_section_has_the_shape_the_spec_gives() {
     for fixture in ["arn-trust", "mfa", "two-hop", "cycle", "self-attach", "add-to-group"] {
         let r = check(fixture);
-        let entries = r["indirect"].as_array().unwrap_or_else(|| panic!("{fixture}: no indirect"));
+        let entries = r["indirect"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{fixture}: no indirect"));
         assert!(!entries.is_empty(), "{fixture}");
         let mut order = Vec::new();
         for x in entries {
-            let target = if x.get("tables").is_some() { "tables" } else { "resource" };
-            let mut want = vec!["because", "capability", "conditions", "decision", "missing", "principal", target, "via"];
+            let target = if x.get("tables").is_some() {
+                "tables"
+            } else {
+                "resource"
+            };
+            let mut want = vec![
+                "because",
+                "capability",
+                "conditions",
+                "decision",
+                "missing",
+                "principal",
+                target,
+                "via",
+            ];
             want.sort_unstable();
             assert_eq!(keys(x), want, "{fixture}: {x}");
             assert!(matches!(x["decision"].as_str(), Some("allowed" | "conditional")), "{x}");
@@ -318,7 +386,11 @@ fn the_indirect_section_has_the_shape_the_spec_gives() {
             let via = x["via"].as_array().unwrap_or_else(|| panic!("{x}"));
             assert!(!via.is_empty());
             for v in via {
-                assert_eq!(keys(v), ["because", "conditions", "decision", "principal", "step"], "{v}");
+                assert_eq!(
+                    keys(v),
+                    ["because", "conditions", "decision", "principal", "step"],
+                    "{v}"
+                );
                 assert!(matches!(v["step"].as_str(), Some("assume-role" | "change-permissions")));
                 for b in v["because"].as_array().into_iter().flatten() {
                     for k in ["policy", "effect", "file", "line", "column"] {
@@ -339,13 +411,25 @@ fn the_indirect_section_has_the_shape_the_spec_gives() {
 
 #[test]
 fn query_who_can_marks_indirect_holders() {
-    let r = run(&["query", "who-can", "disable", "testdata/reach/arn-trust", "--format", "json"]);
+    let r = run(&[
+        "query",
+        "who-can",
+        "disable",
+        "testdata/reach/arn-trust",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let answer = r.json();
     let results = answer["results"].as_array().unwrap_or_else(|| panic!("{answer}"));
     let names: Vec<(&str, bool)> = results
         .iter()
-        .map(|e| (e["principal"]["name"].as_str().unwrap_or_default(), e.get("via").is_some()))
+        .map(|e| {
+            (
+                e["principal"]["name"].as_str().unwrap_or_default(),
+                e.get("via").is_some(),
+            )
+        })
         .collect();
     assert_eq!(names, [("ops", false), ("dev", true)]);
     let human = run(&["query", "who-can", "disable", "testdata/reach/arn-trust"]).stdout;
@@ -354,7 +438,14 @@ fn query_who_can_marks_indirect_holders() {
 
 #[test]
 fn query_why_prints_every_steps_proof_for_a_two_hop_path() {
-    let r = run(&["query", "why", "aws_iam_user.dev", "delete-slr", "slr", "testdata/reach/two-hop"]);
+    let r = run(&[
+        "query",
+        "why",
+        "aws_iam_user.dev",
+        "delete-slr",
+        "slr",
+        "testdata/reach/two-hop",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("reach_why_two_hop", r.stdout);
 }

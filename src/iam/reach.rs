@@ -82,7 +82,13 @@ pub fn assume_role(
 
 /// An IAM request on an IAM resource (roles, users, groups and policies have no resource
 /// policies: the identity side decides, with boundary and SCPs).
-pub fn request(layers: &Layers<'_>, action: &str, resource: &Template, caller_arn: &Template, ctx: &Context) -> Decision {
+pub fn request(
+    layers: &Layers<'_>,
+    action: &str,
+    resource: &Template,
+    caller_arn: &Template,
+    ctx: &Context,
+) -> Decision {
     eval::decide(layers, &[], &Request::on(action, resource, Some(caller_arn), ctx))
 }
 

@@ -567,7 +567,12 @@ pub fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
                 principal: a.graph.principals[a.reach.principal_of(step.to)].id.clone(),
                 step: step.kind.as_str(),
                 decision: step.decision.outcome.as_str(),
-                because: step.decision.because.iter().map(|b| because_out(src, &action, b)).collect(),
+                because: step
+                    .decision
+                    .because
+                    .iter()
+                    .map(|b| because_out(src, &action, b))
+                    .collect(),
                 conditions: step.decision.open.iter().map(|o| condition_out(src, o)).collect(),
             }
         })
@@ -599,7 +604,11 @@ pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
             via,
             missing: Vec::new(),
             conditions: held.open().into_iter().map(|o| condition_out(src, o)).collect(),
-            because: held.because().into_iter().map(|(act, b)| because_out(src, act, b)).collect(),
+            because: held
+                .because()
+                .into_iter()
+                .map(|(act, b)| because_out(src, act, b))
+                .collect(),
         };
         let key = (
             out.principal.clone(),
@@ -643,7 +652,11 @@ fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
         id: s.id.clone(),
         address: s.address.clone(),
         status: st.status.as_str(),
-        deletable_by: st.deletable_by.iter().map(|&p| a.graph.principals[p].id.clone()).collect(),
+        deletable_by: st
+            .deletable_by
+            .iter()
+            .map(|&p| a.graph.principals[p].id.clone())
+            .collect(),
         reasons: st.reasons.clone(),
     }
 }

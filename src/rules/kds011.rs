@@ -76,9 +76,9 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
 
 /// Whether a guardrail's `only` list names the principal.
 fn listed(rail: &crate::Guardrail, p: &crate::graph::PrincipalNode) -> bool {
-    rail.only
-        .iter()
-        .any(|glob| glob_matches(glob, &p.address) || glob_matches(glob, &p.name.to_string()) || glob_matches(glob, &p.id))
+    rail.only.iter().any(|glob| {
+        glob_matches(glob, &p.address) || glob_matches(glob, &p.name.to_string()) || glob_matches(glob, &p.id)
+    })
 }
 
 /// Indirect holders break a guardrail as direct ones do: at the path's first step.

@@ -575,7 +575,11 @@ fn extend(principals: &mut Vec<Principal>, opts: &Options, files: usize, n_table
         } else {
             vec![Ref::Table(j % n_tables)]
         };
-        let st = Statement::new("Allow", strings(&["dynamodb:DisableKinesisStreamingDestination"]), table);
+        let st = Statement::new(
+            "Allow",
+            strings(&["dynamodb:DisableKinesisStreamingDestination"]),
+            table,
+        );
         let trust = Statement {
             effect: "Allow",
             action: Some(strings(&["sts:AssumeRole"])),

@@ -867,7 +867,10 @@ Resources:
         let kinds: Vec<(&str, PolicyKind)> = input.policies.iter().map(|p| (p.address.as_str(), p.kind)).collect();
         assert_eq!(
             kinds,
-            [("R (trust policy)", PolicyKind::Trust), ("Broken (trust policy)", PolicyKind::Trust)]
+            [
+                ("R (trust policy)", PolicyKind::Trust),
+                ("Broken (trust policy)", PolicyKind::Trust)
+            ]
         );
         assert_eq!(input.attachments.len(), 2, "{:?}", input.attachments);
         // The broken one says so, once.
