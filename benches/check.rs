@@ -5,7 +5,12 @@
 //! (parse-only) time it reports with `--timings`, peak memory (through `/usr/bin/time` when
 //! present), the JSON report's size and its access entries.
 //!
-//! `cargo bench --bench check` (all rows), `KDSGUARD_BENCH_QUICK=1` for the first two sizes.
+//! Then reach (capabilities.md, Access through other principals): 5,000 principals with 500
+//! assumable roles every user may assume and 100 roles that may attach policies to
+//! themselves, checked with reach and with `reach = false` (the ratio must stay ≤ 1.5×).
+//!
+//! `cargo bench --bench check` (all rows), `KDSGUARD_BENCH_QUICK=1` for the first two sizes,
+//! `KDSGUARD_BENCH_REACH=1` for the reach rows only.
 #![allow(clippy::panic, clippy::print_stdout, clippy::unwrap_used)] // benches report by printing
 
 #[path = "../tests/common/estate.rs"]
@@ -34,6 +39,7 @@ struct Row {
     peak_kb: Option<u64>,
     json_bytes: usize,
     entries: usize,
+    indirect: usize,
 }
 
 fn main() {
@@ -45,7 +51,14 @@ fn main() {
     };
     println!("| estate | format | check --format json | load only | peak memory | JSON | access entries |");
     println!("|---|---|---|---|---|---|---|");
-    let sizes = if quick { &SIZES[..2] } else { SIZES };
+    let reach_only = std::env::var_os("KDSGUARD_BENCH_REACH").is_some();
+    let sizes = if reach_only {
+        &SIZES[..0]
+    } else if quick {
+        &SIZES[..2]
+    } else {
+        SIZES
+    };
     for &(principals, tables, files) in sizes {
         for (name, format) in [
             ("Terraform", Format::Terraform),
@@ -57,12 +70,13 @@ fn main() {
                 tables,
                 files,
                 seed: 7,
+                ..Options::default()
             };
             if let Err(e) = write(&out, format, &opts) {
                 println!("skipped {name} {principals}x{tables}: {e}");
                 continue;
             }
-            let row = measure(binary, &out);
+            let row = measure(binary, &out, &[]);
             println!(
                 "| {principals} × {tables} | {name} | {:.2} s | {:.2} s | {} | {:.1} MB | {} |",
                 row.wall.as_secs_f64(),
@@ -76,10 +90,51 @@ fn main() {
             let _ = std::fs::remove_dir_all(&out);
         }
     }
+    if !quick {
+        reach_rows(binary, dir.path());
+    }
+}
+
+/// The reach estate, checked with reach on and off.
+fn reach_rows(binary: &str, dir: &Path) {
+    let out = dir.join("reach");
+    let opts = Options {
+        principals: 5000,
+        tables: 2000,
+        files: 200,
+        seed: 7,
+        assumable: 500,
+        iam_writers: 100,
+    };
+    if let Err(e) = write(&out, Format::Terraform, &opts) {
+        println!("skipped the reach rows: {e}");
+        return;
+    }
+    let off = out.join("reach-off.toml");
+    if std::fs::write(&off, "reach = false\n").is_err() {
+        println!("skipped the reach rows: cannot write the config");
+        return;
+    }
+    println!("\n| estate (Terraform) | reach | check --format json | indirect entries |");
+    println!("|---|---|---|---|");
+    let on = measure(binary, &out, &[]);
+    let config = off.to_string_lossy().to_string();
+    let without = measure(binary, &out, &["--config", &config]);
+    for (name, row) in [("on", &on), ("off", &without)] {
+        println!(
+            "| 5000 × 2000, 500 assumable roles | {name} | {:.2} s | {} |",
+            row.wall.as_secs_f64(),
+            row.indirect
+        );
+    }
+    println!(
+        "\nreach on / off: {:.2}x",
+        on.wall.as_secs_f64() / without.wall.as_secs_f64().max(1e-9)
+    );
 }
 
 /// Median wall time of `RUNS` runs; load time, memory and sizes from the last.
-fn measure(binary: &str, dir: &Path) -> Row {
+fn measure(binary: &str, dir: &Path, extra: &[&str]) -> Row {
     let time = Path::new("/usr/bin/time");
     let mut walls = Vec::new();
     let mut last = None;
@@ -92,7 +147,9 @@ fn measure(binary: &str, dir: &Path) -> Row {
             Command::new(binary)
         };
         cmd.current_dir(dir)
-            .args(["check", "--format", "json", "--timings", "."]);
+            .args(["check", "--format", "json", "--timings"])
+            .args(extra)
+            .arg(".");
         let start = Instant::now();
         let out = cmd.output().unwrap();
         walls.push(start.elapsed());
@@ -120,5 +177,6 @@ fn measure(binary: &str, dir: &Path) -> Row {
         peak_kb,
         json_bytes: out.stdout.len(),
         entries: report["access"].as_array().map_or(0, Vec::len),
+        indirect: report["indirect"].as_array().map_or(0, Vec::len),
     }
 }

@@ -15,14 +15,18 @@ mod estate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: gen_estate --format tf|cfn [--principals N] [--tables M] [--files F] [--seed S] --out DIR
+const USAGE: &str = "usage: gen_estate --format tf|cfn [--principals N] [--tables M] [--files F] [--seed S]
+                  [--assumable N] [--iam-writers N] --out DIR
 
   --format      tf (providers.tf + part_NNN.tf) or cfn (stack_NNN.yaml)
   --principals  IAM roles and users (default 50)
   --tables      DynamoDB tables, one Kinesis stream each (default 20)
   --files       files to spread resources over, at least 1 (default 1)
   --seed        random seed; its absolute value is used, as Python does (default 0)
-  --out         output directory (created; existing files overwritten)";
+  --out         output directory (created; existing files overwritten)
+  --assumable   extension: N roles trusting the account root, each user allowed to assume
+                one of them (default 0: the script's output)
+  --iam-writers extension: the first N roles may attach policies to themselves (default 0)";
 
 struct Args {
     format: estate::Format,
@@ -55,6 +59,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         tables: 20,
         files: 1,
         seed: 0,
+        ..estate::Options::default()
     };
     while let Some(flag) = argv.next() {
         if flag == "-h" || flag == "--help" {
@@ -67,6 +72,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--tables" => options.tables = count(&flag, &value)?,
             "--files" => options.files = count(&flag, &value)?,
             "--seed" => options.seed = seed(&value)?,
+            "--assumable" => options.assumable = count(&flag, &value)?,
+            "--iam-writers" => options.iam_writers = count(&flag, &value)?,
             "--out" => out = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument {flag}")),
         }

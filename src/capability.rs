@@ -180,6 +180,16 @@ impl TableSet {
         }
     }
 
+    /// The tables `self` covers and `other` does not.
+    pub fn minus(&self, other: &TableSet) -> TableSet {
+        let rest = TableSet {
+            except: !other.except,
+            ids: other.ids.clone(),
+            undeclared: !other.undeclared,
+        };
+        self.intersection(&rest)
+    }
+
     /// Removes tables (sorted) from the set.
     fn without(&self, remove: &[usize]) -> TableSet {
         let ids = if self.except {
@@ -742,8 +752,45 @@ fn evaluate_principal(
     setting: &Setting,
     p: usize,
 ) -> PrincipalDecisions {
-    let principal = &graph.principals[p];
-    let layers = Layers {
+    evaluate_node(graph, caps, config, setting, &graph.principals[p], p)
+}
+
+/// The decisions of principals that exist only as a reach target (a principal with changed
+/// permissions, `reach.rs`), each listed as the principal index it stands for. Entries are
+/// per variant, per capability in catalogue order; the work is added to `work`.
+pub fn evaluate_variants(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    variants: &[(usize, PrincipalNode)],
+    work: &mut Work,
+) -> Vec<Vec<(CapId, Covers, CapDecision)>> {
+    if variants.is_empty() {
+        return Vec::new();
+    }
+    let setting = Setting::prepare(graph, caps, &config.pins);
+    work.index_matches += setting.index.matches;
+    let decided: Vec<PrincipalDecisions> = variants
+        .par_iter()
+        .map(|(p, node)| evaluate_node(graph, caps, config, &setting, node, *p))
+        .collect();
+    decided
+        .into_iter()
+        .map(|pd| {
+            work.requests += pd.requests;
+            work.classes += pd.classes;
+            pd.caps
+                .into_iter()
+                .flatten()
+                .map(|(_, cap, covers, d)| (cap, covers, d))
+                .collect()
+        })
+        .collect()
+}
+
+/// The policies that apply to a principal's requests (identity, boundary, declared SCPs).
+pub fn layers<'a>(graph: &'a Graph, principal: &'a PrincipalNode, config: &Config) -> Layers<'a> {
+    Layers {
         identity: principal.policies.iter().map(|&k| &graph.policies[k].policy).collect(),
         unknown_identity: principal.unknown_policies.iter().collect(),
         boundary: principal
@@ -764,7 +811,18 @@ fn evaluate_principal(
             ]
         },
         session: Vec::new(),
-    };
+    }
+}
+
+fn evaluate_node(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    setting: &Setting,
+    principal: &PrincipalNode,
+    p: usize,
+) -> PrincipalDecisions {
+    let layers = layers(graph, principal, config);
     let principal_arn = principal.arn.pin(&config.pins);
     let base_context = principal_context(principal, &principal_arn);
     let eval = Evaluation {
@@ -836,7 +894,7 @@ fn group(decided: Vec<(TableSet, CapDecision)>) -> Vec<(TableSet, CapDecision)> 
 }
 
 /// The union of many sets at once (linear in their id lists, not quadratic).
-fn union_all(sets: Vec<TableSet>) -> TableSet {
+pub fn union_all(sets: Vec<TableSet>) -> TableSet {
     let undeclared = sets.iter().any(|s| s.undeclared);
     let mut listed: Vec<usize> = Vec::new();
     let mut excepted: Option<Vec<usize>> = None;
@@ -1169,7 +1227,8 @@ fn quantified(service: &str, prefix: &str, pins: &Pins, tok: Tok) -> Vec<Tok> {
 }
 
 /// The principal-derived condition keys the templates determine.
-fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
+/// The request context AWS derives from the caller.
+pub fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
     let mut ctx = Context::new();
     ctx.set("aws:PrincipalArn", vec![arn.clone()]);
     match p.class {

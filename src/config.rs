@@ -63,6 +63,8 @@ struct Raw {
     partition: Option<String>,
     #[serde(default)]
     slr_exists: bool,
+    /// Whether access through other principals is followed (default on).
+    reach: Option<bool>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
@@ -138,6 +140,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     config.pins.partition = raw.partition;
     config.slr_exists = raw.slr_exists;
     config.docs_url = raw.docs_url;
+    config.reach = raw.reach.unwrap_or(true);
     for g in &raw.exclude {
         globset::Glob::new(g.get_ref()).map_err(|e| at(Some(g.span()), &format!("bad glob: {e}")))?;
         config.load.exclude.push(g.get_ref().clone());

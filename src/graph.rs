@@ -27,6 +27,9 @@ pub const SLR_NAME: &str = "AWSServiceRoleForDynamoDBKinesisDataStreamsReplicati
 /// The id of the role when no input declares it.
 pub const SLR_VIRTUAL_ID: &str = "slr:kinesisreplication.dynamodb.amazonaws.com";
 
+/// The name of the policy a permission change is taken to add.
+pub const ADDED_POLICY: &str = "a policy it can add (Allow * on *)";
+
 /// The ARN of the service-linked role in the current account.
 pub fn slr_arn() -> Template {
     let mut t = Template::lit("arn:");
@@ -73,6 +76,11 @@ pub struct PrincipalNode {
     pub boundaries: Vec<usize>,
     /// How each policy reaches the principal (for proofs), in attachment order.
     pub via: Vec<Via>,
+    /// A role's trust policy (index into [`Graph::policies`]).
+    pub trust: Option<usize>,
+    /// Whether the principal is only named by a trust policy (its own policies are outside
+    /// the inputs).
+    pub trusted_only: bool,
 }
 
 /// One route from a policy to a principal.
@@ -157,6 +165,8 @@ pub enum Edge {
     Governs,
     /// SCP → principal.
     Restricts,
+    /// trust policy → role: who may assume it.
+    Trusts,
 }
 
 /// The linked run.
@@ -175,9 +185,14 @@ pub struct Graph {
     pub diagnostics: Vec<Diagnostic>,
     /// (user principal, input, group index in that input).
     pub memberships: Vec<(usize, usize, usize)>,
+    /// Identity policies attached to each group, by (input, group index in that input).
+    pub group_policies: BTreeMap<(usize, usize), Vec<usize>>,
     /// The run's pinned account/region/partition (for linking literal ARNs).
     pub pins: Pins,
     pub graph: DiGraph<Node, Edge>,
+    /// The policy a permission change adds (`Allow *` on `*`), present when some policy
+    /// grants a permission-change action (capabilities.md, Access through other principals).
+    pub added_policy: Option<usize>,
     /// Bundled AWS managed policies already added, by address.
     builtin: std::collections::HashMap<String, usize>,
 }
@@ -195,6 +210,8 @@ impl Graph {
             g.link_input(i, catalog);
         }
         g.link_slr();
+        g.link_trusted();
+        g.add_change_policy(catalog);
         g.build_petgraph();
         g
     }
@@ -270,6 +287,8 @@ impl Graph {
                 unknown_policies: Vec::new(),
                 boundaries: Vec::new(),
                 via: Vec::new(),
+                trust: None,
+                trusted_only: false,
             });
         }
 
@@ -368,6 +387,25 @@ impl Graph {
                 (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
                 (other, _) => other,
             };
+            if let Ok(k) = resolved
+                && self.policies[k].kind == PolicyKind::Trust
+            {
+                for (t, _) in targets {
+                    self.principals[t].trust = Some(k);
+                }
+                continue;
+            }
+            let group_target = match &a.target {
+                Target::Address(addr) => groups.iter().position(|g| &g.address == addr),
+                Target::GroupName(n) => groups.iter().position(|g| &g.name == n),
+                _ => None,
+            };
+            if let (Some(gi), Ok(k), false) = (group_target, &resolved, a.boundary) {
+                let list = self.group_policies.entry((i, gi)).or_default();
+                if !list.contains(k) {
+                    list.push(*k);
+                }
+            }
             for (t, group) in targets {
                 if let Ok(k) = &resolved {
                     self.principals[t].via.push(Via {
@@ -472,6 +510,88 @@ impl Graph {
         self.diagnostics.extend(diags);
     }
 
+    /// The roles and users that trust policies name by ARN but no input declares become
+    /// external principals (of the trusting role's input), so that their reach is reported.
+    fn link_trusted(&mut self) {
+        use crate::iam::reach::{arn_name, trusted_arns};
+        let mut known: std::collections::HashMap<(bool, String), Vec<usize>> = std::collections::HashMap::new();
+        for (k, p) in self.principals.iter().enumerate() {
+            let role = matches!(p.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
+            if let Some(name) = arn_name(&p.arn).or_else(|| p.name.as_literal().map(str::to_string)) {
+                known.entry((role, name)).or_default().push(k);
+            }
+        }
+        let mut wanted: BTreeMap<Template, (usize, bool, String)> = BTreeMap::new();
+        for p in &self.principals {
+            let Some(t) = p.trust else { continue };
+            for (arn, role) in trusted_arns(&self.policies[t].policy) {
+                let Some(name) = arn_name(arn) else { continue };
+                let declared = known.get(&(role, name.clone())).is_some_and(|ks| {
+                    ks.iter().any(|&k| {
+                        let other = &self.principals[k].arn;
+                        crate::iam::reach::pattern_may_match(arn, &other.pin(&self.pins))
+                    })
+                });
+                if !declared {
+                    wanted.entry(arn.clone()).or_insert((p.input, role, name));
+                }
+            }
+        }
+        for (arn, (input, role, name)) in wanted {
+            let (class, kind) = if role {
+                (PrincipalClass::ExternalRole, "role")
+            } else {
+                (PrincipalClass::ExternalUser, "user")
+            };
+            let address = format!("{kind}/{arn}");
+            self.principals.push(PrincipalNode {
+                id: format!("{}#{address}", self.inputs[input].path),
+                input,
+                address,
+                class,
+                name: Template::lit(name),
+                arn,
+                span: None,
+                policies: Vec::new(),
+                unknown_policies: Vec::new(),
+                boundaries: Vec::new(),
+                via: Vec::new(),
+                trust: None,
+                trusted_only: true,
+            });
+        }
+    }
+
+    /// Adds the policy a permission change stands for when some statement grants a
+    /// permission-change action (so the decision index knows its pattern).
+    fn add_change_policy(&mut self, catalog: &BTreeMap<String, EvalPolicy>) {
+        use crate::iam::reach::CHANGE_ACTIONS;
+        let grants = self.policies.iter().any(|p| {
+            p.kind != PolicyKind::Trust
+                && p.policy.document.statements.iter().any(|s| {
+                    s.effect == crate::iam::policy::Effect::Allow
+                        && crate::iam::eval::statement_concerns(s, CHANGE_ACTIONS)
+                })
+        });
+        let Some(admin) = catalog.get("AdministratorAccess") else {
+            return;
+        };
+        if grants {
+            self.added_policy = Some(self.policies.len());
+            self.policies.push(PolicyNode {
+                input: None,
+                declared: None,
+                kind: PolicyKind::Inline,
+                policy: EvalPolicy {
+                    address: ADDED_POLICY.into(),
+                    document: admin.document.clone(),
+                },
+                resource: None,
+                span: Span::builtin(),
+            });
+        }
+    }
+
     /// The principal with this name in input `i`, or a new external one.
     fn principal_by_name(&mut self, i: usize, base: usize, class: PrincipalClass, name: &Template) -> usize {
         if let Some(k) = self.principals[base..]
@@ -510,6 +630,8 @@ impl Graph {
             unknown_policies: Vec::new(),
             boundaries: Vec::new(),
             via: Vec::new(),
+            trust: None,
+            trusted_only: false,
         });
         self.principals.len() - 1
     }
@@ -662,6 +784,9 @@ impl Graph {
         for (k, p) in self.principals.iter().enumerate() {
             for &pol in &p.policies {
                 g.add_edge(policies[pol], principals[k], Edge::Grants);
+            }
+            if let Some(t) = p.trust {
+                g.add_edge(policies[t], principals[k], Edge::Trusts);
             }
             for &pol in &p.boundaries {
                 g.add_edge(policies[pol], principals[k], Edge::Bounds);

@@ -18,10 +18,12 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod query;
+pub mod reach;
 pub mod report;
 pub mod root;
 pub mod rules;
 pub mod simulate;
+pub mod slr;
 pub mod source;
 pub mod suppress;
 pub mod value;
@@ -52,6 +54,8 @@ pub struct Config {
     pub rule_levels: BTreeMap<String, RuleLevel>,
     /// Whether the service-linked role already exists in the account.
     pub slr_exists: bool,
+    /// Whether access through other principals is followed (`reach = false` turns it off).
+    pub reach: bool,
     /// Whether AWS's `FullAWSAccess` is attached at every organisation level.
     pub full_aws_access: bool,
     /// Globs of principal addresses/names that declared SCPs apply to (`None`: all).
@@ -80,6 +84,7 @@ impl Default for Config {
             fail_on: Severity::Warning,
             rule_levels: BTreeMap::new(),
             slr_exists: false,
+            reach: true,
             full_aws_access: true,
             scp_apply_to: None,
             guardrails: Vec::new(),
@@ -119,6 +124,10 @@ pub struct Analysis {
     pub graph: Graph,
     /// Every capability decision, over sets of tables.
     pub decisions: Decisions,
+    /// Access through other principals: steps and indirect decisions.
+    pub reach: reach::Reach,
+    /// Each service-linked role's protection status (per [`Graph::slrs`]).
+    pub slrs: Vec<slr::SlrStatus>,
     /// Time per phase, in pipeline order (`check --timings`).
     pub timings: Vec<(&'static str, std::time::Duration)>,
     /// Sorted by file, line, column, rule.
@@ -170,15 +179,24 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
-    let decisions = if config.decide {
+    let mut decisions = if config.decide {
         capability::evaluate(&graph, &caps, config)
     } else {
         capability::Decisions::default()
     };
     clock.split("decisions");
+    let reach = if config.decide {
+        reach::compute(&graph, &caps, config, &mut decisions)
+    } else {
+        reach::Reach::default()
+    };
+    clock.split("reach");
+    let slrs = slr::statuses(&graph, &decisions, &reach);
     let ctx = rules::CheckContext {
         graph: &graph,
         decisions: &decisions,
+        reach: &reach,
+        slrs: &slrs,
         policy_index: graph
             .policies
             .iter()
@@ -242,12 +260,14 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     });
     diagnostics.sort_by(|a, b| (position(a.span), &a.message).cmp(&(position(b.span), &b.message)));
     diagnostics.dedup();
-    let assumptions = assumptions(config, &graph);
+    let assumptions = assumptions(config, &graph, &reach);
     clock.split("rules");
     Ok(Analysis {
         sources,
         graph,
         decisions,
+        reach,
+        slrs,
         timings: clock.timings,
         findings,
         errors,
@@ -295,7 +315,7 @@ impl Clock {
     }
 }
 
-fn assumptions(config: &Config, graph: &Graph) -> Vec<String> {
+fn assumptions(config: &Config, graph: &Graph, reach: &reach::Reach) -> Vec<String> {
     let mut out = Vec::new();
     if config.pins.account.is_none() || config.pins.region.is_none() {
         out.push("templates deploy to the account/region the policies name".to_string());
@@ -321,6 +341,17 @@ fn assumptions(config: &Config, graph: &Graph) -> Vec<String> {
     }
     if graph.slrs.iter().all(|s| s.input.is_none()) {
         out.push("the service-linked role is not declared in the inputs".to_string());
+    }
+    if !config.reach {
+        out.push("access through other principals is not followed (reach = false)".to_string());
+    }
+    let mut actions: Vec<&str> = reach.not_followed.iter().map(|(_, a)| *a).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    for action in actions {
+        out.push(format!(
+            "{action} is granted, but acting as another principal through it is not followed"
+        ));
     }
     out
 }

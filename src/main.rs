@@ -87,10 +87,10 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Graph(args) => {
-            // The graph shows no decision: skip deciding them.
+            // The graph shows no decision, but reach's steps need them (unless reach is off).
             let cwd = cwd()?;
             let mut config = config(&args.input, &cwd)?;
-            config.decide = false;
+            config.decide = config.reach;
             let analysis = with_progress(|| analyze(&config, &cwd))?;
             if let Some(code) = empty(&analysis, &args.input) {
                 return Ok(code);

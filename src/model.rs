@@ -194,6 +194,9 @@ pub enum PolicyKind {
     Scp,
     /// A resource-based policy on a table, stream or KMS key (`resource` names it).
     Resource,
+    /// A role's trust policy (`assume_role_policy`, `AssumeRolePolicyDocument`), attached to
+    /// its role by an [`Attachment`] like an inline policy; it grants nothing by itself.
+    Trust,
 }
 
 /// A policy document and where it came from.

@@ -56,6 +56,13 @@ pub struct Entry {
     /// The checks that could have blocked the decision: explicit Denies, the permissions
     /// boundary, the SCPs.
     pub checks: Vec<CheckOut>,
+    /// For access held through other principals: the steps, the last one's principal
+    /// holding the capability (whose proof `requirements` and `checks` give).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<crate::report::json::ViaOut>,
+    /// The path in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// One requirement of the capability and how it was decided.
@@ -212,6 +219,21 @@ pub fn answer(a: &Analysis, q: &QueryCommand) -> Result<Answer, String> {
                     .map(|x| entry(a, cap, x, None)),
             ),
         }
+        // What the principal holds through other principals (only where it beats the
+        // direct decision, so a target has at most one of each).
+        for x in a.reach.of(p).iter().filter(|x| x.cap == cap_id && x.outcome.can()) {
+            match &targets {
+                Some(targets) => {
+                    for t in targets.iter().filter(|t| covers_target(&x.covers, t)) {
+                        results.retain(|e| {
+                            !(e.via.is_empty() && e.principal.id == a.graph.principals[p].id && on_target(a, e, t))
+                        });
+                        results.push(indirect_entry(a, cap, x, Some(t)));
+                    }
+                }
+                None => results.push(indirect_entry(a, cap, x, None)),
+            }
+        }
     }
     results.sort_by(|x, y| (&x.principal.id, &x.resource).cmp(&(&y.principal.id, &y.resource)));
     Ok(Answer {
@@ -366,6 +388,15 @@ fn suggest(arg: &str, names: impl Iterator<Item = String>, mut ids: Vec<String>,
     }
 }
 
+/// Whether an entry is about target `t`.
+fn on_target(a: &Analysis, e: &Entry, t: &Target) -> bool {
+    match t {
+        Target::Table(k) => e.resource == a.graph.tables[*k].id,
+        Target::AllTables => e.resource == "*",
+        Target::Slr(s) => e.resource == a.graph.slrs[*s].id,
+    }
+}
+
 /// One thing a query asks about.
 #[derive(Clone, PartialEq, Eq, Debug)]
 enum Target {
@@ -461,12 +492,45 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
 /// One answer entry: the decision of `x`, about the target asked (`None`: about the
 /// entry's whole set of tables).
 fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> Entry {
+    entry_of(a, cap, x.principal, &x.covers, a.decisions.decision(x), asked)
+}
+
+/// An entry for what `x`'s principal holds through other principals: the holder's proof,
+/// with the path before it.
+fn indirect_entry(a: &Analysis, cap: &Capability, x: &crate::reach::Indirect, asked: Option<&Target>) -> Entry {
+    let holder = a.reach.principal_of(x.holder);
+    let held = a.reach.held(&a.decisions, x);
+    let mut e = entry_of(a, cap, holder, &x.covers, held, asked);
+    e.principal = PrincipalOut::of(a, &a.graph.principals[x.principal]);
+    e.decision = x.outcome.as_str();
+    e.via = crate::report::json::via_out(a, x);
+    e.path = Some(crate::reach::path_words(&a.graph, &a.sources, &a.reach, &cap.id, x));
+    e
+}
+
+/// Whether a set of tables (or the SLR) covers the target asked about.
+fn covers_target(covers: &Covers, t: &Target) -> bool {
+    match (covers, t) {
+        (Covers::Tables(set), Target::Table(k)) => set.contains(*k),
+        (Covers::Tables(set), Target::AllTables) => set.undeclared,
+        (Covers::Slr(s), Target::Slr(k)) => s == k,
+        _ => false,
+    }
+}
+
+fn entry_of(
+    a: &Analysis,
+    cap: &Capability,
+    principal: usize,
+    covers: &Covers,
+    d: &crate::capability::CapDecision,
+    asked: Option<&Target>,
+) -> Entry {
     let g = &a.graph;
     let dec = &a.decisions;
-    let d = dec.decision(x);
-    let p = &g.principals[x.principal];
+    let p = &g.principals[principal];
     // The one target the entry is about, when it is one.
-    let one: Option<Target> = match (asked, &x.covers) {
+    let one: Option<Target> = match (asked, covers) {
         (Some(t), _) => Some(t.clone()),
         (None, Covers::Slr(s)) => Some(Target::Slr(*s)),
         (None, Covers::Tables(set)) => match (set.count(dec.table_count()), set.undeclared) {
@@ -475,7 +539,7 @@ fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> 
             _ => None,
         },
     };
-    let (resource, resource_name) = match (&one, &x.covers) {
+    let (resource, resource_name) = match (&one, covers) {
         (Some(Target::Table(t)), _) => (g.tables[*t].id.clone(), format!("table {}", g.tables[*t].table.name)),
         (Some(Target::AllTables), _) => ("*".to_string(), "every undeclared table (*)".to_string()),
         (Some(Target::Slr(s)), _) => (g.slrs[*s].id.clone(), "the service-linked role".to_string()),
@@ -493,7 +557,7 @@ fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> 
         .enumerate()
         .map(|(k, r)| requirement(a, p, cap.requirements.get(k).map(|q| q.on), one.as_ref(), r))
         .collect();
-    let checks = checks(a, x.principal, one.as_ref(), &d.requirements);
+    let checks = checks(a, principal, one.as_ref(), &d.requirements);
     Entry {
         principal: PrincipalOut::of(a, p),
         resource,
@@ -502,6 +566,8 @@ fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> 
         missing: if d.outcome.can() { Vec::new() } else { d.missing() },
         requirements,
         checks,
+        via: Vec::new(),
+        path: None,
     }
 }
 
@@ -727,6 +793,7 @@ fn policy_kind(kind: PolicyKind, aws_managed: bool) -> &'static str {
         PolicyKind::Inline => "inline",
         PolicyKind::Scp => "scp",
         PolicyKind::Resource => "resource",
+        PolicyKind::Trust => "trust",
     }
 }
 
@@ -1034,10 +1101,41 @@ fn entry_tree(e: &Entry, full: bool) -> Tree {
         (Some(f), Some(l), Some(c)) => format!(", {f}:{l}:{c}"),
         _ => ", not declared in the inputs".to_string(),
     };
+    let indirect = if e.via.is_empty() { "" } else { " (indirect)" };
     let mut root = Tree::leaf(format!(
-        "{} ({} {}{declared}) → {}: {}",
+        "{} ({} {}{declared}) → {}: {}{indirect}",
         p.id, p.kind, p.name, e.resource_name, e.decision
     ));
+    if let Some(path) = &e.path {
+        let mut t = Tree::leaf(format!("path: {path}"));
+        for v in &e.via {
+            let mut step = Tree::leaf(format!("{} {}: {}", v.step, v.principal, v.decision));
+            for b in &v.because {
+                step.children.push(Tree::leaf(format!(
+                    "{} {} in {} ({}) at {}:{}:{}",
+                    b.effect, b.action, b.policy, b.layer, b.file, b.line, b.column
+                )));
+            }
+            for c in &v.conditions {
+                step.children.push(Tree::leaf(match c {
+                    ConditionOut::Condition {
+                        key,
+                        operator,
+                        values,
+                        file,
+                        line,
+                    } => format!("condition {operator} {key} {values:?} at {file}:{line}"),
+                    ConditionOut::Unknown { unknown, file, line } => format!("unresolved {unknown} at {file}:{line}"),
+                }));
+            }
+            t.children.push(step);
+        }
+        root.children.push(t);
+        root.children.push(Tree::leaf(format!(
+            "{} holds it:",
+            e.via.last().map(|v| v.principal.as_str()).unwrap_or_default()
+        )));
+    }
     if !e.missing.is_empty() {
         root.children
             .push(Tree::leaf(format!("missing: {}", e.missing.join(", "))));

@@ -477,7 +477,7 @@ fn sam_role_path_sets_the_implicit_roles_path() {
 }
 
 #[test]
-fn trust_policies_grant_nothing_and_their_shape_is_not_checked() {
+fn trust_policies_grant_nothing_and_their_problems_are_noted() {
     let (report, _) = check_json(&[&format!("{DIR}/trust_policy.yaml")]);
     assert_eq!(report["errors"], serde_json::json!([]));
     assert_eq!(
@@ -495,8 +495,16 @@ fn trust_policies_grant_nothing_and_their_shape_is_not_checked() {
         }
     }
     assert_eq!(decision(&report, "Granted", "describe", "Orders"), "allowed");
-    // Broken JSON text, a statement that is a number, a list: no note about any of them.
-    assert_eq!(notes(&report), Vec::<String>::new());
+    // Trust policies are read (who may assume the role): broken JSON text, a statement
+    // that is a number, a list are each noted.
+    assert_eq!(
+        notes(&report),
+        [
+            "policy document text is not valid JSON: Unexpected token in object",
+            "`Statement` must be an object or a list, found a number",
+            "a policy document must be a mapping or JSON text, found a list"
+        ]
+    );
 }
 
 #[test]

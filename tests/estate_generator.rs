@@ -23,6 +23,8 @@ const EXTRA: [Options; 3] = [
         tables: 0,
         files: 1,
         seed: 5,
+        assumable: 0,
+        iam_writers: 0,
     },
     // Four kinesisreplication SLRs (every protection variant) over four accounts.
     Options {
@@ -30,6 +32,8 @@ const EXTRA: [Options; 3] = [
         tables: 420,
         files: 2,
         seed: 42,
+        assumable: 0,
+        iam_writers: 0,
     },
     // A seed of more than 32 bits: CPython seeds MT19937 with two key words.
     Options {
@@ -37,6 +41,8 @@ const EXTRA: [Options; 3] = [
         tables: 40,
         files: 4,
         seed: 12_345_678_901_234,
+        assumable: 0,
+        iam_writers: 0,
     },
 ];
 
@@ -159,6 +165,8 @@ fn output_is_byte_identical_to_the_python_tool() {
                         tables,
                         files,
                         seed,
+                        assumable: 0,
+                        iam_writers: 0,
                     },
                 ));
             }
@@ -197,6 +205,8 @@ fn generation_is_deterministic() {
         tables: 120,
         files: 7,
         seed: 7,
+        assumable: 0,
+        iam_writers: 0,
     };
     for format in [Format::Terraform, Format::CloudFormation] {
         assert_eq!(
@@ -220,6 +230,8 @@ fn principal_names_match_the_rendered_resources() {
         tables: 10,
         files: 3,
         seed: 1,
+        assumable: 0,
+        iam_writers: 0,
     };
     let names = estate::principal_names(&o);
     assert_eq!(names.len(), o.principals);
@@ -254,6 +266,8 @@ fn generated_estates_load_without_errors() {
         tables: 25,
         files: 4,
         seed: 3,
+        assumable: 0,
+        iam_writers: 0,
     };
     let names = estate::principal_names(&o);
     for format in [Format::Terraform, Format::CloudFormation] {

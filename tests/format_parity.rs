@@ -52,6 +52,7 @@ fn terraform_and_cloudformation_of_one_estate_give_the_same_findings() {
         tables: 80,
         files: 10,
         seed: 7,
+        ..Options::default()
     };
     let tf = findings(Format::Terraform, &opts);
     let cfn = findings(Format::CloudFormation, &opts);

@@ -81,6 +81,7 @@ fn a_large_estate_stays_within_github_limits() {
         tables: 100,
         files: 20,
         seed: 7,
+        ..Options::default()
     };
     write(dir.path(), Format::Terraform, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
     let out = kdsguard()

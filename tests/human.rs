@@ -130,6 +130,7 @@ fn a_300_by_100_estate_stays_readable_and_reaches_every_finding() {
         tables: 100,
         files: 4,
         seed: 7,
+        ..Options::default()
     };
     write(dir.path(), Format::Terraform, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
     let run_in = |args: &[&str]| {

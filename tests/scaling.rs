@@ -1,7 +1,8 @@
 //! Cost grows with the input, not with principals × tables: on a generated estate and on one
 //! twice its size (principals, tables and files doubled), the IAM requests the decisions
 //! make, the table classes they decide, and the report's access entries and findings grow
-//! at most 2.2×. Work is counted (`check --timings` prints the counters), never timed.
+//! at most 2.2×, also with reach's trust policies and IAM-write grants. Work is counted
+//! (`check --timings` prints the counters), never timed.
 #![allow(clippy::panic)] // a test fails by panicking
 
 mod common;
@@ -19,13 +20,20 @@ struct Work {
 }
 
 fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Work {
+    work_with(
+        format,
+        Options {
+            principals,
+            tables,
+            files,
+            seed: 7,
+            ..Options::default()
+        },
+    )
+}
+
+fn work_with(format: Format, opts: Options) -> Work {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let opts = Options {
-        principals,
-        tables,
-        files,
-        seed: 7,
-    };
     write(dir.path(), format, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
     let out = common::kdsguard()
         .current_dir(dir.path())
@@ -33,7 +41,7 @@ fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Wo
         .output()
         .unwrap_or_else(|e| panic!("cannot run kdsguard: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for phase in ["discover", "load", "graph", "decisions", "rules", "report"] {
+    for phase in ["discover", "load", "graph", "decisions", "reach", "rules", "report"] {
         assert!(
             stderr
                 .lines()
@@ -61,7 +69,7 @@ fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Wo
     Work {
         requests: numbers[0],
         classes: numbers[1],
-        entries: len("access"),
+        entries: len("access") + len("indirect"),
         findings: len("findings"),
     }
 }
@@ -91,4 +99,37 @@ fn terraform_work_grows_linearly() {
 #[test]
 fn cloudformation_work_grows_linearly() {
     assert_linear(Format::CloudFormation);
+}
+
+/// Reach on the many-users → few-roles shape (capabilities.md, Access through other
+/// principals): a tenth as many assumable roles as principals, every user allowed to assume
+/// one, and some roles that may attach policies to themselves. The requests (decisions plus
+/// steps plus the changed principals), the entries (`access` and `indirect`) and the
+/// findings grow with the estate, not with principals × roles.
+#[test]
+fn reach_work_grows_linearly() {
+    let at = |principals: usize, tables: usize, files: usize| {
+        work_with(
+            Format::Terraform,
+            Options {
+                principals,
+                tables,
+                files,
+                seed: 7,
+                assumable: principals / 10,
+                iam_writers: principals / 50,
+            },
+        )
+    };
+    let n = at(300, 120, 12);
+    let n2 = at(600, 240, 24);
+    for (what, a, b) in [
+        ("IAM requests", n.requests, n2.requests),
+        ("entries", n.entries, n2.entries),
+        ("findings", n.findings, n2.findings),
+    ] {
+        assert!(a > 0.0, "{what}: nothing at N ({n:?})");
+        let ratio = b / a;
+        assert!(ratio <= 2.2, "{what} grew {ratio:.2}x from N to 2N ({n:?} -> {n2:?})");
+    }
 }

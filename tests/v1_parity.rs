@@ -304,6 +304,7 @@ fn expanded_sets_give_the_v1_decisions_on_a_generated_estate() {
             tables: ESTATE.1,
             files: ESTATE.2,
             seed: ESTATE.3,
+            ..common::estate::Options::default()
         };
         common::estate::write(&d, f, &opts).unwrap_or_else(|e| panic!("{e}"));
         let now = digest(&expand(&report_of(None, &d, ".")));

@@ -35,7 +35,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::iam::condition::{self, Context};
 use crate::iam::pattern::{Tok, Tri, match_action, match_resource_with, text_tokens};
-use crate::iam::policy::{Document, Effect, Pat, Statement, Which};
+use crate::iam::policy::{Document, Effect, Pat, Principals, Statement, Which};
 use crate::iam::principal::{Caller, CallerKind, PrincipalMatch};
 use crate::source::Span;
 use crate::value::Template;
@@ -134,6 +134,9 @@ pub struct Request<'a> {
     /// The account that owns the resource; default: the resource ARN's, else the caller's.
     pub resource_account: Option<&'a Template>,
     pub context: &'a Context,
+    /// The resource policy is a role's trust policy (`sts:AssumeRole` on the role): AWS's
+    /// role-trust rules apply (see [`decide`]).
+    pub trust: bool,
 }
 
 impl<'a> Request<'a> {
@@ -149,6 +152,7 @@ impl<'a> Request<'a> {
             principal_arn,
             resource_account: None,
             context,
+            trust: false,
         }
     }
 
@@ -357,7 +361,17 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     let via_identity = identity.tri.and(capped);
     let cross_grant = via_identity.and(resource.any.tri);
     let from_resource = resource.uncapped.or(resource.capped.and(capped));
-    let same_grant = if key_request {
+    let same_grant = if req.trust {
+        // Role trust ("How IAM roles differ from resource-based policies"): the trust
+        // policy must allow the caller; in the same account naming the caller's own ARN is
+        // enough, naming its account root, `*` or a pattern needs an identity Allow too.
+        let named = if caller.as_ref().is_some_and(|c| c.kind == CallerKind::Role) {
+            resource.named.and(capped)
+        } else {
+            resource.named
+        };
+        named.or(cross_grant)
+    } else if key_request {
         from_resource.or(cross_grant)
     } else {
         via_identity.or(from_resource)
@@ -391,7 +405,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         if identity.tri == Tri::No {
             lacking.push(Layer::Identity);
         }
-        if resource.any.tri == Tri::No && (same != Tri::Yes || key_request) {
+        if resource.any.tri == Tri::No && (same != Tri::Yes || key_request || req.trust) {
             lacking.push(Layer::Resource);
         }
         return Decision {
@@ -566,6 +580,9 @@ struct ResourceAllows {
     uncapped: Tri,
     /// Allows naming the caller's role: capped by boundary and session policy.
     capped: Tri,
+    /// Allows naming the caller by its ARN (not its account, not `*`): what a trust policy
+    /// needs to grant on its own.
+    named: Tri,
 }
 
 fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Caller>) -> ResourceAllows {
@@ -573,6 +590,7 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
         any: Allows::default(),
         uncapped: Tri::No,
         capped: Tri::No,
+        named: Tri::No,
     };
     for policy in policies {
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
@@ -589,6 +607,10 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
             }
             out.uncapped = out.uncapped.or(direct);
             out.capped = out.capped.or(role);
+            if let (Some(c), Some(p @ Principals::Listed(_)), false) = (caller, &s.principal, s.not_principal) {
+                let named = c.matches(p);
+                out.named = out.named.or(m.tri.and(named.direct.or(named.role)));
+            }
             out.any.tri = out.any.tri.or(any);
             out.any
                 .because

@@ -11,3 +11,4 @@ pub mod key_policy;
 pub mod pattern;
 pub mod policy;
 pub mod principal;
+pub mod reach;

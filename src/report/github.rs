@@ -137,9 +137,10 @@ pub fn summary(a: &Analysis, links: Links<'_>) -> String {
     }
     findings(&mut out, a, links);
     access(&mut out, a);
+    out.push_str(&super::reach_words::markdown(a));
     for (k, s) in a.graph.slrs.iter().enumerate() {
-        // The status is decided once, where the JSON report's SLR entry is (no report built).
-        let status = crate::report::json::slr_out(a, k, s).status;
+        // The status is the analysis's; the summary only prints it.
+        let status = a.slrs.get(k).map_or("unknown", |st| st.status.as_str());
         let n = deletable_by(a, k);
         let _ = writeln!(
             out,
@@ -247,13 +248,7 @@ fn access(out: &mut String, a: &Analysis) {
 }
 
 fn deletable_by(a: &Analysis, k: usize) -> usize {
-    let dec = &a.decisions;
-    let Some(cap) = dec.cap("delete-slr") else {
-        return 0;
-    };
-    (0..a.graph.principals.len())
-        .filter(|&p| dec.on_slr(p, cap, k).is_some_and(|x| dec.decision(x).outcome.can()))
-        .count()
+    a.slrs.get(k).map_or(0, |st| st.deletable_by.len())
 }
 
 /// The line a truncated list ends with.

@@ -58,8 +58,9 @@ pub struct NodeOut {
 pub struct EdgeOut {
     pub from: String,
     pub to: String,
-    /// `grants`, `grants-to-group`, `bounds`, `member-of`, `streams-to`, `governs` or
-    /// `restricts`.
+    /// `grants`, `grants-to-group`, `bounds`, `member-of`, `streams-to`, `governs`,
+    /// `restricts`, `trusts` (trust policy → role), or a step of reach: `assume-role`,
+    /// `change-permissions` (principal → principal it acts as).
     pub kind: &'static str,
 }
 
@@ -103,6 +104,14 @@ pub fn build(a: &Analysis) -> Export {
             });
         }
     }
+    // Access through other principals: one edge per step, principal to principal.
+    for s in &a.reach.steps {
+        edges.insert(EdgeOut {
+            from: g.principals[s.from].id.clone(),
+            to: g.principals[a.reach.principal_of(s.to)].id.clone(),
+            kind: s.kind.as_str(),
+        });
+    }
     let ids: BTreeSet<&str> = nodes.iter().map(|(_, n)| n.id.as_str()).collect();
     let edges: Vec<EdgeOut> = edges
         .into_iter()
@@ -118,6 +127,7 @@ fn edge_kind(e: Edge) -> &'static str {
     match e {
         Edge::Grants => "grants",
         Edge::Bounds => "bounds",
+        Edge::Trusts => "trusts",
         Edge::MemberOf => "member-of",
         Edge::StreamsTo => "streams-to",
         Edge::Governs => "governs",
@@ -183,6 +193,7 @@ fn node_out(g: &Graph, src: &SourceMap, n: Node) -> Option<(u8, NodeOut)> {
                 PolicyKind::Inline => "inline",
                 PolicyKind::Scp => "scp",
                 PolicyKind::Resource => "resource",
+                PolicyKind::Trust => "trust",
             };
             let name = match p.input {
                 None => p

@@ -12,7 +12,6 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnost
 use crate::Analysis;
 use crate::capability::{CapDecision, Covers, TableSet};
 use crate::finding::Finding;
-use crate::graph::PrincipalClass;
 use crate::iam::eval::Outcome;
 use crate::model::{Protection, Severity};
 use crate::report::{concise, rule_pointer};
@@ -91,6 +90,7 @@ pub fn render(a: &Analysis, style: Style<'_>) -> String {
             } else {
                 access_summary(a, &mut out);
             }
+            out.push_str(&super::reach_words::human(a));
             slr_status(a, &mut out);
             notes_and_assumptions(a, style, &mut out);
         }
@@ -393,23 +393,16 @@ fn access_full(a: &Analysis, out: &mut String) {
 /// Each service-linked role's status in words.
 fn slr_status(a: &Analysis, out: &mut String) {
     let g = &a.graph;
-    let dec = &a.decisions;
-    let delete = dec.cap("delete-slr");
     for (k, s) in g.slrs.iter().enumerate() {
-        let outcome = |p: usize| {
-            delete
-                .and_then(|c| dec.on_slr(p, c, k))
-                .map(|x| dec.decision(x).outcome)
-        };
-        let deleters: Vec<&str> = (0..g.principals.len())
-            .filter(|&p| outcome(p).is_some_and(Outcome::can))
-            .map(|p| g.principals[p].address.as_str())
+        // The status is the analysis's (direct and indirect deleters); this only words it.
+        let Some(st) = a.slrs.get(k) else { continue };
+        let deleters: Vec<&str> = st
+            .deletable_by
+            .iter()
+            .map(|&p| g.principals[p].address.as_str())
             .collect();
         let who = match deleters.len() {
-            0 if !g.principals.is_empty()
-                && g.principals.iter().all(|p| p.class != PrincipalClass::ExternalRole)
-                && (0..g.principals.len()).all(|p| outcome(p).is_none_or(|o| o == Outcome::Denied)) =>
-            {
+            0 if st.status == crate::slr::Status::Protected => {
                 "an explicit Deny keeps every analysed principal from deleting it".to_string()
             }
             0 => "no analysed principal can delete it (principals outside the inputs are not known)".to_string(),
@@ -421,6 +414,9 @@ fn slr_status(a: &Analysis, out: &mut String) {
                 );
                 if n > NAMED_PRINCIPALS {
                     let _ = write!(s, ", and {} more", n - NAMED_PRINCIPALS);
+                }
+                if !st.indirect.is_empty() {
+                    let _ = write!(s, " ({} only through other principals)", st.indirect.len());
                 }
                 s
             }

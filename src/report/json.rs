@@ -5,9 +5,7 @@ use serde::Serialize;
 
 use crate::Analysis;
 use crate::capability::{Access, Covers, Declared, TableSet};
-use crate::graph::PrincipalClass;
-use crate::iam::eval::{Open, Outcome};
-use crate::model::Protection;
+use crate::iam::eval::Open;
 use crate::source::{SourceMap, Span};
 
 pub const SCHEMA: &str = "kdsguard.report/v2";
@@ -22,6 +20,8 @@ pub struct Report {
     pub principals: Vec<PrincipalOut>,
     pub resources: Vec<ResourceOut>,
     pub access: Vec<AccessOut>,
+    /// What principals hold only through other principals (report-json.md, `indirect`).
+    pub indirect: Vec<IndirectOut>,
     pub service_linked_roles: Vec<SlrOut>,
     pub findings: Vec<FindingOut>,
     /// Notes and warnings about the templates (unsupported constructs, unresolved values).
@@ -193,7 +193,7 @@ pub enum ConditionOut {
     },
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 pub struct BecauseOut {
     pub action: String,
     pub effect: &'static str,
@@ -399,6 +399,7 @@ pub fn build(a: &Analysis) -> Report {
         principals,
         resources,
         access,
+        indirect: indirect(a, &ids),
         service_linked_roles,
         findings,
         notes,
@@ -551,19 +552,7 @@ fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
     let because = d
         .because()
         .into_iter()
-        .map(|(action, b)| {
-            let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
-            let lc = src.start(at);
-            BecauseOut {
-                action: action.to_string(),
-                effect: b.effect.as_str(),
-                policy: b.policy.to_string(),
-                layer: b.layer.as_str(),
-                file: src.path(at),
-                line: lc.map(|l| l.line).unwrap_or(0),
-                column: lc.map(|l| l.column).unwrap_or(0),
-            }
-        })
+        .map(|(action, b)| because_out(src, action, b))
         .collect();
     let conditions = d.open().into_iter().map(|o| condition_out(src, o)).collect();
     let (resource, tables) = match &x.covers {
@@ -580,6 +569,115 @@ fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
         conditions,
         because,
     }
+}
+
+/// One deciding statement with its position (the matched action string where known).
+pub fn because_out(src: &SourceMap, action: &str, b: &crate::iam::eval::Because) -> BecauseOut {
+    let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
+    let lc = src.start(at);
+    BecauseOut {
+        action: action.to_string(),
+        effect: b.effect.as_str(),
+        policy: b.policy.to_string(),
+        layer: b.layer.as_str(),
+        file: src.path(at),
+        line: lc.map(|l| l.line).unwrap_or(0),
+        column: lc.map(|l| l.column).unwrap_or(0),
+    }
+}
+
+/// An `indirect` entry: like an `access` entry, plus the path (`via`).
+#[derive(Serialize)]
+pub struct IndirectOut {
+    pub principal: String,
+    pub capability: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables: Option<TablesOut>,
+    pub decision: &'static str,
+    pub via: Vec<ViaOut>,
+    pub missing: Vec<String>,
+    pub conditions: Vec<ConditionOut>,
+    /// The holder's (the last `via` principal's) statements.
+    pub because: Vec<BecauseOut>,
+}
+
+/// One step of a path: the principal acted as, how, and the statements that make it.
+#[derive(Serialize, Debug)]
+pub struct ViaOut {
+    pub principal: String,
+    pub step: &'static str,
+    pub decision: &'static str,
+    pub because: Vec<BecauseOut>,
+    pub conditions: Vec<ConditionOut>,
+}
+
+/// The steps of an indirect entry's path, each with its statements and conditions.
+pub fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
+    let src = &a.sources;
+    x.path
+        .iter()
+        .map(|&k| {
+            let step = &a.reach.steps[k];
+            let action = step.actions.join(" + ");
+            ViaOut {
+                principal: a.graph.principals[a.reach.principal_of(step.to)].id.clone(),
+                step: step.kind.as_str(),
+                decision: step.decision.outcome.as_str(),
+                because: step
+                    .decision
+                    .because
+                    .iter()
+                    .map(|b| because_out(src, &action, b))
+                    .collect(),
+                conditions: step.decision.open.iter().map(|o| condition_out(src, o)).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The `indirect` section, sorted as `access` (principal, capability, smallest table, SLR).
+pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
+    let src = &a.sources;
+    let g = &a.graph;
+    let mut keyed: Vec<((String, String, String, String), IndirectOut)> = Vec::new();
+    for x in &a.reach.indirect {
+        let held = a.reach.held(&a.decisions, x);
+        let via = via_out(a, x);
+        let (resource, tables, smallest) = match &x.covers {
+            Covers::Slr(s) => (Some(g.slrs[*s].id.clone()), None, String::new()),
+            Covers::Tables(set) => (
+                None,
+                Some(ids.tables_out(set)),
+                ids.smallest(set).unwrap_or("\u{10FFFF}").to_string(),
+            ),
+        };
+        let out = IndirectOut {
+            principal: g.principals[x.principal].id.clone(),
+            capability: a.decisions.cap_name(x.cap).to_string(),
+            resource: resource.clone(),
+            tables,
+            decision: x.outcome.as_str(),
+            via,
+            missing: Vec::new(),
+            conditions: held.open().into_iter().map(|o| condition_out(src, o)).collect(),
+            because: held
+                .because()
+                .into_iter()
+                .map(|(act, b)| because_out(src, act, b))
+                .collect(),
+        };
+        let key = (
+            out.principal.clone(),
+            out.capability.clone(),
+            smallest,
+            resource.unwrap_or_default(),
+        );
+        keyed.push((key, out));
+    }
+    keyed.sort_by(|x, y| x.0.cmp(&y.0));
+    keyed.into_iter().map(|(_, out)| out).collect()
 }
 
 /// A condition or unresolved value that left a decision open, with its position.
@@ -606,59 +704,18 @@ pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
     }
 }
 
-pub fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
-    let g = &a.graph;
-    let dec = &a.decisions;
-    let delete = dec.cap("delete-slr");
-    let on_slr = |p: usize| {
-        delete
-            .and_then(|c| dec.on_slr(p, c, k))
-            .map(|x| dec.decision(x).outcome)
-    };
-    let mut deletable_by: Vec<String> = (0..g.principals.len())
-        .filter(|&p| on_slr(p).is_some_and(Outcome::can))
-        .map(|p| g.principals[p].id.clone())
-        .collect();
-    deletable_by.sort();
-    let mut reasons = Vec::new();
-    for id in &deletable_by {
-        reasons.push(format!("{id} can call iam:DeleteServiceLinkedRole on it"));
-    }
-    let lifecycle_unprotected = match &s.protection {
-        Some(Protection::Unprotected) => {
-            reasons.push("declared as a managed resource without deletion protection".to_string());
-            true
-        }
-        Some(Protection::Unknown(_)) => {
-            reasons.push("its deletion protection depends on a value that could not be resolved".to_string());
-            true
-        }
-        Some(Protection::NotShown) => {
-            reasons.push("declared in a plan, which cannot show lifecycle protection".to_string());
-            false
-        }
-        Some(Protection::Protected(_)) | None => false,
-    };
-    let denied_for_all =
-        !g.principals.is_empty() && (0..g.principals.len()).all(|p| on_slr(p).is_none_or(|o| o == Outcome::Denied));
-    let status = if !deletable_by.is_empty() || lifecycle_unprotected {
-        "unprotected"
-    } else if denied_for_all && g.principals.iter().all(|p| p.class != PrincipalClass::ExternalRole) {
-        reasons.push("an explicit Deny of iam:DeleteServiceLinkedRole applies to every analysed principal".to_string());
-        "protected"
-    } else {
-        reasons.push(
-            "no analysed principal can delete it, but nothing guards it against principals outside the inputs"
-                .to_string(),
-        );
-        "not_deletable_in_scope"
-    };
+fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
+    let st = &a.slrs[k];
     SlrOut {
         id: s.id.clone(),
         address: s.address.clone(),
-        status,
-        deletable_by,
-        reasons,
+        status: st.status.as_str(),
+        deletable_by: st
+            .deletable_by
+            .iter()
+            .map(|&p| a.graph.principals[p].id.clone())
+            .collect(),
+        reasons: st.reasons.clone(),
     }
 }
 

@@ -45,5 +45,39 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         f.capability = Some("delete-slr".to_string());
         out.push(f);
     }
+    out.extend(indirect(meta, ctx, delete));
+    out
+}
+
+/// Principals that can delete the SLR only through other principals: at the first step.
+fn indirect(meta: &RuleMeta, ctx: &CheckContext<'_>, delete: crate::capability::CapId) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for x in ctx.reach.indirect.iter().filter(|x| x.cap == delete && x.outcome.can()) {
+        let principal = &ctx.graph.principals[x.principal];
+        let Some(span) = crate::reach::first_step_span(ctx.reach, x).or(principal.span) else {
+            continue;
+        };
+        let how = if x.outcome == crate::iam::eval::Outcome::Allowed {
+            "can"
+        } else {
+            "may be able to"
+        };
+        let path = crate::reach::path_words(ctx.graph, ctx.sources, ctx.reach, "delete-slr", x);
+        let mut f = finding(
+            meta,
+            span,
+            format!(
+                "{} `{}` {how} delete the service-linked role AWSServiceRoleForDynamoDBKinesisDataStreamsReplication through other principals: {path}",
+                principal.class.as_str(),
+                principal.address
+            ),
+            "first step of a path to iam:DeleteServiceLinkedRole".to_string(),
+        );
+        f.labels.extend(super::declared_here(ctx, x.principal));
+        f.principal = Some(principal.id.clone());
+        f.resource = Some(super::covers_id(ctx, &x.covers));
+        f.capability = Some("delete-slr".to_string());
+        out.push(f);
+    }
     out
 }

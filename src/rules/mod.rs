@@ -13,6 +13,7 @@ mod kds009;
 mod kds010;
 mod kds011;
 mod kds012;
+mod kds013;
 mod kds014;
 
 use serde::Deserialize;
@@ -51,6 +52,10 @@ impl RuleMeta {
 pub struct CheckContext<'a> {
     pub graph: &'a Graph,
     pub decisions: &'a Decisions,
+    /// Access through other principals.
+    pub reach: &'a crate::reach::Reach,
+    /// The SLRs' statuses.
+    pub slrs: &'a [crate::slr::SlrStatus],
     /// Policy index by address (proofs name their policy by address).
     pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,
@@ -73,6 +78,7 @@ const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS010.toml"), kds010::check),
     (include_str!("../../rules/KDS011.toml"), kds011::check),
     (include_str!("../../rules/KDS012.toml"), kds012::check),
+    (include_str!("../../rules/KDS013.toml"), kds013::check),
 ];
 
 /// A rule that reads the problems of the suppressions, after they are applied.
@@ -340,6 +346,7 @@ mod tests {
                 ("KDS010", "unknown-action"),
                 ("KDS011", "access-guardrail"),
                 ("KDS012", "unresolved-value"),
+                ("KDS013", "indirect-manage"),
                 ("KDS014", "suppression-problem"),
             ]
         );

@@ -20,8 +20,9 @@ pub enum Format {
     CloudFormation,
 }
 
-/// The script's counts and seed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The script's counts and seed, and the extensions the script does not have (all off by
+/// default, and then the output is the script's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Options {
     /// IAM roles and users (N).
     pub principals: usize,
@@ -31,6 +32,13 @@ pub struct Options {
     pub files: usize,
     /// The `random.Random` seed (the script takes its absolute value).
     pub seed: u64,
+    /// Extension: this many extra roles (`assumable-role-NNNN`) whose trust policy names the
+    /// account root and which may disable replication on one table each; every user gets
+    /// an inline policy allowing `sts:AssumeRole` on one of them (round robin).
+    pub assumable: usize,
+    /// Extension: the first this many roles may attach policies to themselves
+    /// (`iam:AttachRolePolicy` on their own ARN).
+    pub iam_writers: usize,
 }
 
 /// Writes the estate into `dir` (created; existing files overwritten).
@@ -520,6 +528,8 @@ impl Model {
         for p in &mut principals {
             policies.attach(p, &pools);
         }
+        // The extensions draw no random numbers, so with them off nothing changes.
+        extend(&mut principals, opts, files, tables.len());
         Model {
             files,
             tables,
@@ -529,6 +539,68 @@ impl Model {
             managed,
             groups,
         }
+    }
+}
+
+/// The generator's extensions ([`Options::assumable`], [`Options::iam_writers`]), added after
+/// the script's model so they never change its draws.
+fn extend(principals: &mut Vec<Principal>, opts: &Options, files: usize, n_tables: usize) {
+    let inline = |name: String, statement: Statement| Inline {
+        name,
+        doc: Doc {
+            statements: vec![statement],
+        },
+        style: Style::JsonEncode,
+        cfn_separate: false,
+    };
+    let mut writers = 0;
+    for p in principals.iter_mut() {
+        if p.kind == Kind::Role && writers < opts.iam_writers {
+            writers += 1;
+            let own = format!("arn:aws:iam::{ACCOUNT}:role/{}", p.name);
+            let st = Statement::new("Allow", strings(&["iam:AttachRolePolicy"]), lit(&own));
+            p.inline.push(inline(format!("{}-self-attach", p.name), st));
+        }
+        if p.kind == Kind::User && opts.assumable > 0 {
+            let target = format!("arn:aws:iam::{ACCOUNT}:role/assumable-role-{:04}", p.k % opts.assumable);
+            let st = Statement::new("Allow", strings(&["sts:AssumeRole"]), lit(&target));
+            p.inline.push(inline(format!("{}-assume", p.name), st));
+        }
+    }
+    let base = principals.len();
+    for j in 0..opts.assumable {
+        let name = format!("assumable-role-{j:04}");
+        let table = if n_tables == 0 {
+            lit("*")
+        } else {
+            vec![Ref::Table(j % n_tables)]
+        };
+        let st = Statement::new(
+            "Allow",
+            strings(&["dynamodb:DisableKinesisStreamingDestination"]),
+            table,
+        );
+        let trust = Statement {
+            effect: "Allow",
+            action: Some(strings(&["sts:AssumeRole"])),
+            principal: Some(("AWS", vec![format!("arn:aws:iam::{ACCOUNT}:root")])),
+            ..Statement::default()
+        };
+        principals.push(Principal {
+            k: base + j,
+            kind: Kind::Role,
+            file: j % files,
+            inline: vec![inline(format!("{name}-disable"), st)],
+            name,
+            managed: Vec::new(),
+            aws_managed: Vec::new(),
+            groups: Vec::new(),
+            boundary: None,
+            trust: Some(Doc {
+                statements: vec![trust],
+            }),
+            trust_style: Style::JsonEncode,
+        });
     }
 }
 

@@ -887,8 +887,17 @@ Resources:
 ";
         let (input, _) = load("t.yaml", text);
         assert_eq!(input.principals.len(), 3);
-        assert!(input.policies.is_empty(), "{:?}", input.policies);
-        assert!(input.attachments.is_empty(), "{:?}", input.attachments);
-        assert!(input.diagnostics.is_empty(), "{:?}", input.diagnostics);
+        // Roles' trust policies load as trust policies (a user has none), never as grants.
+        let kinds: Vec<(&str, PolicyKind)> = input.policies.iter().map(|p| (p.address.as_str(), p.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("R (trust policy)", PolicyKind::Trust),
+                ("Broken (trust policy)", PolicyKind::Trust)
+            ]
+        );
+        assert_eq!(input.attachments.len(), 2, "{:?}", input.attachments);
+        // The broken one says so, once.
+        assert_eq!(input.diagnostics.len(), 1, "{:?}", input.diagnostics);
     }
 }

@@ -415,6 +415,11 @@ impl Loader<'_, '_> {
             arn,
             span: r.span,
         });
+        if kind == PrincipalKind::Role
+            && let Some(doc) = r.get("AssumeRolePolicyDocument")
+        {
+            self.trust_policy(r.id, doc);
+        }
         self.inline_policies(r);
         self.managed_arns(r);
         self.boundary(r);
@@ -457,6 +462,29 @@ impl Loader<'_, '_> {
                 });
             }
         }
+    }
+
+    /// A role's `AssumeRolePolicyDocument` (also SAM's implicit roles): a trust policy
+    /// attached to the role.
+    pub fn trust_policy(&mut self, role: &str, doc: &Value) {
+        let address = format!("{role} (trust policy)");
+        let document = self.document(Some(doc), doc.span);
+        self.input.policies.push(Policy {
+            address: address.clone(),
+            kind: PolicyKind::Trust,
+            name: None,
+            arn: None,
+            document,
+            resource: None,
+            span: doc.span,
+        });
+        self.input.attachments.push(Attachment {
+            policy: PolicyRef::Address(address),
+            target: Target::Address(role.to_string()),
+            boundary: false,
+            span: doc.span,
+            condition: None,
+        });
     }
 
     /// `Policies` of a role, user or group (and the implicit role of a SAM function).

@@ -223,6 +223,20 @@ fn principal(m: &Mapping<'_, '_>, input: &mut Input) {
             condition: None,
         });
     };
+    if let Some(doc) = m.get("assume_role_policy").filter(|_| kind == PrincipalKind::Role) {
+        let paddr = format!("{} (trust policy)", m.address);
+        let document = policy_doc(m.ev, doc, input);
+        input.policies.push(Policy {
+            address: paddr.clone(),
+            kind: PolicyKind::Trust,
+            name: None,
+            arn: None,
+            document,
+            resource: None,
+            span: doc.span,
+        });
+        attach(input, PolicyRef::Address(paddr), false, doc.span);
+    }
     if let Some(items) = m.get("inline_policy").and_then(Value::as_list) {
         for (i, ip) in items.iter().enumerate() {
             let Some(doc) = ip.get("policy") else { continue };

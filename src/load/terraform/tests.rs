@@ -209,7 +209,11 @@ fn role_with_heredoc_inline_policy_points_into_the_heredoc() {
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/replicator"
     );
     assert_eq!(line_col(&sources, role.span), (1, 1));
-    let policy = &input.policies[0];
+    let policy = input
+        .policies
+        .iter()
+        .find(|p| p.kind == PolicyKind::Inline)
+        .unwrap_or_else(|| panic!("no inline policy in {:?}", input.policies));
     assert_eq!(policy.address, "aws_iam_role.r/inline_policy/kds");
     assert_eq!(policy.kind, PolicyKind::Inline);
     let statements = policy
@@ -763,7 +767,16 @@ fn fixture_replication() {
     assert_eq!(input.memberships.len(), 1);
     assert_eq!(input.groups.len(), 1);
     assert_eq!(input.principals.len(), 2);
-    assert_eq!(input.attachments.len(), 3);
+    // Three grants, and the role's trust policy.
+    assert_eq!(input.attachments.len(), 4);
+    let trust: Vec<&str> = input
+        .policies
+        .iter()
+        .filter(|p| p.kind == PolicyKind::Trust)
+        .map(|p| p.address.as_str())
+        .collect();
+    assert_eq!(trust.len(), 1, "{trust:?}");
+    assert!(trust[0].ends_with(" (trust policy)"), "{trust:?}");
 }
 
 #[test]

@@ -20,6 +20,12 @@ resource "aws_iam_role_policy" "platform" {
         Effect   = "Deny"
         Action   = "iam:DeleteServiceLinkedRole"
         Resource = "arn:aws:iam::*:role/aws-service-role/kinesisreplication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBKinesisDataStreamsReplication"
+      },
+      {
+        # With iam:* the role could delete this policy and its Deny with it: deny that too.
+        Effect   = "Deny"
+        Action   = "iam:DeleteRolePolicy"
+        Resource = "*"
       }
     ]
   })

@@ -1,0 +1,217 @@
+//! The IAM side of reach (capabilities.md, "Access through other principals"): whether a
+//! caller may assume a role under AWS's role-trust rules, which IAM writes add
+//! permissions to which entity, and which permissions the analysis does not follow.
+
+use crate::iam::condition::Context;
+use crate::iam::eval::{self, Decision, Layers, Outcome, Policy, Request};
+use crate::iam::pattern::{Tri, match_resource, text_tokens};
+use crate::iam::policy::{Effect, Principals, Which};
+use crate::iam::principal::{Caller, CallerKind};
+use crate::value::Template;
+
+/// The request a role assumption makes.
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+/// Adds a user to a group (the user then holds the group's policies).
+pub const ADD_USER_TO_GROUP: &str = "iam:AddUserToGroup";
+/// Ways of acting as another principal that are not followed in this version.
+pub const NOT_FOLLOWED: &[&str] = &["iam:PassRole", "iam:CreateAccessKey", "iam:UpdateLoginProfile"];
+/// Every action a permission-change step can use (to find the callers worth asking).
+pub const CHANGE_ACTIONS: &[&str] = &[
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:CreatePolicyVersion",
+    ADD_USER_TO_GROUP,
+];
+
+/// What kind of IAM entity a permission change writes to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Entity {
+    Role,
+    User,
+    Group,
+    ManagedPolicy,
+}
+
+/// The actions that add permissions to an entity of this kind (any one suffices).
+/// `iam:CreatePolicyVersion` suffices alone: the new version can be made the default.
+pub fn adding(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Role => &["iam:PutRolePolicy", "iam:AttachRolePolicy"],
+        Entity::User => &["iam:PutUserPolicy", "iam:AttachUserPolicy"],
+        Entity::Group => &["iam:PutGroupPolicy", "iam:AttachGroupPolicy"],
+        Entity::ManagedPolicy => &["iam:CreatePolicyVersion"],
+    }
+}
+
+/// The action that removes a role's or user's permissions boundary.
+pub fn boundary_removal(role: bool) -> &'static str {
+    if role {
+        "iam:DeleteRolePermissionsBoundary"
+    } else {
+        "iam:DeleteUserPermissionsBoundary"
+    }
+}
+
+/// The action that removes an inline (`inline`) or attached managed policy of a role or user.
+pub fn policy_removal(role: bool, inline: bool) -> &'static str {
+    match (role, inline) {
+        (true, true) => "iam:DeleteRolePolicy",
+        (true, false) => "iam:DetachRolePolicy",
+        (false, true) => "iam:DeleteUserPolicy",
+        (false, false) => "iam:DetachUserPolicy",
+    }
+}
+
+/// The caller (with `layers`) assumes the role `role_arn`, whose trust policy is `trust`:
+/// the trust policy is the resource policy, under the role-trust rules of [`eval::decide`].
+pub fn assume_role(
+    layers: &Layers<'_>,
+    trust: &Policy,
+    role_arn: &Template,
+    caller_arn: &Template,
+    ctx: &Context,
+) -> Decision {
+    let mut req = Request::on(ASSUME_ROLE, role_arn, Some(caller_arn), ctx);
+    req.trust = true;
+    eval::decide(layers, &[trust], &req)
+}
+
+/// An IAM request on an IAM resource (roles, users, groups and policies have no resource
+/// policies: the identity side decides, with boundary and SCPs).
+pub fn request(
+    layers: &Layers<'_>,
+    action: &str,
+    resource: &Template,
+    caller_arn: &Template,
+    ctx: &Context,
+) -> Decision {
+    eval::decide(layers, &[], &Request::on(action, resource, Some(caller_arn), ctx))
+}
+
+/// Whether some readable identity Allow might cover one of `actions`: callers for whom
+/// asking can give anything but `not_allowed`. Policies that cannot be read are not
+/// followed here (they would make every principal a conditional step to everything); the
+/// requests that are asked still count them.
+pub fn may_allow(layers: &Layers<'_>, actions: &[&str]) -> bool {
+    layers.identity.iter().any(|p| {
+        p.document
+            .statements
+            .iter()
+            .any(|s| s.effect == Effect::Allow && eval::statement_concerns(s, actions))
+    })
+}
+
+/// The resource patterns of the readable identity Allows that might cover `action` (`*`
+/// for a `NotResource` or an unreadable resource): where the caller's requests can land.
+pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Template> {
+    let star = || Template::lit("*");
+    let mut out = Vec::new();
+    for p in &layers.identity {
+        for s in &p.document.statements {
+            if s.effect != Effect::Allow || !eval::statement_concerns(s, &[action]) {
+                continue;
+            }
+            match &s.resources {
+                Which::Listed(pats) => out.extend(pats.iter().map(|p| p.text.clone())),
+                _ => out.push(star()),
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a resource pattern might name an IAM resource (a role, user, group or policy):
+/// a pattern whose service segment is some other service's never does, so it need not be
+/// matched against every role.
+pub fn may_name_iam(pattern: &Template) -> bool {
+    let parts = crate::iam::principal::split_template(pattern, ':', 6);
+    match parts.get(2).and_then(Template::as_literal) {
+        Some(service) if parts.len() >= 3 && !service.contains(['*', '?']) => service == "iam",
+        _ => true,
+    }
+}
+
+/// Whether a resource pattern might match an ARN.
+pub fn pattern_may_match(pattern: &Template, arn: &Template) -> bool {
+    match_resource(pattern, &text_tokens(arn)) != Tri::No
+}
+
+/// Whether a trust policy's Allows reach callers it does not name by ARN (an account root,
+/// `*`, an unreadable principal, a `NotPrincipal`): those callers need an identity Allow,
+/// so any caller whose policies allow `sts:AssumeRole` is worth asking.
+pub fn trust_delegates(trust: &Policy) -> bool {
+    trust.document.unknown.is_some()
+        || trust.document.statements.iter().any(|s| {
+            s.effect == Effect::Allow
+                && (s.not_principal
+                    || match &s.principal {
+                        Some(Principals::Listed(list)) => list.iter().any(|(kind, pat)| {
+                            kind == "AWS"
+                                && !matches!(Caller::parse(&pat.text).kind, CallerKind::User | CallerKind::Role)
+                        }),
+                        Some(_) => true,
+                        None => false,
+                    })
+        })
+}
+
+/// The role and user ARNs that a trust policy's Allows name as `AWS` principals, with
+/// whether each is a role.
+pub fn trusted_arns(trust: &Policy) -> Vec<(&Template, bool)> {
+    let mut out = Vec::new();
+    for s in &trust.document.statements {
+        if s.effect != Effect::Allow || s.not_principal {
+            continue;
+        }
+        if let Some(Principals::Listed(list)) = &s.principal {
+            for (kind, pat) in list {
+                if kind != "AWS" {
+                    continue;
+                }
+                match Caller::parse(&pat.text).kind {
+                    CallerKind::Role => out.push((&pat.text, true)),
+                    CallerKind::User => out.push((&pat.text, false)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The name segment of a role or user ARN (after its last `/`), when literal.
+pub fn arn_name(arn: &Template) -> Option<String> {
+    Caller::parse(arn).name.and_then(|n| n.as_literal().map(str::to_string))
+}
+
+/// Steps combine like requirements: the worse outcome.
+pub fn worse(a: Outcome, b: Outcome) -> Outcome {
+    if a.rank() >= b.rank() { a } else { b }
+}
+
+/// How good an outcome is for a reach comparison: allowed > conditional > the rest.
+pub fn goodness(o: Outcome) -> u8 {
+    match o {
+        Outcome::Allowed => 2,
+        Outcome::Conditional => 1,
+        Outcome::NotAllowed | Outcome::Denied => 0,
+    }
+}
+
+/// The best of several alternative decisions (any one suffices), by [`goodness`], the
+/// first on a tie.
+pub fn best(decisions: Vec<Decision>) -> Option<Decision> {
+    let mut out: Option<Decision> = None;
+    for d in decisions {
+        if out.as_ref().is_none_or(|b| goodness(d.outcome) > goodness(b.outcome)) {
+            out = Some(d);
+        }
+    }
+    out
+}

@@ -1,0 +1,910 @@
+//! Access through other principals (capabilities.md): the steps by which one principal
+//! acts as another (assuming a role, changing a principal's permissions), reachability
+//! over them, and the indirect decisions that follow, with the shortest path as proof.
+//!
+//! Nodes are the graph's principals and, after them, *changed* principals: a principal as
+//! it would be after a permission change (with an added `Allow *` on `*`, or a group's
+//! policies), decided once by the capability engine like any principal. Steps are edges
+//! with the decision of the requests that make them. Each principal with steps is searched
+//! breadth-first twice (over allowed steps, then over allowed or conditional ones), so a
+//! run costs the principals plus the steps they reach, not principals squared; the
+//! candidate steps come from the callers' own `sts:AssumeRole` and IAM-write grants.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use crate::Config;
+use crate::capability::{self, CapDecision, CapId, Covers, Decisions, TableSet, Work};
+use crate::catalog::Capabilities;
+use crate::graph::{Graph, PrincipalClass, PrincipalNode};
+use crate::iam::eval::{Decision, Layers, Outcome, UnknownPolicy};
+use crate::iam::reach::{self as steps, Entity};
+use crate::model::PolicyKind;
+use crate::value::{Symbol, Template};
+
+/// How one principal acts as another.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum StepKind {
+    AssumeRole,
+    ChangePermissions,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::AssumeRole => "assume-role",
+            StepKind::ChangePermissions => "change-permissions",
+        }
+    }
+}
+
+/// One step: `from` can act as `to` (node indexes), decided by `decision`.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub from: usize,
+    pub to: usize,
+    pub kind: StepKind,
+    /// The requests that make the step, combined (statements, conditions).
+    pub decision: Decision,
+    /// The actions the decision is about, in words (`sts:AssumeRole`, `iam:PutRolePolicy`).
+    pub actions: Vec<String>,
+    /// For a change to another principal: the steps by which the changer reaches it.
+    pub prefix: Vec<usize>,
+}
+
+/// A node: a principal as declared, or as a permission change would leave it.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub principal: usize,
+    /// What the change adds (`None`: the principal as declared).
+    pub change: Option<String>,
+}
+
+/// Whose decision an indirect entry carries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Held {
+    /// A decision of [`Decisions::arena`].
+    Direct(capability::DecisionId),
+    /// Entry `k` of changed node `n`'s decisions ([`Reach::changed`]).
+    Changed(usize, usize),
+}
+
+/// A capability a principal holds only through other principals.
+#[derive(Clone, Debug)]
+pub struct Indirect {
+    pub principal: usize,
+    pub cap: CapId,
+    pub covers: Covers,
+    /// The path's steps combined with the holder's decision.
+    pub outcome: Outcome,
+    /// Step indexes in order (a change to another principal expanded into its prefix).
+    pub path: Vec<usize>,
+    /// The node that holds the capability.
+    pub holder: usize,
+    pub held: Held,
+}
+
+/// Reach over the run: steps, changed nodes and their decisions, indirect entries.
+#[derive(Debug, Default)]
+pub struct Reach {
+    pub nodes: Vec<Node>,
+    pub steps: Vec<Step>,
+    /// Per changed node (node index − principals), its entries.
+    pub changed: Vec<Vec<(CapId, Covers, CapDecision)>>,
+    /// Sorted by principal, capability, smallest table (entries covering only undeclared
+    /// tables last), then SLR.
+    pub indirect: Vec<Indirect>,
+    /// Per principal, the start of its entries in `indirect` (and one past the end).
+    starts: Vec<usize>,
+    /// (principal, action): grants of ways of acting as another principal not followed.
+    pub not_followed: Vec<(usize, &'static str)>,
+}
+
+impl Reach {
+    /// The indirect entries of one principal.
+    pub fn of(&self, principal: usize) -> &[Indirect] {
+        match (self.starts.get(principal), self.starts.get(principal + 1)) {
+            (Some(&a), Some(&b)) => &self.indirect[a..b],
+            _ => &[],
+        }
+    }
+
+    /// The holder's decision of an entry.
+    pub fn held<'a>(&'a self, decisions: &'a Decisions, x: &Indirect) -> &'a CapDecision {
+        match x.held {
+            Held::Direct(id) => &decisions.arena[id.0 as usize],
+            Held::Changed(n, k) => &self.changed[n][k].2,
+        }
+    }
+
+    /// The node's principal.
+    pub fn principal_of(&self, node: usize) -> usize {
+        self.nodes[node].principal
+    }
+
+    /// The indirect entry deciding (principal, capability) on the SLR `slr`.
+    pub fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Indirect> {
+        self.of(principal)
+            .iter()
+            .find(|x| x.cap == cap && x.covers == Covers::Slr(slr))
+    }
+}
+
+/// Computes reach once for the run (empty when `config.reach` is off).
+pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &mut Decisions) -> Reach {
+    let n = graph.principals.len();
+    let mut reach = Reach {
+        nodes: (0..n)
+            .map(|p| Node {
+                principal: p,
+                change: None,
+            })
+            .collect(),
+        ..Reach::default()
+    };
+    if !config.reach {
+        reach.starts = vec![0; n + 1];
+        return reach;
+    }
+    let outside: Vec<UnknownPolicy> = graph
+        .principals
+        .iter()
+        .map(|p| UnknownPolicy {
+            what: format!("the identity policies of {}, which the inputs do not declare", p.arn),
+            span: crate::source::Span::builtin(),
+        })
+        .collect();
+    let layers: Vec<Layers<'_>> = graph
+        .principals
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let mut l = capability::layers(graph, p, config);
+            if p.trusted_only {
+                l.unknown_identity.push(&outside[k]);
+            }
+            l
+        })
+        .collect();
+    let callers: Vec<(Template, crate::iam::condition::Context)> = graph
+        .principals
+        .iter()
+        .map(|p| {
+            let arn = p.arn.pin(&config.pins);
+            let ctx = capability::principal_context(p, &arn);
+            (arn, ctx)
+        })
+        .collect();
+    let mut work = decisions.work;
+    assume_steps(graph, config, &layers, &callers, &mut reach, &mut work);
+    let variants = change_steps(graph, config, &layers, &callers, &mut reach, &mut work);
+    reach.changed = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
+
+    for (p, l) in layers.iter().enumerate() {
+        for action in steps::NOT_FOLLOWED {
+            let p_node = &graph.principals[p];
+            if !p_node.trusted_only && p_node.unknown_policies.is_empty() && steps::may_allow(l, &[action]) {
+                reach.not_followed.push((p, action));
+            }
+        }
+    }
+    indirect(graph, decisions, &mut reach);
+    decisions.work = work;
+    reach
+}
+
+/// Candidate role assumptions: callers a trust policy names by ARN, and, for trust
+/// policies that delegate to identity policies, callers whose `sts:AssumeRole` patterns
+/// might match the role (each distinct pattern matched once against the roles).
+fn assume_steps(
+    graph: &Graph,
+    config: &Config,
+    layers: &[Layers<'_>],
+    callers: &[(Template, crate::iam::condition::Context)],
+    reach: &mut Reach,
+    work: &mut Work,
+) {
+    let roles: Vec<(usize, usize, Template)> = graph
+        .principals
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| p.trust.map(|t| (k, t, p.arn.pin(&config.pins))))
+        .collect();
+    if roles.is_empty() {
+        return;
+    }
+    let mut by_name: HashMap<(bool, String), Vec<usize>> = HashMap::new();
+    for (k, p) in graph.principals.iter().enumerate() {
+        let role = matches!(p.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
+        if let Some(name) = steps::arn_name(&p.arn).or_else(|| p.name.as_literal().map(str::to_string)) {
+            by_name.entry((role, name)).or_default().push(k);
+        }
+    }
+    let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut delegating: Vec<usize> = Vec::new();
+    for (r, (role, trust, _)) in roles.iter().enumerate() {
+        let policy = &graph.policies[*trust].policy;
+        for (arn, is_role) in steps::trusted_arns(policy) {
+            if let Some(name) = steps::arn_name(arn) {
+                for &a in by_name.get(&(is_role, name)).into_iter().flatten() {
+                    pairs.insert((a, *role));
+                }
+            }
+        }
+        if steps::trust_delegates(policy) {
+            delegating.push(r);
+        }
+    }
+    if !delegating.is_empty() {
+        let mut matched: HashMap<Template, Vec<usize>> = HashMap::new();
+        for (a, l) in layers.iter().enumerate() {
+            if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                continue;
+            }
+            for pattern in steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+                .into_iter()
+                .filter(steps::may_name_iam)
+            {
+                let hits = matched.entry(pattern.clone()).or_insert_with(|| {
+                    work.index_matches += delegating.len() as u64;
+                    delegating
+                        .iter()
+                        .filter(|&&r| steps::pattern_may_match(&pattern, &roles[r].2))
+                        .map(|&r| roles[r].0)
+                        .collect()
+                });
+                pairs.extend(hits.iter().map(|&b| (a, b)));
+            }
+        }
+    }
+    let trust_of: HashMap<usize, (usize, &Template)> = roles.iter().map(|(k, t, arn)| (*k, (*t, arn))).collect();
+    for (a, b) in pairs {
+        if a == b {
+            continue;
+        }
+        let Some(&(trust, role_arn)) = trust_of.get(&b) else {
+            continue;
+        };
+        work.requests += 1;
+        let d = steps::assume_role(
+            &layers[a],
+            &graph.policies[trust].policy,
+            role_arn,
+            &callers[a].0,
+            &callers[a].1,
+        );
+        if d.outcome.can() {
+            reach.steps.push(Step {
+                from: a,
+                to: b,
+                kind: StepKind::AssumeRole,
+                decision: d,
+                actions: vec![steps::ASSUME_ROLE.to_string()],
+                prefix: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The ARN of a declared group (its path is not modelled: `/`).
+fn group_arn(name: &Template) -> Template {
+    let mut t = Template::lit("arn:");
+    t.push_sym(Symbol::Partition);
+    t.push_str(":iam::");
+    t.push_sym(Symbol::Account);
+    t.push_str(":group/");
+    t.push_template(name);
+    t
+}
+
+/// The decision of the first alternative that can, else none.
+fn first_can(
+    layers: &Layers<'_>,
+    caller: &(Template, crate::iam::condition::Context),
+    asks: &[(&str, Template)],
+    work: &mut Work,
+) -> Option<(Decision, String)> {
+    let mut found: Vec<(Decision, String)> = Vec::new();
+    for (action, resource) in asks {
+        work.requests += 1;
+        let d = steps::request(layers, action, resource, &caller.0, &caller.1);
+        if d.outcome.can() {
+            found.push((d, action.to_string()));
+        }
+    }
+    let best = steps::best(found.iter().map(|(d, _)| d.clone()).collect())?;
+    found.into_iter().find(|(d, _)| *d == best)
+}
+
+/// Permission-change steps: for each caller with an IAM-write grant, changes to itself and
+/// to the roles it reaches by assumption, and users adding themselves to groups. Returns
+/// the changed principals to decide (principal index, changed node).
+fn change_steps(
+    graph: &Graph,
+    config: &Config,
+    layers: &[Layers<'_>],
+    callers: &[(Template, crate::iam::condition::Context)],
+    reach: &mut Reach,
+    work: &mut Work,
+) -> Vec<(usize, PrincipalNode)> {
+    let mut variants: Vec<(usize, PrincipalNode)> = Vec::new();
+    let Some(added) = graph.added_policy else {
+        return variants;
+    };
+    let mut node_of: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    let assume_adj = adjacency(reach, graph.principals.len(), |_| true);
+    for x in 0..graph.principals.len() {
+        if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
+            continue;
+        }
+        let mut targets: Vec<(usize, Vec<usize>)> = vec![(x, Vec::new())];
+        targets.extend(paths_from(x, &assume_adj, reach));
+        let mut maximal = false;
+        for (b, prefix) in targets {
+            if b != x && maximal {
+                break;
+            }
+            let Some(change) = change_to(graph, config, &layers[x], &callers[x], b, added, work) else {
+                continue;
+            };
+            // A principal that can change its own permissions is taken to gain nothing more
+            // by changing those of the roles it reaches (docs/spec-notes.md: this bounds
+            // the changed principals to decide by the principals).
+            if b == x {
+                maximal = true;
+            }
+            let (decision, actions, node, label) = change;
+            let next = graph.principals.len() + variants.len();
+            let to = *node_of.entry((b, label.clone())).or_insert(next);
+            if to == next {
+                variants.push((b, node));
+                reach.nodes.push(Node {
+                    principal: b,
+                    change: Some(label),
+                });
+            }
+            reach.steps.push(Step {
+                from: x,
+                to,
+                kind: StepKind::ChangePermissions,
+                decision,
+                actions,
+                prefix,
+            });
+        }
+        if graph.principals[x].class == PrincipalClass::User {
+            group_steps(graph, layers, callers, x, reach, &mut variants, &mut node_of, work);
+        }
+    }
+    variants
+}
+
+type Change = (Decision, Vec<String>, PrincipalNode, String);
+
+/// How `x` can add permissions to `b`, and `b` as it would be after.
+fn change_to(
+    graph: &Graph,
+    config: &Config,
+    layers: &Layers<'_>,
+    caller: &(Template, crate::iam::condition::Context),
+    b: usize,
+    added: usize,
+    work: &mut Work,
+) -> Option<Change> {
+    let target = &graph.principals[b];
+    let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
+    let arn = target.arn.pin(&config.pins);
+    let entity = if role { Entity::Role } else { Entity::User };
+    let mut asks: Vec<(&str, Template)> = steps::adding(entity).iter().map(|a| (*a, arn.clone())).collect();
+    for &k in &target.policies {
+        let p = &graph.policies[k];
+        if p.kind == PolicyKind::Managed && p.input.is_some() {
+            let input = &graph.inputs[p.input.unwrap_or_default()];
+            if let Some(policy_arn) = input
+                .policies
+                .iter()
+                .find(|q| *q.address == *p.policy.address)
+                .and_then(|q| q.arn.clone())
+            {
+                asks.extend(
+                    steps::adding(Entity::ManagedPolicy)
+                        .iter()
+                        .map(|a| (*a, policy_arn.pin(&config.pins))),
+                );
+            }
+        }
+    }
+    for &(u, i, gi) in &graph.memberships {
+        if u == b {
+            let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
+            asks.extend(steps::adding(Entity::Group).iter().map(|a| (*a, g.clone())));
+        }
+    }
+    let (mut decision, action) = first_can(layers, caller, &asks, work)?;
+    let mut actions = vec![action];
+    let mut node = target.clone();
+    let mut label = String::from("+*");
+    // The boundary bites unless it can be removed too.
+    if !node.boundaries.is_empty()
+        && let Some((d, a)) = first_can(layers, caller, &[(steps::boundary_removal(role), arn.clone())], work)
+    {
+        join(&mut decision, d);
+        actions.push(a);
+        node.boundaries.clear();
+        label.push_str("-boundary");
+    }
+    // Policies holding a Deny bite unless they can be deleted or detached (not through a group).
+    let mut kept = Vec::new();
+    for &k in &target.policies {
+        let p = &graph.policies[k];
+        let denies = p
+            .policy
+            .document
+            .statements
+            .iter()
+            .any(|s| s.effect == crate::iam::policy::Effect::Deny);
+        let direct = target
+            .via
+            .iter()
+            .any(|v| v.policy == k && v.group.is_none() && !v.boundary);
+        if denies && direct {
+            let removal = steps::policy_removal(role, p.kind == PolicyKind::Inline);
+            if let Some((d, a)) = first_can(layers, caller, &[(removal, arn.clone())], work) {
+                join(&mut decision, d);
+                actions.push(a);
+                label.push_str(&format!("-{k}"));
+                continue;
+            }
+        }
+        // With `Allow *` added, only a policy's Denies can still change a decision.
+        if denies {
+            kept.push(k);
+        }
+    }
+    kept.push(added);
+    node.policies = kept;
+    Some((decision, actions, node, label))
+}
+
+/// A user adding itself to a declared group it is not in.
+#[allow(clippy::too_many_arguments)]
+fn group_steps(
+    graph: &Graph,
+    layers: &[Layers<'_>],
+    callers: &[(Template, crate::iam::condition::Context)],
+    x: usize,
+    reach: &mut Reach,
+    variants: &mut Vec<(usize, PrincipalNode)>,
+    node_of: &mut BTreeMap<(usize, String), usize>,
+    work: &mut Work,
+) {
+    for (&(i, gi), policies) in &graph.group_policies {
+        if graph
+            .memberships
+            .iter()
+            .any(|&(u, mi, mg)| u == x && mi == i && mg == gi)
+        {
+            continue;
+        }
+        let group = &graph.inputs[i].groups[gi];
+        let arn = group_arn(&group.name).pin(&graph.pins);
+        let Some((decision, action)) = first_can(&layers[x], &callers[x], &[(steps::ADD_USER_TO_GROUP, arn)], work)
+        else {
+            continue;
+        };
+        let mut node = graph.principals[x].clone();
+        node.policies.extend(policies.iter().copied());
+        node.policies.sort_unstable();
+        node.policies.dedup();
+        for &k in policies {
+            node.via.push(crate::graph::Via {
+                policy: k,
+                group: Some(group.address.clone()),
+                attachment: group.span,
+                boundary: false,
+            });
+        }
+        let label = format!("+group {}", group.address);
+        let next = graph.principals.len() + variants.len();
+        let to = *node_of.entry((x, label.clone())).or_insert(next);
+        if to == next {
+            variants.push((x, node));
+            reach.nodes.push(Node {
+                principal: x,
+                change: Some(format!("in group `{}`", group.address)),
+            });
+        }
+        reach.steps.push(Step {
+            from: x,
+            to,
+            kind: StepKind::ChangePermissions,
+            decision,
+            actions: vec![action],
+            prefix: Vec::new(),
+        });
+    }
+}
+
+/// Adds a further requirement's decision to a step's: the worse outcome, both proofs.
+fn join(into: &mut Decision, d: Decision) {
+    into.outcome = steps::worse(into.outcome, d.outcome);
+    into.because.extend(d.because);
+    for o in d.open {
+        if !into.open.contains(&o) {
+            into.open.push(o);
+        }
+    }
+}
+
+/// Per node, its outgoing steps (step indexes) ordered by the target's principal id.
+fn adjacency(reach: &Reach, nodes: usize, keep: impl Fn(&Step) -> bool) -> Vec<Vec<usize>> {
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nodes.max(reach.nodes.len())];
+    for (k, s) in reach.steps.iter().enumerate() {
+        if keep(s) && s.from < adj.len() {
+            adj[s.from].push(k);
+        }
+    }
+    adj
+}
+
+/// Breadth-first from `start`: each node reached (not `start`) with its shortest path of
+/// steps, neighbours in the order of `adj`.
+fn paths_from(start: usize, adj: &[Vec<usize>], reach: &Reach) -> Vec<(usize, Vec<usize>)> {
+    let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
+    parent.insert(start, None);
+    let mut order = Vec::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(u) = queue.pop_front() {
+        for &k in adj.get(u).map(Vec::as_slice).unwrap_or_default() {
+            let v = reach.steps[k].to;
+            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(v) {
+                e.insert(Some(k));
+                order.push(v);
+                queue.push_back(v);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|v| {
+            let mut path = Vec::new();
+            let mut at = v;
+            while let Some(Some(k)) = parent.get(&at) {
+                path.push(*k);
+                at = reach.steps[*k].from;
+            }
+            path.reverse();
+            (v, path)
+        })
+        .collect()
+}
+
+/// A path with changes to other principals expanded into the steps that reach them.
+fn expand(reach: &Reach, path: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &k in path {
+        out.extend(reach.steps[k].prefix.iter().copied());
+        out.push(k);
+    }
+    out
+}
+
+/// The combined outcome of a path's steps.
+fn path_outcome(reach: &Reach, path: &[usize]) -> Outcome {
+    path.iter()
+        .map(|&k| reach.steps[k].decision.outcome)
+        .fold(Outcome::Allowed, steps::worse)
+}
+
+/// One candidate holder of a principal: node, path, and the path's outcome.
+struct Reached {
+    node: usize,
+    path: Vec<usize>,
+    outcome: Outcome,
+}
+
+/// The indirect entries: per principal with steps, the best over what it reaches.
+fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
+    let n = graph.principals.len();
+    let id_of = |node: usize, reach: &Reach| graph.principals[reach.nodes[node].principal].id.clone();
+    let mut order: Vec<usize> = (0..reach.steps.len()).collect();
+    order.sort_by_cached_key(|&k| (id_of(reach.steps[k].to, reach), reach.steps[k].to));
+    let mut all_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
+    let mut allowed_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
+    for k in order {
+        let s = &reach.steps[k];
+        all_adj[s.from].push(k);
+        if s.decision.outcome == Outcome::Allowed {
+            allowed_adj[s.from].push(k);
+        }
+    }
+    let mut out = Vec::new();
+    let mut starts = Vec::with_capacity(n + 1);
+    for a in 0..n {
+        starts.push(out.len());
+        if all_adj[a].is_empty() {
+            continue;
+        }
+        let mut reached: Vec<Reached> = Vec::new();
+        for adj in [&allowed_adj, &all_adj] {
+            for (node, path) in paths_from(a, adj, reach) {
+                let path = expand(reach, &path);
+                if reached.iter().any(|r| r.node == node && r.path == path) {
+                    continue;
+                }
+                let outcome = path_outcome(reach, &path);
+                reached.push(Reached { node, path, outcome });
+            }
+        }
+        reached.sort_by_cached_key(|r| (r.path.len(), id_of(r.node, reach), r.node));
+        out.extend(best_for(graph, decisions, reach, a, &reached));
+    }
+    starts.push(out.len());
+    reach.indirect = out;
+    reach.starts = starts;
+}
+
+/// The entries a node holds for a capability, with where their decisions are.
+fn held_entries<'a>(
+    decisions: &'a Decisions,
+    reach: &'a Reach,
+    node: usize,
+    cap: CapId,
+) -> Vec<(&'a Covers, Outcome, Held)> {
+    let n = reach.nodes.len() - reach.changed.len();
+    if node < n {
+        decisions
+            .of(node, cap)
+            .iter()
+            .map(|x| (&x.covers, decisions.decision(x).outcome, Held::Direct(x.decision)))
+            .collect()
+    } else {
+        let v = node - n;
+        reach.changed[v]
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, _, _))| *c == cap)
+            .map(|(k, (_, covers, d))| (covers, d.outcome, Held::Changed(v, k)))
+            .collect()
+    }
+}
+
+/// A part of a principal's table partition: its best so far, and where it comes from.
+struct Part {
+    set: TableSet,
+    goodness: u8,
+    source: Option<(usize, Held, Outcome)>,
+}
+
+/// Per capability, the best over the reached holders where it beats the direct decision.
+fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reached: &[Reached]) -> Vec<Indirect> {
+    let mut out = Vec::new();
+    for c in 0..decisions.capabilities.len() {
+        let cap = CapId(c as u16);
+        if decisions.capability(cap).internal {
+            continue;
+        }
+        if decisions.capability(cap).target == crate::catalog::TargetKind::Table {
+            out.extend(best_on_tables(graph, decisions, reach, a, cap, reached));
+        } else {
+            out.extend(best_on_slrs(graph, decisions, reach, a, cap, reached));
+        }
+    }
+    out
+}
+
+/// SLR capabilities: per SLR, the best reached holder that beats the direct decision.
+fn best_on_slrs(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    a: usize,
+    cap: CapId,
+    reached: &[Reached],
+) -> Vec<Indirect> {
+    let mut out = Vec::new();
+    for s in 0..graph.slrs.len() {
+        let mut best = decisions
+            .on_slr(a, cap, s)
+            .map(|x| steps::goodness(decisions.decision(x).outcome))
+            .unwrap_or(0);
+        let mut chosen: Option<Indirect> = None;
+        for r in reached {
+            for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
+                let eff = steps::worse(r.outcome, o);
+                if *covers == Covers::Slr(s) && steps::goodness(eff) > best {
+                    best = steps::goodness(eff);
+                    chosen = Some(entry(a, cap, covers.clone(), eff, r, held));
+                }
+            }
+        }
+        out.extend(chosen);
+    }
+    out
+}
+
+/// Where each part of a principal's partition of the tables got its best decision.
+type Sources = BTreeMap<(usize, u32, usize, usize), (Vec<TableSet>, Held, Outcome)>;
+
+/// Table capabilities: the principal's tables partitioned by their best decision so far
+/// (direct first), improved by each reached holder in path order; the improved parts, merged
+/// per holder entry, are the indirect entries.
+fn best_on_tables(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    a: usize,
+    cap: CapId,
+    reached: &[Reached],
+) -> Vec<Indirect> {
+    let total = graph.tables.len();
+    let mut parts: Vec<Part> = Vec::new();
+    let mut covered = TableSet::only(Vec::new());
+    for x in decisions.of(a, cap) {
+        if let Covers::Tables(set) = &x.covers {
+            covered = covered.union(set);
+            parts.push(Part {
+                set: set.clone(),
+                goodness: steps::goodness(decisions.decision(x).outcome),
+                source: None,
+            });
+        }
+    }
+    let mut everything = TableSet::all_except(Vec::new());
+    everything.undeclared = true;
+    let rest = everything.minus(&covered);
+    if !rest.is_empty(total) {
+        parts.push(Part {
+            set: rest,
+            goodness: 0,
+            source: None,
+        });
+    }
+    for (r_index, r) in reached.iter().enumerate() {
+        for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
+            let Covers::Tables(set) = covers else { continue };
+            let eff = steps::worse(r.outcome, o);
+            if steps::goodness(eff) > 0 {
+                parts = improve(parts, set, steps::goodness(eff), (r_index, held, eff), total);
+            }
+        }
+    }
+    let mut by_source: Sources = BTreeMap::new();
+    for part in parts {
+        let Some((r_index, held, eff)) = part.source else {
+            continue;
+        };
+        let key = match held {
+            Held::Direct(id) => (r_index, id.0, usize::MAX, 0),
+            Held::Changed(v, k) => (r_index, u32::MAX, v, k),
+        };
+        by_source
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), held, eff))
+            .0
+            .push(part.set);
+    }
+    let mut entries: Vec<Indirect> = by_source
+        .into_iter()
+        .map(|((r_index, ..), (sets, held, eff))| {
+            entry(
+                a,
+                cap,
+                Covers::Tables(capability::union_all(sets)),
+                eff,
+                &reached[r_index],
+                held,
+            )
+        })
+        .collect();
+    entries.sort_by_key(|x| match &x.covers {
+        Covers::Tables(set) => set.first(total).unwrap_or(usize::MAX),
+        Covers::Slr(_) => usize::MAX,
+    });
+    entries
+}
+
+/// Splits the parts a holder's set improves on: inside it, the holder's decision.
+fn improve(parts: Vec<Part>, set: &TableSet, g: u8, source: (usize, Held, Outcome), total: usize) -> Vec<Part> {
+    let mut next = Vec::with_capacity(parts.len() + 1);
+    for part in parts {
+        if g <= part.goodness {
+            next.push(part);
+            continue;
+        }
+        let inside = part.set.intersection(set);
+        if inside.is_empty(total) {
+            next.push(part);
+            continue;
+        }
+        let outside = part.set.minus(set);
+        if !outside.is_empty(total) {
+            next.push(Part {
+                set: outside,
+                goodness: part.goodness,
+                source: part.source,
+            });
+        }
+        next.push(Part {
+            set: inside,
+            goodness: g,
+            source: Some(source),
+        });
+    }
+    next
+}
+
+fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, held: Held) -> Indirect {
+    Indirect {
+        principal: a,
+        cap,
+        covers,
+        outcome,
+        path: r.path.clone(),
+        holder: r.node,
+        held,
+    }
+}
+
+/// The path of an indirect entry in words: "`dev` → assumes `ops` (aws_iam_role.ops
+/// (trust policy) at iam.tf:8) → `ops` can disable". Shared by rules and reports.
+pub fn path_words(graph: &Graph, sources: &crate::source::SourceMap, reach: &Reach, cap: &str, x: &Indirect) -> String {
+    let name = |p: usize| format!("`{}`", graph.principals[p].address);
+    let mut out = name(x.principal);
+    for &k in &x.path {
+        let step = &reach.steps[k];
+        let to = &reach.nodes[step.to];
+        let verb = match (step.kind, &to.change) {
+            (StepKind::AssumeRole, _) => format!("assumes {}", name(to.principal)),
+            (StepKind::ChangePermissions, Some(c)) if c.starts_with("in group") => {
+                format!("adds itself to {}", c.trim_start_matches("in "))
+            }
+            (StepKind::ChangePermissions, _) if to.principal == step.from => {
+                format!("changes its own permissions ({})", step.actions.join(", "))
+            }
+            (StepKind::ChangePermissions, _) => {
+                format!(
+                    "changes the permissions of {} ({})",
+                    name(to.principal),
+                    step.actions.join(", ")
+                )
+            }
+        };
+        let at: Vec<String> = step
+            .decision
+            .because
+            .iter()
+            .filter(|b| !b.statement.is_builtin())
+            .map(|b| {
+                let line = sources.start(b.statement).map(|l| l.line).unwrap_or(0);
+                format!("{} at {}:{line}", b.policy, sources.path(b.statement))
+            })
+            .collect();
+        out.push_str(" → ");
+        out.push_str(&verb);
+        if !at.is_empty() {
+            out.push_str(&format!(" ({})", at.join(", ")));
+        }
+        if step.decision.outcome == Outcome::Conditional {
+            out.push_str(" [conditional]");
+        }
+    }
+    out.push_str(&format!(" → {} can {cap}", name(reach.principal_of(x.holder))));
+    out
+}
+
+/// Where an indirect entry's first step is made: the trust policy statement of an
+/// assumption, or the statement granting the IAM write.
+pub fn first_step_span(reach: &Reach, x: &Indirect) -> Option<crate::source::Span> {
+    let step = &reach.steps[*x.path.first()?];
+    let allows = || {
+        step.decision
+            .because
+            .iter()
+            .filter(|b| b.effect == crate::iam::policy::Effect::Allow && !b.statement.is_builtin())
+    };
+    let preferred = match step.kind {
+        StepKind::AssumeRole => allows().find(|b| b.layer == crate::iam::eval::Layer::Resource),
+        StepKind::ChangePermissions => allows().find(|b| b.layer == crate::iam::eval::Layer::Identity),
+    };
+    preferred.or_else(|| allows().next()).map(|b| b.statement)
+}

@@ -1,0 +1,30 @@
+# app may attach policies to itself, but its boundary allows no DynamoDB action.
+resource "aws_dynamodb_table" "orders" {
+  name     = "Orders"
+  hash_key = "id"
+}
+
+resource "aws_iam_role" "app" {
+  name = "app"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+  permissions_boundary = aws_iam_policy.boundary.arn
+}
+
+resource "aws_iam_policy" "boundary" {
+  name = "boundary"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["iam:*", "s3:*"], Resource = "*" }]
+  })
+}
+
+resource "aws_iam_role_policy" "app" {
+  role = aws_iam_role.app.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "iam:AttachRolePolicy", Resource = aws_iam_role.app.arn }]
+  })
+}

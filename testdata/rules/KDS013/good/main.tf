@@ -1,0 +1,19 @@
+resource "aws_iam_user" "dev" {
+  name = "dev"
+}
+
+resource "aws_iam_role" "ops" {
+  name = "ops"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy" "ops" {
+  role = aws_iam_role.ops.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "dynamodb:DisableKinesisStreamingDestination", Resource = "*" }]
+  })
+}
