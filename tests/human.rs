@@ -49,7 +49,7 @@ fn demo_quiet() {
 fn findings_are_grouped_by_rule_with_short_excerpts() {
     let r = run(&["check", "testdata/demo"]);
     let headers: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("── KDS")).collect();
-    assert_eq!(headers.len(), 5, "{headers:?}");
+    assert_eq!(headers.len(), 6, "{headers:?}");
     assert!(
         headers[0].starts_with("── KDS004 slr-deletable · error · 4 findings"),
         "{headers:?}"
@@ -64,7 +64,7 @@ fn findings_are_grouped_by_rule_with_short_excerpts() {
     assert!(!r.stdout.contains(" 60 │"), "the excerpt is the statement ± 1 line");
     let last = r.stdout.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("14 findings: 6 error(s), 6 warning(s), 2 note(s) (KDS001 4, KDS003 2, KDS004 4"),
+        last.starts_with("20 findings: 6 error(s), 12 warning(s), 2 note(s) (KDS001 4, KDS003 2, KDS004 4"),
         "{last}"
     );
 }
