@@ -348,6 +348,54 @@ pub enum GraphFormat {
     Json,
 }
 
+impl GraphFormat {
+    /// The library's export format.
+    pub fn format(self) -> crate::report::graph::Format {
+        match self {
+            GraphFormat::Dot => crate::report::graph::Format::Dot,
+            GraphFormat::Mermaid => crate::report::graph::Format::Mermaid,
+            GraphFormat::Json => crate::report::graph::Format::Json,
+        }
+    }
+}
+
+impl QueryCommand {
+    /// The library's question for this command.
+    pub fn question(&self) -> crate::query::Question<'_> {
+        use crate::query::{Ask, Question};
+        match self {
+            QueryCommand::WhoCan { capability, on, .. } => Question {
+                ask: Ask::WhoCan,
+                principal: None,
+                capability,
+                on: on.as_deref(),
+            },
+            QueryCommand::Can {
+                principal,
+                capability,
+                on,
+                ..
+            } => Question {
+                ask: Ask::Can,
+                principal: Some(principal),
+                capability,
+                on: on.as_deref(),
+            },
+            QueryCommand::Why {
+                principal,
+                capability,
+                resource,
+                ..
+            } => Question {
+                ask: Ask::Why,
+                principal: Some(principal),
+                capability,
+                on: Some(resource),
+            },
+        }
+    }
+}
+
 /// Output formats of `check`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {

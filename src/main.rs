@@ -57,7 +57,7 @@ fn run(cli: Cli) -> Result<u8> {
             if let Some(code) = empty(&analysis, &input) {
                 return Ok(code);
             }
-            let answer = kdsguard::query::answer(&analysis, &q).map_err(anyhow::Error::msg)?;
+            let answer = kdsguard::query::answer(&analysis, &q.question()).map_err(anyhow::Error::msg)?;
             let text = match format {
                 Format::Json => kdsguard::query::render_json(&answer)?,
                 Format::Human => kdsguard::query::render_human(&analysis, &answer),
@@ -95,7 +95,7 @@ fn run(cli: Cli) -> Result<u8> {
             if let Some(code) = empty(&analysis, &args.input) {
                 return Ok(code);
             }
-            write_out(&kdsguard::report::graph::render(&analysis, args.format)?)?;
+            write_out(&kdsguard::report::graph::render(&analysis, args.format.format())?)?;
             report_errors(&analysis);
             Ok(if analysis.errors.is_empty() { 0 } else { 2 })
         }

@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::Analysis;
 use crate::capability::{Access, Covers, RequirementDecision};
 use crate::catalog::{self, Capabilities, Capability, On, TargetKind};
-use crate::cli::QueryCommand;
 use crate::graph::{Graph, PrincipalNode, slr_arn};
 use crate::iam::eval::{Because, Layer, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
@@ -165,25 +164,38 @@ pub struct CheckOut {
     pub policies: Vec<String>,
 }
 
+/// Which question is asked.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ask {
+    /// Who can exercise a capability (on a table, or anywhere).
+    WhoCan,
+    /// Whether one principal can.
+    Can,
+    /// The full proof of one principal's decision on one target.
+    Why,
+}
+
+/// A query, as plain data (the command line maps onto it).
+#[derive(Clone, Copy, Debug)]
+pub struct Question<'a> {
+    pub ask: Ask,
+    /// A principal address, IAM name or id (`can`, `why`).
+    pub principal: Option<&'a str>,
+    pub capability: &'a str,
+    /// A table (address, name or id), `*`, or `slr`; `None`: every target.
+    pub on: Option<&'a str>,
+}
+
 /// Answers a query; an error names what was not found (a principal, table, capability)
 /// and lists the valid choices.
-pub fn answer(a: &Analysis, q: &QueryCommand) -> Result<Answer, String> {
+pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
     let caps = catalog::capabilities()?;
-    let (query, principal, capability, on) = match q {
-        QueryCommand::WhoCan { capability, on, .. } => ("who-can", None, capability, on.as_deref()),
-        QueryCommand::Can {
-            principal,
-            capability,
-            on,
-            ..
-        } => ("can", Some(principal.as_str()), capability, on.as_deref()),
-        QueryCommand::Why {
-            principal,
-            capability,
-            resource,
-            ..
-        } => ("why", Some(principal.as_str()), capability, Some(resource.as_str())),
+    let query = match q.ask {
+        Ask::WhoCan => "who-can",
+        Ask::Can => "can",
+        Ask::Why => "why",
     };
+    let (principal, capability, on) = (q.principal, q.capability, q.on);
     let cap = find_capability(&caps, capability)?;
     let who = principal.map(|p| find_principal(&a.graph, p)).transpose()?;
     let targets = on.map(|on| find_targets(&a.graph, cap, on)).transpose()?;

@@ -288,7 +288,7 @@ fn reach_false_in_the_config_turns_it_off() {
         "--format",
         "json",
         "--config",
-        "testdata/reach/reach-off/kdsguard.toml",
+        "testdata/reach/reach-off.toml",
         "testdata/reach/reach-off",
     ]);
     let report = r.json();

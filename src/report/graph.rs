@@ -12,18 +12,28 @@ use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
 use crate::Analysis;
-use crate::cli::GraphFormat;
 use crate::graph::{Edge, Graph, Node};
 use crate::model::PolicyKind;
 use crate::source::{SourceMap, Span};
 
 /// The graph in the chosen format.
-pub fn render(a: &Analysis, format: GraphFormat) -> Result<String, serde_json::Error> {
+/// The export formats of the graph.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Format {
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes and edges as JSON.
+    Json,
+}
+
+pub fn render(a: &Analysis, format: Format) -> Result<String, serde_json::Error> {
     let export = build(a);
     Ok(match format {
-        GraphFormat::Dot => dot(&export),
-        GraphFormat::Mermaid => mermaid(&export),
-        GraphFormat::Json => {
+        Format::Dot => dot(&export),
+        Format::Mermaid => mermaid(&export),
+        Format::Json => {
             let mut s = serde_json::to_string_pretty(&export)?;
             s.push('\n');
             s
