@@ -21,7 +21,6 @@ use rayon::prelude::*;
 
 use crate::Config;
 use crate::catalog::{Capabilities, Capability, On, Requirement, TargetKind};
-use crate::config::glob_matches;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
 use crate::iam::eval::{
@@ -729,13 +728,10 @@ fn table_actions(caps: &Capabilities) -> Vec<&str> {
 
 /// Whether the declared SCPs apply to this principal (config `scps.apply-to`; default all).
 fn scps_apply(principal: &PrincipalNode, config: &Config) -> bool {
-    config.scp_apply_to.as_ref().is_none_or(|globs| {
-        globs.iter().any(|g| {
-            glob_matches(g, &principal.address)
-                || glob_matches(g, &principal.name.to_string())
-                || glob_matches(g, &principal.id)
-        })
-    })
+    config
+        .scp_apply_to
+        .as_ref()
+        .is_none_or(|globs| globs.iter().any(|g| principal.matches_glob(g)))
 }
 
 /// One principal's entries, per capability in catalogue order.

@@ -83,6 +83,16 @@ pub struct PrincipalNode {
     pub trusted_only: bool,
 }
 
+impl PrincipalNode {
+    /// Whether a config glob (guardrail `only`, `scps.apply-to`) names this principal: by
+    /// address, IAM name or id.
+    pub fn matches_glob(&self, glob: &str) -> bool {
+        crate::config::glob_matches(glob, &self.address)
+            || crate::config::glob_matches(glob, &self.name.to_string())
+            || crate::config::glob_matches(glob, &self.id)
+    }
+}
+
 /// One route from a policy to a principal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Via {

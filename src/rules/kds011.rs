@@ -27,58 +27,88 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         });
         for a in dec.entries.iter().filter(|a| a.cap == cap) {
             let d = dec.decision(a);
-            if !d.outcome.can() {
+            let Some(covers) = in_scope(ctx, &a.covers, scope.as_ref()).filter(|_| d.outcome.can()) else {
                 continue;
-            }
-            let covers = match (&a.covers, &scope) {
-                (Covers::Tables(set), Some(scope)) => Covers::Tables(set.intersection(scope)),
-                (other, _) => other.clone(),
             };
-            if matches!(&covers, Covers::Tables(set) if set.is_empty(dec.table_count())) {
-                continue;
-            }
-            let p = &g.principals[a.principal];
-            if listed(rail, p) {
+            if listed(rail, &g.principals[a.principal]) {
                 continue;
             }
             let Some(span) = granting_statement(ctx, a.principal, d) else {
                 continue;
             };
-            let who = if rail.only.is_empty() {
-                "nobody".to_string()
-            } else {
-                rail.only.join(", ")
-            };
-            let mut f = finding(
-                meta,
+            let how = Held {
                 span,
-                format!(
-                    "{} `{}` can {} on {}, but the guardrail at {} allows only {who}{}",
-                    p.class.as_str(),
-                    p.address,
-                    rail.capability,
-                    covers_name(ctx, &covers),
-                    rail.origin,
-                    rail.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
-                ),
-                format!("grants {}", rail.capability),
-            );
-            f.labels.extend(declared_here(ctx, a.principal));
-            f.principal = Some(p.id.clone());
-            f.resource = Some(covers_id(ctx, &covers));
-            f.capability = Some(rail.capability.clone());
-            out.push(f);
+                path: None,
+                label: format!("grants {}", rail.capability),
+            };
+            out.push(violation(meta, ctx, rail, a.principal, &covers, how));
         }
         out.extend(indirect(meta, ctx, rail, cap, scope.as_ref()));
     }
     out
 }
 
+/// The part of what an entry covers that the guardrail is about (`None`: nothing).
+fn in_scope(ctx: &CheckContext<'_>, covers: &Covers, scope: Option<&TableSet>) -> Option<Covers> {
+    let covers = match (covers, scope) {
+        (Covers::Tables(set), Some(scope)) => Covers::Tables(set.intersection(scope)),
+        (other, _) => other.clone(),
+    };
+    let empty = matches!(&covers, Covers::Tables(set) if set.is_empty(ctx.decisions.table_count()));
+    (!empty).then_some(covers)
+}
+
+/// How a principal holds the capability: where the finding points, and for an indirect
+/// holder the path in words.
+struct Held {
+    span: crate::source::Span,
+    path: Option<String>,
+    label: String,
+}
+
+/// The finding for one principal that holds a capability the guardrail reserves.
+fn violation(
+    meta: &RuleMeta,
+    ctx: &CheckContext<'_>,
+    rail: &crate::Guardrail,
+    principal: usize,
+    covers: &Covers,
+    how: Held,
+) -> Finding {
+    let p = &ctx.graph.principals[principal];
+    let who = if rail.only.is_empty() {
+        "nobody".to_string()
+    } else {
+        rail.only.join(", ")
+    };
+    let through = how
+        .path
+        .map(|path| format!(" through other principals ({path})"))
+        .unwrap_or_default();
+    let mut f = finding(
+        meta,
+        how.span,
+        format!(
+            "{} `{}` can {} on {}{through}, but the guardrail at {} allows only {who}{}",
+            p.class.as_str(),
+            p.address,
+            rail.capability,
+            covers_name(ctx, covers),
+            rail.origin,
+            rail.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        how.label,
+    );
+    f.labels.extend(declared_here(ctx, principal));
+    f.principal = Some(p.id.clone());
+    f.resource = Some(covers_id(ctx, covers));
+    f.capability = Some(rail.capability.clone());
+    f
+}
+
 /// Whether a guardrail's `only` list names the principal.
 fn listed(rail: &crate::Guardrail, p: &crate::graph::PrincipalNode) -> bool {
-    rail.only.iter().any(|glob| {
-        glob_matches(glob, &p.address) || glob_matches(glob, &p.name.to_string()) || glob_matches(glob, &p.id)
-    })
+    rail.only.iter().any(|glob| p.matches_glob(glob))
 }
 
 /// Indirect holders break a guardrail as direct ones do: at the path's first step.
@@ -90,16 +120,11 @@ fn indirect(
     scope: Option<&TableSet>,
 ) -> Vec<Finding> {
     let g = ctx.graph;
-    let dec = ctx.decisions;
     let mut out = Vec::new();
     for x in ctx.reach.indirect.iter().filter(|x| x.cap == cap && x.outcome.can()) {
-        let covers = match (&x.covers, scope) {
-            (Covers::Tables(set), Some(scope)) => Covers::Tables(set.intersection(scope)),
-            (other, _) => other.clone(),
-        };
-        if matches!(&covers, Covers::Tables(set) if set.is_empty(dec.table_count())) {
+        let Some(covers) = in_scope(ctx, &x.covers, scope) else {
             continue;
-        }
+        };
         let p = &g.principals[x.principal];
         if listed(rail, p) {
             continue;
@@ -107,31 +132,12 @@ fn indirect(
         let Some(span) = crate::reach::first_step_span(ctx.reach, x).or(p.span) else {
             continue;
         };
-        let who = if rail.only.is_empty() {
-            "nobody".to_string()
-        } else {
-            rail.only.join(", ")
-        };
-        let path = crate::reach::path_words(g, ctx.sources, ctx.reach, &rail.capability, x);
-        let mut f = finding(
-            meta,
+        let how = Held {
             span,
-            format!(
-                "{} `{}` can {} on {} through other principals ({path}), but the guardrail at {} allows only {who}{}",
-                p.class.as_str(),
-                p.address,
-                rail.capability,
-                covers_name(ctx, &covers),
-                rail.origin,
-                rail.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
-            ),
-            format!("first step of a path to {}", rail.capability),
-        );
-        f.labels.extend(declared_here(ctx, x.principal));
-        f.principal = Some(p.id.clone());
-        f.resource = Some(covers_id(ctx, &covers));
-        f.capability = Some(rail.capability.clone());
-        out.push(f);
+            path: Some(crate::reach::path_words(g, ctx.sources, ctx.reach, &rail.capability, x)),
+            label: format!("first step of a path to {}", rail.capability),
+        };
+        out.push(violation(meta, ctx, rail, x.principal, &covers, how));
     }
     out
 }
