@@ -157,8 +157,14 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     let caps = catalog::capabilities().map_err(InternalError)?;
     let sources = SourceMap::with_limits(config.load.limits);
     let mut clock = Clock::start();
+    // One analysis root for the run: confinement (the loaders) and identities share it.
+    let root = root::analysis_root(
+        &config.paths,
+        cwd,
+        config.root.as_deref().or(config.load.root.as_deref()),
+    );
     let mut options = config.load.clone();
-    options.root = config.root.clone().or(options.root);
+    options.root = Some(root.clone());
     let loaded = load::load_paths(&config.paths, cwd, &options, &sources);
     clock.split("load (parse and evaluate values)");
     clock.timings.insert(0, ("discover", loaded.discover_time));
@@ -171,7 +177,6 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         errors.extend(input.errors.iter().cloned());
         diagnostics.extend(input.diagnostics.iter().cloned());
     }
-    let root = root::analysis_root(&config.paths, cwd, config.root.as_deref());
     let mut identity = finding::Identity::new(&config.paths, &root, cwd);
     let mut inputs = loaded.inputs;
     identity.order(&mut inputs);

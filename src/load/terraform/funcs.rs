@@ -565,9 +565,15 @@ fn range(c: &Call<'_, '_>) -> Value {
     if step == 0.0 {
         return c.fail("step is zero");
     }
+    let count = ((end - start) / step).ceil();
+    if count > MAX_ITEMS as f64 {
+        return c.fail(&format!(
+            "{count} elements are more than the {MAX_ITEMS} kdsguard evaluates one by one"
+        ));
+    }
     let mut out = Vec::new();
     let mut x = start;
-    while ((step > 0.0 && x < end) || (step < 0.0 && x > end)) && out.len() < MAX_ITEMS {
+    while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
         out.push(c.number(x));
         x += step;
     }
@@ -671,7 +677,12 @@ fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, String>
             }
         }
     }
-    let n = len.unwrap_or(1).min(MAX_ITEMS);
+    let n = len.unwrap_or(1);
+    if n > MAX_ITEMS {
+        return Err(format!(
+            "{n} elements are more than the {MAX_ITEMS} kdsguard evaluates one by one"
+        ));
+    }
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let row: Vec<Value> = args

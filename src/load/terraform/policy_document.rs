@@ -101,9 +101,9 @@ pub fn for_each_block(
             Some(a) => ev.expr(&a.value, file, scope),
             None => ev.unknown_at(bspan, "dynamic block without for_each"),
         };
-        match iterate(&coll) {
+        match iterate(&coll).filter(|items| ev.within_items(items.len(), bspan)) {
             Some(items) => {
-                for (k, v) in items.into_iter().take(super::eval::MAX_ITEMS) {
+                for (k, v) in items {
                     let it = map_value(vec![("key", k), ("value", v)], cspan);
                     let inner = scope.with(iterator.clone(), it);
                     f(&content.body, cspan, &inner);

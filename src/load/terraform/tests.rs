@@ -1330,3 +1330,43 @@ fn count_past_the_instance_limit_is_an_error_at_the_expression() {
     );
     assert_eq!(e.span.and_then(|s| sources.start(s)).map(|l| l.line), Some(2));
 }
+
+/// Two known lists of 6,000 numbers each: together longer than what is evaluated one by one.
+fn long_lists() -> String {
+    let list = vec!["1"; 6000].join(", ");
+    format!("locals {{\n  a = [{list}]\n  b = [{list}]\n")
+}
+
+#[test]
+fn collections_past_the_item_limit_are_unknown_not_cut_short() {
+    let unknown = |expr: &str| {
+        let v = eval_local(&format!("{}  x = {expr}\n}}\n", long_lists()), &LoadOptions::default());
+        assert!(v.is_unknown(), "{expr} = {}", lit(&v));
+        lit(&v)
+    };
+    // Before, these were silently cut to 10,000 elements (length 10000).
+    assert!(unknown("length([for i in concat(local.a, local.b) : i])").contains("not known"));
+    assert!(unknown("length(range(20000))").contains("more than the 10000"));
+    assert!(unknown("length(formatlist(\"%d\", concat(local.a, local.b)))").contains("more than the 10000"));
+    let long_literal = format!("[{}]", vec!["0"; 10_001].join(","));
+    assert!(unknown(&format!("length({long_literal})")).contains("too long"));
+    // Within the limit, nothing changes.
+    assert_eq!(local("length(range(5))"), "5");
+    assert_eq!(local("length([for i in range(3) : i])"), "3");
+}
+
+#[test]
+fn a_collection_past_the_item_limit_says_so_in_a_note() {
+    let text = format!(
+        "{}}}\nresource \"aws_iam_policy\" \"p\" {{\n  name   = format(\"n%d\", length([for i in concat(local.a, local.b) : i]))\n  policy = \"{{}}\"\n}}\n",
+        long_lists()
+    );
+    let (input, _sources, _tmp) = load(&[("main.tf", &text)]);
+    assert!(
+        input.diagnostics.iter().any(|d| d
+            .message
+            .starts_with("a collection of 12000 elements is longer than the 10000")),
+        "{:?}",
+        input.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+}

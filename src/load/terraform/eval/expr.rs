@@ -4,7 +4,7 @@
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey, UnaryOperator};
 
-use super::{Eval, MAX_DEPTH, MAX_ITEMS, Scope, iterate, num_value, number, truthy, unknown_reason};
+use super::{Eval, MAX_DEPTH, Scope, iterate, num_value, number, truthy, unknown_reason};
 use crate::limits::Limit;
 use crate::load::terraform::text::{TextBuilder, quoted_offsets};
 use crate::source::{FileId, Span};
@@ -60,7 +60,10 @@ impl<'s> Eval<'s> {
                 self.finish_text(b, span)
             }
             Expression::Array(a) => {
-                let items = a.iter().take(MAX_ITEMS).map(|x| self.expr(x, file, scope)).collect();
+                if !self.within_items(a.len(), span) {
+                    return self.unknown_at(span, "the list is too long to evaluate");
+                }
+                let items = a.iter().map(|x| self.expr(x, file, scope)).collect();
                 Value::new(ValueKind::List(items), span)
             }
             Expression::Object(o) => {
@@ -141,14 +144,14 @@ impl<'s> Eval<'s> {
 
     fn for_expr(&self, f: &hcl_edit::expr::ForExpr, file: FileId, scope: &Scope, span: Span) -> Value {
         let coll = self.expr(&f.intro.collection_expr, file, scope);
-        let Some(items) = iterate(&coll) else {
+        let Some(items) = iterate(&coll).filter(|items| self.within_items(items.len(), span)) else {
             return self.unknown_at(span, "the collection of the `for` expression is not known");
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let value_var = f.intro.value_var.as_str().to_string();
         let mut list = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
-        for (k, v) in items.into_iter().take(MAX_ITEMS) {
+        for (k, v) in items {
             let s1;
             let inner = match &key_var {
                 Some(kv) => {

@@ -186,6 +186,19 @@ impl<'s> Eval<'s> {
         self.diagnostics.borrow_mut().push(Diagnostic::note(message, span));
     }
 
+    /// Whether a collection of `n` elements is evaluated element by element. A longer one
+    /// is treated as unknown (never cut short, which could drop a grant), and a note says so.
+    pub fn within_items(&self, n: usize, span: Span) -> bool {
+        if n <= MAX_ITEMS {
+            return true;
+        }
+        self.note(
+            format!("a collection of {n} elements is longer than the {MAX_ITEMS} kdsguard evaluates one by one; it is treated as unknown"),
+            span,
+        );
+        false
+    }
+
     pub fn span(&self, file: FileId, range: Option<std::ops::Range<usize>>) -> Span {
         match range {
             Some(r) => Span::new(file, r.start, r.end),

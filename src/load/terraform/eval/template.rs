@@ -6,7 +6,7 @@ use std::rc::Rc;
 use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, Template as HclTemplate};
 
-use super::{Eval, MAX_ITEMS, MAX_RENDERINGS, Scope, iterate, to_json, truthy};
+use super::{Eval, MAX_RENDERINGS, Scope, iterate, to_json, truthy};
 use crate::load::terraform::text::{TextBuilder, TextMap, heredoc_offsets, quoted_offsets};
 use crate::source::{FileId, Span};
 use crate::value::{Part, Symbol, Template, Value, ValueKind};
@@ -155,9 +155,9 @@ impl<'s> Eval<'s> {
                     Directive::For(ford) => {
                         let fe = &ford.for_expr;
                         let coll = self.expr(&fe.collection_expr, file, scope);
-                        match iterate(&coll) {
+                        match iterate(&coll).filter(|items| self.within_items(items.len(), el_span)) {
                             Some(items) => {
-                                for (k, v) in items.into_iter().take(MAX_ITEMS) {
+                                for (k, v) in items {
                                     let s1;
                                     let inner = match &fe.key_var {
                                         Some(kv) => {
