@@ -546,19 +546,29 @@ impl<'a> TableIds<'a> {
     }
 }
 
-fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
-    let src = &a.sources;
-    let d = a.decisions.decision(x);
+/// What an entry covers on the wire: the SLR's id, or the set of tables.
+fn covers_out(a: &Analysis, ids: &TableIds<'_>, covers: &Covers) -> (Option<String>, Option<TablesOut>) {
+    match covers {
+        Covers::Slr(s) => (Some(a.graph.slrs[*s].id.clone()), None),
+        Covers::Tables(set) => (None, Some(ids.tables_out(set))),
+    }
+}
+
+/// A decision's open conditions and deciding statements, with their positions.
+fn proof_out(src: &SourceMap, d: &crate::capability::CapDecision) -> (Vec<ConditionOut>, Vec<BecauseOut>) {
+    let conditions = d.open().into_iter().map(|o| condition_out(src, o)).collect();
     let because = d
         .because()
         .into_iter()
         .map(|(action, b)| because_out(src, action, b))
         .collect();
-    let conditions = d.open().into_iter().map(|o| condition_out(src, o)).collect();
-    let (resource, tables) = match &x.covers {
-        Covers::Slr(s) => (Some(a.graph.slrs[*s].id.clone()), None),
-        Covers::Tables(set) => (None, Some(ids.tables_out(set))),
-    };
+    (conditions, because)
+}
+
+fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
+    let d = a.decisions.decision(x);
+    let (conditions, because) = proof_out(&a.sources, d);
+    let (resource, tables) = covers_out(a, ids, &x.covers);
     AccessOut {
         principal: a.graph.principals[x.principal].id.clone(),
         capability: a.decisions.cap_name(x.cap).to_string(),
@@ -645,14 +655,12 @@ pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
     for x in &a.reach.indirect {
         let held = a.reach.held(&a.decisions, x);
         let via = via_out(a, x);
-        let (resource, tables, smallest) = match &x.covers {
-            Covers::Slr(s) => (Some(g.slrs[*s].id.clone()), None, String::new()),
-            Covers::Tables(set) => (
-                None,
-                Some(ids.tables_out(set)),
-                ids.smallest(set).unwrap_or("\u{10FFFF}").to_string(),
-            ),
+        let (resource, tables) = covers_out(a, ids, &x.covers);
+        let smallest = match &x.covers {
+            Covers::Slr(_) => String::new(),
+            Covers::Tables(set) => ids.smallest(set).unwrap_or("\u{10FFFF}").to_string(),
         };
+        let (conditions, because) = proof_out(src, held);
         let out = IndirectOut {
             principal: g.principals[x.principal].id.clone(),
             capability: a.decisions.cap_name(x.cap).to_string(),
@@ -661,12 +669,8 @@ pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
             decision: x.outcome.as_str(),
             via,
             missing: Vec::new(),
-            conditions: held.open().into_iter().map(|o| condition_out(src, o)).collect(),
-            because: held
-                .because()
-                .into_iter()
-                .map(|(act, b)| because_out(src, act, b))
-                .collect(),
+            conditions,
+            because,
         };
         let key = (
             out.principal.clone(),
