@@ -270,8 +270,9 @@ pub struct CheckArgs {
     #[arg(long, visible_alias = "soft-fail")]
     pub exit_zero: bool,
 
-    /// Print the time each phase took (discover, load, graph, decisions, rules, report) and
-    /// the work the decisions did (IAM requests, table classes, pattern matches) to stderr.
+    /// Print the time each phase took (discover, load, graph, decisions, reach, SLR status,
+    /// rules, report) and the work done (IAM requests, table classes, pattern-index matches,
+    /// and the access and indirect entries the report holds) to stderr.
     #[arg(long)]
     pub timings: bool,
 }

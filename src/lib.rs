@@ -197,6 +197,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     };
     clock.split("reach");
     let slrs = slr::statuses(&graph, &decisions, &reach);
+    clock.split("SLR status");
     let ctx = rules::CheckContext {
         graph: &graph,
         decisions: &decisions,
@@ -266,7 +267,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     diagnostics.sort_by(|a, b| (position(a.span), &a.message).cmp(&(position(b.span), &b.message)));
     diagnostics.dedup();
     let assumptions = assumptions(config, &graph, &reach);
-    clock.split("rules");
+    clock.split("rules (findings, suppressions, baseline)");
     Ok(Analysis {
         sources,
         graph,

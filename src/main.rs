@@ -383,16 +383,23 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
         .copied()
         .chain(std::iter::once(("report", report)));
     for (phase, d) in phases {
-        let _ = writeln!(stderr, "timing: {phase:<34} {:>9.1} ms", d.as_secs_f64() * 1000.0);
+        let _ = writeln!(stderr, "timing: {phase:<41} {:>9.1} ms", d.as_secs_f64() * 1000.0);
     }
     let w = analysis.decisions.work;
+    let decisions = &analysis.decisions;
+    let reported = decisions.entries.iter().filter(|x| decisions.reported(x)).count();
     let _ = writeln!(
         stderr,
-        "work: {} IAM requests, {} table classes, {} pattern matches, {} access entries",
-        w.requests,
-        w.classes,
-        w.index_matches,
-        analysis.decisions.entries.len()
+        "work: {} IAM requests (decisions and reach steps), {} table classes decided, {} pattern-index matches",
+        w.requests, w.classes, w.index_matches
+    );
+    let _ = writeln!(
+        stderr,
+        "work: {} access entries and {} indirect entries in the report, from {} grouped decisions ({} distinct)",
+        reported,
+        analysis.reach.indirect.len(),
+        decisions.entries.len(),
+        decisions.arena.len()
     );
 }
 

@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use crate::capability::{CapDecision, Covers};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::rules::{CheckContext, Gathered, RuleMeta, finding};
-use crate::source::Span;
+use crate::rules::{CheckContext, Gathered, GrantAt, RuleMeta, finding, granting_statements};
 
-/// (principal, (file, offset) for ordering, statement).
-type GroupKey = (usize, (String, u32), Span);
+/// (principal, every statement granting the primary action, in file order).
+type GroupKey = (usize, Vec<GrantAt>);
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
-    // One finding per (principal, granting statement): a statement granting on `*`
-    // covers many tables, and saying so once is enough.
+    // One finding per (principal, granting statements): a statement granting on `*`
+    // covers many tables, and saying so once is enough. The group is keyed by the whole set
+    // of granting statements, so the order statements are written in changes no finding.
     let mut groups: BTreeMap<GroupKey, Gathered<&CapDecision>> = BTreeMap::new();
     let n = ctx.decisions.table_count();
     let Some(enable) = ctx.decisions.cap("enable") else {
@@ -25,16 +25,21 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if a.cap != enable || d.outcome != Outcome::NotAllowed || !d.primary_granted() {
             continue;
         }
-        let (Covers::Tables(set), Some(span)) = (&a.covers, super::granting_statement(ctx, a.principal, d)) else {
+        let Covers::Tables(set) = &a.covers else { continue };
+        let grants = granting_statements(ctx, a.principal, d);
+        if grants.is_empty() {
             continue;
-        };
-        let key = (a.principal, (ctx.sources.path(span), span.start), span);
+        }
+        let key = (a.principal, grants);
         // The decision named is that of the group's first table.
         groups.entry(key).or_default().add(set, n, d);
     }
     let mut out = Vec::new();
-    for ((p, _, span), g) in groups {
-        let Some(first) = g.first else { continue };
+    for ((p, grants), g) in groups {
+        let (Some(first), Some(at)) = (g.first, grants.first()) else {
+            continue;
+        };
+        let span = at.span;
         let tables = g.tables;
         let principal = &ctx.graph.principals[p];
         let missing = first.missing();

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use crate::capability::Covers;
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::rules::{CheckContext, Gathered, RuleMeta, declared_here, finding, granting_statement};
-use crate::source::Span;
+use crate::rules::{CheckContext, Gathered, GrantAt, RuleMeta, declared_here, finding, granting_statements};
 
-/// (principal, (file, offset) for ordering, statement).
-type GroupKey = (usize, (String, u32), Span);
+/// (principal, every statement granting the primary action, in file order): the order the
+/// statements are written in changes no finding (see KDS001).
+type GroupKey = (usize, Vec<GrantAt>);
 /// (tables, missing actions, first resource id).
 type Group = Gathered<Vec<String>>;
 
@@ -31,19 +31,18 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         if !missing.iter().any(|m| m.starts_with("kinesis:DescribeStream")) {
             continue;
         }
-        if let Some(span) = granting_statement(ctx, a.principal, d) {
+        let grants = granting_statements(ctx, a.principal, d);
+        if !grants.is_empty() {
             // The missing actions named are those of the group's first table.
-            groups
-                .entry((a.principal, (ctx.sources.path(span), span.start), span))
-                .or_default()
-                .add(set, n, missing);
+            groups.entry((a.principal, grants)).or_default().add(set, n, missing);
         }
     }
     let mut out = Vec::new();
-    for ((p, _, span), g) in groups {
-        let (tables, Some(missing)) = (g.tables, g.first) else {
+    for ((p, grants), g) in groups {
+        let (tables, Some(missing), Some(at)) = (g.tables, g.first, grants.first()) else {
             continue;
         };
+        let span = at.span;
         let principal = &ctx.graph.principals[p];
         let mut f = finding(
             meta,

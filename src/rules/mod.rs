@@ -195,6 +195,57 @@ pub fn granting_statement(ctx: &CheckContext<'_>, principal: usize, d: &CapDecis
     granting(ctx, principal, d, |r| r.primary)
 }
 
+/// Every statement that grants the capability's primary action (written Allows of identity
+/// and resource policies, in file and line order; else the one place [`granting_statement`]
+/// falls back to). Rules that merge findings per grant key them by this whole set, not by its
+/// first member: which statement comes first depends on how the templates are ordered, the
+/// set only on the decision (so Terraform and CloudFormation of one estate agree).
+pub fn granting_statements(ctx: &CheckContext<'_>, principal: usize, d: &CapDecision) -> Vec<GrantAt> {
+    let mut written: Vec<GrantAt> = allows(d, |r| r.primary)
+        .map(|b| b.statement)
+        .filter(|s| !s.is_builtin())
+        .map(|s| GrantAt::new(ctx, s))
+        .collect();
+    written.sort();
+    written.dedup();
+    if written.is_empty() {
+        written.extend(granting_statement(ctx, principal, d).map(|s| GrantAt::new(ctx, s)));
+    }
+    written
+}
+
+/// A granting statement, ordered by file and offset.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GrantAt {
+    path: String,
+    pub span: crate::source::Span,
+}
+
+impl GrantAt {
+    fn new(ctx: &CheckContext<'_>, span: crate::source::Span) -> Self {
+        GrantAt {
+            path: ctx.sources.path(span),
+            span,
+        }
+    }
+}
+
+/// The Allows of identity and resource policies in the proofs of the requirements `which`
+/// selects (a boundary's or SCP's Allow only permits, it does not grant).
+fn allows<'a>(
+    a: &'a CapDecision,
+    which: impl Fn(&crate::capability::RequirementDecision) -> bool + 'a,
+) -> impl Iterator<Item = &'a crate::iam::eval::Because> + 'a {
+    use crate::iam::eval::Layer;
+    a.requirements
+        .iter()
+        .filter(move |r| which(r))
+        .flat_map(|r| r.decision.because.iter())
+        .filter(|b| {
+            b.effect == crate::iam::policy::Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource)
+        })
+}
+
 /// Like [`granting_statement`], for the requirements matched by `which`.
 pub fn granting(
     ctx: &CheckContext<'_>,
@@ -202,16 +253,7 @@ pub fn granting(
     a: &CapDecision,
     which: impl Fn(&crate::capability::RequirementDecision) -> bool,
 ) -> Option<crate::source::Span> {
-    use crate::iam::eval::Layer;
-    let grants: Vec<&crate::iam::eval::Because> = a
-        .requirements
-        .iter()
-        .filter(|r| which(r))
-        .flat_map(|r| r.decision.because.iter())
-        .filter(|b| {
-            b.effect == crate::iam::policy::Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource)
-        })
-        .collect();
+    let grants: Vec<&crate::iam::eval::Because> = allows(a, &which).collect();
     let written = grants
         .iter()
         .map(|b| b.statement)
