@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::Expression;
 
-use super::eval::{Eval, MAX_ITEMS, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
+use super::eval::{Eval, MAX_ITEMS, ReadJson, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
 use super::text::TextBuilder;
 use crate::limits::Limit;
 use crate::source::{FileId, Span};
@@ -236,10 +236,10 @@ fn jsondecode(c: &Call<'_, '_>) -> Value {
     match c.arg(0) {
         Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
         Some(v) => match v.as_template() {
-            Some(t) => {
-                c.ev.parse_json_string(v, t)
-                    .unwrap_or_else(|e| c.fail(&format!("not valid JSON: {}", e.value)))
-            }
+            Some(t) => match c.ev.read_json(v, t, false) {
+                ReadJson::Value(decoded) | ReadJson::Unknown(decoded) => decoded,
+                ReadJson::Invalid(e) => c.fail(&format!("not valid JSON: {}", e.value)),
+            },
             None => c.fail("argument is not a string"),
         },
         None => c.fail("missing argument"),
