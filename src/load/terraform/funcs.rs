@@ -933,6 +933,9 @@ impl Eval<'_> {
             vec![self.ctx.cwd.join(p), self.m.dir.join(p)]
         };
         let mut refusal = Refusal::Missing;
+        // Whether some candidate lies inside the root with nothing there: the file is then
+        // only missing, unless another candidate really is a file (or a loop) outside it.
+        let mut missing_inside = false;
         for c in candidates {
             match resolve_inside(&c, &self.ctx.root) {
                 Ok(full) if full.is_file() => {
@@ -944,10 +947,18 @@ impl Eval<'_> {
                     self.add_text(id, text.clone());
                     return Ok((id, text.to_string()));
                 }
-                Ok(_) => {}
+                Ok(_) | Err(Refusal::Missing) => missing_inside = true,
                 Err(r) if refusal == Refusal::Missing => refusal = r,
                 Err(_) => {}
             }
+        }
+        let real_escape = match &refusal {
+            Refusal::Outside { resolved } => resolved.exists(),
+            Refusal::Loop => true,
+            Refusal::Missing => false,
+        };
+        if missing_inside && !real_escape {
+            refusal = Refusal::Missing;
         }
         let message = refusal.message(path, &self.ctx.root, &self.ctx.cwd);
         if !refusal.is_error() {
