@@ -76,8 +76,8 @@ const STILL_FAILING: &[(&str, &str)] = &[
          above the repository that is not there: `terraform init` fails on it too",
     ),
     (
-    "bridgecrewio__checkov/tests/terraform/runner/resources/resource_ids_nested_modules",
-    "the root calls itself (`source = \"./\"`): a module cycle, which Terraform rejects as well \
+        "bridgecrewio__checkov/tests/terraform/runner/resources/resource_ids_nested_modules",
+        "the root calls itself (`source = \"./\"`): a module cycle, which Terraform rejects as well \
      (it would expand forever); kdsguard reports it at the call",
     ),
 ];
@@ -107,7 +107,12 @@ fn load_folder(f: &Folder, base: &Path) -> Loaded {
     if std::env::var_os("KDSGUARD_VERBOSE").is_some() {
         let mut err = std::io::stderr();
         for e in &input.errors {
-            let _ = writeln!(err, "ERROR {}: {}", sources.describe(e.span.unwrap_or_default()), e.message);
+            let _ = writeln!(
+                err,
+                "ERROR {}: {}",
+                sources.describe(e.span.unwrap_or_default()),
+                e.message
+            );
         }
         for d in &input.diagnostics {
             let _ = writeln!(err, "NOTE {}: {}", sources.describe(d.span), d.message);
@@ -165,7 +170,11 @@ fn realworld_folders(realworld: &Path) -> Vec<Folder> {
             paths.sort();
             if paths.iter().any(|p| p.extension().is_some_and(|e| e == "tf")) {
                 out.push(Folder {
-                    display: dir.strip_prefix(realworld).unwrap_or(&dir).to_string_lossy().into_owned(),
+                    display: dir
+                        .strip_prefix(realworld)
+                        .unwrap_or(&dir)
+                        .to_string_lossy()
+                        .into_owned(),
                     dir: dir.clone(),
                     root: case.clone(),
                 });
@@ -290,7 +299,11 @@ fn every_realworld_terraform_folder_loads_without_errors() {
     let realworld = corpus_dir().join("../realworld");
     let folders = realworld_folders(&realworld);
     if folders.is_empty() {
-        let _ = writeln!(std::io::stderr(), "skipped: no realworld scenarios at {}", realworld.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: no realworld scenarios at {}",
+            realworld.display()
+        );
         return;
     }
     let loaded = load_all(&folders, &realworld);
@@ -300,7 +313,11 @@ fn every_realworld_terraform_folder_loads_without_errors() {
         .filter(|(_, l)| !l.errors.is_empty())
         .map(|(f, l)| format!("{}: {:?}", f.display, l.errors))
         .collect();
-    assert!(failing.is_empty(), "realworld folders with load errors:\n{}", failing.join("\n"));
+    assert!(
+        failing.is_empty(),
+        "realworld folders with load errors:\n{}",
+        failing.join("\n")
+    );
     assert!(folders.len() >= 7, "{} folders", folders.len());
 }
 

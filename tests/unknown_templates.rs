@@ -39,7 +39,9 @@ fn an_aft_shaped_template_with_an_unknown_if_loads_and_reads_both_branches() {
     // AdministratorAccess: the admin role deletes the SLR, and KDS004 says so.
     assert_eq!(entry(&report, &admin, "delete-slr", SLR)["decision"], "allowed");
     assert!(
-        findings(&report, "KDS004").iter().any(|f| f["principal"] == admin.as_str()),
+        findings(&report, "KDS004")
+            .iter()
+            .any(|f| f["principal"] == admin.as_str()),
         "{}",
         report["findings"]
     );
@@ -76,7 +78,11 @@ fn an_aft_shaped_template_with_an_unknown_if_loads_and_reads_both_branches() {
         "{conditions}"
     );
     let if_line = common::lines_with(std::path::Path::new(&format!("{input}/operator_policy.tpl")), "%{ if")[0];
-    assert_eq!(disable["conditions"][0]["line"].as_u64(), Some(if_line as u64), "{disable}");
+    assert_eq!(
+        disable["conditions"][0]["line"].as_u64(),
+        Some(if_line as u64),
+        "{disable}"
+    );
 }
 
 #[test]

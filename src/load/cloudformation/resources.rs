@@ -908,7 +908,9 @@ impl RecordCounts {
 fn mark_conditional(doc: &mut Value, condition: &str, span: Span) {
     let unknown = Value::unknown(
         format!("Condition {condition}"),
-        format!("the resource exists only when condition `{condition}` holds, which depends on values not known statically"),
+        format!(
+            "the resource exists only when condition `{condition}` holds, which depends on values not known statically"
+        ),
         span,
     );
     let ValueKind::Map(entries) = &mut doc.kind else {

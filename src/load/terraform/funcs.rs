@@ -921,6 +921,16 @@ impl Unread {
     }
 }
 
+/// Whether a refusal names something that is there: a file outside the root, or a loop
+/// (a path that only folds outside the root lexically names nothing).
+fn real_escape(refusal: &crate::load::confine::Refusal) -> bool {
+    match refusal {
+        crate::load::confine::Refusal::Outside { resolved } => resolved.exists(),
+        crate::load::confine::Refusal::Loop => true,
+        crate::load::confine::Refusal::Missing => false,
+    }
+}
+
 impl Eval<'_> {
     /// Reads a file named by `file()`/`templatefile()`/`fileexists()`, confined to the
     /// analysis root. A path outside it (or a symlink loop) is also a load error at `span`.
@@ -948,16 +958,12 @@ impl Eval<'_> {
                     return Ok((id, text.to_string()));
                 }
                 Ok(_) | Err(Refusal::Missing) => missing_inside = true,
-                Err(r) if refusal == Refusal::Missing => refusal = r,
+                // The first refusal, unless a later one names something really there.
+                Err(r) if !real_escape(&refusal) && (refusal == Refusal::Missing || real_escape(&r)) => refusal = r,
                 Err(_) => {}
             }
         }
-        let real_escape = match &refusal {
-            Refusal::Outside { resolved } => resolved.exists(),
-            Refusal::Loop => true,
-            Refusal::Missing => false,
-        };
-        if missing_inside && !real_escape {
+        if missing_inside && !real_escape(&refusal) {
             refusal = Refusal::Missing;
         }
         let message = refusal.message(path, &self.ctx.root, &self.ctx.cwd);

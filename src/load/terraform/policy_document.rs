@@ -304,7 +304,10 @@ fn documents(ev: &Eval, v: &Value) -> Vec<Value> {
                 ReadJson::Unknown(doc) => out.push(unknown_document(
                     ev,
                     &item,
-                    format!("a merged policy document is not known: {}", unknown_reason(&doc).unwrap_or_default()),
+                    format!(
+                        "a merged policy document is not known: {}",
+                        unknown_reason(&doc).unwrap_or_default()
+                    ),
                 )),
                 ReadJson::Invalid(e) => {
                     let why = format!("a merged policy document is not valid JSON: {}", e.value);

@@ -1413,7 +1413,10 @@ fn an_unknown_template_if_renders_both_branches_and_the_one_branch_statement_is_
     // The account-root statement is in both branches: read as written.
     assert!(statements[0].get("Condition").is_none(), "{:?}", statements[0]);
     assert_eq!(
-        statements[0].get("Principal").and_then(|p| p.get("AWS")).and_then(Value::as_str),
+        statements[0]
+            .get("Principal")
+            .and_then(|p| p.get("AWS"))
+            .and_then(Value::as_str),
         Some("arn:aws:iam::111122223333:root")
     );
     // The OIDC statement holds only under the template condition, which it names.
@@ -1451,7 +1454,10 @@ fn json_that_depends_on_an_unknown_is_an_unknown_document_not_an_error() {
     let doc = &input.policies[0].document;
     assert!(doc.is_unknown(), "{doc:?}");
     assert!(
-        input.diagnostics.iter().any(|d| d.message.contains("read as an unknown document")),
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("read as an unknown document")),
         "{:?}",
         input.diagnostics
     );
@@ -1467,4 +1473,38 @@ fn a_template_not_json_in_its_known_text_stays_a_located_error() {
     let at = input.errors[0].span.unwrap_or_default();
     // jsonc-parser reports the missing comma at the end of the statement before it.
     assert_eq!((sources.path(at), line_col(&sources, at).0), ("p.tpl".to_string(), 2));
+}
+
+#[test]
+fn a_missing_file_is_missing_even_when_the_working_folder_is_outside_the_root() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let repo = tmp.path().join("repo");
+    let tf = "resource \"aws_iam_policy\" \"p\" {\n  policy = file(\"generated/policy.json\")\n}\nresource \"aws_iam_policy\" \"q\" {\n  policy = file(\"../../secret.json\")\n}\n";
+    write(&repo, "infra/main.tf", tf);
+    write(tmp.path(), "secret.json", "{}");
+    let options = LoadOptions {
+        root: Some(repo.clone()),
+        ..LoadOptions::default()
+    };
+    let sources = SourceMap::new();
+    // Run from a folder beside the repository, as `kdsguard check /path/to/repo/infra` does.
+    std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap_or_else(|e| unreachable!("{e}"));
+    let input = load_module(
+        &repo.join("infra"),
+        "infra",
+        &tmp.path().join("elsewhere"),
+        &options,
+        &sources,
+    );
+    // The generated file is not there: only unknown. The file above the repository is there
+    // and outside it: still a load error.
+    assert_eq!(input.errors.len(), 1, "{:?}", input.errors);
+    assert!(
+        input.errors[0].message.contains("../../secret.json"),
+        "{:?}",
+        input.errors
+    );
+    assert!(input.errors[0].message.contains("resolves to"), "{:?}", input.errors);
+    let p = input.policies.iter().find(|p| p.address == "aws_iam_policy.p");
+    assert!(p.is_some_and(|p| p.document.is_unknown()), "{p:?}");
 }

@@ -182,10 +182,7 @@ impl Eval<'_> {
     fn branches_of(&self, v: &Value) -> Option<Rc<Branches>> {
         let t = v.as_template()?;
         let all = self.branches.borrow();
-        all.get(&v.span)?
-            .iter()
-            .find(|(tt, _)| tt == t)
-            .map(|(_, b)| b.clone())
+        all.get(&v.span)?.iter().find(|(tt, _)| tt == t).map(|(_, b)| b.clone())
     }
 
     /// Reads the JSON held in string `v`. When `policy` is set and the string was built over
@@ -209,7 +206,10 @@ impl Eval<'_> {
             Some(sym) => {
                 let (what, why) = match &sym {
                     Symbol::Opaque(o) => (o.id.clone(), o.reason.clone()),
-                    other => (Template::sym(other.clone()).to_string(), "it is fixed at deployment".to_string()),
+                    other => (
+                        Template::sym(other.clone()).to_string(),
+                        "it is fixed at deployment".to_string(),
+                    ),
                 };
                 self.note(
                     format!("this text is JSON only once `{what}` is known ({why}); it is read as an unknown document"),
@@ -259,7 +259,10 @@ impl Eval<'_> {
             );
             return ReadJson::Unknown(self.unknown_at(
                 v.span,
-                format!("the document depends on template condition(s) {} that are not known", conditions()),
+                format!(
+                    "the document depends on template condition(s) {} that are not known",
+                    conditions()
+                ),
             ));
         }
         match merge_statements(&docs, &branches.forks) {
@@ -274,7 +277,10 @@ impl Eval<'_> {
                 );
                 ReadJson::Unknown(self.unknown_at(
                     v.span,
-                    format!("the document depends on template condition(s) {} that are not known", conditions()),
+                    format!(
+                        "the document depends on template condition(s) {} that are not known",
+                        conditions()
+                    ),
                 ))
             }
         }
@@ -337,7 +343,11 @@ fn merge_statements(docs: &[Value], forks: &[Fork]) -> Option<Value> {
 fn hold_only_under(statement: &mut Value, forks: &[Fork]) {
     let overlapping: Vec<&Fork> = forks
         .iter()
-        .filter(|f| f.directive.file == statement.span.file && f.directive.start < statement.span.end && statement.span.start < f.directive.end)
+        .filter(|f| {
+            f.directive.file == statement.span.file
+                && f.directive.start < statement.span.end
+                && statement.span.start < f.directive.end
+        })
         .collect();
     let named: Vec<&Fork> = if overlapping.is_empty() {
         forks.iter().collect()
@@ -353,7 +363,10 @@ fn hold_only_under(statement: &mut Value, forks: &[Fork]) {
             f.condition,
             Value::unknown(
                 f.expr.clone(),
-                format!("the statement is rendered only in one branch of this template `if`: {}", f.reason),
+                format!(
+                    "the statement is rendered only in one branch of this template `if`: {}",
+                    f.reason
+                ),
                 f.condition,
             ),
         ));

@@ -106,6 +106,9 @@ enum Slot {
 /// The renderings of one string literal, each with its source map.
 type Renderings = Vec<(Template, Rc<TextMap>)>;
 
+/// The renderings over unknown template `if`s of one string literal, by plain rendering.
+type BranchRenderings = Vec<(Template, Rc<branches::Branches>)>;
+
 /// Run-wide context shared by a root module and its children.
 pub struct Ctx<'s> {
     pub sources: &'s SourceMap,
@@ -151,7 +154,7 @@ pub struct Eval<'s> {
     text_maps: RefCell<BTreeMap<Span, Renderings>>,
     /// The renderings over unknown template `if`s of string literals, by span and plain
     /// rendering (`branches.rs`).
-    branches: RefCell<BTreeMap<Span, Vec<(Template, Rc<branches::Branches>)>>>,
+    branches: RefCell<BTreeMap<Span, BranchRenderings>>,
     /// Texts of files read by `file()` / `templatefile()`.
     extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,

@@ -42,7 +42,10 @@ impl<'s> Eval<'s> {
                 } else {
                     a || b
                 }),
-                _ => self.unknown_at(span, format!("operand is not a known boolean{}", which_unknown(&[&l, &r]))),
+                _ => self.unknown_at(
+                    span,
+                    format!("operand is not a known boolean{}", which_unknown(&[&l, &r])),
+                ),
             },
             BinaryOperator::Eq | BinaryOperator::NotEq => match equal(&l, &r) {
                 Some(eq) => bool_v(eq == (operator == BinaryOperator::Eq)),
