@@ -1508,3 +1508,20 @@ fn a_missing_file_is_missing_even_when_the_working_folder_is_outside_the_root() 
     let p = input.policies.iter().find(|p| p.address == "aws_iam_policy.p");
     assert!(p.is_some_and(|p| p.document.is_unknown()), "{p:?}");
 }
+
+#[test]
+fn an_empty_boundary_is_none_and_an_empty_role_name_is_generated() {
+    let tf = "resource \"aws_iam_role\" \"r\" {\n  name = \"\"\n  permissions_boundary = \"\"\n  assume_role_policy = \"{}\"\n}\nresource \"aws_iam_user\" \"u\" {\n  name = \"ops\"\n  permissions_boundary = \"\"\n}\nresource \"aws_iam_user\" \"b\" {\n  name = \"bounded\"\n  permissions_boundary = \"arn:aws:iam::111122223333:policy/boundary\"\n}\n";
+    let (input, _sources, _tmp) = load(&[("main.tf", tf)]);
+    let boundaries: Vec<&Target> = input
+        .attachments
+        .iter()
+        .filter(|a| a.boundary)
+        .map(|a| &a.target)
+        .collect();
+    assert_eq!(boundaries, [&Target::Address("aws_iam_user.b".into())]);
+    let role = input.principals.iter().find(|p| p.address == "aws_iam_role.r");
+    let name = role.map(|r| r.name.to_string()).unwrap_or_default();
+    assert_eq!(name, "${aws_iam_role.r.name}", "a generated name, not \"\"");
+    assert!(role.is_some_and(|r| r.arn.to_string().ends_with(":role/${aws_iam_role.r.name}")));
+}
