@@ -119,3 +119,28 @@ fn kds006_names_an_aws_managed_policy_attached_by_arn_and_its_wildcard() {
         }
     }
 }
+
+#[test]
+fn pinning_the_variable_behind_a_template_if_decides_the_statement() {
+    let input = "testdata/unknown_templates/aft_trust";
+    let operator = format!("{input}#aws_iam_role.operator");
+    let run = |value: &str| {
+        let var = format!("oidc_provider_arn={value}");
+        let r = common::run(&["check", "--format", "json", "--var", &var, input]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        r.json()
+    };
+    // Empty: the branch is not rendered, so nothing grants disable directly.
+    let empty = run("");
+    assert!(
+        access(&empty, &operator, "disable", "*").is_empty(),
+        "{}",
+        empty["access"]
+    );
+    // Set: the branch is rendered, and its grant holds for certain.
+    let set = run("arn:aws:iam::111122223333:oidc-provider/app.terraform.io");
+    assert_eq!(entry(&set, &operator, "disable", "*")["decision"], "allowed");
+    for report in [&empty, &set] {
+        assert!(findings(report, "KDS012").is_empty(), "{}", report["findings"]);
+    }
+}
