@@ -117,27 +117,31 @@ fn convert(v: &ast::Value<'_>, c: &dyn Conversion) -> Value {
 /// a placeholder standing where a whole JSON value belongs (`"Resource": ${var.arns}`)
 /// becomes an unknown value. `origin(offset)` gives the source span of the template's
 /// literal byte at `offset` (literal bytes counted across literal parts only); a node
-/// whose ends cannot be mapped gets `fallback`. Errors carry the span where parsing failed.
+/// whose ends cannot be mapped gets `fallback`. Errors carry the span where parsing failed,
+/// and whether an unresolved piece of the text could be the cause.
 pub fn parse_template(
     t: &Template,
     origin: &dyn Fn(usize) -> Option<Span>,
     fallback: Span,
-) -> Result<Value, crate::source::Spanned<String>> {
+) -> Result<Value, TemplateJsonError> {
     let rendered = RenderedTemplate::new(t);
     let options = strict_options();
     let src = |offset: usize| rendered.source_at(offset, origin);
     let result = jsonc_parser::parse_to_ast(&rendered.text, &CollectOptions::default(), &options).map_err(|e| {
         let at = src(e.range().start).unwrap_or(fallback);
-        crate::source::Spanned::new(
-            e.kind().to_string(),
-            Span::new(at.file, at.start as usize, at.start as usize),
-        )
+        TemplateJsonError {
+            error: crate::source::Spanned::new(
+                e.kind().to_string(),
+                Span::new(at.file, at.start as usize, at.start as usize),
+            ),
+            depends_on: rendered.bare_symbol_reached(e.range().start),
+        }
     })?;
     let Some(root) = result.value else {
-        return Err(crate::source::Spanned::new(
-            "the string holds no JSON value".to_string(),
-            fallback,
-        ));
+        return Err(TemplateJsonError {
+            error: crate::source::Spanned::new("the string holds no JSON value".to_string(), fallback),
+            depends_on: rendered.bare_symbol_reached(rendered.text.len()),
+        });
     };
     let span_of = |range: jsonc_parser::common::Range| -> Span {
         match (src(range.start), src(range.end.saturating_sub(1).max(range.start))) {
@@ -152,6 +156,16 @@ pub fn parse_template(
             span_of: &span_of,
         },
     ))
+}
+
+/// Why a template is not JSON: the located syntax error, and the first unresolved piece
+/// standing outside any JSON string at or before the error, if there is one. Such a piece
+/// may render as any text, so the template may still be JSON once it is known; without
+/// one, the error lies in the known text and no value can repair it.
+#[derive(Clone, PartialEq, Debug)]
+pub struct TemplateJsonError {
+    pub error: crate::source::Spanned<String>,
+    pub depends_on: Option<crate::value::Symbol>,
 }
 
 /// A template rendered to JSON text, remembering where each symbol and literal went.
@@ -214,6 +228,22 @@ impl RenderedTemplate {
             }
         }
         out
+    }
+
+    /// The first symbol outside any JSON string whose placeholder starts at or before the
+    /// parse error at `offset`, or right after it within the same word (`tru${x}` may be
+    /// `true`): the text there depends on that symbol's value.
+    fn bare_symbol_reached(&self, offset: usize) -> Option<crate::value::Symbol> {
+        let &(start, _, _, index) = self
+            .segments
+            .iter()
+            .find(|(_, _, _, index)| index.is_some_and(|i| self.symbols.get(i).is_some_and(|(_, bare)| *bare)))?;
+        let between = self.text.get(offset.min(start)..start).unwrap_or_default();
+        let adjacent = !between.contains(|c: char| c.is_whitespace() || "{}[],:\"".contains(c));
+        if start <= offset || adjacent {
+            return index.and_then(|i| self.symbols.get(i)).map(|(sym, _)| sym.clone());
+        }
+        None
     }
 
     /// The source span of the rendered byte at `offset`.

@@ -8,6 +8,7 @@
 
 pub mod cloudformation;
 pub mod confine;
+pub mod document;
 pub mod json;
 pub mod terraform;
 

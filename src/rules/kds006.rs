@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use crate::finding::Finding;
 use crate::iam::eval::Layer;
-use crate::iam::policy::Effect;
+use crate::iam::pattern::{Tri, match_action};
+use crate::iam::policy::{Effect, Which};
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding};
 use crate::source::Span;
 
-/// A principal's earliest wildcard grant (for ordering, and its span) and the capabilities.
-type Earliest = ((String, u32), Span, Vec<String>);
+/// A principal's earliest wildcard grant (for ordering, its span, and its words when the
+/// source text is not the grant's) and the capabilities.
+type Earliest = ((String, u32), Span, Option<String>, Vec<String>);
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     // Per principal: its earliest wildcard grant, and the capabilities granted only so. One
@@ -26,7 +28,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         // Where each grant is written: the action string in the templates, or, for a bundled
         // AWS managed policy, the place that attaches it; whether it names the action is a
         // property of the evaluator's match (`Because::named`).
-        let mut places: Vec<(Span, bool)> = Vec::new();
+        let mut places: Vec<Place> = Vec::new();
         let grants = d
             .requirements
             .iter()
@@ -35,35 +37,44 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             .filter(|b| b.effect == Effect::Allow && matches!(b.layer, Layer::Identity | Layer::Resource));
         for b in grants {
             match b.action.filter(|s| !s.is_builtin()) {
-                Some(span) => places.push((span, b.named)),
+                Some(span) => places.push(Place {
+                    span,
+                    named: b.named,
+                    words: None,
+                }),
                 None => {
                     let Some(&k) = ctx.policy_index.get(&*b.policy) else {
                         continue;
                     };
                     if let Some(v) = principal.via.iter().find(|v| v.policy == k && !v.boundary) {
-                        places.push((v.attachment, b.named));
+                        let policy = &ctx.graph.policies[k].policy;
+                        places.push(Place {
+                            span: v.attachment,
+                            named: b.named,
+                            words: Some(bundled_grant(policy, b.sid.as_deref(), primary_action(capability))),
+                        });
                     }
                 }
             }
         }
-        if places.is_empty() || places.iter().any(|(_, named)| *named) {
+        if places.is_empty() || places.iter().any(|p| p.named) {
             continue;
         }
-        if let Some((first, _)) = places.iter().min_by_key(|(s, _)| (ctx.sources.path(*s), s.start)) {
-            let at = (ctx.sources.path(*first), first.start);
+        if let Some(first) = places.iter().min_by_key(|p| (ctx.sources.path(p.span), p.span.start)) {
+            let at = (ctx.sources.path(first.span), first.span.start);
             let e = hits
                 .entry(a.principal)
-                .or_insert_with(|| (at.clone(), *first, Vec::new()));
+                .or_insert_with(|| (at.clone(), first.span, first.words.clone(), Vec::new()));
             if at < e.0 {
-                (e.0, e.1) = (at, *first);
+                (e.0, e.1, e.2) = (at, first.span, first.words.clone());
             }
-            if !e.2.iter().any(|c| c == capability) {
-                e.2.push(capability.to_string());
+            if !e.3.iter().any(|c| c == capability) {
+                e.3.push(capability.to_string());
             }
         }
     }
     let mut out = Vec::new();
-    for (p, (_, span, capabilities)) in hits {
+    for (p, (_, span, words, capabilities)) in hits {
         let principal = &ctx.graph.principals[p];
         let action = capabilities
             .iter()
@@ -71,11 +82,14 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             .collect::<Vec<_>>()
             .join(" and ");
         let capability = capabilities.join(" and ");
-        let text = ctx
-            .sources
-            .get(span.file)
-            .and_then(|f| f.slice(span).map(str::to_string))
-            .unwrap_or_default();
+        // A grant written in the templates reads as its action string; one of a bundled AWS
+        // managed policy as the policy and its wildcard, never the attachment's source.
+        let through = words.unwrap_or_else(|| {
+            ctx.sources
+                .get(span.file)
+                .and_then(|f| f.slice(span).map(|t| t.trim().to_string()))
+                .unwrap_or_default()
+        });
         let mut f = finding(
             meta,
             span,
@@ -83,7 +97,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` can {capability} replication only through {}: {action} {} never named",
                 principal.class.as_str(),
                 principal.address,
-                through(text.trim()),
+                through,
                 if capabilities.len() > 1 { "are" } else { "is" }
             ),
             format!("covers {action}"),
@@ -103,19 +117,41 @@ fn primary_action(capability: &str) -> &'static str {
     }
 }
 
-/// How the grant reads in the message: the action string, or the AWS managed policy that an
-/// attachment names.
-fn through(text: &str) -> String {
-    match text.split_once(":iam::aws:policy/") {
-        Some((_, name)) => {
-            // The policy name: up to the first character an ARN cannot hold.
-            let end = name
-                .find(|c: char| !(c.is_ascii_alphanumeric() || "/_+=,.@-".contains(c)))
-                .unwrap_or(name.len());
-            let name = name[..end].trim_end_matches(',');
-            let name = name.rsplit('/').next().unwrap_or(name);
-            format!("the AWS managed policy {name}")
+/// Where a principal's grant is written, whether it names the action, and, for a bundled
+/// AWS managed policy, how the message names it.
+struct Place {
+    span: Span,
+    named: bool,
+    words: Option<String>,
+}
+
+/// A grant of a bundled AWS managed policy in words: the policy's name and the wildcards (or
+/// `NotAction`) of its Allow statements that cover `action` (the statement `sid` when the
+/// proof gives one), e.g. "the AWS managed policy AdministratorAccess (`*`)".
+fn bundled_grant(policy: &crate::iam::eval::Policy, sid: Option<&str>, action: &str) -> String {
+    let name = policy.address.rsplit(['/', ':']).next().unwrap_or(&policy.address);
+    let mut wildcards: Vec<String> = Vec::new();
+    for s in &policy.document.statements {
+        if s.effect != Effect::Allow || (sid.is_some() && s.sid.as_deref() != sid) {
+            continue;
         }
-        None => text.to_string(),
+        let found = match &s.actions {
+            Which::Listed(pats) => pats
+                .iter()
+                .filter(|p| match_action(&p.text, action) == Tri::Yes)
+                .map(|p| format!("`{}`", p.text))
+                .collect(),
+            Which::Not(..) => vec!["`NotAction`".to_string()],
+            Which::Unknown(..) | Which::Absent => Vec::new(),
+        };
+        for w in found {
+            if !wildcards.contains(&w) {
+                wildcards.push(w);
+            }
+        }
     }
+    if wildcards.is_empty() {
+        return format!("the AWS managed policy {name}");
+    }
+    format!("the AWS managed policy {name} ({})", wildcards.join(", "))
 }

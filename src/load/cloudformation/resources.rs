@@ -906,17 +906,13 @@ impl RecordCounts {
 /// condition: an unknown `Condition` entry naming it, so grants become `conditional` and
 /// Denies do not count as certain.
 fn mark_conditional(doc: &mut Value, condition: &str, span: Span) {
-    let marker = Entry {
-        key: "Fn::If".to_string(),
-        key_span: span,
-        value: Value::unknown(
-            format!("Condition {condition}"),
-            format!(
-                "the resource exists only when condition `{condition}` holds, which depends on values not known statically"
-            ),
-            span,
+    let unknown = Value::unknown(
+        format!("Condition {condition}"),
+        format!(
+            "the resource exists only when condition `{condition}` holds, which depends on values not known statically"
         ),
-    };
+        span,
+    );
     let ValueKind::Map(entries) = &mut doc.kind else {
         return;
     };
@@ -927,21 +923,7 @@ fn mark_conditional(doc: &mut Value, condition: &str, span: Span) {
             _ => Vec::new(),
         };
         for st in statements {
-            let ValueKind::Map(fields) = &mut st.kind else {
-                continue;
-            };
-            match fields.iter_mut().rev().find(|f| f.key == "Condition") {
-                Some(c) => {
-                    if let ValueKind::Map(ops) = &mut c.value.kind {
-                        ops.push(marker.clone());
-                    }
-                }
-                None => fields.push(Entry {
-                    key: "Condition".to_string(),
-                    key_span: span,
-                    value: Value::new(ValueKind::Map(vec![marker.clone()]), span),
-                }),
-            }
+            crate::load::document::hold_only_if(st, "Fn::If", span, unknown.clone());
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::Expression;
 
-use super::eval::{Eval, MAX_ITEMS, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
+use super::eval::{Eval, MAX_ITEMS, ReadJson, Scope, equal, iterate, num_value, number, to_json, unknown_reason};
 use super::text::TextBuilder;
 use crate::limits::Limit;
 use crate::source::{FileId, Span};
@@ -236,10 +236,10 @@ fn jsondecode(c: &Call<'_, '_>) -> Value {
     match c.arg(0) {
         Some(v) if matches!(v.kind, ValueKind::List(_) | ValueKind::Map(_)) => v.clone(),
         Some(v) => match v.as_template() {
-            Some(t) => {
-                c.ev.parse_json_string(v, t)
-                    .unwrap_or_else(|e| c.fail(&format!("not valid JSON: {}", e.value)))
-            }
+            Some(t) => match c.ev.read_json(v, t, false) {
+                ReadJson::Value(decoded) | ReadJson::Unknown(decoded) => decoded,
+                ReadJson::Invalid(e) => c.fail(&format!("not valid JSON: {}", e.value)),
+            },
             None => c.fail("argument is not a string"),
         },
         None => c.fail("missing argument"),
@@ -921,6 +921,16 @@ impl Unread {
     }
 }
 
+/// Whether a refusal names something that is there: a file outside the root, or a loop
+/// (a path that only folds outside the root lexically names nothing).
+fn real_escape(refusal: &crate::load::confine::Refusal) -> bool {
+    match refusal {
+        crate::load::confine::Refusal::Outside { resolved } => resolved.exists(),
+        crate::load::confine::Refusal::Loop => true,
+        crate::load::confine::Refusal::Missing => false,
+    }
+}
+
 impl Eval<'_> {
     /// Reads a file named by `file()`/`templatefile()`/`fileexists()`, confined to the
     /// analysis root. A path outside it (or a symlink loop) is also a load error at `span`.
@@ -933,6 +943,9 @@ impl Eval<'_> {
             vec![self.ctx.cwd.join(p), self.m.dir.join(p)]
         };
         let mut refusal = Refusal::Missing;
+        // Whether some candidate lies inside the root with nothing there: the file is then
+        // only missing, unless another candidate really is a file (or a loop) outside it.
+        let mut missing_inside = false;
         for c in candidates {
             match resolve_inside(&c, &self.ctx.root) {
                 Ok(full) if full.is_file() => {
@@ -944,10 +957,14 @@ impl Eval<'_> {
                     self.add_text(id, text.clone());
                     return Ok((id, text.to_string()));
                 }
-                Ok(_) => {}
-                Err(r) if refusal == Refusal::Missing => refusal = r,
+                Ok(_) | Err(Refusal::Missing) => missing_inside = true,
+                // The first refusal, unless a later one names something really there.
+                Err(r) if !real_escape(&refusal) && (refusal == Refusal::Missing || real_escape(&r)) => refusal = r,
                 Err(_) => {}
             }
+        }
+        if missing_inside && !real_escape(&refusal) {
+            refusal = Refusal::Missing;
         }
         let message = refusal.message(path, &self.ctx.root, &self.ctx.cwd);
         if !refusal.is_error() {

@@ -8,7 +8,7 @@
 use hcl_edit::Span as _;
 use hcl_edit::structure::Body;
 
-use super::eval::{Eval, Scope, iterate, map_value};
+use super::eval::{Eval, ReadJson, Scope, iterate, map_value, unknown_reason};
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Part, Template, Value, ValueKind};
 
@@ -299,9 +299,17 @@ fn documents(ev: &Eval, v: &Value) -> Vec<Value> {
             // `null` (in the list, or as the whole argument) merges nothing.
             ValueKind::Null => {}
             ValueKind::Map(_) => out.push(item),
-            ValueKind::Str(t) => match ev.parse_json_string(&item, t) {
-                Ok(doc) => out.push(doc),
-                Err(e) => {
+            ValueKind::Str(t) => match ev.read_json(&item, t, true) {
+                ReadJson::Value(doc) => out.push(doc),
+                ReadJson::Unknown(doc) => out.push(unknown_document(
+                    ev,
+                    &item,
+                    format!(
+                        "a merged policy document is not known: {}",
+                        unknown_reason(&doc).unwrap_or_default()
+                    ),
+                )),
+                ReadJson::Invalid(e) => {
                     let why = format!("a merged policy document is not valid JSON: {}", e.value);
                     if !ev.policy_file_error(&e) {
                         ev.note(why.clone(), e.span);

@@ -1370,3 +1370,158 @@ fn a_collection_past_the_item_limit_says_so_in_a_note() {
         input.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
 }
+
+/// The trust policy of AWS Control Tower Account Factory's admin role, reduced: a second
+/// statement only when an unknown variable is not empty.
+const AFT_TRUST: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": { "AWS": "arn:aws:iam::${account}:root" },
+      "Action": "sts:AssumeRole"
+    }
+    %{ if oidc_provider_arn != "" }
+    ,{
+      "Effect": "Allow",
+      "Principal": { "Federated": "${oidc_provider_arn}" },
+      "Action": "sts:AssumeRoleWithWebIdentity"
+    }
+    %{ endif }
+  ]
+}
+"#;
+
+fn trust_statements(input: &Input) -> Vec<Value> {
+    input
+        .policies
+        .iter()
+        .find(|p| p.kind == PolicyKind::Trust)
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(Value::as_list)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_unknown_template_if_renders_both_branches_and_the_one_branch_statement_is_conditional() {
+    let tf = "variable \"oidc\" {}\nresource \"aws_iam_role\" \"admin\" {\n  name = \"admin\"\n  assume_role_policy = templatefile(\"${path.module}/trust.tpl\", { account = \"111122223333\", oidc_provider_arn = var.oidc })\n}\n";
+    let (input, sources, _tmp) = load(&[("main.tf", tf), ("trust.tpl", AFT_TRUST)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let statements = trust_statements(&input);
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    // The account-root statement is in both branches: read as written.
+    assert!(statements[0].get("Condition").is_none(), "{:?}", statements[0]);
+    assert_eq!(
+        statements[0]
+            .get("Principal")
+            .and_then(|p| p.get("AWS"))
+            .and_then(Value::as_str),
+        Some("arn:aws:iam::111122223333:root")
+    );
+    // The OIDC statement holds only under the template condition, which it names.
+    let marker = statements[1]
+        .get("Condition")
+        .and_then(|c| c.get("%{ if }"))
+        .unwrap_or_else(|| unreachable!("no template-if condition: {:?}", statements[1]));
+    let ValueKind::Unknown { expr, reason } = &marker.kind else {
+        unreachable!("{marker:?}")
+    };
+    assert_eq!(expr, "oidc_provider_arn != \"\"");
+    assert!(reason.contains("var.oidc"), "{reason}");
+    assert_eq!(sources.path(marker.span), "trust.tpl");
+    // Both statements point into the template file.
+    assert!(statements.iter().all(|s| sources.path(s.span) == "trust.tpl"));
+}
+
+#[test]
+fn a_known_template_if_renders_one_branch_only() {
+    let tf = "resource \"aws_iam_role\" \"admin\" {\n  name = \"admin\"\n  assume_role_policy = templatefile(\"${path.module}/trust.tpl\", { account = \"111122223333\", oidc_provider_arn = \"\" })\n}\n";
+    let (input, _sources, _tmp) = load(&[("main.tf", tf), ("trust.tpl", AFT_TRUST)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let statements = trust_statements(&input);
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert!(statements[0].get("Condition").is_none());
+}
+
+#[test]
+fn json_that_depends_on_an_unknown_is_an_unknown_document_not_an_error() {
+    // A `for` over an unknown list writes the statement list: JSON only once it is known.
+    let tpl = "{\"Statement\": [\n%{ for a in actions }{\"Effect\": \"Allow\", \"Action\": \"${a}\", \"Resource\": \"*\"},%{ endfor }\n{\"Effect\": \"Deny\", \"Action\": \"iam:*\", \"Resource\": \"*\"}]}\n";
+    let tf = "variable \"actions\" {}\nresource \"aws_iam_policy\" \"p\" {\n  policy = templatefile(\"${path.module}/p.tpl\", { actions = var.actions })\n}\n";
+    let (input, _sources, _tmp) = load(&[("main.tf", tf), ("p.tpl", tpl)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let doc = &input.policies[0].document;
+    assert!(doc.is_unknown(), "{doc:?}");
+    assert!(
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("read as an unknown document")),
+        "{:?}",
+        input.diagnostics
+    );
+}
+
+#[test]
+fn a_template_not_json_in_its_known_text_stays_a_located_error() {
+    // The comma after the first statement is missing whichever branch is taken.
+    let tpl = "{\"Statement\": [\n{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}\n{\"Effect\": \"Allow\", \"Action\": \"sqs:*\", \"Resource\": \"*\"}\n%{ if flag }, {\"Effect\": \"Deny\", \"Action\": \"*\", \"Resource\": \"*\"}%{ endif }\n]}\n";
+    let tf = "variable \"flag\" {}\nresource \"aws_iam_policy\" \"p\" {\n  policy = templatefile(\"${path.module}/p.tpl\", { flag = var.flag })\n}\n";
+    let (input, sources, _tmp) = load(&[("main.tf", tf), ("p.tpl", tpl)]);
+    assert_eq!(input.errors.len(), 1, "{:?}", input.errors);
+    let at = input.errors[0].span.unwrap_or_default();
+    // jsonc-parser reports the missing comma at the end of the statement before it.
+    assert_eq!((sources.path(at), line_col(&sources, at).0), ("p.tpl".to_string(), 2));
+}
+
+#[test]
+fn a_missing_file_is_missing_even_when_the_working_folder_is_outside_the_root() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let repo = tmp.path().join("repo");
+    let tf = "resource \"aws_iam_policy\" \"p\" {\n  policy = file(\"generated/policy.json\")\n}\nresource \"aws_iam_policy\" \"q\" {\n  policy = file(\"../../secret.json\")\n}\n";
+    write(&repo, "infra/main.tf", tf);
+    write(tmp.path(), "secret.json", "{}");
+    let options = LoadOptions {
+        root: Some(repo.clone()),
+        ..LoadOptions::default()
+    };
+    let sources = SourceMap::new();
+    // Run from a folder beside the repository, as `kdsguard check /path/to/repo/infra` does.
+    std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap_or_else(|e| unreachable!("{e}"));
+    let input = load_module(
+        &repo.join("infra"),
+        "infra",
+        &tmp.path().join("elsewhere"),
+        &options,
+        &sources,
+    );
+    // The generated file is not there: only unknown. The file above the repository is there
+    // and outside it: still a load error.
+    assert_eq!(input.errors.len(), 1, "{:?}", input.errors);
+    assert!(
+        input.errors[0].message.contains("../../secret.json"),
+        "{:?}",
+        input.errors
+    );
+    assert!(input.errors[0].message.contains("resolves to"), "{:?}", input.errors);
+    let p = input.policies.iter().find(|p| p.address == "aws_iam_policy.p");
+    assert!(p.is_some_and(|p| p.document.is_unknown()), "{p:?}");
+}
+
+#[test]
+fn an_empty_boundary_is_none_and_an_empty_role_name_is_generated() {
+    let tf = "resource \"aws_iam_role\" \"r\" {\n  name = \"\"\n  permissions_boundary = \"\"\n  assume_role_policy = \"{}\"\n}\nresource \"aws_iam_user\" \"u\" {\n  name = \"ops\"\n  permissions_boundary = \"\"\n}\nresource \"aws_iam_user\" \"b\" {\n  name = \"bounded\"\n  permissions_boundary = \"arn:aws:iam::111122223333:policy/boundary\"\n}\n";
+    let (input, _sources, _tmp) = load(&[("main.tf", tf)]);
+    let boundaries: Vec<&Target> = input
+        .attachments
+        .iter()
+        .filter(|a| a.boundary)
+        .map(|a| &a.target)
+        .collect();
+    assert_eq!(boundaries, [&Target::Address("aws_iam_user.b".into())]);
+    let role = input.principals.iter().find(|p| p.address == "aws_iam_role.r");
+    let name = role.map(|r| r.name.to_string()).unwrap_or_default();
+    assert_eq!(name, "${aws_iam_role.r.name}", "a generated name, not \"\"");
+    assert!(role.is_some_and(|r| r.arn.to_string().ends_with(":role/${aws_iam_role.r.name}")));
+}

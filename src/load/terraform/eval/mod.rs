@@ -13,6 +13,7 @@
 //! `count`/`for_each`, [`objects`] builds resource instance objects, and [`values`] holds
 //! small helpers over [`Value`]s.
 
+mod branches;
 mod expr;
 mod instances;
 mod objects;
@@ -37,6 +38,7 @@ use crate::model::{Diagnostic, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Template, Value};
 
+pub use self::branches::ReadJson;
 pub use self::instances::{Expansion, InstKey};
 pub use self::operators::{equal, num_value, number, truthy};
 pub use self::scope::Scope;
@@ -104,6 +106,9 @@ enum Slot {
 /// The renderings of one string literal, each with its source map.
 type Renderings = Vec<(Template, Rc<TextMap>)>;
 
+/// The renderings over unknown template `if`s of one string literal, by plain rendering.
+type BranchRenderings = Vec<(Template, Rc<branches::Branches>)>;
+
 /// Run-wide context shared by a root module and its children.
 pub struct Ctx<'s> {
     pub sources: &'s SourceMap,
@@ -147,6 +152,9 @@ pub struct Eval<'s> {
     expansions: RefCell<BTreeMap<usize, Expansion>>,
     module_expansions: RefCell<BTreeMap<usize, Expansion>>,
     text_maps: RefCell<BTreeMap<Span, Renderings>>,
+    /// The renderings over unknown template `if`s of string literals, by span and plain
+    /// rendering (`branches.rs`).
+    branches: RefCell<BTreeMap<Span, BranchRenderings>>,
     /// Texts of files read by `file()` / `templatefile()`.
     extra_texts: RefCell<BTreeMap<FileId, Arc<str>>>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
@@ -174,6 +182,7 @@ impl<'s> Eval<'s> {
             expansions: RefCell::default(),
             module_expansions: RefCell::default(),
             text_maps: RefCell::default(),
+            branches: RefCell::default(),
             extra_texts: RefCell::default(),
             diagnostics: RefCell::default(),
             errors: RefCell::default(),

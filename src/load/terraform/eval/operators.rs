@@ -6,6 +6,23 @@ use super::{Eval, Scope};
 use crate::source::{FileId, Span};
 use crate::value::{Value, ValueKind};
 
+/// Which operand is not known and why (`: `var.x` has no value`), so that a condition
+/// built from it names the value to pin; empty when no operand says.
+fn which_unknown(operands: &[&Value]) -> String {
+    for v in operands {
+        match &v.kind {
+            ValueKind::Unknown { expr, reason } => return format!(": `{expr}` is not known ({reason})"),
+            ValueKind::Str(t) => {
+                if let Some(o) = t.opaques().next() {
+                    return format!(": `{}` is not known ({})", o.id, o.reason);
+                }
+            }
+            _ => {}
+        }
+    }
+    String::new()
+}
+
 impl<'s> Eval<'s> {
     pub(super) fn binary(&self, op: &hcl_edit::expr::BinaryOp, file: FileId, scope: &Scope, span: Span) -> Value {
         let l = self.expr(&op.lhs_expr, file, scope);
@@ -25,11 +42,14 @@ impl<'s> Eval<'s> {
                 } else {
                     a || b
                 }),
-                _ => self.unknown_at(span, "operand is not a known boolean"),
+                _ => self.unknown_at(
+                    span,
+                    format!("operand is not a known boolean{}", which_unknown(&[&l, &r])),
+                ),
             },
             BinaryOperator::Eq | BinaryOperator::NotEq => match equal(&l, &r) {
                 Some(eq) => bool_v(eq == (operator == BinaryOperator::Eq)),
-                None => self.unknown_at(span, "operands are not known"),
+                None => self.unknown_at(span, format!("operands are not known{}", which_unknown(&[&l, &r]))),
             },
             _ => {
                 let (Some(a), Some(b)) = (number(&l), number(&r)) else {

@@ -6,19 +6,13 @@ use std::rc::Rc;
 use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, Template as HclTemplate};
 
-use super::{Eval, MAX_RENDERINGS, Scope, iterate, to_json, truthy};
+use super::branches::{Choices, Fork};
+use super::{Eval, MAX_RENDERINGS, Scope, iterate, to_json, truthy, unknown_reason};
 use crate::load::terraform::text::{TextBuilder, TextMap, heredoc_offsets, quoted_offsets};
 use crate::source::{FileId, Span};
-use crate::value::{Part, Symbol, Template, Value, ValueKind};
+use crate::value::{Part, Symbol, Value, ValueKind};
 
 impl<'s> Eval<'s> {
-    /// Parses a string value as JSON, mapping spans into its source where known.
-    pub fn parse_json_string(&self, v: &Value, t: &Template) -> Result<Value, crate::source::Spanned<String>> {
-        let map = self.text_map(v);
-        let origin = |offset: usize| map.as_ref().and_then(|m| m.origin(offset));
-        crate::load::json::parse_template(t, &origin, v.span)
-    }
-
     /// Records invalid policy JSON that lies in a file read by `file()` / `templatefile()`
     /// as a load error of that file (it is a file that does not parse as what it is used
     /// for); returns whether it did. JSON written in the `.tf` files themselves stays a
@@ -72,8 +66,13 @@ impl<'s> Eval<'s> {
             return v;
         }
         let mut b = TextBuilder::new();
-        self.template_into(t, file, scope, heredoc, &mut b);
-        self.finish_text(b, span)
+        let mut choices = Choices::plain();
+        self.template_into(t, file, scope, heredoc, &mut b, &mut choices);
+        let v = self.finish_text(b, span);
+        if choices.reached_unknown_if() {
+            self.render_branches(t, (file, span), scope, heredoc, &v);
+        }
+        v
     }
 
     pub fn finish_text_public(&self, b: TextBuilder, span: Span) -> Value {
@@ -102,7 +101,15 @@ impl<'s> Eval<'s> {
         Value::new(ValueKind::Str(b.template), span)
     }
 
-    fn template_into(&self, t: &HclTemplate, file: FileId, scope: &Scope, heredoc: bool, b: &mut TextBuilder) {
+    pub(super) fn template_into(
+        &self,
+        t: &HclTemplate,
+        file: FileId,
+        scope: &Scope,
+        heredoc: bool,
+        b: &mut TextBuilder,
+        choices: &mut Choices,
+    ) {
         let elements: Vec<&Element> = t.iter().collect();
         for (i, el) in elements.iter().enumerate() {
             let el_span = self.span(file, el.span());
@@ -138,11 +145,21 @@ impl<'s> Eval<'s> {
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(ifd) => {
                         let c = self.expr(&ifd.if_expr.cond_expr, file, scope);
-                        match truthy(&c) {
-                            Some(true) => self.template_into(&ifd.if_expr.template, file, scope, heredoc, b),
+                        let taken = truthy(&c).or_else(|| {
+                            let condition = self.span(file, ifd.if_expr.cond_expr.span());
+                            choices.choose(Fork {
+                                directive: el_span,
+                                condition,
+                                expr: self.text(condition),
+                                reason: unknown_reason(&c)
+                                    .map_or_else(|| format!("a {} is not a boolean", c.type_name()), str::to_string),
+                            })
+                        });
+                        match taken {
+                            Some(true) => self.template_into(&ifd.if_expr.template, file, scope, heredoc, b, choices),
                             Some(false) => {
                                 if let Some(e) = &ifd.else_expr {
-                                    self.template_into(&e.template, file, scope, heredoc, b);
+                                    self.template_into(&e.template, file, scope, heredoc, b, choices);
                                 }
                             }
                             None => b.push_sym(opaque(
@@ -166,7 +183,7 @@ impl<'s> Eval<'s> {
                                         }
                                         None => scope.with(fe.value_var.as_str(), v),
                                     };
-                                    self.template_into(&fe.template, file, &inner, heredoc, b);
+                                    self.template_into(&fe.template, file, &inner, heredoc, b, choices);
                                 }
                             }
                             None => b.push_sym(opaque(
