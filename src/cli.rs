@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(name = "kdsguard", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  kdsguard check infra/                 analyse a Terraform folder\n  kdsguard check template.yaml --format json\n  kdsguard check . --fail-on error      fail CI only on errors\n\nExit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad usage or an input failed to load."
+    after_help = "Examples:\n  kdsguard check infra/                 analyse a Terraform folder\n  kdsguard check template.yaml --format json\n  kdsguard check . --fail-on error      fail CI only on errors\n\nExit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad usage or an input failed to load.\n`query can`: 0 yes, 1 no, 2 errors."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -233,7 +233,8 @@ pub struct CheckArgs {
     pub statistics: bool,
 
     /// Rules to run: ids, names or id prefixes (`KDS004`, `slr-deletable`, `KDS00`), or
-    /// ALL; comma-separated or repeated. Replaces the config file's `select`.
+    /// ALL; comma-separated or repeated. Starts the selection afresh: the config file's `select`
+    /// and `ignore` no longer apply (as in ruff).
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub select: Option<Vec<String>>,
 

@@ -326,12 +326,12 @@ fn targets(args: &CheckArgs) -> Result<Targets> {
         extra.push((format, std::path::PathBuf::from(file)));
     }
     let main = args.output_file.clone();
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeMap::new();
     let files = main
         .iter()
-        .map(|p| ("--output-file", p))
-        .chain(extra.iter().map(|(_, p)| ("--output", p)));
-    for (flag, path) in files {
+        .map(|p| ("--output-file", None, p))
+        .chain(extra.iter().map(|(f, p)| ("--output", Some(*f), p)));
+    for (flag, format, path) in files {
         if path.as_os_str().is_empty() {
             bail!("{flag} names no file");
         }
@@ -349,7 +349,13 @@ fn targets(args: &CheckArgs) -> Result<Targets> {
                 folder.display()
             );
         }
-        if !seen.insert(path.clone()) {
+        // Markdown appends, so several summaries may share a file; anything else would
+        // overwrite one report with another.
+        let appends = format == Some(CheckFormat::Markdown);
+        if seen
+            .insert(path.clone(), appends)
+            .is_some_and(|before| !(before && appends))
+        {
             bail!("{} is named by two outputs", path.display());
         }
     }
