@@ -500,6 +500,37 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_block_speaks_for_the_line_after_it() {
+        let sources = SourceMap::new();
+        sources.add(
+            "main.tf",
+            std::sync::Arc::from(
+                "# kdsguard:ignore KDS003 reason: a\n\
+                 // kdsguard:ignore KDS004\n\
+                 #   reason: b\n\
+                 #   expires: 2027-01-31\n\
+                 # prose, not rules\n\
+                 resource \"aws_iam_role\" \"r\" { # kdsguard:ignore KDS010 reason: c\n\
+                 }\n",
+            ),
+        );
+        let found = from_comments(&sources);
+        let scopes: Vec<(usize, usize, usize)> = found
+            .iter()
+            .map(|s| match s.scope {
+                Scope::Lines { first, last, opens, .. } => (first, last, opens),
+                _ => unreachable!(),
+            })
+            .collect();
+        // Both block comments speak for line 6; the trailing one for its own line.
+        assert_eq!(scopes, [(1, 6, 6), (2, 6, 6), (6, 7, 6)]);
+        assert_eq!(found[1].rules, ["KDS004"]);
+        assert_eq!(found[1].reason.as_deref(), Some("b"));
+        assert_eq!(found[1].expires.as_deref(), Some("2027-01-31"));
+        assert_eq!(found[0].reason.as_deref(), Some("a"));
+    }
+
+    #[test]
     fn civil_dates() {
         assert_eq!(civil_date(0), "1970-01-01");
         assert_eq!(civil_date(20_819), "2027-01-01");
