@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(name = "kdsguard", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  kdsguard check infra/                 analyse a Terraform folder\n  kdsguard check template.yaml --format json\n  kdsguard check . --fail-on error      fail CI only on errors\n\nExit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad usage or an input failed to load."
+    after_help = "Examples:\n  kdsguard check infra/                 analyse a Terraform folder\n  kdsguard check template.yaml --format json\n  kdsguard check . --fail-on error      fail CI only on errors\n\nExit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad usage or an input failed to load.\n`query can`: 0 yes, 1 no, 2 errors."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,8 +56,12 @@ pub enum Command {
         /// Rule id or name, e.g. KDS004 or slr-deletable (`kdsguard rules` lists them).
         rule: String,
     },
-    /// List the rules with their id, name and default severity.
-    Rules,
+    /// List the rules with their id, name, default severity and summary.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+    },
     /// Export the resource graph (principals, policies, tables, streams, the SLR).
     Graph(GraphArgs),
     /// Print a shell completion script, e.g. `kdsguard completions bash > /etc/bash_completion.d/kdsguard`.
@@ -205,11 +209,16 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Output format.
+    /// Output format (of standard output, or of the file -o names).
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
 
-    /// Show only findings of this severity or above (the exit code still counts all).
+    /// Write the report in --format to FILE instead of standard output (overwritten).
+    #[arg(long = "output-file", short = 'o', value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Report only findings of this severity or above, in every format and every --output
+    /// file (the exit code still counts all).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub severity: Option<ShownSeverity>,
 
@@ -217,9 +226,26 @@ pub struct CheckArgs {
     #[arg(long, short, conflicts_with = "statistics")]
     pub quiet: bool,
 
-    /// Human format: print only the number of findings per rule and the summary line.
+    /// Print only the number of findings per rule and the summary line. Honoured by the
+    /// human and concise formats; refused (exit 2, before the analysis) with any other
+    /// --format, whose readers expect the findings themselves.
     #[arg(long)]
     pub statistics: bool,
+
+    /// Rules to run: ids, names or id prefixes (`KDS004`, `slr-deletable`, `KDS00`), or
+    /// ALL; comma-separated or repeated. Starts the selection afresh: the config file's `select`
+    /// and `ignore` no longer apply (as in ruff).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+
+    /// Rules to leave out (ids, names or prefixes), on top of the selection. Where a rule
+    /// is both selected and ignored, the more specific selector wins (ignore on a tie).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Rules to run in addition to the selection (ids, names or prefixes).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
 
     /// Human format: print the full access section (every table set, one line each, with
     /// its principals) instead of the summary.
@@ -296,6 +322,11 @@ pub enum QueryCommand {
     },
     /// Whether one principal can exercise a capability, and why.
     ///
+    /// Exit status: 0 when the answer is yes (allowed, or conditional, on at least one
+    /// table asked about, directly or through other principals), 1 when it is no, 2 on
+    /// errors (bad usage, an unknown principal or table, an input that failed to load), so
+    /// a script can test it.
+    ///
     /// Example: kdsguard query can aws_iam_role.ops disable --on Orders infra/
     Can {
         /// A principal address, IAM name, or input#address id.
@@ -360,6 +391,17 @@ impl GraphFormat {
     }
 }
 
+impl CheckArgs {
+    /// The command line's layer of rule selection (over the config file's).
+    pub fn selection(&self) -> crate::config::Selection {
+        crate::config::Selection {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            extend_select: self.extend_select.clone(),
+        }
+    }
+}
+
 impl QueryCommand {
     /// The library's question for this command.
     pub fn question(&self) -> crate::query::Question<'_> {
@@ -402,7 +444,7 @@ impl QueryCommand {
 pub enum CheckFormat {
     /// Annotated source excerpts, then who can do what.
     Human,
-    /// The JSON report (schema kdsguard.report/v1).
+    /// The JSON report (schema kdsguard.report/v2).
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
@@ -410,7 +452,7 @@ pub enum CheckFormat {
     Github,
     /// A Markdown summary (for $GITHUB_STEP_SUMMARY).
     Markdown,
-    /// JUnit XML: a test case per (rule, resource), failures for findings.
+    /// JUnit XML: a test case per (rule, input, resource), failures for findings.
     Junit,
     /// One line per finding: `file:line:col: KDS004 error: message`.
     Concise,
@@ -430,7 +472,18 @@ pub enum SimFormat {
 pub enum Format {
     /// The answer in words, one line per principal or step.
     Human,
-    /// The JSON report (schema kdsguard.report/v1).
+    /// The answer as one JSON object: the question, then each decision with its proof
+    /// (ids, paths and steps as in kdsguard.report/v2).
+    Json,
+}
+
+/// Output formats of `rules`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule: id, name, default severity, summary.
+    Human,
+    /// A JSON array with one object per rule: id, name, severity, summary, help, and the
+    /// page it is documented on (docs_url, when known).
     Json,
 }
 

@@ -77,6 +77,12 @@ struct Raw {
     /// `[limits]`: each key a limit of `crate::limits`, a positive integer.
     #[serde(default)]
     limits: BTreeMap<Spanned<String>, Spanned<i64>>,
+    /// Rule selection, as ruff's: ids, names, id prefixes or `ALL`.
+    select: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    extend_select: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +167,18 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
         };
         config.rule_levels.insert(rule.id.clone(), level);
     }
+    for s in raw.select.iter().flatten().chain(&raw.ignore).chain(&raw.extend_select) {
+        check_selector(&known, s.get_ref()).map_err(|e| at(Some(s.span()), &e))?;
+    }
+    let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
+    select(
+        &mut config,
+        &Selection {
+            select: raw.select.as_deref().map(strings),
+            ignore: strings(&raw.ignore),
+            extend_select: strings(&raw.extend_select),
+        },
+    )?;
     if let Some(scps) = &raw.scps {
         config.full_aws_access = scps.full_aws_access.unwrap_or(true);
         if let Some(apply) = &scps.apply_to {
@@ -199,6 +217,87 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
         });
     }
     Ok(config)
+}
+
+/// One layer of rule selection (the config file's, then the command line's), as ruff's
+/// `select`, `ignore` and `extend-select`: each selector is `ALL`, a rule id, a rule name
+/// or an id prefix (`KDS00`).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Replaces what earlier layers selected.
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    /// Adds to what is selected.
+    pub extend_select: Vec<String>,
+}
+
+/// How specific an exact id or name is (more than any prefix).
+const EXACT: usize = usize::MAX;
+
+/// Applies a selection layer over the config's rule levels: a rule left out is `off`; a
+/// rule selected again (a later `select`) is on at its configured severity. For each rule
+/// the most specific matching selector decides; at equal specificity `ignore` wins.
+pub fn select(config: &mut Config, layer: &Selection) -> Result<(), String> {
+    let known = crate::rules::catalogue()?;
+    for s in layer
+        .select
+        .iter()
+        .flatten()
+        .chain(&layer.ignore)
+        .chain(&layer.extend_select)
+    {
+        check_selector(&known, s)?;
+    }
+    let best = |selectors: &[String], rule: &crate::rules::RuleMeta| -> Option<usize> {
+        selectors.iter().filter_map(|s| specificity(s, rule)).max()
+    };
+    for rule in &known {
+        let was_on = config.rule_levels.get(&rule.id) != Some(&RuleLevel::Off);
+        let on = match &layer.select {
+            Some(select) => best(select, rule),
+            None => was_on.then_some(0),
+        };
+        let on = on.max(best(&layer.extend_select, rule));
+        let off = best(&layer.ignore, rule);
+        let enabled = match (on, off) {
+            (Some(on), Some(off)) => on > off,
+            (on, _) => on.is_some(),
+        };
+        if !enabled {
+            config.rule_levels.insert(rule.id.clone(), RuleLevel::Off);
+        } else if !was_on {
+            config.rule_levels.remove(&rule.id);
+        }
+    }
+    Ok(())
+}
+
+/// How specifically `selector` names `rule` (`None`: it does not).
+fn specificity(selector: &str, rule: &crate::rules::RuleMeta) -> Option<usize> {
+    if selector.eq_ignore_ascii_case("ALL") {
+        Some(0)
+    } else if selector.eq_ignore_ascii_case(&rule.id) || selector == rule.name {
+        Some(EXACT)
+    } else {
+        let prefix = rule.id.get(..selector.len())?;
+        prefix.eq_ignore_ascii_case(selector).then_some(selector.len())
+    }
+}
+
+/// An error naming the nearest id or name when `selector` selects no rule.
+fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<(), String> {
+    if known.iter().any(|r| specificity(selector, r).is_some()) {
+        return Ok(());
+    }
+    let lower = selector.to_ascii_lowercase();
+    let nearest = known
+        .iter()
+        .flat_map(|r| [r.id.as_str(), r.name.as_str()])
+        .min_by_key(|c| strsim::levenshtein(&lower, &c.to_ascii_lowercase()));
+    Err(match nearest {
+        Some(n) => format!("unknown rule selector `{selector}`; did you mean `{n}`? (`kdsguard rules` lists them)"),
+        None => format!("unknown rule selector `{selector}`"),
+    })
 }
 
 /// The `[limits]` section over the defaults: known keys only, each a positive integer
@@ -332,6 +431,74 @@ capability = "delete-slr"
             .err()
             .unwrap_or_default();
         assert!(e.starts_with("k.toml:2:"), "{e}");
+    }
+
+    fn off(c: &Config) -> Vec<&str> {
+        c.rule_levels
+            .iter()
+            .filter(|(_, l)| **l == RuleLevel::Off)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn selection_follows_ruff() {
+        let c = parse("k.toml", "select = [\"KDS00\"]\nignore = [\"slr-deletable\"]\n")
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let mut on: Vec<String> = crate::rules::catalogue()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.id)
+            .filter(|id| !off(&c).contains(&id.as_str()))
+            .collect();
+        on.sort();
+        assert_eq!(
+            on,
+            [
+                "KDS001", "KDS002", "KDS003", "KDS005", "KDS006", "KDS007", "KDS008", "KDS009"
+            ]
+        );
+        // A more specific select beats a prefix ignore; at equal specificity ignore wins.
+        let mut c = Config::default();
+        let layer = Selection {
+            select: None,
+            ignore: vec!["KDS01".into(), "KDS004".into()],
+            extend_select: vec!["KDS012".into(), "KDS004".into()],
+        };
+        select(&mut c, &layer).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(off(&c).contains(&"KDS004") && off(&c).contains(&"KDS011"));
+        assert!(!off(&c).contains(&"KDS012") && !off(&c).contains(&"KDS001"));
+        // A later select replaces: a rule turned off before is on again.
+        let layer = Selection {
+            select: Some(vec!["kds004".into()]),
+            ..Selection::default()
+        };
+        select(&mut c, &layer).unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(!off(&c).contains(&"KDS004") && off(&c).contains(&"KDS012"));
+    }
+
+    #[test]
+    fn unknown_selectors_name_the_nearest() {
+        let e = parse("k.toml", "ignore = [\"slr-deleteable\"]\n")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.starts_with("k.toml:1:11: unknown rule selector `slr-deleteable`; did you mean `slr-deletable`?"),
+            "{e}"
+        );
+        let e = select(
+            &mut Config::default(),
+            &Selection {
+                select: Some(vec!["KDS0004".into()]),
+                ..Selection::default()
+            },
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("unknown rule selector `KDS0004`; did you mean `KDS004`?"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -228,7 +228,8 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
             None => true,
         });
     };
-    levels(&mut findings);
+    // Levels apply after suppressions, so a suppression of a rule turned off (`off`,
+    // `--ignore`) is not reported as unused while its finding is there.
     let mut suppressed = Vec::new();
     if config.use_suppressions && config.decide {
         let mut all = suppress::from_comments(&sources);
@@ -244,10 +245,19 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         let applied = suppress::apply(findings, &all, &graph, &sources, &today, &known);
         findings = applied.kept;
         suppressed = applied.hidden;
-        let mut problems = rules::run_suppressions(&applied.problems).map_err(InternalError)?;
-        levels(&mut problems);
-        findings.extend(problems);
+        findings.extend(rules::run_suppressions(&applied.problems).map_err(InternalError)?);
     }
+    levels(&mut findings);
+    suppressed.retain_mut(
+        |s: &mut suppress::Suppressed| match config.rule_levels.get(&s.finding.rule) {
+            Some(RuleLevel::Off) => false,
+            Some(RuleLevel::On(sev)) => {
+                s.finding.severity = *sev;
+                true
+            }
+            None => true,
+        },
+    );
     finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();
     if let Some(path) = &config.baseline {

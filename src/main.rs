@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use kdsguard::cli::{
-    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, Format, InputArgs, QueryCommand, ShownSeverity,
+    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, Format, InputArgs, QueryCommand, RulesFormat,
+    ShownSeverity,
 };
 use kdsguard::model::Severity;
 use kdsguard::report::github::Links;
@@ -64,7 +65,14 @@ fn run(cli: Cli) -> Result<u8> {
             };
             write_out(&text)?;
             report_errors(&analysis);
-            Ok(if analysis.errors.is_empty() { 0 } else { 2 })
+            Ok(if !analysis.errors.is_empty() {
+                2
+            } else if matches!(q, QueryCommand::Can { .. }) && !answer.yes() {
+                // `query can` answers with its exit status too: 0 yes, 1 no.
+                1
+            } else {
+                0
+            })
         }
         Command::Explain { rule } => {
             let text = kdsguard::rules::explain(&rule).map_err(anyhow::Error::msg)?;
@@ -82,8 +90,12 @@ fn run(cli: Cli) -> Result<u8> {
             write_out(&String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
-        Command::Rules => {
-            write_out(&kdsguard::rules::list().map_err(anyhow::Error::msg)?)?;
+        Command::Rules { format } => {
+            let text = match format {
+                RulesFormat::Human => kdsguard::rules::list().map_err(anyhow::Error::msg)?,
+                RulesFormat::Json => rules_json()?,
+            };
+            write_out(&text)?;
             Ok(0)
         }
         Command::Graph(args) => {
@@ -165,8 +177,12 @@ fn load(input: &InputArgs) -> Result<Analysis> {
 }
 
 fn check(args: CheckArgs, color: bool) -> Result<u8> {
+    // Every output argument is checked before the (possibly long) analysis.
+    let targets = targets(&args)?;
     let real_cwd = cwd()?;
     let mut config = config(&args.input, &real_cwd)?;
+    kdsguard::config::select(&mut config, &args.selection())
+        .map_err(|e| anyhow::anyhow!("--select/--ignore/--extend-select: {e}"))?;
     config.use_suppressions = !args.no_suppressions;
     // Lets tests (and audits of the past) judge suppression expiry against a fixed date.
     config.today = std::env::var("KDSGUARD_TODAY").ok();
@@ -190,13 +206,17 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     if let Some(rev) = &args.diff_base {
         kdsguard::delta::apply(&mut analysis, &config, &cwd, rev)?;
     }
-    let sarif_file = args.outputs.iter().find_map(|o| o.strip_prefix("sarif="));
+    let sarif_file = targets
+        .extra
+        .iter()
+        .find(|(f, _)| *f == CheckFormat::Sarif)
+        .map(|(_, file)| file.to_string_lossy().into_owned());
     let links = Links {
         docs_url: docs_url.as_deref(),
-        sarif_file,
+        sarif_file: sarif_file.as_deref(),
     };
     let style = human::Style {
-        color,
+        color: color && targets.main.is_none(),
         verbose: args.verbose,
         view: if args.quiet {
             human::View::Quiet
@@ -210,17 +230,6 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
         docs_url: links.docs_url,
         ..human::Style::default()
     };
-    let report_start = std::time::Instant::now();
-    let text = render(&analysis, args.format, style, links)?;
-    let report_time = report_start.elapsed();
-    write_out(&text)?;
-    if args.timings {
-        print_timings(&analysis, report_time);
-    }
-    for output in &args.outputs {
-        write_output(&analysis, output, human::Style { color: false, ..style }, links)?;
-    }
-    report_errors(&analysis);
     let fail_on = match args.fail_on {
         Some(FailOn::Error) => Some(Severity::Error),
         Some(FailOn::Warning) => Some(Severity::Warning),
@@ -230,6 +239,39 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     };
     let soft = args.exit_zero || fail_on.is_none() || args.write_baseline.is_some();
     let code = analysis.exit_code(fail_on.unwrap_or(Severity::Error));
+    // The human and concise formats show what --severity hides in their summary line;
+    // the other formats are rendered after the hidden findings are dropped.
+    let shows_hidden = |f: CheckFormat| matches!(f, CheckFormat::Human | CheckFormat::Concise);
+    let report_start = std::time::Instant::now();
+    let mut texts: Vec<Option<String>> = vec![None; targets.extra.len() + 1];
+    let file_style = human::Style { color: false, ..style };
+    for pass in [true, false] {
+        if !pass && args.severity.is_some() {
+            analysis.findings.retain(|f| f.severity >= style.min_severity);
+        }
+        if shows_hidden(args.format) == pass {
+            texts[0] = Some(render(&analysis, args.format, style, links)?);
+        }
+        for (k, (format, _)) in targets.extra.iter().enumerate() {
+            if shows_hidden(*format) == pass {
+                texts[k + 1] = Some(render(&analysis, *format, file_style, links)?);
+            }
+        }
+    }
+    let report_time = report_start.elapsed();
+    let main_text = texts[0].take().unwrap_or_default();
+    match &targets.main {
+        Some(path) => write_file(path, &main_text, false)?,
+        None => write_out(&main_text)?,
+    }
+    if args.timings {
+        print_timings(&analysis, report_time);
+    }
+    for ((format, path), text) in targets.extra.iter().zip(texts.into_iter().skip(1)) {
+        // Appending lets several steps share $GITHUB_STEP_SUMMARY.
+        write_file(path, &text.unwrap_or_default(), *format == CheckFormat::Markdown)?;
+    }
+    report_errors(&analysis);
     Ok(if soft && code == 1 { 0 } else { code })
 }
 
@@ -248,25 +290,133 @@ fn folders_of(files: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// One `--output FORMAT=FILE`.
-fn write_output(analysis: &Analysis, output: &str, style: human::Style<'_>, links: Links<'_>) -> Result<()> {
-    let Some((format, file)) = output.split_once('=') else {
-        bail!("--output takes FORMAT=FILE, got {output:?}");
-    };
-    let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
-        anyhow::anyhow!("--output: unknown format {format:?} (human, concise, json, sarif, github, markdown, junit)")
-    })?;
-    let text = render(analysis, format, style, links)?;
-    // Appending lets several steps share $GITHUB_STEP_SUMMARY.
+/// Where `check` writes its reports, checked before the analysis.
+struct Targets {
+    /// `-o`: the main format's file (else standard output).
+    main: Option<std::path::PathBuf>,
+    /// `--output FORMAT=FILE`, in order.
+    extra: Vec<(CheckFormat, std::path::PathBuf)>,
+}
+
+/// Parses and checks every output argument: `--output` values, that `--statistics` fits
+/// the format, and that each file can be created (its folder exists, it is not a folder,
+/// no file is named twice).
+fn targets(args: &CheckArgs) -> Result<Targets> {
+    if args.statistics && !matches!(args.format, CheckFormat::Human | CheckFormat::Concise) {
+        bail!(
+            "--statistics prints counts per rule in the human and concise formats only; --format {} reports the findings themselves (drop --statistics, or use --format human or concise)",
+            format_name(args.format)
+        );
+    }
+    let mut extra = Vec::new();
+    for output in &args.outputs {
+        let Some((format, file)) = output.split_once('=') else {
+            bail!("--output takes FORMAT=FILE, got {output:?}");
+        };
+        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
+            let names: Vec<&str> = <CheckFormat as clap::ValueEnum>::value_variants()
+                .iter()
+                .map(|f| format_name(*f))
+                .collect();
+            anyhow::anyhow!("--output: unknown format {format:?} (one of {})", names.join(", "))
+        })?;
+        if file.is_empty() {
+            bail!("--output {output:?} names no file");
+        }
+        extra.push((format, std::path::PathBuf::from(file)));
+    }
+    let main = args.output_file.clone();
+    let mut seen = std::collections::BTreeMap::new();
+    let files = main
+        .iter()
+        .map(|p| ("--output-file", None, p))
+        .chain(extra.iter().map(|(f, p)| ("--output", Some(*f), p)));
+    for (flag, format, path) in files {
+        if path.as_os_str().is_empty() {
+            bail!("{flag} names no file");
+        }
+        if path.is_dir() {
+            bail!("{flag} {}: is a folder, not a file", path.display());
+        }
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            bail!(
+                "{flag} {}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            );
+        }
+        // Markdown appends, so several summaries may share a file; anything else would
+        // overwrite one report with another.
+        let appends = format == Some(CheckFormat::Markdown);
+        if seen
+            .insert(path.clone(), appends)
+            .is_some_and(|before| !(before && appends))
+        {
+            bail!("{} is named by two outputs", path.display());
+        }
+    }
+    Ok(Targets { main, extra })
+}
+
+/// A format's command-line name.
+fn format_name(format: CheckFormat) -> &'static str {
+    match format {
+        CheckFormat::Human => "human",
+        CheckFormat::Json => "json",
+        CheckFormat::Sarif => "sarif",
+        CheckFormat::Github => "github",
+        CheckFormat::Markdown => "markdown",
+        CheckFormat::Junit => "junit",
+        CheckFormat::Concise => "concise",
+    }
+}
+
+/// Writes a report file (appended to, or overwritten).
+fn write_file(path: &Path, text: &str, append: bool) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
-        .append(format == CheckFormat::Markdown)
+        .append(append)
         .write(true)
-        .truncate(format != CheckFormat::Markdown)
-        .open(file)
-        .with_context(|| format!("cannot write {file}"))?;
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {file}"))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// One rule in `rules --format json`.
+#[derive(serde::Serialize)]
+struct RuleOut {
+    id: String,
+    name: String,
+    severity: String,
+    summary: String,
+    help: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docs_url: Option<String>,
+}
+
+/// `rules --format json`: every rule's id, name, default severity, summary and help.
+fn rules_json() -> Result<String> {
+    let rules: Vec<RuleOut> = kdsguard::rules::catalogue()
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .map(|r| RuleOut {
+            docs_url: kdsguard::report::rule_url(None, &r.id),
+            summary: r.summary.trim().to_string(),
+            help: r.help.trim().to_string(),
+            id: r.id,
+            name: r.name,
+            severity: r.severity,
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&rules)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// `--severity`: the lowest severity shown.
@@ -286,6 +436,8 @@ fn render(analysis: &Analysis, format: CheckFormat, style: human::Style<'_>, lin
         CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
         CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
         CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,
+        // --statistics: the same counts per rule in both line-oriented formats.
+        CheckFormat::Concise if matches!(style.view, human::View::Statistics) => human::render(analysis, style),
         CheckFormat::Concise => concise::render(analysis, style.min_severity, style.color),
         CheckFormat::Human => human::render(analysis, style),
     })

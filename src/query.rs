@@ -259,6 +259,15 @@ pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
     })
 }
 
+impl Answer {
+    /// Whether the answer is yes: some result is allowed or conditional (`query can`'s
+    /// exit status).
+    pub fn yes(&self) -> bool {
+        let can = [Outcome::Allowed, Outcome::Conditional].map(Outcome::as_str);
+        self.results.iter().any(|e| can.contains(&e.decision))
+    }
+}
+
 pub fn render_json(answer: &Answer) -> Result<String, serde_json::Error> {
     let mut s = serde_json::to_string_pretty(answer)?;
     s.push('\n');

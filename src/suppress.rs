@@ -6,7 +6,11 @@
 //! {ignore: [{rule, reason, expires}]}}`, at template or resource level). A comment covers
 //! findings that start on its line or the next, findings whose span contains it (a trailing
 //! comment), findings inside a policy statement that starts on its line or the next, and
-//! findings whose principal or resource is declared there. Every
+//! findings whose principal or resource is declared there. A comment in a block of comment
+//! lines speaks for the line after the block, and when a declaration (a Terraform block, a
+//! CloudFormation logical id) starts on that line, or on the line a trailing comment ends,
+//! it covers every finding inside the declaration. `reason:` and `expires:` may continue on
+//! the next comment lines of the block. Every
 //! problem with a suppression is a [`Problem`], which KDS014 reports: no reason or a bad
 //! date (it does not work), expired (it stopped working), an unknown rule, a near-spelling
 //! of the marker (it works, but is not the canonical spelling), or nothing suppressed.
@@ -24,8 +28,15 @@ pub const CANONICAL: &str = "kdsguard:ignore <RULE> reason: <why> [expires: YYYY
 /// Where a suppression applies.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Scope {
-    /// A comment: its line and the next line of its file.
-    Lines(Span),
+    /// A comment (`comment` is its marker line): findings starting on the lines `first`
+    /// through `last` (1-based) of its file, and inside the declarations that start on
+    /// line `opens`.
+    Lines {
+        comment: Span,
+        first: usize,
+        last: usize,
+        opens: usize,
+    },
     /// Inside this span (a resource's declaration).
     Within(Span),
     /// The whole file of this span.
@@ -81,30 +92,72 @@ pub struct Problem {
 pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
     let mut out = Vec::new();
     for file in sources.files() {
-        let text = &file.text;
+        let mut lines = Vec::new();
         let mut offset = 0usize;
-        for line in text.split_inclusive('\n') {
-            if let Some((pos, after)) = marker(line) {
-                let before = &line[..pos];
-                let is_comment = before.contains('#') || before.contains("//");
-                if is_comment {
-                    let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
-                    let end = offset + line.trim_end().len();
-                    let span = Span::new(file.id, start, end);
-                    let (rules, reason, expires) = parse_comment(&line[after..]);
-                    out.push(Suppression {
-                        rules,
-                        reason,
-                        expires,
-                        scope: Scope::Lines(span),
-                        span,
-                    });
-                }
-            }
+        for line in file.text.split_inclusive('\n') {
+            lines.push((offset, line));
             offset += line.len();
+        }
+        for (k, &(offset, line)) in lines.iter().enumerate() {
+            let Some((pos, after)) = marker(line) else {
+                continue;
+            };
+            let before = &line[..pos];
+            if !(before.contains('#') || before.contains("//")) {
+                continue;
+            }
+            let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
+            let end = offset + line.trim_end().len();
+            let span = Span::new(file.id, start, end);
+            let mut text = line[after..].to_string();
+            let number = k + 1;
+            let scope = if comment_text(line).is_some() {
+                // A full-line comment speaks for the line after its block of comment lines;
+                // the lines of the block below it may carry its `reason:` and `expires:`.
+                let below = lines[k + 1..].iter().take_while(|(_, l)| comment_text(l).is_some());
+                let mut continuing = true;
+                let mut block = 0;
+                for (_, l) in below {
+                    block += 1;
+                    let rest = comment_text(l).unwrap_or_default();
+                    continuing &= marker(l).is_none() && (rest.starts_with("reason:") || rest.starts_with("expires:"));
+                    if continuing {
+                        text.push(' ');
+                        text.push_str(rest);
+                    }
+                }
+                let after_block = number + block + 1;
+                Scope::Lines {
+                    comment: span,
+                    first: number,
+                    last: after_block,
+                    opens: after_block,
+                }
+            } else {
+                Scope::Lines {
+                    comment: span,
+                    first: number,
+                    last: number + 1,
+                    opens: number,
+                }
+            };
+            let (rules, reason, expires) = parse_comment(&text);
+            out.push(Suppression {
+                rules,
+                reason,
+                expires,
+                scope,
+                span,
+            });
         }
     }
     out
+}
+
+/// The text of a line that is only a comment (`#` or `//`), without the comment marker.
+fn comment_text(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    t.strip_prefix("//").or_else(|| t.strip_prefix('#')).map(str::trim)
 }
 
 /// Where the marker (or a near-spelling of it) starts in `line`, and where it ends.
@@ -123,7 +176,7 @@ fn marker(line: &str) -> Option<(usize, usize)> {
 
 /// The spelling a comment suppression used, when it is not the canonical one.
 fn near_spelling(s: &Suppression, sources: &SourceMap) -> Option<String> {
-    let Scope::Lines(span) = s.scope else {
+    let Scope::Lines { comment: span, .. } = s.scope else {
         return None;
     };
     let text = sources.get(span.file)?.slice(span)?.to_string();
@@ -230,11 +283,13 @@ pub fn apply(
     let mut kept = Vec::new();
     let mut hidden = Vec::new();
     let statements = Statements::of(graph, !active.is_empty());
+    let comments = active.iter().any(|s| matches!(s.scope, Scope::Lines { .. }));
+    let declared = Declarations::of(graph, sources, comments);
     for f in findings {
         let stmt = statements.enclosing(f.span);
-        let hit = active
-            .iter()
-            .position(|s| s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, stmt, graph, sources));
+        let hit = active.iter().position(|s| {
+            s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, stmt, graph, sources, &declared)
+        });
         match hit {
             Some(k) => {
                 used[k] = true;
@@ -293,29 +348,78 @@ impl Statements {
     }
 }
 
-fn covers(s: &Suppression, f: &Finding, stmt: Option<Span>, graph: &Graph, sources: &SourceMap) -> bool {
+/// The spans of every declaration (principal, group, policy, attachment, table, stream,
+/// key, service-linked role) by file and starting line, so a comment above a Terraform
+/// block or a CloudFormation logical id finds what it stands above.
+struct Declarations(std::collections::HashMap<(crate::source::FileId, usize), Vec<Span>>);
+
+impl Declarations {
+    /// Built only when some comment suppression is active.
+    fn of(graph: &Graph, sources: &SourceMap, needed: bool) -> Declarations {
+        let mut by_line: std::collections::HashMap<(crate::source::FileId, usize), Vec<Span>> = Default::default();
+        for input in graph.inputs.iter().filter(|_| needed) {
+            let spans = (input.principals.iter().map(|x| x.span))
+                .chain(input.groups.iter().map(|x| x.span))
+                .chain(input.memberships.iter().map(|x| x.span))
+                .chain(input.policies.iter().map(|x| x.span))
+                .chain(input.attachments.iter().map(|x| x.span))
+                .chain(input.tables.iter().map(|x| x.span))
+                .chain(input.streams.iter().map(|x| x.span))
+                .chain(input.destinations.iter().map(|x| x.span))
+                .chain(input.keys.iter().map(|x| x.span))
+                .chain(input.slrs.iter().map(|x| x.span));
+            for span in spans {
+                if let Some(at) = sources.start(span) {
+                    by_line.entry((span.file, at.line)).or_default().push(span);
+                }
+            }
+        }
+        for v in by_line.values_mut() {
+            v.sort_by_key(|s| (s.start, s.end));
+            v.dedup();
+        }
+        Declarations(by_line)
+    }
+
+    /// The declarations that start on this line of this file.
+    fn opening(&self, file: crate::source::FileId, line: usize) -> &[Span] {
+        self.0.get(&(file, line)).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn covers(
+    s: &Suppression,
+    f: &Finding,
+    stmt: Option<Span>,
+    graph: &Graph,
+    sources: &SourceMap,
+    declared: &Declarations,
+) -> bool {
     let mut declarations = declaration_spans(f, graph);
     // The statement's first line (or the line above it) covers what is found inside it.
     declarations.extend(stmt);
+    let within =
+        |outer: Span, span: Span| span.file == outer.file && span.start >= outer.start && span.end <= outer.end;
     match &s.scope {
-        Scope::Lines(comment) => {
-            let Some(line) = sources.start(*comment).map(|l| l.line) else {
-                return false;
-            };
+        Scope::Lines {
+            comment,
+            first,
+            last,
+            opens,
+        } => {
             let on_line = |span: Span| {
-                span.file == comment.file
-                    && sources
-                        .start(span)
-                        .is_some_and(|l| l.line == line || l.line == line + 1)
+                span.file == comment.file && sources.start(span).is_some_and(|l| (*first..=*last).contains(&l.line))
             };
             // A comment inside the finding's statement (a trailing one) covers it too.
             let inside = f.span.file == comment.file && f.span.start <= comment.start && comment.start < f.span.end;
-            inside || on_line(f.span) || declarations.iter().any(|d| on_line(*d))
+            // A comment above a declaration (or trailing its first line) covers it whole.
+            let block = declared
+                .opening(comment.file, *opens)
+                .iter()
+                .any(|d| within(*d, f.span));
+            inside || block || on_line(f.span) || declarations.iter().any(|d| on_line(*d))
         }
-        Scope::Within(outer) => {
-            let inside = |span: Span| span.file == outer.file && span.start >= outer.start && span.end <= outer.end;
-            inside(f.span) || declarations.iter().any(|d| inside(*d))
-        }
+        Scope::Within(outer) => within(*outer, f.span) || declarations.iter().any(|d| within(*outer, *d)),
         Scope::File(any) => f.span.file == any.file,
     }
 }
@@ -393,6 +497,37 @@ mod tests {
             assert_eq!(line[end..].trim(), "KDS004", "{line} from {pos}");
         }
         assert_eq!(marker("# kdsguard checks this"), None);
+    }
+
+    #[test]
+    fn a_comment_block_speaks_for_the_line_after_it() {
+        let sources = SourceMap::new();
+        sources.add(
+            "main.tf",
+            std::sync::Arc::from(
+                "# kdsguard:ignore KDS003 reason: a\n\
+                 // kdsguard:ignore KDS004\n\
+                 #   reason: b\n\
+                 #   expires: 2027-01-31\n\
+                 # prose, not rules\n\
+                 resource \"aws_iam_role\" \"r\" { # kdsguard:ignore KDS010 reason: c\n\
+                 }\n",
+            ),
+        );
+        let found = from_comments(&sources);
+        let scopes: Vec<(usize, usize, usize)> = found
+            .iter()
+            .map(|s| match s.scope {
+                Scope::Lines { first, last, opens, .. } => (first, last, opens),
+                _ => unreachable!(),
+            })
+            .collect();
+        // Both block comments speak for line 6; the trailing one for its own line.
+        assert_eq!(scopes, [(1, 6, 6), (2, 6, 6), (6, 7, 6)]);
+        assert_eq!(found[1].rules, ["KDS004"]);
+        assert_eq!(found[1].reason.as_deref(), Some("b"));
+        assert_eq!(found[1].expires.as_deref(), Some("2027-01-31"));
+        assert_eq!(found[0].reason.as_deref(), Some("a"));
     }
 
     #[test]

@@ -109,3 +109,47 @@ fn load_errors_are_junit_errors() {
     assert_eq!(errors[0].0, "kdsguard.load");
     assert!(errors[0].1.ends_with("broken.tf"));
 }
+
+/// The `file` attribute of each failing case, by case name.
+fn failing_files(xml: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML: {e}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| {
+            (
+                n.attribute("name").unwrap_or_default().to_string(),
+                n.attribute("file").unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_input_has_its_own_cases() {
+    // The demo's Terraform module and CloudFormation template both declare a table Music
+    // and the service-linked role: each has findings about the other's.
+    let r = run(&["check", "--format", "junit", "testdata/demo"]);
+    assert_eq!(r.code, 1);
+    check_schema(&r.stdout);
+    let cases = failing_files(&r.stdout);
+    let tf = "testdata/demo/terraform";
+    let cfn = "testdata/demo/cloudformation/template.yaml";
+    let mut crossed = 0;
+    for (name, file) in &cases {
+        // The case's file is in the input the case names: the subject's own, else the one
+        // after "found in".
+        let input = match name.split_once(" (found in ") {
+            Some((_, input)) => {
+                crossed += 1;
+                input.trim_end_matches(')').to_string()
+            }
+            None => name.split('#').next().unwrap_or_default().to_string(),
+        };
+        assert!(input == tf || input == cfn, "{name}");
+        assert!(file.starts_with(&input), "case {name} has its findings in {file}");
+    }
+    assert!(crossed > 0, "{cases:?}");
+    assert!(cases.iter().any(|(n, f)| n
+        == "testdata/demo/terraform#aws_iam_service_linked_role.kds (found in testdata/demo/cloudformation/template.yaml)"
+        && f == cfn));
+}

@@ -19,6 +19,15 @@ fn query_json(args: &[&str]) -> Value {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--format", "json"]);
     let r = run(&all);
+    if args.first() == Some(&"can") {
+        // `query can` answers with its exit status: 0 yes, 1 no.
+        let answer = r.json();
+        let yes = results(&answer)
+            .iter()
+            .any(|e| e["decision"] == "allowed" || e["decision"] == "conditional");
+        assert_eq!(r.code, if yes { 0 } else { 1 }, "query {args:?}:\n{}", r.stderr);
+        return answer;
+    }
     assert_eq!(r.code, 0, "query {args:?} failed:\n{}", r.stderr);
     r.json()
 }
@@ -309,4 +318,38 @@ fn answers_are_deterministic() {
     let second = run(&args);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.stdout, second.stdout);
+}
+
+#[test]
+fn can_exits_0_when_yes_1_when_no_and_2_on_errors() {
+    let code = |args: &[&str]| {
+        let mut all = vec!["query", "can"];
+        all.extend_from_slice(args);
+        run(&all).code
+    };
+    // Allowed directly.
+    assert_eq!(code(&["aws_iam_role.disable_music", "disable", "--on", "Music", TF]), 0);
+    // Not allowed, in either format.
+    assert_eq!(code(&["aws_iam_role.enable_music", "disable", "--on", "Music", TF]), 1);
+    assert_eq!(
+        code(&[
+            "aws_iam_role.enable_music",
+            "disable",
+            "--on",
+            "Music",
+            TF,
+            "--format",
+            "json"
+        ]),
+        1
+    );
+    // Errors: an unknown principal, an unknown capability.
+    assert_eq!(code(&["aws_iam_role.nobody", "disable", TF]), 2);
+    assert_eq!(code(&["aws_iam_role.enable_music", "destroy", TF]), 2);
+    // who-can and why are answers, not tests: 0 even when nobody can.
+    let r = run(&["query", "who-can", "disable", "--on", "Music", CFN]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The exit status is documented.
+    let help = run(&["query", "can", "--help"]).stdout;
+    assert!(help.contains("0 when the answer is yes"), "{help}");
 }

@@ -156,3 +156,170 @@ fn a_comment_on_the_statements_first_line_covers_a_finding_deeper_in_it() {
     assert!(findings(&report, "KDS014").is_empty(), "{}", report["findings"]);
     assert_eq!(report["suppressed"].as_array().map_or(0, Vec::len), 1);
 }
+
+/// `text` written as `file` into a fresh folder; `check --format json` on it.
+fn check_text(file: &str, text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(file), text).unwrap_or_else(|e| panic!("{e}"));
+    check_json(&[&dir.path().to_string_lossy()]).0
+}
+
+/// The KDS004 fixture with `comment` (one or more lines) inserted above the block that
+/// grants the deletion (`aws_iam_role_policy.platform`), whose finding is eight lines down.
+fn kds004_with_comment_above_the_block(comment: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("testdata/rules/KDS004/bad/main.tf")).unwrap_or_default();
+    let block = "resource \"aws_iam_role_policy\" \"platform\" {";
+    assert!(text.contains(block), "the fixture changed");
+    check_text("main.tf", &text.replace(block, &format!("{comment}\n{block}")))
+}
+
+fn suppressed(report: &Value) -> Vec<(String, String)> {
+    report["suppressed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["rule"].as_str().unwrap_or("").to_string(),
+                s["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_comment_above_a_terraform_block_covers_the_findings_inside_it() {
+    let report = kds004_with_comment_above_the_block("# kdsguard:ignore KDS004 reason: break-glass role");
+    assert!(findings(&report, "KDS004").is_empty(), "{}", report["findings"]);
+    assert!(findings(&report, "KDS014").is_empty(), "{}", report["findings"]);
+    assert_eq!(
+        suppressed(&report),
+        [("KDS004".to_string(), "break-glass role".to_string())]
+    );
+    // KDS003 sits at the same statement and is not named: it stays.
+    assert_eq!(findings(&report, "KDS003").len(), 1, "{}", report["findings"]);
+}
+
+#[test]
+fn every_line_of_a_stacked_comment_block_is_read() {
+    let report = kds004_with_comment_above_the_block(
+        "# kdsguard:ignore KDS003 reason: creates roles for other services too\n\
+         // kdsguard:ignore slr-deletable reason: break-glass role\n\
+         # Owned by the platform team.",
+    );
+    for rule in ["KDS003", "KDS004", "KDS014"] {
+        assert!(findings(&report, rule).is_empty(), "{rule}: {}", report["findings"]);
+    }
+    assert_eq!(suppressed(&report).len(), 2, "{}", report["suppressed"]);
+}
+
+#[test]
+fn reason_and_expiry_may_continue_on_the_next_comment_lines() {
+    let report = kds004_with_comment_above_the_block(
+        "# kdsguard:ignore KDS004,KDS003\n#   reason: break-glass role\n#   expires: 2020-01-01",
+    );
+    // The expiry on the third line is read: the suppression has expired.
+    let problems = findings(&report, "KDS014");
+    assert!(
+        problems.iter().any(|(_, m)| m.contains("expired on 2020-01-01")),
+        "{problems:?}"
+    );
+    assert_eq!(findings(&report, "KDS004").len(), 1);
+    let report = kds004_with_comment_above_the_block("# kdsguard:ignore KDS004 KDS003\n#   reason: break-glass role");
+    assert!(findings(&report, "KDS014").is_empty(), "{}", report["findings"]);
+    assert_eq!(
+        suppressed(&report),
+        [
+            ("KDS003".to_string(), "break-glass role".to_string()),
+            ("KDS004".to_string(), "break-glass role".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_comment_not_directly_above_the_block_covers_nothing_and_is_reported() {
+    let report = kds004_with_comment_above_the_block("# kdsguard:ignore KDS004 reason: break-glass role\n");
+    assert_eq!(findings(&report, "KDS004").len(), 1, "{}", report["findings"]);
+    let problems = findings(&report, "KDS014");
+    assert!(
+        problems
+            .iter()
+            .any(|(_, m)| m == "unused suppression: no KDS004 finding here"),
+        "{problems:?}"
+    );
+    // Above the right block but naming a rule that does not fire inside it.
+    let report = kds004_with_comment_above_the_block("# kdsguard:ignore KDS010 reason: no such finding");
+    assert!(
+        findings(&report, "KDS014")
+            .iter()
+            .any(|(_, m)| m == "unused suppression: no KDS010 finding here"),
+        "{}",
+        report["findings"]
+    );
+}
+
+const CFN_DELETER: &str = "AWSTemplateFormatVersion: \"2010-09-09\"
+Resources:
+  COMMENT
+  Cleanup:TRAILING
+    Type: AWS::IAM::User
+    Properties:
+      UserName: cleanup-bot
+      Policies:
+        - PolicyName: delete-slrs
+          PolicyDocument:
+            Version: \"2012-10-17\"
+            Statement:
+              - Effect: Allow
+                Action:
+                  - iam:DeleteServiceLinkedRole
+                  - iam:CreateServiceLinkedRole
+                Resource: \"*\"
+";
+
+#[test]
+fn a_comment_above_a_cloudformation_logical_id_covers_the_resource() {
+    let bare = check_text("t.yaml", &CFN_DELETER.replace("COMMENT", "").replace("TRAILING", ""));
+    assert_eq!(findings(&bare, "KDS004").len(), 1, "{}", bare["findings"]);
+    assert_eq!(findings(&bare, "KDS003").len(), 1, "{}", bare["findings"]);
+    let stacked = CFN_DELETER
+        .replace(
+            "COMMENT",
+            "# kdsguard:ignore slr-deletable reason: cleans up roles of deleted services\n  # kdsguard:ignore KDS003 reason: creates roles for other services",
+        )
+        .replace("TRAILING", "");
+    let report = check_text("t.yaml", &stacked);
+    for rule in ["KDS003", "KDS004", "KDS014"] {
+        assert!(findings(&report, rule).is_empty(), "{rule}: {}", report["findings"]);
+    }
+    let trailing = CFN_DELETER
+        .replace("COMMENT", "")
+        .replace("TRAILING", " # kdsguard:ignore KDS004 reason: on the logical id's line");
+    let report = check_text("t.yaml", &trailing);
+    assert!(findings(&report, "KDS004").is_empty(), "{}", report["findings"]);
+    assert_eq!(findings(&report, "KDS003").len(), 1, "{}", report["findings"]);
+}
+
+#[test]
+fn json_templates_suppress_through_resource_metadata() {
+    let template = r#"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "Cleanup": {
+      "Type": "AWS::IAM::User",
+      "Metadata": {"kdsguard": {"ignore": [{"rules": ["KDS004", "slr-create-unscoped"], "reason": "cleans up roles"}]}},
+      "Properties": {
+        "UserName": "cleanup-bot",
+        "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Action": ["iam:DeleteServiceLinkedRole", "iam:CreateServiceLinkedRole"], "Resource": "*"}]}}]
+      }
+    }
+  }
+}
+"#;
+    let report = check_text("t.json", template);
+    for rule in ["KDS003", "KDS004", "KDS014"] {
+        assert!(findings(&report, rule).is_empty(), "{rule}: {}", report["findings"]);
+    }
+    assert_eq!(suppressed(&report).len(), 2, "{}", report["suppressed"]);
+}

@@ -1,5 +1,6 @@
 //! JUnit XML (the Ant/Jenkins shape most CI systems read): one test suite per rule, one
-//! test case per (rule, resource) with a `<failure>` holding that resource's findings, one
+//! test case per (rule, input, resource) with a `<failure>` holding the findings the input
+//! (a Terraform module, a template, a plan) has about that resource, one
 //! passing case for a rule with no finding, and a `load` suite whose cases are the inputs
 //! that failed to load, each an `<error>`.
 
@@ -17,7 +18,7 @@ pub fn render(a: &Analysis) -> Result<String, String> {
         by_rule
             .entry(f.rule.as_str())
             .or_default()
-            .entry(subject(a, f))
+            .entry(case_name(a, f))
             .or_default()
             .push(f);
     }
@@ -75,13 +76,37 @@ pub fn render(a: &Analysis) -> Result<String, String> {
     ))
 }
 
-/// What a test case is about: the resource, else the principal, else the file.
-fn subject(a: &Analysis, f: &Finding) -> String {
+/// A test case's name: what it is about (the resource, else the principal, else the file),
+/// and, when that is declared in another input, the input the findings are in, so a
+/// Terraform module's findings about a CloudFormation resource are its own case.
+fn case_name(a: &Analysis, f: &Finding) -> String {
+    let file = a.sources.path(f.span);
+    let input = input_of(a, &file);
     let id = f.resource.as_deref().or(f.principal.as_deref());
-    match id {
-        Some(id) => a.identity.id(id),
-        None => a.identity.path(&a.sources.path(f.span)),
+    match (id, input) {
+        (Some(id), Some(input)) if id.strip_prefix(input).is_some_and(|rest| rest.starts_with('#')) => {
+            a.identity.id(id)
+        }
+        (Some(id), Some(input)) => format!("{} (found in {})", a.identity.id(id), a.identity.path(input)),
+        (Some(id), None) => format!("{} (found in {})", a.identity.id(id), a.identity.path(&file)),
+        (None, _) => a.identity.path(&file),
     }
+}
+
+/// The display path of the input a file belongs to: the input itself (a template, a
+/// plan), or the folder of its Terraform module or of a child module it loaded.
+fn input_of<'a>(a: &'a Analysis, file: &str) -> Option<&'a str> {
+    let holds = |dir: &str| file == dir || file.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'));
+    a.graph
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            let own = holds(&i.path).then_some(i.path.len());
+            let child = i.module_dirs.iter().filter(|d| holds(d)).map(String::len).max();
+            own.max(child).map(|depth| (depth, i.path.as_str()))
+        })
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, path)| path)
 }
 
 fn write_failure(out: &mut String, a: &Analysis, rule: &str, resource: &str, found: &[&Finding]) {
