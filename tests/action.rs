@@ -111,7 +111,14 @@ fn action_yml_has_the_structure_github_requires() {
     let build_if = text(&build["if"]);
     assert!(build_if.contains("steps.install.outputs.build == 'true'") && build_if.contains("cache-hit"));
     // From the Action's folder, so that rust-toolchain.toml pins the toolchain.
-    assert!(text(&build["run"]).starts_with("cd \"$GITHUB_ACTION_PATH\" && cargo install --locked"));
+    let build_run = text(&build["run"]);
+    let lines: Vec<&str> = build_run.lines().collect();
+    assert_eq!(lines[0], "cd \"$GITHUB_ACTION_PATH\"", "{build_run}");
+    assert!(lines.contains(&"rustup toolchain install"), "{build_run}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("cargo install --locked")),
+        "{build_run}"
+    );
     let save = steps
         .iter()
         .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/cache/save@")))
@@ -321,11 +328,15 @@ fn on_a_push_the_step_reports_everything() {
 /// `pre-commit try-repo` on this checkout: the hook builds kdsguard (in a target folder of
 /// its own beside the tests', with release optimisation off so that it builds in about a
 /// debug build's time) and checks the folders of the changed files. Skipped, saying so,
-/// when pre-commit is not installed (`.ci/run` installs it).
+/// when pre-commit is not installed, but in CI (`.ci/run` installs it).
 #[test]
 fn the_pre_commit_hook_checks_the_folders_of_changed_files() {
     let found = Command::new("pre-commit").arg("--version").output();
     if !found.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pre-commit is not installed: .ci/run installs it (scripts/ci-tools.sh)"
+        );
         let _ = writeln!(
             std::io::stderr(),
             "skipped: pre-commit is not installed (pip install pre-commit)"
@@ -789,4 +800,39 @@ fn changed_files_that_are_no_templates_are_skipped() {
         .filter_map(|i| i["path"].as_str())
         .collect();
     assert_eq!(inputs, ["stacks/replication.json"], "{report}");
+}
+
+/// The release workflow builds every target the Action's install script downloads, under
+/// the name it and `cargo binstall` ask for.
+#[test]
+fn the_release_workflow_builds_what_the_installers_download() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap_or_else(|e| panic!("{e}"));
+    let docs = YamlOwned::load_from_str(&text).unwrap_or_else(|e| panic!("release.yml: {e}"));
+    let release = to_json(&docs[0]);
+    assert_eq!(release["on"]["push"]["tags"][0], "v[0-9]+.[0-9]+.[0-9]+*");
+    let mut built: Vec<String> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["target"].as_str().map(str::to_string))
+        .collect();
+    built.sort();
+    let install = std::fs::read_to_string(root().join("scripts/install.sh")).unwrap_or_default();
+    let mut downloaded: Vec<String> = install
+        .lines()
+        .filter_map(|l| {
+            l.split_once(") target=")
+                .map(|(_, t)| t.trim_end_matches(" ;;").to_string())
+        })
+        .filter(|t| !t.is_empty() && t != "\"\"")
+        .collect();
+    downloaded.sort();
+    assert_eq!(built, downloaded);
+    assert!(text.contains(r#"name="kdsguard-v$VERSION-$TARGET""#));
+    assert!(install.contains(r#"asset="kdsguard-$tag-$target.tar.gz""#) && install.contains(r#"tag="v$version""#));
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap_or_default();
+    assert!(cargo.contains(
+        r#"pkg-url = "{ repo }/releases/download/v{ version }/kdsguard-v{ version }-{ target }{ archive-suffix }""#
+    ));
+    assert!(text.contains("sha256sum \"$asset\" > \"$asset.sha256\""));
 }
