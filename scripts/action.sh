@@ -24,6 +24,63 @@ case "$fail_on" in
     ;;
 esac
 
+# Splits $1 into the array `words` as a POSIX shell splits a command line, without expanding
+# or running anything: single quotes keep their text as it is; double quotes too, but for a
+# backslash before " \ $ or `; outside quotes a backslash keeps the next character (and
+# drops a newline); unquoted blanks and newlines separate words. Returns 1, saying why, on
+# an unterminated quote.
+split_words() {
+  local s="$1" n="${#1}" i=0 c next word="" in_word=0 quote=""
+  words=()
+  while [ "$i" -lt "$n" ]; do
+    c="${s:i:1}"
+    if [ "$quote" = "'" ]; then
+      if [ "$c" = "'" ]; then quote=""; else word+="$c"; fi
+    elif [ "$quote" = '"' ]; then
+      next="${s:i+1:1}"
+      if [ "$c" = '"' ]; then
+        quote=""
+      elif [ "$c" = "\\" ] && case "$next" in '"' | "\\" | '$' | '`') true ;; *) false ;; esac then
+        word+="$next"
+        i=$((i + 1))
+      else
+        word+="$c"
+      fi
+    else
+      case "$c" in
+        ' ' | $'\t' | $'\n' | $'\r')
+          if [ "$in_word" = 1 ]; then
+            words+=("$word")
+            word=""
+            in_word=0
+          fi
+          ;;
+        "'" | '"')
+          quote="$c"
+          in_word=1
+          ;;
+        "\\")
+          i=$((i + 1))
+          if [ "$i" -lt "$n" ] && [ "${s:i:1}" != $'\n' ]; then
+            word+="${s:i:1}"
+            in_word=1
+          fi
+          ;;
+        *)
+          word+="$c"
+          in_word=1
+          ;;
+      esac
+    fi
+    i=$((i + 1))
+  done
+  if [ -n "$quote" ]; then
+    echo "unterminated $quote quote in: $s"
+    return 1
+  fi
+  if [ "$in_word" = 1 ]; then words+=("$word"); fi
+}
+
 # One field of a JSON file (jq on GitHub's runners; python3 where jq is missing).
 json_field() {
   if command -v jq > /dev/null; then
@@ -54,16 +111,25 @@ fi
 
 report="$temp/kdsguard-report-$$.json"
 args=(check)
-read -r -a paths <<< "${INPUT_PATHS:-.}"
-args+=("${paths[@]}")
+if ! why="$(split_words "${INPUT_PATHS:-.}")"; then
+  echo "::error title=kdsguard::paths: $why"
+  exit 2
+fi
+split_words "${INPUT_PATHS:-.}"
+args+=(${words[@]+"${words[@]}"})
 if [ -n "${INPUT_CONFIG:-}" ]; then args+=(--config "$INPUT_CONFIG"); fi
 if [ -n "$diff_base" ]; then args+=(--diff-base "$diff_base"); fi
 if [ -n "${INPUT_DOCS_URL:-}" ]; then args+=(--docs-url "$INPUT_DOCS_URL"); fi
 args+=(--format github --fail-on "$fail_on" --output "sarif=$sarif" --output "json=$report")
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then args+=(--output "markdown=$GITHUB_STEP_SUMMARY"); fi
-read -r -a extra <<< "${INPUT_ARGS:-}"
+if ! why="$(split_words "${INPUT_ARGS:-}")"; then
+  echo "::error title=kdsguard::args: $why"
+  exit 2
+fi
+split_words "${INPUT_ARGS:-}"
+args+=(${words[@]+"${words[@]}"})
 
-"$bin" "${args[@]}" "${extra[@]}"
+"$bin" "${args[@]}"
 code=$?
 
 findings=0

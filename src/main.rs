@@ -189,6 +189,10 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     config.baseline = args.baseline.as_ref().map(|b| real_cwd.join(b));
     if args.changed_files {
         config.paths = folders_of(&config.paths);
+        if config.paths.is_empty() {
+            // A commit that touches no template (package.json, a workflow) has nothing to check.
+            return Ok(0);
+        }
     }
     let stdin = stdin_input(&args.input, &mut config, &real_cwd)?;
     let cwd = stdin.clone().unwrap_or_else(|| real_cwd.clone());
@@ -275,10 +279,12 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     Ok(if soft && code == 1 { 0 } else { code })
 }
 
-/// `--changed-files`: the folders holding the files (a module or stack is analysed whole).
+/// `--changed-files`: the folders holding the files that are templates (a module or stack is
+/// analysed whole); every other file (package.json, a workflow) is skipped.
 fn folders_of(files: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     let mut out: Vec<std::path::PathBuf> = files
         .iter()
+        .filter(|f| f.is_dir() || kdsguard::load::is_template_file(f))
         .map(|f| match f.parent() {
             _ if f.is_dir() => f.clone(),
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -412,6 +412,14 @@ fn classify_file(path: &Path) -> Option<Candidate> {
     None
 }
 
+/// Whether discovery would take the file for an input: a Terraform file (`.tf`, `.tf.json`),
+/// or a YAML/JSON/`.template` file whose text looks like a CloudFormation template or a
+/// Terraform plan. For `check --changed-files`, which skips every other changed file.
+pub fn is_template_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    (is_terraform_file(name) && path.is_file()) || classify_file(path).is_some()
+}
+
 /// A cheap textual test; the loader decides for certain.
 pub fn looks_like_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")
@@ -507,6 +515,24 @@ mod tests {
         assert_eq!(display_path(Path::new("/work/project/a/../b"), cwd), "b");
         assert_eq!(display_path(Path::new("/work/project"), cwd), ".");
         assert_eq!(display_path(Path::new("/elsewhere/x.yaml"), cwd), "/elsewhere/x.yaml");
+    }
+
+    #[test]
+    fn changed_files_are_templates_by_name_or_content() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            path
+        };
+        assert!(is_template_file(&write("main.tf", "")));
+        assert!(is_template_file(&write("main.tf.json", "{}")));
+        let stack = "AWSTemplateFormatVersion: 2010-09-09\nResources: {}\n";
+        assert!(is_template_file(&write("stack.yml", stack)));
+        assert!(!is_template_file(&write("package.json", r#"{"name": "x"}"#)));
+        assert!(!is_template_file(&write("ci.yml", "on: push\njobs: {}\n")));
+        assert!(!is_template_file(&write("notes.md", "Resources AWS::")));
+        assert!(!is_template_file(&dir.path().join("missing.tf")));
     }
 
     #[test]
