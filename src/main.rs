@@ -177,7 +177,10 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     let stdin = stdin_input(&args.input, &mut config, &real_cwd)?;
     let cwd = stdin.clone().unwrap_or_else(|| real_cwd.clone());
     let docs_url = args.docs_url.clone().or(config.docs_url.clone());
-    let mut analysis = with_progress(|| analyze(&config, &cwd))?;
+    let analysis = match &args.diff_base {
+        Some(rev) => with_progress(|| kdsguard::delta::analyze(&config, &cwd, rev))?,
+        None => with_progress(|| analyze(&config, &cwd))?,
+    };
     if let Some(dir) = &stdin {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -186,9 +189,6 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     }
     if let Some(path) = &args.write_baseline {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(rev) = &args.diff_base {
-        kdsguard::delta::apply(&mut analysis, &config, &cwd, rev)?;
     }
     let sarif_file = args.outputs.iter().find_map(|o| o.strip_prefix("sarif="));
     let links = Links {
