@@ -282,7 +282,14 @@ fn shown_severity(s: ShownSeverity) -> Severity {
 fn render(analysis: &Analysis, format: CheckFormat, style: human::Style<'_>, links: Links<'_>) -> Result<String> {
     Ok(match format {
         CheckFormat::Json => json::render(analysis)?,
-        CheckFormat::Sarif => kdsguard::report::sarif::render(analysis, links.docs_url).map_err(anyhow::Error::msg)?,
+        CheckFormat::Sarif => {
+            let (text, left_out) =
+                kdsguard::report::sarif::render_noting(analysis, links.docs_url).map_err(anyhow::Error::msg)?;
+            if let Some(note) = left_out {
+                warn(&note);
+            }
+            text
+        }
         CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
         CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
         CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,
