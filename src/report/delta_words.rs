@@ -13,10 +13,20 @@ pub fn human(d: &Delta) -> String {
     out
 }
 
-/// The delta as Markdown (a heading level 3 section for the step summary); at most
-/// `limit` lines per list, with a line saying how many more there are.
-pub fn markdown(d: &Delta, limit: usize) -> String {
+/// The delta as Markdown (a heading level 3 section for the step summary): first the
+/// findings the change raises (`findings`, list items already written), then the access
+/// added and removed, at most `limit` lines per list, with a line saying how many more.
+pub fn markdown(d: &Delta, findings: &[String], limit: usize) -> String {
     let mut out = format!("### Changes against `{}` ({})\n\n", d.base, short(&d.commit));
+    if findings.is_empty() {
+        out.push_str("**Findings on added access (KDS015):** none.\n\n");
+    } else {
+        out.push_str("**Findings on added access (KDS015):**\n\n");
+        for l in findings {
+            out.push_str(&format!("- {l}\n"));
+        }
+        out.push('\n');
+    }
     for (title, lines) in [("Added access", added(d)), ("Removed access", removed(d))] {
         if lines.is_empty() {
             out.push_str(&format!("**{title}:** none.\n\n"));
