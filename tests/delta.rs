@@ -445,3 +445,66 @@ fn an_added_describe_is_a_kds015_note_and_passes() {
     );
     assert_eq!(code, 0, "{stderr}{}", report["findings"]);
 }
+
+/// `ops` may disable replication on Orders; its trust policy names `principal`.
+fn ops_trusting(principal: &str) -> String {
+    format!(
+        r#"resource "aws_iam_user" "dev" {{
+  name = "dev"
+}}
+
+resource "aws_iam_role" "ops" {{
+  name = "ops"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [
+      {{
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = {principal}
+      }}
+    ]
+  }})
+}}
+
+resource "aws_iam_role_policy" "ops" {{
+  role = aws_iam_role.ops.id
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "dynamodb:DisableKinesisStreamingDestination", Resource = aws_dynamodb_table.orders.arn }}]
+  }})
+}}
+"#
+    )
+}
+
+#[test]
+fn access_added_through_another_principal_is_kds015_at_the_first_step() {
+    let repo = Repo::new();
+    repo.write("infra/main.tf", TABLE_AND_ROLE);
+    repo.write("infra/ops.tf", &ops_trusting(r#"{ Service = "ec2.amazonaws.com" }"#));
+    repo.commit("base");
+    repo.write("infra/ops.tf", &ops_trusting("{ AWS = aws_iam_user.dev.arn }"));
+    repo.commit("let dev assume ops");
+    let (report, code, stderr) = repo.delta("HEAD~1");
+    assert_eq!(code, 1, "{stderr}");
+    let kds015: Vec<Value> = list(&report["findings"])
+        .into_iter()
+        .filter(|f| f["rule"] == "KDS015")
+        .collect();
+    assert_eq!(kds015.len(), 1, "{}", report["findings"]);
+    let f = &kds015[0];
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("this change lets `aws_iam_user.dev` disable replication on Orders, through other principals: `aws_iam_user.dev` → assumes `aws_iam_role.ops`"),
+        "{message}"
+    );
+    // At the trust policy's statement, the first step of the path.
+    let trust_line = std::fs::read_to_string(repo.path().join("infra/ops.tf"))
+        .unwrap_or_default()
+        .lines()
+        .position(|l| l.contains("sts:AssumeRole"))
+        .map(|k| k as u64 - 1);
+    assert_eq!(f["file"], "infra/ops.tf");
+    assert_eq!(f["line"].as_u64(), trust_line);
+}

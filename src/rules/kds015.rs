@@ -88,10 +88,11 @@ fn place(ctx: &CheckContext<'_>, p: usize, cap: &str, target: Target) -> Option<
         Target::Slr(s) => dec.on_slr(p, cap_id, s),
         Target::Table(t) => dec.on_table(p, cap_id, t),
     };
-    if let Some(access) = direct.filter(|x| dec.decision(x).outcome.can()) {
-        if let Some(span) = granting_statement(ctx, p, dec.decision(access)) {
-            return Some((span, format!("grants {cap} here"), None));
-        }
+    if let Some(span) = direct
+        .filter(|x| dec.decision(x).outcome.can())
+        .and_then(|access| granting_statement(ctx, p, dec.decision(access)))
+    {
+        return Some((span, format!("grants {cap} here"), None));
     }
     let covers = |c: &Covers| match (c, target) {
         (Covers::Slr(k), Target::Slr(s)) => *k == s,
@@ -104,11 +105,9 @@ fn place(ctx: &CheckContext<'_>, p: usize, cap: &str, target: Target) -> Option<
         .of(p)
         .iter()
         .find(|x| x.cap == cap_id && x.outcome.can() && covers(&x.covers));
-    if let Some(x) = indirect {
+    if let Some((x, span)) = indirect.and_then(|x| Some((x, crate::reach::first_step_span(ctx.reach, x)?))) {
         let path = crate::reach::path_words(ctx.graph, ctx.sources, ctx.reach, cap, x);
-        if let Some(span) = crate::reach::first_step_span(ctx.reach, x) {
-            return Some((span, format!("first step of a path to {cap}"), Some(path)));
-        }
+        return Some((span, format!("first step of a path to {cap}"), Some(path)));
     }
     let span = ctx.graph.principals[p].span?;
     Some((
