@@ -12,8 +12,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::capability::Covers;
+use crate::capability::{Covers, Decisions};
+use crate::finding::{Finding, Identity};
+use crate::graph::Graph;
 use crate::iam::eval::Outcome;
+use crate::reach::Reach;
 use crate::{Analysis, Config};
 
 /// What a change adds and removes.
@@ -74,10 +77,27 @@ pub enum DeltaError {
     Internal(#[from] crate::InternalError),
 }
 
-/// Analyses the base revision `rev` of `config.paths` and records in `head` what the
-/// change adds and removes; `head.findings` then holds only the findings new at head.
-/// A base where none of the paths existed is an empty base.
-pub fn apply(head: &mut Analysis, config: &Config, cwd: &Path, rev: &str) -> Result<(), DeltaError> {
+/// The base revision of a PR-mode run, read and analysed.
+pub struct Base {
+    /// The revision as given (`origin/main`, a SHA).
+    pub rev: String,
+    /// The commit it resolved to (full hex id).
+    pub commit: String,
+    /// The base's analysis; `None` when none of the paths existed there (an empty base).
+    pub analysis: Option<Analysis>,
+}
+
+/// `check --diff-base REV`: analyses the base revision of `config.paths`, then head
+/// against it ([`crate::analyze_against`]): KDS015 reports what the change adds, and
+/// `findings` holds only the findings new at head.
+pub fn analyze(config: &Config, cwd: &Path, rev: &str) -> Result<Analysis, DeltaError> {
+    let base = read_base(config, cwd, rev)?;
+    Ok(crate::analyze_against(config, cwd, Some(&base))?)
+}
+
+/// Reads revision `rev` of `config.paths` from git and analyses it under the same relative
+/// paths and analysis root as head. A base where none of the paths existed is empty.
+pub fn read_base(config: &Config, cwd: &Path, rev: &str) -> Result<Base, DeltaError> {
     let cwd = canonical(cwd);
     let absolute: Vec<PathBuf> = config.paths.iter().map(|p| canonical(&cwd.join(p))).collect();
     let start = absolute.first().cloned().unwrap_or_else(|| cwd.clone());
@@ -96,7 +116,7 @@ pub fn apply(head: &mut Analysis, config: &Config, cwd: &Path, rev: &str) -> Res
         .filter_map(|p| inside(p))
         .filter(|p| p.exists())
         .collect();
-    let base = if base_paths.is_empty() {
+    let analysis = if base_paths.is_empty() {
         None
     } else {
         let mut base_config = config.clone();
@@ -105,15 +125,19 @@ pub fn apply(head: &mut Analysis, config: &Config, cwd: &Path, rev: &str) -> Res
         base_config.root = Some(inside(&head_root).unwrap_or_else(|| tree_root.clone()));
         Some(crate::analyze(&base_config, &base_cwd)?)
     };
-    compare(head, base.as_ref(), rev, commit);
-    Ok(())
+    Ok(Base {
+        rev: rev.to_string(),
+        commit,
+        analysis,
+    })
 }
 
-/// Records in `head` the delta against `base` (`None`: an empty base).
-pub fn compare(head: &mut Analysis, base: Option<&Analysis>, rev: &str, commit: String) {
+/// The access head adds and removes against `base`. `unchanged_findings` is filled in by
+/// [`keep_new`] once head's findings are final.
+pub fn access(head: &Parts<'_>, base: &Base) -> Delta {
     let empty = Side::default();
     let at_head = Side::of(head);
-    let at_base = base.map(Side::of);
+    let at_base = base.analysis.as_ref().map(|b| Side::of(&Parts::of(b)));
     let at_base = at_base.as_ref().unwrap_or(&empty);
     let added = changes(&at_head, at_base, &at_head);
     let mut removed = changes(at_base, &at_head, at_base);
@@ -121,30 +145,118 @@ pub fn compare(head: &mut Analysis, base: Option<&Analysis>, rev: &str, commit: 
     for c in &mut removed {
         std::mem::swap(&mut c.before, &mut c.after);
     }
+    Delta {
+        base: base.rev.clone(),
+        commit: base.commit.clone(),
+        added,
+        removed,
+        unchanged_findings: 0,
+        base_errors: base.analysis.as_ref().map_or(0, |b| b.errors.len()),
+    }
+}
+
+/// Keeps in `findings` only those whose baseline key the base did not have (as a
+/// multiset); returns how many were dropped.
+pub fn keep_new(findings: &mut Vec<Finding>, ids: &Identity, graph: &Graph, base: &Base) -> usize {
     let mut known: BTreeMap<crate::baseline::Entry, usize> = BTreeMap::new();
-    if let Some(b) = base {
+    if let Some(b) = &base.analysis {
         for f in &b.findings {
             *known.entry(crate::baseline::key(f, &b.identity, &b.graph)).or_default() += 1;
         }
     }
-    let before = head.findings.len();
-    let (ids, graph) = (&head.identity, &head.graph);
-    head.findings
-        .retain(|f| match known.get_mut(&crate::baseline::key(f, ids, graph)) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                false
-            }
-            _ => true,
-        });
-    head.delta = Some(Delta {
-        base: rev.to_string(),
-        commit,
-        added,
-        removed,
-        unchanged_findings: before - head.findings.len(),
-        base_errors: base.map_or(0, |b| b.errors.len()),
+    let before = findings.len();
+    findings.retain(|f| match known.get_mut(&crate::baseline::key(f, ids, graph)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            false
+        }
+        _ => true,
     });
+    before - findings.len()
+}
+
+/// What one side's access is read from: the graph, the direct decisions, access through
+/// other principals, and the stable identities.
+pub struct Parts<'a> {
+    pub graph: &'a Graph,
+    pub decisions: &'a Decisions,
+    pub reach: &'a Reach,
+    pub identity: &'a Identity,
+}
+
+impl<'a> Parts<'a> {
+    pub fn of(a: &'a Analysis) -> Parts<'a> {
+        Parts {
+            graph: &a.graph,
+            decisions: &a.decisions,
+            reach: &a.reach,
+            identity: &a.identity,
+        }
+    }
+}
+
+/// One sentence per added change ("this change lets `aws_iam_role.etl` disable
+/// replication on Orders").
+pub fn added_words(c: &Change) -> String {
+    let was = match c.before {
+        "not_allowed" => String::new(),
+        b => format!(" (was {})", b.replace('_', " ")),
+    };
+    let how = if c.after == "conditional" {
+        " under conditions"
+    } else {
+        ""
+    };
+    format!("this change lets `{}` {}{how}{was}", c.address, action_words(c))
+}
+
+/// One sentence per removed change.
+pub fn removed_words(c: &Change) -> String {
+    let now = match c.after {
+        "not_allowed" => String::new(),
+        a => format!(" (now {})", a.replace('_', " ")),
+    };
+    format!("`{}` can no longer {}{now}", c.address, action_words(c))
+}
+
+/// At most this many table names are spelled out per sentence.
+const NAMES_SHOWN: usize = 5;
+
+/// What the capability lets a principal do, on what.
+fn action_words(c: &Change) -> String {
+    let on = on_words(c);
+    match c.capability.as_str() {
+        "enable" => format!("enable replication on {on}"),
+        "disable" => format!("disable replication on {on}"),
+        "update" => format!("change the replication settings of {on}"),
+        "describe" => format!("read the replication settings of {on}"),
+        "create-slr" => format!("create the replication service-linked role{}", slr_words(c)),
+        "delete-slr" => format!("delete the replication service-linked role{}", slr_words(c)),
+        other => format!("use `{other}` on {on}"),
+    }
+}
+
+fn slr_words(c: &Change) -> String {
+    c.slr
+        .as_ref()
+        .filter(|s| s.id.contains('#'))
+        .map(|s| format!(" `{}`", s.name))
+        .unwrap_or_default()
+}
+
+/// `Orders`, `Orders, Music`, `Orders and 3 more tables`, `every table not declared here`.
+fn on_words(c: &Change) -> String {
+    let mut names: Vec<&str> = c.tables.iter().map(|t| t.name.as_str()).collect();
+    names.dedup();
+    let mut parts = names.iter().take(NAMES_SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > NAMES_SHOWN {
+        parts.push_str(&format!(" and {} more tables", names.len() - NAMES_SHOWN));
+    }
+    match (parts.is_empty(), c.undeclared) {
+        (true, _) => "tables not declared in the inputs (*)".to_string(),
+        (false, true) => format!("{parts} and tables not declared in the inputs (*)"),
+        (false, false) => parts,
+    }
 }
 
 /// What a resource key names: a declared table, the undeclared tables, or an SLR.
@@ -167,42 +279,60 @@ struct Side {
 }
 
 impl Side {
-    fn of(a: &Analysis) -> Side {
+    /// Direct decisions and access through other principals (the stronger wins).
+    fn of(a: &Parts<'_>) -> Side {
         let mut side = Side::default();
-        let ids = &a.identity;
-        let total = a.decisions.table_count();
-        for x in &a.decisions.entries {
-            let outcome = a.decisions.decision(x).outcome;
-            if a.decisions.capability(x.cap).internal || !outcome.can() {
+        let dec = a.decisions;
+        let direct = dec
+            .entries
+            .iter()
+            .map(|x| (x.principal, x.cap, &x.covers, dec.decision(x).outcome));
+        let indirect = a
+            .reach
+            .indirect
+            .iter()
+            .map(|x| (x.principal, x.cap, &x.covers, x.outcome));
+        for (principal, cap, covers, outcome) in direct.chain(indirect) {
+            if dec.capability(cap).internal || !outcome.can() {
                 continue;
             }
-            let p = &a.graph.principals[x.principal];
-            let principal = ids.id(&p.id);
-            side.addresses
-                .entry(principal.clone())
-                .or_insert_with(|| p.address.clone());
-            let cap = a.decisions.cap_name(x.cap).to_string();
-            let mut put = |kind: Kind, id: String, name: String| {
-                side.names.entry(id.clone()).or_insert(name);
-                side.grants.insert((principal.clone(), cap.clone(), kind, id), outcome);
-            };
-            match &x.covers {
-                Covers::Slr(s) => {
-                    let slr = &a.graph.slrs[*s];
-                    put(Kind::Slr, ids.resource(&slr.id, &a.graph), slr.address.clone());
+            side.put(a, principal, dec.cap_name(cap), covers, outcome);
+        }
+        side
+    }
+
+    fn put(&mut self, a: &Parts<'_>, principal: usize, cap: &str, covers: &Covers, outcome: Outcome) {
+        let ids = a.identity;
+        let p = &a.graph.principals[principal];
+        let principal = ids.id(&p.id);
+        self.addresses
+            .entry(principal.clone())
+            .or_insert_with(|| p.address.clone());
+        let mut put = |kind: Kind, id: String, name: String| {
+            self.names.entry(id.clone()).or_insert(name);
+            let slot = self
+                .grants
+                .entry((principal.clone(), cap.to_string(), kind, id))
+                .or_insert(outcome);
+            if strength(Some(&outcome)) > strength(Some(slot)) {
+                *slot = outcome;
+            }
+        };
+        match covers {
+            Covers::Slr(s) => {
+                let slr = &a.graph.slrs[*s];
+                put(Kind::Slr, ids.resource(&slr.id, a.graph), slr.address.clone());
+            }
+            Covers::Tables(set) => {
+                for t in set.iter(a.decisions.table_count()) {
+                    let table = &a.graph.tables[t];
+                    put(Kind::Table, ids.id(&table.id), table.table.name.to_string());
                 }
-                Covers::Tables(set) => {
-                    for t in set.iter(total) {
-                        let table = &a.graph.tables[t];
-                        put(Kind::Table, ids.id(&table.id), table.table.name.to_string());
-                    }
-                    if set.undeclared {
-                        put(Kind::Undeclared, "*".to_string(), "*".to_string());
-                    }
+                if set.undeclared {
+                    put(Kind::Undeclared, "*".to_string(), "*".to_string());
                 }
             }
         }
-        side
     }
 }
 

@@ -154,6 +154,14 @@ pub struct InternalError(pub String);
 
 /// Runs the analysis over `config.paths`; display paths are relative to `cwd`.
 pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
+    analyze_against(config, cwd, None)
+}
+
+/// [`analyze`], in PR mode when `base` is given ([`delta::analyze`]): the delta against
+/// the base is computed from the decisions before the rules run, so KDS015's findings go
+/// through rule levels, suppressions and the baseline like every other finding; then
+/// only the findings the base did not have are kept.
+pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) -> Result<Analysis, InternalError> {
     let caps = catalog::capabilities().map_err(InternalError)?;
     let sources = SourceMap::with_limits(config.load.limits);
     let mut clock = Clock::start();
@@ -198,6 +206,15 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     clock.split("reach");
     let slrs = slr::statuses(&graph, &decisions, &reach);
     clock.split("SLR status");
+    let mut delta = base.map(|b| {
+        let head = delta::Parts {
+            graph: &graph,
+            decisions: &decisions,
+            reach: &reach,
+            identity: &identity,
+        };
+        delta::access(&head, b)
+    });
     let ctx = rules::CheckContext {
         graph: &graph,
         decisions: &decisions,
@@ -211,6 +228,8 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
             .collect(),
         sources: &sources,
         config,
+        identity: &identity,
+        delta: delta.as_ref(),
     };
     let mut findings = if config.decide {
         rules::run(&ctx).map_err(InternalError)?
@@ -242,9 +261,19 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
             .into_iter()
             .flat_map(|r| [r.id, r.name])
             .collect();
-        let applied = suppress::apply(findings, &all, &graph, &sources, &today, &known);
+        let mut applied = suppress::apply(findings, &all, &graph, &sources, &today, &known);
         findings = applied.kept;
         suppressed = applied.hidden;
+        // KDS015 fires only in the pull request that adds the access: its suppression
+        // stays true afterwards and is never "unused".
+        let pr_only: Vec<source::Span> = all
+            .iter()
+            .filter(|s| !s.rules.is_empty() && s.rules.iter().all(|r| rules::fires_only_in_pr_mode(r)))
+            .map(|s| s.span)
+            .collect();
+        applied
+            .problems
+            .retain(|p| p.kind != suppress::ProblemKind::Unused || !pr_only.contains(&p.span));
         findings.extend(rules::run_suppressions(&applied.problems).map_err(InternalError)?);
     }
     levels(&mut findings);
@@ -276,6 +305,9 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     });
     diagnostics.sort_by(|a, b| (position(a.span), &a.message).cmp(&(position(b.span), &b.message)));
     diagnostics.dedup();
+    if let (Some(b), Some(d)) = (base, delta.as_mut()) {
+        d.unchanged_findings = delta::keep_new(&mut findings, &identity, &graph, b);
+    }
     let assumptions = assumptions(config, &graph, &reach);
     clock.split("rules (findings, suppressions, baseline)");
     Ok(Analysis {
@@ -292,7 +324,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
         suppressed,
         baselined,
         identity,
-        delta: None,
+        delta,
     })
 }
 

@@ -197,7 +197,10 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     let stdin = stdin_input(&args.input, &mut config, &real_cwd)?;
     let cwd = stdin.clone().unwrap_or_else(|| real_cwd.clone());
     let docs_url = args.docs_url.clone().or(config.docs_url.clone());
-    let mut analysis = with_progress(|| analyze(&config, &cwd))?;
+    let mut analysis = match &args.diff_base {
+        Some(rev) => with_progress(|| kdsguard::delta::analyze(&config, &cwd, rev))?,
+        None => with_progress(|| analyze(&config, &cwd))?,
+    };
     if let Some(dir) = &stdin {
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -206,9 +209,6 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     }
     if let Some(path) = &args.write_baseline {
         kdsguard::baseline::write(&analysis, path).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(rev) = &args.diff_base {
-        kdsguard::delta::apply(&mut analysis, &config, &cwd, rev)?;
     }
     let sarif_file = targets
         .extra
@@ -438,7 +438,14 @@ fn shown_severity(s: ShownSeverity) -> Severity {
 fn render(analysis: &Analysis, format: CheckFormat, style: human::Style<'_>, links: Links<'_>) -> Result<String> {
     Ok(match format {
         CheckFormat::Json => json::render(analysis)?,
-        CheckFormat::Sarif => kdsguard::report::sarif::render(analysis, links.docs_url).map_err(anyhow::Error::msg)?,
+        CheckFormat::Sarif => {
+            let (text, left_out) =
+                kdsguard::report::sarif::render_noting(analysis, links.docs_url).map_err(anyhow::Error::msg)?;
+            if let Some(note) = left_out {
+                warn(&note);
+            }
+            text
+        }
         CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
         CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
         CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,

@@ -255,7 +255,8 @@ fn the_step_reports_what_a_pull_request_adds_and_fails_per_fail_on() {
     let event = json!({"pull_request": {"number": 7, "base": {"sha": base, "ref": "main"}}});
     let step = run_step(repo.path(), "pull_request", &event, &[]);
     assert_eq!(step.code, 1, "{}", step.stdout);
-    assert!(step.outputs.lines().any(|l| l == "findings=1"), "{}", step.outputs);
+    // The wildcard grant's KDS006 and KDS015 for the access it adds.
+    assert!(step.outputs.lines().any(|l| l == "findings=2"), "{}", step.outputs);
     assert!(
         step.outputs.lines().any(|l| l == "sarif-file=kdsguard.sarif"),
         "{}",
@@ -279,12 +280,12 @@ fn the_step_reports_what_a_pull_request_adds_and_fails_per_fail_on() {
     );
     let sarif: Value = serde_json::from_slice(&std::fs::read(repo.path().join("kdsguard.sarif")).unwrap_or_default())
         .unwrap_or_else(|e| panic!("no SARIF written: {e}"));
-    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(2));
 
     // fail-on none: the same findings, a passing step.
     let step = run_step(repo.path(), "pull_request", &event, &[("INPUT_FAIL_ON", "none")]);
     assert_eq!(step.code, 0, "{}", step.stdout);
-    assert!(step.outputs.lines().any(|l| l == "findings=1"), "{}", step.outputs);
+    assert!(step.outputs.lines().any(|l| l == "findings=2"), "{}", step.outputs);
     // fail-on error: a warning does not fail.
     let step = run_step(repo.path(), "pull_request", &event, &[("INPUT_FAIL_ON", "error")]);
     assert_eq!(step.code, 0);

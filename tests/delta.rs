@@ -44,6 +44,13 @@ const DISABLE: &str = r#"      {
         Resource = aws_dynamodb_table.orders.arn
       }"#;
 
+/// Disable named exactly (no wildcard, so KDS006 stays quiet): only KDS015 can fail the run.
+const DISABLE_NAMED: &str = r#"      {
+        Effect   = "Allow"
+        Action   = "dynamodb:DisableKinesisStreamingDestination"
+        Resource = aws_dynamodb_table.orders.arn
+      }"#;
+
 const DESCRIBE: &str = r#"      {
         Effect   = "Allow"
         Action   = ["dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTable"]
@@ -95,6 +102,20 @@ impl Repo {
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
     }
 
+    /// `kdsguard ARGS` from the repository's top level: exit code, stdout, stderr.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = common::kdsguard()
+            .current_dir(self.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// `check --diff-base BASE --format json infra` from the repository's top level.
     fn delta(&self, base: &str) -> (Value, i32, String) {
         let out = common::kdsguard()
@@ -141,9 +162,13 @@ fn a_policy_granting_disable_reports_only_that_access_and_fails() {
         "this change lets `aws_iam_role.etl` disable replication on Orders"
     );
     assert!(list(&delta["removed"]).is_empty());
-    // Only findings new at head: the wildcard grant's KDS006.
-    let rules: Vec<Value> = list(&report["findings"]).iter().map(|f| f["rule"].clone()).collect();
-    assert_eq!(rules, ["KDS006"]);
+    // Only findings new at head: the wildcard grant's KDS006, and KDS015 for the access.
+    let mut rules: Vec<String> = list(&report["findings"])
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    rules.sort();
+    assert_eq!(rules, ["KDS006", "KDS015"]);
     // The human report says it in words, too.
     let out = common::kdsguard()
         .current_dir(repo.path())
@@ -222,7 +247,12 @@ fn a_base_without_the_paths_is_an_empty_base() {
     let added = list(&report["delta"]["added"]);
     assert!(added.iter().any(|a| a["capability"] == "disable"), "{added:#?}");
     assert!(list(&report["delta"]["removed"]).is_empty());
-    assert_eq!(list(&report["findings"]).len(), 1);
+    let mut rules: Vec<String> = list(&report["findings"])
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    rules.sort();
+    assert_eq!(rules, ["KDS006", "KDS015"]);
 }
 
 #[test]
@@ -252,4 +282,229 @@ fn outside_a_repository_delta_mode_is_a_clear_error() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a git repository"));
+}
+
+/// A repository whose last commit lets `etl` disable replication on Orders (named action).
+fn etl_gains_disable(statement_prefix: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write("infra/main.tf", TABLE_AND_ROLE);
+    repo.write("infra/iam.tf", &policy(&[DESCRIBE]));
+    repo.commit("base");
+    let disable = format!("{statement_prefix}{DISABLE_NAMED}");
+    repo.write("infra/iam.tf", &policy(&[DESCRIBE, &disable]));
+    repo.commit("grant disable");
+    repo
+}
+
+const ETL_DISABLES: &str = "this change lets `aws_iam_role.etl` disable replication on Orders";
+
+#[test]
+fn kds015_reports_the_added_access_in_every_format() {
+    let repo = etl_gains_disable("");
+    let (report, code, stderr) = repo.delta("HEAD~1");
+    assert_eq!(code, 1, "{stderr}");
+    let findings = list(&report["findings"]);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "KDS015");
+    assert_eq!(f["name"], "access-added");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["message"], ETL_DISABLES);
+    assert_eq!(f["file"], "infra/iam.tf");
+    // At head's granting statement: the second statement of the policy.
+    let statement_line = std::fs::read_to_string(repo.path().join("infra/iam.tf"))
+        .unwrap_or_default()
+        .lines()
+        .position(|l| l.contains("dynamodb:DisableKinesisStreamingDestination"))
+        .map(|k| k as u64 - 1);
+    assert_eq!(f["line"].as_u64(), statement_line);
+
+    let diff = ["check", "--diff-base", "HEAD~1"];
+    let with = |format: &str| -> (i32, String) {
+        let mut args = diff.to_vec();
+        args.extend(["--format", format, "infra"]);
+        let (code, out, _) = repo.run(&args);
+        (code, out)
+    };
+    let (code, concise) = with("concise");
+    assert_eq!(code, 1);
+    assert!(
+        concise.contains(&format!("infra/iam.tf:{}:7: KDS015 warning: {ETL_DISABLES}", f["line"])),
+        "{concise}"
+    );
+    let (_, sarif) = with("sarif");
+    let sarif: Value = serde_json::from_str(&sarif).unwrap_or(Value::Null);
+    let results = list(&sarif["runs"][0]["results"]);
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "KDS015"
+            && r["level"] == "warning"
+            && r["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(ETL_DISABLES))),
+        "{results:#?}"
+    );
+    let (_, junit) = with("junit");
+    assert!(
+        junit.contains("<testsuite name=\"KDS015 access-added\" tests=\"1\" failures=\"1\""),
+        "{junit}"
+    );
+    assert!(junit.contains(ETL_DISABLES), "{junit}");
+    let (_, github) = with("github");
+    assert!(
+        github.lines().any(|l| l.starts_with("::warning file=infra/iam.tf,")
+            && l.contains("title=KDS015 access-added::")
+            && l.contains(ETL_DISABLES)),
+        "{github}"
+    );
+    let (_, human) = with("human");
+    assert!(human.contains("KDS015 access-added"), "{human}");
+    // The step summary's first section is the change, and opens with KDS015's findings.
+    let (_, summary) = with("markdown");
+    let first = summary.split("\n### ").nth(1).unwrap_or_default();
+    assert!(first.starts_with("Changes against `HEAD~1`"), "{summary}");
+    assert!(
+        first.contains(&format!(
+            "- **warning** KDS015 `infra/iam.tf:{}`: {ETL_DISABLES}",
+            f["line"]
+        )),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_suppression_with_a_reason_silences_kds015_and_is_never_unused_later() {
+    let repo = etl_gains_disable("      # kdsguard:ignore KDS015 reason: etl rotates streams nightly\n");
+    let (report, code, stderr) = repo.delta("HEAD~1");
+    assert_eq!(code, 0, "{stderr}{}", report["findings"]);
+    assert!(list(&report["findings"]).is_empty(), "{}", report["findings"]);
+    assert_eq!(list(&report["suppressed"]).len(), 1, "{}", report["suppressed"]);
+    // Outside PR mode (after the merge) KDS015 does not fire, and its suppression is not
+    // reported as suppressing nothing.
+    let (code, out, _) = repo.run(&["check", "--format", "json", "infra"]);
+    let plain: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+    assert!(
+        list(&plain["findings"]).iter().all(|f| f["rule"] != "KDS014"),
+        "{}",
+        plain["findings"]
+    );
+    assert_eq!(code, 0, "{}", plain["findings"]);
+}
+
+#[test]
+fn a_baseline_silences_kds015() {
+    let repo = etl_gains_disable("");
+    let (code, _, stderr) = repo.run(&[
+        "check",
+        "--diff-base",
+        "HEAD~1",
+        "--write-baseline",
+        "baseline.json",
+        "infra",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(repo.path().join("baseline.json")).unwrap_or_default();
+    assert!(written.contains("\"rule\": \"KDS015\""), "{written}");
+    let (code, out, stderr) = repo.run(&[
+        "check",
+        "--diff-base",
+        "HEAD~1",
+        "--baseline",
+        "baseline.json",
+        "--format",
+        "json",
+        "infra",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+    assert!(list(&report["findings"]).is_empty(), "{}", report["findings"]);
+    assert_eq!(report["baselined"].as_u64(), Some(1));
+}
+
+#[test]
+fn an_added_describe_is_a_kds015_note_and_passes() {
+    let repo = Repo::new();
+    repo.write("infra/main.tf", TABLE_AND_ROLE);
+    repo.commit("base");
+    let describe_stream = r#"      {
+        Effect   = "Allow"
+        Action   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary"]
+        Resource = "*"
+      }"#;
+    repo.write("infra/iam.tf", &policy(&[DESCRIBE, describe_stream]));
+    repo.commit("grant describe");
+    let (report, code, stderr) = repo.delta("HEAD~1");
+    let kds015: Vec<Value> = list(&report["findings"])
+        .into_iter()
+        .filter(|f| f["rule"] == "KDS015")
+        .collect();
+    assert_eq!(kds015.len(), 1, "{}", report["findings"]);
+    assert_eq!(kds015[0]["severity"], "note");
+    assert_eq!(
+        kds015[0]["message"],
+        "this change lets `aws_iam_role.etl` read the replication settings of Orders"
+    );
+    assert_eq!(code, 0, "{stderr}{}", report["findings"]);
+}
+
+/// `ops` may disable replication on Orders; its trust policy names `principal`.
+fn ops_trusting(principal: &str) -> String {
+    format!(
+        r#"resource "aws_iam_user" "dev" {{
+  name = "dev"
+}}
+
+resource "aws_iam_role" "ops" {{
+  name = "ops"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [
+      {{
+        Effect    = "Allow"
+        Action    = "sts:AssumeRole"
+        Principal = {principal}
+      }}
+    ]
+  }})
+}}
+
+resource "aws_iam_role_policy" "ops" {{
+  role = aws_iam_role.ops.id
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "dynamodb:DisableKinesisStreamingDestination", Resource = aws_dynamodb_table.orders.arn }}]
+  }})
+}}
+"#
+    )
+}
+
+#[test]
+fn access_added_through_another_principal_is_kds015_at_the_first_step() {
+    let repo = Repo::new();
+    repo.write("infra/main.tf", TABLE_AND_ROLE);
+    repo.write("infra/ops.tf", &ops_trusting(r#"{ Service = "ec2.amazonaws.com" }"#));
+    repo.commit("base");
+    repo.write("infra/ops.tf", &ops_trusting("{ AWS = aws_iam_user.dev.arn }"));
+    repo.commit("let dev assume ops");
+    let (report, code, stderr) = repo.delta("HEAD~1");
+    assert_eq!(code, 1, "{stderr}");
+    let kds015: Vec<Value> = list(&report["findings"])
+        .into_iter()
+        .filter(|f| f["rule"] == "KDS015")
+        .collect();
+    assert_eq!(kds015.len(), 1, "{}", report["findings"]);
+    let f = &kds015[0];
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("this change lets `aws_iam_user.dev` disable replication on Orders, through other principals: `aws_iam_user.dev` → assumes `aws_iam_role.ops`"),
+        "{message}"
+    );
+    // At the trust policy's statement, the first step of the path.
+    let trust_line = std::fs::read_to_string(repo.path().join("infra/ops.tf"))
+        .unwrap_or_default()
+        .lines()
+        .position(|l| l.contains("sts:AssumeRole"))
+        .map(|k| k as u64 - 1);
+    assert_eq!(f["file"], "infra/ops.tf");
+    assert_eq!(f["line"].as_u64(), trust_line);
 }

@@ -106,14 +106,28 @@ fn a_large_estate_stays_within_github_limits() {
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap_or_default()).unwrap_or_default();
     let findings = report["findings"].as_array().map_or(0, Vec::len);
     assert!(findings > 100, "the estate should have many findings, has {findings}");
-    let (notice, annotations) = lines.split_last().unwrap_or_else(|| panic!("no annotations"));
-    assert!(annotations.len() <= 50, "{} annotations", annotations.len());
+    // The pointer comes first and is one of the 10 notices GitHub shows per step.
+    let notice = lines.first().copied().unwrap_or_default();
+    assert!(lines.len() <= 50, "{} annotations", lines.len());
     for level in ["::error", "::warning", "::notice"] {
-        assert!(annotations.iter().filter(|l| l.starts_with(level)).count() <= 10);
+        assert!(lines.iter().filter(|l| l.starts_with(level)).count() <= 10, "{level}");
     }
+    assert_eq!(lines.iter().filter(|l| l.starts_with("::notice")).count(), 10);
     assert!(notice.starts_with("::notice title=kdsguard%3A "), "{notice}");
-    assert!(notice.contains("more finding(s) are not annotated"), "{notice}");
+    assert!(notice.contains("more finding(s) are not annotated here: "), "{notice}");
+    assert!(
+        notice.contains("over GitHub's limit of 10 annotations per level and step"),
+        "{notice}"
+    );
     assert!(notice.contains("`kdsguard.sarif`"), "{notice}");
+    // Its count is exact: the findings annotated, merged into them, and over the limit.
+    let more: usize = notice
+        .split("::")
+        .nth(2)
+        .and_then(|m| m.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{notice}"));
+    assert_eq!(more + lines.len() - 1, findings, "{notice}");
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap_or_default();
     assert!(summary.len() < 1024 * 1024, "summary is {} bytes", summary.len());
     assert!(
@@ -121,4 +135,51 @@ fn a_large_estate_stays_within_github_limits() {
         "counts are complete"
     );
     assert!(summary.contains("more findings (the SARIF and JSON reports have them all)."));
+    // The findings table lists errors first, then warnings, then notes.
+    let rank = |row: &str| {
+        ["| error |", "| warning |", "| note |"]
+            .iter()
+            .position(|s| row.contains(s))
+            .unwrap_or(3)
+    };
+    let rows: Vec<usize> = summary
+        .split("### Findings")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .take_while(|l| !l.starts_with("###"))
+        .filter(|l| l.starts_with("| KDS"))
+        .map(rank)
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(rows.windows(2).all(|w| w[0] <= w[1]), "{rows:?}");
+    assert_eq!(rows[0], 0, "the estate has errors; they come first");
+}
+
+#[test]
+fn findings_merged_per_statement_are_pointed_to_and_said_so() {
+    let r = run(&["check", "--format", "github", "testdata/demo/terraform"]);
+    let lines = annotation_lines(&r.stdout);
+    let json = run(&["check", "--format", "json", "testdata/demo/terraform"]).json();
+    let findings = json["findings"].as_array().map_or(0, Vec::len);
+    // Fewer annotations than findings, none over the limit: the pointer says they are merged.
+    let pointer = lines.first().copied().unwrap_or_default();
+    assert!(pointer.contains("(merged per statement)"), "{pointer}");
+    assert!(!pointer.contains("over GitHub's limit"), "{pointer}");
+    assert_eq!(lines.len() - 1 + pointer_count(pointer), findings);
+    // The annotation that absorbed them says how many.
+    assert!(
+        r.stdout.contains("more finding(s) of this rule at this statement)"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The number a pointer notice starts its message with.
+fn pointer_count(line: &str) -> usize {
+    line.split("::")
+        .nth(2)
+        .and_then(|m| m.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"))
 }

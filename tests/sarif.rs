@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Write as _;
 
+use common::estate::{Format, Options, write};
 use common::*;
 use serde_json::Value;
 
@@ -298,5 +299,233 @@ fn sarif_snapshot_of_one_finding() {
     v["runs"][0]["tool"]["driver"]["rules"] = Value::String("<12 rules>".into());
     v["runs"][0]["tool"]["driver"]["version"] = Value::String("<version>".into());
     v["runs"][0]["tool"]["driver"]["semanticVersion"] = Value::String("<version>".into());
+    // The home page follows `Cargo.toml`'s `repository`; any absolute https URI will do.
+    let home = v["runs"][0]["tool"]["driver"]["informationUri"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(home.starts_with("https://"), "{home}");
+    v["runs"][0]["tool"]["driver"]["informationUri"] = Value::String("<home page>".into());
     insta::assert_json_snapshot!("kds005_sarif", v);
+}
+
+/// Every `uri` in a SARIF log (artifact locations at any depth).
+fn uris(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                match (k.as_str(), x) {
+                    ("uri", Value::String(u)) => out.push(u.clone()),
+                    _ => uris(x, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| uris(x, out)),
+        _ => {}
+    }
+}
+
+/// Whether `u` is a relative RFC 3986 reference made only of allowed or percent-encoded
+/// characters, with no scheme and no absolute path.
+fn is_relative_uri_reference(u: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=@%:".contains(c);
+    let first = u.split('/').next().unwrap_or_default();
+    !u.is_empty() && !u.starts_with('/') && !first.contains(':') && u.chars().all(allowed)
+}
+
+const MANAGED_ADMIN: &str = r#"resource "aws_iam_role" "ops" {
+  name = "ops"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "ops_admin" {
+  role       = aws_iam_role.ops.name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+"#;
+
+#[test]
+fn a_bundled_managed_policy_is_a_logical_location_and_every_uri_is_relative() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.path().join("my infra")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("my infra/main.tf"), MANAGED_ADMIN).unwrap_or_else(|e| panic!("{e}"));
+    let out = kdsguard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "sarif", "--root", ".", "my infra"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    validate(&sarif);
+    let mut all = Vec::new();
+    uris(&sarif, &mut all);
+    assert!(!all.is_empty());
+    for u in &all {
+        assert!(is_relative_uri_reference(u), "not a relative URI reference: {u:?}");
+        assert!(!u.contains("builtin"), "{u}");
+    }
+    // The folder's space is percent-encoded.
+    assert!(all.iter().any(|u| u == "my%20infra/main.tf"), "{all:?}");
+    // AdministratorAccess grants delete-slr: its statement is a step of the code flow, as
+    // a logical location named after the policy, not a file.
+    let text = serde_json::to_string(&sarif).unwrap_or_default();
+    assert!(
+        text.contains(r#""logicalLocations":[{"fullyQualifiedName":"arn:aws:iam::aws:policy/AdministratorAccess","kind":"resource","name":"AdministratorAccess"}]"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&dir.path().to_string_lossy().to_string()),
+        "the runner's path leaks"
+    );
+}
+
+/// The SARIF multitool (`KDSGUARD_SARIF_MULTITOOL`, installed by `.ci/run`): `None` after
+/// saying the test is skipped; a failure when `CI` is set and the variable is not.
+fn multitool() -> Option<std::path::PathBuf> {
+    match std::env::var_os("KDSGUARD_SARIF_MULTITOOL") {
+        Some(p) if !p.is_empty() => Some(std::path::PathBuf::from(p)),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but KDSGUARD_SARIF_MULTITOOL is not: .ci/run must install @microsoft/sarif-multitool"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: KDSGUARD_SARIF_MULTITOOL is not set (npm install @microsoft/sarif-multitool)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs `sarif-multitool validate` on `file`; returns its errors and warnings.
+fn multitool_problems(tool: &std::path::Path, file: &std::path::Path) -> Vec<String> {
+    let report = file.with_extension("validation.sarif");
+    let out = std::process::Command::new(tool)
+        .arg("validate")
+        .arg(file)
+        .arg("--output")
+        .arg(&report)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{} failed: {stdout}", tool.display());
+    let log: Value = serde_json::from_slice(&std::fs::read(&report).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("no validation log ({e}): {stdout}"));
+    log["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+        // A result without a level is a warning (SARIF 3.27.10).
+        .filter(|r| matches!(r["level"].as_str(), None | Some("error" | "warning")))
+        .map(|r| format!("{} {}", r["ruleId"], r["message"]["text"]))
+        .collect()
+}
+
+#[test]
+fn the_demo_and_a_300_by_100_estate_pass_the_sarif_multitool() {
+    let Some(tool) = multitool() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let demo = dir.path().join("demo.sarif");
+    let r = run(&["check", "--format", "sarif", "testdata/demo"]);
+    std::fs::write(&demo, &r.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let problems = multitool_problems(&tool, &demo);
+    assert!(problems.is_empty(), "demo: {problems:#?}");
+
+    let estate = dir.path().join("estate");
+    let opts = Options {
+        principals: 300,
+        tables: 100,
+        files: 20,
+        seed: 7,
+        ..Options::default()
+    };
+    write(&estate, Format::Terraform, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
+    let out = kdsguard()
+        .current_dir(&estate)
+        .args(["check", "--format", "sarif", "."])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("estate.sarif");
+    std::fs::write(&file, &out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    // The estate attaches AWS managed policies: their statements are code-flow steps.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"logicalLocations\""));
+    let problems = multitool_problems(&tool, &file);
+    assert!(problems.is_empty(), "300 x 100 estate: {problems:#?}");
+}
+
+#[test]
+fn every_finding_of_a_2000_principal_estate_reaches_sarif_or_is_counted_as_left_out() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let opts = Options {
+        principals: 2000,
+        tables: 100,
+        files: 20,
+        seed: 7,
+        ..Options::default()
+    };
+    write(dir.path(), Format::Terraform, &opts).unwrap_or_else(|e| panic!("cannot generate: {e}"));
+    let out = kdsguard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "--output", "sarif=kdsguard.sarif", "."])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let sarif: Value = serde_json::from_slice(&std::fs::read(dir.path().join("kdsguard.sarif")).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut by_rule: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for f in report["findings"].as_array().into_iter().flatten() {
+        *by_rule
+            .entry(f["rule"].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    let findings: i64 = by_rule.values().sum();
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().cloned().unwrap_or_default();
+    // GitHub keeps 5,000 results per run: the estate has more findings than that.
+    assert!(findings > 5000, "{findings} findings");
+    assert_eq!(results.len(), 5000);
+    for r in &results {
+        *by_rule
+            .entry(r["ruleId"].as_str().unwrap_or_default().to_string())
+            .or_default() -= 1;
+    }
+    let left_out = &run["properties"]["kdsguard/left-out"];
+    for (rule, n) in left_out["resultsByRule"].as_object().into_iter().flatten() {
+        *by_rule.entry(rule.clone()).or_default() -= n.as_i64().unwrap_or(0);
+    }
+    // Per rule, the results and the count left out add up to the findings.
+    assert!(by_rule.values().all(|n| *n == 0), "{by_rule:?}");
+    assert_eq!(left_out["results"].as_i64(), Some(findings - 5000));
+    // Errors first: levels never rise along the results.
+    let rank = |l: &str| match l {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    let levels: Vec<i32> = results
+        .iter()
+        .map(|r| rank(r["level"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(levels.windows(2).all(|w| w[0] <= w[1]));
+    let errors = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["severity"] == "error")
+        .count();
+    assert_eq!(levels.iter().filter(|l| **l == 0).count(), errors.min(5000));
+    // And it is said on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the SARIF log leaves out {} finding(s) beyond GitHub's 5000 results per run",
+            findings - 5000
+        )),
+        "{stderr}"
+    );
 }

@@ -2,10 +2,7 @@
 //! Orders"), shared by the human and Markdown reports. Reads the [`Delta`] the analysis
 //! computed; decides nothing.
 
-use crate::delta::{Change, Delta};
-
-/// At most this many table names are spelled out per sentence.
-const NAMES_SHOWN: usize = 5;
+use crate::delta::Delta;
 
 /// The delta as a short text block: added access, then removed access, one line each.
 pub fn human(d: &Delta) -> String {
@@ -16,10 +13,20 @@ pub fn human(d: &Delta) -> String {
     out
 }
 
-/// The delta as Markdown (a heading level 3 section for the step summary); at most
-/// `limit` lines per list, with a line saying how many more there are.
-pub fn markdown(d: &Delta, limit: usize) -> String {
+/// The delta as Markdown (a heading level 3 section for the step summary): first the
+/// findings the change raises (`findings`, list items already written), then the access
+/// added and removed, at most `limit` lines per list, with a line saying how many more.
+pub fn markdown(d: &Delta, findings: &[String], limit: usize) -> String {
     let mut out = format!("### Changes against `{}` ({})\n\n", d.base, short(&d.commit));
+    if findings.is_empty() {
+        out.push_str("**Findings on added access (KDS015):** none.\n\n");
+    } else {
+        out.push_str("**Findings on added access (KDS015):**\n\n");
+        for l in findings {
+            out.push_str(&format!("- {l}\n"));
+        }
+        out.push('\n');
+    }
     for (title, lines) in [("Added access", added(d)), ("Removed access", removed(d))] {
         if lines.is_empty() {
             out.push_str(&format!("**{title}:** none.\n\n"));
@@ -44,72 +51,12 @@ pub fn markdown(d: &Delta, limit: usize) -> String {
 
 /// One sentence per added change.
 pub fn added(d: &Delta) -> Vec<String> {
-    d.added
-        .iter()
-        .map(|c| {
-            let was = match c.before {
-                "not_allowed" => String::new(),
-                b => format!(" (was {})", b.replace('_', " ")),
-            };
-            let how = if c.after == "conditional" {
-                " under conditions"
-            } else {
-                ""
-            };
-            format!("this change lets `{}` {}{how}{was}", c.address, action(c))
-        })
-        .collect()
+    d.added.iter().map(crate::delta::added_words).collect()
 }
 
 /// One sentence per removed change.
 pub fn removed(d: &Delta) -> Vec<String> {
-    d.removed
-        .iter()
-        .map(|c| {
-            let now = match c.after {
-                "not_allowed" => String::new(),
-                a => format!(" (now {})", a.replace('_', " ")),
-            };
-            format!("`{}` can no longer {}{now}", c.address, action(c))
-        })
-        .collect()
-}
-
-/// What the capability lets a principal do, on what.
-fn action(c: &Change) -> String {
-    let on = on(c);
-    match c.capability.as_str() {
-        "enable" => format!("enable replication on {on}"),
-        "disable" => format!("disable replication on {on}"),
-        "update" => format!("change the replication settings of {on}"),
-        "describe" => format!("read the replication settings of {on}"),
-        "create-slr" => format!("create the replication service-linked role{}", slr(c)),
-        "delete-slr" => format!("delete the replication service-linked role{}", slr(c)),
-        other => format!("use `{other}` on {on}"),
-    }
-}
-
-fn slr(c: &Change) -> String {
-    c.slr
-        .as_ref()
-        .filter(|s| s.id.contains('#'))
-        .map(|s| format!(" `{}`", s.name))
-        .unwrap_or_default()
-}
-
-/// `Orders`, `Orders, Music`, `Orders and 3 more tables`, `every table not declared here`.
-fn on(c: &Change) -> String {
-    let mut names: Vec<&str> = c.tables.iter().map(|t| t.name.as_str()).collect();
-    names.dedup();
-    let mut parts = names.iter().take(NAMES_SHOWN).copied().collect::<Vec<_>>().join(", ");
-    if names.len() > NAMES_SHOWN {
-        parts.push_str(&format!(" and {} more tables", names.len() - NAMES_SHOWN));
-    }
-    match (parts.is_empty(), c.undeclared) {
-        (true, _) => "tables not declared in the inputs (*)".to_string(),
-        (false, true) => format!("{parts} and tables not declared in the inputs (*)"),
-        (false, false) => parts,
-    }
+    d.removed.iter().map(crate::delta::removed_words).collect()
 }
 
 fn push_list(out: &mut String, title: &str, lines: &[String], bullet: &str) {
@@ -146,7 +93,7 @@ fn short(commit: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delta::Named;
+    use crate::delta::{Change, Named};
 
     fn change(cap: &str, before: &'static str, after: &'static str, tables: &[&str]) -> Change {
         Change {

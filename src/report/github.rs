@@ -4,7 +4,7 @@
 //! where the SARIF has them) and a Markdown step summary that stays far below GitHub's
 //! 1 MiB cap whatever the estate (counts, truncated tables, access as sets of tables).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::Analysis;
@@ -38,11 +38,16 @@ struct Annotation {
     span: Option<Span>,
     title: String,
     message: String,
+    /// Findings of the same rule at the same statement folded into this one.
+    merged: usize,
+    /// A load error (not a finding).
+    load_error: bool,
 }
 
 /// Workflow commands: load errors and error findings, then warnings, then notes, at most
-/// [`MAX_PER_LEVEL`] each (one per rule and statement), then a closing `::notice` when
-/// anything was left out.
+/// [`MAX_PER_LEVEL`] each (one per rule and statement). When anything is not annotated,
+/// a `::notice` says how much and why (merged per statement, or over GitHub's limit); it
+/// comes first and takes one of the notice level's places, so GitHub always shows it.
 pub fn annotations(a: &Analysis, links: Links<'_>) -> String {
     let mut all: Vec<Annotation> = a
         .errors
@@ -53,49 +58,106 @@ pub fn annotations(a: &Analysis, links: Links<'_>) -> String {
             span: e.span,
             title: "kdsguard: input failed to load".to_string(),
             message: e.message.clone(),
+            merged: 0,
+            load_error: true,
         })
         .collect();
-    let mut seen = BTreeSet::new();
+    let mut at: BTreeMap<(&str, String, u32), usize> = BTreeMap::new();
     for f in &a.findings {
-        if seen.insert((f.rule.as_str(), a.sources.path(f.span), f.span.start)) {
-            all.push(Annotation {
-                level: f.severity,
-                file: a.sources.path(f.span),
-                span: Some(f.span),
-                title: format!("{} {}", f.rule, f.name),
-                message: format!("{}\n{}", f.message, f.help),
-            });
+        let key = (f.rule.as_str(), a.sources.path(f.span), f.span.start);
+        if let Some(&k) = at.get(&key) {
+            all[k].merged += 1;
+            continue;
         }
+        at.insert(key, all.len());
+        all.push(Annotation {
+            level: f.severity,
+            file: a.sources.path(f.span),
+            span: Some(f.span),
+            title: format!("{} {}", f.rule, f.name),
+            message: format!("{}\n{}", f.message, f.help),
+            merged: 0,
+            load_error: false,
+        });
     }
     // Stable: load errors stay before error findings.
     all.sort_by_key(|x| std::cmp::Reverse(x.level));
-    let mut shown: BTreeMap<Severity, usize> = BTreeMap::new();
-    let mut out = String::new();
-    for x in &all {
-        let n = shown.entry(x.level).or_default();
-        if *n >= MAX_PER_LEVEL {
-            continue;
-        }
-        *n += 1;
-        write_annotation(&mut out, a, x);
+    let merged: usize = all.iter().map(|x| x.merged).sum();
+    let mut shown = shown_at(&all, MAX_PER_LEVEL);
+    if merged > 0 || shown.len() < all.len() {
+        // The pointer takes one notice place.
+        shown = shown_at(&all, MAX_PER_LEVEL - 1);
     }
-    let annotated: usize = shown.values().sum();
-    let more = a.findings.len() + a.errors.len() - annotated;
-    if more > 0 {
-        let whence = match links.sarif_file {
-            Some(f) => format!("the SARIF report `{f}` has every finding (upload it to code scanning)"),
-            None => "`kdsguard check --format sarif` lists every finding".to_string(),
-        };
-        let _ = writeln!(
-            out,
-            "::notice title={}::{}",
-            property(&format!("kdsguard: {more} more")),
-            data(&format!(
-                "{more} more finding(s) are not annotated here (GitHub shows {MAX_PER_LEVEL} annotations per level and step); {whence}."
-            ))
-        );
+    let over: Vec<&Annotation> = all
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| !shown.contains(k))
+        .map(|(_, x)| x)
+        .collect();
+    let over_findings: usize = over.iter().filter(|x| !x.load_error).map(|x| 1 + x.merged).sum();
+    let over_errors = over.iter().filter(|x| x.load_error).count();
+    let shown_merged: usize = shown.iter().map(|&k| all[k].merged).sum();
+    let mut out = String::new();
+    if shown_merged + over_findings + over_errors > 0 {
+        pointer(&mut out, links, shown_merged, over_findings, over_errors);
+    }
+    for &k in &shown {
+        write_annotation(&mut out, a, &all[k]);
     }
     out
+}
+
+/// Indexes of the annotations shown with `notices` places at the notice level.
+fn shown_at(all: &[Annotation], notices: usize) -> Vec<usize> {
+    let mut count: BTreeMap<Severity, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (k, x) in all.iter().enumerate() {
+        let cap = if x.level == Severity::Note {
+            notices
+        } else {
+            MAX_PER_LEVEL
+        };
+        let n = count.entry(x.level).or_default();
+        if *n < cap {
+            *n += 1;
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The `::notice` that says what is not annotated, why, and where it is.
+fn pointer(out: &mut String, links: Links<'_>, merged: usize, over: usize, over_errors: usize) {
+    let whence = match links.sarif_file {
+        Some(f) => format!("the SARIF report `{f}` has every finding (upload it to code scanning)"),
+        None => "`kdsguard check --format sarif` lists every finding".to_string(),
+    };
+    let mut why = Vec::new();
+    if merged > 0 {
+        why.push(format!(
+            "{merged} share a rule and statement with an annotation shown (merged per statement)"
+        ));
+    }
+    if over > 0 {
+        why.push(format!(
+            "{over} are over GitHub's limit of {MAX_PER_LEVEL} annotations per level and step"
+        ));
+    }
+    if over_errors > 0 {
+        why.push(format!(
+            "{over_errors} load error(s) are over the same limit (stderr lists them all)"
+        ));
+    }
+    let more = merged + over;
+    let _ = writeln!(
+        out,
+        "::notice title={}::{}",
+        property(&format!("kdsguard: {more} more finding(s)")),
+        data(&format!(
+            "{more} more finding(s) are not annotated here: {}; {whence}.",
+            why.join("; ")
+        ))
+    );
 }
 
 fn write_annotation(out: &mut String, a: &Analysis, x: &Annotation) {
@@ -115,7 +177,15 @@ fn write_annotation(out: &mut String, a: &Analysis, x: &Annotation) {
     } else {
         out.push_str(",line=1,col=1");
     }
-    let _ = writeln!(out, ",title={}::{}", property(&x.title), data(&x.message));
+    let mut message = x.message.clone();
+    if x.merged > 0 {
+        let _ = write!(
+            message,
+            "\n(and {} more finding(s) of this rule at this statement)",
+            x.merged
+        );
+    }
+    let _ = writeln!(out, ",title={}::{}", property(&x.title), data(&message));
 }
 
 /// A Markdown summary for `$GITHUB_STEP_SUMMARY`: the delta (in PR mode), counts, the
@@ -123,7 +193,7 @@ fn write_annotation(out: &mut String, a: &Analysis, x: &Annotation) {
 pub fn summary(a: &Analysis, links: Links<'_>) -> String {
     let mut out = String::from("## kdsguard\n\n");
     if let Some(d) = &a.delta {
-        out.push_str(&delta_words::markdown(d, MAX_ROWS / 2));
+        out.push_str(&delta_words::markdown(d, &access_added(a, links), MAX_ROWS / 2));
     }
     counts(&mut out, a);
     if !a.errors.is_empty() {
@@ -181,7 +251,10 @@ fn findings(out: &mut String, a: &Analysis, links: Links<'_>) {
         return;
     }
     out.push_str("### Findings\n\n| rule | severity | where | message |\n|---|---|---|---|\n");
-    for f in a.findings.iter().take(MAX_ROWS) {
+    // By severity, then file and line (the findings' own order).
+    let mut ordered: Vec<&crate::finding::Finding> = a.findings.iter().collect();
+    ordered.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in ordered.into_iter().take(MAX_ROWS) {
         let rule = match rule_url(links.docs_url, &f.rule) {
             Some(url) => format!("[{}]({url}) `{}`", f.rule, f.name),
             None => format!("{} `{}` (`kdsguard explain {}`)", f.rule, f.name, f.rule),
@@ -202,6 +275,42 @@ fn findings(out: &mut String, a: &Analysis, links: Links<'_>) {
         " (the SARIF and JSON reports have them all)",
     );
     out.push('\n');
+}
+
+/// KDS015's findings (what the change adds) as Markdown list items, for the summary's
+/// first section: severity, rule, place and the sentence; at most [`MAX_ROWS`] / 2.
+fn access_added(a: &Analysis, links: Links<'_>) -> Vec<String> {
+    let mut added: Vec<&crate::finding::Finding> = a
+        .findings
+        .iter()
+        .filter(|f| crate::rules::fires_only_in_pr_mode(&f.rule))
+        .collect();
+    added.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let total = added.len();
+    let mut lines: Vec<String> = added
+        .into_iter()
+        .take(MAX_ROWS / 2)
+        .map(|f| {
+            let rule = match rule_url(links.docs_url, &f.rule) {
+                Some(url) => format!("[{}]({url})", f.rule),
+                None => f.rule.clone(),
+            };
+            let line = a.sources.start(f.span).map_or(1, |l| l.line);
+            format!(
+                "**{}** {rule} `{}:{line}`: {}",
+                f.severity.as_str(),
+                a.sources.path(f.span),
+                cell(&f.message)
+            )
+        })
+        .collect();
+    if total > MAX_ROWS / 2 {
+        lines.push(format!(
+            "… and {} more (the SARIF and JSON reports have them all)",
+            total - MAX_ROWS / 2
+        ));
+    }
+    lines
 }
 
 /// The capabilities the summary lists: the ones that change or remove replication.

@@ -4,8 +4,11 @@
 //! line or the typed path; unique within the run), related locations for the labelled
 //! places and a code flow for the proof (principal → attachment → policy → statement). The
 //! invocation says whether every input loaded, with each load error as a notification, so
-//! a broken file does not read as fixed; results are capped per rule to stay within
-//! GitHub's upload limits.
+//! a broken file does not read as fixed. Every URI is a valid RFC 3986 reference relative
+//! to the analysis root; a bundled AWS managed policy is a logical location, not a file.
+//! The log stays within GitHub's documented upload limits ([`Limits`]), errors first;
+//! what had to be left out is counted in the run's properties ([`LeftOut`]), never
+//! dropped silently.
 
 use std::collections::BTreeMap;
 
@@ -155,25 +158,45 @@ pub struct ThreadFlowLocation {
     pub location: MessageLocation,
 }
 
+/// A place: a file region, or, for what is not a file (a bundled AWS managed policy), a
+/// logical location.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageLocation {
-    pub physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_location: Option<PhysicalLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logical_locations: Vec<LogicalLocation>,
     pub message: Text,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
-    pub physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_location: Option<PhysicalLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logical_locations: Vec<LogicalLocation>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RelatedLocation {
     pub id: usize,
-    pub physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_location: Option<PhysicalLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logical_locations: Vec<LogicalLocation>,
     pub message: Text,
+}
+
+/// What is not a file: kdsguard's bundled data (AWS managed policies).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogicalLocation {
+    pub name: String,
+    pub fully_qualified_name: String,
+    pub kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -247,13 +270,38 @@ fn rule(meta: &RuleMeta, docs_url: Option<&str>) -> Rule {
     }
 }
 
+/// Where a span is: a region of a file relative to the analysis root, or, for a span in
+/// kdsguard's bundled data, the logical location `builtin` names (`None`: the bundled data).
+fn place(a: &Analysis, span: Span, builtin: Option<&str>) -> (Option<PhysicalLocation>, Vec<LogicalLocation>) {
+    if span.is_builtin() {
+        let name = builtin.unwrap_or("kdsguard built-in data");
+        return (
+            None,
+            vec![LogicalLocation {
+                name: name.rsplit('/').next().unwrap_or(name).to_string(),
+                fully_qualified_name: name.to_string(),
+                kind: "resource",
+            }],
+        );
+    }
+    (Some(physical(a, span)), Vec::new())
+}
+
+fn location(a: &Analysis, span: Span, builtin: Option<&str>) -> Location {
+    let (physical_location, logical_locations) = place(a, span, builtin);
+    Location {
+        physical_location,
+        logical_locations,
+    }
+}
+
 fn physical(a: &Analysis, span: Span) -> PhysicalLocation {
     let src: &SourceMap = &a.sources;
     let one = crate::source::LineCol { line: 1, column: 1 };
     let (start, end) = src.range(span).unwrap_or((one, one));
     PhysicalLocation {
         artifact_location: ArtifactLocation {
-            uri: a.identity.path(&src.path(span)),
+            uri: uri(&a.identity.path(&src.path(span))),
         },
         region: Some(Region {
             start_line: start.line,
@@ -266,25 +314,144 @@ fn physical(a: &Analysis, span: Span) -> PhysicalLocation {
     }
 }
 
-/// Results GitHub keeps per run are limited (25,000, of which it shows 5,000): a run keeps
-/// at most this many per rule, in report order, and says in its properties what it left out.
-pub const MAX_RESULTS_PER_RULE: usize = 1000;
+/// A path (relative to the analysis root, `/`-separated; or absolute, outside it) as an
+/// RFC 3986 URI reference: each segment percent-encoded, an absolute path as a `file:` URI.
+pub fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut out = String::with_capacity(path.len());
+    let rest = if let Some(drive) = windows_drive(&path) {
+        out.push_str("file:///");
+        out.push_str(drive);
+        &path[drive.len()..]
+    } else if path.starts_with('/') {
+        out.push_str("file://");
+        &path[..]
+    } else {
+        &path[..]
+    };
+    // `:` is encoded too: in a relative reference's first segment it would read as a scheme.
+    for b in rest.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b);
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
 
-/// Proof steps GitHub shows per code flow are limited too; a proof rarely has more.
-const MAX_FLOW_STEPS: usize = 24;
+/// `C:` of `C:/x`.
+fn windows_drive(path: &str) -> Option<&str> {
+    let b = path.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/').then(|| &path[..2])
+}
 
-/// Builds the SARIF log; rule pages link to `docs_url` ([`crate::report::rule_url`]).
+/// GitHub code scanning's documented limits on an uploaded SARIF file (see
+/// `docs/github-action.md`, "SARIF and GitHub's limits"). Where GitHub accepts more than
+/// it keeps, the lower number is used, so that what kdsguard leaves out is counted here
+/// rather than dropped unseen by GitHub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Results per run: GitHub rejects more than 25,000 and keeps the top 5,000.
+    pub results: usize,
+    /// Locations per result (kdsguard's related locations): 1,000 accepted, 100 shown.
+    pub locations: usize,
+    /// Thread flow locations per result: 10,000 accepted, 1,000 kept.
+    pub thread_flow_locations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            results: 5_000,
+            locations: 100,
+            thread_flow_locations: 1_000,
+        }
+    }
+}
+
+/// What a log left out to stay within [`Limits`] (all zero: nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Findings with no result, by rule (the lowest severities go first).
+    pub results: BTreeMap<String, usize>,
+    /// Related locations not listed, over all results.
+    pub locations: usize,
+    /// Code-flow steps not listed, over all results.
+    pub thread_flow_locations: usize,
+}
+
+impl LeftOut {
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty() && self.locations == 0 && self.thread_flow_locations == 0
+    }
+
+    /// Findings with no result.
+    pub fn result_count(&self) -> usize {
+        self.results.values().sum()
+    }
+
+    /// One sentence for stderr and the run's properties.
+    pub fn sentence(&self, limits: &Limits) -> String {
+        let mut parts = Vec::new();
+        if !self.results.is_empty() {
+            let rules: Vec<String> = self.results.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            parts.push(format!(
+                "{} finding(s) beyond GitHub's {} results per run ({})",
+                self.result_count(),
+                limits.results,
+                rules.join(", ")
+            ));
+        }
+        if self.locations > 0 {
+            parts.push(format!(
+                "{} related location(s) beyond {} per result",
+                self.locations, limits.locations
+            ));
+        }
+        if self.thread_flow_locations > 0 {
+            parts.push(format!(
+                "{} code-flow step(s) beyond {} per result",
+                self.thread_flow_locations, limits.thread_flow_locations
+            ));
+        }
+        format!(
+            "the SARIF log leaves out {} to stay within GitHub's upload limits (errors are kept first); the JSON report has everything",
+            parts.join(", ")
+        )
+    }
+}
+
+/// Builds the SARIF log within GitHub's limits; rule pages link to `docs_url`
+/// ([`crate::report::rule_url`]).
 pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, String> {
+    build_within(a, docs_url, Limits::default()).map(|(log, _)| log)
+}
+
+/// [`build`] with explicit limits; also returns what was left out.
+pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Result<(Log, LeftOut), String> {
     let rules = catalogue()?;
     let fingerprints = fingerprints(a);
     let flows = Flows::new(a);
-    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut left_out = LeftOut::default();
+    // Errors first, then warnings, then notes; report order within a severity.
+    let mut order: Vec<usize> = (0..a.findings.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(a.findings[k].severity));
     let mut results = Vec::new();
-    for (f, key) in a.findings.iter().zip(fingerprints) {
-        let n = per_rule.entry(f.rule.as_str()).or_default();
-        *n += 1;
-        if *n > MAX_RESULTS_PER_RULE {
+    for (n, &k) in order.iter().enumerate() {
+        let f = &a.findings[k];
+        if n >= limits.results {
+            *left_out.results.entry(f.rule.clone()).or_default() += 1;
             continue;
+        }
+        left_out.locations += f.labels.len().saturating_sub(limits.locations);
+        let mut code_flows = flows.of(f);
+        for flow in code_flows.iter_mut().flat_map(|c| c.thread_flows.iter_mut()) {
+            if flow.locations.len() > limits.thread_flow_locations {
+                left_out.thread_flow_locations += flow.locations.len() - limits.thread_flow_locations;
+                flow.locations.truncate(limits.thread_flow_locations);
+            }
         }
         results.push(ResultOut {
             rule_index: rules.iter().position(|r| r.id == f.rule).unwrap_or(0),
@@ -293,39 +460,42 @@ pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, String> {
             message: Text {
                 text: format!("{}\n{}", f.message, f.help),
             },
-            locations: vec![Location {
-                physical_location: physical(a, f.span),
-            }],
+            locations: vec![location(a, f.span, None)],
             related_locations: f
                 .labels
                 .iter()
+                .take(limits.locations)
                 .enumerate()
-                .map(|(k, l)| RelatedLocation {
-                    id: k + 1,
-                    physical_location: physical(a, l.span),
-                    message: Text {
-                        text: l.message.clone(),
-                    },
+                .map(|(k, l)| {
+                    let (physical_location, logical_locations) = place(a, l.span, None);
+                    RelatedLocation {
+                        id: k + 1,
+                        physical_location,
+                        logical_locations,
+                        message: Text {
+                            text: l.message.clone(),
+                        },
+                    }
                 })
                 .collect(),
-            code_flows: flows.of(f),
-            partial_fingerprints: Fingerprints { key },
+            code_flows,
+            partial_fingerprints: Fingerprints {
+                key: fingerprints[k].clone(),
+            },
         });
     }
-    let truncated: Vec<Value> = per_rule
-        .iter()
-        .filter(|(_, n)| **n > MAX_RESULTS_PER_RULE)
-        .map(|(rule, n)| json!({"rule": rule, "results": n, "shown": MAX_RESULTS_PER_RULE}))
-        .collect();
-    let properties = (!truncated.is_empty()).then(|| {
+    let properties = (!left_out.is_empty()).then(|| {
         json!({
-            "kdsguard/truncated": truncated,
-            "kdsguard/note": format!(
-                "results are capped at {MAX_RESULTS_PER_RULE} per rule to stay within GitHub's upload limits; the JSON report has them all"
-            ),
+            "kdsguard/left-out": {
+                "results": left_out.result_count(),
+                "resultsByRule": left_out.results,
+                "relatedLocations": left_out.locations,
+                "threadFlowLocations": left_out.thread_flow_locations,
+            },
+            "kdsguard/note": left_out.sentence(&limits),
         })
     });
-    Ok(Log {
+    let log = Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
         runs: vec![Run {
@@ -346,15 +516,25 @@ pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, String> {
             column_kind: "unicodeCodePoints",
             properties,
         }],
-    })
+    };
+    Ok((log, left_out))
 }
 
-/// Serialises the log (pretty, trailing newline).
-pub fn render(a: &Analysis, docs_url: Option<&str>) -> Result<String, String> {
-    let log = build(a, docs_url)?;
+/// Serialises the log (pretty, trailing newline) and says what it left out, if anything,
+/// in one sentence for stderr.
+pub fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Option<String>), String> {
+    let limits = Limits::default();
+    let (log, left_out) = build_within(a, docs_url, limits)?;
     let mut s = serde_json::to_string_pretty(&log).map_err(|e| e.to_string())?;
     s.push('\n');
-    Ok(s)
+    let note = (!left_out.is_empty()).then(|| left_out.sentence(&limits));
+    Ok((s, note))
+}
+
+/// Serialises the log (pretty, trailing newline); [`render_noting`] also says what was
+/// left out.
+pub fn render(a: &Analysis, docs_url: Option<&str>) -> Result<String, String> {
+    render_noting(a, docs_url).map(|(s, _)| s)
 }
 
 /// One fingerprint per finding, in order: the baseline key (stable ids relative to the
@@ -379,14 +559,19 @@ pub fn fingerprints(a: &Analysis) -> Vec<String> {
         .collect()
 }
 
-/// The project's home page: its repository, else the docs site.
+/// Where the tool's home is when `Cargo.toml` names no repository: its crate page.
+const CRATE_PAGE: &str = "https://crates.io/crates/kdsguard";
+
+/// The project's home page: its repository, else the docs site, else its crate page
+/// (code scanning and the SARIF validator expect one).
 fn information_uri(docs_url: Option<&str>) -> Option<String> {
     if !crate::report::REPOSITORY.is_empty() {
         return Some(crate::report::REPOSITORY.to_string());
     }
-    docs_url
+    let docs = docs_url
         .filter(|u| u.starts_with("http") && !u.contains("{id}"))
-        .map(str::to_string)
+        .map(str::to_string);
+    Some(docs.unwrap_or_else(|| CRATE_PAGE.to_string()))
 }
 
 /// `kdsguard/` for a run over the root, else `kdsguard/<paths>/` so that runs over
@@ -411,15 +596,16 @@ fn invocation(a: &Analysis) -> Invocation {
                 message: Text {
                     text: format!("input failed to load: {}", e.message),
                 },
-                locations: vec![Location {
-                    physical_location: match e.span {
-                        Some(span) => physical(a, span),
-                        None => PhysicalLocation {
+                locations: vec![match e.span {
+                    Some(span) => location(a, span, None),
+                    None => Location {
+                        physical_location: Some(PhysicalLocation {
                             artifact_location: ArtifactLocation {
-                                uri: a.identity.path(&e.path),
+                                uri: uri(&a.identity.path(&e.path)),
                             },
                             region: None,
-                        },
+                        }),
+                        logical_locations: Vec::new(),
                     },
                 }],
             })
@@ -480,16 +666,18 @@ impl<'a> Flows<'a> {
         let g = &self.a.graph;
         let principal = &g.principals[p];
         let mut steps = Vec::new();
-        let mut step = |span: Span, text: String| {
+        let mut step = |span: Span, text: String, builtin: Option<&str>| {
+            let (physical_location, logical_locations) = place(self.a, span, builtin);
             steps.push(ThreadFlowLocation {
                 location: MessageLocation {
-                    physical_location: physical(self.a, span),
+                    physical_location,
+                    logical_locations,
                     message: Text { text },
                 },
             });
         };
         if let Some(span) = principal.span {
-            step(span, format!("principal `{}`", principal.address));
+            step(span, format!("principal `{}`", principal.address), None);
         }
         for (action, b) in self.a.decisions.decision(access).because() {
             let via = principal
@@ -497,18 +685,35 @@ impl<'a> Flows<'a> {
                 .iter()
                 .find(|v| *g.policies[v.policy].policy.address == *b.policy);
             if let Some(v) = via {
-                step(v.attachment, format!("attaches policy `{}`", b.policy));
-                step(g.policies[v.policy].span, format!("policy `{}`", b.policy));
+                step(v.attachment, format!("attaches policy `{}`", b.policy), None);
+                step(
+                    g.policies[v.policy].span,
+                    format!("policy `{}`", b.policy),
+                    Some(&b.policy),
+                );
             }
-            step(b.statement, format!("{} {action}", b.effect.as_str()));
+            step(b.statement, format!("{} {action}", b.effect.as_str()), Some(&b.policy));
         }
-        steps.retain(|s| s.location.physical_location.region.is_some());
-        steps.truncate(MAX_FLOW_STEPS);
         if steps.len() < 2 {
             return Vec::new();
         }
         vec![CodeFlow {
             thread_flows: vec![ThreadFlow { locations: steps }],
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_rfc_3986_references() {
+        assert_eq!(uri("infra/main.tf"), "infra/main.tf");
+        assert_eq!(uri("my infra/ä.tf"), "my%20infra/%C3%A4.tf");
+        assert_eq!(uri("a#b?c%d.tf"), "a%23b%3Fc%25d.tf");
+        assert_eq!(uri("c:x/main.tf"), "c%3Ax/main.tf");
+        assert_eq!(uri("/outside/main.tf"), "file:///outside/main.tf");
+        assert_eq!(uri("C:\\work\\main.tf"), "file:///C:/work/main.tf");
     }
 }

@@ -15,6 +15,7 @@ mod kds011;
 mod kds012;
 mod kds013;
 mod kds014;
+mod kds015;
 
 use serde::Deserialize;
 
@@ -60,6 +61,10 @@ pub struct CheckContext<'a> {
     pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,
     pub config: &'a crate::Config,
+    /// Stable identities (the PR delta names principals and resources by them).
+    pub identity: &'a crate::finding::Identity,
+    /// What the change adds and removes, in PR mode (`check --diff-base`).
+    pub delta: Option<&'a crate::delta::Delta>,
 }
 
 type Check = fn(&RuleMeta, &CheckContext<'_>) -> Vec<Finding>;
@@ -79,7 +84,13 @@ const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS011.toml"), kds011::check),
     (include_str!("../../rules/KDS012.toml"), kds012::check),
     (include_str!("../../rules/KDS013.toml"), kds013::check),
+    (include_str!("../../rules/KDS015.toml"), kds015::check),
 ];
+
+/// Whether a rule id or name is one that fires only in PR mode (`--diff-base`).
+pub fn fires_only_in_pr_mode(rule: &str) -> bool {
+    rule == kds015::ID || rule == kds015::NAME
+}
 
 /// A rule that reads the problems of the suppressions, after they are applied.
 type SuppressionCheck = fn(&RuleMeta, &[crate::suppress::Problem]) -> Vec<Finding>;
@@ -89,12 +100,14 @@ const SUPPRESSION_RULE: (&str, SuppressionCheck) = (include_str!("../../rules/KD
 
 /// Every rule's data, in id order.
 pub fn catalogue() -> Result<Vec<RuleMeta>, String> {
-    RULES
+    let mut rules = RULES
         .iter()
         .map(|(text, _)| *text)
         .chain(std::iter::once(SUPPRESSION_RULE.0))
         .map(|text| toml::from_str::<RuleMeta>(text).map_err(|e| format!("rule data: {e}")))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rules)
 }
 
 /// Runs the suppression rule over the problems `suppress::apply` found.
@@ -390,6 +403,7 @@ mod tests {
                 ("KDS012", "unresolved-value"),
                 ("KDS013", "indirect-manage"),
                 ("KDS014", "suppression-problem"),
+                ("KDS015", "access-added"),
             ]
         );
         for r in &cat {

@@ -1,0 +1,14 @@
+# The base already lets etl disable replication on Orders.
+resource "aws_iam_role_policy" "etl" {
+  role = aws_iam_role.etl.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = "dynamodb:DisableKinesisStreamingDestination"
+        Resource = aws_dynamodb_table.orders.arn
+      }
+    ]
+  })
+}
