@@ -23,13 +23,15 @@
 //! has AWS's default key policy, which delegates to IAM.)
 //!
 //! An Allow that only might match makes the answer `conditional`; a Deny that only might
-//! match never denies, it makes an otherwise allowed answer `conditional`.
+//! match never denies, it makes an otherwise allowed answer `conditional`. A policy whose
+//! document cannot be read (in any layer, or an unknown identity policy) is such a Deny: it
+//! may deny anything, so an answer it applies to is at best `conditional`, naming it.
 //!
 //! Layers that only restrict (permissions boundary, SCPs, session policy) are caps: a
 //! request passes when the identity side allows it *and* each cap allows it. A cap whose
 //! document is unknown ([`Document::unknown`]) is a "maybe" cap: it turns an identity
 //! `allowed` into `conditional` and leaves an identity `not_allowed` as it is. It never
-//! grants by itself, and as it has no statements it never denies.
+//! grants by itself, and as none of its statements is known it never denies.
 
 use std::sync::{Arc, OnceLock};
 
@@ -100,7 +102,8 @@ pub fn full_aws_access() -> &'static Policy {
 }
 
 /// A policy that could not be read (an unknown managed ARN, an unresolved reference):
-/// it may allow anything, and it never denies.
+/// it may allow or deny anything, so it never allows, denies, or leaves a decision
+/// `allowed` for certain.
 #[derive(Clone, Debug)]
 pub struct UnknownPolicy {
     pub what: String,
@@ -306,6 +309,22 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
                 deny_open.extend(m.open);
             }
         }
+        if let Some((what, span)) = &policy.document.unknown {
+            // A document that cannot be read may hold a Deny of anything: it keeps the
+            // decision open, and as it may as well hold none, it never denies.
+            maybe_denied = true;
+            deny_open.push(Open::Unknown {
+                expr: what.clone(),
+                span: *span,
+            });
+        }
+    }
+    for u in &layers.unknown_identity {
+        maybe_denied = true;
+        deny_open.push(Open::Unknown {
+            expr: u.what.clone(),
+            span: u.span,
+        });
     }
     if denied {
         because.retain(|b| b.effect == Effect::Deny && b.certain);
@@ -1058,13 +1077,96 @@ mod tests {
             // An identity No stays No: the unknown layer grants nothing.
             assert_eq!(with(&s3, layer).outcome, Outcome::NotAllowed, "{layer:?}");
         }
-        // Beside FullAWSAccess in one level, an unknown SCP does not restrict at all.
+        // Beside FullAWSAccess in one level, an unknown SCP adds no Allow that is needed,
+        // but it may hold a Deny: the answer is open, naming it.
         let layers = Layers {
             identity: vec![&disable],
             scps: vec![vec![full_aws_access(), &unknown]],
             ..Layers::default()
         };
-        assert_eq!(outcome(&layers, action, &table("Music")), Outcome::Allowed);
+        let ctx = Context::new();
+        let d = decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx));
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(d.open.iter().any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b"))));
+    }
+
+    #[test]
+    fn an_unknown_document_may_hold_a_deny_but_never_denies() {
+        let unknown = |what: &str| Policy {
+            address: what.into(),
+            document: Document {
+                unknown: Some((format!("{what} (no value)"), Span::builtin())),
+                ..Document::default()
+            },
+        };
+        let (extra, trust_me) = (unknown("var.extra"), unknown("var.table_policy"));
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let deny = pol(
+            "deny",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"dynamodb:*","Resource":"*"}}"#,
+        );
+        let action = "dynamodb:DisableKinesisStreamingDestination";
+        let ctx = Context::new();
+        let req = Request::on(action, &table("Music"), None, &ctx);
+        let names = |d: &Decision, what: &str| {
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.starts_with(what)))
+        };
+        // Beside a certain identity Allow: open, naming the unknown document.
+        let layers = Layers {
+            identity: vec![&disable, &extra],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "var.extra"), "{:?}", d.open);
+        // An unknown identity policy (an uncatalogued managed ARN) too.
+        let u = UnknownPolicy {
+            what: "policy arn:aws:iam::aws:policy/Other".into(),
+            span: Span::builtin(),
+        };
+        let layers = Layers {
+            identity: vec![&disable],
+            unknown_identity: vec![&u],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "policy arn:aws:iam::aws:policy/Other"), "{:?}", d.open);
+        // An unknown resource policy on the resource.
+        let layers = Layers {
+            identity: vec![&disable],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[&trust_me], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "var.table_policy"), "{:?}", d.open);
+        // It never denies, and a certain Deny elsewhere still does.
+        let layers = Layers {
+            identity: vec![&extra],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::Conditional);
+        let layers = Layers {
+            identity: vec![&disable, &extra, &deny],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::Denied);
+        // Nothing granted stays not allowed: the unknown Deny side adds no grant.
+        let s3 = pol(
+            "s3",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        );
+        let layers = Layers {
+            identity: vec![&s3],
+            scps: vec![vec![full_aws_access(), &trust_me]],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::NotAllowed);
     }
 
     #[test]
