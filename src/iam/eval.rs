@@ -94,6 +94,7 @@ pub fn full_aws_access() -> &'static Policy {
                     not_principal: false,
                     conditions: Vec::new(),
                     span: Span::builtin(),
+                    effect_unknown: None,
                 }],
                 unknown: None,
             },
@@ -293,7 +294,9 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         .chain(layers.session.iter().map(|p| (Layer::Session, *p)))
         .chain(resource_policies.iter().map(|p| (Layer::Resource, *p)));
     for (layer, policy) in all {
-        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Deny) {
+        // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
+        let denies = |s: &&Statement| s.effect == Effect::Deny || s.effect_unknown.is_some();
+        for s in policy.document.statements.iter().filter(denies) {
             let mut m = statement_match(s, &policy.document, req, true);
             if m.tri != Tri::No && layer == Layer::Resource {
                 m.tri = m.tri.and(deny_principal(s, caller.as_ref(), has_boundary));
@@ -304,7 +307,9 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             let certain = m.tri == Tri::Yes;
             denied |= certain;
             maybe_denied |= !certain;
-            because.push(because_of(s, policy, layer, &m, certain));
+            let mut b = because_of(s, policy, layer, &m, certain);
+            b.effect = Effect::Deny;
+            because.push(b);
             if !certain {
                 deny_open.extend(m.open);
             }
@@ -795,6 +800,16 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
         Which::Absent => Tri::from_bool(s.principal.is_some()),
     };
     let mut tri = action_tri.and(resource_tri);
+    if tri != Tri::No
+        && let Some((what, span)) = &s.effect_unknown
+    {
+        // Neither a certain Allow nor a certain Deny.
+        tri = tri.and(Tri::Maybe);
+        open.push(Open::Unknown {
+            expr: what.clone(),
+            span: *span,
+        });
+    }
     if tri != Tri::No {
         for c in &s.conditions {
             let t = condition::evaluate(c, req.context, vars.is_some(), req.action);
@@ -1088,6 +1103,50 @@ mod tests {
         let d = decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx));
         assert_eq!(d.outcome, Outcome::Conditional);
         assert!(d.open.iter().any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b"))));
+    }
+
+    #[test]
+    fn a_statement_whose_effect_is_unknown_may_allow_or_deny() {
+        let mut either = pol(
+            "either",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}}"#,
+        );
+        either.document.statements[0].effect_unknown = Some(("var.effect (no value)".into(), Span::builtin()));
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let ctx = Context::new();
+        let req = Request::on("dynamodb:DisableKinesisStreamingDestination", &table("Music"), None, &ctx);
+        let named = |d: &Decision| {
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.starts_with("var.effect")))
+        };
+        // Alone: a possible Allow, not a certain one.
+        let layers = Layers {
+            identity: vec![&either],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(named(&d), "{:?}", d.open);
+        // Beside a certain Allow: a possible Deny, so open; never denied.
+        let layers = Layers {
+            identity: vec![&disable, &either],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(named(&d), "{:?}", d.open);
+        assert!(d.because.iter().any(|b| b.effect == Effect::Deny && !b.certain));
+        // It does not match other actions at all.
+        let other = Request::on("kinesis:PutRecords", &table("Music"), None, &ctx);
+        let layers = Layers {
+            identity: vec![&either],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &other).outcome, Outcome::NotAllowed);
     }
 
     #[test]
