@@ -117,3 +117,23 @@ fn no_reach_step_through_an_unknown_document_is_allowed() {
     assert_eq!(direct[0]["decision"], "conditional");
     assert!(unknowns(direct[0]).iter().any(|u| u.starts_with("var.dev_extra")), "{}", direct[0]);
 }
+
+#[test]
+fn a_trust_policy_that_cannot_be_read_leaves_the_step_conditional() {
+    let r = check("trust");
+    let dev = "testdata/unknown-deny/trust#aws_iam_user.dev";
+    let through = entries(&r, "indirect", dev, "disable");
+    assert_eq!(through.len(), 1, "the grant through ops is not dropped: {}", r["indirect"]);
+    assert_eq!(through[0]["decision"], "conditional", "{}", through[0]);
+    let via = through[0]["via"].as_array().cloned().unwrap_or_default();
+    assert_eq!(via.len(), 1, "{via:?}");
+    assert_eq!(via[0]["step"], "assume-role");
+    assert_eq!(via[0]["decision"], "conditional");
+    assert!(
+        via[0]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["unknown"].as_str().is_some_and(|u| u.starts_with("var.trust")))),
+        "{}",
+        via[0]
+    );
+}

@@ -617,6 +617,16 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
         named: Tri::No,
     };
     for policy in policies {
+        if let Some((what, span)) = &policy.document.unknown {
+            // It may allow the caller's account (or the caller) too: where the resource
+            // layer is needed beside an identity Allow (role trust, cross account, key
+            // policies), the grant stays possible. Alone it grants nobody in the account.
+            out.any.tri = out.any.tri.or(Tri::Maybe);
+            out.any.open.push(Open::Unknown {
+                expr: what.clone(),
+                span: *span,
+            });
+        }
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
             let m = statement_match(s, &policy.document, req, false);
             if m.tri == Tri::No {
