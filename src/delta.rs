@@ -189,7 +189,11 @@ impl Side {
             match &x.covers {
                 Covers::Slr(s) => {
                     let slr = &a.graph.slrs[*s];
-                    put(Kind::Slr, ids.resource(&slr.id, Some(&cap), &a.graph), slr.address.clone());
+                    put(
+                        Kind::Slr,
+                        ids.resource(&slr.id, Some(&cap), &a.graph),
+                        slr.address.clone(),
+                    );
                 }
                 Covers::Tables(set) => {
                     for t in set.iter(total) {

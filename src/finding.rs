@@ -183,7 +183,9 @@ pub fn name_slrs(findings: &mut [Finding], graph: &Graph) {
         return;
     }
     for f in findings {
-        let Some(resource) = f.resource.as_deref() else { continue };
+        let Some(resource) = f.resource.as_deref() else {
+            continue;
+        };
         let Some(slr) = graph
             .slrs
             .iter()

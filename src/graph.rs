@@ -534,7 +534,11 @@ impl Graph {
             }
         }
         self.streams.extend(streams);
-        for s in input.slrs.iter().filter(|s| s.service.as_literal().is_none_or(|v| v == SLR_SERVICE)) {
+        for s in input
+            .slrs
+            .iter()
+            .filter(|s| s.service.as_literal().is_none_or(|v| v == SLR_SERVICE))
+        {
             self.slr_declarations.push(SlrDeclaration {
                 id: format!("{prefix}#{}", s.address),
                 address: s.address.clone(),

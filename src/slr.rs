@@ -134,7 +134,9 @@ fn status(graph: &Graph, decisions: &Decisions, reach: &Reach, k: usize, s: &Slr
         };
         match &d.protection {
             Protection::Unprotected => {
-                reasons.push(format!("declared as a managed resource without deletion protection{at}"));
+                reasons.push(format!(
+                    "declared as a managed resource without deletion protection{at}"
+                ));
                 lifecycle_unprotected = true;
             }
             Protection::Unknown(_) => {
@@ -144,7 +146,9 @@ fn status(graph: &Graph, decisions: &Decisions, reach: &Reach, k: usize, s: &Slr
                 lifecycle_unprotected = true;
             }
             Protection::NotShown => {
-                reasons.push(format!("declared in a plan, which cannot show lifecycle protection{at}"));
+                reasons.push(format!(
+                    "declared in a plan, which cannot show lifecycle protection{at}"
+                ));
             }
             Protection::Protected(_) => {}
         }

@@ -152,7 +152,12 @@ fn the_whole_demo_has_one_slr_declared_twice_and_one_kds004_per_deleter() {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|d| (d["file"].as_str().unwrap_or_default().to_string(), d["line"].as_u64().unwrap_or(0)))
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap_or_default().to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
     let main = "testdata/demo/terraform/main.tf";
     let tf_line = lines_with(Path::new(main), "resource \"aws_iam_service_linked_role\"")[0] as u64;
@@ -186,7 +191,13 @@ fn the_whole_demo_has_one_slr_declared_twice_and_one_kds004_per_deleter() {
     assert_eq!(slrs[0]["deletable_by"].as_array().map(Vec::len), Some(2));
     let mut kds005 = findings_of(&report, "KDS005");
     kds005.sort();
-    assert_eq!(kds005, vec![(CFN.to_string(), cfn_line as usize), (main.to_string(), tf_line as usize)]);
+    assert_eq!(
+        kds005,
+        vec![
+            (CFN.to_string(), cfn_line as usize),
+            (main.to_string(), tf_line as usize)
+        ]
+    );
     // One `slr` resource.
     let slr_resources = report["resources"]
         .as_array()
@@ -204,13 +215,25 @@ fn the_human_report_names_the_slr_once_with_its_declarations() {
     let tf_line = lines_with(Path::new(main), "resource \"aws_iam_service_linked_role\"")[0];
     let cfn_line = lines_with(Path::new(CFN), "KdsServiceLinkedRole:")[0];
     let named = format!("the account's replication role, declared at {CFN}:{cfn_line} and {main}:{tf_line}");
-    let status: Vec<&str> = r.stdout.lines().filter(|l| l.contains("replication role, declared at")).collect();
+    let status: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("replication role, declared at"))
+        .collect();
     assert_eq!(status.len(), 1, "{}", r.stdout);
-    assert!(status[0].to_lowercase().contains(&named.to_lowercase()), "{}", status[0]);
+    assert!(
+        status[0].to_lowercase().contains(&named.to_lowercase()),
+        "{}",
+        status[0]
+    );
     assert!(!r.stdout.contains("deploys to"), "{}", r.stdout);
     let md = run(&["check", "--format", "markdown", "testdata/demo"]);
     assert!(
-        md.stdout.lines().filter(|l| l.contains("replication role, declared at")).count() == 1,
+        md.stdout
+            .lines()
+            .filter(|l| l.contains("replication role, declared at"))
+            .count()
+            == 1,
         "{}",
         md.stdout
     );

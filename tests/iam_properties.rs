@@ -497,7 +497,11 @@ fn with_unknown_policy(mut input: kdsguard::model::Input, how: u8) -> kdsguard::
             });
             PolicyRef::Address("aws_iam_role_policy.extra".into())
         }
-        _ => PolicyRef::Unknown(Value::unknown("var.policy_arn", "variable policy_arn has no value", span)),
+        _ => PolicyRef::Unknown(Value::unknown(
+            "var.policy_arn",
+            "variable policy_arn has no value",
+            span,
+        )),
     };
     input.attachments.push(Attachment {
         policy,

@@ -186,15 +186,30 @@ fn no_two_results_share_a_fingerprint_with_two_declared_slrs() {
     assert!(
         kds004
             .iter()
-            .all(|k| k.starts_with("KDS004|") && k.ends_with("|slr:kinesisreplication.dynamodb.amazonaws.com|delete-slr")),
+            .all(|k| k.starts_with("KDS004|")
+                && k.ends_with("|slr:kinesisreplication.dynamodb.amazonaws.com|delete-slr")),
         "{kds004:?}"
     );
     let kds005: Vec<String> = results.iter().filter(|r| r["ruleId"] == "KDS005").map(key).collect();
     assert_eq!(kds005.len(), 2);
-    assert!(kds005.iter().any(|k| k.ends_with("cloudformation/template.yaml#KdsServiceLinkedRole|")), "{kds005:?}");
-    assert!(kds005.iter().any(|k| k.ends_with("terraform#aws_iam_service_linked_role.kds|")), "{kds005:?}");
+    assert!(
+        kds005
+            .iter()
+            .any(|k| k.ends_with("cloudformation/template.yaml#KdsServiceLinkedRole|")),
+        "{kds005:?}"
+    );
+    assert!(
+        kds005
+            .iter()
+            .any(|k| k.ends_with("terraform#aws_iam_service_linked_role.kds|")),
+        "{kds005:?}"
+    );
     // Messages no longer say which account "a file deploys to".
-    assert!(results.iter().all(|r| !r["message"]["text"].as_str().unwrap_or_default().contains("deploys to")));
+    assert!(
+        results
+            .iter()
+            .all(|r| !r["message"]["text"].as_str().unwrap_or_default().contains("deploys to"))
+    );
 }
 
 /// Copies the demo into `repo/infra` of a new git repository and returns the repository.

@@ -178,7 +178,11 @@ fn slr_entries_and_findings_are_at_most_one_per_principal() {
                 }
             }
         }
-        assert!(per.len() > 10, "{format:?}: too few SLR entries to count ({})", per.len());
+        assert!(
+            per.len() > 10,
+            "{format:?}: too few SLR entries to count ({})",
+            per.len()
+        );
         assert!(per.values().all(|n| *n == 1), "{format:?}: {per:?}");
         let findings: Vec<&Value> = report["findings"].as_array().into_iter().flatten().collect();
         let mut kds004: BTreeMap<String, usize> = BTreeMap::new();

@@ -11,7 +11,12 @@ use serde_json::Value;
 fn check(fixture: &str) -> Value {
     let path = format!("testdata/unknown-deny/{fixture}");
     let r = run(&["check", "--format", "json", &path]);
-    assert!(r.code == 0 || r.code == 1, "check {path} failed ({}):\n{}", r.code, r.stderr);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "check {path} failed ({}):\n{}",
+        r.code,
+        r.stderr
+    );
     r.json()
 }
 
@@ -64,18 +69,27 @@ fn both_unknown_documents_leave_disable_conditional_naming_each() {
     }
     // The readable Allow still proves the grant.
     assert!(
-        disable[0]["because"]
-            .as_array()
-            .is_some_and(|b| b.iter().any(|s| s["action"] == "dynamodb:DisableKinesisStreamingDestination")),
+        disable[0]["because"].as_array().is_some_and(|b| b
+            .iter()
+            .any(|s| s["action"] == "dynamodb:DisableKinesisStreamingDestination")),
         "{}",
         disable[0]
     );
     // One KDS012 per unknown value (not per decision), at the value to pin.
     let notes = kds012(&r);
     assert_eq!(notes.len(), 2, "{notes:?}");
-    assert!(notes.iter().any(|(line, m)| *line == 7 && m.contains("var.scp_json")), "{notes:?}");
-    assert!(notes.iter().any(|(line, m)| *line == 24 && m.contains("var.extra")), "{notes:?}");
-    assert!(notes.iter().any(|(_, m)| m.contains("aws_iam_role.ops disable")), "{notes:?}");
+    assert!(
+        notes.iter().any(|(line, m)| *line == 7 && m.contains("var.scp_json")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|(line, m)| *line == 24 && m.contains("var.extra")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|(_, m)| m.contains("aws_iam_role.ops disable")),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -91,7 +105,11 @@ fn an_unknown_scp_alone_keeps_every_decision_from_allowed() {
     let disable = entries(&r, "access", ops, "disable");
     assert_eq!(disable.len(), 1, "{disable:?}");
     assert_eq!(disable[0]["decision"], "conditional");
-    assert!(unknowns(disable[0]).iter().any(|u| u.starts_with("var.scp_json")), "{}", disable[0]);
+    assert!(
+        unknowns(disable[0]).iter().any(|u| u.starts_with("var.scp_json")),
+        "{}",
+        disable[0]
+    );
     let notes = kds012(&r);
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!(notes[0].0, 6, "{notes:?}");
@@ -115,7 +133,11 @@ fn no_reach_step_through_an_unknown_document_is_allowed() {
     let direct = entries(&r, "access", dev, "disable");
     assert_eq!(direct.len(), 1, "{direct:?}");
     assert_eq!(direct[0]["decision"], "conditional");
-    assert!(unknowns(direct[0]).iter().any(|u| u.starts_with("var.dev_extra")), "{}", direct[0]);
+    assert!(
+        unknowns(direct[0]).iter().any(|u| u.starts_with("var.dev_extra")),
+        "{}",
+        direct[0]
+    );
 }
 
 #[test]
@@ -123,16 +145,21 @@ fn a_trust_policy_that_cannot_be_read_leaves_the_step_conditional() {
     let r = check("trust");
     let dev = "testdata/unknown-deny/trust#aws_iam_user.dev";
     let through = entries(&r, "indirect", dev, "disable");
-    assert_eq!(through.len(), 1, "the grant through ops is not dropped: {}", r["indirect"]);
+    assert_eq!(
+        through.len(),
+        1,
+        "the grant through ops is not dropped: {}",
+        r["indirect"]
+    );
     assert_eq!(through[0]["decision"], "conditional", "{}", through[0]);
     let via = through[0]["via"].as_array().cloned().unwrap_or_default();
     assert_eq!(via.len(), 1, "{via:?}");
     assert_eq!(via[0]["step"], "assume-role");
     assert_eq!(via[0]["decision"], "conditional");
     assert!(
-        via[0]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["unknown"].as_str().is_some_and(|u| u.starts_with("var.trust")))),
+        via[0]["conditions"].as_array().is_some_and(|c| c
+            .iter()
+            .any(|c| c["unknown"].as_str().is_some_and(|u| u.starts_with("var.trust")))),
         "{}",
         via[0]
     );

@@ -1112,7 +1112,11 @@ mod tests {
         let ctx = Context::new();
         let d = decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx));
         assert_eq!(d.outcome, Outcome::Conditional);
-        assert!(d.open.iter().any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b"))));
+        assert!(
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b")))
+        );
     }
 
     #[test]
@@ -1127,7 +1131,12 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
         );
         let ctx = Context::new();
-        let req = Request::on("dynamodb:DisableKinesisStreamingDestination", &table("Music"), None, &ctx);
+        let req = Request::on(
+            "dynamodb:DisableKinesisStreamingDestination",
+            &table("Music"),
+            None,
+            &ctx,
+        );
         let named = |d: &Decision| {
             d.open
                 .iter()

@@ -146,10 +146,7 @@ pub fn summary(a: &Analysis, links: Links<'_>) -> String {
         if let Some(first) = name.get(..1) {
             name = format!("{}{}", first.to_uppercase(), &name[1..]);
         }
-        let _ = writeln!(
-            out,
-            "{name}: **{status}** ({n} analysed principal(s) can delete it).\n"
-        );
+        let _ = writeln!(out, "{name}: **{status}** ({n} analysed principal(s) can delete it).\n");
     }
     if out.len() > MAX_SUMMARY_BYTES {
         let mut cut = MAX_SUMMARY_BYTES;
