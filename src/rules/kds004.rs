@@ -45,11 +45,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             .find(|x| x.cap == delete && x.outcome.can())
         {
             let path = crate::reach::path_words(ctx.graph, ctx.sources, ctx.reach, "delete-slr", x);
-            let _ = write!(
-                f.message,
-                "; through other principals it {}: {path}",
-                x.outcome.as_str()
-            );
+            let _ = write!(f.message, "; through other principals ({}): {path}", x.outcome.as_str());
         }
         direct.insert(a.principal);
         if let Some(decl) = principal.span
