@@ -39,7 +39,10 @@ pub fn key(f: &Finding, ids: &Identity, graph: &Graph) -> Entry {
     Entry {
         rule: f.rule.clone(),
         principal: f.principal.as_deref().map(|p| ids.id(p)),
-        resource: f.resource.as_deref().map(|r| ids.resource(r, graph)),
+        resource: f
+            .resource
+            .as_deref()
+            .map(|r| ids.resource(r, f.capability.as_deref(), graph)),
         capability: f.capability.clone(),
     }
 }

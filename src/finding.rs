@@ -91,13 +91,14 @@ impl Identity {
         });
     }
 
-    /// Learns which service-linked roles the graph declares.
+    /// Learns the service-linked roles' declarations: with several (in one account or
+    /// not), each declaration keeps its own identity for findings about that declaration.
     pub fn learn(&mut self, graph: &Graph) {
         let declared: Vec<&str> = graph
             .slrs
             .iter()
-            .filter(|s| s.input.is_some())
-            .map(|s| s.id.as_str())
+            .flat_map(|s| &s.declarations)
+            .map(|d| d.id.as_str())
             .collect();
         if declared.len() > 1 {
             self.distinct_slrs = declared.into_iter().map(str::to_string).collect();
@@ -120,15 +121,32 @@ impl Identity {
         }
     }
 
-    /// The identity of a finding's resource: one key for the account's service-linked
-    /// role unless several are declared, else the resource's own stable id.
-    pub fn resource(&self, resource: &str, graph: &Graph) -> String {
-        let is_slr = graph.slrs.iter().any(|s| s.id == resource);
-        if is_slr && !self.distinct_slrs.contains(resource) {
-            SLR_VIRTUAL_ID.to_string()
-        } else {
-            self.id(resource)
+    /// The identity of a finding's resource. About the account's service-linked role (a
+    /// finding or entry with an SLR `capability`: `create-slr`, `delete-slr`) it is one key
+    /// per account however many inputs declare the role, and the same whether or not any
+    /// does: [`SLR_VIRTUAL_ID`], or `slr:<account>` when the run has several accounts'
+    /// roles. About one declaration (KDS005), it is that declaration's own id when several
+    /// are declared, else the account's key. Anything else: its stable id.
+    pub fn resource(&self, resource: &str, capability: Option<&str>, graph: &Graph) -> String {
+        let account_key = |s: &crate::graph::SlrNode| match (&s.account, graph.slrs.len() > 1) {
+            (Some(a), true) => format!("slr:{a}"),
+            _ => SLR_VIRTUAL_ID.to_string(),
+        };
+        let about_role = capability.is_some_and(|c| c.ends_with("-slr"));
+        if let Some(s) = graph.slrs.iter().find(|s| s.id == resource)
+            && (about_role || !self.distinct_slrs.contains(resource))
+        {
+            return account_key(s);
         }
+        if let Some(s) = graph
+            .slrs
+            .iter()
+            .find(|s| s.declarations.iter().any(|d| d.id == resource))
+            && !self.distinct_slrs.contains(resource)
+        {
+            return account_key(s);
+        }
+        self.id(resource)
     }
 
     fn rebase_canonical(&self, display: &str) -> String {
@@ -157,30 +175,26 @@ fn relative(path: &Path, root: &Path) -> String {
     }
 }
 
-/// Names the declared service-linked role a finding is about when several are declared,
-/// so two findings that differ only in their SLR read differently.
+/// Names the account of the service-linked role a finding is about when the run has
+/// several accounts' roles, so two findings that differ only in their account read
+/// differently. (Several declarations in one account are one role: nothing to tell apart.)
 pub fn name_slrs(findings: &mut [Finding], graph: &Graph) {
-    let declared: Vec<&crate::graph::SlrNode> = graph.slrs.iter().filter(|s| s.input.is_some()).collect();
-    if declared.len() < 2 {
+    if graph.slrs.len() < 2 {
         return;
     }
     for f in findings {
-        let Some(slr) = declared.iter().find(|s| f.resource.as_deref() == Some(s.id.as_str())) else {
+        let Some(resource) = f.resource.as_deref() else {
             continue;
         };
-        let file = slr
-            .input
-            .and_then(|i| graph.inputs.get(i))
-            .map(|i| i.path.as_str())
-            .unwrap_or_default();
-        let account = match &graph.pins.account {
-            Some(a) => format!("account {a}"),
-            None => format!("the account {file} deploys to"),
+        let Some(slr) = graph
+            .slrs
+            .iter()
+            .find(|s| s.id == resource || s.declarations.iter().any(|d| d.id == resource))
+        else {
+            continue;
         };
-        let _ = write!(
-            f.message,
-            " (service-linked role `{}` of {file}, in {account})",
-            slr.address
-        );
+        if let Some(account) = &slr.account {
+            let _ = write!(f.message, " (the replication role of account {account})");
+        }
     }
 }

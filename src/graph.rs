@@ -138,14 +138,40 @@ pub struct StreamNode {
     pub stream: Stream,
 }
 
-/// The service-linked role: declared, or the one the account will have.
+/// The service-linked role of one account (capabilities.md, "One per account"): every
+/// declaration of it in inputs that deploy to that account, or none (the role the account
+/// has or will have). Its id is the first declaration's (inputs in sorted order), else
+/// [`SLR_VIRTUAL_ID`].
 #[derive(Clone, Debug)]
 pub struct SlrNode {
     pub id: String,
     pub address: String,
-    pub input: Option<usize>,
-    pub protection: Option<Protection>,
-    pub span: Option<Span>,
+    /// The account, when pinned (`--account`, config); `None`: the one analysed account.
+    pub account: Option<String>,
+    /// The declaring places, in input order then source order.
+    pub declarations: Vec<SlrDeclaration>,
+}
+
+impl SlrNode {
+    /// Whether some input declares it.
+    pub fn declared(&self) -> bool {
+        !self.declarations.is_empty()
+    }
+
+    /// The first declaration (whose id the SLR carries), if declared.
+    pub fn first(&self) -> Option<&SlrDeclaration> {
+        self.declarations.first()
+    }
+}
+
+/// One place an input declares the service-linked role (a resource its tool can delete).
+#[derive(Clone, Debug)]
+pub struct SlrDeclaration {
+    pub id: String,
+    pub address: String,
+    pub input: usize,
+    pub protection: Protection,
+    pub span: Span,
 }
 
 /// Typed graph nodes (indexes into the [`Graph`]'s vectors).
@@ -187,7 +213,10 @@ pub struct Graph {
     pub policies: Vec<PolicyNode>,
     pub tables: Vec<TableNode>,
     pub streams: Vec<StreamNode>,
+    /// The service-linked roles, one per account the inputs deploy to (today: one).
     pub slrs: Vec<SlrNode>,
+    /// The declarations seen while linking inputs, before [`Graph::slrs`] groups them.
+    slr_declarations: Vec<SlrDeclaration>,
     /// Indexes of SCPs (apply to every principal).
     pub scps: Vec<usize>,
     /// Resource policies by the ARN of the resource they govern.
@@ -505,13 +534,17 @@ impl Graph {
             }
         }
         self.streams.extend(streams);
-        for s in &input.slrs {
-            self.slrs.push(SlrNode {
+        for s in input
+            .slrs
+            .iter()
+            .filter(|s| s.service.as_literal().is_none_or(|v| v == SLR_SERVICE))
+        {
+            self.slr_declarations.push(SlrDeclaration {
                 id: format!("{prefix}#{}", s.address),
                 address: s.address.clone(),
-                input: Some(i),
-                protection: Some(s.protected.clone()),
-                span: Some(s.span),
+                input: i,
+                protection: s.protected.clone(),
+                span: s.span,
             });
         }
         for (gi, members) in group_members {
@@ -733,36 +766,22 @@ impl Graph {
         Some(self.policies.len() - 1)
     }
 
-    /// Ensures the SLR has a node: the declared ones for our service, else a virtual one.
+    /// One SLR per account: the declarations of our service's role (gathered in
+    /// `link_input`) are the declaring places of the run's account's SLR. Inputs carry no
+    /// account of their own, so every input deploys to the run's one (pinned or symbolic)
+    /// account; with none declared, the account's role is still there, with a virtual id.
     fn link_slr(&mut self) {
-        let ours: Vec<bool> = self
-            .slrs
-            .iter()
-            .map(|s| {
-                s.input
-                    .and_then(|i| {
-                        self.inputs[i]
-                            .slrs
-                            .iter()
-                            .find(|d| format!("{}#{}", self.inputs[i].path, d.address) == s.id)
-                    })
-                    .is_some_and(|d| d.service.as_literal().is_none_or(|v| v == SLR_SERVICE))
-            })
-            .collect();
-        let mut k = 0;
-        self.slrs.retain(|_| {
-            k += 1;
-            ours[k - 1]
-        });
-        if self.slrs.is_empty() {
-            self.slrs.push(SlrNode {
-                id: SLR_VIRTUAL_ID.to_string(),
-                address: SLR_VIRTUAL_ID.to_string(),
-                input: None,
-                protection: None,
-                span: None,
-            });
-        }
+        let declarations = std::mem::take(&mut self.slr_declarations);
+        let (id, address) = match declarations.first() {
+            Some(d) => (d.id.clone(), d.address.clone()),
+            None => (SLR_VIRTUAL_ID.to_string(), SLR_VIRTUAL_ID.to_string()),
+        };
+        self.slrs = vec![SlrNode {
+            id,
+            address,
+            account: self.pins.account.clone(),
+            declarations,
+        }];
     }
 
     fn build_petgraph(&mut self) {

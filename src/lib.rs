@@ -387,7 +387,7 @@ fn assumptions(config: &Config, graph: &Graph, reach: &reach::Reach) -> Vec<Stri
                 .to_string(),
         );
     }
-    if graph.slrs.iter().all(|s| s.input.is_none()) {
+    if graph.slrs.iter().all(|s| !s.declared()) {
         out.push("the service-linked role is not declared in the inputs".to_string());
     }
     if !config.reach {

@@ -277,11 +277,13 @@ pub fn render_json(answer: &Answer) -> Result<String, serde_json::Error> {
 /// The answer as text: a headline, then one tree per decision (statements with their
 /// file:line:column), then the assumptions.
 pub fn render_human(a: &Analysis, answer: &Answer) -> String {
-    let _ = a;
     let mut out = String::new();
     let slr = answer.capability.ends_with("-slr");
     let on = match answer.on.as_deref() {
-        None | Some("slr") if slr => "the service-linked role".to_string(),
+        None | Some("slr") if slr => match a.graph.slrs.len() {
+            1 => crate::slr::words(&a.graph, &a.sources, 0),
+            _ => "the service-linked role".to_string(),
+        },
         None => "every table (and * for the tables the inputs do not declare)".to_string(),
         Some(on) => on.to_string(),
     };
@@ -489,7 +491,10 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
                 return Ok(all_targets(g, cap));
             }
             let found: Vec<Target> = (0..g.slrs.len())
-                .filter(|&k| g.slrs[k].id == arg || g.slrs[k].address == arg)
+                .filter(|&k| {
+                    let s = &g.slrs[k];
+                    s.id == arg || s.address == arg || s.declarations.iter().any(|d| d.id == arg || d.address == arg)
+                })
                 .map(Target::Slr)
                 .collect();
             if found.is_empty() {
@@ -563,14 +568,14 @@ fn entry_of(
     let (resource, resource_name) = match (&one, covers) {
         (Some(Target::Table(t)), _) => (g.tables[*t].id.clone(), format!("table {}", g.tables[*t].table.name)),
         (Some(Target::AllTables), _) => ("*".to_string(), "every undeclared table (*)".to_string()),
-        (Some(Target::Slr(s)), _) => (g.slrs[*s].id.clone(), "the service-linked role".to_string()),
+        (Some(Target::Slr(s)), _) => (g.slrs[*s].id.clone(), crate::slr::short_words(g, *s)),
         (None, Covers::Tables(set)) => (
             set.first(dec.table_count())
                 .map(|t| g.tables[t].id.clone())
                 .unwrap_or_else(|| "*".to_string()),
             dec.phrase(set),
         ),
-        (None, Covers::Slr(s)) => (g.slrs[*s].id.clone(), "the service-linked role".to_string()),
+        (None, Covers::Slr(s)) => (g.slrs[*s].id.clone(), crate::slr::short_words(g, *s)),
     };
     let requirements: Vec<RequirementOut> = d
         .requirements

@@ -436,12 +436,13 @@ fn change_to(
     let mut kept = Vec::new();
     for &k in &target.policies {
         let p = &graph.policies[k];
-        let denies = p
-            .policy
-            .document
-            .statements
-            .iter()
-            .any(|s| s.effect == crate::iam::policy::Effect::Deny);
+        // A document that cannot be read may hold a Deny.
+        let denies = p.policy.document.unknown.is_some()
+            || p.policy
+                .document
+                .statements
+                .iter()
+                .any(|s| s.effect == crate::iam::policy::Effect::Deny);
         let direct = target
             .via
             .iter()

@@ -6,6 +6,7 @@ use crate::graph::{Graph, PrincipalClass, SlrNode};
 use crate::iam::eval::Outcome;
 use crate::model::Protection;
 use crate::reach::Reach;
+use crate::source::SourceMap;
 
 /// The three statuses of the spec.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -34,6 +35,50 @@ pub struct SlrStatus {
     /// Which of them can only through other principals.
     pub indirect: Vec<usize>,
     pub reasons: Vec<String>,
+}
+
+/// Most declaring places named in words; the rest are counted.
+const NAMED_DECLARATIONS: usize = 3;
+
+/// The SLR `k` named once, for people: "the account's replication role, declared at
+/// a.yaml:46 and main.tf:57" (every declaration is the same role: capabilities.md, "One per
+/// account"). With several accounts, the account is named.
+pub fn words(graph: &Graph, sources: &SourceMap, k: usize) -> String {
+    let whose = short_words(graph, k);
+    let Some(s) = graph.slrs.get(k) else {
+        return whose;
+    };
+    if !s.declared() {
+        return format!("{whose} (not declared in the inputs)");
+    }
+    let places: Vec<String> = s
+        .declarations
+        .iter()
+        .take(NAMED_DECLARATIONS)
+        .map(|d| {
+            let line = sources.start(d.span).map_or(1, |lc| lc.line);
+            format!("{}:{line}", sources.path(d.span))
+        })
+        .collect();
+    let rest = s.declarations.len() - places.len();
+    let listed = match (places.as_slice(), rest) {
+        ([one], _) => one.clone(),
+        (all, 0) => match all.split_last() {
+            Some((last, head)) => format!("{} and {last}", head.join(", ")),
+            None => String::new(),
+        },
+        (all, n) => format!("{} and {n} more", all.join(", ")),
+    };
+    format!("{whose}, declared at {listed}")
+}
+
+/// The SLR `k` in a few words, where [`words`] has already placed it: "the account's
+/// replication role" ("account 111122223333's replication role" with several accounts).
+pub fn short_words(graph: &Graph, k: usize) -> String {
+    match graph.slrs.get(k).map(|s| (&s.account, graph.slrs.len() > 1)) {
+        Some((Some(account), true)) => format!("account {account}'s replication role"),
+        _ => "the account's replication role".to_string(),
+    }
 }
 
 /// The status of every SLR of the run, in [`Graph::slrs`] order.
@@ -78,21 +123,36 @@ fn status(graph: &Graph, decisions: &Decisions, reach: &Reach, k: usize, s: &Slr
             _ => reasons.push(format!("{id} can call iam:DeleteServiceLinkedRole on it")),
         }
     }
-    let lifecycle_unprotected = match &s.protection {
-        Some(Protection::Unprotected) => {
-            reasons.push("declared as a managed resource without deletion protection".to_string());
-            true
+    // Each declaration is a resource its tool can delete: one unprotected is enough.
+    let mut lifecycle_unprotected = false;
+    let several = s.declarations.len() > 1;
+    for d in &s.declarations {
+        let at = if several {
+            format!(" ({})", d.address)
+        } else {
+            String::new()
+        };
+        match &d.protection {
+            Protection::Unprotected => {
+                reasons.push(format!(
+                    "declared as a managed resource without deletion protection{at}"
+                ));
+                lifecycle_unprotected = true;
+            }
+            Protection::Unknown(_) => {
+                reasons.push(format!(
+                    "its deletion protection depends on a value that could not be resolved{at}"
+                ));
+                lifecycle_unprotected = true;
+            }
+            Protection::NotShown => {
+                reasons.push(format!(
+                    "declared in a plan, which cannot show lifecycle protection{at}"
+                ));
+            }
+            Protection::Protected(_) => {}
         }
-        Some(Protection::Unknown(_)) => {
-            reasons.push("its deletion protection depends on a value that could not be resolved".to_string());
-            true
-        }
-        Some(Protection::NotShown) => {
-            reasons.push("declared in a plan, which cannot show lifecycle protection".to_string());
-            false
-        }
-        Some(Protection::Protected(_)) | None => false,
-    };
+    }
     let n = graph.principals.len();
     let denied_for_all = n > 0 && (0..n).all(|p| direct(p).is_none_or(|o| o == Outcome::Denied));
     let status = if !deletable_by.is_empty() || lifecycle_unprotected {

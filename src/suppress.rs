@@ -432,7 +432,14 @@ fn declaration_spans(f: &Finding, graph: &Graph) -> Vec<Span> {
     }
     if let Some(id) = f.resource.as_deref() {
         out.extend(graph.tables.iter().filter(|t| t.id == id).map(|t| t.table.span));
-        out.extend(graph.slrs.iter().filter(|s| s.id == id).filter_map(|s| s.span));
+        out.extend(
+            graph
+                .slrs
+                .iter()
+                .flat_map(|s| &s.declarations)
+                .filter(|d| d.id == id)
+                .map(|d| d.span),
+        );
     }
     out
 }

@@ -142,6 +142,111 @@ fn cloudformation_findings_point_at_the_granting_statement_and_the_slr() {
 }
 
 #[test]
+fn the_whole_demo_has_one_slr_declared_twice_and_one_kds004_per_deleter() {
+    // The Terraform and the CloudFormation half each declare the replication role: one
+    // account, so one role with two declaring places (capabilities.md, "One per account").
+    let (report, _) = check_json(&["testdata/demo"]);
+    let slrs = report["service_linked_roles"].as_array().cloned().unwrap_or_default();
+    assert_eq!(slrs.len(), 1, "{slrs:?}");
+    let declarations: Vec<(String, u64)> = slrs[0]["declarations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap_or_default().to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let main = "testdata/demo/terraform/main.tf";
+    let tf_line = lines_with(Path::new(main), "resource \"aws_iam_service_linked_role\"")[0] as u64;
+    let cfn_line = lines_with(Path::new(CFN), "KdsServiceLinkedRole:")[0] as u64;
+    assert_eq!(
+        declarations,
+        vec![(CFN.to_string(), cfn_line), (main.to_string(), tf_line)],
+        "declarations in input order"
+    );
+    // The role's id is its first declaration's, and every SLR entry is on it.
+    let id = slrs[0]["id"].as_str().unwrap_or_default();
+    assert_eq!(id, format!("{CFN}#KdsServiceLinkedRole"));
+    let slr_entries: Vec<&Value> = report["access"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a.get("resource").is_some())
+        .collect();
+    assert!(!slr_entries.is_empty());
+    let mut per_principal: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for a in &slr_entries {
+        assert_eq!(a["resource"], id, "{a}");
+        *per_principal
+            .entry((a["principal"].to_string(), a["capability"].to_string()))
+            .or_default() += 1;
+    }
+    assert!(per_principal.values().all(|n| *n == 1), "{per_principal:?}");
+    // Two principals can delete it: two KDS004, not four; KDS005 stays one per declaration.
+    let kds004 = findings_of(&report, "KDS004");
+    assert_eq!(kds004.len(), 2, "{kds004:?}");
+    assert_eq!(slrs[0]["deletable_by"].as_array().map(Vec::len), Some(2));
+    let mut kds005 = findings_of(&report, "KDS005");
+    kds005.sort();
+    assert_eq!(
+        kds005,
+        vec![
+            (CFN.to_string(), cfn_line as usize),
+            (main.to_string(), tf_line as usize)
+        ]
+    );
+    // One `slr` resource.
+    let slr_resources = report["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["kind"] == "slr")
+        .count();
+    assert_eq!(slr_resources, 1);
+}
+
+#[test]
+fn the_human_report_names_the_slr_once_with_its_declarations() {
+    let r = run(&["check", "testdata/demo"]);
+    let main = "testdata/demo/terraform/main.tf";
+    let tf_line = lines_with(Path::new(main), "resource \"aws_iam_service_linked_role\"")[0];
+    let cfn_line = lines_with(Path::new(CFN), "KdsServiceLinkedRole:")[0];
+    let named = format!("the account's replication role, declared at {CFN}:{cfn_line} and {main}:{tf_line}");
+    let status: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("replication role, declared at"))
+        .collect();
+    assert_eq!(status.len(), 1, "{}", r.stdout);
+    assert!(
+        status[0].to_lowercase().contains(&named.to_lowercase()),
+        "{}",
+        status[0]
+    );
+    assert!(!r.stdout.contains("deploys to"), "{}", r.stdout);
+    let md = run(&["check", "--format", "markdown", "testdata/demo"]);
+    assert!(
+        md.stdout
+            .lines()
+            .filter(|l| l.contains("replication role, declared at"))
+            .count()
+            == 1,
+        "{}",
+        md.stdout
+    );
+    let who = run(&["query", "who-can", "delete-slr", "testdata/demo"]);
+    assert_eq!(
+        who.stdout.lines().filter(|l| l.contains("declared at")).count(),
+        1,
+        "{}",
+        who.stdout
+    );
+}
+
+#[test]
 fn exit_code_is_zero_on_a_clean_fixture() {
     let r = run(&["check", "testdata/clean"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

@@ -1,11 +1,12 @@
 //! Properties of the evaluator over random policies: adding a Deny never grants more,
 //! adding an Allow never grants less, a boundary or an SCP never grants more than the
 //! identity policies alone, a layer that can only restrict (boundary, SCP level, session
-//! policy; known or unknown) never turns a `not_allowed` into a grant, and the order of
-//! statements or policies never matters.
+//! policy; known or unknown) never turns a `not_allowed` into a grant, the order of
+//! statements or policies never matters, and a policy of unknown content (which may hold a
+//! Deny) never turns a decision into `allowed` nor into `denied`.
 #![allow(clippy::panic)] // a test fails by panicking
 
-use kdsguard::iam::eval::{Outcome, Policy};
+use kdsguard::iam::eval::{Open, Outcome, Policy, full_aws_access};
 use kdsguard::iam::policy::Document;
 use kdsguard::simulate::{Case, evaluate, parse_line};
 use kdsguard::source::Span;
@@ -215,6 +216,51 @@ fn layer_policy(statements: Option<&[Json]>) -> Policy {
     }
 }
 
+/// Where a policy of unknown content is added.
+#[derive(Clone, Debug)]
+enum UnknownPlace {
+    Identity,
+    Boundary,
+    /// A level of its own.
+    Scp,
+    /// Beside FullAWSAccess in one level (how `check` evaluates declared SCPs).
+    ScpBesideFullAccess,
+    Session,
+    /// The resource policy (when the case has none).
+    Resource,
+}
+
+fn unknown_place() -> impl Strategy<Value = UnknownPlace> {
+    prop_oneof![
+        Just(UnknownPlace::Identity),
+        Just(UnknownPlace::Boundary),
+        Just(UnknownPlace::Scp),
+        Just(UnknownPlace::ScpBesideFullAccess),
+        Just(UnknownPlace::Session),
+        Just(UnknownPlace::Resource),
+    ]
+}
+
+fn with_unknown(base: &Case, place: &UnknownPlace) -> Case {
+    let mut c = base.clone();
+    let unknown = layer_policy(None);
+    match place {
+        UnknownPlace::Identity => c.policies.push(unknown),
+        UnknownPlace::Boundary => c.boundary = Some(unknown),
+        UnknownPlace::Scp => c.scps.push(vec![unknown]),
+        UnknownPlace::ScpBesideFullAccess => c.scps.push(vec![full_aws_access().clone(), unknown]),
+        UnknownPlace::Session => c.session_policy = Some(unknown),
+        UnknownPlace::Resource => {
+            if c.resource_policy.is_none() {
+                c.resource_policy = Some(unknown);
+            } else {
+                c.policies.push(unknown);
+            }
+        }
+    }
+    c
+}
+
 fn restricted(base: &Case, kind: &Restriction, policy: Policy) -> Case {
     let mut c = base.clone();
     match kind {
@@ -252,6 +298,43 @@ proptest! {
             if !has_deny {
                 prop_assert_eq!(after, Outcome::NotAllowed, "{:?}", kind);
             }
+        }
+    }
+
+    #[test]
+    fn a_policy_of_unknown_content_never_makes_a_decision_allowed_or_denied(
+        stmts in prop::collection::vec(any_statement(), 0..5),
+        resource in prop::option::of(prop::collection::vec(resource_statement(), 1..3)),
+        scps in prop::option::of(prop::collection::vec(any_statement(), 1..3)),
+        place in unknown_place(),
+        req in request(),
+    ) {
+        let mut base = case(&req, &[doc(&stmts)], resource.as_ref().map(|r| doc(r)).as_ref());
+        if let Some(scps) = &scps {
+            base.scps.push(vec![full_aws_access().clone(), layer_policy(Some(scps))]);
+        }
+        let before = evaluate(&base).outcome;
+        let decision = evaluate(&with_unknown(&base, &place));
+        let after = decision.outcome;
+        // It may hold a Deny: never `allowed` for certain.
+        prop_assert_ne!(after, Outcome::Allowed, "{:?}: {:?} -> allowed", place, before);
+        // It may hold none: it never denies; a certain Deny elsewhere still does.
+        prop_assert_eq!(
+            after == Outcome::Denied,
+            before == Outcome::Denied,
+            "{:?}: {:?} -> {:?}", place, before, after
+        );
+        // What the rest allowed stays possible, naming the unknown.
+        if before.can() {
+            prop_assert_eq!(after, Outcome::Conditional, "{:?}: {:?} -> {:?}", place, before, after);
+            prop_assert!(
+                decision.open.iter().any(|o| matches!(o, Open::Unknown { expr, .. } if expr.starts_with("var.layer"))),
+                "{:?}: {:?}", place, decision.open
+            );
+        }
+        // Restricting layers never grant by themselves.
+        if before == Outcome::NotAllowed && !matches!(place, UnknownPlace::Identity | UnknownPlace::Resource) {
+            prop_assert_eq!(after, Outcome::NotAllowed, "{:?}", place);
         }
     }
 
@@ -394,6 +477,42 @@ fn role_input(identity: &Json, bounded: bool, boundary: Option<&Json>) -> kdsgua
     input
 }
 
+/// Adds to role `r` a policy of unknown content: an inline policy whose document is an
+/// unresolved variable, a managed policy attached by an ARN nothing resolves, or a
+/// permissions boundary nothing resolves.
+fn with_unknown_policy(mut input: kdsguard::model::Input, how: u8) -> kdsguard::model::Input {
+    use kdsguard::model::{Attachment, Policy as ModelPolicy, PolicyKind, PolicyRef, Target};
+    use kdsguard::value::Value;
+    let span = Span::builtin();
+    let policy = match how {
+        0 => {
+            input.policies.push(ModelPolicy {
+                address: "aws_iam_role_policy.extra".into(),
+                kind: PolicyKind::Inline,
+                name: None,
+                arn: None,
+                document: Value::unknown("var.extra", "variable extra has no value", span),
+                resource: None,
+                span,
+            });
+            PolicyRef::Address("aws_iam_role_policy.extra".into())
+        }
+        _ => PolicyRef::Unknown(Value::unknown(
+            "var.policy_arn",
+            "variable policy_arn has no value",
+            span,
+        )),
+    };
+    input.attachments.push(Attachment {
+        policy,
+        target: Target::Address("aws_iam_role.r".into()),
+        boundary: how == 2,
+        span,
+        condition: None,
+    });
+    input
+}
+
 /// Every reported-or-not decision of the analysis, by (capability, target).
 fn analysis_outcomes(input: kdsguard::model::Input) -> Vec<(String, String, Outcome)> {
     let graph = kdsguard::graph::Graph::build(vec![input], &kdsguard::value::Pins::default());
@@ -447,6 +566,37 @@ proptest! {
                     matches!(a, Outcome::NotAllowed | Outcome::Denied),
                     "{} on {}: not_allowed -> {:?}", cap, target, a
                 );
+            }
+        }
+    }
+
+    /// Through linking and `check`'s capability decisions: a policy of unknown content
+    /// added to a role (inline, managed by an unresolved ARN, or as its boundary) never
+    /// makes one of its decisions `allowed` or `denied`, and drops no grant.
+    #[test]
+    fn an_unknown_policy_never_makes_a_capability_allowed_or_denied(
+        stmts in prop::collection::vec(any_statement(), 0..5),
+        how in 0u8..3,
+    ) {
+        let identity = doc(&stmts);
+        let before = analysis_outcomes(role_input(&identity, false, None));
+        let after = analysis_outcomes(with_unknown_policy(role_input(&identity, false, None), how));
+        let was = |cap: &str, target: &str| {
+            before
+                .iter()
+                .find(|(c, t, _)| c == cap && t == target)
+                .map_or(Outcome::NotAllowed, |(_, _, o)| *o)
+        };
+        for (cap, target, a) in &after {
+            let b = was(cap, target);
+            prop_assert_ne!(*a, Outcome::Allowed, "{} on {} ({}): {:?} -> allowed", cap, target, how, b);
+            prop_assert_eq!(*a == Outcome::Denied, b == Outcome::Denied, "{} on {} ({}): {:?} -> {:?}", cap, target, how, b, a);
+        }
+        // No grant is dropped: what could be exercised still can.
+        for (cap, target, b) in &before {
+            if b.can() {
+                let a = after.iter().find(|(c, t, _)| c == cap && t == target).map(|x| x.2);
+                prop_assert_eq!(a, Some(Outcome::Conditional), "{} on {} ({}): {:?}", cap, target, how, b);
             }
         }
     }

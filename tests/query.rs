@@ -92,12 +92,14 @@ fn who_can_delete_the_slr_and_human_output() {
     let answer = query_json(&["who-can", "delete-slr", TF]);
     assert_eq!(
         names(&answer),
-        [triple("ops-admin", "the service-linked role", "allowed")]
+        [triple("ops-admin", "the account's replication role", "allowed")]
     );
     let r = run(&["query", "who-can", "delete-slr", TF]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.starts_with("Who can delete-slr on the service-linked role?"),
+        r.stdout.starts_with(
+            "Who can delete-slr on the account's replication role, declared at testdata/demo/terraform/main.tf:57?"
+        ),
         "{}",
         r.stdout
     );

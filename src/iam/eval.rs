@@ -23,13 +23,15 @@
 //! has AWS's default key policy, which delegates to IAM.)
 //!
 //! An Allow that only might match makes the answer `conditional`; a Deny that only might
-//! match never denies, it makes an otherwise allowed answer `conditional`.
+//! match never denies, it makes an otherwise allowed answer `conditional`. A policy whose
+//! document cannot be read (in any layer, or an unknown identity policy) is such a Deny: it
+//! may deny anything, so an answer it applies to is at best `conditional`, naming it.
 //!
 //! Layers that only restrict (permissions boundary, SCPs, session policy) are caps: a
 //! request passes when the identity side allows it *and* each cap allows it. A cap whose
 //! document is unknown ([`Document::unknown`]) is a "maybe" cap: it turns an identity
 //! `allowed` into `conditional` and leaves an identity `not_allowed` as it is. It never
-//! grants by itself, and as it has no statements it never denies.
+//! grants by itself, and as none of its statements is known it never denies.
 
 use std::sync::{Arc, OnceLock};
 
@@ -92,6 +94,7 @@ pub fn full_aws_access() -> &'static Policy {
                     not_principal: false,
                     conditions: Vec::new(),
                     span: Span::builtin(),
+                    effect_unknown: None,
                 }],
                 unknown: None,
             },
@@ -100,7 +103,8 @@ pub fn full_aws_access() -> &'static Policy {
 }
 
 /// A policy that could not be read (an unknown managed ARN, an unresolved reference):
-/// it may allow anything, and it never denies.
+/// it may allow or deny anything, so it never allows, denies, or leaves a decision
+/// `allowed` for certain.
 #[derive(Clone, Debug)]
 pub struct UnknownPolicy {
     pub what: String,
@@ -290,7 +294,9 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         .chain(layers.session.iter().map(|p| (Layer::Session, *p)))
         .chain(resource_policies.iter().map(|p| (Layer::Resource, *p)));
     for (layer, policy) in all {
-        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Deny) {
+        // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
+        let denies = |s: &&Statement| s.effect == Effect::Deny || s.effect_unknown.is_some();
+        for s in policy.document.statements.iter().filter(denies) {
             let mut m = statement_match(s, &policy.document, req, true);
             if m.tri != Tri::No && layer == Layer::Resource {
                 m.tri = m.tri.and(deny_principal(s, caller.as_ref(), has_boundary));
@@ -301,11 +307,29 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             let certain = m.tri == Tri::Yes;
             denied |= certain;
             maybe_denied |= !certain;
-            because.push(because_of(s, policy, layer, &m, certain));
+            let mut b = because_of(s, policy, layer, &m, certain);
+            b.effect = Effect::Deny;
+            because.push(b);
             if !certain {
                 deny_open.extend(m.open);
             }
         }
+        if let Some((what, span)) = &policy.document.unknown {
+            // A document that cannot be read may hold a Deny of anything: it keeps the
+            // decision open, and as it may as well hold none, it never denies.
+            maybe_denied = true;
+            deny_open.push(Open::Unknown {
+                expr: what.clone(),
+                span: *span,
+            });
+        }
+    }
+    for u in &layers.unknown_identity {
+        maybe_denied = true;
+        deny_open.push(Open::Unknown {
+            expr: u.what.clone(),
+            span: u.span,
+        });
     }
     if denied {
         because.retain(|b| b.effect == Effect::Deny && b.certain);
@@ -593,6 +617,16 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
         named: Tri::No,
     };
     for policy in policies {
+        if let Some((what, span)) = &policy.document.unknown {
+            // It may allow the caller's account (or the caller) too: where the resource
+            // layer is needed beside an identity Allow (role trust, cross account, key
+            // policies), the grant stays possible. Alone it grants nobody in the account.
+            out.any.tri = out.any.tri.or(Tri::Maybe);
+            out.any.open.push(Open::Unknown {
+                expr: what.clone(),
+                span: *span,
+            });
+        }
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
             let m = statement_match(s, &policy.document, req, false);
             if m.tri == Tri::No {
@@ -776,6 +810,16 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
         Which::Absent => Tri::from_bool(s.principal.is_some()),
     };
     let mut tri = action_tri.and(resource_tri);
+    if tri != Tri::No
+        && let Some((what, span)) = &s.effect_unknown
+    {
+        // Neither a certain Allow nor a certain Deny.
+        tri = tri.and(Tri::Maybe);
+        open.push(Open::Unknown {
+            expr: what.clone(),
+            span: *span,
+        });
+    }
     if tri != Tri::No {
         for c in &s.conditions {
             let t = condition::evaluate(c, req.context, vars.is_some(), req.action);
@@ -1058,13 +1102,149 @@ mod tests {
             // An identity No stays No: the unknown layer grants nothing.
             assert_eq!(with(&s3, layer).outcome, Outcome::NotAllowed, "{layer:?}");
         }
-        // Beside FullAWSAccess in one level, an unknown SCP does not restrict at all.
+        // Beside FullAWSAccess in one level, an unknown SCP adds no Allow that is needed,
+        // but it may hold a Deny: the answer is open, naming it.
         let layers = Layers {
             identity: vec![&disable],
             scps: vec![vec![full_aws_access(), &unknown]],
             ..Layers::default()
         };
-        assert_eq!(outcome(&layers, action, &table("Music")), Outcome::Allowed);
+        let ctx = Context::new();
+        let d = decide(&layers, &[], &Request::on(action, &table("Music"), None, &ctx));
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.contains("var.b")))
+        );
+    }
+
+    #[test]
+    fn a_statement_whose_effect_is_unknown_may_allow_or_deny() {
+        let mut either = pol(
+            "either",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}}"#,
+        );
+        either.document.statements[0].effect_unknown = Some(("var.effect (no value)".into(), Span::builtin()));
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let ctx = Context::new();
+        let req = Request::on(
+            "dynamodb:DisableKinesisStreamingDestination",
+            &table("Music"),
+            None,
+            &ctx,
+        );
+        let named = |d: &Decision| {
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.starts_with("var.effect")))
+        };
+        // Alone: a possible Allow, not a certain one.
+        let layers = Layers {
+            identity: vec![&either],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(named(&d), "{:?}", d.open);
+        // Beside a certain Allow: a possible Deny, so open; never denied.
+        let layers = Layers {
+            identity: vec![&disable, &either],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(named(&d), "{:?}", d.open);
+        assert!(d.because.iter().any(|b| b.effect == Effect::Deny && !b.certain));
+        // It does not match other actions at all.
+        let other = Request::on("kinesis:PutRecords", &table("Music"), None, &ctx);
+        let layers = Layers {
+            identity: vec![&either],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &other).outcome, Outcome::NotAllowed);
+    }
+
+    #[test]
+    fn an_unknown_document_may_hold_a_deny_but_never_denies() {
+        let unknown = |what: &str| Policy {
+            address: what.into(),
+            document: Document {
+                unknown: Some((format!("{what} (no value)"), Span::builtin())),
+                ..Document::default()
+            },
+        };
+        let (extra, trust_me) = (unknown("var.extra"), unknown("var.table_policy"));
+        let disable = pol(
+            "disable",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
+        );
+        let deny = pol(
+            "deny",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"dynamodb:*","Resource":"*"}}"#,
+        );
+        let action = "dynamodb:DisableKinesisStreamingDestination";
+        let ctx = Context::new();
+        let req = Request::on(action, &table("Music"), None, &ctx);
+        let names = |d: &Decision, what: &str| {
+            d.open
+                .iter()
+                .any(|o| matches!(o, Open::Unknown { expr, .. } if expr.starts_with(what)))
+        };
+        // Beside a certain identity Allow: open, naming the unknown document.
+        let layers = Layers {
+            identity: vec![&disable, &extra],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "var.extra"), "{:?}", d.open);
+        // An unknown identity policy (an uncatalogued managed ARN) too.
+        let u = UnknownPolicy {
+            what: "policy arn:aws:iam::aws:policy/Other".into(),
+            span: Span::builtin(),
+        };
+        let layers = Layers {
+            identity: vec![&disable],
+            unknown_identity: vec![&u],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "policy arn:aws:iam::aws:policy/Other"), "{:?}", d.open);
+        // An unknown resource policy on the resource.
+        let layers = Layers {
+            identity: vec![&disable],
+            ..Layers::default()
+        };
+        let d = decide(&layers, &[&trust_me], &req);
+        assert_eq!(d.outcome, Outcome::Conditional);
+        assert!(names(&d, "var.table_policy"), "{:?}", d.open);
+        // It never denies, and a certain Deny elsewhere still does.
+        let layers = Layers {
+            identity: vec![&extra],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::Conditional);
+        let layers = Layers {
+            identity: vec![&disable, &extra, &deny],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::Denied);
+        // Nothing granted stays not allowed: the unknown Deny side adds no grant.
+        let s3 = pol(
+            "s3",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        );
+        let layers = Layers {
+            identity: vec![&s3],
+            scps: vec![vec![full_aws_access(), &trust_me]],
+            ..Layers::default()
+        };
+        assert_eq!(decide(&layers, &[], &req).outcome, Outcome::NotAllowed);
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct Statement {
     pub not_principal: bool,
     pub conditions: Vec<Condition>,
     pub span: Span,
+    /// Set when `Effect` could not be resolved: the statement is kept as an Allow, and the
+    /// evaluator reads it as a possible Allow and a possible Deny (never a certain one).
+    pub effect_unknown: Option<(String, Span)>,
 }
 
 /// A parsed document. `statements` keeps source order. `unknown` is set when the whole
@@ -220,6 +223,7 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    let mut effect_unknown = None;
     let effect = match v.get("Effect") {
         Some(e) => match e.as_str() {
             Some("Allow") => Effect::Allow,
@@ -232,10 +236,16 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
                 return;
             }
             None if e.is_unknown() => {
-                // Could be either: keep it as an Allow only if the rest says so; an
-                // unresolved effect is reported and treated as a possible Allow, never a Deny.
+                // Could be either: a possible Allow and a possible Deny (`effect_unknown`).
                 diags.push(Diagnostic::note(
-                    "`Effect` could not be resolved; the statement is treated as a possible Allow",
+                    "`Effect` could not be resolved; the statement is treated as a possible Allow and a possible Deny",
+                    e.span,
+                ));
+                effect_unknown = Some((
+                    match &e.kind {
+                        ValueKind::Unknown { expr, reason } => format!("{expr} ({reason})"),
+                        _ => "the statement's `Effect`".to_string(),
+                    },
                     e.span,
                 ));
                 Effect::Allow
@@ -291,6 +301,7 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
         not_principal,
         conditions,
         span: v.span,
+        effect_unknown,
     });
 }
 

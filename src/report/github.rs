@@ -208,15 +208,15 @@ pub fn summary(a: &Analysis, links: Links<'_>) -> String {
     findings(&mut out, a, links);
     access(&mut out, a);
     out.push_str(&super::reach_words::markdown(a));
-    for (k, s) in a.graph.slrs.iter().enumerate() {
+    for k in 0..a.graph.slrs.len() {
         // The status is the analysis's; the summary only prints it.
         let status = a.slrs.get(k).map_or("unknown", |st| st.status.as_str());
         let n = deletable_by(a, k);
-        let _ = writeln!(
-            out,
-            "Service-linked role `{}`: **{status}** ({n} analysed principal(s) can delete it).\n",
-            s.address
-        );
+        let mut name = crate::slr::words(&a.graph, &a.sources, k);
+        if let Some(first) = name.get(..1) {
+            name = format!("{}{}", first.to_uppercase(), &name[1..]);
+        }
+        let _ = writeln!(out, "{name}: **{status}** ({n} analysed principal(s) can delete it).\n");
     }
     if out.len() > MAX_SUMMARY_BYTES {
         let mut cut = MAX_SUMMARY_BYTES;
@@ -326,7 +326,7 @@ fn access(out: &mut String, a: &Analysis) {
             let p = &a.graph.principals[x.principal];
             let covers = match &x.covers {
                 Covers::Tables(set) => dec.phrase(set),
-                Covers::Slr(s) => format!("service-linked role `{}`", a.graph.slrs[*s].address),
+                Covers::Slr(s) => crate::slr::short_words(&a.graph, *s),
             };
             format!(
                 "| `{}` | {} | {} | {} |",

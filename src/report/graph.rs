@@ -242,7 +242,7 @@ fn node_out(g: &Graph, src: &SourceMap, n: Node) -> Option<(u8, NodeOut)> {
                 "slr",
                 format!("service-linked role {}", crate::graph::SLR_NAME),
                 None,
-                s.span,
+                s.first().map(|d| d.span),
             )
         }
     };

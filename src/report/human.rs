@@ -299,7 +299,7 @@ fn access_sets(a: &Analysis, only_can: bool) -> BTreeMap<String, Sets<'_>> {
         }
         let (set, target) = match &x.covers {
             Covers::Tables(set) => (Some(set), dec.phrase(set)),
-            Covers::Slr(k) => (None, format!("service-linked role {}", a.graph.slrs[*k].address)),
+            Covers::Slr(k) => (None, crate::slr::short_words(&a.graph, *k)),
         };
         let words = if only_can { String::new() } else { decision_words(d) };
         let entry = out
@@ -421,15 +421,41 @@ fn slr_status(a: &Analysis, out: &mut String) {
                 s
             }
         };
-        let lifecycle = match &s.protection {
-            Some(Protection::Unprotected) => "; declared without deletion protection",
-            Some(Protection::Unknown(_)) => "; its deletion protection depends on an unresolved value",
-            Some(Protection::NotShown) => "; declared in a plan, which cannot show deletion protection",
-            Some(Protection::Protected(_)) => "; protected against deletion by its tool",
-            None => "",
-        };
-        let _ = writeln!(out, "Service-linked role {}: {who}{lifecycle}", s.address);
+        let lifecycle = lifecycle_words(a, s);
+        let mut name = crate::slr::words(g, &a.sources, k);
+        if let Some(first) = name.get(..1) {
+            name = format!("{}{}", first.to_uppercase(), &name[1..]);
+        }
+        let _ = writeln!(out, "{name}: {who}{lifecycle}");
     }
+}
+
+/// How the declarations' tools guard the SLR against deletion, in words (the places named
+/// when several declarations differ).
+fn lifecycle_words(a: &Analysis, s: &crate::graph::SlrNode) -> String {
+    let mut by_words: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for d in &s.declarations {
+        let words = match &d.protection {
+            Protection::Unprotected => "declared without deletion protection",
+            Protection::Unknown(_) => "its deletion protection depends on an unresolved value",
+            Protection::NotShown => "declared in a plan, which cannot show deletion protection",
+            Protection::Protected(_) => "protected against deletion by its tool",
+        };
+        let line = a.sources.start(d.span).map_or(1, |lc| lc.line);
+        by_words
+            .entry(words)
+            .or_default()
+            .push(format!("{}:{line}", a.sources.path(d.span)));
+    }
+    let several = by_words.len() > 1;
+    let mut out = String::new();
+    for (words, places) in by_words {
+        let _ = write!(out, "; {words}");
+        if several {
+            let _ = write!(out, " ({})", places.join(", "));
+        }
+    }
+    out
 }
 
 fn notes_and_assumptions(a: &Analysis, style: Style<'_>, out: &mut String) {

@@ -211,6 +211,16 @@ pub struct SlrOut {
     pub status: &'static str,
     pub deletable_by: Vec<String>,
     pub reasons: Vec<String>,
+    /// Every place an input declares this account's SLR (empty: not declared).
+    pub declarations: Vec<SlrDeclarationOut>,
+}
+
+#[derive(Serialize)]
+pub struct SlrDeclarationOut {
+    pub id: String,
+    pub address: String,
+    pub file: String,
+    pub line: usize,
 }
 
 #[derive(Serialize)]
@@ -294,18 +304,19 @@ pub fn build(a: &Analysis) -> Report {
         }
     }
     for s in &g.slrs {
+        // One resource per account's SLR, placed at its first declaration; the others are
+        // listed in `service_linked_roles[].declarations`.
+        let first = s.first();
         resources.push(ResourceOut {
             id: s.id.clone(),
             address: s.address.clone(),
             kind: "slr",
             name: crate::graph::SLR_NAME.to_string(),
-            construct: s
-                .input
-                .and_then(|i| g.inputs[i].construct_paths.get(&s.address).cloned()),
+            construct: first.and_then(|d| g.inputs[d.input].construct_paths.get(&d.address).cloned()),
             arn: crate::graph::slr_arn().to_string(),
             stream: None,
-            file: s.span.map(|sp| src.path(sp)),
-            line: s.span.and_then(|sp| src.start(sp)).map(|lc| lc.line),
+            file: first.map(|d| src.path(d.span)),
+            line: first.and_then(|d| src.start(d.span)).map(|lc| lc.line),
         });
     }
     resources.sort_by(|x, y| x.id.cmp(&y.id));
@@ -720,6 +731,16 @@ fn slr_out(a: &Analysis, k: usize, s: &crate::graph::SlrNode) -> SlrOut {
             .map(|&p| a.graph.principals[p].id.clone())
             .collect(),
         reasons: st.reasons.clone(),
+        declarations: s
+            .declarations
+            .iter()
+            .map(|d| SlrDeclarationOut {
+                id: d.id.clone(),
+                address: d.address.clone(),
+                file: a.sources.path(d.span),
+                line: a.sources.start(d.span).map_or(1, |lc| lc.line),
+            })
+            .collect(),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_stat
 use crate::source::Span;
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
-    let slr_declared = ctx.graph.slrs.iter().any(|s| s.input.is_some());
+    let slr_declared = ctx.graph.slrs.iter().any(|s| s.declared());
     if slr_declared || ctx.config.slr_exists {
         return Vec::new();
     }

@@ -7,11 +7,12 @@ use crate::rules::{CheckContext, RuleMeta, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for slr in &ctx.graph.slrs {
-        let (Some(span), Some(Protection::Unprotected)) = (slr.span, &slr.protection) else {
+    // One finding per declaration: each is a resource its tool can delete.
+    for slr in ctx.graph.slrs.iter().flat_map(|s| &s.declarations) {
+        let (span, Protection::Unprotected) = (slr.span, &slr.protection) else {
             continue;
         };
-        let input = slr.input.map(|i| ctx.graph.inputs[i].kind);
+        let input = ctx.graph.inputs.get(slr.input).map(|i| i.kind);
         let how = match input {
             Some(crate::model::InputKind::CloudFormation) => {
                 "has no `DeletionPolicy: Retain`: deleting the stack or the resource deletes the role"

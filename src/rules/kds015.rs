@@ -34,7 +34,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         .slrs
         .iter()
         .enumerate()
-        .map(|(k, s)| (ids.resource(&s.id, g), k))
+        // Keyed as the delta keys the role's capabilities (one key per account).
+        .map(|(k, s)| (ids.resource(&s.id, Some("delete-slr"), g), k))
         .collect();
     let mut out = Vec::new();
     for c in &delta.added {
