@@ -283,7 +283,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REF")]
     pub diff_base: Option<String>,
 
-    /// The PATHs are changed files (pre-commit): analyse the folders that hold them.
+    /// The PATHs are changed files (pre-commit): analyse the folders that hold them. Files
+    /// that are not templates (package.json, a workflow) are skipped; when none is left the
+    /// run exits 0.
     #[arg(long)]
     pub changed_files: bool,
 

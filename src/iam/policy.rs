@@ -129,6 +129,33 @@ impl Document {
     pub fn has_policy_variables(&self) -> bool {
         self.version.as_deref() == Some("2012-10-17")
     }
+
+    /// How the Allow statements (only the one with `sid`, when given) grant `action`: the
+    /// action patterns that cover it as written (`dynamodb:*`, `*`), or `NotAction`; each
+    /// once, in statement order. Used to name a bundled policy's grant in words.
+    pub fn allowing_patterns(&self, sid: Option<&str>, action: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in &self.statements {
+            if s.effect != Effect::Allow || (sid.is_some() && s.sid.as_deref() != sid) {
+                continue;
+            }
+            let found: Vec<String> = match &s.actions {
+                Which::Listed(pats) => pats
+                    .iter()
+                    .filter(|p| crate::iam::pattern::match_action(&p.text, action) == crate::iam::pattern::Tri::Yes)
+                    .map(|p| p.text.to_string())
+                    .collect(),
+                Which::Not(..) => vec!["NotAction".to_string()],
+                Which::Unknown(..) | Which::Absent => Vec::new(),
+            };
+            for w in found {
+                if !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Parses a document; problems become diagnostics (a malformed statement is skipped only

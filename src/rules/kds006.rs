@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::finding::Finding;
 use crate::iam::eval::Layer;
-use crate::iam::pattern::{Tri, match_action};
-use crate::iam::policy::{Effect, Which};
+use crate::iam::policy::Effect;
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding};
 use crate::source::Span;
 
@@ -130,28 +129,10 @@ struct Place {
 /// proof gives one), e.g. "the AWS managed policy AdministratorAccess (`*`)".
 fn bundled_grant(policy: &crate::iam::eval::Policy, sid: Option<&str>, action: &str) -> String {
     let name = policy.address.rsplit(['/', ':']).next().unwrap_or(&policy.address);
-    let mut wildcards: Vec<String> = Vec::new();
-    for s in &policy.document.statements {
-        if s.effect != Effect::Allow || (sid.is_some() && s.sid.as_deref() != sid) {
-            continue;
-        }
-        let found = match &s.actions {
-            Which::Listed(pats) => pats
-                .iter()
-                .filter(|p| match_action(&p.text, action) == Tri::Yes)
-                .map(|p| format!("`{}`", p.text))
-                .collect(),
-            Which::Not(..) => vec!["`NotAction`".to_string()],
-            Which::Unknown(..) | Which::Absent => Vec::new(),
-        };
-        for w in found {
-            if !wildcards.contains(&w) {
-                wildcards.push(w);
-            }
-        }
-    }
+    let wildcards = policy.document.allowing_patterns(sid, action);
     if wildcards.is_empty() {
         return format!("the AWS managed policy {name}");
     }
-    format!("the AWS managed policy {name} ({})", wildcards.join(", "))
+    let quoted: Vec<String> = wildcards.iter().map(|w| format!("`{w}`")).collect();
+    format!("the AWS managed policy {name} ({})", quoted.join(", "))
 }
