@@ -237,16 +237,6 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
         Vec::new()
     };
     drop(ctx);
-    let levels = |findings: &mut Vec<Finding>| {
-        findings.retain_mut(|f| match config.rule_levels.get(&f.rule) {
-            Some(RuleLevel::Off) => false,
-            Some(RuleLevel::On(sev)) => {
-                f.severity = *sev;
-                true
-            }
-            None => true,
-        });
-    };
     // Levels apply after suppressions, so a suppression of a rule turned off (`off`,
     // `--ignore`) is not reported as unused while its finding is there.
     let mut suppressed = Vec::new();
@@ -266,7 +256,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
         suppressed = applied.hidden;
         // KDS015 fires only in the pull request that adds the access: its suppression
         // stays true afterwards and is never "unused".
-        let pr_only: Vec<source::Span> = all
+        let pr_only: std::collections::BTreeSet<source::Span> = all
             .iter()
             .filter(|s| !s.rules.is_empty() && s.rules.iter().all(|r| rules::fires_only_in_pr_mode(r)))
             .map(|s| s.span)
@@ -276,17 +266,8 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
             .retain(|p| p.kind != suppress::ProblemKind::Unused || !pr_only.contains(&p.span));
         findings.extend(rules::run_suppressions(&applied.problems).map_err(InternalError)?);
     }
-    levels(&mut findings);
-    suppressed.retain_mut(
-        |s: &mut suppress::Suppressed| match config.rule_levels.get(&s.finding.rule) {
-            Some(RuleLevel::Off) => false,
-            Some(RuleLevel::On(sev)) => {
-                s.finding.severity = *sev;
-                true
-            }
-            None => true,
-        },
-    );
+    findings.retain_mut(|f| apply_level(config, f));
+    suppressed.retain_mut(|s| apply_level(config, &mut s.finding));
     finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();
     if let Some(path) = &config.baseline {
@@ -326,6 +307,19 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
         identity,
         delta,
     })
+}
+
+/// A finding under the configured rule levels: `false` when its rule is off, else with the
+/// configured severity.
+fn apply_level(config: &Config, f: &mut Finding) -> bool {
+    match config.rule_levels.get(&f.rule) {
+        Some(RuleLevel::Off) => false,
+        Some(RuleLevel::On(sev)) => {
+            f.severity = *sev;
+            true
+        }
+        None => true,
+    }
 }
 
 impl Analysis {

@@ -238,7 +238,8 @@ impl RenderedTemplate {
             .segments
             .iter()
             .find(|(_, _, _, index)| index.is_some_and(|i| self.symbols.get(i).is_some_and(|(_, bare)| *bare)))?;
-        let between = self.text.get(offset.min(start)..start).unwrap_or_default();
+        // The piece is the next token after the error (white space aside), or touches it.
+        let between = self.text.get(offset.min(start)..start).unwrap_or_default().trim();
         let adjacent = !between.contains(|c: char| c.is_whitespace() || "{}[],:\"".contains(c));
         if start <= offset || adjacent {
             return index.and_then(|i| self.symbols.get(i)).map(|(sym, _)| sym.clone());

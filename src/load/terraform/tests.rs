@@ -1525,3 +1525,35 @@ fn an_empty_boundary_is_none_and_an_empty_role_name_is_generated() {
     assert_eq!(name, "${aws_iam_role.r.name}", "a generated name, not \"\"");
     assert!(role.is_some_and(|r| r.arn.to_string().ends_with(":role/${aws_iam_role.r.name}")));
 }
+
+#[test]
+fn too_many_unknown_template_ifs_are_said_and_leave_the_document_unknown() {
+    // Five unknown `if`s make 32 combinations, past the limit: the branches are not read,
+    // a note says so, and the policy is unknown (never a grant dropped, never an error).
+    let stmt = |k: usize| {
+        format!("%{{ if f{k} }}, {{\"Effect\": \"Allow\", \"Action\": \"s3:Get{k}\", \"Resource\": \"*\"}}%{{ endif }}")
+    };
+    let tpl = format!(
+        "{{\"Statement\": [\n{{\"Effect\": \"Allow\", \"Action\": \"sqs:*\", \"Resource\": \"*\"}}\n{}\n]}}\n",
+        (0..5).map(stmt).collect::<Vec<_>>().join("\n")
+    );
+    let vars = (0..5).map(|k| format!("f{k} = var.f")).collect::<Vec<_>>().join(", ");
+    let tf = format!(
+        "variable \"f\" {{}}\nresource \"aws_iam_policy\" \"p\" {{\n  policy = templatefile(\"${{path.module}}/p.tpl\", {{ {vars} }})\n}}\n"
+    );
+    let (input, _sources, _tmp) = load(&[("main.tf", tf.as_str()), ("p.tpl", tpl.as_str())]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    assert!(
+        input.policies[0].document.is_unknown(),
+        "{:?}",
+        input.policies[0].document
+    );
+    assert!(
+        input
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("more than 16 combinations of branches")),
+        "{:?}",
+        input.diagnostics
+    );
+}

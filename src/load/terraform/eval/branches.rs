@@ -124,7 +124,15 @@ impl Eval<'_> {
         let mut scripts = vec![Vec::new()];
         while let Some(script) = scripts.pop() {
             if renderings.len() == MAX_BRANCH_RENDERINGS {
+                // Past the limit the branches are not read: a document from this string is
+                // read from its opaque rendering alone (unknown where the `if`s stand).
                 renderings.clear();
+                self.note(
+                    format!(
+                        "this template's unknown `%{{ if }}` conditions make more than {MAX_BRANCH_RENDERINGS} combinations of branches; kdsguard does not read the branches, and a policy read from it is unknown where they stand"
+                    ),
+                    span,
+                );
                 break;
             }
             let mut b = TextBuilder::new();
