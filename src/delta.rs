@@ -321,11 +321,7 @@ impl Side {
         match covers {
             Covers::Slr(s) => {
                 let slr = &a.graph.slrs[*s];
-                put(
-                    Kind::Slr,
-                    ids.resource(&slr.id, Some(cap), a.graph),
-                    slr.address.clone(),
-                );
+                put(Kind::Slr, Identity::slr_key(slr, a.graph), slr.address.clone());
             }
             Covers::Tables(set) => {
                 for t in set.iter(a.decisions.table_count()) {

@@ -128,10 +128,7 @@ impl Identity {
     /// roles. About one declaration (KDS005), it is that declaration's own id when several
     /// are declared, else the account's key. Anything else: its stable id.
     pub fn resource(&self, resource: &str, capability: Option<&str>, graph: &Graph) -> String {
-        let account_key = |s: &crate::graph::SlrNode| match (&s.account, graph.slrs.len() > 1) {
-            (Some(a), true) => format!("slr:{a}"),
-            _ => SLR_VIRTUAL_ID.to_string(),
-        };
+        let account_key = |s: &crate::graph::SlrNode| Self::slr_key(s, graph);
         let about_role = capability.is_some_and(|c| c.ends_with("-slr"));
         if let Some(s) = graph.slrs.iter().find(|s| s.id == resource)
             && (about_role || !self.distinct_slrs.contains(resource))
@@ -147,6 +144,16 @@ impl Identity {
             return account_key(s);
         }
         self.id(resource)
+    }
+
+    /// The key of an account's service-linked role (what its `create-slr`/`delete-slr`
+    /// access and findings are about): [`SLR_VIRTUAL_ID`], or `slr:<account>` when the run
+    /// has several accounts' roles.
+    pub fn slr_key(slr: &crate::graph::SlrNode, graph: &Graph) -> String {
+        match (&slr.account, graph.slrs.len() > 1) {
+            (Some(a), true) => format!("slr:{a}"),
+            _ => SLR_VIRTUAL_ID.to_string(),
+        }
     }
 
     fn rebase_canonical(&self, display: &str) -> String {

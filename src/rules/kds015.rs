@@ -34,8 +34,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         .slrs
         .iter()
         .enumerate()
-        // Keyed as the delta keys the role's capabilities (one key per account).
-        .map(|(k, s)| (ids.resource(&s.id, Some("delete-slr"), g), k))
+        .map(|(k, s)| (crate::finding::Identity::slr_key(s, g), k))
         .collect();
     let mut out = Vec::new();
     for c in &delta.added {
