@@ -904,6 +904,17 @@ mod tests {
     use crate::source::FileId;
     use crate::value::{Symbol, Value};
 
+    /// A policy at `address` whose document is the unknown value `what`.
+    fn unknown_policy(address: &str, what: &str) -> Policy {
+        Policy {
+            address: address.into(),
+            document: Document {
+                unknown: Some((format!("{what} (no value)"), Span::builtin())),
+                ..Document::default()
+            },
+        }
+    }
+
     fn pol(addr: &str, text: &str) -> Policy {
         let v = json::parse(text, FileId::for_path(addr), 0)
             .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
@@ -1058,13 +1069,7 @@ mod tests {
 
     #[test]
     fn unknown_restricting_layers_cap_but_never_grant() {
-        let unknown = Policy {
-            address: "boundary var.b".into(),
-            document: Document {
-                unknown: Some(("var.b (no value)".into(), Span::builtin())),
-                ..Document::default()
-            },
-        };
+        let unknown = unknown_policy("boundary var.b", "var.b");
         let disable = pol(
             "disable",
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:DisableKinesisStreamingDestination","Resource":"*"}}"#,
@@ -1170,13 +1175,7 @@ mod tests {
 
     #[test]
     fn an_unknown_document_may_hold_a_deny_but_never_denies() {
-        let unknown = |what: &str| Policy {
-            address: what.into(),
-            document: Document {
-                unknown: Some((format!("{what} (no value)"), Span::builtin())),
-                ..Document::default()
-            },
-        };
+        let unknown = |what: &str| unknown_policy(what, what);
         let (extra, trust_me) = (unknown("var.extra"), unknown("var.table_policy"));
         let disable = pol(
             "disable",
