@@ -524,9 +524,11 @@ impl Decisions {
 /// Evaluates every capability for every principal.
 pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decisions {
     let setting = Setting::prepare(graph, caps, &config.pins);
-    let per_principal: Vec<PrincipalDecisions> = (0..graph.principals.len())
+    let nodes: Vec<&PrincipalNode> = graph.principals.iter().collect();
+    let class_of = classes(graph, caps, config, &nodes);
+    let decided: Vec<Option<PrincipalDecisions>> = (0..graph.principals.len())
         .into_par_iter()
-        .map(|p| evaluate_principal(graph, caps, config, &setting, p))
+        .map(|p| (class_of[p] == p).then(|| evaluate_principal(graph, caps, config, &setting, p)))
         .collect();
     let mut out = Decisions {
         capabilities: caps.capabilities.clone(),
@@ -538,7 +540,28 @@ pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decision
         },
         ..Decisions::default()
     };
-    for pd in per_principal {
+    let n_caps = caps.capabilities.len();
+    for (p, pd) in decided.into_iter().enumerate() {
+        let Some(pd) = pd else {
+            // A principal of a class decided before: its representative's entries, with the
+            // same decisions (by id).
+            let rep = class_of[p] * n_caps;
+            let ranges: Vec<(usize, usize)> = (0..n_caps)
+                .map(|c| {
+                    let end = out.starts.get(rep + c + 1).copied().unwrap_or(out.entries.len());
+                    (out.starts[rep + c], end)
+                })
+                .collect();
+            for (a, b) in ranges {
+                out.starts.push(out.entries.len());
+                for k in a..b {
+                    let mut e = out.entries[k].clone();
+                    e.principal = p;
+                    out.entries.push(e);
+                }
+            }
+            continue;
+        };
         out.work.requests += pd.requests;
         out.work.classes += pd.classes;
         for per_cap in pd.caps {
@@ -564,6 +587,44 @@ pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decision
         }
     }
     out.starts.push(out.entries.len());
+    out
+}
+
+/// Per node, the index of the first node of its principal class (itself when first): nodes
+/// whose layers hold the same statements that can match a capability's actions, under the
+/// same boundary and SCPs, get the same decisions, so only the first is decided. The
+/// caller's ARN joins the key where a resource policy could tell callers apart.
+fn classes(graph: &Graph, caps: &Capabilities, config: &Config, nodes: &[&PrincipalNode]) -> Vec<usize> {
+    let actions = capability_actions(caps);
+    let caller_matters = graph
+        .resource_policies
+        .values()
+        .flatten()
+        .any(|&k| crate::iam::class::policy_reads_caller(&graph.policies[k].policy));
+    let keys: Vec<_> = nodes
+        .par_iter()
+        .map(|node| {
+            let l = layers(graph, node, config);
+            let arn = node.arn.pin(&config.pins);
+            (
+                crate::iam::class::class_key(&l, &actions, &arn, caller_matters),
+                node.class,
+            )
+        })
+        .collect();
+    crate::iam::class::representatives(keys)
+}
+
+/// Every action any capability's requirements ask for.
+fn capability_actions(caps: &Capabilities) -> Vec<&str> {
+    let mut out: Vec<&str> = caps
+        .capabilities
+        .iter()
+        .flat_map(|c| c.requirements.iter())
+        .map(|r| r.action.as_str())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -751,26 +812,38 @@ fn evaluate_principal(
     evaluate_node(graph, caps, config, setting, &graph.principals[p], p)
 }
 
+/// One changed principal's entries: per capability in catalogue order, its table sets or SLRs.
+pub type ChangedEntries = Vec<(CapId, Covers, CapDecision)>;
+
 /// The decisions of principals that exist only as a reach target (a principal with changed
-/// permissions, `reach.rs`), each listed as the principal index it stands for. Entries are
-/// per variant, per capability in catalogue order; the work is added to `work`.
+/// permissions, `reach.rs`), each listed as the principal index it stands for. Variants of
+/// one principal class are decided once: entries per class, per capability in catalogue
+/// order, and per variant the index of its class's entries; the work is added to `work`.
 pub fn evaluate_variants(
     graph: &Graph,
     caps: &Capabilities,
     config: &Config,
     variants: &[(usize, PrincipalNode)],
     work: &mut Work,
-) -> Vec<Vec<(CapId, Covers, CapDecision)>> {
+) -> (Vec<ChangedEntries>, Vec<usize>) {
     if variants.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let setting = Setting::prepare(graph, caps, &config.pins);
     work.index_matches += setting.index.matches;
-    let decided: Vec<PrincipalDecisions> = variants
+    let nodes: Vec<&PrincipalNode> = variants.iter().map(|(_, node)| node).collect();
+    let class_of = classes(graph, caps, config, &nodes);
+    let reps: Vec<usize> = (0..variants.len()).filter(|&v| class_of[v] == v).collect();
+    let decided: Vec<PrincipalDecisions> = reps
         .par_iter()
-        .map(|(p, node)| evaluate_node(graph, caps, config, &setting, node, *p))
+        .map(|&v| evaluate_node(graph, caps, config, &setting, &variants[v].1, variants[v].0))
         .collect();
-    decided
+    let mut slot = vec![0; variants.len()];
+    for (k, &v) in reps.iter().enumerate() {
+        slot[v] = k;
+    }
+    let slots = (0..variants.len()).map(|v| slot[class_of[v]]).collect();
+    let entries = decided
         .into_iter()
         .map(|pd| {
             work.requests += pd.requests;
@@ -781,7 +854,8 @@ pub fn evaluate_variants(
                 .map(|(_, cap, covers, d)| (cap, covers, d))
                 .collect()
         })
-        .collect()
+        .collect();
+    (entries, slots)
 }
 
 /// The policies that apply to a principal's requests (identity, boundary, declared SCPs).

@@ -299,7 +299,8 @@ pub struct CheckArgs {
     pub exit_zero: bool,
 
     /// Print the time each phase took (discover, load, graph, decisions, reach, SLR status,
-    /// rules, report) and the work done (IAM requests, table classes, pattern-index matches,
+    /// rules, report; then reach's parts: reach: assume-role steps, reach: permission-change
+    /// steps, reach: changed principals, reach: indirect entries) and the work done (IAM requests, table classes, pattern-index matches,
     /// and the access and indirect entries the report holds) to stderr.
     #[arg(long)]
     pub timings: bool,

@@ -41,7 +41,7 @@ pub fn slr_arn() -> Template {
 }
 
 /// Report kind of a principal.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum PrincipalClass {
     Role,
     User,

@@ -204,6 +204,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
         reach::Reach::default()
     };
     clock.split("reach");
+    clock.timings.extend(reach.phases.iter().copied());
     let slrs = slr::statuses(&graph, &decisions, &reach);
     clock.split("SLR status");
     let mut delta = base.map(|b| {

@@ -11,6 +11,7 @@
 //! candidate steps come from the callers' own `sts:AssumeRole` and IAM-write grants.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::Config;
 use crate::capability::{self, CapDecision, CapId, Covers, Decisions, TableSet, Work};
@@ -43,12 +44,16 @@ pub struct Step {
     pub from: usize,
     pub to: usize,
     pub kind: StepKind,
-    /// The requests that make the step, combined (statements, conditions).
-    pub decision: Decision,
+    /// The requests that make the step, combined (statements, conditions); shared by the
+    /// steps of callers of one class.
+    pub decision: Arc<Decision>,
     /// The actions the decision is about, in words (`sts:AssumeRole`, `iam:PutRolePolicy`).
     pub actions: Vec<String>,
     /// For a change to another principal: the steps by which the changer reaches it.
     pub prefix: Vec<usize>,
+    /// Whether `decision`'s proof is this step's own (an assume-role step may carry the
+    /// proof of another role of its class until [`compute`] decides it again).
+    pub exact: bool,
 }
 
 /// A node: a principal as declared, or as a permission change would leave it.
@@ -88,8 +93,11 @@ pub struct Indirect {
 pub struct Reach {
     pub nodes: Vec<Node>,
     pub steps: Vec<Step>,
-    /// Per changed node (node index − principals), its entries.
+    /// Per class of changed nodes, its entries (changed nodes that no statement tells
+    /// apart share them).
     pub changed: Vec<Vec<(CapId, Covers, CapDecision)>>,
+    /// Per changed node (node index − principals), the index of its entries in `changed`.
+    pub changed_class: Vec<usize>,
     /// Sorted by principal, capability, smallest table (entries covering only undeclared
     /// tables last), then SLR.
     pub indirect: Vec<Indirect>,
@@ -97,6 +105,8 @@ pub struct Reach {
     starts: Vec<usize>,
     /// (principal, action): grants of ways of acting as another principal not followed.
     pub not_followed: Vec<(usize, &'static str)>,
+    /// Time per part of the computation, in order (`check --timings`).
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Reach {
@@ -112,7 +122,7 @@ impl Reach {
     pub fn held<'a>(&'a self, decisions: &'a Decisions, x: &Indirect) -> &'a CapDecision {
         match x.held {
             Held::Direct(id) => &decisions.arena[id.0 as usize],
-            Held::Changed(n, k) => &self.changed[n][k].2,
+            Held::Changed(n, k) => &self.changed[self.changed_class[n]][k].2,
         }
     }
 
@@ -175,10 +185,18 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         })
         .collect();
     let mut work = decisions.work;
+    let mut last = std::time::Instant::now();
+    let mut split = |reach: &mut Reach, phase: &'static str| {
+        let now = std::time::Instant::now();
+        reach.phases.push((phase, now - last));
+        last = now;
+    };
     assume_steps(graph, config, &layers, &callers, &mut reach, &mut work);
+    split(&mut reach, "reach: assume-role steps");
     let variants = change_steps(graph, config, &layers, &callers, &mut reach, &mut work);
-    reach.changed = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
-
+    split(&mut reach, "reach: permission-change steps");
+    (reach.changed, reach.changed_class) = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
+    split(&mut reach, "reach: changed principals");
     for (p, l) in layers.iter().enumerate() {
         for action in steps::NOT_FOLLOWED {
             let p_node = &graph.principals[p];
@@ -188,6 +206,8 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         }
     }
     indirect(graph, decisions, &mut reach);
+    exact_proofs(graph, config, &layers, &callers, &mut reach, &mut work);
+    split(&mut reach, "reach: indirect entries");
     decisions.work = work;
     reach
 }
@@ -256,32 +276,114 @@ fn assume_steps(
             }
         }
     }
-    let trust_of: HashMap<usize, (usize, &Template)> = roles.iter().map(|(k, t, arn)| (*k, (*t, arn))).collect();
+    // A caller's decision on two roles is the same when their trust policies say the same
+    // thing, their ARNs are in one account, and the caller's statements match the two ARNs
+    // alike: decided once per such class of roles (per caller), with the first role's proof;
+    // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    let role_class: HashMap<usize, RoleClass> = roles
+        .iter()
+        .map(|(k, t, arn)| {
+            let policy = &graph.policies[*t].policy;
+            let has_resources = policy
+                .document
+                .statements
+                .iter()
+                .any(|s| !matches!(s.resources, crate::iam::policy::Which::Absent));
+            let content = crate::iam::class::content_text(policy);
+            // A trust that cannot be read, or reads resources, is a class of its own role.
+            let own = if content.is_none() || has_resources {
+                *k
+            } else {
+                usize::MAX
+            };
+            let account = crate::iam::principal::Caller::parse(arn).account;
+            let key = (content.map(|c| format!("{c}@{account:?}")), own);
+            (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), key))
+        })
+        .collect();
+    let mut memo: HashMap<(usize, &TrustKey, Vec<crate::iam::pattern::Tri>), Option<usize>> = HashMap::new();
+    let mut decided: Vec<Arc<Decision>> = Vec::new();
+    let mut patterns: Option<(usize, Vec<&crate::iam::policy::Pat>)> = None;
     for (a, b) in pairs {
         if a == b {
             continue;
         }
-        let Some(&(trust, role_arn)) = trust_of.get(&b) else {
+        let Some((trust, role_arn, tokens, key)) = role_class.get(&b) else {
+            continue;
+        };
+        if patterns.as_ref().is_none_or(|(x, _)| *x != a) {
+            patterns = Some((a, steps::layer_patterns(&layers[a], steps::ASSUME_ROLE)));
+        }
+        let sig = steps::signature(patterns.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default(), tokens);
+        let slot = memo.entry((a, key, sig)).or_insert_with(|| {
+            work.requests += 1;
+            let d = steps::assume_role(
+                &layers[a],
+                &graph.policies[*trust].policy,
+                role_arn,
+                &callers[a].0,
+                &callers[a].1,
+            );
+            d.outcome.can().then(|| {
+                decided.push(Arc::new(d));
+                decided.len() - 1
+            })
+        });
+        if let Some(k) = *slot {
+            reach.steps.push(Step {
+                from: a,
+                to: b,
+                kind: StepKind::AssumeRole,
+                decision: Arc::clone(&decided[k]),
+                actions: vec![steps::ASSUME_ROLE.to_string()],
+                prefix: Vec::new(),
+                exact: false,
+            });
+        }
+    }
+}
+
+/// What a trust policy says with the role's account (`None`: a class of its own), and the
+/// role itself where its trust reads the resource.
+type TrustKey = (Option<String>, usize);
+/// A role's trust policy, ARN (as text and tokens) and [`TrustKey`].
+type RoleClass = (usize, Template, Vec<crate::iam::pattern::Tok>, TrustKey);
+
+/// Decides again, on its own role, each assume-role step that an indirect entry's path
+/// shows (the others keep their class's decision, whose outcome is theirs too): proofs
+/// name each role's own trust statements. Costs the steps the report shows.
+fn exact_proofs(
+    graph: &Graph,
+    config: &Config,
+    layers: &[Layers<'_>],
+    callers: &[(Template, crate::iam::condition::Context)],
+    reach: &mut Reach,
+    work: &mut Work,
+) {
+    let mut shown: Vec<usize> = reach.indirect.iter().flat_map(|x| x.path.iter().copied()).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    for k in shown {
+        let step = &reach.steps[k];
+        if step.exact || step.kind != StepKind::AssumeRole {
+            continue;
+        }
+        let (a, b) = (step.from, step.to);
+        let Some(trust) = graph.principals[b].trust else {
             continue;
         };
         work.requests += 1;
         let d = steps::assume_role(
             &layers[a],
             &graph.policies[trust].policy,
-            role_arn,
+            &graph.principals[b].arn.pin(&config.pins),
             &callers[a].0,
             &callers[a].1,
         );
-        if d.outcome.can() {
-            reach.steps.push(Step {
-                from: a,
-                to: b,
-                kind: StepKind::AssumeRole,
-                decision: d,
-                actions: vec![steps::ASSUME_ROLE.to_string()],
-                prefix: Vec::new(),
-            });
-        }
+        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
+        let step = &mut reach.steps[k];
+        step.decision = Arc::new(d);
+        step.exact = true;
     }
 }
 
@@ -296,23 +398,80 @@ fn group_arn(name: &Template) -> Template {
     t
 }
 
-/// The decision of the first alternative that can, else none.
+/// One alternative request of a permission change: an action on an IAM resource.
+#[derive(Clone)]
+struct Ask {
+    action: &'static str,
+    resource: Template,
+    tokens: Vec<crate::iam::pattern::Tok>,
+}
+
+fn ask(action: &'static str, resource: Template) -> Ask {
+    let tokens = crate::iam::pattern::text_tokens(&resource);
+    Ask {
+        action,
+        resource,
+        tokens,
+    }
+}
+
+/// The decision of the first alternative that can, else none. Alternatives no identity
+/// Allow may grant are refused without asking.
 fn first_can(
     layers: &Layers<'_>,
     caller: &(Template, crate::iam::condition::Context),
-    asks: &[(&str, Template)],
+    asks: &[Ask],
     work: &mut Work,
-) -> Option<(Decision, String)> {
-    let mut found: Vec<(Decision, String)> = Vec::new();
-    for (action, resource) in asks {
+) -> Option<(Decision, &'static str)> {
+    let mut found: Vec<(Decision, &'static str)> = Vec::new();
+    for a in asks {
+        if !steps::may_be_allowed(layers, a.action, &a.tokens) {
+            continue;
+        }
         work.requests += 1;
-        let d = steps::request(layers, action, resource, &caller.0, &caller.1);
+        let d = steps::request(layers, a.action, &a.resource, &caller.0, &caller.1);
         if d.outcome.can() {
-            found.push((d, action.to_string()));
+            found.push((d, a.action));
         }
     }
     let best = steps::best(found.iter().map(|(d, _)| d.clone()).collect())?;
     found.into_iter().find(|(d, _)| *d == best)
+}
+
+/// The requests that add permissions to principal `b` (any one suffices): on its ARN, on
+/// a customer managed policy attached to it, on a group it is in.
+fn adding_asks(graph: &Graph, config: &Config, b: usize) -> Vec<Ask> {
+    let target = &graph.principals[b];
+    let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
+    let arn = target.arn.pin(&config.pins);
+    let entity = if role { Entity::Role } else { Entity::User };
+    let mut asks: Vec<Ask> = steps::adding(entity).iter().map(|a| ask(a, arn.clone())).collect();
+    for &k in &target.policies {
+        let p = &graph.policies[k];
+        if p.kind == PolicyKind::Managed && p.input.is_some() {
+            let input = &graph.inputs[p.input.unwrap_or_default()];
+            if let Some(policy_arn) = input
+                .policies
+                .iter()
+                .find(|q| *q.address == *p.policy.address)
+                .and_then(|q| q.arn.clone())
+            {
+                let pinned = policy_arn.pin(&config.pins);
+                asks.extend(
+                    steps::adding(Entity::ManagedPolicy)
+                        .iter()
+                        .map(|a| ask(a, pinned.clone())),
+                );
+            }
+        }
+    }
+    for &(u, i, gi) in &graph.memberships {
+        if u == b {
+            let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
+            asks.extend(steps::adding(Entity::Group).iter().map(|a| ask(a, g.clone())));
+        }
+    }
+    asks
 }
 
 /// Permission-change steps: for each caller with an IAM-write grant, changes to itself and
@@ -332,6 +491,7 @@ fn change_steps(
     };
     let mut node_of: BTreeMap<(usize, String), usize> = BTreeMap::new();
     let assume_adj = adjacency(reach, graph.principals.len(), |_| true);
+    let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -343,7 +503,7 @@ fn change_steps(
             if b != x && maximal {
                 break;
             }
-            let Some(change) = change_to(graph, config, &layers[x], &callers[x], b, added, work) else {
+            let Some(change) = change_to(graph, config, &layers[x], &callers[x], b, added, &mut asks_of, work) else {
                 continue;
             };
             // A principal that can change its own permissions is taken to gain nothing more
@@ -366,9 +526,10 @@ fn change_steps(
                 from: x,
                 to,
                 kind: StepKind::ChangePermissions,
-                decision,
+                decision: Arc::new(decision),
                 actions,
                 prefix,
+                exact: true,
             });
         }
         if graph.principals[x].class == PrincipalClass::User {
@@ -381,6 +542,7 @@ fn change_steps(
 type Change = (Decision, Vec<String>, PrincipalNode, String);
 
 /// How `x` can add permissions to `b`, and `b` as it would be after.
+#[allow(clippy::too_many_arguments)]
 fn change_to(
     graph: &Graph,
     config: &Config,
@@ -388,47 +550,23 @@ fn change_to(
     caller: &(Template, crate::iam::condition::Context),
     b: usize,
     added: usize,
+    asks_of: &mut HashMap<usize, Vec<Ask>>,
     work: &mut Work,
 ) -> Option<Change> {
     let target = &graph.principals[b];
     let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
-    let arn = target.arn.pin(&config.pins);
-    let entity = if role { Entity::Role } else { Entity::User };
-    let mut asks: Vec<(&str, Template)> = steps::adding(entity).iter().map(|a| (*a, arn.clone())).collect();
-    for &k in &target.policies {
-        let p = &graph.policies[k];
-        if p.kind == PolicyKind::Managed && p.input.is_some() {
-            let input = &graph.inputs[p.input.unwrap_or_default()];
-            if let Some(policy_arn) = input
-                .policies
-                .iter()
-                .find(|q| *q.address == *p.policy.address)
-                .and_then(|q| q.arn.clone())
-            {
-                asks.extend(
-                    steps::adding(Entity::ManagedPolicy)
-                        .iter()
-                        .map(|a| (*a, policy_arn.pin(&config.pins))),
-                );
-            }
-        }
-    }
-    for &(u, i, gi) in &graph.memberships {
-        if u == b {
-            let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
-            asks.extend(steps::adding(Entity::Group).iter().map(|a| (*a, g.clone())));
-        }
-    }
-    let (mut decision, action) = first_can(layers, caller, &asks, work)?;
-    let mut actions = vec![action];
+    let asks = asks_of.entry(b).or_insert_with(|| adding_asks(graph, config, b));
+    let (mut decision, action) = first_can(layers, caller, asks, work)?;
+    let arn = asks[0].resource.clone();
+    let mut actions = vec![action.to_string()];
     let mut node = target.clone();
     let mut label = String::from("+*");
     // The boundary bites unless it can be removed too.
     if !node.boundaries.is_empty()
-        && let Some((d, a)) = first_can(layers, caller, &[(steps::boundary_removal(role), arn.clone())], work)
+        && let Some((d, a)) = first_can(layers, caller, &[ask(steps::boundary_removal(role), arn.clone())], work)
     {
         join(&mut decision, d);
-        actions.push(a);
+        actions.push(a.to_string());
         node.boundaries.clear();
         label.push_str("-boundary");
     }
@@ -449,9 +587,9 @@ fn change_to(
             .any(|v| v.policy == k && v.group.is_none() && !v.boundary);
         if denies && direct {
             let removal = steps::policy_removal(role, p.kind == PolicyKind::Inline);
-            if let Some((d, a)) = first_can(layers, caller, &[(removal, arn.clone())], work) {
+            if let Some((d, a)) = first_can(layers, caller, &[ask(removal, arn.clone())], work) {
                 join(&mut decision, d);
-                actions.push(a);
+                actions.push(a.to_string());
                 label.push_str(&format!("-{k}"));
                 continue;
             }
@@ -488,10 +626,11 @@ fn group_steps(
         }
         let group = &graph.inputs[i].groups[gi];
         let arn = group_arn(&group.name).pin(&graph.pins);
-        let Some((decision, action)) = first_can(&layers[x], &callers[x], &[(steps::ADD_USER_TO_GROUP, arn)], work)
+        let Some((decision, action)) = first_can(&layers[x], &callers[x], &[ask(steps::ADD_USER_TO_GROUP, arn)], work)
         else {
             continue;
         };
+        let action = action.to_string();
         let mut node = graph.principals[x].clone();
         node.policies.extend(policies.iter().copied());
         node.policies.sort_unstable();
@@ -518,9 +657,10 @@ fn group_steps(
             from: x,
             to,
             kind: StepKind::ChangePermissions,
-            decision,
+            decision: Arc::new(decision),
             actions: vec![action],
             prefix: Vec::new(),
+            exact: true,
         });
     }
 }
@@ -606,9 +746,16 @@ struct Reached {
 /// The indirect entries: per principal with steps, the best over what it reaches.
 fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
     let n = graph.principals.len();
-    let id_of = |node: usize, reach: &Reach| graph.principals[reach.nodes[node].principal].id.clone();
+    let id_of = |node: usize, reach: &Reach| graph.principals[reach.nodes[node].principal].id.as_str();
+    // Nodes ranked by their principal's id (ties: node order), to order without comparing ids.
+    let mut by_id: Vec<usize> = (0..reach.nodes.len()).collect();
+    by_id.sort_by(|&x, &y| id_of(x, reach).cmp(id_of(y, reach)).then(x.cmp(&y)));
+    let mut rank = vec![0usize; reach.nodes.len()];
+    for (r, &node) in by_id.iter().enumerate() {
+        rank[node] = r;
+    }
     let mut order: Vec<usize> = (0..reach.steps.len()).collect();
-    order.sort_by_cached_key(|&k| (id_of(reach.steps[k].to, reach), reach.steps[k].to));
+    order.sort_by_key(|&k| rank[reach.steps[k].to]);
     let mut all_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
     let mut allowed_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
     for k in order {
@@ -626,17 +773,22 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
             continue;
         }
         let mut reached: Vec<Reached> = Vec::new();
-        for adj in [&allowed_adj, &all_adj] {
+        // The allowed-only search's path to each node, to skip the same path found again.
+        let mut first_path: HashMap<usize, usize> = HashMap::new();
+        for (pass, adj) in [&allowed_adj, &all_adj].into_iter().enumerate() {
             for (node, path) in paths_from(a, adj, reach) {
                 let path = expand(reach, &path);
-                if reached.iter().any(|r| r.node == node && r.path == path) {
+                if pass == 1 && first_path.get(&node).is_some_and(|&k| reached[k].path == path) {
                     continue;
+                }
+                if pass == 0 {
+                    first_path.insert(node, reached.len());
                 }
                 let outcome = path_outcome(reach, &path);
                 reached.push(Reached { node, path, outcome });
             }
         }
-        reached.sort_by_cached_key(|r| (r.path.len(), id_of(r.node, reach), r.node));
+        reached.sort_by_key(|r| (r.path.len(), rank[r.node], r.node));
         out.extend(best_for(graph, decisions, reach, a, &reached));
     }
     starts.push(out.len());
@@ -651,7 +803,7 @@ fn held_entries<'a>(
     node: usize,
     cap: CapId,
 ) -> Vec<(&'a Covers, Outcome, Held)> {
-    let n = reach.nodes.len() - reach.changed.len();
+    let n = reach.nodes.len() - reach.changed_class.len();
     if node < n {
         decisions
             .of(node, cap)
@@ -660,7 +812,7 @@ fn held_entries<'a>(
             .collect()
     } else {
         let v = node - n;
-        reach.changed[v]
+        reach.changed[reach.changed_class[v]]
             .iter()
             .enumerate()
             .filter(|(_, (c, _, _))| *c == cap)

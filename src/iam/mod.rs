@@ -3,6 +3,7 @@
 //! policy means.
 
 pub mod actions;
+pub mod class;
 pub mod condition;
 pub mod context;
 pub mod eval;

@@ -126,6 +126,59 @@ pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Templat
     out
 }
 
+/// The resource patterns of every statement, in every layer, that may match `action`
+/// (Allow and Deny; `NotResource` lists too), each once: a request's outcome on two
+/// resources can differ only where one of these matches them differently. A statement
+/// whose resources cannot be read adds nothing (it reads alike for every resource).
+pub fn layer_patterns<'a>(layers: &Layers<'a>, action: &str) -> Vec<&'a crate::iam::policy::Pat> {
+    let mut out: Vec<&crate::iam::policy::Pat> = Vec::new();
+    let policies = layers
+        .identity
+        .iter()
+        .chain(layers.boundary.iter())
+        .chain(layers.session.iter())
+        .chain(layers.scps.iter().flatten());
+    for p in policies {
+        for s in &p.document.statements {
+            if !eval::statement_concerns(s, &[action]) {
+                continue;
+            }
+            if let Which::Listed(pats) | Which::Not(pats, _) = &s.resources {
+                for pat in pats {
+                    if !out.iter().any(|q| q.text == pat.text) {
+                        out.push(pat);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How each pattern matches a resource (tokens of its ARN), as one comparable signature.
+pub fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::pattern::Tok]) -> Vec<Tri> {
+    patterns.iter().map(|p| p.compiled().matches(resource)).collect()
+}
+
+/// Whether a request of the caller with `layers` for `action` on an IAM resource (no
+/// resource policy) can be anything but refused: some identity Allow that may match it,
+/// or an identity policy that cannot be read. `false` means the request would be
+/// `not_allowed` or `denied`, so it need not be asked.
+pub fn may_be_allowed(layers: &Layers<'_>, action: &str, resource: &[crate::iam::pattern::Tok]) -> bool {
+    !layers.unknown_identity.is_empty()
+        || layers.identity.iter().any(|p| {
+            p.document.unknown.is_some()
+                || p.document.statements.iter().any(|s| {
+                    s.effect == Effect::Allow
+                        && eval::statement_concerns(s, &[action])
+                        && match &s.resources {
+                            Which::Listed(pats) => pats.iter().any(|p| p.compiled().matches(resource) != Tri::No),
+                            _ => true,
+                        }
+                })
+        })
+}
+
 /// Whether a resource pattern might name an IAM resource (a role, user, group or policy):
 /// a pattern whose service segment is some other service's never does, so it need not be
 /// matched against every role.
