@@ -496,22 +496,23 @@ fn change_steps(
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
         }
+        // A principal that can change its own permissions is taken to gain nothing more by
+        // changing those of the roles it reaches (docs/spec-notes.md: this bounds the changed
+        // principals to decide by the principals), so those are searched only otherwise.
+        let own = change_to(graph, config, &layers[x], &callers[x], x, added, &mut asks_of, work);
         let mut targets: Vec<(usize, Vec<usize>)> = vec![(x, Vec::new())];
-        targets.extend(paths_from(x, &assume_adj, reach));
-        let mut maximal = false;
+        if own.is_none() {
+            targets.extend(paths_from(x, &assume_adj, reach));
+        }
+        let mut own = Some(own);
         for (b, prefix) in targets {
-            if b != x && maximal {
-                break;
-            }
-            let Some(change) = change_to(graph, config, &layers[x], &callers[x], b, added, &mut asks_of, work) else {
+            let change = match own.take() {
+                Some(decided) => decided,
+                None => change_to(graph, config, &layers[x], &callers[x], b, added, &mut asks_of, work),
+            };
+            let Some(change) = change else {
                 continue;
             };
-            // A principal that can change its own permissions is taken to gain nothing more
-            // by changing those of the roles it reaches (docs/spec-notes.md: this bounds
-            // the changed principals to decide by the principals).
-            if b == x {
-                maximal = true;
-            }
             let (decision, actions, node, label) = change;
             let next = graph.principals.len() + variants.len();
             let to = *node_of.entry((b, label.clone())).or_insert(next);
@@ -845,7 +846,8 @@ fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reach
     out
 }
 
-/// SLR capabilities: per SLR, the best reached holder that beats the direct decision.
+/// SLR capabilities: per SLR, the best reached holder that beats the direct decision (the
+/// first in path order among the best).
 fn best_on_slrs(
     graph: &Graph,
     decisions: &Decisions,
@@ -854,25 +856,29 @@ fn best_on_slrs(
     cap: CapId,
     reached: &[Reached],
 ) -> Vec<Indirect> {
-    let mut out = Vec::new();
-    for s in 0..graph.slrs.len() {
-        let mut best = decisions
-            .on_slr(a, cap, s)
-            .map(|x| steps::goodness(decisions.decision(x).outcome))
-            .unwrap_or(0);
-        let mut chosen: Option<Indirect> = None;
-        for r in reached {
-            for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
-                let eff = steps::worse(r.outcome, o);
-                if *covers == Covers::Slr(s) && steps::goodness(eff) > best {
-                    best = steps::goodness(eff);
-                    chosen = Some(entry(a, cap, covers.clone(), eff, r, held));
-                }
+    let mut best: Vec<u8> = (0..graph.slrs.len())
+        .map(|s| {
+            decisions
+                .on_slr(a, cap, s)
+                .map(|x| steps::goodness(decisions.decision(x).outcome))
+                .unwrap_or(0)
+        })
+        .collect();
+    if best.iter().all(|&g| g >= steps::goodness(Outcome::Allowed)) {
+        return Vec::new();
+    }
+    let mut chosen: Vec<Option<Indirect>> = vec![None; graph.slrs.len()];
+    for r in reached {
+        for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
+            let Covers::Slr(s) = *covers else { continue };
+            let eff = steps::worse(r.outcome, o);
+            if s < best.len() && steps::goodness(eff) > best[s] {
+                best[s] = steps::goodness(eff);
+                chosen[s] = Some(entry(a, cap, covers.clone(), eff, r, held));
             }
         }
-        out.extend(chosen);
     }
-    out
+    chosen.into_iter().flatten().collect()
 }
 
 /// Where each part of a principal's partition of the tables got its best decision.
@@ -912,7 +918,11 @@ fn best_on_tables(
             source: None,
         });
     }
+    let top = steps::goodness(Outcome::Allowed);
     for (r_index, r) in reached.iter().enumerate() {
+        if parts.iter().all(|p| p.goodness >= top) {
+            break;
+        }
         for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
             let Covers::Tables(set) = covers else { continue };
             let eff = steps::worse(r.outcome, o);
