@@ -200,3 +200,93 @@ fn slr_entries_and_findings_are_at_most_one_per_principal() {
         assert!((1..=declarations).contains(&kds005), "{format:?}: {kds005} KDS005");
     }
 }
+
+/// `users` users, each in one of five groups; each group's managed policy grants a different
+/// replication action, on every table or on one, and the users have nothing of their own.
+fn grouped_users(users: usize) -> String {
+    let mut tf = String::from(
+        "resource \"aws_dynamodb_table\" \"orders\" {\n  name     = \"orders\"\n  hash_key = \"pk\"\n  attribute {\n    name = \"pk\"\n    type = \"S\"\n  }\n}\n\n",
+    );
+    let grants = [
+        ("dynamodb:EnableKinesisStreamingDestination", "*"),
+        (
+            "dynamodb:DisableKinesisStreamingDestination",
+            "aws_dynamodb_table.orders.arn",
+        ),
+        ("dynamodb:DescribeKinesisStreamingDestination", "*"),
+        (
+            "dynamodb:UpdateKinesisStreamingDestination",
+            "aws_dynamodb_table.orders.arn",
+        ),
+        ("dynamodb:*", "*"),
+    ];
+    for (g, (action, resource)) in grants.iter().enumerate() {
+        let resource = if *resource == "*" {
+            "\"*\"".to_string()
+        } else {
+            resource.to_string()
+        };
+        tf.push_str(&format!(
+            "resource \"aws_iam_group\" \"g{g}\" {{\n  name = \"g{g}\"\n}}\n\n\
+             resource \"aws_iam_policy\" \"p{g}\" {{\n  name   = \"p{g}\"\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"{action}\", Resource = {resource} }}]\n  }})\n}}\n\n\
+             resource \"aws_iam_group_policy_attachment\" \"g{g}\" {{\n  group      = aws_iam_group.g{g}.name\n  policy_arn = aws_iam_policy.p{g}.arn\n}}\n\n"
+        ));
+    }
+    for u in 0..users {
+        tf.push_str(&format!(
+            "resource \"aws_iam_user\" \"u{u}\" {{\n  name = \"u{u}\"\n}}\n\n\
+             resource \"aws_iam_user_group_membership\" \"u{u}\" {{\n  user   = aws_iam_user.u{u}.name\n  groups = [aws_iam_group.g{}.name]\n}}\n\n",
+            u % grants.len()
+        ));
+    }
+    tf
+}
+
+/// The IAM requests `check` makes on an estate written as one Terraform file.
+fn requests_on(tf: &str) -> (f64, Value) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap_or_else(|e| panic!("{e}"));
+    let out = common::kdsguard()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "--timings", "."])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kdsguard: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("work: "))
+        .unwrap_or_else(|| panic!("no work line in:\n{stderr}"));
+    let requests = line
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {line}"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report: {e}"));
+    (requests, report)
+}
+
+/// Principal classes (capabilities.md): users whose policies all come from the same group
+/// are decided once. A thousand users in five groups cost about what five users in those
+/// groups cost, and every user still gets its own entries.
+#[test]
+fn users_in_groups_are_decided_once_per_group() {
+    let (few, few_report) = requests_on(&grouped_users(5));
+    let (many, many_report) = requests_on(&grouped_users(1000));
+    assert!(few > 0.0, "nothing decided for five users");
+    assert!(
+        many <= few * 1.2,
+        "1,000 users in 5 groups made {many} IAM requests, 5 users {few}"
+    );
+    let holders = |report: &Value, capability: &str| {
+        report["access"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["capability"] == capability && e["decision"] == "allowed")
+            .count()
+    };
+    // Groups 1 and 4 grant disable (on orders, through `dynamodb:*`): 2 users of 5, 400 of
+    // 1,000, each with its own entry.
+    assert_eq!(holders(&few_report, "disable"), 2, "{few_report}");
+    assert_eq!(holders(&many_report, "disable"), 400);
+}
