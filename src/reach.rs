@@ -10,7 +10,7 @@
 //! run costs the principals plus the steps they reach, not principals squared; the
 //! candidate steps come from the callers' own `sts:AssumeRole` and IAM-write grants.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::Config;
@@ -691,17 +691,25 @@ fn adjacency(reach: &Reach, nodes: usize, keep: impl Fn(&Step) -> bool) -> Vec<V
 /// Breadth-first from `start`: each node reached (not `start`) with its shortest path of
 /// steps, neighbours in the order of `adj`.
 fn paths_from(start: usize, adj: &[Vec<usize>], reach: &Reach) -> Vec<(usize, Vec<usize>)> {
-    let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
-    parent.insert(start, None);
+    const UNSEEN: usize = usize::MAX;
+    const START: usize = usize::MAX - 1;
+    // Per node, the step that first reached it (nodes are dense indexes: no hashing).
+    let mut parent: Vec<usize> = vec![UNSEEN; adj.len().max(reach.nodes.len())];
+    if start >= parent.len() {
+        return Vec::new();
+    }
+    parent[start] = START;
     let mut order = Vec::new();
-    let mut queue = VecDeque::from([start]);
-    while let Some(u) = queue.pop_front() {
+    let mut head = 0;
+    let mut queue = vec![start];
+    while let Some(&u) = queue.get(head) {
+        head += 1;
         for &k in adj.get(u).map(Vec::as_slice).unwrap_or_default() {
             let v = reach.steps[k].to;
-            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(v) {
-                e.insert(Some(k));
+            if parent[v] == UNSEEN {
+                parent[v] = k;
                 order.push(v);
-                queue.push_back(v);
+                queue.push(v);
             }
         }
     }
@@ -710,9 +718,10 @@ fn paths_from(start: usize, adj: &[Vec<usize>], reach: &Reach) -> Vec<(usize, Ve
         .map(|v| {
             let mut path = Vec::new();
             let mut at = v;
-            while let Some(Some(k)) = parent.get(&at) {
-                path.push(*k);
-                at = reach.steps[*k].from;
+            while parent[at] != START {
+                let k = parent[at];
+                path.push(k);
+                at = reach.steps[k].from;
             }
             path.reverse();
             (v, path)
@@ -803,23 +812,22 @@ fn held_entries<'a>(
     reach: &'a Reach,
     node: usize,
     cap: CapId,
-) -> Vec<(&'a Covers, Outcome, Held)> {
+) -> impl Iterator<Item = (&'a Covers, Outcome, Held)> + 'a {
     let n = reach.nodes.len() - reach.changed_class.len();
-    if node < n {
+    let direct = (node < n).then(|| {
         decisions
             .of(node, cap)
             .iter()
             .map(|x| (&x.covers, decisions.decision(x).outcome, Held::Direct(x.decision)))
-            .collect()
-    } else {
-        let v = node - n;
+    });
+    let changed = node.checked_sub(n).map(|v| {
         reach.changed[reach.changed_class[v]]
             .iter()
             .enumerate()
-            .filter(|(_, (c, _, _))| *c == cap)
-            .map(|(k, (_, covers, d))| (covers, d.outcome, Held::Changed(v, k)))
-            .collect()
-    }
+            .filter(move |(_, (c, _, _))| *c == cap)
+            .map(move |(k, (_, covers, d))| (covers, d.outcome, Held::Changed(v, k)))
+    });
+    direct.into_iter().flatten().chain(changed.into_iter().flatten())
 }
 
 /// A part of a principal's table partition: its best so far, and where it comes from.

@@ -36,7 +36,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::iam::condition::{self, Context};
-use crate::iam::pattern::{Tok, Tri, match_action, match_resource_with, text_tokens};
+use crate::iam::pattern::{Tok, Tri, match_resource_with, text_tokens};
 use crate::iam::policy::{Document, Effect, Pat, Principals, Statement, Which};
 use crate::iam::principal::{Caller, CallerKind, PrincipalMatch};
 use crate::source::Span;
@@ -95,6 +95,7 @@ pub fn full_aws_access() -> &'static Policy {
                     conditions: Vec::new(),
                     span: Span::builtin(),
                     effect_unknown: None,
+                    action_lookup: Default::default(),
                 }],
                 unknown: None,
             },
@@ -463,17 +464,10 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
 /// Whether a statement's action element could cover one of `actions` (so its resource
 /// patterns can matter to a request for it).
 pub fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
-    let any = |pats: &[Pat]| {
-        actions
-            .iter()
-            .any(|a| pats.iter().any(|p| match_action(&p.text, a) != Tri::No))
-    };
     match &s.actions {
-        Which::Listed(pats) => any(pats),
+        Which::Listed(pats) => actions.iter().any(|a| s.match_action_list(pats, a).0 != Tri::No),
         // A `NotAction` covers an action unless a listed pattern certainly names it.
-        Which::Not(pats, _) => actions
-            .iter()
-            .any(|a| pats.iter().all(|p| match_action(&p.text, a) != Tri::Yes)),
+        Which::Not(pats, _) => actions.iter().any(|a| s.match_action_list(pats, a).0 != Tri::Yes),
         Which::Unknown(..) => true,
         Which::Absent => false,
     }
@@ -767,9 +761,9 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
     let mut open = Vec::new();
     let vars = doc.has_policy_variables().then_some(req.context);
     let (action_tri, action_span) = match &s.actions {
-        Which::Listed(pats) => best_pat(pats, |p| (match_action(&p.text, req.action), Vec::new()), &mut open),
+        Which::Listed(pats) => action_pat(s, pats, req.action, &mut open),
         Which::Not(pats, key) => {
-            let (t, _) = best_pat(pats, |p| (match_action(&p.text, req.action), Vec::new()), &mut open);
+            let (t, _) = action_pat(s, pats, req.action, &mut open);
             (t.negate(), Some(*key))
         }
         Which::Unknown(what, span) => {
@@ -862,6 +856,20 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
 
 /// The best match over a list of patterns, and the span of the first pattern giving it.
 /// `f` gives the match and the policy variables whose value was not known.
+/// [`best_pat`] for a statement's action patterns, through its action lookup.
+fn action_pat(s: &Statement, pats: &[Pat], action: &str, open: &mut Vec<Open>) -> (Tri, Option<Span>) {
+    let (best, at) = s.match_action_list(pats, action);
+    if best == Tri::Maybe
+        && let Some(o) = pats.iter().flat_map(|p| p.text.opaques()).next()
+    {
+        open.push(Open::Unknown {
+            expr: o.id.clone(),
+            span: o.span,
+        });
+    }
+    (best, at.map(|k| pats[k].span))
+}
+
 fn best_pat(pats: &[Pat], f: impl Fn(&Pat) -> (Tri, Vec<String>), open: &mut Vec<Open>) -> (Tri, Option<Span>) {
     let mut best = Tri::No;
     let mut span = None;

@@ -5,6 +5,7 @@
 //! reads `Statement`, `Effect`, `Action`, `Resource`, `Principal` and `Condition`.
 
 use crate::iam::condition::{invalid_value, parse_operator};
+use crate::iam::pattern::{Tri, match_action};
 use crate::model::Diagnostic;
 use crate::source::Span;
 use crate::value::{Template, Value, ValueKind};
@@ -113,6 +114,90 @@ pub struct Statement {
     /// Set when `Effect` could not be resolved: the statement is kept as an Allow, and the
     /// evaluator reads it as a possible Allow and a possible Deny (never a certain one).
     pub effect_unknown: Option<(String, Span)>,
+    /// A lookup of its action patterns, built on first use (not part of its meaning).
+    pub action_lookup: ActionLookup,
+}
+
+/// Action lists at least this long are looked up through an index rather than scanned
+/// (bundled AWS managed policies list thousands of actions in one statement).
+const INDEXED_ACTIONS: usize = 16;
+
+/// A statement's `Action` or `NotAction` patterns indexed for lookup: the exact names (first
+/// position of each, lowercased), the plain patterns with wildcards, and the patterns with
+/// unresolved pieces, each with its position in the list.
+#[derive(Clone, Debug, Default)]
+pub struct ActionLookup(std::sync::OnceLock<ActionIndex>);
+
+impl PartialEq for ActionLookup {
+    fn eq(&self, _: &ActionLookup) -> bool {
+        true
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct ActionIndex {
+    exact: std::collections::HashMap<String, usize>,
+    wild: Vec<usize>,
+    other: Vec<usize>,
+}
+
+impl ActionIndex {
+    fn build(pats: &[Pat]) -> ActionIndex {
+        let mut index = ActionIndex::default();
+        for (k, p) in pats.iter().enumerate() {
+            match p.text.as_literal() {
+                Some(text) if !text.contains(['*', '?']) => {
+                    index.exact.entry(text.to_ascii_lowercase()).or_insert(k);
+                }
+                Some(_) => index.wild.push(k),
+                None => index.other.push(k),
+            }
+        }
+        index
+    }
+}
+
+impl Statement {
+    /// How the action patterns `pats` (this statement's `Action` or `NotAction` list) match
+    /// `action`: the best of yes, maybe and no, and the position of the first pattern that
+    /// gives it (`None` for no). The same answer as trying each pattern in order.
+    pub fn match_action_list(&self, pats: &[Pat], action: &str) -> (Tri, Option<usize>) {
+        if pats.len() < INDEXED_ACTIONS {
+            return first_best(pats.iter().enumerate(), action);
+        }
+        let index = self.action_lookup.0.get_or_init(|| ActionIndex::build(pats));
+        let exact = index.exact.get(&action.to_ascii_lowercase()).copied();
+        let wild = index
+            .wild
+            .iter()
+            .copied()
+            .find(|&k| exact.is_none_or(|e| k < e) && match_action(&pats[k].text, action) == Tri::Yes);
+        let literal_yes = match (exact, wild) {
+            (Some(e), Some(w)) => Some(e.min(w)),
+            (e, w) => e.or(w),
+        };
+        let (other, other_at) = first_best(index.other.iter().map(|&k| (k, &pats[k])), action);
+        match (literal_yes, other, other_at) {
+            (Some(l), Tri::Yes, Some(o)) => (Tri::Yes, Some(l.min(o))),
+            (Some(l), ..) => (Tri::Yes, Some(l)),
+            (None, t, at) => (t, at),
+        }
+    }
+}
+
+/// The best match among patterns (position, pattern) and the first position giving it.
+fn first_best<'a>(pats: impl Iterator<Item = (usize, &'a Pat)>, action: &str) -> (Tri, Option<usize>) {
+    let mut best = (Tri::No, None);
+    for (k, p) in pats {
+        let t = match_action(&p.text, action);
+        if t > best.0 {
+            best = (t, Some(k));
+            if t == Tri::Yes {
+                break;
+            }
+        }
+    }
+    best
 }
 
 /// A parsed document. `statements` keeps source order. `unknown` is set when the whole
@@ -329,6 +414,7 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
         conditions,
         span: v.span,
         effect_unknown,
+        action_lookup: ActionLookup::default(),
     });
 }
 
@@ -507,6 +593,45 @@ mod tests {
         let v = json::parse(text, FileId::for_path("p.json"), 0)
             .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
         parse(&v)
+    }
+
+    #[test]
+    fn indexed_action_lists_answer_as_a_scan_in_order() {
+        let mut names: Vec<String> = (0..30).map(|k| format!("\"svc{k}:Action{k}\"")).collect();
+        names.insert(3, "\"dynamodb:Describe*\"".to_string());
+        names.insert(20, "\"dynamodb:DescribeKinesisStreamingDestination\"".to_string());
+        names.insert(25, "\"DynamoDB:disable*\"".to_string());
+        names.insert(27, "\"dynamodb:DisableKinesisStreamingDestination\"".to_string());
+        let text = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
+            names.join(",")
+        );
+        let (d, _) = doc(&text);
+        let s = &d.statements[0];
+        let Which::Listed(pats) = &s.actions else {
+            panic!("a listed action element")
+        };
+        assert!(pats.len() >= INDEXED_ACTIONS);
+        for action in [
+            "dynamodb:DescribeKinesisStreamingDestination",
+            "dynamodb:disablekinesisstreamingdestination",
+            "svc7:Action7",
+            "SVC29:ACTION29",
+            "svc7:Action8",
+            "kinesis:PutRecords",
+        ] {
+            let scan = first_best(pats.iter().enumerate(), action);
+            assert_eq!(s.match_action_list(pats, action), scan, "{action}");
+        }
+        // The first pattern that matches wins, a wildcard before an exact name included.
+        assert_eq!(
+            s.match_action_list(pats, "dynamodb:DescribeKinesisStreamingDestination"),
+            (Tri::Yes, Some(3))
+        );
+        assert_eq!(
+            s.match_action_list(pats, "dynamodb:DisableKinesisStreamingDestination"),
+            (Tri::Yes, Some(25))
+        );
     }
 
     #[test]
