@@ -1,7 +1,7 @@
 //! End-to-end `kdsguard check --format json` on generated estates (the Rust port of
 //! `../shared/tools/gen_corpus.py`, `tests/common/estate.rs`), Terraform and CloudFormation:
-//! the scaling table (1×, 2×, 4×, 8× of 500 principals × 200 tables) and the 5,000 × 2,000
-//! target. Each row: the median wall time of a few runs of the release binary, the load
+//! the scaling table (1×, 2×, 4×, 8×, 10×, 20×, 40× of 500 principals × 200 tables, reach
+//! on as by default) with the 5,000 × 2,000 target and 20,000 × 8,000. Each row: the median wall time of a few runs of the release binary, the load
 //! (parse-only) time it reports with `--timings`, peak memory (through `/usr/bin/time` when
 //! present), the JSON report's size and its access entries.
 //!
@@ -30,12 +30,17 @@ const SIZES: &[(usize, usize, usize)] = &[
     (2000, 800, 80),
     (4000, 1600, 160),
     (5000, 2000, 200),
+    (10000, 4000, 400),
+    (20000, 8000, 800),
 ];
 const RUNS: usize = 3;
 
 struct Row {
     wall: Duration,
     load: f64,
+    /// Decisions and reach, seconds (`--timings`).
+    decisions: f64,
+    reach: f64,
     peak_kb: Option<u64>,
     json_bytes: usize,
     entries: usize,
@@ -49,8 +54,10 @@ fn main() {
         println!("skipped: no temporary folder");
         return;
     };
-    println!("| estate | format | check --format json | load only | peak memory | JSON | access entries |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| estate | format | check --format json | load only | decisions | reach | peak memory | JSON | access entries |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let reach_only = std::env::var_os("KDSGUARD_BENCH_REACH").is_some();
     let sizes = if reach_only {
         &SIZES[..0]
@@ -78,9 +85,11 @@ fn main() {
             }
             let row = measure(binary, &out, &[]);
             println!(
-                "| {principals} × {tables} | {name} | {:.2} s | {:.2} s | {} | {:.1} MB | {} |",
+                "| {principals} × {tables} | {name} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {} | {:.1} MB | {} |",
                 row.wall.as_secs_f64(),
                 row.load,
+                row.decisions,
+                row.reach,
                 row.peak_kb
                     .map(|k| format!("{:.0} MB", k as f64 / 1024.0))
                     .unwrap_or_else(|| "n/a".to_string()),
@@ -115,15 +124,19 @@ fn reach_rows(binary: &str, dir: &Path) {
         println!("skipped the reach rows: cannot write the config");
         return;
     }
-    println!("\n| estate (Terraform) | reach | check --format json | indirect entries |");
-    println!("|---|---|---|---|");
+    println!("\n| estate (Terraform) | reach | check --format json | reach phase | peak memory | indirect entries |");
+    println!("|---|---|---|---|---|---|");
     let on = measure(binary, &out, &[]);
     let config = off.to_string_lossy().to_string();
     let without = measure(binary, &out, &["--config", &config]);
     for (name, row) in [("on", &on), ("off", &without)] {
         println!(
-            "| 5000 × 2000, 500 assumable roles | {name} | {:.2} s | {} |",
+            "| 5000 × 2000, 500 assumable roles | {name} | {:.2} s | {:.2} s | {} | {} |",
             row.wall.as_secs_f64(),
+            row.reach,
+            row.peak_kb
+                .map(|k| format!("{:.0} MB", k as f64 / 1024.0))
+                .unwrap_or_else(|| "n/a".to_string()),
             row.indirect
         );
     }
@@ -174,6 +187,8 @@ fn measure(binary: &str, dir: &Path, extra: &[&str]) -> Row {
     Row {
         wall: walls[RUNS / 2],
         load: (ms("discover") + ms("load")) / 1000.0,
+        decisions: ms("decisions") / 1000.0,
+        reach: ms("reach") / 1000.0,
         peak_kb,
         json_bytes: out.stdout.len(),
         entries: report["access"].as_array().map_or(0, Vec::len),

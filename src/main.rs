@@ -566,6 +566,21 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
         decisions.entries.len(),
         decisions.arena.len()
     );
+    let r = &analysis.reach;
+    let _ = writeln!(
+        stderr,
+        "work: reach: {} steps ({} permission changes, {} hub edges shown in paths), {} hub edges in {} hubs, {} changed principals ({} decided)",
+        r.steps.len(),
+        r.steps
+            .iter()
+            .filter(|s| s.kind == kdsguard::reach::StepKind::ChangePermissions)
+            .count(),
+        r.hub_steps_shown(),
+        r.hubs.iter().map(Vec::len).sum::<usize>(),
+        r.hubs.len(),
+        r.changed_class.len(),
+        r.changed.len()
+    );
 }
 
 /// Names each input that failed to load on stderr, with line and column.

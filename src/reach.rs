@@ -107,9 +107,68 @@ pub struct Reach {
     pub not_followed: Vec<(usize, &'static str)>,
     /// Time per part of the computation, in order (`check --timings`).
     pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Assume-role hubs: callers whose decisions on roles that delegate to the account come
+    /// out alike (`iam::class::outcome_key`) share one list of the roles they may assume,
+    /// instead of one step per (caller, role). Per hub, its edges by target.
+    pub hubs: Vec<Vec<HubEdge>>,
+    /// Per principal, its hub (empty for principals with no such candidates).
+    pub hub_of: Vec<Option<usize>>,
+    /// Hub edges turned into steps (for a path a report shows): (from, to) → step.
+    hub_steps: HashMap<(usize, usize), usize>,
+}
+
+/// A role a hub's callers may assume, with the decision (its proof is the hub's first
+/// caller's, until a shown path decides it again: [`Step::exact`]).
+#[derive(Clone, Debug)]
+pub struct HubEdge {
+    pub to: usize,
+    pub decision: Arc<Decision>,
 }
 
 impl Reach {
+    /// Every assume-role step as (from, to): the steps, and each hub edge for each caller
+    /// of the hub (not to itself).
+    pub fn assume_edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let own = self
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::AssumeRole)
+            .map(|s| (s.from, s.to));
+        let hubs = self.hub_of.iter().enumerate().flat_map(move |(a, h)| {
+            h.iter()
+                .flat_map(move |h| self.hubs[*h].iter().map(|e| e.to))
+                .filter(move |&to| to != a)
+                .map(move |to| (a, to))
+        });
+        own.chain(hubs)
+    }
+
+    /// How many hub edges became steps because a path shows them.
+    pub fn hub_steps_shown(&self) -> usize {
+        self.hub_steps.len()
+    }
+
+    /// The step for a hub edge from `from` (made the first time it is asked for).
+    fn hub_step(&mut self, from: usize, hub: usize, edge: usize) -> usize {
+        let e = &self.hubs[hub][edge];
+        let key = (from, e.to);
+        if let Some(&k) = self.hub_steps.get(&key) {
+            return k;
+        }
+        let step = Step {
+            from,
+            to: e.to,
+            kind: StepKind::AssumeRole,
+            decision: Arc::clone(&e.decision),
+            actions: vec![steps::ASSUME_ROLE.to_string()],
+            prefix: Vec::new(),
+            exact: false,
+        };
+        self.steps.push(step);
+        self.hub_steps.insert(key, self.steps.len() - 1);
+        self.steps.len() - 1
+    }
+
     /// The indirect entries of one principal.
     pub fn of(&self, principal: usize) -> &[Indirect] {
         match (self.starts.get(principal), self.starts.get(principal + 1)) {
@@ -155,6 +214,7 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         reach.starts = vec![0; n + 1];
         return reach;
     }
+    reach.hub_of = vec![None; n];
     let outside: Vec<UnknownPolicy> = graph
         .principals
         .iter()
@@ -254,11 +314,35 @@ fn assume_steps(
             delegating.push(r);
         }
     }
+    // Per hub: its first caller and the roles it may assume.
+    let mut hub_roles: Vec<(usize, BTreeSet<usize>)> = Vec::new();
     if !delegating.is_empty() {
+        let reads: HashMap<usize, bool> = delegating
+            .iter()
+            .map(|&r| {
+                let (k, t, _) = &roles[r];
+                (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+            })
+            .collect();
+        let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
         let mut matched: HashMap<Template, Vec<usize>> = HashMap::new();
         for (a, l) in layers.iter().enumerate() {
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 continue;
+            }
+            let key = crate::iam::class::outcome_key(
+                l,
+                &[steps::ASSUME_ROLE],
+                steps::statement_may_name_iam,
+                &callers[a].0,
+                false,
+            );
+            let next = hub_keys.len();
+            let hub = *hub_keys.entry(key).or_insert(next);
+            reach.hub_of[a] = Some(hub);
+            let first = hub == hub_roles.len();
+            if first {
+                hub_roles.push((a, BTreeSet::new()));
             }
             for pattern in steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
                 .into_iter()
@@ -272,7 +356,15 @@ fn assume_steps(
                         .map(|&r| roles[r].0)
                         .collect()
                 });
-                pairs.extend(hits.iter().map(|&b| (a, b)));
+                for &b in hits.iter() {
+                    // A trust that can tell callers apart is decided per caller; the rest
+                    // once per hub (its callers' patterns are the same, so are their roles).
+                    if reads.get(&b).copied().unwrap_or(true) {
+                        pairs.insert((a, b));
+                    } else if first {
+                        hub_roles[hub].1.insert(b);
+                    }
+                }
             }
         }
     }
@@ -340,6 +432,38 @@ fn assume_steps(
                 exact: false,
             });
         }
+    }
+    for (hub, (first, targets)) in hub_roles.iter().enumerate() {
+        let a = *first;
+        let patterns = steps::layer_patterns(&layers[a], steps::ASSUME_ROLE);
+        let mut edges = Vec::new();
+        for &b in targets {
+            let Some((trust, role_arn, tokens, key)) = role_class.get(&b) else {
+                continue;
+            };
+            let sig = steps::signature(&patterns, tokens);
+            let slot = memo.entry((usize::MAX - hub, key, sig)).or_insert_with(|| {
+                work.requests += 1;
+                let d = steps::assume_role(
+                    &layers[a],
+                    &graph.policies[*trust].policy,
+                    role_arn,
+                    &callers[a].0,
+                    &callers[a].1,
+                );
+                d.outcome.can().then(|| {
+                    decided.push(Arc::new(d));
+                    decided.len() - 1
+                })
+            });
+            if let Some(k) = *slot {
+                edges.push(HubEdge {
+                    to: b,
+                    decision: Arc::clone(&decided[k]),
+                });
+            }
+        }
+        reach.hubs.push(edges);
     }
 }
 
@@ -490,7 +614,9 @@ fn change_steps(
         return variants;
     };
     let mut node_of: BTreeMap<(usize, String), usize> = BTreeMap::new();
-    let assume_adj = adjacency(reach, graph.principals.len(), |_| true);
+    let n = graph.principals.len();
+    let assume = Edges::new(reach, n, (0..reach.nodes.len()).collect(), false);
+    let costs = step_costs(reach);
     let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
@@ -500,18 +626,21 @@ fn change_steps(
         // changing those of the roles it reaches (docs/spec-notes.md: this bounds the changed
         // principals to decide by the principals), so those are searched only otherwise.
         let own = change_to(graph, config, &layers[x], &callers[x], x, added, &mut asks_of, work);
-        let mut targets: Vec<(usize, Vec<usize>)> = vec![(x, Vec::new())];
-        if own.is_none() {
-            targets.extend(paths_from(x, &assume_adj, reach));
-        }
+        let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
+        let mut targets: Vec<usize> = vec![x];
+        targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
         let mut own = Some(own);
-        for (b, prefix) in targets {
+        for b in targets {
             let change = match own.take() {
                 Some(decided) => decided,
                 None => change_to(graph, config, &layers[x], &callers[x], b, added, &mut asks_of, work),
             };
             let Some(change) = change else {
                 continue;
+            };
+            let prefix = match &found {
+                Some(f) if b != x => path_to(reach, f, b, x),
+                _ => Vec::new(),
             };
             let (decision, actions, node, label) = change;
             let next = graph.principals.len() + variants.len();
@@ -677,80 +806,281 @@ fn join(into: &mut Decision, d: Decision) {
     }
 }
 
-/// Per node, its outgoing steps (step indexes) ordered by the target's principal id.
-fn adjacency(reach: &Reach, nodes: usize, keep: impl Fn(&Step) -> bool) -> Vec<Vec<usize>> {
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nodes.max(reach.nodes.len())];
-    for (k, s) in reach.steps.iter().enumerate() {
-        if keep(s) && s.from < adj.len() {
-            adj[s.from].push(k);
-        }
-    }
-    adj
+/// How a search first reached a node.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Via {
+    Unseen,
+    Start,
+    Step(usize),
+    /// Edge `edge` of hub `hub`, taken from node `from` ([`MEMBER`]: from the hub's caller
+    /// the search is for).
+    Hub {
+        from: usize,
+        hub: usize,
+        edge: usize,
+    },
 }
 
-/// Breadth-first from `start`: each node reached (not `start`) with its shortest path of
-/// steps, neighbours in the order of `adj`.
-fn paths_from(start: usize, adj: &[Vec<usize>], reach: &Reach) -> Vec<(usize, Vec<usize>)> {
-    const UNSEEN: usize = usize::MAX;
-    const START: usize = usize::MAX - 1;
-    // Per node, the step that first reached it (nodes are dense indexes: no hashing).
-    let mut parent: Vec<usize> = vec![UNSEEN; adj.len().max(reach.nodes.len())];
-    if start >= parent.len() {
-        return Vec::new();
-    }
-    parent[start] = START;
-    let mut order = Vec::new();
-    let mut head = 0;
-    let mut queue = vec![start];
-    while let Some(&u) = queue.get(head) {
-        head += 1;
-        for &k in adj.get(u).map(Vec::as_slice).unwrap_or_default() {
-            let v = reach.steps[k].to;
-            if parent[v] == UNSEEN {
-                parent[v] = k;
-                order.push(v);
-                queue.push(v);
+/// The caller a search from a hub stands for.
+const MEMBER: usize = usize::MAX;
+
+/// Where a search starts: a node, or any caller of a hub with no steps of its own.
+#[derive(Clone, Copy)]
+enum Origin {
+    Node(usize),
+    Hub(usize),
+}
+
+/// The steps a search may take: per node its steps, and per hub its edges (edge indexes),
+/// each ordered by the `key` of their target (ties in step order).
+struct Edges {
+    adj: Vec<Vec<usize>>,
+    hub: Vec<Vec<usize>>,
+    key: Vec<usize>,
+    principals: usize,
+}
+
+impl Edges {
+    fn new(reach: &Reach, principals: usize, key: Vec<usize>, allowed_only: bool) -> Edges {
+        let keep = |o: Outcome| !allowed_only || o == Outcome::Allowed;
+        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
+        for (k, s) in reach.steps.iter().enumerate() {
+            if keep(s.decision.outcome) && s.from < adj.len() {
+                adj[s.from].push(k);
             }
         }
+        for list in &mut adj {
+            list.sort_by_key(|&k| key[reach.steps[k].to]);
+        }
+        let hub = reach
+            .hubs
+            .iter()
+            .map(|edges| {
+                let mut list: Vec<usize> = (0..edges.len()).filter(|&j| keep(edges[j].decision.outcome)).collect();
+                list.sort_by_key(|&j| key[edges[j].to]);
+                list
+            })
+            .collect();
+        Edges {
+            adj,
+            hub,
+            key,
+            principals,
+        }
     }
-    order
-        .into_iter()
-        .map(|v| {
-            let mut path = Vec::new();
-            let mut at = v;
-            while parent[at] != START {
-                let k = parent[at];
-                path.push(k);
-                at = reach.steps[k].from;
-            }
-            path.reverse();
-            (v, path)
+}
+
+/// A breadth-first search: how each node was first reached, the nodes in that order (the
+/// start left out), and per node its path's length and outcome (changes to other principals
+/// counted with the steps that reach them).
+struct Search {
+    via: Vec<Via>,
+    order: Vec<usize>,
+    len: Vec<u32>,
+    outcome: Vec<Outcome>,
+}
+
+/// Per step: the length and outcome it adds to a path (with its prefix).
+fn step_costs(reach: &Reach) -> Vec<(u32, Outcome)> {
+    reach
+        .steps
+        .iter()
+        .map(|s| {
+            let outcome = s
+                .prefix
+                .iter()
+                .map(|&k| reach.steps[k].decision.outcome)
+                .fold(s.decision.outcome, steps::worse);
+            (s.prefix.len() as u32 + 1, outcome)
         })
         .collect()
 }
 
-/// A path with changes to other principals expanded into the steps that reach them.
-fn expand(reach: &Reach, path: &[usize]) -> Vec<usize> {
+/// Breadth-first from `origin` over `edges`: a node's steps and its hub's edges, merged by the
+/// key of their targets.
+fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) -> Search {
+    let n = reach.nodes.len();
+    let mut out = Search {
+        via: vec![Via::Unseen; n],
+        order: Vec::new(),
+        len: vec![0; n],
+        outcome: vec![Outcome::Allowed; n],
+    };
+    let mut queue: Vec<usize> = Vec::new();
+    let visit = |out: &mut Search, queue: &mut Vec<usize>, from: usize, v: usize, via: Via, cost: (u32, Outcome)| {
+        if out.via[v] != Via::Unseen {
+            return;
+        }
+        let (len, outcome) = if from == MEMBER {
+            (0, Outcome::Allowed)
+        } else {
+            (out.len[from], out.outcome[from])
+        };
+        out.via[v] = via;
+        out.len[v] = len + cost.0;
+        out.outcome[v] = steps::worse(outcome, cost.1);
+        out.order.push(v);
+        queue.push(v);
+    };
+    let expand = |out: &mut Search, queue: &mut Vec<usize>, u: usize, hub: Option<usize>, own: &[usize]| {
+        let hub_list: &[usize] = hub.map(|h| edges.hub[h].as_slice()).unwrap_or_default();
+        let (mut i, mut j) = (0, 0);
+        while i < own.len() || j < hub_list.len() {
+            let take_own = match (own.get(i), hub_list.get(j)) {
+                (Some(&k), Some(&e)) => {
+                    let h = hub.unwrap_or_default();
+                    edges.key[reach.steps[k].to] <= edges.key[reach.hubs[h][e].to]
+                }
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if take_own {
+                let k = own[i];
+                i += 1;
+                visit(out, queue, u, reach.steps[k].to, Via::Step(k), costs[k]);
+            } else {
+                let e = hub_list[j];
+                j += 1;
+                let h = hub.unwrap_or_default();
+                let edge = &reach.hubs[h][e];
+                let cost = (1, edge.decision.outcome);
+                visit(
+                    out,
+                    queue,
+                    u,
+                    edge.to,
+                    Via::Hub {
+                        from: u,
+                        hub: h,
+                        edge: e,
+                    },
+                    cost,
+                );
+            }
+        }
+    };
+    match origin {
+        Origin::Node(a) => {
+            out.via[a] = Via::Start;
+            queue.push(a);
+        }
+        Origin::Hub(h) => {
+            for &e in &edges.hub[h] {
+                let edge = &reach.hubs[h][e];
+                visit(
+                    &mut out,
+                    &mut queue,
+                    MEMBER,
+                    edge.to,
+                    Via::Hub {
+                        from: MEMBER,
+                        hub: h,
+                        edge: e,
+                    },
+                    (1, edge.decision.outcome),
+                );
+            }
+        }
+    }
+    let mut head = 0;
+    while let Some(&u) = queue.get(head) {
+        head += 1;
+        let hub = if u < edges.principals {
+            reach.hub_of.get(u).copied().flatten()
+        } else {
+            None
+        };
+        let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
+        expand(&mut out, &mut queue, u, hub, own);
+    }
+    out
+}
+
+/// Whether two searches reached `v` by the same path.
+fn same_path(a: &Search, b: &Search, reach: &Reach, v: usize) -> bool {
+    let mut at = v;
+    loop {
+        if a.via[at] != b.via[at] {
+            return false;
+        }
+        match a.via[at] {
+            Via::Step(k) => at = reach.steps[k].from,
+            Via::Hub { from, .. } if from != MEMBER => at = from,
+            _ => return true,
+        }
+    }
+}
+
+/// The path a search found to `v`, hub edges made steps (from `member` for a hub search),
+/// and changes to other principals expanded into the steps that reach them.
+fn path_to(reach: &mut Reach, found: &Search, v: usize, member: usize) -> Vec<usize> {
+    let mut path = Vec::new();
+    let mut at = v;
+    loop {
+        match found.via[at] {
+            Via::Step(k) => {
+                path.push(k);
+                at = reach.steps[k].from;
+            }
+            Via::Hub { from, hub, edge } => {
+                let f = if from == MEMBER { member } else { from };
+                path.push(reach.hub_step(f, hub, edge));
+                if from == MEMBER {
+                    break;
+                }
+                at = from;
+            }
+            Via::Start | Via::Unseen => break,
+        }
+    }
+    path.reverse();
     let mut out = Vec::new();
-    for &k in path {
+    for k in path {
         out.extend(reach.steps[k].prefix.iter().copied());
         out.push(k);
     }
     out
 }
 
-/// The combined outcome of a path's steps.
-fn path_outcome(reach: &Reach, path: &[usize]) -> Outcome {
-    path.iter()
-        .map(|&k| reach.steps[k].decision.outcome)
-        .fold(Outcome::Allowed, steps::worse)
-}
-
-/// One candidate holder of a principal: node, path, and the path's outcome.
+/// One candidate holder: node, which search found it (0: allowed steps only, 1: all), and
+/// its path's length and outcome.
+#[derive(Clone, Copy)]
 struct Reached {
     node: usize,
-    path: Vec<usize>,
+    pass: usize,
+    len: u32,
     outcome: Outcome,
+}
+
+/// The holders two searches (allowed steps, then all) find, each path once, ordered by path
+/// length, then principal id.
+fn reached_by(reach: &Reach, searches: &[Search; 2], rank: &[usize]) -> Vec<Reached> {
+    let mut out = Vec::new();
+    for (pass, found) in searches.iter().enumerate() {
+        for &v in &found.order {
+            if pass == 1 && searches[0].via[v] != Via::Unseen && same_path(&searches[0], found, reach, v) {
+                continue;
+            }
+            out.push(Reached {
+                node: v,
+                pass,
+                len: found.len[v],
+                outcome: found.outcome[v],
+            });
+        }
+    }
+    out.sort_by_key(|r| (r.len, rank[r.node], r.node));
+    out
+}
+
+/// What a hub's callers reach, shared by those with no steps of their own: the searches,
+/// the holders, and per capability the best holder of each part of the tables (first in
+/// order among the best) and of each SLR.
+struct HubReach {
+    searches: [Search; 2],
+    reached: Vec<Reached>,
+    tables: Vec<Vec<Part>>,
+    slrs: Vec<Vec<SlrBest>>,
 }
 
 /// The indirect entries: per principal with steps, the best over what it reaches.
@@ -764,42 +1094,58 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
     for (r, &node) in by_id.iter().enumerate() {
         rank[node] = r;
     }
-    let mut order: Vec<usize> = (0..reach.steps.len()).collect();
-    order.sort_by_key(|&k| rank[reach.steps[k].to]);
-    let mut all_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
-    let mut allowed_adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
-    for k in order {
-        let s = &reach.steps[k];
-        all_adj[s.from].push(k);
-        if s.decision.outcome == Outcome::Allowed {
-            allowed_adj[s.from].push(k);
-        }
-    }
+    let costs = step_costs(reach);
+    let allowed = Edges::new(reach, n, rank.clone(), true);
+    let all = Edges::new(reach, n, rank.clone(), false);
+    let mut hub_reach: HashMap<usize, HubReach> = HashMap::new();
     let mut out = Vec::new();
     let mut starts = Vec::with_capacity(n + 1);
     for a in 0..n {
         starts.push(out.len());
-        if all_adj[a].is_empty() {
-            continue;
-        }
-        let mut reached: Vec<Reached> = Vec::new();
-        // The allowed-only search's path to each node, to skip the same path found again.
-        let mut first_path: HashMap<usize, usize> = HashMap::new();
-        for (pass, adj) in [&allowed_adj, &all_adj].into_iter().enumerate() {
-            for (node, path) in paths_from(a, adj, reach) {
-                let path = expand(reach, &path);
-                if pass == 1 && first_path.get(&node).is_some_and(|&k| reached[k].path == path) {
-                    continue;
-                }
-                if pass == 0 {
-                    first_path.insert(node, reached.len());
-                }
-                let outcome = path_outcome(reach, &path);
-                reached.push(Reached { node, path, outcome });
+        let own = !all.adj[a].is_empty();
+        let hub = reach
+            .hub_of
+            .get(a)
+            .copied()
+            .flatten()
+            .filter(|&h| !all.hub[h].is_empty());
+        let (chosen, searches_owned): (Vec<Chosen>, Option<[Search; 2]>) = match (own, hub) {
+            (false, None) => continue,
+            (false, Some(h)) => {
+                let shared = hub_reach.entry(h).or_insert_with(|| {
+                    let searches = [
+                        search(reach, &allowed, &costs, Origin::Hub(h)),
+                        search(reach, &all, &costs, Origin::Hub(h)),
+                    ];
+                    let reached = reached_by(reach, &searches, &rank);
+                    let (tables, slrs) = hub_bests(graph, decisions, reach, &reached);
+                    HubReach {
+                        searches,
+                        reached,
+                        tables,
+                        slrs,
+                    }
+                });
+                (member_entries(graph, decisions, a, shared), None)
             }
+            (true, _) => {
+                let searches = [
+                    search(reach, &allowed, &costs, Origin::Node(a)),
+                    search(reach, &all, &costs, Origin::Node(a)),
+                ];
+                let reached = reached_by(reach, &searches, &rank);
+                (best_for(graph, decisions, reach, a, &reached), Some(searches))
+            }
+        };
+        for (mut x, pass, node) in chosen {
+            let found = match (&searches_owned, hub) {
+                (Some(s), _) => &s[pass],
+                (None, Some(h)) => &hub_reach[&h].searches[pass],
+                (None, None) => continue,
+            };
+            x.path = path_to(reach, found, node, a);
+            out.push(x);
         }
-        reached.sort_by_key(|r| (r.path.len(), rank[r.node], r.node));
-        out.extend(best_for(graph, decisions, reach, a, &reached));
     }
     starts.push(out.len());
     reach.indirect = out;
@@ -830,15 +1176,23 @@ fn held_entries<'a>(
     direct.into_iter().flatten().chain(changed.into_iter().flatten())
 }
 
-/// A part of a principal's table partition: its best so far, and where it comes from.
+/// A part of a principal's table partition: its best so far, and where it comes from
+/// (the index of the holder among the reached, the entry it holds, the outcome).
 struct Part {
     set: TableSet,
     goodness: u8,
     source: Option<(usize, Held, Outcome)>,
 }
 
+/// An entry chosen for a principal, with the search (pass) and node its path comes from
+/// (the path is filled in after).
+type Chosen = (Indirect, usize, usize);
+
+/// The best a holder offers on one SLR: goodness, holder index, entry held, outcome.
+type SlrBest = Option<(u8, usize, Held, Outcome)>;
+
 /// Per capability, the best over the reached holders where it beats the direct decision.
-fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reached: &[Reached]) -> Vec<Indirect> {
+fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reached: &[Reached]) -> Vec<Chosen> {
     let mut out = Vec::new();
     for c in 0..decisions.capabilities.len() {
         let cap = CapId(c as u16);
@@ -846,63 +1200,140 @@ fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reach
             continue;
         }
         if decisions.capability(cap).target == crate::catalog::TargetKind::Table {
-            out.extend(best_on_tables(graph, decisions, reach, a, cap, reached));
+            let parts = best_parts(
+                graph,
+                decisions,
+                reach,
+                cap,
+                reached,
+                direct_parts(graph, decisions, a, cap),
+            );
+            let sources = parts.into_iter().filter_map(|p| Some((p.set, p.source?)));
+            out.extend(table_entries(graph, a, cap, reached, sources));
         } else {
-            out.extend(best_on_slrs(graph, decisions, reach, a, cap, reached));
+            let direct: Vec<u8> = (0..graph.slrs.len())
+                .map(|s| direct_on_slr(decisions, a, cap, s))
+                .collect();
+            let best = best_slrs(decisions, reach, cap, reached, direct);
+            out.extend(slr_entries(a, cap, reached, &best, |_| 0));
         }
     }
     out
 }
 
-/// SLR capabilities: per SLR, the best reached holder that beats the direct decision (the
-/// first in path order among the best).
-fn best_on_slrs(
+/// The entries of a hub's caller with no steps of its own, from what its hub reaches.
+fn member_entries(graph: &Graph, decisions: &Decisions, a: usize, hub: &HubReach) -> Vec<Chosen> {
+    let mut out = Vec::new();
+    let total = graph.tables.len();
+    for c in 0..decisions.capabilities.len() {
+        let cap = CapId(c as u16);
+        if decisions.capability(cap).internal {
+            continue;
+        }
+        if decisions.capability(cap).target == crate::catalog::TargetKind::Table {
+            // Where the hub's best beats the principal's own decision, the hub's holder.
+            let direct = direct_parts(graph, decisions, a, cap);
+            let mut sources: Vec<(TableSet, (usize, Held, Outcome))> = Vec::new();
+            for part in &hub.tables[c] {
+                let Some(source) = part.source else { continue };
+                for d in direct.iter().filter(|d| part.goodness > d.goodness) {
+                    let inside = part.set.intersection(&d.set);
+                    if !inside.is_empty(total) {
+                        sources.push((inside, source));
+                    }
+                }
+            }
+            out.extend(table_entries(graph, a, cap, &hub.reached, sources.into_iter()));
+        } else {
+            out.extend(slr_entries(a, cap, &hub.reached, &hub.slrs[c], |s| {
+                direct_on_slr(decisions, a, cap, s)
+            }));
+        }
+    }
+    out
+}
+
+/// Per capability, the best holder of each part of the tables and of each SLR among what a
+/// hub reaches (for its callers with no steps of their own).
+fn hub_bests(
     graph: &Graph,
     decisions: &Decisions,
     reach: &Reach,
-    a: usize,
-    cap: CapId,
     reached: &[Reached],
-) -> Vec<Indirect> {
-    let mut best: Vec<u8> = (0..graph.slrs.len())
-        .map(|s| {
-            decisions
-                .on_slr(a, cap, s)
-                .map(|x| steps::goodness(decisions.decision(x).outcome))
-                .unwrap_or(0)
-        })
-        .collect();
-    if best.iter().all(|&g| g >= steps::goodness(Outcome::Allowed)) {
-        return Vec::new();
+) -> (Vec<Vec<Part>>, Vec<Vec<SlrBest>>) {
+    let mut tables = Vec::new();
+    let mut slrs = Vec::new();
+    for c in 0..decisions.capabilities.len() {
+        let cap = CapId(c as u16);
+        let capability = decisions.capability(cap);
+        if capability.internal {
+            tables.push(Vec::new());
+            slrs.push(Vec::new());
+        } else if capability.target == crate::catalog::TargetKind::Table {
+            let mut everything = TableSet::all_except(Vec::new());
+            everything.undeclared = true;
+            let start = vec![Part {
+                set: everything,
+                goodness: 0,
+                source: None,
+            }];
+            tables.push(best_parts(graph, decisions, reach, cap, reached, start));
+            slrs.push(Vec::new());
+        } else {
+            tables.push(Vec::new());
+            slrs.push(best_slrs(decisions, reach, cap, reached, vec![0; graph.slrs.len()]));
+        }
     }
-    let mut chosen: Vec<Option<Indirect>> = vec![None; graph.slrs.len()];
-    for r in reached {
+    (tables, slrs)
+}
+
+/// How good the principal's own decision on SLR `s` is.
+fn direct_on_slr(decisions: &Decisions, a: usize, cap: CapId, s: usize) -> u8 {
+    decisions
+        .on_slr(a, cap, s)
+        .map(|x| steps::goodness(decisions.decision(x).outcome))
+        .unwrap_or(0)
+}
+
+/// Per SLR, the first reached holder with the best outcome above `floor`.
+fn best_slrs(decisions: &Decisions, reach: &Reach, cap: CapId, reached: &[Reached], floor: Vec<u8>) -> Vec<SlrBest> {
+    let mut best = floor;
+    let mut chosen: Vec<SlrBest> = vec![None; best.len()];
+    if best.iter().all(|&g| g >= steps::goodness(Outcome::Allowed)) {
+        return chosen;
+    }
+    for (r_index, r) in reached.iter().enumerate() {
         for (covers, o, held) in held_entries(decisions, reach, r.node, cap) {
             let Covers::Slr(s) = *covers else { continue };
             let eff = steps::worse(r.outcome, o);
             if s < best.len() && steps::goodness(eff) > best[s] {
                 best[s] = steps::goodness(eff);
-                chosen[s] = Some(entry(a, cap, covers.clone(), eff, r, held));
+                chosen[s] = Some((best[s], r_index, held, eff));
             }
         }
     }
-    chosen.into_iter().flatten().collect()
+    chosen
 }
 
-/// Where each part of a principal's partition of the tables got its best decision.
-type Sources = BTreeMap<(usize, u32, usize, usize), (Vec<TableSet>, Held, Outcome)>;
-
-/// Table capabilities: the principal's tables partitioned by their best decision so far
-/// (direct first), improved by each reached holder in path order; the improved parts, merged
-/// per holder entry, are the indirect entries.
-fn best_on_tables(
-    graph: &Graph,
-    decisions: &Decisions,
-    reach: &Reach,
+/// The SLR entries whose best beats the principal's own decision (`direct`).
+fn slr_entries(
     a: usize,
     cap: CapId,
     reached: &[Reached],
-) -> Vec<Indirect> {
+    best: &[SlrBest],
+    direct: impl Fn(usize) -> u8,
+) -> Vec<Chosen> {
+    best.iter()
+        .enumerate()
+        .filter_map(|(s, b)| {
+            let (g, r_index, held, eff) = (*b)?;
+            (g > direct(s)).then(|| entry(a, cap, Covers::Slr(s), eff, &reached[r_index], held))
+        })
+        .collect()
+}
+
+/// The principal's tables partitioned by its own decisions (the rest at goodness 0).
+fn direct_parts(graph: &Graph, decisions: &Decisions, a: usize, cap: CapId) -> Vec<Part> {
     let total = graph.tables.len();
     let mut parts: Vec<Part> = Vec::new();
     let mut covered = TableSet::only(Vec::new());
@@ -926,6 +1357,20 @@ fn best_on_tables(
             source: None,
         });
     }
+    parts
+}
+
+/// A partition improved by each reached holder in order: a part gets a holder's decision
+/// where it is better (so each table ends with the first of the best).
+fn best_parts(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    cap: CapId,
+    reached: &[Reached],
+    mut parts: Vec<Part>,
+) -> Vec<Part> {
+    let total = graph.tables.len();
     let top = steps::goodness(Outcome::Allowed);
     for (r_index, r) in reached.iter().enumerate() {
         if parts.iter().all(|p| p.goodness >= top) {
@@ -939,11 +1384,23 @@ fn best_on_tables(
             }
         }
     }
+    parts
+}
+
+/// Where each part of a principal's partition of the tables got its best decision.
+type Sources = BTreeMap<(usize, u32, usize, usize), (Vec<TableSet>, Held, Outcome)>;
+
+/// Table entries: the improved parts merged per holder entry, ordered by smallest table.
+fn table_entries(
+    graph: &Graph,
+    a: usize,
+    cap: CapId,
+    reached: &[Reached],
+    sources: impl Iterator<Item = (TableSet, (usize, Held, Outcome))>,
+) -> Vec<Chosen> {
+    let total = graph.tables.len();
     let mut by_source: Sources = BTreeMap::new();
-    for part in parts {
-        let Some((r_index, held, eff)) = part.source else {
-            continue;
-        };
+    for (set, (r_index, held, eff)) in sources {
         let key = match held {
             Held::Direct(id) => (r_index, id.0, usize::MAX, 0),
             Held::Changed(v, k) => (r_index, u32::MAX, v, k),
@@ -952,22 +1409,16 @@ fn best_on_tables(
             .entry(key)
             .or_insert_with(|| (Vec::new(), held, eff))
             .0
-            .push(part.set);
+            .push(set);
     }
-    let mut entries: Vec<Indirect> = by_source
+    let mut entries: Vec<Chosen> = by_source
         .into_iter()
         .map(|((r_index, ..), (sets, held, eff))| {
-            entry(
-                a,
-                cap,
-                Covers::Tables(capability::union_all(sets)),
-                eff,
-                &reached[r_index],
-                held,
-            )
+            let covers = Covers::Tables(capability::union_all(sets));
+            entry(a, cap, covers, eff, &reached[r_index], held)
         })
         .collect();
-    entries.sort_by_key(|x| match &x.covers {
+    entries.sort_by_key(|(x, ..)| match &x.covers {
         Covers::Tables(set) => set.first(total).unwrap_or(usize::MAX),
         Covers::Slr(_) => usize::MAX,
     });
@@ -1004,16 +1455,17 @@ fn improve(parts: Vec<Part>, set: &TableSet, g: u8, source: (usize, Held, Outcom
     next
 }
 
-fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, held: Held) -> Indirect {
-    Indirect {
+fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, held: Held) -> Chosen {
+    let x = Indirect {
         principal: a,
         cap,
         covers,
         outcome,
-        path: r.path.clone(),
+        path: Vec::new(),
         holder: r.node,
         held,
-    }
+    };
+    (x, r.pass, r.node)
 }
 
 /// The path of an indirect entry in words: "`dev` → assumes `ops` (aws_iam_role.ops

@@ -17,6 +17,12 @@ struct Work {
     classes: f64,
     entries: f64,
     findings: f64,
+    /// The ways of acting as another principal reach searches: its steps and hub edges (a
+    /// hub's way to a role, stored once for all its callers), not counting the hub edges
+    /// made steps only because a reported path shows them (those follow the entries).
+    steps: f64,
+    /// Changed principals decided.
+    changed: f64,
 }
 
 fn work_on(format: Format, principals: usize, tables: usize, files: usize) -> Work {
@@ -59,6 +65,17 @@ fn work_with(format: Format, opts: Options) -> Work {
         .filter(|s| !s.is_empty())
         .filter_map(|s| s.parse().ok())
         .collect();
+    // "work: reach: S steps (C permission changes, M hub edges shown in paths), H hub edges
+    // in B hubs, V changed principals (D decided)"
+    let reach_line = stderr
+        .lines()
+        .find(|l| l.starts_with("work: reach: "))
+        .unwrap_or_else(|| panic!("no reach work line in:\n{stderr}"));
+    let reach_numbers: Vec<f64> = reach_line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report: {e}"));
     assert!(
         report["errors"].as_array().is_some_and(Vec::is_empty),
@@ -71,6 +88,8 @@ fn work_with(format: Format, opts: Options) -> Work {
         classes: numbers[1],
         entries: len("access") + len("indirect"),
         findings: len("findings"),
+        steps: reach_numbers[0] - reach_numbers[2] + reach_numbers[3],
+        changed: reach_numbers[6],
     }
 }
 
@@ -82,6 +101,7 @@ fn assert_linear(format: Format) {
     for (what, a, b) in [
         ("IAM requests", n.requests, n2.requests),
         ("table classes", n.classes, n2.classes),
+        ("reach steps and hub edges", n.steps, n2.steps),
         ("access entries", n.entries, n2.entries),
         ("findings", n.findings, n2.findings),
     ] {
@@ -125,6 +145,8 @@ fn reach_work_grows_linearly() {
     let n2 = at(600, 240, 24);
     for (what, a, b) in [
         ("IAM requests", n.requests, n2.requests),
+        ("reach steps and hub edges", n.steps, n2.steps),
+        ("changed principals decided", n.changed, n2.changed),
         ("entries", n.entries, n2.entries),
         ("findings", n.findings, n2.findings),
     ] {

@@ -12,6 +12,7 @@
 
 use crate::iam::eval::{Layers, Policy};
 use crate::iam::policy::{Statement, Which};
+use crate::iam::principal::CallerKind;
 use crate::value::Template;
 
 /// A principal class on a set of actions; equal keys decide alike. Cheap to hash and
@@ -86,50 +87,157 @@ pub fn policy_reads_caller(policy: &Policy) -> bool {
 /// (outcomes, not proofs, which name each policy's own statements). `None` for a document
 /// that cannot be read (each such document is its own class).
 pub fn content_text(policy: &Policy) -> Option<String> {
-    use std::fmt::Write;
     if policy.document.unknown.is_some() {
         return None;
     }
+    let mut out = format!("{:?};", policy.document.version);
+    for s in &policy.document.statements {
+        out.push_str(&statement_text(s));
+    }
+    Some(out)
+}
+
+/// One statement's meaning without its positions (see [`content_text`]).
+pub fn statement_text(s: &Statement) -> String {
     let which = |w: &Which| match w {
         Which::Listed(pats) => format!("L{:?}", pats.iter().map(|p| &p.text).collect::<Vec<_>>()),
         Which::Not(pats, _) => format!("N{:?}", pats.iter().map(|p| &p.text).collect::<Vec<_>>()),
         Which::Unknown(what, _) => format!("U{what:?}"),
         Which::Absent => "A".to_string(),
     };
-    let mut out = format!("{:?};", policy.document.version);
-    for s in &policy.document.statements {
-        let principal = match &s.principal {
-            Some(crate::iam::policy::Principals::Anyone(_)) => "*".to_string(),
-            Some(crate::iam::policy::Principals::Listed(list)) => {
-                format!("{:?}", list.iter().map(|(k, p)| (k, &p.text)).collect::<Vec<_>>())
-            }
-            Some(crate::iam::policy::Principals::Unknown(what, _)) => format!("U{what:?}"),
-            None => "-".to_string(),
-        };
-        let conditions: Vec<_> = s
-            .conditions
+    let principal = match &s.principal {
+        Some(crate::iam::policy::Principals::Anyone(_)) => "*".to_string(),
+        Some(crate::iam::policy::Principals::Listed(list)) => {
+            format!("{:?}", list.iter().map(|(k, p)| (k, &p.text)).collect::<Vec<_>>())
+        }
+        Some(crate::iam::policy::Principals::Unknown(what, _)) => format!("U{what:?}"),
+        None => "-".to_string(),
+    };
+    let conditions: Vec<_> = s
+        .conditions
+        .iter()
+        .map(|c| {
+            (
+                &c.operator,
+                &c.key,
+                c.values.iter().map(|v| &v.text).collect::<Vec<_>>(),
+                &c.unknown,
+            )
+        })
+        .collect();
+    // The `Sid` is left out: it changes no outcome.
+    format!(
+        "[{:?}|{}|{}|{principal}|{}|{conditions:?}|{:?}]",
+        s.effect,
+        which(&s.actions),
+        which(&s.resources),
+        s.not_principal,
+        s.effect_unknown.as_ref().map(|(w, _)| w),
+    )
+}
+
+/// What a principal's decision *outcomes* on `actions` depend on, by meaning rather than by
+/// identity: principals with equal keys get the same outcome on every request for those
+/// actions (their proofs name each one's own statements). Keys as [`class_key`], with the
+/// statements' and policies' texts in place of their identities (a document that cannot be
+/// read keeps its identity).
+///
+/// `may_match` says which statements can match the resources asked about at all (the others
+/// are left out of the identity part: they decide nothing there).
+pub fn outcome_key(
+    layers: &Layers<'_>,
+    actions: &[&str],
+    may_match: impl Fn(&Statement) -> bool,
+    caller: &Template,
+    caller_matters: bool,
+) -> OutcomeKey {
+    let mut texts: Vec<String> = Vec::new();
+    let mut reads = caller_matters;
+    // Per layer, its statements that can match, in any order (a layer allows when one of
+    // them does). A certain Allow of every action on every resource makes the other Allows
+    // of its layer say nothing more: only Denies and unreadable policies still count.
+    let mut layer = |marker: &str, policies: &[&Policy], texts: &mut Vec<String>| {
+        texts.push(marker.to_string());
+        let mut part: Vec<String> = Vec::new();
+        let relevant: Vec<(&Policy, &Statement)> = policies
             .iter()
-            .map(|c| {
-                (
-                    &c.operator,
-                    &c.key,
-                    c.values.iter().map(|v| &v.text).collect::<Vec<_>>(),
-                    &c.unknown,
-                )
-            })
+            .flat_map(|p| p.document.statements.iter().map(move |s| (*p, s)))
+            .filter(|(_, s)| crate::iam::eval::statement_concerns(s, actions) && may_match(s))
             .collect();
-        let _ = write!(
-            out,
-            "[{:?}|{:?}|{}|{}|{principal}|{}|{conditions:?}|{:?}]",
-            s.sid,
-            s.effect,
-            which(&s.actions),
-            which(&s.resources),
-            s.not_principal,
-            s.effect_unknown.as_ref().map(|(w, _)| w),
-        );
+        let dominant = relevant.iter().any(|(_, s)| certain_allow(s, actions));
+        if dominant {
+            part.push("allows all".to_string());
+        }
+        for p in policies {
+            if p.document.unknown.is_some() {
+                part.push(format!("unknown#{}", id(*p)));
+            }
+        }
+        for (p, s) in relevant {
+            if dominant && s.effect == crate::iam::policy::Effect::Allow && s.effect_unknown.is_none() {
+                continue;
+            }
+            part.push(format!("{:?}{}", p.document.has_policy_variables(), statement_text(s)));
+            reads |= statement_reads_caller(s);
+        }
+        part.sort();
+        texts.extend(part);
+    };
+    layer("identity", &layers.identity, &mut texts);
+    // Boundary, session and SCP layers also count by being there: with no statement that
+    // can match, they refuse.
+    if !layers.boundary.is_empty() {
+        layer("boundary", &layers.boundary, &mut texts);
     }
-    Some(out)
+    if !layers.session.is_empty() {
+        layer("session", &layers.session, &mut texts);
+    }
+    for level in &layers.scps {
+        layer("scp", level, &mut texts);
+    }
+    let parsed = crate::iam::principal::Caller::parse(caller);
+    // A policy that names account roots or `*` matches users and roles of the account
+    // alike; only a condition could tell them apart, and then the caller is in the key.
+    let kind = match parsed.kind {
+        CallerKind::User | CallerKind::Role if !reads => CallerKind::User,
+        other => other,
+    };
+    OutcomeKey {
+        texts,
+        unknown: layers.unknown_identity.iter().map(|u| u.what.clone()).collect(),
+        kind: kind as u8,
+        account: parsed.account,
+        caller: reads.then(|| caller.clone()),
+    }
+}
+
+/// Whether a statement allows each of `actions` on every resource for certain: an
+/// unconditional Allow, its effect known, whose actions certainly cover them and whose
+/// resources are `*`.
+fn certain_allow(s: &Statement, actions: &[&str]) -> bool {
+    use crate::iam::pattern::Tri;
+    let covers = |a: &str| match &s.actions {
+        Which::Listed(pats) => s.match_action_list(pats, a).0 == Tri::Yes,
+        Which::Not(pats, _) => s.match_action_list(pats, a).0 == Tri::No,
+        _ => false,
+    };
+    let everywhere =
+        matches!(&s.resources, Which::Listed(pats) if pats.iter().any(|p| p.text.as_literal() == Some("*")));
+    s.effect == crate::iam::policy::Effect::Allow
+        && s.effect_unknown.is_none()
+        && s.conditions.is_empty()
+        && everywhere
+        && actions.iter().all(|a| covers(a))
+}
+
+/// A class of principals by the outcomes of their decisions ([`outcome_key`]).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct OutcomeKey {
+    texts: Vec<String>,
+    unknown: Vec<String>,
+    kind: u8,
+    account: Option<Template>,
+    caller: Option<Template>,
 }
 
 fn id<T>(x: &T) -> usize {

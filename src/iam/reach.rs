@@ -179,6 +179,15 @@ pub fn may_be_allowed(layers: &Layers<'_>, action: &str, resource: &[crate::iam:
         })
 }
 
+/// Whether a statement's resources might include an IAM resource (a `NotResource`, an
+/// unreadable or absent element, or a listed pattern that [`may_name_iam`]).
+pub fn statement_may_name_iam(s: &crate::iam::policy::Statement) -> bool {
+    match &s.resources {
+        Which::Listed(pats) => pats.iter().any(|p| may_name_iam(&p.text)),
+        _ => true,
+    }
+}
+
 /// Whether a resource pattern might name an IAM resource (a role, user, group or policy):
 /// a pattern whose service segment is some other service's never does, so it need not be
 /// matched against every role.

@@ -114,12 +114,25 @@ pub fn build(a: &Analysis) -> Export {
             });
         }
     }
-    // Access through other principals: one edge per step, principal to principal.
-    for s in &a.reach.steps {
+    // Access through other principals: one edge per step, principal to principal (each
+    // hub's roles once per caller of the hub).
+    for s in a
+        .reach
+        .steps
+        .iter()
+        .filter(|s| s.kind != crate::reach::StepKind::AssumeRole)
+    {
         edges.insert(EdgeOut {
             from: g.principals[s.from].id.clone(),
             to: g.principals[a.reach.principal_of(s.to)].id.clone(),
             kind: s.kind.as_str(),
+        });
+    }
+    for (from, to) in a.reach.assume_edges() {
+        edges.insert(EdgeOut {
+            from: g.principals[from].id.clone(),
+            to: g.principals[a.reach.principal_of(to)].id.clone(),
+            kind: crate::reach::StepKind::AssumeRole.as_str(),
         });
     }
     let ids: BTreeSet<&str> = nodes.iter().map(|(_, n)| n.id.as_str()).collect();
