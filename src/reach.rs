@@ -372,6 +372,7 @@ fn assume_steps(
     // thing, their ARNs are in one account, and the caller's statements match the two ARNs
     // alike: decided once per such class of roles (per caller), with the first role's proof;
     // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    let mut trust_ids: HashMap<TrustKey, usize> = HashMap::new();
     let role_class: HashMap<usize, RoleClass> = roles
         .iter()
         .map(|(k, t, arn)| {
@@ -389,12 +390,33 @@ fn assume_steps(
                 usize::MAX
             };
             let account = crate::iam::principal::Caller::parse(arn).account;
-            let key = (content.map(|c| format!("{c}@{account:?}")), own);
-            (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), key))
+            let key: TrustKey = (content.map(|c| format!("{c}@{account:?}")), own);
+            let next = trust_ids.len();
+            let id = *trust_ids.entry(key).or_insert(next);
+            (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), id))
         })
         .collect();
-    let mut memo: HashMap<(usize, &TrustKey, Vec<crate::iam::pattern::Tri>), Option<usize>> = HashMap::new();
-    let mut decided: Vec<Arc<Decision>> = Vec::new();
+    let mut memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>> = HashMap::new();
+    // Caller `a` (for `owner`: itself, or its hub) assumes a role of the class, once.
+    let mut decide = |owner: usize,
+                      a: usize,
+                      (trust, role_arn, key): (usize, &Template, usize),
+                      sig: Vec<crate::iam::pattern::Tri>|
+     -> Option<Arc<Decision>> {
+        memo.entry((owner, key, sig))
+            .or_insert_with(|| {
+                work.requests += 1;
+                let d = steps::assume_role(
+                    &layers[a],
+                    &graph.policies[trust].policy,
+                    role_arn,
+                    &callers[a].0,
+                    &callers[a].1,
+                );
+                d.outcome.can().then(|| Arc::new(d))
+            })
+            .clone()
+    };
     let mut patterns: Option<(usize, Vec<&crate::iam::policy::Pat>)> = None;
     for (a, b) in pairs {
         if a == b {
@@ -407,26 +429,12 @@ fn assume_steps(
             patterns = Some((a, steps::layer_patterns(&layers[a], steps::ASSUME_ROLE)));
         }
         let sig = steps::signature(patterns.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default(), tokens);
-        let slot = memo.entry((a, key, sig)).or_insert_with(|| {
-            work.requests += 1;
-            let d = steps::assume_role(
-                &layers[a],
-                &graph.policies[*trust].policy,
-                role_arn,
-                &callers[a].0,
-                &callers[a].1,
-            );
-            d.outcome.can().then(|| {
-                decided.push(Arc::new(d));
-                decided.len() - 1
-            })
-        });
-        if let Some(k) = *slot {
+        if let Some(decision) = decide(a, a, (*trust, role_arn, *key), sig) {
             reach.steps.push(Step {
                 from: a,
                 to: b,
                 kind: StepKind::AssumeRole,
-                decision: Arc::clone(&decided[k]),
+                decision,
                 actions: vec![steps::ASSUME_ROLE.to_string()],
                 prefix: Vec::new(),
                 exact: false,
@@ -442,25 +450,8 @@ fn assume_steps(
                 continue;
             };
             let sig = steps::signature(&patterns, tokens);
-            let slot = memo.entry((usize::MAX - hub, key, sig)).or_insert_with(|| {
-                work.requests += 1;
-                let d = steps::assume_role(
-                    &layers[a],
-                    &graph.policies[*trust].policy,
-                    role_arn,
-                    &callers[a].0,
-                    &callers[a].1,
-                );
-                d.outcome.can().then(|| {
-                    decided.push(Arc::new(d));
-                    decided.len() - 1
-                })
-            });
-            if let Some(k) = *slot {
-                edges.push(HubEdge {
-                    to: b,
-                    decision: Arc::clone(&decided[k]),
-                });
+            if let Some(decision) = decide(usize::MAX - hub, a, (*trust, role_arn, *key), sig) {
+                edges.push(HubEdge { to: b, decision });
             }
         }
         reach.hubs.push(edges);
@@ -470,8 +461,8 @@ fn assume_steps(
 /// What a trust policy says with the role's account (`None`: a class of its own), and the
 /// role itself where its trust reads the resource.
 type TrustKey = (Option<String>, usize);
-/// A role's trust policy, ARN (as text and tokens) and [`TrustKey`].
-type RoleClass = (usize, Template, Vec<crate::iam::pattern::Tok>, TrustKey);
+/// A role's trust policy, ARN (as text and tokens) and the id of its [`TrustKey`].
+type RoleClass = (usize, Template, Vec<crate::iam::pattern::Tok>, usize);
 
 /// Decides again, on its own role, each assume-role step that an indirect entry's path
 /// shows (the others keep their class's decision, whose outcome is theirs too): proofs
