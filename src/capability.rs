@@ -445,6 +445,9 @@ pub struct Decisions {
     names: TableNames,
     /// `starts[p * caps + c]`: the first entry of (p, c); one more slot closes the last.
     starts: Vec<usize>,
+    /// The run's request resources and pattern index, kept for the changed principals that
+    /// reach decides later (built once per run, not again).
+    setting: Option<std::sync::Arc<Setting>>,
 }
 
 impl Decisions {
@@ -523,7 +526,7 @@ impl Decisions {
 
 /// Evaluates every capability for every principal.
 pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decisions {
-    let setting = Setting::prepare(graph, caps, &config.pins);
+    let setting = std::sync::Arc::new(Setting::prepare(graph, caps, &config.pins));
     let nodes: Vec<&PrincipalNode> = graph.principals.iter().collect();
     let class_of = classes(graph, caps, config, &nodes);
     let decided: Vec<Option<PrincipalDecisions>> = (0..graph.principals.len())
@@ -587,6 +590,7 @@ pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decision
         }
     }
     out.starts.push(out.entries.len());
+    out.setting = Some(setting);
     out
 }
 
@@ -633,6 +637,7 @@ type Resource = (Vec<Tok>, Option<Template>);
 
 /// Everything the run's principals share: request resources, the pattern index, and how
 /// tables group before any statement is read.
+#[derive(Debug)]
 struct Setting {
     /// Per declared table: its ARN, and its destination stream (`None`: some stream).
     tables: Vec<(Resource, Option<Resource>)>,
@@ -824,13 +829,20 @@ pub fn evaluate_variants(
     caps: &Capabilities,
     config: &Config,
     variants: &[(usize, PrincipalNode)],
+    decisions: &Decisions,
     work: &mut Work,
 ) -> (Vec<ChangedEntries>, Vec<usize>) {
     if variants.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let setting = Setting::prepare(graph, caps, &config.pins);
-    work.index_matches += setting.index.matches;
+    let setting = match &decisions.setting {
+        Some(prepared) => std::sync::Arc::clone(prepared),
+        None => {
+            let prepared = Setting::prepare(graph, caps, &config.pins);
+            work.index_matches += prepared.index.matches;
+            std::sync::Arc::new(prepared)
+        }
+    };
     let nodes: Vec<&PrincipalNode> = variants.iter().map(|(_, node)| node).collect();
     let class_of = classes(graph, caps, config, &nodes);
     let reps: Vec<usize> = (0..variants.len()).filter(|&v| class_of[v] == v).collect();

@@ -255,7 +255,8 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     split(&mut reach, "reach: assume-role steps");
     let variants = change_steps(graph, config, &layers, &callers, &mut reach, &mut work);
     split(&mut reach, "reach: permission-change steps");
-    (reach.changed, reach.changed_class) = capability::evaluate_variants(graph, caps, config, &variants, &mut work);
+    (reach.changed, reach.changed_class) =
+        capability::evaluate_variants(graph, caps, config, &variants, decisions, &mut work);
     split(&mut reach, "reach: changed principals");
     for (p, l) in layers.iter().enumerate() {
         for action in steps::NOT_FOLLOWED {
