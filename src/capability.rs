@@ -600,11 +600,7 @@ pub fn evaluate(graph: &Graph, caps: &Capabilities, config: &Config) -> Decision
 /// caller's ARN joins the key where a resource policy could tell callers apart.
 fn classes(graph: &Graph, caps: &Capabilities, config: &Config, nodes: &[&PrincipalNode]) -> Vec<usize> {
     let actions = capability_actions(caps);
-    let caller_matters = graph
-        .resource_policies
-        .values()
-        .flatten()
-        .any(|&k| crate::iam::class::policy_reads_caller(&graph.policies[k].policy));
+    let caller_matters = caller_matters(graph);
     let keys: Vec<_> = nodes
         .par_iter()
         .map(|node| {
@@ -821,9 +817,23 @@ fn evaluate_principal(
 pub type ChangedEntries = Vec<(CapId, Covers, CapDecision)>;
 
 /// The decisions of principals that exist only as a reach target (a principal with changed
-/// permissions, `reach.rs`), each listed as the principal index it stands for. Variants of
-/// one principal class are decided once: entries per class, per capability in catalogue
-/// order, and per variant the index of its class's entries; the work is added to `work`.
+/// permissions, `reach.rs`).
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Per class, its entries: per capability in catalogue order, its table sets or SLRs.
+    pub entries: Vec<ChangedEntries>,
+    /// Per variant, the index of its class's entries.
+    pub slot: Vec<usize>,
+    /// Per variant, whether its class's entries cite its own statements. Where not, they
+    /// cite the statements of a variant whose statements mean the same, in the same order
+    /// (`iam::class::proof_key`): the outcomes and table sets are the variant's own, and
+    /// [`evaluate_changed`] gives its own proofs.
+    pub exact: Vec<bool>,
+}
+
+/// Decides the variants (each a principal index and the node it stands for). Variants of one
+/// principal class are decided once, and classes whose statements mean the same share the
+/// entries of the first ([`Changed::exact`]); the work is added to `work`.
 pub fn evaluate_variants(
     graph: &Graph,
     caps: &Capabilities,
@@ -831,43 +841,103 @@ pub fn evaluate_variants(
     variants: &[(usize, PrincipalNode)],
     decisions: &Decisions,
     work: &mut Work,
-) -> (Vec<ChangedEntries>, Vec<usize>) {
+) -> Changed {
     if variants.is_empty() {
-        return (Vec::new(), Vec::new());
+        return Changed::default();
     }
-    let setting = match &decisions.setting {
+    let setting = prepared(graph, caps, config, decisions, work);
+    let nodes: Vec<&PrincipalNode> = variants.iter().map(|(_, node)| node).collect();
+    let class_of = classes(graph, caps, config, &nodes);
+    // Classes whose decisions come out alike (`iam::class::outcome_key`): one decides for all.
+    let actions = capability_actions(caps);
+    let caller_matters = caller_matters(graph);
+    let mut first: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
+    let mut same_as = vec![usize::MAX; variants.len()];
+    for v in 0..variants.len() {
+        if class_of[v] != v {
+            continue;
+        }
+        let node = &variants[v].1;
+        let key = crate::iam::class::outcome_key(
+            &layers(graph, node, config),
+            &actions,
+            |_| true,
+            &node.arn.pin(&config.pins),
+            caller_matters,
+        );
+        same_as[v] = *first.entry(key).or_insert(v);
+    }
+    let reps: Vec<usize> = (0..variants.len()).filter(|&v| same_as[v] == v).collect();
+    let decided: Vec<PrincipalDecisions> = reps
+        .par_iter()
+        .map(|&v| evaluate_node(graph, caps, config, &setting, &variants[v].1, variants[v].0))
+        .collect();
+    let mut slot_of = vec![0; variants.len()];
+    for (k, &v) in reps.iter().enumerate() {
+        slot_of[v] = k;
+    }
+    let rep_of = |v: usize| same_as[class_of[v]];
+    Changed {
+        slot: (0..variants.len()).map(|v| slot_of[rep_of(v)]).collect(),
+        exact: (0..variants.len()).map(|v| rep_of(v) == class_of[v]).collect(),
+        entries: decided.into_iter().map(|pd| changed_entries(pd, work)).collect(),
+    }
+}
+
+/// The variants `which` decided each on its own (their proofs cite their own statements).
+pub fn evaluate_changed(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    variants: &[(usize, PrincipalNode)],
+    which: &[usize],
+    decisions: &Decisions,
+    work: &mut Work,
+) -> Vec<ChangedEntries> {
+    let setting = prepared(graph, caps, config, decisions, work);
+    let decided: Vec<PrincipalDecisions> = which
+        .par_iter()
+        .map(|&v| evaluate_node(graph, caps, config, &setting, &variants[v].1, variants[v].0))
+        .collect();
+    decided.into_iter().map(|pd| changed_entries(pd, work)).collect()
+}
+
+fn changed_entries(pd: PrincipalDecisions, work: &mut Work) -> ChangedEntries {
+    work.requests += pd.requests;
+    work.classes += pd.classes;
+    pd.caps
+        .into_iter()
+        .flatten()
+        .map(|(_, cap, covers, d)| (cap, covers, d))
+        .collect()
+}
+
+/// The run's request resources and pattern index, as [`evaluate`] prepared them.
+fn prepared(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    decisions: &Decisions,
+    work: &mut Work,
+) -> std::sync::Arc<Setting> {
+    match &decisions.setting {
         Some(prepared) => std::sync::Arc::clone(prepared),
         None => {
             let prepared = Setting::prepare(graph, caps, &config.pins);
             work.index_matches += prepared.index.matches;
             std::sync::Arc::new(prepared)
         }
-    };
-    let nodes: Vec<&PrincipalNode> = variants.iter().map(|(_, node)| node).collect();
-    let class_of = classes(graph, caps, config, &nodes);
-    let reps: Vec<usize> = (0..variants.len()).filter(|&v| class_of[v] == v).collect();
-    let decided: Vec<PrincipalDecisions> = reps
-        .par_iter()
-        .map(|&v| evaluate_node(graph, caps, config, &setting, &variants[v].1, variants[v].0))
-        .collect();
-    let mut slot = vec![0; variants.len()];
-    for (k, &v) in reps.iter().enumerate() {
-        slot[v] = k;
     }
-    let slots = (0..variants.len()).map(|v| slot[class_of[v]]).collect();
-    let entries = decided
-        .into_iter()
-        .map(|pd| {
-            work.requests += pd.requests;
-            work.classes += pd.classes;
-            pd.caps
-                .into_iter()
-                .flatten()
-                .map(|(_, cap, covers, d)| (cap, covers, d))
-                .collect()
-        })
-        .collect();
-    (entries, slots)
+}
+
+/// Whether a resource policy could tell callers apart (then the caller's ARN joins every
+/// class key).
+fn caller_matters(graph: &Graph) -> bool {
+    graph
+        .resource_policies
+        .values()
+        .flatten()
+        .any(|&k| crate::iam::class::policy_reads_caller(&graph.policies[k].policy))
 }
 
 /// The policies that apply to a principal's requests (identity, boundary, declared SCPs).

@@ -7,7 +7,7 @@
 //! used; what names nothing declared becomes an external principal or an unknown policy,
 //! never a dropped edge. Policies are parsed once here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -236,6 +236,33 @@ pub struct Graph {
     builtin: std::collections::HashMap<String, usize>,
 }
 
+/// The principals declared in one input, looked up by address and by name (the first of
+/// each, as a scan in declaration order finds it), and the principals made for names that
+/// no declaration carries.
+struct Lookup {
+    first_by_address: HashMap<String, usize>,
+    by_address: HashMap<(PrincipalClass, String), usize>,
+    by_name: HashMap<(PrincipalClass, Template), usize>,
+    external: HashMap<(PrincipalClass, Template), usize>,
+}
+
+impl Lookup {
+    fn new(declared: &[PrincipalNode], base: usize) -> Lookup {
+        let mut out = Lookup {
+            first_by_address: HashMap::new(),
+            by_address: HashMap::new(),
+            by_name: HashMap::new(),
+            external: HashMap::new(),
+        };
+        for (k, p) in declared.iter().enumerate() {
+            out.first_by_address.entry(p.address.clone()).or_insert(base + k);
+            out.by_address.entry((p.class, p.address.clone())).or_insert(base + k);
+            out.by_name.entry((p.class, p.name.clone())).or_insert(base + k);
+        }
+        out
+    }
+}
+
 impl Graph {
     /// Links the inputs (already sorted by path).
     pub fn build(inputs: Vec<Input>, pins: &Pins) -> Graph {
@@ -331,6 +358,8 @@ impl Graph {
             });
         }
 
+        let mut lookup = Lookup::new(&self.principals[principal_base..], principal_base);
+
         // Group → member principals (by name).
         let input = &self.inputs[i];
         let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -350,16 +379,11 @@ impl Graph {
                 ));
                 continue;
             };
-            let user = self.principals[principal_base..]
-                .iter()
-                .position(|p| {
-                    p.class == PrincipalClass::User
-                        && match &m.user_address {
-                            Some(address) => &p.address == address,
-                            None => p.name == m.user,
-                        }
-                })
-                .map(|k| principal_base + k);
+            let user = match &m.user_address {
+                Some(address) => lookup.by_address.get(&(PrincipalClass::User, address.clone())),
+                None => lookup.by_name.get(&(PrincipalClass::User, m.user.clone())),
+            }
+            .copied();
             match user {
                 Some(u) => group_members.entry(gi).or_default().push(u),
                 None => diags.push(Diagnostic::note(
@@ -375,11 +399,8 @@ impl Graph {
         for a in &attachments {
             let targets: Vec<(usize, Option<String>)> = match &a.target {
                 Target::Address(addr) => {
-                    if let Some(k) = self.principals[principal_base..]
-                        .iter()
-                        .position(|p| &p.address == addr)
-                    {
-                        vec![(principal_base + k, None)]
+                    if let Some(&k) = lookup.first_by_address.get(addr.as_str()) {
+                        vec![(k, None)]
                     } else if let Some(gi) = groups.iter().position(|g| &g.address == addr) {
                         via_group(&group_members, &groups, gi)
                     } else {
@@ -390,8 +411,8 @@ impl Graph {
                         Vec::new()
                     }
                 }
-                Target::RoleName(n) => vec![(self.principal_by_name(i, principal_base, PrincipalClass::Role, n), None)],
-                Target::UserName(n) => vec![(self.principal_by_name(i, principal_base, PrincipalClass::User, n), None)],
+                Target::RoleName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::Role, n), None)],
+                Target::UserName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::User, n), None)],
                 Target::GroupName(n) => match groups.iter().position(|g| &g.name == n) {
                     Some(gi) => via_group(&group_members, &groups, gi),
                     None => {
@@ -636,22 +657,16 @@ impl Graph {
     }
 
     /// The principal with this name in input `i`, or a new external one.
-    fn principal_by_name(&mut self, i: usize, base: usize, class: PrincipalClass, name: &Template) -> usize {
-        if let Some(k) = self.principals[base..]
-            .iter()
-            .position(|p| p.class == class && &p.name == name)
-        {
-            return base + k;
+    fn principal_by_name(&mut self, i: usize, lookup: &mut Lookup, class: PrincipalClass, name: &Template) -> usize {
+        if let Some(&k) = lookup.by_name.get(&(class, name.clone())) {
+            return k;
         }
         let (ext, kind) = match class {
             PrincipalClass::User | PrincipalClass::ExternalUser => (PrincipalClass::ExternalUser, "user"),
             _ => (PrincipalClass::ExternalRole, "role"),
         };
-        if let Some(k) = self.principals[base..]
-            .iter()
-            .position(|p| p.class == ext && &p.name == name)
-        {
-            return base + k;
+        if let Some(&k) = lookup.external.get(&(ext, name.clone())) {
+            return k;
         }
         let prefix = self.inputs[i].path.clone();
         let address = format!("{kind}/{name}");
@@ -676,6 +691,7 @@ impl Graph {
             trust: None,
             trusted_only: false,
         });
+        lookup.external.insert((ext, name.clone()), self.principals.len() - 1);
         self.principals.len() - 1
     }
 

@@ -569,7 +569,7 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
     let r = &analysis.reach;
     let _ = writeln!(
         stderr,
-        "work: reach: {} steps ({} permission changes, {} hub edges shown in paths), {} hub edges in {} hubs, {} changed principals ({} decided)",
+        "work: reach: {} steps ({} permission changes, {} hub edges shown in paths), {} hub edges in {} hubs, {} changed principals ({} decided, {} of them again for their own proofs)",
         r.steps.len(),
         r.steps
             .iter()
@@ -579,7 +579,8 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
         r.hubs.iter().map(Vec::len).sum::<usize>(),
         r.hubs.len(),
         r.changed_class.len(),
-        r.changed.len()
+        r.changed.len(),
+        r.changed_again
     );
 }
 

@@ -98,6 +98,9 @@ pub struct Reach {
     pub changed: Vec<Vec<(CapId, Covers, CapDecision)>>,
     /// Per changed node (node index − principals), the index of its entries in `changed`.
     pub changed_class: Vec<usize>,
+    /// How many of `changed` were decided again on their own, for the proofs an indirect
+    /// entry shows (their class decided alike, citing another node's statements).
+    pub changed_again: usize,
     /// Sorted by principal, capability, smallest table (entries covering only undeclared
     /// tables last), then SLR.
     pub indirect: Vec<Indirect>,
@@ -115,6 +118,8 @@ pub struct Reach {
     pub hub_of: Vec<Option<usize>>,
     /// Hub edges turned into steps (for a path a report shows): (from, to) → step.
     hub_steps: HashMap<(usize, usize), usize>,
+    /// How many steps there were before hub edges became steps (`None`: not yet).
+    plain_steps: Option<usize>,
 }
 
 /// A role a hub's callers may assume, with the decision (its proof is the hub's first
@@ -255,8 +260,8 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     split(&mut reach, "reach: assume-role steps");
     let variants = change_steps(graph, config, &layers, &callers, &mut reach, &mut work);
     split(&mut reach, "reach: permission-change steps");
-    (reach.changed, reach.changed_class) =
-        capability::evaluate_variants(graph, caps, config, &variants, decisions, &mut work);
+    let changed = capability::evaluate_variants(graph, caps, config, &variants, decisions, &mut work);
+    (reach.changed, reach.changed_class) = (changed.entries, changed.slot);
     split(&mut reach, "reach: changed principals");
     for (p, l) in layers.iter().enumerate() {
         for action in steps::NOT_FOLLOWED {
@@ -266,7 +271,18 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
             }
         }
     }
-    indirect(graph, decisions, &mut reach);
+    reach.plain_steps = Some(reach.steps.len());
+    indirect(graph, decisions, &mut reach, None);
+    let mut exact = changed.exact;
+    loop {
+        let again = exact_holders(
+            graph, caps, config, decisions, &variants, &mut exact, &mut reach, &mut work,
+        );
+        if again.is_empty() {
+            break;
+        }
+        indirect(graph, decisions, &mut reach, Some(&again));
+    }
     exact_proofs(graph, config, &layers, &callers, &mut reach, &mut work);
     split(&mut reach, "reach: indirect entries");
     decisions.work = work;
@@ -501,6 +517,48 @@ fn exact_proofs(
         step.decision = Arc::new(d);
         step.exact = true;
     }
+}
+
+/// Changed nodes that indirect entries hold, decided again on their own where they carry
+/// the decisions of a node whose outcomes come out alike ([`capability::Changed::exact`]).
+/// The choice of holders reads outcomes only, so it stays; the tables of the holder's
+/// entries may group otherwise (by its own proofs), so the caller chooses again (until no
+/// entry holds a shared decision). Returns the principals whose entries hold a node decided
+/// again.
+#[allow(clippy::too_many_arguments)]
+fn exact_holders(
+    graph: &Graph,
+    caps: &Capabilities,
+    config: &Config,
+    decisions: &Decisions,
+    variants: &[(usize, PrincipalNode)],
+    exact: &mut [bool],
+    reach: &mut Reach,
+    work: &mut Work,
+) -> BTreeSet<usize> {
+    let mut shown: Vec<usize> = reach
+        .indirect
+        .iter()
+        .filter_map(|x| match x.held {
+            Held::Changed(v, _) if !exact[v] => Some(v),
+            _ => None,
+        })
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let own = capability::evaluate_changed(graph, caps, config, variants, &shown, decisions, work);
+    for (&v, entries) in shown.iter().zip(own) {
+        reach.changed.push(entries);
+        reach.changed_class[v] = reach.changed.len() - 1;
+        reach.changed_again += 1;
+        exact[v] = true;
+    }
+    reach
+        .indirect
+        .iter()
+        .filter(|x| matches!(x.held, Held::Changed(v, _) if shown.binary_search(&v).is_ok()))
+        .map(|x| x.principal)
+        .collect()
 }
 
 /// The ARN of a declared group (its path is not modelled: `/`).
@@ -836,7 +894,9 @@ impl Edges {
     fn new(reach: &Reach, principals: usize, key: Vec<usize>, allowed_only: bool) -> Edges {
         let keep = |o: Outcome| !allowed_only || o == Outcome::Allowed;
         let mut adj: Vec<Vec<usize>> = vec![Vec::new(); reach.nodes.len()];
-        for (k, s) in reach.steps.iter().enumerate() {
+        // Hub edges made steps for a shown path stay hub edges to a search.
+        let plain = reach.plain_steps.unwrap_or(reach.steps.len());
+        for (k, s) in reach.steps[..plain].iter().enumerate() {
             if keep(s.decision.outcome) && s.from < adj.len() {
                 adj[s.from].push(k);
             }
@@ -870,6 +930,18 @@ struct Search {
     order: Vec<usize>,
     len: Vec<u32>,
     outcome: Vec<Outcome>,
+}
+
+impl Search {
+    /// How the search first reached `v` ([`Via::Unseen`]: not at all).
+    fn via(&self, v: usize) -> Via {
+        self.via[v]
+    }
+
+    /// The length and outcome of the path to `v` (a node the search reached).
+    fn cost(&self, v: usize) -> (u32, Outcome) {
+        (self.len[v], self.outcome[v])
+    }
 }
 
 /// Per step: the length and outcome it adds to a path (with its prefix).
@@ -906,7 +978,7 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
         let (len, outcome) = if from == MEMBER {
             (0, Outcome::Allowed)
         } else {
-            (out.len[from], out.outcome[from])
+            out.cost(from)
         };
         out.via[v] = via;
         out.len[v] = len + cost.0;
@@ -992,10 +1064,10 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
 fn same_path(a: &Search, b: &Search, reach: &Reach, v: usize) -> bool {
     let mut at = v;
     loop {
-        if a.via[at] != b.via[at] {
+        if a.via(at) != b.via(at) {
             return false;
         }
-        match a.via[at] {
+        match a.via(at) {
             Via::Step(k) => at = reach.steps[k].from,
             Via::Hub { from, .. } if from != MEMBER => at = from,
             _ => return true,
@@ -1009,7 +1081,7 @@ fn path_to(reach: &mut Reach, found: &Search, v: usize, member: usize) -> Vec<us
     let mut path = Vec::new();
     let mut at = v;
     loop {
-        match found.via[at] {
+        match found.via(at) {
             Via::Step(k) => {
                 path.push(k);
                 at = reach.steps[k].from;
@@ -1050,14 +1122,15 @@ fn reached_by(reach: &Reach, searches: &[Search; 2], rank: &[usize]) -> Vec<Reac
     let mut out = Vec::new();
     for (pass, found) in searches.iter().enumerate() {
         for &v in &found.order {
-            if pass == 1 && searches[0].via[v] != Via::Unseen && same_path(&searches[0], found, reach, v) {
+            if pass == 1 && searches[0].via(v) != Via::Unseen && same_path(&searches[0], found, reach, v) {
                 continue;
             }
+            let (len, outcome) = found.cost(v);
             out.push(Reached {
                 node: v,
                 pass,
-                len: found.len[v],
-                outcome: found.outcome[v],
+                len,
+                outcome,
             });
         }
     }
@@ -1075,8 +1148,9 @@ struct HubReach {
     slrs: Vec<Vec<SlrBest>>,
 }
 
-/// The indirect entries: per principal with steps, the best over what it reaches.
-fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
+/// The indirect entries: per principal with steps, the best over what it reaches. With
+/// `only`, those principals' entries are chosen again and the others' kept.
+fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Option<&BTreeSet<usize>>) {
     let n = graph.principals.len();
     let id_of = |node: usize, reach: &Reach| graph.principals[reach.nodes[node].principal].id.as_str();
     // Nodes ranked by their principal's id (ties: node order), to order without comparing ids.
@@ -1094,6 +1168,10 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach) {
     let mut starts = Vec::with_capacity(n + 1);
     for a in 0..n {
         starts.push(out.len());
+        if only.is_some_and(|only| !only.contains(&a)) {
+            out.extend(reach.of(a).iter().cloned());
+            continue;
+        }
         let own = !all.adj[a].is_empty();
         let hub = reach
             .hub_of

@@ -239,6 +239,36 @@ fn a_role_that_can_attach_policies_to_itself_holds_what_its_boundary_allows() {
 }
 
 #[test]
+fn changed_principals_decided_alike_still_cite_their_own_statements() {
+    let f = "self-attach-alike";
+    let r = check(f);
+    for (role, other, table) in [("a", "b", "orders"), ("b", "a", "items")] {
+        let x = indirect(&r, &id(f, &format!("aws_iam_role.{role}")), "describe");
+        assert_eq!(x.len(), 2, "{}", r["indirect"]);
+        // The table its own statement names is an entry of its own, proved by that statement.
+        let named: Vec<&&Value> = x
+            .iter()
+            .filter(|e| e["tables"]["declared"] == serde_json::json!([id(f, &format!("aws_dynamodb_table.{table}"))]))
+            .collect();
+        assert_eq!(named.len(), 1, "{role}: {x:?}");
+        let policies: Vec<&str> = named[0]["because"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["policy"].as_str())
+            .collect();
+        assert!(
+            policies.contains(&format!("aws_iam_role_policy.{role}").as_str()),
+            "{role}: {policies:?}"
+        );
+        assert!(
+            !policies.contains(&format!("aws_iam_role_policy.{other}").as_str()),
+            "{role}: {policies:?}"
+        );
+    }
+}
+
+#[test]
 fn a_user_that_can_add_itself_to_a_group_holds_the_groups_policies() {
     let r = check("add-to-group");
     let dev = id("add-to-group", "aws_iam_user.dev");

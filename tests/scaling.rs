@@ -66,7 +66,7 @@ fn work_with(format: Format, opts: Options) -> Work {
         .filter_map(|s| s.parse().ok())
         .collect();
     // "work: reach: S steps (C permission changes, M hub edges shown in paths), H hub edges
-    // in B hubs, V changed principals (D decided)"
+    // in B hubs, V changed principals (D decided, A of them again for their own proofs)"
     let reach_line = stderr
         .lines()
         .find(|l| l.starts_with("work: reach: "))
