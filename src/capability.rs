@@ -977,10 +977,12 @@ fn evaluate_node(
     let layers = layers(graph, principal, config);
     let principal_arn = principal.arn.pin(&config.pins);
     let base_context = principal_context(principal, &principal_arn);
+    let caller = crate::iam::principal::Caller::parse(&principal_arn);
     let eval = Evaluation {
         graph,
         layers: &layers,
         principal_arn: &principal_arn,
+        caller: &caller,
         base_context: &base_context,
         setting,
         requests: std::cell::Cell::new(0),
@@ -1088,6 +1090,7 @@ struct Evaluation<'a> {
     graph: &'a Graph,
     layers: &'a Layers<'a>,
     principal_arn: &'a Template,
+    caller: &'a crate::iam::principal::Caller,
     base_context: &'a Context,
     setting: &'a Setting,
     requests: std::cell::Cell<u64>,
@@ -1267,7 +1270,8 @@ impl Evaluation<'_> {
                 self.setting.some_stream.0.clone(),
                 Some(self.principal_arn),
                 ctx,
-            );
+            )
+            .with_caller(self.caller);
             for pattern in allow_patterns(self.layers, &request) {
                 if let Some(w) = witness(pattern)
                     && !witnesses.contains(&w)
@@ -1339,7 +1343,8 @@ impl Evaluation<'_> {
             .flatten()
             .map(|&k| &self.graph.policies[k].policy)
             .collect();
-        let request = Request::new(&req.action, resource.to_vec(), Some(self.principal_arn), ctx);
+        let request =
+            Request::over(&req.action, resource.into(), Some(self.principal_arn), ctx).with_caller(self.caller);
         decide(self.layers, &resource_policies, &request)
     }
 }

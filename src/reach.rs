@@ -589,27 +589,45 @@ fn ask(action: &'static str, resource: Template) -> Ask {
     }
 }
 
-/// The decision of the first alternative that can, else none. Alternatives no identity
-/// Allow may grant are refused without asking.
-fn first_can(
-    layers: &Layers<'_>,
-    caller: &(Template, crate::iam::condition::Context),
-    asks: &[Ask],
-    work: &mut Work,
-) -> Option<(Decision, &'static str)> {
-    let mut found: Vec<(Decision, &'static str)> = Vec::new();
-    for a in asks {
-        if !steps::may_be_allowed(layers, a.action, &a.tokens) {
-            continue;
-        }
-        work.requests += 1;
-        let d = steps::request(layers, a.action, &a.resource, &caller.0, &caller.1);
-        if d.outcome.can() {
-            found.push((d, a.action));
+/// A caller asking for permission changes: its layers and ARN, and per action where its
+/// identity Allows may land (`iam::reach::allow_landing`, worked out on first use).
+struct Asker<'a> {
+    layers: &'a Layers<'a>,
+    caller: &'a (Template, crate::iam::condition::Context),
+    landing: HashMap<&'static str, Option<Vec<&'a crate::iam::policy::Pat>>>,
+}
+
+impl<'a> Asker<'a> {
+    fn new(layers: &'a Layers<'a>, caller: &'a (Template, crate::iam::condition::Context)) -> Asker<'a> {
+        Asker {
+            layers,
+            caller,
+            landing: HashMap::new(),
         }
     }
-    let best = steps::best(found.iter().map(|(d, _)| d.clone()).collect())?;
-    found.into_iter().find(|(d, _)| *d == best)
+
+    /// The decision of the first alternative that can, else none. Alternatives no identity
+    /// Allow may grant are refused without asking.
+    fn first_can(&mut self, asks: &[Ask], work: &mut Work) -> Option<(Decision, &'static str)> {
+        let mut found: Vec<(Decision, &'static str)> = Vec::new();
+        for a in asks {
+            let layers = self.layers;
+            let landing = self
+                .landing
+                .entry(a.action)
+                .or_insert_with(|| steps::allow_landing(layers, a.action));
+            if !steps::may_land(landing.as_deref(), &a.tokens) {
+                continue;
+            }
+            work.requests += 1;
+            let d = steps::request(self.layers, a.action, &a.resource, &self.caller.0, &self.caller.1);
+            if d.outcome.can() {
+                found.push((d, a.action));
+            }
+        }
+        let best = steps::best(found.iter().map(|(d, _)| d.clone()).collect())?;
+        found.into_iter().find(|(d, _)| *d == best)
+    }
 }
 
 /// The requests that add permissions to principal `b` (any one suffices): on its ARN, on
@@ -622,21 +640,16 @@ fn adding_asks(graph: &Graph, config: &Config, b: usize) -> Vec<Ask> {
     let mut asks: Vec<Ask> = steps::adding(entity).iter().map(|a| ask(a, arn.clone())).collect();
     for &k in &target.policies {
         let p = &graph.policies[k];
-        if p.kind == PolicyKind::Managed && p.input.is_some() {
-            let input = &graph.inputs[p.input.unwrap_or_default()];
-            if let Some(policy_arn) = input
-                .policies
-                .iter()
-                .find(|q| *q.address == *p.policy.address)
-                .and_then(|q| q.arn.clone())
-            {
-                let pinned = policy_arn.pin(&config.pins);
-                asks.extend(
-                    steps::adding(Entity::ManagedPolicy)
-                        .iter()
-                        .map(|a| ask(a, pinned.clone())),
-                );
-            }
+        if p.kind == PolicyKind::Managed
+            && let (Some(i), Some(j)) = (p.input, p.declared)
+            && let Some(policy_arn) = graph.inputs[i].policies.get(j).and_then(|q| q.arn.clone())
+        {
+            let pinned = policy_arn.pin(&config.pins);
+            asks.extend(
+                steps::adding(Entity::ManagedPolicy)
+                    .iter()
+                    .map(|a| ask(a, pinned.clone())),
+            );
         }
     }
     for &(u, i, gi) in &graph.memberships {
@@ -668,6 +681,7 @@ fn change_steps(
     let assume = Edges::new(reach, n, (0..reach.nodes.len()).collect(), false);
     let costs = step_costs(reach);
     let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
+    let mut groups: Option<GroupTargets> = None;
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -675,7 +689,8 @@ fn change_steps(
         // A principal that can change its own permissions is taken to gain nothing more by
         // changing those of the roles it reaches (docs/spec-notes.md: this bounds the changed
         // principals to decide by the principals), so those are searched only otherwise.
-        let own = change_to(graph, config, &layers[x], &callers[x], x, added, &mut asks_of, work);
+        let mut asker = Asker::new(&layers[x], &callers[x]);
+        let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
         let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
         let mut targets: Vec<usize> = vec![x];
         targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
@@ -683,7 +698,7 @@ fn change_steps(
         for b in targets {
             let change = match own.take() {
                 Some(decided) => decided,
-                None => change_to(graph, config, &layers[x], &callers[x], b, added, &mut asks_of, work),
+                None => change_to(graph, config, &mut asker, b, added, &mut asks_of, work),
             };
             let Some(change) = change else {
                 continue;
@@ -713,7 +728,8 @@ fn change_steps(
             });
         }
         if graph.principals[x].class == PrincipalClass::User {
-            group_steps(graph, layers, callers, x, reach, &mut variants, &mut node_of, work);
+            let targets = groups.get_or_insert_with(|| GroupTargets::new(graph));
+            group_steps(graph, &mut asker, x, targets, reach, &mut variants, &mut node_of, work);
         }
     }
     variants
@@ -726,8 +742,7 @@ type Change = (Decision, Vec<String>, PrincipalNode, String);
 fn change_to(
     graph: &Graph,
     config: &Config,
-    layers: &Layers<'_>,
-    caller: &(Template, crate::iam::condition::Context),
+    asker: &mut Asker<'_>,
     b: usize,
     added: usize,
     asks_of: &mut HashMap<usize, Vec<Ask>>,
@@ -736,14 +751,14 @@ fn change_to(
     let target = &graph.principals[b];
     let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
     let asks = asks_of.entry(b).or_insert_with(|| adding_asks(graph, config, b));
-    let (mut decision, action) = first_can(layers, caller, asks, work)?;
+    let (mut decision, action) = asker.first_can(asks, work)?;
     let arn = asks[0].resource.clone();
     let mut actions = vec![action.to_string()];
     let mut node = target.clone();
     let mut label = String::from("+*");
     // The boundary bites unless it can be removed too.
     if !node.boundaries.is_empty()
-        && let Some((d, a)) = first_can(layers, caller, &[ask(steps::boundary_removal(role), arn.clone())], work)
+        && let Some((d, a)) = asker.first_can(&[ask(steps::boundary_removal(role), arn.clone())], work)
     {
         join(&mut decision, d);
         actions.push(a.to_string());
@@ -767,7 +782,7 @@ fn change_to(
             .any(|v| v.policy == k && v.group.is_none() && !v.boundary);
         if denies && direct {
             let removal = steps::policy_removal(role, p.kind == PolicyKind::Inline);
-            if let Some((d, a)) = first_can(layers, caller, &[ask(removal, arn.clone())], work) {
+            if let Some((d, a)) = asker.first_can(&[ask(removal, arn.clone())], work) {
                 join(&mut decision, d);
                 actions.push(a.to_string());
                 label.push_str(&format!("-{k}"));
@@ -784,30 +799,74 @@ fn change_to(
     Some((decision, actions, node, label))
 }
 
+/// The declared groups with policies, as targets of `iam:AddUserToGroup`: each group's ARN,
+/// who is in which, and per distinct resource pattern of the callers' Allows the groups it
+/// may match (each pattern matched once against the groups, not once per caller).
+struct GroupTargets {
+    /// (input, group) and the group's ARN, in `Graph::group_policies` order.
+    groups: Vec<((usize, usize), Template)>,
+    members: std::collections::HashSet<(usize, usize, usize)>,
+    matched: HashMap<Template, Vec<usize>>,
+}
+
+impl GroupTargets {
+    fn new(graph: &Graph) -> GroupTargets {
+        GroupTargets {
+            groups: graph
+                .group_policies
+                .keys()
+                .map(|&(i, gi)| ((i, gi), group_arn(&graph.inputs[i].groups[gi].name).pin(&graph.pins)))
+                .collect(),
+            members: graph.memberships.iter().copied().collect(),
+            matched: HashMap::new(),
+        }
+    }
+
+    /// The groups (indexes into `groups`, in order) that a caller with `layers` may be
+    /// allowed to add a user to: those some identity Allow's resource pattern may match,
+    /// or all where an identity policy cannot be read.
+    fn candidates(&mut self, layers: &Layers<'_>, work: &mut Work) -> Vec<usize> {
+        if !layers.unknown_identity.is_empty() || layers.identity.iter().any(|p| p.document.unknown.is_some()) {
+            return (0..self.groups.len()).collect();
+        }
+        let mut out: Vec<usize> = Vec::new();
+        for pattern in steps::allow_resource_patterns(layers, steps::ADD_USER_TO_GROUP) {
+            let groups = &self.groups;
+            let hits = self.matched.entry(pattern).or_insert_with_key(|pattern| {
+                work.index_matches += groups.len() as u64;
+                (0..groups.len())
+                    .filter(|&g| steps::pattern_may_match(pattern, &groups[g].1))
+                    .collect()
+            });
+            out.extend(hits.iter().copied());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 /// A user adding itself to a declared group it is not in.
 #[allow(clippy::too_many_arguments)]
 fn group_steps(
     graph: &Graph,
-    layers: &[Layers<'_>],
-    callers: &[(Template, crate::iam::condition::Context)],
+    asker: &mut Asker<'_>,
     x: usize,
+    targets: &mut GroupTargets,
     reach: &mut Reach,
     variants: &mut Vec<(usize, PrincipalNode)>,
     node_of: &mut BTreeMap<(usize, String), usize>,
     work: &mut Work,
 ) {
-    for (&(i, gi), policies) in &graph.group_policies {
-        if graph
-            .memberships
-            .iter()
-            .any(|&(u, mi, mg)| u == x && mi == i && mg == gi)
-        {
+    for g in targets.candidates(asker.layers, work) {
+        let ((i, gi), arn) = &targets.groups[g];
+        let (i, gi) = (*i, *gi);
+        if targets.members.contains(&(x, i, gi)) {
             continue;
         }
+        let policies = &graph.group_policies[&(i, gi)];
         let group = &graph.inputs[i].groups[gi];
-        let arn = group_arn(&group.name).pin(&graph.pins);
-        let Some((decision, action)) = first_can(&layers[x], &callers[x], &[ask(steps::ADD_USER_TO_GROUP, arn)], work)
-        else {
+        let Some((decision, action)) = asker.first_can(&[ask(steps::ADD_USER_TO_GROUP, arn.clone())], work) else {
             continue;
         };
         let action = action.to_string();

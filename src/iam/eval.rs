@@ -33,6 +33,7 @@
 //! `allowed` into `conditional` and leaves an identity `not_allowed` as it is. It never
 //! grants by itself, and as none of its statements is known it never denies.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use crate::iam::condition::{self, Context};
@@ -131,11 +132,14 @@ pub struct Layers<'a> {
 pub struct Request<'a> {
     pub action: &'a str,
     /// The resource as an Allow must cover it (may end in [`Tok::Some`]).
-    pub resource: Vec<Tok>,
+    pub resource: Cow<'a, [Tok]>,
     /// The resource as a Deny must cover it to deny for certain ([`Tok::Some`] → [`Tok::Every`]).
-    pub deny_resource: Vec<Tok>,
+    pub deny_resource: Cow<'a, [Tok]>,
     /// The caller's ARN (for resource policies' `Principal`).
     pub principal_arn: Option<&'a Template>,
+    /// `principal_arn` parsed, where the asker parsed it once for many requests
+    /// ([`Request::with_caller`]); else [`decide`] parses it.
+    pub caller: Option<&'a Caller>,
     /// The account that owns the resource; default: the resource ARN's, else the caller's.
     pub resource_account: Option<&'a Template>,
     pub context: &'a Context,
@@ -146,19 +150,43 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub fn new(action: &'a str, resource: Vec<Tok>, principal_arn: Option<&'a Template>, context: &'a Context) -> Self {
-        let deny_resource = resource
-            .iter()
-            .map(|t| if *t == Tok::Some { Tok::Every } else { t.clone() })
-            .collect();
+        Request::over(action, Cow::Owned(resource), principal_arn, context)
+    }
+
+    /// A request on a resource the asker keeps (not copied unless a Deny must read it
+    /// otherwise).
+    pub fn over(
+        action: &'a str,
+        resource: Cow<'a, [Tok]>,
+        principal_arn: Option<&'a Template>,
+        context: &'a Context,
+    ) -> Self {
+        let deny_resource = if resource.contains(&Tok::Some) {
+            Cow::Owned(
+                resource
+                    .iter()
+                    .map(|t| if *t == Tok::Some { Tok::Every } else { t.clone() })
+                    .collect(),
+            )
+        } else {
+            resource.clone()
+        };
         Request {
             action,
             resource,
             deny_resource,
             principal_arn,
+            caller: None,
             resource_account: None,
             context,
             trust: false,
         }
+    }
+
+    /// The request with its caller parsed already (`caller` must be `principal_arn` parsed).
+    pub fn with_caller(mut self, caller: &'a Caller) -> Self {
+        self.caller = Some(caller);
+        self
     }
 
     /// A request on a resource given as a template.
@@ -271,8 +299,15 @@ impl Allows {
 
 /// Decides one request.
 pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<'_>) -> Decision {
-    let caller = req.principal_arn.map(Caller::parse);
-    let scps_apply = !caller.as_ref().is_some_and(Caller::is_service_linked_role);
+    let parsed;
+    let caller: Option<&Caller> = match req.caller {
+        Some(c) => Some(c),
+        None => {
+            parsed = req.principal_arn.map(Caller::parse);
+            parsed.as_ref()
+        }
+    };
+    let scps_apply = !caller.is_some_and(Caller::is_service_linked_role);
     let has_boundary = !layers.boundary.is_empty();
     let has_session = !layers.session.is_empty();
 
@@ -300,7 +335,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         for s in policy.document.statements.iter().filter(denies) {
             let mut m = statement_match(s, &policy.document, req, true);
             if m.tri != Tri::No && layer == Layer::Resource {
-                m.tri = m.tri.and(deny_principal(s, caller.as_ref(), has_boundary));
+                m.tri = m.tri.and(deny_principal(s, caller, has_boundary));
             }
             if m.tri == Tri::No {
                 continue;
@@ -376,12 +411,12 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             });
         }
     }
-    let resource = resource_allows(resource_policies, req, caller.as_ref());
+    let resource = resource_allows(resource_policies, req, caller);
 
     // 4. Same account: union; cross account: both sides. A key request needs the key
     //    policy in the same account too (see the module docs).
     let key_request = key_policy_required(req);
-    let same = same_account(req, caller.as_ref());
+    let same = same_account(req, caller);
     let capped = boundary.tri.and(session.tri);
     let via_identity = identity.tri.and(capped);
     let cross_grant = via_identity.and(resource.any.tri);
@@ -390,7 +425,7 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         // Role trust ("How IAM roles differ from resource-based policies"): the trust
         // policy must allow the caller; in the same account naming the caller's own ARN is
         // enough, naming its account root, `*` or a pattern needs an identity Allow too.
-        let named = if caller.as_ref().is_some_and(|c| c.kind == CallerKind::Role) {
+        let named = if caller.is_some_and(|c| c.kind == CallerKind::Role) {
             resource.named.and(capped)
         } else {
             resource.named
@@ -521,7 +556,7 @@ pub fn key_policy_required(req: &Request<'_>) -> bool {
     }
     // The literal text of segments 0 (`arn`), 2 (the service) and the start of 5.
     let (mut seg, mut arn, mut service, mut resource) = (0, String::new(), String::new(), String::new());
-    for t in &req.resource {
+    for t in req.resource.iter() {
         match (seg, t) {
             (0..=4, Tok::Char(':')) => seg += 1,
             (0, Tok::Char(c)) => arn.push(*c),

@@ -320,7 +320,7 @@ pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
 /// prefix, or a resource segment that is not all literal (so an index can prune by it).
 pub fn resource_prefix(pattern: &Template) -> Option<String> {
     let p = pattern_tokens(pattern, false);
-    let segs = split_arn(&p, |t| *t == PTok::Char(':'))?;
+    let segs = split_arn(&p, |t| matches!(t, PTok::Char(':')))?;
     let mut out = String::new();
     for t in segs[ARN_SEGMENTS - 1] {
         match t {
@@ -333,7 +333,7 @@ pub fn resource_prefix(pattern: &Template) -> Option<String> {
 
 /// The resource segment of a request text when it is ARN-shaped and all literal.
 pub fn literal_resource_segment(text: &[Tok]) -> Option<String> {
-    let segs = split_arn(text, |t| *t == Tok::Char(':'))?;
+    let segs = split_arn(text, |t| matches!(t, Tok::Char(':')))?;
     segs[ARN_SEGMENTS - 1]
         .iter()
         .map(|t| match t {
@@ -346,7 +346,7 @@ pub fn literal_resource_segment(text: &[Tok]) -> Option<String> {
 /// The text before the resource segment (`arn:partition:service:region:account:`), for
 /// grouping request texts that only their resource segment tells apart.
 pub fn arn_head(text: &[Tok]) -> Option<Vec<Tok>> {
-    let segs = split_arn(text, |t| *t == Tok::Char(':'))?;
+    let segs = split_arn(text, |t| matches!(t, Tok::Char(':')))?;
     let head_len = text.len() - segs[ARN_SEGMENTS - 1].len();
     Some(text[..head_len].to_vec())
 }
@@ -356,7 +356,7 @@ pub fn arn_head(text: &[Tok]) -> Option<Vec<Tok>> {
 /// and the same resource. `None` when the pattern is not ARN-shaped.
 pub fn witness(pattern: &Template) -> Option<Vec<Tok>> {
     let p = pattern_tokens(pattern, false);
-    split_arn(&p, |t| *t == PTok::Char(':'))?;
+    split_arn(&p, |t| matches!(t, PTok::Char(':')))?;
     let mut out: Vec<Tok> = Vec::with_capacity(p.len());
     for t in p {
         let tok = match t {
@@ -391,11 +391,11 @@ impl Compiled {
 }
 
 fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
-    if p == [PTok::Star] {
+    if matches!(p, [PTok::Star]) {
         return Tri::Yes;
     }
-    let p_segs = split_arn(p, |t| *t == PTok::Char(':'));
-    let t_segs = split_arn(resource, |t| *t == Tok::Char(':'));
+    let p_segs = split_arn(p, |t| matches!(t, PTok::Char(':')));
+    let t_segs = split_arn(resource, |t| matches!(t, Tok::Char(':')));
     match (p_segs, t_segs) {
         (Some(ps), Some(ts)) => {
             let mut acc = Tri::Yes;
@@ -453,10 +453,64 @@ fn glob(p: &[PTok], t: &[Tok]) -> Tri {
         p = &p[..p.len() - 1];
         t = &t[..t.len() - 1];
     }
-    if (p.is_empty() && t.is_empty()) || p == [PTok::Star] {
+    if (p.is_empty() && t.is_empty()) || matches!(p, [PTok::Star]) {
         return Tri::Yes;
     }
-    glob_table(p, t)
+    if same_tokens(p, t) {
+        return Tri::Yes;
+    }
+    match glob_plain(p, t) {
+        Some(yes) => Tri::from_bool(yes),
+        None => glob_table(p, t),
+    }
+}
+
+/// Whether the pattern, with no wildcard, names exactly the text's tokens (the same
+/// characters, symbols and unresolved values, in order): a certain match.
+fn same_tokens(p: &[PTok], t: &[Tok]) -> bool {
+    p.len() == t.len()
+        && p.iter().zip(t).all(|pair| match pair {
+            (PTok::Char(a), Tok::Char(b)) => a == b,
+            (PTok::Pseudo(a), Tok::Pseudo(b)) => a == b,
+            (PTok::Opaque(a), Tok::Opaque(b)) => a == b,
+            _ => false,
+        })
+}
+
+/// [`glob`] where the pattern holds only characters and wildcards and the text only
+/// characters (`None` otherwise): the answer is yes or no, found by the two-pointer
+/// wildcard match (back to the last star on a mismatch), without the table.
+fn glob_plain(p: &[PTok], t: &[Tok]) -> Option<bool> {
+    let plain_p = p
+        .iter()
+        .all(|x| matches!(x, PTok::Char(_) | PTok::Star | PTok::Question));
+    if !plain_p || !t.iter().all(|x| matches!(x, Tok::Char(_))) {
+        return None;
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        let one = match (p.get(i), &t[j]) {
+            (Some(PTok::Question), _) => true,
+            (Some(PTok::Char(a)), Tok::Char(b)) => a == b,
+            _ => false,
+        };
+        if one {
+            i += 1;
+            j += 1;
+        } else if matches!(p.get(i), Some(PTok::Star)) {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            // The last star takes one more character.
+            star = Some((si, sj + 1));
+            i = si + 1;
+            j = sj + 1;
+        } else {
+            return Some(false);
+        }
+    }
+    Some(p[i..].iter().all(|x| matches!(x, PTok::Star)))
 }
 
 fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
@@ -493,7 +547,7 @@ fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
                         best = best.or(dp[at(i + 1, j + 1)]);
                     }
                     PTok::Pseudo(s) => {
-                        if j < nt && t[j] == Tok::Pseudo(s.clone()) {
+                        if j < nt && matches!(&t[j], Tok::Pseudo(x) if x == s) {
                             best = best.or(dp[at(i + 1, j + 1)]);
                         }
                         // Unpinned, the run's account/region/partition is whatever the text names.
@@ -508,7 +562,7 @@ fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
                         }
                     }
                     PTok::Opaque(id) => {
-                        if j < nt && t[j] == Tok::Opaque(id.clone()) {
+                        if j < nt && matches!(&t[j], Tok::Opaque(x) if x == id) {
                             best = best.or(dp[at(i + 1, j + 1)]);
                         }
                         // An unknown pattern piece could stand for any run of the text.
@@ -586,6 +640,37 @@ mod fast_path_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_globs_agree_with_the_table() {
+        // Every pattern over {a, b, *, ?} up to 4 long against every text over {a, b} up to
+        // 5 long: the two-pointer match and the table give the same answer.
+        fn all<T: Clone>(alphabet: &[T], max: usize) -> Vec<Vec<T>> {
+            let mut out = vec![Vec::new()];
+            let mut last = vec![Vec::new()];
+            for _ in 0..max {
+                let mut next = Vec::new();
+                for w in &last {
+                    for a in alphabet {
+                        let mut v: Vec<T> = w.clone();
+                        v.push(a.clone());
+                        next.push(v);
+                    }
+                }
+                out.extend(next.iter().cloned());
+                last = next;
+            }
+            out
+        }
+        let patterns = all(&[PTok::Char('a'), PTok::Char('b'), PTok::Star, PTok::Question], 4);
+        let texts = all(&[Tok::Char('a'), Tok::Char('b')], 5);
+        for p in &patterns {
+            for t in &texts {
+                let fast = glob_plain(p, t).map(Tri::from_bool);
+                assert_eq!(fast, Some(glob_table(p, t)), "{p:?} against {t:?}");
+            }
+        }
+    }
     use crate::source::Span;
 
     fn lit(s: &str) -> Template {

@@ -165,18 +165,39 @@ pub fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::
 /// or an identity policy that cannot be read. `false` means the request would be
 /// `not_allowed` or `denied`, so it need not be asked.
 pub fn may_be_allowed(layers: &Layers<'_>, action: &str, resource: &[crate::iam::pattern::Tok]) -> bool {
-    !layers.unknown_identity.is_empty()
-        || layers.identity.iter().any(|p| {
-            p.document.unknown.is_some()
-                || p.document.statements.iter().any(|s| {
-                    s.effect == Effect::Allow
-                        && eval::statement_concerns(s, &[action])
-                        && match &s.resources {
-                            Which::Listed(pats) => pats.iter().any(|p| p.compiled().matches(resource) != Tri::No),
-                            _ => true,
-                        }
-                })
-        })
+    may_land(allow_landing(layers, action).as_deref(), resource)
+}
+
+/// Where a caller's requests for `action` can be allowed, as [`may_be_allowed`] reads its
+/// identity Allows: the resource patterns of those that may cover `action`, or `None` when
+/// one may land anywhere (a `NotResource`, an unreadable resource element, an identity
+/// policy that cannot be read). Worked out once per caller and action, then matched
+/// against each resource with [`may_land`].
+pub fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a crate::iam::policy::Pat>> {
+    if !layers.unknown_identity.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in &layers.identity {
+        if p.document.unknown.is_some() {
+            return None;
+        }
+        for s in &p.document.statements {
+            if s.effect != Effect::Allow || !eval::statement_concerns(s, &[action]) {
+                continue;
+            }
+            match &s.resources {
+                Which::Listed(pats) => out.extend(pats.iter()),
+                _ => return None,
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Whether a request on `resource` can land where [`allow_landing`] says.
+pub fn may_land(landing: Option<&[&crate::iam::policy::Pat]>, resource: &[crate::iam::pattern::Tok]) -> bool {
+    landing.is_none_or(|pats| pats.iter().any(|p| p.compiled().matches(resource) != Tri::No))
 }
 
 /// Whether a statement's resources might include an IAM resource (a `NotResource`, an
