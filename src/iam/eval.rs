@@ -877,7 +877,7 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
         Which::Listed(pats) => pats.iter().any(|p| {
             p.text
                 .as_literal()
-                .is_some_and(|t| !t.contains(['*', '?']) && t.eq_ignore_ascii_case(req.action))
+                .is_some_and(|t| t.eq_ignore_ascii_case(req.action) && !t.contains(['*', '?']))
         }),
         _ => false,
     };
