@@ -98,10 +98,13 @@ pub struct Module {
     pub inputs: BTreeMap<String, Value>,
 }
 
-enum Slot {
+enum Slot<T = Value> {
     Busy,
-    Done(Value),
+    Done(T),
 }
+
+/// A resource instance's object, kept once and read by reference.
+type Shared = Rc<Value>;
 
 /// The renderings of one string literal, each with its source map.
 type Renderings = Vec<(Template, Rc<TextMap>)>;
@@ -146,9 +149,9 @@ pub struct Eval<'s> {
     pub ctx: Rc<Ctx<'s>>,
     locals: RefCell<BTreeMap<String, Slot>>,
     outputs: RefCell<BTreeMap<String, Slot>>,
-    objects: RefCell<BTreeMap<(usize, InstKey), Slot>>,
+    objects: RefCell<BTreeMap<(usize, InstKey), Slot<Shared>>>,
     /// Instance objects as references read them (attributes carrying their origin).
-    identified: RefCell<BTreeMap<(usize, InstKey), Value>>,
+    identified: RefCell<BTreeMap<(usize, InstKey), Shared>>,
     expansions: RefCell<BTreeMap<usize, Expansion>>,
     module_expansions: RefCell<BTreeMap<usize, Expansion>>,
     text_maps: RefCell<BTreeMap<Span, Renderings>>,

@@ -1,6 +1,8 @@
 //! The object a resource instance evaluates to: its arguments, nested blocks, planned
 //! values and the attributes the provider computes.
 
+use std::rc::Rc;
+
 use hcl_edit::Span as _;
 use hcl_edit::structure::Body;
 
@@ -11,19 +13,19 @@ use crate::value::{Entry, Value, ValueKind};
 impl<'s> Eval<'s> {
     /// The object one resource instance evaluates to: its configured arguments plus the
     /// attributes the provider computes from them.
-    pub fn instance_object(&self, idx: usize, key: &InstKey) -> Value {
+    pub fn instance_object(&self, idx: usize, key: &InstKey) -> Rc<Value> {
         let cache_key = (idx, key.clone());
         let Some(res) = self.m.resources.get(idx) else {
-            return Value::new(ValueKind::Null, Span::builtin());
+            return Rc::new(Value::new(ValueKind::Null, Span::builtin()));
         };
         match self.objects.borrow().get(&cache_key) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v)) => return Rc::clone(v),
             Some(Slot::Busy) => {
-                return Value::unknown(
+                return Rc::new(Value::unknown(
                     self.address(res, key),
                     "the resource refers to itself (cycle)",
                     res.span,
-                );
+                ));
             }
             None => {}
         }
@@ -48,8 +50,8 @@ impl<'s> Eval<'s> {
             }
         }
         super::super::resources::computed_attributes(self, res, &address, &mut entries);
-        let v = Value::new(ValueKind::Map(entries), res.span);
-        self.objects.borrow_mut().insert(cache_key, Slot::Done(v.clone()));
+        let v = Rc::new(Value::new(ValueKind::Map(entries), res.span));
+        self.objects.borrow_mut().insert(cache_key, Slot::Done(Rc::clone(&v)));
         v
     }
 

@@ -235,13 +235,13 @@ impl<'s> Eval<'s> {
     /// A resource instance's object as a reference reads it: each attribute carries the
     /// instance's identity ([`Origin`]), so that a name or ARN read from it still says
     /// which resource it belongs to.
-    fn identified_object(&self, idx: usize, key: &InstKey) -> Value {
+    fn identified_object(&self, idx: usize, key: &InstKey) -> Rc<Value> {
         if let Some(v) = self.identified.borrow().get(&(idx, key.clone())) {
-            return v.clone();
+            return Rc::clone(v);
         }
-        let mut obj = self.instance_object(idx, key);
+        let mut obj = Rc::unwrap_or_clone(self.instance_object(idx, key));
         let Some(res) = self.m.resources.get(idx) else {
-            return obj;
+            return Rc::new(obj);
         };
         let address = self.address(res, key);
         let rtype = if res.data {
@@ -258,9 +258,33 @@ impl<'s> Eval<'s> {
                 }));
             }
             // A map is the instance's final object (a cycle gives an unknown): keep it.
-            self.identified.borrow_mut().insert((idx, key.clone()), obj.clone());
+            let obj = Rc::new(obj);
+            self.identified.borrow_mut().insert((idx, key.clone()), Rc::clone(&obj));
+            return obj;
         }
-        obj
+        Rc::new(obj)
+    }
+
+    /// `ops` applied to an instance's object ([`Self::identified_object`]). Where the first
+    /// reads an attribute, only that attribute is copied out of the kept object, not the
+    /// whole object (the same value `apply_ops` gives on the whole).
+    fn read_instance(
+        &self,
+        idx: usize,
+        key: &InstKey,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        let obj = self.identified_object(idx, key);
+        match ops.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(a)) if !matches!(obj.kind, ValueKind::Unknown { .. }) => {
+                let v = self.get_attr(&obj, a.as_str(), span);
+                self.apply_ops(v, &ops[1..], file, scope, span)
+            }
+            _ => self.apply_ops(Rc::unwrap_or_clone(obj), ops, file, scope, span),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -284,10 +308,7 @@ impl<'s> Eval<'s> {
         };
         let expansion = self.expansion(idx);
         match (&expansion, ops.first().map(|o| o.value())) {
-            (Expansion::Single, _) => {
-                let obj = self.identified_object(idx, &InstKey::None);
-                self.apply_ops(obj, ops, file, scope, span)
-            }
+            (Expansion::Single, _) => self.read_instance(idx, &InstKey::None, ops, file, scope, span),
             (_, Some(TraversalOperator::Index(ie))) => {
                 let key = match &expansion {
                     Expansion::Unknown(_) => Some(InstKey::Unknown),
@@ -303,8 +324,7 @@ impl<'s> Eval<'s> {
                 };
                 match key {
                     Some(k) if Self::instance_keys(&expansion).contains(&k) => {
-                        let obj = self.identified_object(idx, &k);
-                        self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
+                        self.read_instance(idx, &k, ops.get(1..).unwrap_or_default(), file, scope, span)
                     }
                     Some(_) => self.unknown_at(span, "no such instance"),
                     None => self.unknown_at(span, "the instance index is not known"),
@@ -315,8 +335,7 @@ impl<'s> Eval<'s> {
                     Expansion::Unknown(_) => InstKey::Unknown,
                     _ => InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX)),
                 };
-                let obj = self.identified_object(idx, &k);
-                self.apply_ops(obj, ops.get(1..).unwrap_or_default(), file, scope, span)
+                self.read_instance(idx, &k, ops.get(1..).unwrap_or_default(), file, scope, span)
             }
             (Expansion::Unknown(why), _) => {
                 let reason = unknown_reason(why).unwrap_or("not known").to_string();
@@ -325,7 +344,7 @@ impl<'s> Eval<'s> {
             (Expansion::Count(_), _) => {
                 let items = Self::instance_keys(&expansion)
                     .iter()
-                    .map(|k| self.identified_object(idx, k))
+                    .map(|k| Rc::unwrap_or_clone(self.identified_object(idx, k)))
                     .collect();
                 self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
             }
@@ -336,7 +355,7 @@ impl<'s> Eval<'s> {
                         InstKey::Str(s) => Some(Entry {
                             key: s.clone(),
                             key_span: span,
-                            value: self.identified_object(idx, k),
+                            value: Rc::unwrap_or_clone(self.identified_object(idx, k)),
                         }),
                         _ => None,
                     })

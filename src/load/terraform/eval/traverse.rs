@@ -48,7 +48,7 @@ impl<'s> Eval<'s> {
         v
     }
 
-    fn get_attr(&self, v: &Value, name: &str, span: Span) -> Value {
+    pub(super) fn get_attr(&self, v: &Value, name: &str, span: Span) -> Value {
         match &v.kind {
             ValueKind::Map(_) => match v.get(name) {
                 Some(x) => x.clone(),
