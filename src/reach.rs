@@ -343,6 +343,15 @@ fn assume_steps(
             .collect();
         let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
         let mut matched: HashMap<Template, Vec<usize>> = HashMap::new();
+        // The delegating roles' ARNs, indexed by their resource segments: a pattern is
+        // matched against the roles its literal prefix can name, not against every role.
+        let role_index = crate::iam::index::TargetIndex::new(
+            delegating
+                .iter()
+                .enumerate()
+                .map(|(k, &r)| (k as u32, crate::iam::pattern::text_tokens(&roles[r].2)))
+                .collect(),
+        );
         for (a, l) in layers.iter().enumerate() {
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 continue;
@@ -366,12 +375,16 @@ fn assume_steps(
                 .filter(steps::may_name_iam)
             {
                 let hits = matched.entry(pattern.clone()).or_insert_with(|| {
-                    work.index_matches += delegating.len() as u64;
-                    delegating
-                        .iter()
-                        .filter(|&&r| steps::pattern_may_match(&pattern, &roles[r].2))
-                        .map(|&r| roles[r].0)
-                        .collect()
+                    let hits = role_index.hits(&pattern, &mut work.index_matches);
+                    match hits.uniform {
+                        Some(crate::iam::pattern::Tri::No) => Vec::new(),
+                        Some(_) => delegating.iter().map(|&r| roles[r].0).collect(),
+                        None => hits
+                            .targets
+                            .iter()
+                            .map(|&(k, _)| roles[delegating[k as usize]].0)
+                            .collect(),
+                    }
                 });
                 for &b in hits.iter() {
                     // A trust that can tell callers apart is decided per caller; the rest
@@ -495,6 +508,12 @@ fn exact_proofs(
     let mut shown: Vec<usize> = reach.indirect.iter().flat_map(|x| x.path.iter().copied()).collect();
     shown.sort_unstable();
     shown.dedup();
+    // Callers whose statements that can match `sts:AssumeRole` are the same ones (a
+    // principal class, `iam::class::class_key`, naming the caller where the trust reads
+    // it) get the same decision on one role, proofs included: decided once.
+    let mut reads: HashMap<usize, bool> = HashMap::new();
+    let mut class_of: HashMap<(usize, bool), crate::iam::class::ClassKey> = HashMap::new();
+    let mut decided: HashMap<(crate::iam::class::ClassKey, usize), Arc<Decision>> = HashMap::new();
     for k in shown {
         let step = &reach.steps[k];
         if step.exact || step.kind != StepKind::AssumeRole {
@@ -504,17 +523,28 @@ fn exact_proofs(
         let Some(trust) = graph.principals[b].trust else {
             continue;
         };
-        work.requests += 1;
-        let d = steps::assume_role(
-            &layers[a],
-            &graph.policies[trust].policy,
-            &graph.principals[b].arn.pin(&config.pins),
-            &callers[a].0,
-            &callers[a].1,
-        );
+        let trust_reads = *reads
+            .entry(trust)
+            .or_insert_with(|| crate::iam::class::policy_reads_caller(&graph.policies[trust].policy));
+        let class = class_of
+            .entry((a, trust_reads))
+            .or_insert_with(|| {
+                crate::iam::class::class_key(&layers[a], &[steps::ASSUME_ROLE], &callers[a].0, trust_reads)
+            })
+            .clone();
+        let d = decided.entry((class, b)).or_insert_with(|| {
+            work.requests += 1;
+            Arc::new(steps::assume_role(
+                &layers[a],
+                &graph.policies[trust].policy,
+                &graph.principals[b].arn.pin(&config.pins),
+                &callers[a].0,
+                &callers[a].1,
+            ))
+        });
         debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
         let step = &mut reach.steps[k];
-        step.decision = Arc::new(d);
+        step.decision = Arc::clone(d);
         step.exact = true;
     }
 }
