@@ -137,7 +137,12 @@ impl PartialEq for ActionLookup {
 #[derive(Clone, Debug, Default)]
 struct ActionIndex {
     exact: std::collections::HashMap<String, usize>,
-    wild: Vec<usize>,
+    /// Plain patterns with wildcards whose service prefix (before the first `:`) is
+    /// literal, by that prefix lower-cased: they can match only actions of that service.
+    wild: std::collections::HashMap<String, Vec<usize>>,
+    /// Plain patterns with wildcards in the service part (or no `:`): candidates for
+    /// every action.
+    wild_any: Vec<usize>,
     other: Vec<usize>,
 }
 
@@ -149,11 +154,48 @@ impl ActionIndex {
                 Some(text) if !text.contains(['*', '?']) => {
                     index.exact.entry(text.to_ascii_lowercase()).or_insert(k);
                 }
-                Some(_) => index.wild.push(k),
+                Some(text) => match text.split_once(':') {
+                    Some((service, _)) if !service.contains(['*', '?']) => {
+                        index.wild.entry(service.to_ascii_lowercase()).or_default().push(k);
+                    }
+                    _ => index.wild_any.push(k),
+                },
                 None => index.other.push(k),
             }
         }
         index
+    }
+
+    /// The first (by position) plain wildcard pattern before `bound` that matches
+    /// `action`: only the patterns of the action's service and those whose service part has
+    /// a wildcard are tried, in position order.
+    fn first_wild(&self, pats: &[Pat], action: &str, bound: Option<usize>) -> Option<usize> {
+        let service = action.split_once(':').map_or(action, |(s, _)| s).to_ascii_lowercase();
+        let own: &[usize] = self.wild.get(&service).map(Vec::as_slice).unwrap_or_default();
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let k = match (own.get(i), self.wild_any.get(j)) {
+                (Some(&a), Some(&b)) if a < b => {
+                    i += 1;
+                    a
+                }
+                (_, Some(&b)) => {
+                    j += 1;
+                    b
+                }
+                (Some(&a), None) => {
+                    i += 1;
+                    a
+                }
+                (None, None) => return None,
+            };
+            if bound.is_some_and(|e| k >= e) {
+                return None;
+            }
+            if match_action(&pats[k].text, action) == Tri::Yes {
+                return Some(k);
+            }
+        }
     }
 }
 
@@ -167,11 +209,7 @@ impl Statement {
         }
         let index = self.action_lookup.0.get_or_init(|| ActionIndex::build(pats));
         let exact = index.exact.get(&action.to_ascii_lowercase()).copied();
-        let wild = index
-            .wild
-            .iter()
-            .copied()
-            .find(|&k| exact.is_none_or(|e| k < e) && match_action(&pats[k].text, action) == Tri::Yes);
+        let wild = index.first_wild(pats, action, exact);
         let literal_yes = match (exact, wild) {
             (Some(e), Some(w)) => Some(e.min(w)),
             (e, w) => e.or(w),
@@ -602,6 +640,9 @@ mod tests {
         names.insert(20, "\"dynamodb:DescribeKinesisStreamingDestination\"".to_string());
         names.insert(25, "\"DynamoDB:disable*\"".to_string());
         names.insert(27, "\"dynamodb:DisableKinesisStreamingDestination\"".to_string());
+        // Wildcards in the service part: tried for every service, in position order.
+        names.insert(10, "\"*:DescribeKinesis*\"".to_string());
+        names.insert(24, "\"dyna?odb:Disable*\"".to_string());
         let text = format!(
             r#"{{"Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
             names.join(",")
@@ -619,6 +660,9 @@ mod tests {
             "SVC29:ACTION29",
             "svc7:Action8",
             "kinesis:PutRecords",
+            "kinesis:DescribeKinesisStream",
+            "dynamodb:DisableSomething",
+            "nocolon",
         ] {
             let scan = first_best(pats.iter().enumerate(), action);
             assert_eq!(s.match_action_list(pats, action), scan, "{action}");
@@ -630,7 +674,7 @@ mod tests {
         );
         assert_eq!(
             s.match_action_list(pats, "dynamodb:DisableKinesisStreamingDestination"),
-            (Tri::Yes, Some(25))
+            (Tri::Yes, Some(24))
         );
     }
 
