@@ -92,6 +92,11 @@ pub struct Problem {
 pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
     let mut out = Vec::new();
     for file in sources.files() {
+        // Every spelling `marker` knows holds "kdsguard" in some case: a file without it has
+        // no suppression (one search per file instead of one per line).
+        if !file.text.to_ascii_lowercase().contains("kdsguard") {
+            continue;
+        }
         let mut lines = Vec::new();
         let mut offset = 0usize;
         for line in file.text.split_inclusive('\n') {
