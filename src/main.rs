@@ -18,6 +18,12 @@ use kdsguard::report::{concise, human, json};
 use kdsguard::value::Pins;
 use kdsguard::{Analysis, Config, analyze};
 
+/// mimalloc instead of the system allocator: the analysis allocates and frees many small
+/// values (templates, tokens, proofs), and glibc's allocator spent about a quarter of the
+/// instructions of a run on it (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
