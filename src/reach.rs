@@ -712,6 +712,7 @@ fn change_steps(
     let costs = step_costs(reach);
     let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
     let mut groups: Option<GroupTargets> = None;
+    let mut scratch = Search::empty();
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -721,7 +722,10 @@ fn change_steps(
         // principals to decide by the principals), so those are searched only otherwise.
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
-        let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
+        let found = own.is_none().then(|| {
+            search_in(reach, &assume, &costs, Origin::Node(x), &mut scratch);
+            &scratch
+        });
         let mut targets: Vec<usize> = vec![x];
         targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
         let mut own = Some(own);
@@ -733,7 +737,7 @@ fn change_steps(
             let Some(change) = change else {
                 continue;
             };
-            let prefix = match &found {
+            let prefix = match found {
                 Some(f) if b != x => path_to(reach, f, b, x),
                 _ => Vec::new(),
             };
@@ -1019,9 +1023,39 @@ struct Search {
     order: Vec<usize>,
     len: Vec<u32>,
     outcome: Vec<Outcome>,
+    /// The node the search started from, if any.
+    start: Option<usize>,
 }
 
 impl Search {
+    fn empty() -> Search {
+        Search {
+            via: Vec::new(),
+            order: Vec::new(),
+            len: Vec::new(),
+            outcome: Vec::new(),
+            start: None,
+        }
+    }
+
+    /// Ready for a search over `n` nodes: what the last search marked is put back and the
+    /// vectors grow to `n`, so that a search reused per principal costs what it reaches, not
+    /// the number of nodes.
+    fn reset(&mut self, n: usize) {
+        for &v in self.order.iter().chain(self.start.iter()) {
+            self.via[v] = Via::Unseen;
+            self.len[v] = 0;
+            self.outcome[v] = Outcome::Allowed;
+        }
+        self.order.clear();
+        self.start = None;
+        if self.via.len() < n {
+            self.via.resize(n, Via::Unseen);
+            self.len.resize(n, 0);
+            self.outcome.resize(n, Outcome::Allowed);
+        }
+    }
+
     /// How the search first reached `v` ([`Via::Unseen`]: not at all).
     fn via(&self, v: usize) -> Via {
         self.via[v]
@@ -1052,13 +1086,14 @@ fn step_costs(reach: &Reach) -> Vec<(u32, Outcome)> {
 /// Breadth-first from `origin` over `edges`: a node's steps and its hub's edges, merged by the
 /// key of their targets.
 fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) -> Search {
-    let n = reach.nodes.len();
-    let mut out = Search {
-        via: vec![Via::Unseen; n],
-        order: Vec::new(),
-        len: vec![0; n],
-        outcome: vec![Outcome::Allowed; n],
-    };
+    let mut out = Search::empty();
+    search_in(reach, edges, costs, origin, &mut out);
+    out
+}
+
+/// [`search`] into `out`, whose earlier search is put back first ([`Search::reset`]).
+fn search_in(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin, out: &mut Search) {
+    out.reset(reach.nodes.len());
     let mut queue: Vec<usize> = Vec::new();
     let visit = |out: &mut Search, queue: &mut Vec<usize>, from: usize, v: usize, via: Via, cost: (u32, Outcome)| {
         if out.via[v] != Via::Unseen {
@@ -1115,13 +1150,14 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
     match origin {
         Origin::Node(a) => {
             out.via[a] = Via::Start;
+            out.start = Some(a);
             queue.push(a);
         }
         Origin::Hub(h) => {
             for &e in &edges.hub[h] {
                 let edge = &reach.hubs[h][e];
                 visit(
-                    &mut out,
+                    out,
                     &mut queue,
                     MEMBER,
                     edge.to,
@@ -1144,9 +1180,8 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
             None
         };
         let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
-        expand(&mut out, &mut queue, u, hub, own);
+        expand(out, &mut queue, u, hub, own);
     }
-    out
 }
 
 /// Whether two searches reached `v` by the same path.
@@ -1253,6 +1288,8 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     let allowed = Edges::new(reach, n, rank.clone(), true);
     let all = Edges::new(reach, n, rank.clone(), false);
     let mut hub_reach: HashMap<usize, HubReach> = HashMap::new();
+    // The searches of principals with steps of their own, reused from one to the next.
+    let mut owned = [Search::empty(), Search::empty()];
     let mut out = Vec::new();
     let mut starts = Vec::with_capacity(n + 1);
     for a in 0..n {
@@ -1268,7 +1305,7 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .copied()
             .flatten()
             .filter(|&h| !all.hub[h].is_empty());
-        let (chosen, searches_owned): (Vec<Chosen>, Option<[Search; 2]>) = match (own, hub) {
+        let (chosen, searched): (Vec<Chosen>, bool) = match (own, hub) {
             (false, None) => continue,
             (false, Some(h)) => {
                 let shared = hub_reach.entry(h).or_insert_with(|| {
@@ -1285,22 +1322,20 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
                         slrs,
                     }
                 });
-                (member_entries(graph, decisions, a, shared), None)
+                (member_entries(graph, decisions, a, shared), false)
             }
             (true, _) => {
-                let searches = [
-                    search(reach, &allowed, &costs, Origin::Node(a)),
-                    search(reach, &all, &costs, Origin::Node(a)),
-                ];
-                let reached = reached_by(reach, &searches, &rank);
-                (best_for(graph, decisions, reach, a, &reached), Some(searches))
+                search_in(reach, &allowed, &costs, Origin::Node(a), &mut owned[0]);
+                search_in(reach, &all, &costs, Origin::Node(a), &mut owned[1]);
+                let reached = reached_by(reach, &owned, &rank);
+                (best_for(graph, decisions, reach, a, &reached), true)
             }
         };
         for (mut x, pass, node) in chosen {
-            let found = match (&searches_owned, hub) {
-                (Some(s), _) => &s[pass],
-                (None, Some(h)) => &hub_reach[&h].searches[pass],
-                (None, None) => continue,
+            let found = match (searched, hub) {
+                (true, _) => &owned[pass],
+                (false, Some(h)) => &hub_reach[&h].searches[pass],
+                (false, None) => continue,
             };
             x.path = path_to(reach, found, node, a);
             out.push(x);
