@@ -825,14 +825,14 @@ pub struct Changed {
     /// Per variant, the index of its class's entries.
     pub slot: Vec<usize>,
     /// Per variant, whether its class's entries cite its own statements. Where not, they
-    /// cite the statements of a variant whose statements mean the same, in the same order
-    /// (`iam::class::proof_key`): the outcomes and table sets are the variant's own, and
-    /// [`evaluate_changed`] gives its own proofs.
+    /// are those of a variant whose outcomes come out alike (`iam::class::outcome_key`):
+    /// the outcome on every table is the variant's own, but the proofs, and so the table
+    /// sets they group, are the other's; [`evaluate_changed`] gives its own.
     pub exact: Vec<bool>,
 }
 
 /// Decides the variants (each a principal index and the node it stands for). Variants of one
-/// principal class are decided once, and classes whose statements mean the same share the
+/// principal class are decided once, and classes whose outcomes come out alike share the
 /// entries of the first ([`Changed::exact`]); the work is added to `work`.
 pub fn evaluate_variants(
     graph: &Graph,

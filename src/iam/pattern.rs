@@ -640,6 +640,7 @@ mod fast_path_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Span;
 
     #[test]
     fn plain_globs_agree_with_the_table() {
@@ -671,7 +672,6 @@ mod tests {
             }
         }
     }
-    use crate::source::Span;
 
     fn lit(s: &str) -> Template {
         Template::lit(s)

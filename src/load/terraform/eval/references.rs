@@ -21,7 +21,7 @@ impl<'s> Eval<'s> {
         span: Span,
     ) -> Value {
         if let Some(v) = scope.lookup(name) {
-            return self.apply_ops(v.clone(), ops, file, scope, span);
+            return self.read_ops(v, ops, file, scope, span);
         }
         let attr = |i: usize| -> Option<&str> {
             match ops.get(i).map(|o| o.value()) {
@@ -265,9 +265,7 @@ impl<'s> Eval<'s> {
         Rc::new(obj)
     }
 
-    /// `ops` applied to an instance's object ([`Self::identified_object`]). Where the first
-    /// reads an attribute, only that attribute is copied out of the kept object, not the
-    /// whole object (the same value `apply_ops` gives on the whole).
+    /// `ops` applied to an instance's object ([`Self::identified_object`]), read in place.
     fn read_instance(
         &self,
         idx: usize,
@@ -277,14 +275,7 @@ impl<'s> Eval<'s> {
         scope: &Scope,
         span: Span,
     ) -> Value {
-        let obj = self.identified_object(idx, key);
-        match ops.first().map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(a)) if !matches!(obj.kind, ValueKind::Unknown { .. }) => {
-                let v = self.get_attr(&obj, a.as_str(), span);
-                self.apply_ops(v, &ops[1..], file, scope, span)
-            }
-            _ => self.apply_ops(Rc::unwrap_or_clone(obj), ops, file, scope, span),
-        }
+        self.read_ops(&self.identified_object(idx, key), ops, file, scope, span)
     }
 
     #[allow(clippy::too_many_arguments)]

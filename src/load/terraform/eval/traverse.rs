@@ -1,5 +1,7 @@
 //! Traversals over evaluated values: attributes, indexes and splats.
 
+use std::ops::ControlFlow;
+
 use hcl_edit::expr::TraversalOperator;
 
 use super::{Eval, Scope, number};
@@ -10,45 +12,85 @@ impl<'s> Eval<'s> {
     /// Applies traversal operators to a value.
     pub fn apply_ops(
         &self,
-        mut v: Value,
+        v: Value,
         ops: &[hcl_edit::Decorated<TraversalOperator>],
         file: FileId,
         scope: &Scope,
         span: Span,
     ) -> Value {
-        for (i, op) in ops.iter().enumerate() {
-            if let ValueKind::Unknown { reason, .. } = &v.kind {
-                return Value::unknown(self.text(span), reason.clone(), span);
-            }
-            v = match op.value() {
-                TraversalOperator::GetAttr(a) => self.get_attr(&v, a.as_str(), span),
-                TraversalOperator::Index(ie) => {
-                    let iv = self.expr(ie, file, scope);
-                    self.index(&v, &iv, span)
-                }
-                TraversalOperator::LegacyIndex(n) => {
-                    let iv = Value::new(ValueKind::Number(n.value().to_string()), span);
-                    self.index(&v, &iv, span)
-                }
-                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    let rest = ops.get(i + 1..).unwrap_or_default();
-                    let items: Vec<Value> = match &v.kind {
-                        ValueKind::List(items) => items.clone(),
-                        ValueKind::Null => Vec::new(),
-                        _ => vec![v.clone()],
-                    };
-                    let out = items
-                        .into_iter()
-                        .map(|x| self.apply_ops(x, rest, file, scope, span))
-                        .collect();
-                    return Value::new(ValueKind::List(out), span);
-                }
-            };
+        if ops.is_empty() {
+            return v;
         }
-        v
+        self.read_ops(&v, ops, file, scope, span)
     }
 
-    pub(super) fn get_attr(&self, v: &Value, name: &str, span: Span) -> Value {
+    /// Applies traversal operators to a value the caller keeps: each step reads the value
+    /// in place, so only what the operators select is copied (an attribute of a resource
+    /// object, not the whole object).
+    pub fn read_ops(
+        &self,
+        v: &Value,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> Value {
+        let Some((first, rest)) = ops.split_first() else {
+            return v.clone();
+        };
+        let mut cur = match self.step(v, first, rest, file, scope, span) {
+            ControlFlow::Continue(next) => next,
+            ControlFlow::Break(done) => return done,
+        };
+        for (i, op) in rest.iter().enumerate() {
+            cur = match self.step(&cur, op, &rest[i + 1..], file, scope, span) {
+                ControlFlow::Continue(next) => next,
+                ControlFlow::Break(done) => return done,
+            };
+        }
+        cur
+    }
+
+    /// One traversal operator on `v`: the value it selects, or the end of the traversal (an
+    /// unknown value, or a splat, which applies `rest` to each item).
+    fn step(
+        &self,
+        v: &Value,
+        op: &hcl_edit::Decorated<TraversalOperator>,
+        rest: &[hcl_edit::Decorated<TraversalOperator>],
+        file: FileId,
+        scope: &Scope,
+        span: Span,
+    ) -> ControlFlow<Value, Value> {
+        if let ValueKind::Unknown { reason, .. } = &v.kind {
+            return ControlFlow::Break(Value::unknown(self.text(span), reason.clone(), span));
+        }
+        ControlFlow::Continue(match op.value() {
+            TraversalOperator::GetAttr(a) => self.get_attr(v, a.as_str(), span),
+            TraversalOperator::Index(ie) => {
+                let iv = self.expr(ie, file, scope);
+                self.index(v, &iv, span)
+            }
+            TraversalOperator::LegacyIndex(n) => {
+                let iv = Value::new(ValueKind::Number(n.value().to_string()), span);
+                self.index(v, &iv, span)
+            }
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                let items: Vec<Value> = match &v.kind {
+                    ValueKind::List(items) => items.clone(),
+                    ValueKind::Null => Vec::new(),
+                    _ => vec![v.clone()],
+                };
+                let out = items
+                    .into_iter()
+                    .map(|x| self.apply_ops(x, rest, file, scope, span))
+                    .collect();
+                return ControlFlow::Break(Value::new(ValueKind::List(out), span));
+            }
+        })
+    }
+
+    fn get_attr(&self, v: &Value, name: &str, span: Span) -> Value {
         match &v.kind {
             ValueKind::Map(_) => match v.get(name) {
                 Some(x) => x.clone(),
