@@ -342,16 +342,7 @@ fn assume_steps(
             })
             .collect();
         let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
-        let mut matched: HashMap<Template, Vec<usize>> = HashMap::new();
-        // The delegating roles' ARNs, indexed by their resource segments: a pattern is
-        // matched against the roles its literal prefix can name, not against every role.
-        let role_index = crate::iam::index::TargetIndex::new(
-            delegating
-                .iter()
-                .enumerate()
-                .map(|(k, &r)| (k as u32, crate::iam::pattern::text_tokens(&roles[r].2)))
-                .collect(),
-        );
+        let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
         for (a, l) in layers.iter().enumerate() {
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 continue;
@@ -374,19 +365,11 @@ fn assume_steps(
                 .into_iter()
                 .filter(steps::may_name_iam)
             {
-                let hits = matched.entry(pattern.clone()).or_insert_with(|| {
-                    let hits = role_index.hits(&pattern, &mut work.index_matches);
-                    match hits.uniform {
-                        Some(crate::iam::pattern::Tri::No) => Vec::new(),
-                        Some(_) => delegating.iter().map(|&r| roles[r].0).collect(),
-                        None => hits
-                            .targets
-                            .iter()
-                            .map(|&(k, _)| roles[delegating[k as usize]].0)
-                            .collect(),
-                    }
-                });
-                for &b in hits.iter() {
+                for b in role_targets
+                    .hits(&pattern, work)
+                    .iter()
+                    .map(|&k| roles[delegating[k]].0)
+                {
                     // A trust that can tell callers apart is decided per caller; the rest
                     // once per hub (its callers' patterns are the same, so are their roles).
                     if reads.get(&b).copied().unwrap_or(true) {
@@ -636,17 +619,21 @@ impl<'a> Asker<'a> {
         }
     }
 
+    /// Where the caller's identity Allows of `action` may land (`None`: anywhere).
+    fn landing(&mut self, action: &'static str) -> Option<&[&'a crate::iam::policy::Pat]> {
+        let layers = self.layers;
+        self.landing
+            .entry(action)
+            .or_insert_with(|| steps::allow_landing(layers, action))
+            .as_deref()
+    }
+
     /// The decision of the first alternative that can, else none. Alternatives no identity
     /// Allow may grant are refused without asking.
     fn first_can(&mut self, asks: &[Ask], work: &mut Work) -> Option<(Decision, &'static str)> {
         let mut found: Vec<(Decision, &'static str)> = Vec::new();
         for a in asks {
-            let layers = self.layers;
-            let landing = self
-                .landing
-                .entry(a.action)
-                .or_insert_with(|| steps::allow_landing(layers, a.action));
-            if !steps::may_land(landing.as_deref(), &a.tokens) {
+            if !steps::may_land(self.landing(a.action), &a.tokens) {
                 continue;
             }
             work.requests += 1;
@@ -712,7 +699,6 @@ fn change_steps(
     let costs = step_costs(reach);
     let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
     let mut groups: Option<GroupTargets> = None;
-    let mut scratch = Search::empty();
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -722,10 +708,7 @@ fn change_steps(
         // principals to decide by the principals), so those are searched only otherwise.
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
-        let found = own.is_none().then(|| {
-            search_in(reach, &assume, &costs, Origin::Node(x), &mut scratch);
-            &scratch
-        });
+        let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
         let mut targets: Vec<usize> = vec![x];
         targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
         let mut own = Some(own);
@@ -737,7 +720,7 @@ fn change_steps(
             let Some(change) = change else {
                 continue;
             };
-            let prefix = match found {
+            let prefix = match &found {
                 Some(f) if b != x => path_to(reach, f, b, x),
                 _ => Vec::new(),
             };
@@ -833,46 +816,76 @@ fn change_to(
     Some((decision, actions, node, label))
 }
 
-/// The declared groups with policies, as targets of `iam:AddUserToGroup`: each group's ARN,
-/// who is in which, and per distinct resource pattern of the callers' Allows the groups it
-/// may match (each pattern matched once against the groups, not once per caller).
-struct GroupTargets {
-    /// (input, group) and the group's ARN, in `Graph::group_policies` order.
-    groups: Vec<((usize, usize), Template)>,
-    members: std::collections::HashSet<(usize, usize, usize)>,
+/// ARNs some callers' Allow patterns may name (the delegating roles, the declared groups),
+/// indexed by their literal resource segments (`iam::index::TargetIndex`): each distinct
+/// pattern is matched once, against the targets its literal prefix can name.
+struct ArnTargets {
+    index: crate::iam::index::TargetIndex,
+    len: usize,
     matched: HashMap<Template, Vec<usize>>,
 }
 
-impl GroupTargets {
-    fn new(graph: &Graph) -> GroupTargets {
-        GroupTargets {
-            groups: graph
-                .group_policies
-                .keys()
-                .map(|&(i, gi)| ((i, gi), group_arn(&graph.inputs[i].groups[gi].name).pin(&graph.pins)))
-                .collect(),
-            members: graph.memberships.iter().copied().collect(),
+impl ArnTargets {
+    fn new<'a>(arns: impl Iterator<Item = &'a Template>) -> ArnTargets {
+        let entries: Vec<(u32, Vec<crate::iam::pattern::Tok>)> = arns
+            .enumerate()
+            .map(|(k, arn)| (k as u32, crate::iam::pattern::text_tokens(arn)))
+            .collect();
+        ArnTargets {
+            len: entries.len(),
+            index: crate::iam::index::TargetIndex::new(entries),
             matched: HashMap::new(),
         }
     }
 
-    /// The groups (indexes into `groups`, in order) that a caller with `layers` may be
-    /// allowed to add a user to: those some identity Allow's resource pattern may match,
-    /// or all where an identity policy cannot be read.
-    fn candidates(&mut self, layers: &Layers<'_>, work: &mut Work) -> Vec<usize> {
-        if !layers.unknown_identity.is_empty() || layers.identity.iter().any(|p| p.document.unknown.is_some()) {
-            return (0..self.groups.len()).collect();
+    /// The targets (positions, in order) that `pattern` may match.
+    fn hits(&mut self, pattern: &Template, work: &mut Work) -> &[usize] {
+        let (index, len) = (&self.index, self.len);
+        self.matched.entry(pattern.clone()).or_insert_with(|| {
+            let hits = index.hits(pattern, &mut work.index_matches);
+            match hits.uniform {
+                Some(crate::iam::pattern::Tri::No) => Vec::new(),
+                Some(_) => (0..len).collect(),
+                None => hits.targets.iter().map(|&(k, _)| k as usize).collect(),
+            }
+        })
+    }
+}
+
+/// The declared groups with policies, as targets of `iam:AddUserToGroup`: each group's
+/// (input, group) in `Graph::group_policies` order, who is in which, and their ARNs.
+struct GroupTargets {
+    groups: Vec<(usize, usize)>,
+    members: std::collections::HashSet<(usize, usize, usize)>,
+    arns: Vec<Template>,
+    targets: ArnTargets,
+}
+
+impl GroupTargets {
+    fn new(graph: &Graph) -> GroupTargets {
+        let groups: Vec<(usize, usize)> = graph.group_policies.keys().copied().collect();
+        let arns: Vec<Template> = groups
+            .iter()
+            .map(|&(i, gi)| group_arn(&graph.inputs[i].groups[gi].name).pin(&graph.pins))
+            .collect();
+        GroupTargets {
+            targets: ArnTargets::new(arns.iter()),
+            groups,
+            members: graph.memberships.iter().copied().collect(),
+            arns,
         }
+    }
+
+    /// The groups (positions, in order) the caller's identity Allows of
+    /// `iam:AddUserToGroup` may land on (`iam::reach::allow_landing`): all of them where
+    /// one may land anywhere.
+    fn candidates(&mut self, asker: &mut Asker<'_>, work: &mut Work) -> Vec<usize> {
+        let Some(patterns) = asker.landing(steps::ADD_USER_TO_GROUP) else {
+            return (0..self.groups.len()).collect();
+        };
         let mut out: Vec<usize> = Vec::new();
-        for pattern in steps::allow_resource_patterns(layers, steps::ADD_USER_TO_GROUP) {
-            let groups = &self.groups;
-            let hits = self.matched.entry(pattern).or_insert_with_key(|pattern| {
-                work.index_matches += groups.len() as u64;
-                (0..groups.len())
-                    .filter(|&g| steps::pattern_may_match(pattern, &groups[g].1))
-                    .collect()
-            });
-            out.extend(hits.iter().copied());
+        for p in patterns {
+            out.extend_from_slice(self.targets.hits(&p.text, work));
         }
         out.sort_unstable();
         out.dedup();
@@ -892,9 +905,8 @@ fn group_steps(
     node_of: &mut BTreeMap<(usize, String), usize>,
     work: &mut Work,
 ) {
-    for g in targets.candidates(asker.layers, work) {
-        let ((i, gi), arn) = &targets.groups[g];
-        let (i, gi) = (*i, *gi);
+    for g in targets.candidates(asker, work) {
+        let ((i, gi), arn) = (targets.groups[g], &targets.arns[g]);
         if targets.members.contains(&(x, i, gi)) {
             continue;
         }
@@ -1023,39 +1035,9 @@ struct Search {
     order: Vec<usize>,
     len: Vec<u32>,
     outcome: Vec<Outcome>,
-    /// The node the search started from, if any.
-    start: Option<usize>,
 }
 
 impl Search {
-    fn empty() -> Search {
-        Search {
-            via: Vec::new(),
-            order: Vec::new(),
-            len: Vec::new(),
-            outcome: Vec::new(),
-            start: None,
-        }
-    }
-
-    /// Ready for a search over `n` nodes: what the last search marked is put back and the
-    /// vectors grow to `n`, so that a search reused per principal costs what it reaches, not
-    /// the number of nodes.
-    fn reset(&mut self, n: usize) {
-        for &v in self.order.iter().chain(self.start.iter()) {
-            self.via[v] = Via::Unseen;
-            self.len[v] = 0;
-            self.outcome[v] = Outcome::Allowed;
-        }
-        self.order.clear();
-        self.start = None;
-        if self.via.len() < n {
-            self.via.resize(n, Via::Unseen);
-            self.len.resize(n, 0);
-            self.outcome.resize(n, Outcome::Allowed);
-        }
-    }
-
     /// How the search first reached `v` ([`Via::Unseen`]: not at all).
     fn via(&self, v: usize) -> Via {
         self.via[v]
@@ -1086,14 +1068,13 @@ fn step_costs(reach: &Reach) -> Vec<(u32, Outcome)> {
 /// Breadth-first from `origin` over `edges`: a node's steps and its hub's edges, merged by the
 /// key of their targets.
 fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) -> Search {
-    let mut out = Search::empty();
-    search_in(reach, edges, costs, origin, &mut out);
-    out
-}
-
-/// [`search`] into `out`, whose earlier search is put back first ([`Search::reset`]).
-fn search_in(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin, out: &mut Search) {
-    out.reset(reach.nodes.len());
+    let n = reach.nodes.len();
+    let mut out = Search {
+        via: vec![Via::Unseen; n],
+        order: Vec::new(),
+        len: vec![0; n],
+        outcome: vec![Outcome::Allowed; n],
+    };
     let mut queue: Vec<usize> = Vec::new();
     let visit = |out: &mut Search, queue: &mut Vec<usize>, from: usize, v: usize, via: Via, cost: (u32, Outcome)| {
         if out.via[v] != Via::Unseen {
@@ -1150,14 +1131,13 @@ fn search_in(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Ori
     match origin {
         Origin::Node(a) => {
             out.via[a] = Via::Start;
-            out.start = Some(a);
             queue.push(a);
         }
         Origin::Hub(h) => {
             for &e in &edges.hub[h] {
                 let edge = &reach.hubs[h][e];
                 visit(
-                    out,
+                    &mut out,
                     &mut queue,
                     MEMBER,
                     edge.to,
@@ -1180,8 +1160,9 @@ fn search_in(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Ori
             None
         };
         let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
-        expand(out, &mut queue, u, hub, own);
+        expand(&mut out, &mut queue, u, hub, own);
     }
+    out
 }
 
 /// Whether two searches reached `v` by the same path.
@@ -1288,8 +1269,6 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     let allowed = Edges::new(reach, n, rank.clone(), true);
     let all = Edges::new(reach, n, rank.clone(), false);
     let mut hub_reach: HashMap<usize, HubReach> = HashMap::new();
-    // The searches of principals with steps of their own, reused from one to the next.
-    let mut owned = [Search::empty(), Search::empty()];
     let mut out = Vec::new();
     let mut starts = Vec::with_capacity(n + 1);
     for a in 0..n {
@@ -1305,7 +1284,7 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .copied()
             .flatten()
             .filter(|&h| !all.hub[h].is_empty());
-        let (chosen, searched): (Vec<Chosen>, bool) = match (own, hub) {
+        let (chosen, searches_owned): (Vec<Chosen>, Option<[Search; 2]>) = match (own, hub) {
             (false, None) => continue,
             (false, Some(h)) => {
                 let shared = hub_reach.entry(h).or_insert_with(|| {
@@ -1322,20 +1301,22 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
                         slrs,
                     }
                 });
-                (member_entries(graph, decisions, a, shared), false)
+                (member_entries(graph, decisions, a, shared), None)
             }
             (true, _) => {
-                search_in(reach, &allowed, &costs, Origin::Node(a), &mut owned[0]);
-                search_in(reach, &all, &costs, Origin::Node(a), &mut owned[1]);
-                let reached = reached_by(reach, &owned, &rank);
-                (best_for(graph, decisions, reach, a, &reached), true)
+                let searches = [
+                    search(reach, &allowed, &costs, Origin::Node(a)),
+                    search(reach, &all, &costs, Origin::Node(a)),
+                ];
+                let reached = reached_by(reach, &searches, &rank);
+                (best_for(graph, decisions, reach, a, &reached), Some(searches))
             }
         };
         for (mut x, pass, node) in chosen {
-            let found = match (searched, hub) {
-                (true, _) => &owned[pass],
-                (false, Some(h)) => &hub_reach[&h].searches[pass],
-                (false, None) => continue,
+            let found = match (&searches_owned, hub) {
+                (Some(s), _) => &s[pass],
+                (None, Some(h)) => &hub_reach[&h].searches[pass],
+                (None, None) => continue,
             };
             x.path = path_to(reach, found, node, a);
             out.push(x);

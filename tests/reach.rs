@@ -289,6 +289,30 @@ fn a_user_that_can_add_itself_to_a_group_holds_the_groups_policies() {
 }
 
 #[test]
+fn group_and_role_patterns_reach_what_their_names_match_and_nothing_else() {
+    // iam:AddUserToGroup on `group/op*`: ops, not audit.
+    let f = "add-to-some-groups";
+    let r = check(f);
+    let dev = id(f, "aws_iam_user.dev");
+    let x = indirect(&r, &dev, "disable");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(via(x[0]), [step(&dev, "change-permissions", "allowed")]);
+    assert_eq!(x[0]["because"][0]["policy"], "aws_iam_group_policy.ops");
+    assert!(indirect(&r, &dev, "update").is_empty(), "{}", r["indirect"]);
+    // sts:AssumeRole on `role/ops-*`, both roles trusting the account root: ops-admin only.
+    let f = "assume-by-prefix";
+    let r = check(f);
+    let dev = id(f, "aws_iam_user.dev");
+    let x = indirect(&r, &dev, "disable");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(
+        via(x[0]),
+        [step(&id(f, "aws_iam_role.ops_admin"), "assume-role", "allowed")]
+    );
+    assert!(indirect(&r, &dev, "update").is_empty(), "{}", r["indirect"]);
+}
+
+#[test]
 fn a_guardrail_is_broken_through_reach() {
     let r = run(&[
         "check",

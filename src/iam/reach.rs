@@ -160,19 +160,12 @@ pub fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::
     patterns.iter().map(|p| p.compiled().matches(resource)).collect()
 }
 
-/// Whether a request of the caller with `layers` for `action` on an IAM resource (no
-/// resource policy) can be anything but refused: some identity Allow that may match it,
-/// or an identity policy that cannot be read. `false` means the request would be
-/// `not_allowed` or `denied`, so it need not be asked.
-pub fn may_be_allowed(layers: &Layers<'_>, action: &str, resource: &[crate::iam::pattern::Tok]) -> bool {
-    may_land(allow_landing(layers, action).as_deref(), resource)
-}
-
-/// Where a caller's requests for `action` can be allowed, as [`may_be_allowed`] reads its
-/// identity Allows: the resource patterns of those that may cover `action`, or `None` when
-/// one may land anywhere (a `NotResource`, an unreadable resource element, an identity
-/// policy that cannot be read). Worked out once per caller and action, then matched
-/// against each resource with [`may_land`].
+/// Where a caller's requests for `action` on IAM resources (which have no resource
+/// policies) can be anything but refused: the resource patterns of its readable identity
+/// Allows that may cover `action`, or `None` when one may land anywhere (a `NotResource`,
+/// an unreadable resource element, an identity policy that cannot be read). A request that
+/// lands on none ([`may_land`]) would be `not_allowed` or `denied`, so it need not be
+/// asked. Worked out once per caller and action, then matched against each resource.
 pub fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a crate::iam::policy::Pat>> {
     if !layers.unknown_identity.is_empty() {
         return None;
@@ -297,4 +290,58 @@ pub fn best(decisions: Vec<Decision>) -> Option<Decision> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+    use crate::value::Value;
+
+    fn policy(json: &str) -> Policy {
+        let v = crate::load::json::parse(json, FileId::for_path("p.json"), 0)
+            .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
+        Policy {
+            address: "p".into(),
+            document: crate::iam::policy::parse(&v).0,
+        }
+    }
+
+    #[test]
+    fn allows_land_where_their_resources_say_or_anywhere() {
+        let ops = crate::iam::pattern::text_tokens(&Template::lit("arn:aws:iam::1:group/ops"));
+        let dev = crate::iam::pattern::text_tokens(&Template::lit("arn:aws:iam::1:group/dev"));
+        let listed = policy(
+            r#"{"Statement":[{"Effect":"Allow","Action":"iam:AddUserToGroup","Resource":"arn:aws:iam::*:group/op*"},
+                {"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let layers = Layers {
+            identity: vec![&listed],
+            ..Layers::default()
+        };
+        let landing = allow_landing(&layers, ADD_USER_TO_GROUP);
+        assert_eq!(landing.as_ref().map(Vec::len), Some(1), "only the Allow of the action");
+        assert!(may_land(landing.as_deref(), &ops));
+        assert!(!may_land(landing.as_deref(), &dev));
+        // No Allow of the action: nowhere.
+        assert!(!may_land(allow_landing(&layers, ASSUME_ROLE).as_deref(), &ops));
+        // A NotResource, or a document that cannot be read: anywhere.
+        let not =
+            policy(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","NotResource":"arn:aws:iam::1:group/ops"}]}"#);
+        let unknown = Policy {
+            address: "u".into(),
+            document: crate::iam::policy::Document {
+                unknown: Some(("var.doc".into(), Span::builtin())),
+                ..crate::iam::policy::Document::default()
+            },
+        };
+        for p in [&not, &unknown] {
+            let l = Layers {
+                identity: vec![&listed, p],
+                ..Layers::default()
+            };
+            assert!(allow_landing(&l, ADD_USER_TO_GROUP).is_none());
+            assert!(may_land(None, &dev));
+        }
+    }
 }
