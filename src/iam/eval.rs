@@ -185,6 +185,7 @@ impl<'a> Request<'a> {
 
     /// The request with its caller parsed already (`caller` must be `principal_arn` parsed).
     pub fn with_caller(mut self, caller: &'a Caller) -> Self {
+        debug_assert_eq!(self.principal_arn, Some(&caller.arn), "the caller parsed is the request's");
         self.caller = Some(caller);
         self
     }
