@@ -308,17 +308,7 @@ pub fn representatives<K: std::hash::Hash + Eq>(keys: impl IntoIterator<Item = K
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileId, Span};
-    use crate::value::Value;
-
-    fn policy(json: &str) -> Policy {
-        let v = crate::load::json::parse(json, FileId::for_path("p.json"), 0)
-            .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
-        Policy {
-            address: "p".into(),
-            document: crate::iam::policy::parse(&v).0,
-        }
-    }
+    use crate::iam::eval::policy_from_json as policy;
 
     #[test]
     fn statements_that_cannot_match_do_not_split_a_class() {

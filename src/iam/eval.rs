@@ -185,7 +185,11 @@ impl<'a> Request<'a> {
 
     /// The request with its caller parsed already (`caller` must be `principal_arn` parsed).
     pub fn with_caller(mut self, caller: &'a Caller) -> Self {
-        debug_assert_eq!(self.principal_arn, Some(&caller.arn), "the caller parsed is the request's");
+        debug_assert_eq!(
+            self.principal_arn,
+            Some(&caller.arn),
+            "the caller parsed is the request's"
+        );
         self.caller = Some(caller);
         self
     }
@@ -295,6 +299,19 @@ impl Allows {
             tri: Tri::Yes,
             ..Allows::default()
         }
+    }
+}
+
+/// A policy parsed from JSON text, for tests (a text that does not parse is an unknown
+/// document).
+#[cfg(test)]
+pub fn policy_from_json(json: &str) -> Policy {
+    let file = crate::source::FileId::for_path("p.json");
+    let v = crate::load::json::parse(json, file, 0)
+        .unwrap_or_else(|e| crate::value::Value::unknown("", e.message, Span::builtin()));
+    Policy {
+        address: "p".into(),
+        document: crate::iam::policy::parse(&v).0,
     }
 }
 

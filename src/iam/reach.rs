@@ -295,17 +295,8 @@ pub fn best(decisions: Vec<Decision>) -> Option<Decision> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileId, Span};
-    use crate::value::Value;
-
-    fn policy(json: &str) -> Policy {
-        let v = crate::load::json::parse(json, FileId::for_path("p.json"), 0)
-            .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
-        Policy {
-            address: "p".into(),
-            document: crate::iam::policy::parse(&v).0,
-        }
-    }
+    use crate::iam::eval::policy_from_json as policy;
+    use crate::source::Span;
 
     #[test]
     fn allows_land_where_their_resources_say_or_anywhere() {
