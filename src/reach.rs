@@ -708,6 +708,7 @@ fn change_steps(
         // principals to decide by the principals), so those are searched only otherwise.
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
+        let own_outcome = own.as_ref().map(|c| c.0.outcome);
         let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
         let mut targets: Vec<usize> = vec![x];
         targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
@@ -744,9 +745,21 @@ fn change_steps(
                 exact: true,
             });
         }
-        if graph.principals[x].class == PrincipalClass::User {
+        // Joining a group adds its policies, Denies included, and keeps the boundary, so
+        // the user as it would be after joining holds no more than after changing its own
+        // permissions (`Allow *`, removable Denies and boundary gone). A join is followed
+        // only where its step can be better than the change's (docs/spec-notes.md).
+        let joins_needed = match own_outcome {
+            None => Some(Outcome::Conditional),
+            Some(Outcome::Conditional) => Some(Outcome::Allowed),
+            Some(_) => None,
+        };
+        if let Some(at_least) = joins_needed
+            && graph.principals[x].class == PrincipalClass::User
+        {
             let targets = groups.get_or_insert_with(|| GroupTargets::new(graph));
-            group_steps(graph, &mut asker, x, targets, reach, &mut variants, &mut node_of, work);
+            let join = Join { x, at_least };
+            group_steps(graph, &mut asker, join, targets, reach, &mut variants, &mut node_of, work);
         }
     }
     variants
@@ -893,12 +906,20 @@ impl GroupTargets {
     }
 }
 
+/// A user `x` adding itself to groups, with the least outcome a join's step must have to
+/// be followed.
+#[derive(Clone, Copy)]
+struct Join {
+    x: usize,
+    at_least: Outcome,
+}
+
 /// A user adding itself to a declared group it is not in.
 #[allow(clippy::too_many_arguments)]
 fn group_steps(
     graph: &Graph,
     asker: &mut Asker<'_>,
-    x: usize,
+    Join { x, at_least }: Join,
     targets: &mut GroupTargets,
     reach: &mut Reach,
     variants: &mut Vec<(usize, PrincipalNode)>,
@@ -915,6 +936,9 @@ fn group_steps(
         let Some((decision, action)) = asker.first_can(&[ask(steps::ADD_USER_TO_GROUP, arn.clone())], work) else {
             continue;
         };
+        if steps::goodness(decision.outcome) < steps::goodness(at_least) {
+            continue;
+        }
         let action = action.to_string();
         let mut node = graph.principals[x].clone();
         node.policies.extend(policies.iter().copied());
@@ -1128,12 +1152,17 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
             }
         }
     };
+    // A hub's edges are taken once per search: once one of its callers is expanded, every
+    // role it lists has been reached, so a later caller (no nearer to the start, in
+    // breadth-first order) would find each of them seen.
+    let mut hub_done = vec![false; edges.hub.len()];
     match origin {
         Origin::Node(a) => {
             out.via[a] = Via::Start;
             queue.push(a);
         }
         Origin::Hub(h) => {
+            hub_done[h] = true;
             for &e in &edges.hub[h] {
                 let edge = &reach.hubs[h][e];
                 visit(
@@ -1158,7 +1187,8 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
             reach.hub_of.get(u).copied().flatten()
         } else {
             None
-        };
+        }
+        .filter(|&h| !std::mem::replace(&mut hub_done[h], true));
         let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
         expand(&mut out, &mut queue, u, hub, own);
     }
