@@ -575,14 +575,15 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
     let r = &analysis.reach;
     let _ = writeln!(
         stderr,
-        "work: reach: {} steps ({} permission changes, {} hub edges shown in paths), {} hub edges in {} hubs, {} changed principals ({} decided, {} of them again for their own proofs)",
+        "work: reach: {} steps ({} permission changes, {} hub edges shown in paths), {} hub edges and roles on their lists in {} hubs, {} changed principals ({} decided, {} of them again for their own proofs)",
         r.steps.len(),
         r.steps
             .iter()
             .filter(|s| s.kind == kdsguard::reach::StepKind::ChangePermissions)
             .count(),
         r.hub_steps_shown(),
-        r.hubs.iter().map(Vec::len).sum::<usize>(),
+        r.role_lists.iter().map(Vec::len).sum::<usize>()
+            + r.hubs.iter().flatten().map(|e| 1 + e.except.len()).sum::<usize>(),
         r.hubs.len(),
         r.changed_class.len(),
         r.changed.len(),

@@ -112,8 +112,12 @@ pub struct Reach {
     pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Assume-role hubs: callers whose decisions on roles that delegate to the account come
     /// out alike (`iam::class::outcome_key`) share one list of the roles they may assume,
-    /// instead of one step per (caller, role). Per hub, its edges by target.
+    /// instead of one step per (caller, role). Per hub, its edges: lists of roles decided
+    /// alike, each list stored once in `role_lists` for every hub that reaches it.
     pub hubs: Vec<Vec<HubEdge>>,
+    /// The roles of hub edges, in node order: the delegating roles whose trust policies
+    /// say the same thing and that a hub's patterns match alike.
+    pub role_lists: Vec<Vec<usize>>,
     /// Per principal, its hub (empty for principals with no such candidates).
     pub hub_of: Vec<Option<usize>>,
     /// Hub edges turned into steps (for a path a report shows): (from, to) → step.
@@ -122,11 +126,14 @@ pub struct Reach {
     plain_steps: Option<usize>,
 }
 
-/// A role a hub's callers may assume, with the decision (its proof is the hub's first
-/// caller's, until a shown path decides it again: [`Step::exact`]).
+/// Roles a hub's callers may assume (`Reach::role_lists[list]`), with the decision they
+/// share (its proof is the hub's first caller's on the list's first role, until a shown
+/// path decides it again: [`Step::exact`]).
 #[derive(Clone, Debug)]
 pub struct HubEdge {
-    pub to: usize,
+    pub list: usize,
+    /// Roles of the list this edge leaves out (sorted): other edges of the hub decide them.
+    pub except: Vec<usize>,
     pub decision: Arc<Decision>,
 }
 
@@ -141,7 +148,14 @@ impl Reach {
             .map(|s| (s.from, s.to));
         let hubs = self.hub_of.iter().enumerate().flat_map(move |(a, h)| {
             h.iter()
-                .flat_map(move |h| self.hubs[*h].iter().map(|e| e.to))
+                .flat_map(move |h| {
+                    self.hubs[*h].iter().flat_map(|e| {
+                        self.role_lists[e.list]
+                            .iter()
+                            .copied()
+                            .filter(|b| e.except.binary_search(b).is_err())
+                    })
+                })
                 .filter(move |&to| to != a)
                 .map(move |to| (a, to))
         });
@@ -153,16 +167,17 @@ impl Reach {
         self.hub_steps.len()
     }
 
-    /// The step for a hub edge from `from` (made the first time it is asked for).
-    fn hub_step(&mut self, from: usize, hub: usize, edge: usize) -> usize {
+    /// The step for hub edge `edge` from `from` to `to` (made the first time it is asked
+    /// for).
+    fn hub_step(&mut self, from: usize, hub: usize, edge: usize, to: usize) -> usize {
         let e = &self.hubs[hub][edge];
-        let key = (from, e.to);
+        let key = (from, to);
         if let Some(&k) = self.hub_steps.get(&key) {
             return k;
         }
         let step = Step {
             from,
-            to: e.to,
+            to,
             kind: StepKind::AssumeRole,
             decision: Arc::clone(&e.decision),
             actions: vec![steps::ASSUME_ROLE.to_string()],
@@ -331,18 +346,20 @@ fn assume_steps(
             delegating.push(r);
         }
     }
-    // Per hub: its first caller and the roles it may assume.
-    let mut hub_roles: Vec<(usize, BTreeSet<usize>)> = Vec::new();
+    // Per hub: its first caller and that caller's patterns for the roles it may assume.
+    let mut hub_first: Vec<(usize, Vec<Template>)> = Vec::new();
+    let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
+    let reads: HashMap<usize, bool> = delegating
+        .iter()
+        .map(|&r| {
+            let (k, t, _) = &roles[r];
+            (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+        })
+        .collect();
     if !delegating.is_empty() {
-        let reads: HashMap<usize, bool> = delegating
-            .iter()
-            .map(|&r| {
-                let (k, t, _) = &roles[r];
-                (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
-            })
-            .collect();
         let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
-        let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
+        // Per pattern, the roles it may match whose trust can tell callers apart.
+        let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
         for (a, l) in layers.iter().enumerate() {
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 continue;
@@ -357,27 +374,25 @@ fn assume_steps(
             let next = hub_keys.len();
             let hub = *hub_keys.entry(key).or_insert(next);
             reach.hub_of[a] = Some(hub);
-            let first = hub == hub_roles.len();
-            if first {
-                hub_roles.push((a, BTreeSet::new()));
-            }
-            for pattern in steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+            let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
                 .into_iter()
                 .filter(steps::may_name_iam)
-            {
-                for b in role_targets
-                    .hits(&pattern, work)
-                    .iter()
-                    .map(|&k| roles[delegating[k]].0)
-                {
-                    // A trust that can tell callers apart is decided per caller; the rest
-                    // once per hub (its callers' patterns are the same, so are their roles).
-                    if reads.get(&b).copied().unwrap_or(true) {
-                        pairs.insert((a, b));
-                    } else if first {
-                        hub_roles[hub].1.insert(b);
-                    }
-                }
+                .collect();
+            // A trust that can tell callers apart is decided per caller; the rest once per
+            // hub (its callers' patterns are the same, so are their roles).
+            for pattern in &patterns {
+                let hits = reading.entry(pattern.clone()).or_insert_with(|| {
+                    role_targets
+                        .hits(pattern, work)
+                        .iter()
+                        .map(|&k| roles[delegating[k]].0)
+                        .filter(|b| reads[b])
+                        .collect()
+                });
+                pairs.extend(hits.iter().map(|&b| (a, b)));
+            }
+            if hub == hub_first.len() {
+                hub_first.push((a, patterns));
             }
         }
     }
@@ -407,6 +422,20 @@ fn assume_steps(
             let next = trust_ids.len();
             let id = *trust_ids.entry(key).or_insert(next);
             (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), id))
+        })
+        .collect();
+    let mut lists = HubLists {
+        plain: delegating.iter().map(|&r| roles[r].0).filter(|b| !reads[b]).collect(),
+        of_target: delegating.iter().map(|&r| roles[r].0).collect(),
+        role_class: &role_class,
+        trust_lists: None,
+        grouped: HashMap::new(),
+    };
+    let hub_groups: Vec<Vec<Group>> = hub_first
+        .iter()
+        .map(|(a, targets)| {
+            let patterns = steps::layer_patterns(&layers[*a], steps::ASSUME_ROLE);
+            lists.groups(reach, &mut role_targets, targets, &patterns, work)
         })
         .collect();
     let mut memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>> = HashMap::new();
@@ -454,20 +483,160 @@ fn assume_steps(
             });
         }
     }
-    for (hub, (first, targets)) in hub_roles.iter().enumerate() {
-        let a = *first;
-        let patterns = steps::layer_patterns(&layers[a], steps::ASSUME_ROLE);
+    for (hub, ((a, _), groups)) in hub_first.iter().zip(hub_groups).enumerate() {
         let mut edges = Vec::new();
-        for &b in targets {
-            let Some((trust, role_arn, tokens, key)) = role_class.get(&b) else {
+        for group in groups {
+            let Some((trust, role_arn, _, key)) = role_class.get(&group.first) else {
                 continue;
             };
-            let sig = steps::signature(&patterns, tokens);
-            if let Some(decision) = decide(usize::MAX - hub, a, (*trust, role_arn, *key), sig) {
-                edges.push(HubEdge { to: b, decision });
+            if let Some(decision) = decide(usize::MAX - hub, *a, (*trust, role_arn, *key), group.sig) {
+                edges.push(HubEdge {
+                    list: group.list,
+                    except: group.except,
+                    decision,
+                });
             }
         }
         reach.hubs.push(edges);
+    }
+}
+
+/// Delegating roles a hub's callers assume alike: the list (`Reach::role_lists`) less the
+/// roles in `except` (sorted), its first role, and the signature of the hub's patterns on
+/// its roles.
+#[derive(Clone)]
+struct Group {
+    list: usize,
+    except: Vec<usize>,
+    first: usize,
+    sig: Vec<crate::iam::pattern::Tri>,
+}
+
+/// The role lists of hubs. A hub's roles are grouped by trust class and by how its first
+/// caller's patterns match them (each group decided once). A pattern that matches every
+/// role alike (`*`, most often) tells none apart, and one that matches some roles tells
+/// only those apart from the rest (which it does not match): so a hub that may assume
+/// every role has one group per trust class, over the class's list that all hubs share,
+/// less the roles its patterns match in part, which form groups of their own. A hub
+/// that may assume only some roles groups those, once per set of patterns.
+struct HubLists<'r> {
+    /// The delegating roles whose trust policies do not tell callers apart, in node order.
+    plain: Vec<usize>,
+    /// Per position in the role [`ArnTargets`], the role's node.
+    of_target: Vec<usize>,
+    role_class: &'r HashMap<usize, RoleClass>,
+    /// The trust classes' lists, as (trust class, list), made on first use.
+    trust_lists: Option<Vec<(usize, usize)>>,
+    grouped: HashMap<(Vec<Template>, Vec<Template>), Vec<Group>>,
+}
+
+impl HubLists<'_> {
+    fn groups(
+        &mut self,
+        reach: &mut Reach,
+        targets_of: &mut ArnTargets,
+        targets: &[Template],
+        patterns: &[&crate::iam::policy::Pat],
+        work: &mut Work,
+    ) -> Vec<Group> {
+        let is_plain = |b: &usize| self.plain.binary_search(b).is_ok();
+        let mut all = false;
+        let mut some: BTreeSet<usize> = BTreeSet::new();
+        for t in targets {
+            match targets_of.matched(t, work) {
+                (Some(crate::iam::pattern::Tri::No), _) => {}
+                (Some(_), _) => all = true,
+                (None, hits) => some.extend(hits.iter().map(|&k| self.of_target[k]).filter(is_plain)),
+            }
+        }
+        if !all {
+            let key = (targets.to_vec(), patterns.iter().map(|p| p.text.clone()).collect());
+            if let Some(groups) = self.grouped.get(&key) {
+                return groups.clone();
+            }
+            let groups = self.split(reach, some, patterns);
+            self.grouped.insert(key, groups.clone());
+            return groups;
+        }
+        // Every role: the roles some pattern matches in part are told apart.
+        let mut base = Vec::with_capacity(patterns.len());
+        let mut apart: BTreeSet<usize> = BTreeSet::new();
+        for p in patterns {
+            match targets_of.matched(&p.text, work) {
+                (Some(tri), _) => base.push(*tri),
+                (None, hits) => {
+                    base.push(crate::iam::pattern::Tri::No);
+                    apart.extend(hits.iter().map(|&k| self.of_target[k]).filter(is_plain));
+                }
+            }
+        }
+        let trust_lists = self.trust_lists(reach);
+        let mut groups: Vec<Group> = Vec::new();
+        for (_, list) in trust_lists {
+            let roles = &reach.role_lists[list];
+            let except: Vec<usize> = roles.iter().copied().filter(|b| apart.contains(b)).collect();
+            if let Some(&first) = roles.iter().find(|b| !apart.contains(b)) {
+                groups.push(Group {
+                    list,
+                    except,
+                    first,
+                    sig: base.clone(),
+                });
+            }
+        }
+        groups.extend(self.split(reach, apart, patterns));
+        groups.sort_by_key(|g| g.first);
+        groups
+    }
+
+    /// Roles grouped by trust class and signature, each group a new list.
+    fn split(&self, reach: &mut Reach, roles: BTreeSet<usize>, patterns: &[&crate::iam::policy::Pat]) -> Vec<Group> {
+        let mut by_class: BTreeMap<(usize, Vec<crate::iam::pattern::Tri>), Vec<usize>> = BTreeMap::new();
+        for b in roles {
+            if let Some((_, _, tokens, key)) = self.role_class.get(&b) {
+                by_class
+                    .entry((*key, steps::signature(patterns, tokens)))
+                    .or_default()
+                    .push(b);
+            }
+        }
+        let mut groups: Vec<Group> = by_class
+            .into_iter()
+            .map(|((_, sig), list)| {
+                let first = list[0];
+                reach.role_lists.push(list);
+                Group {
+                    list: reach.role_lists.len() - 1,
+                    except: Vec::new(),
+                    first,
+                    sig,
+                }
+            })
+            .collect();
+        groups.sort_by_key(|g| g.first);
+        groups
+    }
+
+    /// Per trust class, the list of its roles (made once).
+    fn trust_lists(&mut self, reach: &mut Reach) -> Vec<(usize, usize)> {
+        if let Some(lists) = &self.trust_lists {
+            return lists.clone();
+        }
+        let mut by_trust: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &b in &self.plain {
+            if let Some((_, _, _, key)) = self.role_class.get(&b) {
+                by_trust.entry(*key).or_default().push(b);
+            }
+        }
+        let lists: Vec<(usize, usize)> = by_trust
+            .into_iter()
+            .map(|(key, list)| {
+                reach.role_lists.push(list);
+                (key, reach.role_lists.len() - 1)
+            })
+            .collect();
+        self.trust_lists = Some(lists.clone());
+        lists
     }
 }
 
@@ -759,7 +928,16 @@ fn change_steps(
         {
             let targets = groups.get_or_insert_with(|| GroupTargets::new(graph));
             let join = Join { x, at_least };
-            group_steps(graph, &mut asker, join, targets, reach, &mut variants, &mut node_of, work);
+            group_steps(
+                graph,
+                &mut asker,
+                join,
+                targets,
+                reach,
+                &mut variants,
+                &mut node_of,
+                work,
+            );
         }
     }
     variants
@@ -835,7 +1013,9 @@ fn change_to(
 struct ArnTargets {
     index: crate::iam::index::TargetIndex,
     len: usize,
-    matched: HashMap<Template, Vec<usize>>,
+    /// Per pattern: `Some(tri)` where it matches every target alike, and the targets it
+    /// may match.
+    matched: HashMap<Template, (Option<crate::iam::pattern::Tri>, Vec<usize>)>,
 }
 
 impl ArnTargets {
@@ -853,14 +1033,21 @@ impl ArnTargets {
 
     /// The targets (positions, in order) that `pattern` may match.
     fn hits(&mut self, pattern: &Template, work: &mut Work) -> &[usize] {
+        &self.matched(pattern, work).1
+    }
+
+    /// Whether `pattern` matches every target alike (`Some`: how), and the targets it may
+    /// match.
+    fn matched(&mut self, pattern: &Template, work: &mut Work) -> &(Option<crate::iam::pattern::Tri>, Vec<usize>) {
         let (index, len) = (&self.index, self.len);
         self.matched.entry(pattern.clone()).or_insert_with(|| {
             let hits = index.hits(pattern, &mut work.index_matches);
-            match hits.uniform {
+            let targets = match hits.uniform {
                 Some(crate::iam::pattern::Tri::No) => Vec::new(),
                 Some(_) => (0..len).collect(),
                 None => hits.targets.iter().map(|&(k, _)| k as usize).collect(),
-            }
+            };
+            (hits.uniform, targets)
         })
     }
 }
@@ -991,8 +1178,8 @@ enum Via {
     Unseen,
     Start,
     Step(usize),
-    /// Edge `edge` of hub `hub`, taken from node `from` ([`MEMBER`]: from the hub's caller
-    /// the search is for).
+    /// Edge `edge` of hub `hub` (one of its role lists), taken from node `from`
+    /// ([`MEMBER`]: from the hub's caller the search is for).
     Hub {
         from: usize,
         hub: usize,
@@ -1010,11 +1197,13 @@ enum Origin {
     Hub(usize),
 }
 
-/// The steps a search may take: per node its steps, and per hub its edges (edge indexes),
-/// each ordered by the `key` of their target (ties in step order).
+/// The steps a search may take: per node its steps, ordered by the `key` of their target
+/// (ties in step order); per hub its edges (edge indexes); and each role list ordered by
+/// the key of its roles.
 struct Edges {
     adj: Vec<Vec<usize>>,
     hub: Vec<Vec<usize>>,
+    lists: Vec<Vec<usize>>,
     key: Vec<usize>,
     principals: usize,
 }
@@ -1036,15 +1225,21 @@ impl Edges {
         let hub = reach
             .hubs
             .iter()
-            .map(|edges| {
-                let mut list: Vec<usize> = (0..edges.len()).filter(|&j| keep(edges[j].decision.outcome)).collect();
-                list.sort_by_key(|&j| key[edges[j].to]);
-                list
+            .map(|edges| (0..edges.len()).filter(|&j| keep(edges[j].decision.outcome)).collect())
+            .collect();
+        let lists = reach
+            .role_lists
+            .iter()
+            .map(|roles| {
+                let mut roles = roles.clone();
+                roles.sort_by_key(|&b| key[b]);
+                roles
             })
             .collect();
         Edges {
             adj,
             hub,
+            lists,
             key,
             principals,
         }
@@ -1115,70 +1310,75 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
         out.order.push(v);
         queue.push(v);
     };
-    let expand = |out: &mut Search, queue: &mut Vec<usize>, u: usize, hub: Option<usize>, own: &[usize]| {
-        let hub_list: &[usize] = hub.map(|h| edges.hub[h].as_slice()).unwrap_or_default();
-        let (mut i, mut j) = (0, 0);
-        while i < own.len() || j < hub_list.len() {
-            let take_own = match (own.get(i), hub_list.get(j)) {
-                (Some(&k), Some(&e)) => {
-                    let h = hub.unwrap_or_default();
-                    edges.key[reach.steps[k].to] <= edges.key[reach.hubs[h][e].to]
+    // A hub's edges are taken once per search, and a role list once: once expanded, every
+    // role on it (every one the edge does not leave out) has been reached, so a later
+    // expansion (no nearer to the start, in breadth-first order) would find each seen.
+    let mut hub_done = vec![false; edges.hub.len()];
+    let mut list_done = vec![false; edges.lists.len()];
+    // Node `u` (or the hub's caller, [`MEMBER`]): its own steps and the roles of its hub's
+    // lists not yet taken, merged by the key of their targets.
+    let mut expand = |out: &mut Search, queue: &mut Vec<usize>, u: usize, hub: Option<usize>, own: &[usize]| {
+        let hub = hub.filter(|&h| !std::mem::replace(&mut hub_done[h], true));
+        let h = hub.unwrap_or_default();
+        // Per list still to take: (edge, position in the list).
+        let mut heads: Vec<(usize, usize)> = Vec::new();
+        for &e in hub.map(|h| edges.hub[h].as_slice()).unwrap_or_default() {
+            let edge = &reach.hubs[h][e];
+            if !list_done[edge.list] {
+                list_done[edge.list] = edge.except.is_empty();
+                heads.push((e, 0));
+            }
+        }
+        let mut i = 0;
+        loop {
+            let mut least: Option<(usize, usize)> = None;
+            for (x, (e, at)) in heads.iter_mut().enumerate() {
+                let edge = &reach.hubs[h][*e];
+                let list = &edges.lists[edge.list];
+                while list.get(*at).is_some_and(|b| edge.except.binary_search(b).is_ok()) {
+                    *at += 1;
                 }
-                (Some(_), None) => true,
-                _ => false,
-            };
-            if take_own {
-                let k = own[i];
-                i += 1;
-                visit(out, queue, u, reach.steps[k].to, Via::Step(k), costs[k]);
-            } else {
-                let e = hub_list[j];
-                j += 1;
-                let h = hub.unwrap_or_default();
-                let edge = &reach.hubs[h][e];
-                let cost = (1, edge.decision.outcome);
-                visit(
-                    out,
-                    queue,
-                    u,
-                    edge.to,
-                    Via::Hub {
+                if let Some(&b) = list.get(*at)
+                    && least.is_none_or(|(key, _)| edges.key[b] < key)
+                {
+                    least = Some((edges.key[b], x));
+                }
+            }
+            let own_key = own.get(i).map(|&k| edges.key[reach.steps[k].to]);
+            match (own_key, least) {
+                (Some(key), least) if least.is_none_or(|(hub_key, _)| key <= hub_key) => {
+                    let k = own[i];
+                    i += 1;
+                    visit(out, queue, u, reach.steps[k].to, Via::Step(k), costs[k]);
+                }
+                (_, Some((_, x))) => {
+                    let (e, at) = heads[x];
+                    heads[x].1 += 1;
+                    let edge = &reach.hubs[h][e];
+                    let via = Via::Hub {
                         from: u,
                         hub: h,
                         edge: e,
-                    },
-                    cost,
-                );
+                    };
+                    visit(
+                        out,
+                        queue,
+                        u,
+                        edges.lists[edge.list][at],
+                        via,
+                        (1, edge.decision.outcome),
+                    );
+                }
+                _ => break,
             }
         }
     };
-    // A hub's edges are taken once per search: once one of its callers is expanded, every
-    // role it lists has been reached, so a later caller (no nearer to the start, in
-    // breadth-first order) would find each of them seen.
-    let mut hub_done = vec![false; edges.hub.len()];
     match origin {
         Origin::Node(a) => {
             out.via[a] = Via::Start;
             queue.push(a);
         }
-        Origin::Hub(h) => {
-            hub_done[h] = true;
-            for &e in &edges.hub[h] {
-                let edge = &reach.hubs[h][e];
-                visit(
-                    &mut out,
-                    &mut queue,
-                    MEMBER,
-                    edge.to,
-                    Via::Hub {
-                        from: MEMBER,
-                        hub: h,
-                        edge: e,
-                    },
-                    (1, edge.decision.outcome),
-                );
-            }
-        }
+        Origin::Hub(h) => expand(&mut out, &mut queue, MEMBER, Some(h), &[]),
     }
     let mut head = 0;
     while let Some(&u) = queue.get(head) {
@@ -1187,8 +1387,7 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
             reach.hub_of.get(u).copied().flatten()
         } else {
             None
-        }
-        .filter(|&h| !std::mem::replace(&mut hub_done[h], true));
+        };
         let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
         expand(&mut out, &mut queue, u, hub, own);
     }
@@ -1223,7 +1422,7 @@ fn path_to(reach: &mut Reach, found: &Search, v: usize, member: usize) -> Vec<us
             }
             Via::Hub { from, hub, edge } => {
                 let f = if from == MEMBER { member } else { from };
-                path.push(reach.hub_step(f, hub, edge));
+                path.push(reach.hub_step(f, hub, edge, at));
                 if from == MEMBER {
                     break;
                 }
