@@ -288,6 +288,68 @@ fn a_user_that_can_add_itself_to_a_group_holds_the_groups_policies() {
     );
 }
 
+/// A join is followed only where it can beat the user's own permission change
+/// (docs/spec-notes.md): dev's own change needs MFA, so its allowed join is the path; ops's
+/// own change is allowed and holds all the join would, so the join is not followed (three
+/// changed principals: dev as changed, dev in the group, ops as changed).
+#[test]
+fn a_join_is_followed_only_where_it_beats_the_users_own_change() {
+    let f = "join-or-change";
+    let r = check(f);
+    let (dev, ops) = (id(f, "aws_iam_user.dev"), id(f, "aws_iam_user.ops"));
+    let x = indirect(&r, &dev, "disable");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(x[0]["decision"], "allowed");
+    assert_eq!(via(x[0]), [step(&dev, "change-permissions", "allowed")]);
+    assert_eq!(x[0]["via"][0]["because"][0]["action"], "iam:AddUserToGroup");
+    assert_eq!(x[0]["because"][0]["policy"], "aws_iam_group_policy.admins");
+    // Elsewhere dev holds only what its conditional change gives.
+    let slr = indirect(&r, &dev, "delete-slr");
+    assert!(slr.iter().all(|x| x["decision"] == "conditional"), "{slr:?}");
+    let x = indirect(&r, &ops, "disable");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(x[0]["decision"], "allowed");
+    assert_eq!(x[0]["via"][0]["because"][0]["action"], "iam:PutUserPolicy");
+    let t = run(&["check", "--format", "json", "--timings", &format!("testdata/reach/{f}")]);
+    let line = t
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("work: reach: "))
+        .unwrap_or_else(|| panic!("no reach work line:\n{}", t.stderr));
+    assert!(line.contains(", 3 changed principals ("), "{line}");
+}
+
+/// A hub that may assume every role shares the trust class's role list, less the role its
+/// Deny names, which is decided on its own: dev reaches app (allowed) and vault (only
+/// conditionally), and the vault's grant is never taken as allowed.
+#[test]
+fn a_role_a_pattern_tells_apart_keeps_its_own_decision_in_a_hub() {
+    let f = "assume-all-but-one";
+    let r = check(f);
+    let dev = id(f, "aws_iam_user.dev");
+    let x = indirect(&r, &dev, "disable");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(via(x[0]), [step(&id(f, "aws_iam_role.app"), "assume-role", "allowed")]);
+    let x = indirect(&r, &dev, "delete-slr");
+    assert_eq!(x.len(), 1, "{}", r["indirect"]);
+    assert_eq!(x[0]["decision"], "conditional");
+    assert_eq!(
+        via(x[0]),
+        [step(&id(f, "aws_iam_role.vault"), "assume-role", "conditional")]
+    );
+    let t = run(&["check", "--format", "json", "--timings", &format!("testdata/reach/{f}")]);
+    let line = t
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("work: reach: "))
+        .unwrap_or_else(|| panic!("no reach work line:\n{}", t.stderr));
+    // One hub: the trust class's list (3 roles) less vault, and vault's own group.
+    assert!(
+        line.contains(", 7 hub edges and roles on their lists in 1 hubs,"),
+        "{line}"
+    );
+}
+
 #[test]
 fn group_and_role_patterns_reach_what_their_names_match_and_nothing_else() {
     // iam:AddUserToGroup on `group/op*`: ops, not audit.
