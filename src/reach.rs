@@ -818,7 +818,7 @@ impl<'a> Asker<'a> {
 
 /// The requests that add permissions to principal `b` (any one suffices): on its ARN, on
 /// a customer managed policy attached to it, on a group it is in.
-fn adding_asks(graph: &Graph, config: &Config, b: usize) -> Vec<Ask> {
+fn adding_asks(graph: &Graph, config: &Config, groups_of: &GroupsOf, b: usize) -> Vec<Ask> {
     let target = &graph.principals[b];
     let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
     let arn = target.arn.pin(&config.pins);
@@ -838,13 +838,37 @@ fn adding_asks(graph: &Graph, config: &Config, b: usize) -> Vec<Ask> {
             );
         }
     }
-    for &(u, i, gi) in &graph.memberships {
-        if u == b {
-            let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
-            asks.extend(steps::adding(Entity::Group).iter().map(|a| ask(a, g.clone())));
-        }
+    for &(i, gi) in groups_of.get(&b).into_iter().flatten() {
+        let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
+        asks.extend(steps::adding(Entity::Group).iter().map(|a| ask(a, g.clone())));
     }
     asks
+}
+
+/// Per user, the declared groups it is in (input, group), in membership order.
+type GroupsOf = HashMap<usize, Vec<(usize, usize)>>;
+
+fn groups_of(graph: &Graph) -> GroupsOf {
+    let mut out = GroupsOf::new();
+    for &(u, i, gi) in &graph.memberships {
+        out.entry(u).or_default().push((i, gi));
+    }
+    out
+}
+
+/// The requests that add permissions to each principal, built on first use.
+struct Asks {
+    of: HashMap<usize, Vec<Ask>>,
+    groups_of: GroupsOf,
+}
+
+impl Asks {
+    fn get(&mut self, graph: &Graph, config: &Config, b: usize) -> &[Ask] {
+        let groups_of = &self.groups_of;
+        self.of
+            .entry(b)
+            .or_insert_with(|| adding_asks(graph, config, groups_of, b))
+    }
 }
 
 /// Permission-change steps: for each caller with an IAM-write grant, changes to itself and
@@ -866,8 +890,12 @@ fn change_steps(
     let n = graph.principals.len();
     let assume = Edges::new(reach, n, (0..reach.nodes.len()).collect(), false);
     let costs = step_costs(reach);
-    let mut asks_of: HashMap<usize, Vec<Ask>> = HashMap::new();
+    let mut asks_of = Asks {
+        of: HashMap::new(),
+        groups_of: groups_of(graph),
+    };
     let mut groups: Option<GroupTargets> = None;
+    let mut ask_targets: Option<AskTargets> = None;
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -880,7 +908,14 @@ fn change_steps(
         let own_outcome = own.as_ref().map(|c| c.0.outcome);
         let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
         let mut targets: Vec<usize> = vec![x];
-        targets.extend(found.iter().flat_map(|f| f.order.iter().copied()));
+        if let Some(f) = &found {
+            // Only principals some of the caller's Allows may land on can be changed.
+            let ask_targets = ask_targets.get_or_insert_with(|| AskTargets::new(graph, config, &asks_of.groups_of));
+            match ask_targets.candidates(&mut asker, work) {
+                None => targets.extend(f.order.iter().copied()),
+                Some(may) => targets.extend(f.order.iter().copied().filter(|b| may.contains(b))),
+            }
+        }
         let mut own = Some(own);
         for b in targets {
             let change = match own.take() {
@@ -953,12 +988,12 @@ fn change_to(
     asker: &mut Asker<'_>,
     b: usize,
     added: usize,
-    asks_of: &mut HashMap<usize, Vec<Ask>>,
+    asks_of: &mut Asks,
     work: &mut Work,
 ) -> Option<Change> {
     let target = &graph.principals[b];
     let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
-    let asks = asks_of.entry(b).or_insert_with(|| adding_asks(graph, config, b));
+    let asks = asks_of.get(graph, config, b);
     let (mut decision, action) = asker.first_can(asks, work)?;
     let arn = asks[0].resource.clone();
     let mut actions = vec![action.to_string()];
@@ -1005,6 +1040,57 @@ fn change_to(
     kept.push(added);
     node.policies = kept;
     Some((decision, actions, node, label))
+}
+
+/// The IAM resources permission changes ask about (each principal's ARN, the customer
+/// managed policies attached to it, the groups it is in), indexed to find whose requests
+/// a caller's identity Allows may land on ([`Asker::landing`]) with each of its patterns
+/// matched once, instead of matching its patterns against each principal it reaches.
+struct AskTargets {
+    targets: ArnTargets,
+    /// Per resource, the principals whose changes ask about it.
+    owners: Vec<Vec<usize>>,
+}
+
+impl AskTargets {
+    fn new(graph: &Graph, config: &Config, groups_of: &GroupsOf) -> AskTargets {
+        let mut at: HashMap<Template, usize> = HashMap::new();
+        let mut resources: Vec<Template> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        for b in 0..graph.principals.len() {
+            for a in adding_asks(graph, config, groups_of, b) {
+                let k = *at.entry(a.resource.clone()).or_insert_with(|| {
+                    resources.push(a.resource.clone());
+                    owners.push(Vec::new());
+                    resources.len() - 1
+                });
+                if owners[k].last() != Some(&b) {
+                    owners[k].push(b);
+                }
+            }
+        }
+        AskTargets {
+            targets: ArnTargets::new(resources.iter()),
+            owners,
+        }
+    }
+
+    /// The principals whose permissions some of the caller's Allows of an adding action
+    /// may land on (`None`: any, as an Allow may land anywhere). A principal left out would
+    /// have every request refused without asking ([`Asker::first_can`]).
+    fn candidates(&mut self, asker: &mut Asker<'_>, work: &mut Work) -> Option<BTreeSet<usize>> {
+        let mut out = BTreeSet::new();
+        for entity in [Entity::Role, Entity::User, Entity::Group, Entity::ManagedPolicy] {
+            for &action in steps::adding(entity) {
+                for p in asker.landing(action)? {
+                    for &k in self.targets.hits(&p.text, work) {
+                        out.extend(self.owners[k].iter().copied());
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
 }
 
 /// ARNs some callers' Allow patterns may name (the delegating roles, the declared groups),
