@@ -1,6 +1,6 @@
 //! Terraform module folders and plan JSON into the model.
 //!
-//! A module folder's `.tf` files are parsed with hcl-edit (one file failing does not stop
+//! A module folder's `.tf` files are parsed with hcl-edit in parallel (one file failing does not stop
 //! the others), indexed by block kind, and evaluated lazily by [`eval::Eval`]: a resource's
 //! attributes are computed when the model or a reference needs them. Local child modules
 //! are loaded through their `module` calls, confined to the repository root; registry and
@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use hcl_edit::Span as _;
 use hcl_edit::structure::Structure;
+use rayon::prelude::*;
 
 use self::eval::{ChildMaker, Ctx, Eval, Expansion, InstKey, Module, ModuleCall, Res, Scope};
 use crate::limits::Limit;
@@ -198,10 +199,23 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
         })
         .unwrap_or_default();
     names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        let shown = display_path(&path, &ctx.cwd);
-        let (id, text) = match read_source(&path, &shown, ctx.sources) {
+    // Files are read and parsed in parallel, then indexed in name order.
+    let (sources, cwd) = (ctx.sources, &ctx.cwd);
+    let read: Vec<_> = names
+        .par_iter()
+        .map(|name| {
+            let path = dir.join(name);
+            let shown = display_path(&path, cwd);
+            let read = read_source(&path, &shown, sources);
+            let parsed = match &read {
+                Ok((_, text)) if !name.ends_with(".tf.json") => Some(parse_hcl(text)),
+                _ => None,
+            };
+            (shown, read, parsed)
+        })
+        .collect();
+    for (shown, read, parsed) in read {
+        let (id, text) = match read {
             Ok(x) => x,
             Err(e) => {
                 errors.push(e);
@@ -209,11 +223,11 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
             }
         };
         module.texts.insert(id, text.clone());
-        if name.ends_with(".tf.json") {
+        let Some(parsed) = parsed else {
             json_syntax::index(&mut module, &text, id, &shown, &mut diagnostics, &mut errors);
             continue;
-        }
-        match parse_hcl(&text) {
+        };
+        match parsed {
             Ok(body) => index_body(&mut module, body, id, &mut diagnostics),
             Err(e) => {
                 let offset = e.location().offset().min(text.len());
