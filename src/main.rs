@@ -282,6 +282,9 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
         write_file(path, &text.unwrap_or_default(), *format == CheckFormat::Markdown)?;
     }
     report_errors(&analysis);
+    // The process ends with this command: freeing the analysis (millions of small
+    // allocations at organisation scale, 4 % of a run) would only cost time.
+    std::mem::forget(analysis);
     Ok(if soft && code == 1 { 0 } else { code })
 }
 
