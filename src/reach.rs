@@ -18,6 +18,7 @@ use crate::capability::{self, CapDecision, CapId, Covers, Decisions, TableSet, W
 use crate::catalog::Capabilities;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode};
 use crate::iam::eval::{Decision, Layers, Outcome, UnknownPolicy};
+use crate::iam::index::ArnTargets;
 use crate::iam::reach::{self as steps, Entity};
 use crate::model::PolicyKind;
 use crate::value::{Symbol, Template};
@@ -383,7 +384,7 @@ fn assume_steps(
             for pattern in &patterns {
                 let hits = reading.entry(pattern.clone()).or_insert_with(|| {
                     role_targets
-                        .hits(pattern, work)
+                        .hits(pattern, &mut work.index_matches)
                         .iter()
                         .map(|&k| roles[delegating[k]].0)
                         .filter(|b| reads[b])
@@ -543,7 +544,7 @@ impl HubLists<'_> {
         let mut all = false;
         let mut some: BTreeSet<usize> = BTreeSet::new();
         for t in targets {
-            match targets_of.matched(t, work) {
+            match targets_of.matched(t, &mut work.index_matches) {
                 (Some(crate::iam::pattern::Tri::No), _) => {}
                 (Some(_), _) => all = true,
                 (None, hits) => some.extend(hits.iter().map(|&k| self.of_target[k]).filter(is_plain)),
@@ -562,7 +563,7 @@ impl HubLists<'_> {
         let mut base = Vec::with_capacity(patterns.len());
         let mut apart: BTreeSet<usize> = BTreeSet::new();
         for p in patterns {
-            match targets_of.matched(&p.text, work) {
+            match targets_of.matched(&p.text, &mut work.index_matches) {
                 (Some(tri), _) => base.push(*tri),
                 (None, hits) => {
                     base.push(crate::iam::pattern::Tri::No);
@@ -1083,58 +1084,13 @@ impl AskTargets {
         for entity in [Entity::Role, Entity::User, Entity::Group, Entity::ManagedPolicy] {
             for &action in steps::adding(entity) {
                 for p in asker.landing(action)? {
-                    for &k in self.targets.hits(&p.text, work) {
+                    for &k in self.targets.hits(&p.text, &mut work.index_matches) {
                         out.extend(self.owners[k].iter().copied());
                     }
                 }
             }
         }
         Some(out)
-    }
-}
-
-/// ARNs some callers' Allow patterns may name (the delegating roles, the declared groups),
-/// indexed by their literal resource segments (`iam::index::TargetIndex`): each distinct
-/// pattern is matched once, against the targets its literal prefix can name.
-struct ArnTargets {
-    index: crate::iam::index::TargetIndex,
-    len: usize,
-    /// Per pattern: `Some(tri)` where it matches every target alike, and the targets it
-    /// may match.
-    matched: HashMap<Template, (Option<crate::iam::pattern::Tri>, Vec<usize>)>,
-}
-
-impl ArnTargets {
-    fn new<'a>(arns: impl Iterator<Item = &'a Template>) -> ArnTargets {
-        let entries: Vec<(u32, Vec<crate::iam::pattern::Tok>)> = arns
-            .enumerate()
-            .map(|(k, arn)| (k as u32, crate::iam::pattern::text_tokens(arn)))
-            .collect();
-        ArnTargets {
-            len: entries.len(),
-            index: crate::iam::index::TargetIndex::new(entries),
-            matched: HashMap::new(),
-        }
-    }
-
-    /// The targets (positions, in order) that `pattern` may match.
-    fn hits(&mut self, pattern: &Template, work: &mut Work) -> &[usize] {
-        &self.matched(pattern, work).1
-    }
-
-    /// Whether `pattern` matches every target alike (`Some`: how), and the targets it may
-    /// match.
-    fn matched(&mut self, pattern: &Template, work: &mut Work) -> &(Option<crate::iam::pattern::Tri>, Vec<usize>) {
-        let (index, len) = (&self.index, self.len);
-        self.matched.entry(pattern.clone()).or_insert_with(|| {
-            let hits = index.hits(pattern, &mut work.index_matches);
-            let targets = match hits.uniform {
-                Some(crate::iam::pattern::Tri::No) => Vec::new(),
-                Some(_) => (0..len).collect(),
-                None => hits.targets.iter().map(|&(k, _)| k as usize).collect(),
-            };
-            (hits.uniform, targets)
-        })
     }
 }
 
@@ -1171,7 +1127,7 @@ impl GroupTargets {
         };
         let mut out: Vec<usize> = Vec::new();
         for p in patterns {
-            out.extend_from_slice(self.targets.hits(&p.text, work));
+            out.extend_from_slice(self.targets.hits(&p.text, &mut work.index_matches));
         }
         out.sort_unstable();
         out.dedup();

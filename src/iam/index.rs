@@ -141,6 +141,63 @@ impl PatternIndex {
     }
 }
 
+/// ARNs that callers' Allow patterns may name (delegating roles, declared groups, the IAM
+/// resources permission changes ask about), indexed by their literal resource segments
+/// ([`TargetIndex`]): each distinct pattern is matched once, against the targets its
+/// literal prefix can name, and its answer kept.
+#[derive(Debug, Default)]
+pub struct ArnTargets {
+    index: TargetIndex,
+    len: usize,
+    /// Per pattern: `Some(tri)` where it matches every target alike, and the targets it
+    /// may match.
+    matched: HashMap<Template, (Option<Tri>, Vec<usize>)>,
+}
+
+impl ArnTargets {
+    pub fn new<'a>(arns: impl Iterator<Item = &'a Template>) -> ArnTargets {
+        let entries: Vec<(u32, Vec<Tok>)> = arns
+            .enumerate()
+            .map(|(k, arn)| (k as u32, crate::iam::pattern::text_tokens(arn)))
+            .collect();
+        ArnTargets {
+            len: entries.len(),
+            index: TargetIndex::new(entries),
+            matched: HashMap::new(),
+        }
+    }
+
+    /// How many targets there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The targets (positions, in order) that `pattern` may match; `matches` counts the
+    /// pattern matches run.
+    pub fn hits(&mut self, pattern: &Template, matches: &mut u64) -> &[usize] {
+        &self.matched(pattern, matches).1
+    }
+
+    /// Whether `pattern` matches every target alike (`Some`: how), and the targets it may
+    /// match (positions, in order).
+    pub fn matched(&mut self, pattern: &Template, matches: &mut u64) -> &(Option<Tri>, Vec<usize>) {
+        let (index, len) = (&self.index, self.len);
+        self.matched.entry(pattern.clone()).or_insert_with(|| {
+            let hits = index.hits(pattern, matches);
+            let targets = match hits.uniform {
+                Some(Tri::No) => Vec::new(),
+                Some(_) => (0..len).collect(),
+                None => hits.targets.iter().map(|&(k, _)| k as usize).collect(),
+            };
+            (hits.uniform, targets)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +234,25 @@ mod tests {
         let none = ix.hits(&Template::lit("arn:aws:kinesis:*:*:stream/*"), &mut n);
         assert_eq!(none.uniform, Some(Tri::No));
         assert_eq!(ix.hits(&Template::lit("*"), &mut n).uniform, Some(Tri::Yes));
+    }
+
+    #[test]
+    fn arn_targets_answer_each_pattern_once_by_position() {
+        let roles: Vec<Template> = ["app", "vault", "app-batch"]
+            .iter()
+            .map(|n| Template::lit(format!("arn:aws:iam::123456789012:role/{n}")))
+            .collect();
+        let mut t = ArnTargets::new(roles.iter());
+        assert_eq!(t.len(), 3);
+        let mut n = 0;
+        let app = Template::lit("arn:aws:iam::123456789012:role/app*");
+        assert_eq!(t.matched(&app, &mut n), &(None, vec![0, 2]));
+        let after = n;
+        assert_eq!(t.hits(&app, &mut n), &[0, 2]);
+        assert_eq!(n, after, "a pattern is matched once");
+        assert_eq!(t.matched(&Template::lit("*"), &mut n), &(Some(Tri::Yes), vec![0, 1, 2]));
+        let none = Template::lit("arn:aws:iam::123456789012:group/*");
+        assert_eq!(t.matched(&none, &mut n), &(Some(Tri::No), vec![]));
     }
 
     #[test]
