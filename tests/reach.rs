@@ -55,6 +55,22 @@ fn step(principal: &str, kind: &str, decision: &str) -> (String, String, String)
     (principal.to_string(), kind.to_string(), decision.to_string())
 }
 
+/// The reach line of `check --timings` on a fixture (what reach built and decided).
+fn reach_work(fixture: &str) -> String {
+    let t = run(&[
+        "check",
+        "--format",
+        "json",
+        "--timings",
+        &format!("testdata/reach/{fixture}"),
+    ]);
+    t.stderr
+        .lines()
+        .find(|l| l.starts_with("work: reach: "))
+        .unwrap_or_else(|| panic!("no reach work line:\n{}", t.stderr))
+        .to_string()
+}
+
 fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
     report["findings"]
         .as_array()
@@ -310,12 +326,7 @@ fn a_join_is_followed_only_where_it_beats_the_users_own_change() {
     assert_eq!(x.len(), 1, "{}", r["indirect"]);
     assert_eq!(x[0]["decision"], "allowed");
     assert_eq!(x[0]["via"][0]["because"][0]["action"], "iam:PutUserPolicy");
-    let t = run(&["check", "--format", "json", "--timings", &format!("testdata/reach/{f}")]);
-    let line = t
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("work: reach: "))
-        .unwrap_or_else(|| panic!("no reach work line:\n{}", t.stderr));
+    let line = reach_work(f);
     assert!(line.contains(", 3 changed principals ("), "{line}");
 }
 
@@ -337,12 +348,7 @@ fn a_role_a_pattern_tells_apart_keeps_its_own_decision_in_a_hub() {
         via(x[0]),
         [step(&id(f, "aws_iam_role.vault"), "assume-role", "conditional")]
     );
-    let t = run(&["check", "--format", "json", "--timings", &format!("testdata/reach/{f}")]);
-    let line = t
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("work: reach: "))
-        .unwrap_or_else(|| panic!("no reach work line:\n{}", t.stderr));
+    let line = reach_work(f);
     // One hub: the trust class's list (3 roles) less vault, and vault's own group.
     assert!(
         line.contains(", 7 hub edges and roles on their lists in 1 hubs,"),
