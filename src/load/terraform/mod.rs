@@ -1,7 +1,8 @@
 //! Terraform module folders and plan JSON into the model.
 //!
-//! A module folder's `.tf` files are parsed with hcl-edit in parallel (one file failing does not stop
-//! the others), indexed by block kind, and evaluated lazily by [`eval::Eval`]: a resource's
+//! A module folder's `.tf` files are parsed with hcl-edit in parallel (one file failing does
+//! not stop the others), indexed by block kind in name order, and evaluated lazily by
+//! [`eval::Eval`]: a resource's
 //! attributes are computed when the model or a reference needs them. Local child modules
 //! are loaded through their `module` calls, confined to the repository root; registry and
 //! git modules are loaded from the folders `terraform init` recorded in the root module's
