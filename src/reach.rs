@@ -897,6 +897,7 @@ fn change_steps(
     };
     let mut groups: Option<GroupTargets> = None;
     let mut ask_targets: Option<AskTargets> = None;
+    let mut hub_searches: HashMap<usize, Search> = HashMap::new();
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -907,14 +908,29 @@ fn change_steps(
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
         let own_outcome = own.as_ref().map(|c| c.0.outcome);
-        let found = own.is_none().then(|| search(reach, &assume, &costs, Origin::Node(x)));
+        // A caller whose only ways to other principals are its hub's reaches what the hub
+        // reaches (itself aside), in the same order: one search per hub serves them all.
+        let node_search;
+        let found: Option<&Search> = match (&own, reach.hub_of.get(x).copied().flatten()) {
+            (Some(_), _) => None,
+            (None, Some(h)) if assume.adj[x].is_empty() => Some(
+                hub_searches
+                    .entry(h)
+                    .or_insert_with(|| search(reach, &assume, &costs, Origin::Hub(h))),
+            ),
+            (None, _) => {
+                node_search = search(reach, &assume, &costs, Origin::Node(x));
+                Some(&node_search)
+            }
+        };
         let mut targets: Vec<usize> = vec![x];
-        if let Some(f) = &found {
+        if let Some(f) = found {
             // Only principals some of the caller's Allows may land on can be changed.
             let ask_targets = ask_targets.get_or_insert_with(|| AskTargets::new(graph, config, &asks_of.groups_of));
+            let reached = f.order.iter().copied().filter(|&b| b != x);
             match ask_targets.candidates(&mut asker, work) {
-                None => targets.extend(f.order.iter().copied()),
-                Some(may) => targets.extend(f.order.iter().copied().filter(|b| may.contains(b))),
+                None => targets.extend(reached),
+                Some(may) => targets.extend(reached.filter(|b| may.contains(b))),
             }
         }
         let mut own = Some(own);
@@ -926,7 +942,7 @@ fn change_steps(
             let Some(change) = change else {
                 continue;
             };
-            let prefix = match &found {
+            let prefix = match found {
                 Some(f) if b != x => path_to(reach, f, b, x),
                 _ => Vec::new(),
             };
@@ -1084,8 +1100,11 @@ impl AskTargets {
         for entity in [Entity::Role, Entity::User, Entity::Group, Entity::ManagedPolicy] {
             for &action in steps::adding(entity) {
                 for p in asker.landing(action)? {
-                    for &k in self.targets.hits(&p.text, &mut work.index_matches) {
-                        out.extend(self.owners[k].iter().copied());
+                    match self.targets.matched(&p.text, &mut work.index_matches) {
+                        (Some(crate::iam::pattern::Tri::No), _) => {}
+                        // It may land on every one of them.
+                        (Some(_), _) => return None,
+                        (None, hits) => out.extend(hits.iter().flat_map(|&k| self.owners[k].iter().copied())),
                     }
                 }
             }
