@@ -253,11 +253,53 @@ pub struct NoteOut {
 
 /// Builds the report.
 pub fn build(a: &Analysis) -> Report {
-    let g = &a.graph;
-    let src = &a.sources;
-    let mut principals: Vec<PrincipalOut> = g.principals.iter().map(|p| PrincipalOut::of(a, p)).collect();
-    principals.sort_by(|x, y| x.id.cmp(&y.id));
+    let ids = TableIds::new(a);
+    Report {
+        schema: SCHEMA,
+        tool: tool(),
+        inputs: inputs_out(a),
+        assumptions: a.assumptions.clone(),
+        errors: errors(a),
+        principals: principals_out(a),
+        resources: resources_out(a),
+        access: access_entries(a, &ids),
+        indirect: indirect(a, &ids),
+        service_linked_roles: slrs_out(a),
+        findings: findings_out(a),
+        notes: notes_out(a),
+        suppressed: suppressed_out(a),
+        baselined: a.baselined.len(),
+        delta: a.delta.as_ref().map(delta_out),
+    }
+}
 
+fn tool() -> Tool {
+    Tool {
+        name: "kdsguard",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+fn inputs_out(a: &Analysis) -> Vec<InputOut> {
+    a.graph
+        .inputs
+        .iter()
+        .map(|i| InputOut {
+            path: i.path.clone(),
+            kind: i.kind.as_str(),
+        })
+        .collect()
+}
+
+fn principals_out(a: &Analysis) -> Vec<PrincipalOut> {
+    let mut principals: Vec<PrincipalOut> = a.graph.principals.iter().map(|p| PrincipalOut::of(a, p)).collect();
+    principals.sort_by(|x, y| x.id.cmp(&y.id));
+    principals
+}
+
+/// Tables, streams, keys and the SLRs, by id.
+fn resources_out(a: &Analysis) -> Vec<ResourceOut> {
+    let (g, src) = (&a.graph, &a.sources);
     let mut resources = Vec::new();
     for t in &g.tables {
         resources.push(ResourceOut {
@@ -320,8 +362,11 @@ pub fn build(a: &Analysis) -> Report {
         });
     }
     resources.sort_by(|x, y| x.id.cmp(&y.id));
+    resources
+}
 
-    let ids = TableIds::new(a);
+/// The reported access entries, sorted by principal, capability, smallest table, SLR.
+fn access_entries(a: &Analysis, ids: &TableIds<'_>) -> Vec<AccessOut> {
     let mut keyed: Vec<(AccessOrder<'_>, AccessOut)> = a
         .decisions
         .entries
@@ -332,7 +377,7 @@ pub fn build(a: &Analysis) -> Report {
                 Covers::Tables(set) => ids.smallest(set),
                 Covers::Slr(_) => None,
             };
-            let out = access_out(a, &ids, x);
+            let out = access_out(a, ids, x);
             let key = (
                 a.graph.principals[x.principal].id.as_str(),
                 a.decisions.cap_name(x.cap),
@@ -347,12 +392,16 @@ pub fn build(a: &Analysis) -> Report {
         })
         .collect();
     keyed.sort_by(|x, y| x.0.cmp(&y.0));
-    let access: Vec<AccessOut> = keyed.into_iter().map(|(_, out)| out).collect();
+    keyed.into_iter().map(|(_, out)| out).collect()
+}
 
-    let service_linked_roles = g.slrs.iter().enumerate().map(|(k, s)| slr_out(a, k, s)).collect();
+fn slrs_out(a: &Analysis) -> Vec<SlrOut> {
+    a.graph.slrs.iter().enumerate().map(|(k, s)| slr_out(a, k, s)).collect()
+}
 
-    let findings = a
-        .findings
+fn findings_out(a: &Analysis) -> Vec<FindingOut> {
+    let src = &a.sources;
+    a.findings
         .iter()
         .map(|f| {
             let (start, end) = src.range(f.span).unwrap_or_default_range();
@@ -372,12 +421,12 @@ pub fn build(a: &Analysis) -> Report {
                 docs: f.docs.clone(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let errors = errors(a);
-
-    let notes = a
-        .diagnostics
+fn notes_out(a: &Analysis) -> Vec<NoteOut> {
+    let src = &a.sources;
+    a.diagnostics
         .iter()
         .map(|d| {
             let lc = src.start(d.span);
@@ -389,46 +438,22 @@ pub fn build(a: &Analysis) -> Report {
                 message: d.message.clone(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    Report {
-        schema: SCHEMA,
-        tool: Tool {
-            name: "kdsguard",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        inputs: g
-            .inputs
-            .iter()
-            .map(|i| InputOut {
-                path: i.path.clone(),
-                kind: i.kind.as_str(),
-            })
-            .collect(),
-        assumptions: a.assumptions.clone(),
-        errors,
-        principals,
-        resources,
-        access,
-        indirect: indirect(a, &ids),
-        service_linked_roles,
-        findings,
-        notes,
-        suppressed: a
-            .suppressed
-            .iter()
-            .map(|s| SuppressedOut {
-                rule: s.finding.rule.clone(),
-                file: src.path(s.finding.span),
-                line: src.start(s.finding.span).map(|l| l.line).unwrap_or(0),
-                reason: s.reason.clone(),
-                suppression_file: src.path(s.at),
-                suppression_line: src.start(s.at).map(|l| l.line).unwrap_or(0),
-            })
-            .collect(),
-        baselined: a.baselined.len(),
-        delta: a.delta.as_ref().map(delta_out),
-    }
+fn suppressed_out(a: &Analysis) -> Vec<SuppressedOut> {
+    let src = &a.sources;
+    a.suppressed
+        .iter()
+        .map(|s| SuppressedOut {
+            rule: s.finding.rule.clone(),
+            file: src.path(s.finding.span),
+            line: src.start(s.finding.span).map(|l| l.line).unwrap_or(0),
+            reason: s.reason.clone(),
+            suppression_file: src.path(s.at),
+            suppression_line: src.start(s.at).map(|l| l.line).unwrap_or(0),
+        })
+        .collect()
 }
 
 /// The `delta` object: the base, and the access added and removed in v2's access shape
@@ -503,10 +528,37 @@ pub fn errors(a: &Analysis) -> Vec<ErrorOut> {
 
 /// Serialises the report compactly, with a trailing newline (pipe it through `jq` to read
 /// it: a large estate's report is tens of megabytes, and indentation would double that).
+///
+/// Written as [`build`] would give it, one section at a time: each section's wire entries
+/// are made, written and dropped before the next, so the report's peak memory is the
+/// output and its largest section, not every section at once.
 pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string(&build(a))?;
-    s.push('\n');
-    Ok(s)
+    use serde::ser::{SerializeStruct, Serializer as _};
+    let ids = TableIds::new(a);
+    let mut out: Vec<u8> = Vec::new();
+    let mut ser = serde_json::Serializer::new(&mut out);
+    let mut report = ser.serialize_struct("Report", 15)?;
+    report.serialize_field("schema", SCHEMA)?;
+    report.serialize_field("tool", &tool())?;
+    report.serialize_field("inputs", &inputs_out(a))?;
+    report.serialize_field("assumptions", &a.assumptions)?;
+    report.serialize_field("errors", &errors(a))?;
+    report.serialize_field("principals", &principals_out(a))?;
+    report.serialize_field("resources", &resources_out(a))?;
+    report.serialize_field("access", &access_entries(a, &ids))?;
+    report.serialize_field("indirect", &indirect(a, &ids))?;
+    report.serialize_field("service_linked_roles", &slrs_out(a))?;
+    report.serialize_field("findings", &findings_out(a))?;
+    report.serialize_field("notes", &notes_out(a))?;
+    report.serialize_field("suppressed", &suppressed_out(a))?;
+    report.serialize_field("baselined", &a.baselined.len())?;
+    if let Some(d) = &a.delta {
+        report.serialize_field("delta", &delta_out(d))?;
+    }
+    report.end()?;
+    out.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
 /// How `access` is sorted: principal, capability, smallest table id, SLR id.
@@ -752,5 +804,26 @@ impl RangeOrDefault for Option<(crate::source::LineCol, crate::source::LineCol)>
     fn unwrap_or_default_range(self) -> (crate::source::LineCol, crate::source::LineCol) {
         let one = crate::source::LineCol { line: 1, column: 1 };
         self.unwrap_or((one, one))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `render` writes section by section what serialising [`build`] writes at once.
+    #[test]
+    fn render_writes_what_build_serialises() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for path in ["testdata/demo", "testdata/reach/two-hop", "testdata/cloudformation"] {
+            let config = crate::Config {
+                paths: vec![root.join(path)],
+                ..crate::Config::default()
+            };
+            let a = crate::analyze(&config, root).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(!a.graph.principals.is_empty(), "{path}: no principals");
+            let whole = serde_json::to_string(&build(&a)).unwrap_or_else(|e| panic!("{e}")) + "\n";
+            assert_eq!(render(&a).unwrap_or_else(|e| panic!("{e}")), whole, "{path}");
+        }
     }
 }
