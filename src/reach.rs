@@ -430,6 +430,7 @@ fn assume_steps(
         of_target: delegating.iter().map(|&r| roles[r].0).collect(),
         role_class: &role_class,
         trust_lists: None,
+        list_of: HashMap::new(),
         grouped: HashMap::new(),
     };
     let hub_groups: Vec<Vec<Group>> = hub_first
@@ -528,6 +529,8 @@ struct HubLists<'r> {
     role_class: &'r HashMap<usize, RoleClass>,
     /// The trust classes' lists, as (trust class, list), made on first use.
     trust_lists: Option<Vec<(usize, usize)>>,
+    /// Per trust class, its position in `trust_lists`.
+    list_of: HashMap<usize, usize>,
     grouped: HashMap<(Vec<Template>, Vec<Template>), Vec<Group>>,
 }
 
@@ -540,26 +543,28 @@ impl HubLists<'_> {
         patterns: &[&crate::iam::policy::Pat],
         work: &mut Work,
     ) -> Vec<Group> {
-        let is_plain = |b: &usize| self.plain.binary_search(b).is_ok();
-        let mut all = false;
-        let mut some: BTreeSet<usize> = BTreeSet::new();
-        for t in targets {
-            match targets_of.matched(t, &mut work.index_matches) {
-                (Some(crate::iam::pattern::Tri::No), _) => {}
-                (Some(_), _) => all = true,
-                (None, hits) => some.extend(hits.iter().map(|&k| self.of_target[k]).filter(is_plain)),
-            }
-        }
+        let all = targets.iter().any(|t| {
+            matches!(
+                targets_of.matched(t, &mut work.index_matches).0,
+                Some(crate::iam::pattern::Tri::Yes | crate::iam::pattern::Tri::Maybe)
+            )
+        });
         if !all {
             let key = (targets.to_vec(), patterns.iter().map(|p| p.text.clone()).collect());
             if let Some(groups) = self.grouped.get(&key) {
                 return groups.clone();
             }
+            let mut some: BTreeSet<usize> = BTreeSet::new();
+            for t in targets {
+                let hits = targets_of.hits(t, &mut work.index_matches);
+                some.extend(hits.iter().map(|&k| self.of_target[k]).filter(|b| self.is_plain(*b)));
+            }
             let groups = self.split(reach, some, patterns);
             self.grouped.insert(key, groups.clone());
             return groups;
         }
-        // Every role: the roles some pattern matches in part are told apart.
+        // Every role: the roles some pattern matches in part are told apart. The work is
+        // in the patterns and the roles they tell apart, not in the lists.
         let mut base = Vec::with_capacity(patterns.len());
         let mut apart: BTreeSet<usize> = BTreeSet::new();
         for p in patterns {
@@ -567,16 +572,23 @@ impl HubLists<'_> {
                 (Some(tri), _) => base.push(*tri),
                 (None, hits) => {
                     base.push(crate::iam::pattern::Tri::No);
-                    apart.extend(hits.iter().map(|&k| self.of_target[k]).filter(is_plain));
+                    apart.extend(hits.iter().map(|&k| self.of_target[k]).filter(|b| self.is_plain(*b)));
                 }
             }
         }
         let trust_lists = self.trust_lists(reach);
+        let mut except: Vec<Vec<usize>> = vec![Vec::new(); trust_lists.len()];
+        for &b in &apart {
+            if let Some(&at) = self.role_class.get(&b).and_then(|c| self.list_of.get(&c.3)) {
+                except[at].push(b);
+            }
+        }
         let mut groups: Vec<Group> = Vec::new();
-        for (_, list) in trust_lists {
+        for (&(_, list), except) in trust_lists.iter().zip(except) {
+            // Its first role the patterns do not tell apart: found after at most as many
+            // roles as the group leaves out.
             let roles = &reach.role_lists[list];
-            let except: Vec<usize> = roles.iter().copied().filter(|b| apart.contains(b)).collect();
-            if let Some(&first) = roles.iter().find(|b| !apart.contains(b)) {
+            if let Some(&first) = roles.iter().find(|b| except.binary_search(b).is_err()) {
                 groups.push(Group {
                     list,
                     except,
@@ -588,6 +600,11 @@ impl HubLists<'_> {
         groups.extend(self.split(reach, apart, patterns));
         groups.sort_by_key(|g| g.first);
         groups
+    }
+
+    /// Whether a hub may list role `b` (its trust does not tell callers apart).
+    fn is_plain(&self, b: usize) -> bool {
+        self.plain.binary_search(&b).is_ok()
     }
 
     /// Roles grouped by trust class and signature, each group a new list.
@@ -636,6 +653,7 @@ impl HubLists<'_> {
                 (key, reach.role_lists.len() - 1)
             })
             .collect();
+        self.list_of = lists.iter().enumerate().map(|(at, &(key, _))| (key, at)).collect();
         self.trust_lists = Some(lists.clone());
         lists
     }
