@@ -762,15 +762,15 @@ fn exact_holders(
         .collect()
 }
 
-/// The ARN of a declared group (its path is not modelled: `/`).
-fn group_arn(name: &Template) -> Template {
+/// The ARN of declared group `gi` of input `i` (its path is not modelled: `/`), pinned.
+fn group_arn(graph: &Graph, config: &Config, (i, gi): (usize, usize)) -> Template {
     let mut t = Template::lit("arn:");
     t.push_sym(Symbol::Partition);
     t.push_str(":iam::");
     t.push_sym(Symbol::Account);
     t.push_str(":group/");
-    t.push_template(name);
-    t
+    t.push_template(&graph.inputs[i].groups[gi].name);
+    t.pin(&config.pins)
 }
 
 /// One alternative request of a permission change: an action on an IAM resource.
@@ -835,33 +835,36 @@ impl<'a> Asker<'a> {
     }
 }
 
-/// The requests that add permissions to principal `b` (any one suffices): on its ARN, on
-/// a customer managed policy attached to it, on a group it is in.
-fn adding_asks(graph: &Graph, config: &Config, groups_of: &GroupsOf, b: usize) -> Vec<Ask> {
+/// The IAM resources a change that adds permissions to principal `b` may write to, each
+/// with what it is: its ARN first, then the customer managed policies attached to it and
+/// the groups it is in.
+fn adding_resources(graph: &Graph, config: &Config, groups_of: &GroupsOf, b: usize) -> Vec<(Entity, Template)> {
     let target = &graph.principals[b];
     let role = matches!(target.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
-    let arn = target.arn.pin(&config.pins);
     let entity = if role { Entity::Role } else { Entity::User };
-    let mut asks: Vec<Ask> = steps::adding(entity).iter().map(|a| ask(a, arn.clone())).collect();
+    let mut out = vec![(entity, target.arn.pin(&config.pins))];
     for &k in &target.policies {
         let p = &graph.policies[k];
         if p.kind == PolicyKind::Managed
             && let (Some(i), Some(j)) = (p.input, p.declared)
-            && let Some(policy_arn) = graph.inputs[i].policies.get(j).and_then(|q| q.arn.clone())
+            && let Some(policy_arn) = graph.inputs[i].policies.get(j).and_then(|q| q.arn.as_ref())
         {
-            let pinned = policy_arn.pin(&config.pins);
-            asks.extend(
-                steps::adding(Entity::ManagedPolicy)
-                    .iter()
-                    .map(|a| ask(a, pinned.clone())),
-            );
+            out.push((Entity::ManagedPolicy, policy_arn.pin(&config.pins)));
         }
     }
     for &(i, gi) in groups_of.get(&b).into_iter().flatten() {
-        let g = group_arn(&graph.inputs[i].groups[gi].name).pin(&config.pins);
-        asks.extend(steps::adding(Entity::Group).iter().map(|a| ask(a, g.clone())));
+        out.push((Entity::Group, group_arn(graph, config, (i, gi))));
     }
-    asks
+    out
+}
+
+/// The requests that add permissions to principal `b` (any one suffices), in the order of
+/// [`adding_resources`].
+fn adding_asks(graph: &Graph, config: &Config, groups_of: &GroupsOf, b: usize) -> Vec<Ask> {
+    adding_resources(graph, config, groups_of, b)
+        .into_iter()
+        .flat_map(|(entity, resource)| steps::adding(entity).iter().map(move |a| ask(a, resource.clone())))
+        .collect()
 }
 
 /// Per user, the declared groups it is in (input, group), in membership order.
@@ -996,13 +999,14 @@ fn change_steps(
         if let Some(at_least) = joins_needed
             && graph.principals[x].class == PrincipalClass::User
         {
-            let targets = groups.get_or_insert_with(|| GroupTargets::new(graph));
+            let targets = groups.get_or_insert_with(|| GroupTargets::new(graph, config));
             let join = Join { x, at_least };
             group_steps(
                 graph,
                 &mut asker,
                 join,
                 targets,
+                &asks_of.groups_of,
                 reach,
                 &mut variants,
                 &mut node_of,
@@ -1093,9 +1097,9 @@ impl AskTargets {
         let mut resources: Vec<Template> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
         for b in 0..graph.principals.len() {
-            for a in adding_asks(graph, config, groups_of, b) {
-                let k = *at.entry(a.resource.clone()).or_insert_with(|| {
-                    resources.push(a.resource.clone());
+            for (_, resource) in adding_resources(graph, config, groups_of, b) {
+                let k = *at.entry(resource.clone()).or_insert_with(|| {
+                    resources.push(resource);
                     owners.push(Vec::new());
                     resources.len() - 1
                 });
@@ -1132,26 +1136,24 @@ impl AskTargets {
 }
 
 /// The declared groups with policies, as targets of `iam:AddUserToGroup`: each group's
-/// (input, group) in `Graph::group_policies` order, who is in which, and their ARNs.
+/// (input, group) in `Graph::group_policies` order, and the request to join it.
 struct GroupTargets {
     groups: Vec<(usize, usize)>,
-    members: std::collections::HashSet<(usize, usize, usize)>,
-    arns: Vec<Template>,
+    joins: Vec<Ask>,
     targets: ArnTargets,
 }
 
 impl GroupTargets {
-    fn new(graph: &Graph) -> GroupTargets {
+    fn new(graph: &Graph, config: &Config) -> GroupTargets {
         let groups: Vec<(usize, usize)> = graph.group_policies.keys().copied().collect();
-        let arns: Vec<Template> = groups
+        let joins: Vec<Ask> = groups
             .iter()
-            .map(|&(i, gi)| group_arn(&graph.inputs[i].groups[gi].name).pin(&graph.pins))
+            .map(|&g| ask(steps::ADD_USER_TO_GROUP, group_arn(graph, config, g)))
             .collect();
         GroupTargets {
-            targets: ArnTargets::new(arns.iter()),
+            targets: ArnTargets::new(joins.iter().map(|a| &a.resource)),
             groups,
-            members: graph.memberships.iter().copied().collect(),
-            arns,
+            joins,
         }
     }
 
@@ -1187,19 +1189,20 @@ fn group_steps(
     asker: &mut Asker<'_>,
     Join { x, at_least }: Join,
     targets: &mut GroupTargets,
+    groups_of: &GroupsOf,
     reach: &mut Reach,
     variants: &mut Vec<(usize, PrincipalNode)>,
     node_of: &mut BTreeMap<(usize, String), usize>,
     work: &mut Work,
 ) {
     for g in targets.candidates(asker, work) {
-        let ((i, gi), arn) = (targets.groups[g], &targets.arns[g]);
-        if targets.members.contains(&(x, i, gi)) {
+        let (i, gi) = targets.groups[g];
+        if groups_of.get(&x).is_some_and(|of| of.contains(&(i, gi))) {
             continue;
         }
         let policies = &graph.group_policies[&(i, gi)];
         let group = &graph.inputs[i].groups[gi];
-        let Some((decision, action)) = asker.first_can(&[ask(steps::ADD_USER_TO_GROUP, arn.clone())], work) else {
+        let Some((decision, action)) = asker.first_can(std::slice::from_ref(&targets.joins[g]), work) else {
             continue;
         };
         if steps::goodness(decision.outcome) < steps::goodness(at_least) {

@@ -356,6 +356,35 @@ fn a_role_a_pattern_tells_apart_keeps_its_own_decision_in_a_hub() {
     );
 }
 
+/// A writer that cannot change itself changes the roles it reaches where its Allows land:
+/// dev (a user, whose `iam:PutRolePolicy` names `role/app*`) assumes app and changes it;
+/// batch, reached too, is not changed (one changed principal). dev has no steps of its
+/// own, so its search is its hub's.
+#[test]
+fn a_writer_changes_the_reached_roles_its_allows_name() {
+    let f = "change-reached-role";
+    let r = check(f);
+    let (dev, app) = (id(f, "aws_iam_user.dev"), id(f, "aws_iam_role.app"));
+    for cap in ["disable", "delete-slr"] {
+        let x = indirect(&r, &dev, cap);
+        assert_eq!(x.len(), 1, "{cap}: {}", r["indirect"]);
+        assert_eq!(
+            via(x[0]),
+            [
+                step(&app, "assume-role", "allowed"),
+                step(&app, "change-permissions", "allowed")
+            ],
+            "{cap}"
+        );
+        assert_eq!(x[0]["via"][1]["because"][0]["action"], "iam:PutRolePolicy");
+    }
+    let line = reach_work(f);
+    assert!(
+        line.contains("(1 permission changes,") && line.contains(", 1 changed principals ("),
+        "{line}"
+    );
+}
+
 #[test]
 fn group_and_role_patterns_reach_what_their_names_match_and_nothing_else() {
     // iam:AddUserToGroup on `group/op*`: ops, not audit.
