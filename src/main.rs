@@ -585,8 +585,7 @@ fn print_timings(analysis: &Analysis, report: std::time::Duration) {
             .filter(|s| s.kind == kdsguard::reach::StepKind::ChangePermissions)
             .count(),
         r.hub_steps_shown(),
-        r.role_lists.iter().map(Vec::len).sum::<usize>()
-            + r.hubs.iter().flatten().map(|e| 1 + e.except.len()).sum::<usize>(),
+        r.hub_size(),
         r.hubs.len(),
         r.changed_class.len(),
         r.changed.len(),

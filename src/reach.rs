@@ -163,6 +163,13 @@ impl Reach {
         own.chain(hubs)
     }
 
+    /// What the hubs store: their edges, the roles on the lists they read and the roles
+    /// their edges leave out (`check --timings` counts it; `tests/scaling.rs` reads it).
+    pub fn hub_size(&self) -> usize {
+        self.role_lists.iter().map(Vec::len).sum::<usize>()
+            + self.hubs.iter().flatten().map(|e| 1 + e.except.len()).sum::<usize>()
+    }
+
     /// How many hub edges became steps because a path shows them.
     pub fn hub_steps_shown(&self) -> usize {
         self.hub_steps.len()

@@ -94,7 +94,12 @@ pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
     for file in sources.files() {
         // Every spelling `marker` knows holds "kdsguard" in some case: a file without it has
         // no suppression (one search per file instead of one per line).
-        if !file.text.to_ascii_lowercase().contains("kdsguard") {
+        if !file
+            .text
+            .as_bytes()
+            .windows(b"kdsguard".len())
+            .any(|w| w.eq_ignore_ascii_case(b"kdsguard"))
+        {
             continue;
         }
         let mut lines = Vec::new();
@@ -509,6 +514,23 @@ mod tests {
             assert_eq!(line[end..].trim(), "KDS004", "{line} from {pos}");
         }
         assert_eq!(marker("# kdsguard checks this"), None);
+    }
+
+    #[test]
+    fn a_file_is_passed_over_only_without_the_marker_in_any_case() {
+        let sources = SourceMap::new();
+        sources.add(
+            "loud.tf",
+            std::sync::Arc::from("// KDSGUARD_IGNORE KDS004 reason: shouted\nresource \"x\" \"y\" {}\n"),
+        );
+        sources.add(
+            "plain.tf",
+            std::sync::Arc::from("# ignore KDS004\nresource \"x\" \"z\" {}\n"),
+        );
+        let found = from_comments(&sources);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(sources.path(found[0].span), "loud.tf");
+        assert_eq!(found[0].rules, ["KDS004"]);
     }
 
     #[test]

@@ -643,6 +643,33 @@ mod tests {
     use crate::source::Span;
 
     #[test]
+    fn identical_tokens_are_a_certain_match_in_the_table_too() {
+        // `same_tokens` answers yes before the table; the table agrees, symbols and
+        // unresolved values included, and a different symbol is not the same tokens.
+        let p = vec![
+            PTok::Char('a'),
+            PTok::Pseudo(Symbol::Account),
+            PTok::Opaque("var.x".into()),
+            PTok::Char('b'),
+        ];
+        let t = vec![
+            Tok::Char('a'),
+            Tok::Pseudo(Symbol::Account),
+            Tok::Opaque("var.x".into()),
+            Tok::Char('b'),
+        ];
+        assert!(same_tokens(&p, &t));
+        assert_eq!(glob_table(&p, &t), Tri::Yes);
+        let other = vec![
+            Tok::Char('a'),
+            Tok::Pseudo(Symbol::Region),
+            Tok::Opaque("var.x".into()),
+            Tok::Char('b'),
+        ];
+        assert!(!same_tokens(&p, &other));
+    }
+
+    #[test]
     fn plain_globs_agree_with_the_table() {
         // Every pattern over {a, b, *, ?} up to 4 long against every text over {a, b} up to
         // 5 long: the two-pointer match and the table give the same answer.

@@ -35,20 +35,14 @@ impl<'s> Eval<'s> {
         scope: &Scope,
         span: Span,
     ) -> Value {
-        let Some((first, rest)) = ops.split_first() else {
-            return v.clone();
-        };
-        let mut cur = match self.step(v, first, rest, file, scope, span) {
-            ControlFlow::Continue(next) => next,
-            ControlFlow::Break(done) => return done,
-        };
-        for (i, op) in rest.iter().enumerate() {
-            cur = match self.step(&cur, op, &rest[i + 1..], file, scope, span) {
-                ControlFlow::Continue(next) => next,
+        let mut cur = std::borrow::Cow::Borrowed(v);
+        for (i, op) in ops.iter().enumerate() {
+            cur = match self.step(&cur, op, &ops[i + 1..], file, scope, span) {
+                ControlFlow::Continue(next) => std::borrow::Cow::Owned(next),
                 ControlFlow::Break(done) => return done,
             };
         }
-        cur
+        cur.into_owned()
     }
 
     /// One traversal operator on `v`: the value it selects, or the end of the traversal (an
