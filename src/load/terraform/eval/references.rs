@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hcl_edit::expr::TraversalOperator;
 
-use super::{Eval, Expansion, InstKey, Scope, Slot, number, unknown_reason};
+use super::{Eval, Expansion, InstKey, Res, Scope, Slot, number, unknown_reason};
 use crate::load::terraform::text::TextBuilder;
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Origin, Value, ValueKind};
@@ -243,18 +243,12 @@ impl<'s> Eval<'s> {
         let Some(res) = self.m.resources.get(idx) else {
             return Rc::new(obj);
         };
-        let address = self.address(res, key);
-        let rtype = if res.data {
-            format!("data.{}", res.rtype)
-        } else {
-            res.rtype.clone()
-        };
         if let ValueKind::Map(entries) = &mut obj.kind {
+            let whose = self.origin(res, key, "");
             for e in entries {
                 e.value.origin = Some(Arc::new(Origin {
-                    address: address.clone(),
-                    rtype: rtype.clone(),
                     attribute: e.key.clone(),
+                    ..whose.clone()
                 }));
             }
             // A map is the instance's final object (a cycle gives an unknown): keep it.
@@ -275,7 +269,30 @@ impl<'s> Eval<'s> {
         scope: &Scope,
         span: Span,
     ) -> Value {
+        // The common case, one attribute read (`aws_iam_policy.p.arn`), takes that attribute
+        // alone and marks it: the whole object is not copied to mark every attribute.
+        if let Some(TraversalOperator::GetAttr(attr)) = ops.first().map(|o| o.value()) {
+            let obj = self.instance_object(idx, key);
+            if let (Some(res), Some(found)) = (self.m.resources.get(idx), obj.entry(attr.as_str())) {
+                let mut value = found.value.clone();
+                value.origin = Some(Arc::new(self.origin(res, key, &found.key)));
+                return self.apply_ops(value, ops.get(1..).unwrap_or_default(), file, scope, span);
+            }
+        }
         self.read_ops(&self.identified_object(idx, key), ops, file, scope, span)
+    }
+
+    /// Where an attribute of a resource instance comes from.
+    fn origin(&self, res: &Res, key: &InstKey, attribute: &str) -> Origin {
+        Origin {
+            address: self.address(res, key),
+            rtype: if res.data {
+                format!("data.{}", res.rtype)
+            } else {
+                res.rtype.clone()
+            },
+            attribute: attribute.to_string(),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
