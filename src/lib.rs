@@ -281,7 +281,11 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
         baselined = old;
     }
     let position = |s: source::Span| (sources.path(s), sources.start(s));
-    sort_by_position(&mut findings, |f| position(f.span), |a, b| (&a.rule, &a.message).cmp(&(&b.rule, &b.message)));
+    sort_by_position(
+        &mut findings,
+        |f| position(f.span),
+        |a, b| (&a.rule, &a.message).cmp(&(&b.rule, &b.message)),
+    );
     errors.sort_by(|a, b| {
         (&a.path, a.span.map(|s| s.start), &a.message).cmp(&(&b.path, b.span.map(|s| s.start), &b.message))
     });
@@ -360,7 +364,11 @@ impl Clock {
 
 /// Sorts by position, then by `then`; each item's position is computed once, not once per
 /// comparison (a position reads the file table and counts characters on its line).
-fn sort_by_position<T, K: Ord>(items: &mut Vec<T>, position: impl Fn(&T) -> K, then: impl Fn(&T, &T) -> std::cmp::Ordering) {
+fn sort_by_position<T, K: Ord>(
+    items: &mut Vec<T>,
+    position: impl Fn(&T) -> K,
+    then: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
     let mut keyed: Vec<(K, T)> = std::mem::take(items).into_iter().map(|x| (position(&x), x)).collect();
     keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| then(a, b)));
     items.extend(keyed.into_iter().map(|(_, x)| x));

@@ -260,7 +260,13 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
             analysis.findings.retain(|f| f.severity >= style.min_severity);
         }
         if shows_hidden(args.format) == pass {
-            texts[0] = Some(render(&analysis, args.format, style, links)?);
+            if args.format == CheckFormat::Json {
+                // Written as it is serialised: at organisation scale the text is tens of
+                // megabytes, the largest allocation of a run.
+                stream_json(&analysis, targets.main.as_deref())?;
+            } else {
+                texts[0] = Some(render(&analysis, args.format, style, links)?);
+            }
         }
         for (k, (format, _)) in targets.extra.iter().enumerate() {
             if shows_hidden(*format) == pass {
@@ -269,10 +275,11 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
         }
     }
     let report_time = report_start.elapsed();
-    let main_text = texts[0].take().unwrap_or_default();
-    match &targets.main {
-        Some(path) => write_file(path, &main_text, false)?,
-        None => write_out(&main_text)?,
+    if let Some(main_text) = texts[0].take() {
+        match &targets.main {
+            Some(path) => write_file(path, &main_text, false)?,
+            None => write_out(&main_text)?,
+        }
     }
     if args.timings {
         print_timings(&analysis, report_time);
@@ -602,6 +609,30 @@ fn report_errors(analysis: &Analysis) {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a normal end, not an error.
+/// The JSON report written to `path` (or standard output) as it is serialised.
+fn stream_json(analysis: &Analysis, path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(path) => {
+            let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            json::write(analysis, &mut w)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| w.flush().map_err(anyhow::Error::from))
+                .with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            match json::write(analysis, &mut w)
+                .map_err(std::io::Error::from)
+                .and_then(|()| w.flush())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write the output"),
+            }
+        }
+    }
+}
+
 fn write_out(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

@@ -533,9 +533,17 @@ pub fn errors(a: &Analysis) -> Vec<ErrorOut> {
 /// are made, written and dropped before the next, so the report's peak memory is the
 /// output and its largest section, not every section at once.
 pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
+    let mut out: Vec<u8> = Vec::new();
+    write(a, &mut out)?;
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// Writes the report to `out` as it is serialised, one section at a time: the text is
+/// never held whole (at organisation scale it is tens of megabytes). Ends with a newline.
+pub fn write(a: &Analysis, mut out: impl std::io::Write) -> Result<(), serde_json::Error> {
     use serde::ser::{SerializeStruct, Serializer as _};
     let ids = TableIds::new(a);
-    let mut out: Vec<u8> = Vec::new();
     let mut ser = serde_json::Serializer::new(&mut out);
     let mut report = ser.serialize_struct("Report", 15)?;
     report.serialize_field("schema", SCHEMA)?;
@@ -556,9 +564,7 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
         report.serialize_field("delta", &delta_out(d))?;
     }
     report.end()?;
-    out.push(b'\n');
-    // serde_json writes UTF-8 only.
-    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    out.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
 /// How `access` is sorted: principal, capability, smallest table id, SLR id.

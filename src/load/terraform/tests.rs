@@ -1557,3 +1557,36 @@ fn too_many_unknown_template_ifs_are_said_and_leave_the_document_unknown() {
         input.diagnostics
     );
 }
+
+#[test]
+fn a_policy_documents_minified_json_reads_as_its_json() {
+    let decls = r#"data "aws_iam_policy_document" "d" {
+  statement {
+    actions   = ["dynamodb:DescribeKinesisStreamingDestination"]
+    resources = ["*"]
+  }
+}
+locals {
+  whole = data.aws_iam_policy_document.d
+  x = [
+    data.aws_iam_policy_document.d.json,
+    data.aws_iam_policy_document.d.minified_json,
+    local.whole.minified_json,
+    keys(local.whole),
+  ]
+}
+"#;
+    let v = eval_local(decls, &LoadOptions::default());
+    let items = v.as_list().unwrap_or_default();
+    assert_eq!(items.len(), 4, "{}", lit(&v));
+    let json = lit(&items[0]);
+    assert!(json.contains("dynamodb:DescribeKinesisStreamingDestination"), "{json}");
+    assert_eq!(lit(&items[1]), json);
+    assert_eq!(lit(&items[2]), json);
+    // The whole object lists both attributes, `minified_json` right after `json`.
+    let keys = lit(&items[3]);
+    assert!(keys.contains("json,minified_json"), "{keys}");
+    // A value read through either attribute says where it comes from.
+    let origin = |v: &Value| v.origin.as_ref().map(|o| o.attribute.clone());
+    assert_eq!(origin(&items[1]).as_deref(), Some("minified_json"));
+}

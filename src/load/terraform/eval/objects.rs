@@ -39,15 +39,15 @@ impl<'s> Eval<'s> {
         if let Some(planned) = self.ctx.plan.get(&address) {
             merge_planned(&mut entries, planned);
         }
-        if res.data && res.rtype == "aws_iam_policy_document" {
+        if super::references::is_policy_document(res) {
             let doc = super::super::policy_document::build(self, &res.block.body, res.file, &scope, res.span);
-            for k in ["json", "minified_json"] {
-                entries.push(Entry {
-                    key: k.to_string(),
-                    key_span: res.span,
-                    value: doc.clone(),
-                });
-            }
+            // `minified_json` is the same document: it is added where a reference reads it
+            // (`Eval::identified_object`, `Eval::read_instance`), not held twice per document.
+            entries.push(Entry {
+                key: "json".to_string(),
+                key_span: res.span,
+                value: doc,
+            });
         }
         super::super::resources::computed_attributes(self, res, &address, &mut entries);
         let v = Rc::new(Value::new(ValueKind::Map(entries), res.span));

@@ -244,6 +244,15 @@ impl<'s> Eval<'s> {
             return Rc::new(obj);
         };
         if let ValueKind::Map(entries) = &mut obj.kind {
+            if is_policy_document(res)
+                && let Some(at) = entries.iter().position(|e| e.key == "json")
+            {
+                let minified = Entry {
+                    key: "minified_json".to_string(),
+                    ..entries[at].clone()
+                };
+                entries.insert(at + 1, minified);
+            }
             let whose = self.origin(res, key, "");
             for e in entries {
                 e.value.origin = Some(Arc::new(Origin {
@@ -273,9 +282,11 @@ impl<'s> Eval<'s> {
         // alone and marks it: the whole object is not copied to mark every attribute.
         if let Some(TraversalOperator::GetAttr(attr)) = ops.first().map(|o| o.value()) {
             let obj = self.instance_object(idx, key);
-            if let (Some(res), Some(found)) = (self.m.resources.get(idx), obj.entry(attr.as_str())) {
+            let res = self.m.resources.get(idx);
+            let stored = res.map_or(attr.as_str(), |r| stored_as(r, attr.as_str()));
+            if let (Some(res), Some(found)) = (res, obj.entry(stored)) {
                 let mut value = found.value.clone();
-                value.origin = Some(Arc::new(self.origin(res, key, &found.key)));
+                value.origin = Some(Arc::new(self.origin(res, key, attr.as_str())));
                 return self.apply_ops(value, ops.get(1..).unwrap_or_default(), file, scope, span);
             }
         }
@@ -371,5 +382,20 @@ impl<'s> Eval<'s> {
                 self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
             }
         }
+    }
+}
+
+/// An `aws_iam_policy_document` data source, whose `json` and `minified_json` are one
+/// document (the object holds it once, as `json`).
+pub(super) fn is_policy_document(res: &Res) -> bool {
+    res.data && res.rtype == "aws_iam_policy_document"
+}
+
+/// The key an attribute is held under in a resource's object.
+fn stored_as<'a>(res: &Res, attr: &'a str) -> &'a str {
+    if attr == "minified_json" && is_policy_document(res) {
+        "json"
+    } else {
+        attr
     }
 }
