@@ -25,6 +25,7 @@ use kdsguard::{Analysis, Config, analyze};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    small_pages();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -118,6 +119,16 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(if analysis.errors.is_empty() { 0 } else { 2 })
         }
     }
+}
+
+/// Where the kernel backs every anonymous mapping with transparent huge pages (the
+/// `always` setting), the allocator's growing heap is zeroed and counted 2 MiB at a time:
+/// at 5,000 x 2,000 that cost about a second of system time and 5-10 % of the peak
+/// resident size (docs/performance.md). The run turns them off for itself; where the
+/// kernel refuses, nothing changes.
+fn small_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
 }
 
 fn cwd() -> Result<std::path::PathBuf> {
