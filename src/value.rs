@@ -23,7 +23,7 @@ pub enum Symbol {
     UrlSuffix,
     /// A value that cannot be resolved statically. Two opaque symbols are equal only when
     /// their `id` is equal (e.g. both are the generated name of the same resource).
-    Opaque(Opaque),
+    Opaque(Box<Opaque>),
 }
 
 /// An unresolved value inside a string: `id` names it (equal ids are the same value),
@@ -67,11 +67,11 @@ impl Template {
     }
 
     pub fn opaque(id: impl Into<String>, reason: impl Into<String>, span: Span) -> Template {
-        Template::sym(Symbol::Opaque(Opaque {
+        Template::sym(Symbol::Opaque(Box::new(Opaque {
             id: id.into(),
             reason: reason.into(),
             span,
-        }))
+        })))
     }
 
     pub fn parts(&self) -> &[Part] {
@@ -127,7 +127,7 @@ impl Template {
     /// The opaque (unresolved) symbols in this template.
     pub fn opaques(&self) -> impl Iterator<Item = &Opaque> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Sym(Symbol::Opaque(o)) => Some(o),
+            Part::Sym(Symbol::Opaque(o)) => Some(&**o),
             _ => None,
         })
     }
@@ -458,11 +458,11 @@ impl Value {
             }
             ValueKind::Unknown { expr, reason } => match unknown {
                 UnknownInJson::Fail => return false,
-                UnknownInJson::Opaque => out.push_sym(Symbol::Opaque(Opaque {
+                UnknownInJson::Opaque => out.push_sym(Symbol::Opaque(Box::new(Opaque {
                     id: expr.clone(),
                     reason: reason.clone(),
                     span: self.span,
-                })),
+                }))),
             },
         }
         true

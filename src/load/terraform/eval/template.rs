@@ -248,9 +248,9 @@ fn strips(el: &Element) -> (bool, bool) {
 
 /// An opaque symbol for an unknown piece of a string.
 pub fn opaque(expr: String, reason: impl Into<String>, span: Span) -> Symbol {
-    Symbol::Opaque(crate::value::Opaque {
+    Symbol::Opaque(Box::new(crate::value::Opaque {
         id: expr,
         reason: reason.into(),
         span,
-    })
+    }))
 }
