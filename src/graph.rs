@@ -721,7 +721,7 @@ impl Graph {
     /// once per policy and condition).
     fn conditional_copy(&mut self, k: usize, cond: &Value) -> usize {
         let (expr, reason) = match &cond.kind {
-            ValueKind::Unknown { expr, reason } => (expr.clone(), reason.clone()),
+            ValueKind::Unknown(u) => (u.expr.clone(), u.reason.clone()),
             _ => ("condition".to_string(), "undecided".to_string()),
         };
         let address = format!("{} (if {expr})", self.policies[k].policy.address);
@@ -927,14 +927,17 @@ fn aws_managed_name(arn: &Template) -> Option<String> {
 fn stream_template(v: &Value) -> Template {
     match &v.kind {
         ValueKind::Str(t) => t.clone(),
-        ValueKind::Unknown { expr, reason } => Template::opaque(expr.clone(), reason.clone(), v.span),
+        ValueKind::Unknown(u) => Template::opaque(u.expr.clone(), u.reason.clone(), v.span),
         _ => Template::opaque(format!("a {}", v.type_name()), "not a stream ARN", v.span),
     }
 }
 
 fn describe_unknown(v: &Value) -> String {
     match &v.kind {
-        ValueKind::Unknown { expr, .. } => format!("`{expr}`"),
+        ValueKind::Unknown(u) => {
+            let crate::value::Unknown { expr, .. } = &**u;
+            format!("`{expr}`")
+        }
         _ => format!("a {}", v.type_name()),
     }
 }

@@ -273,10 +273,15 @@ pub enum ValueKind {
     Map(Vec<Entry>),
     /// A value that could not be resolved: `expr` is the expression as written,
     /// `reason` says why.
-    Unknown {
-        expr: String,
-        reason: String,
-    },
+    /// Boxed: unknowns are few, and every other value would otherwise carry their size.
+    Unknown(Box<Unknown>),
+}
+
+/// A value the loader cannot compute: the expression and why.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Unknown {
+    pub expr: String,
+    pub reason: String,
 }
 
 impl Value {
@@ -303,10 +308,10 @@ impl Value {
 
     pub fn unknown(expr: impl Into<String>, reason: impl Into<String>, span: Span) -> Value {
         Value::new(
-            ValueKind::Unknown {
+            ValueKind::Unknown(Box::new(Unknown {
                 expr: expr.into(),
                 reason: reason.into(),
-            },
+            })),
             span,
         )
     }
@@ -367,7 +372,7 @@ impl Value {
     }
 
     pub fn is_unknown(&self) -> bool {
-        matches!(self.kind, ValueKind::Unknown { .. })
+        matches!(self.kind, ValueKind::Unknown(_))
     }
 
     /// A one-word description of the value's type, for messages.
@@ -379,7 +384,7 @@ impl Value {
             ValueKind::Str(_) => "string",
             ValueKind::List(_) => "list",
             ValueKind::Map(_) => "map",
-            ValueKind::Unknown { .. } => "unknown value",
+            ValueKind::Unknown(_) => "unknown value",
         }
     }
 
@@ -456,11 +461,11 @@ impl Value {
                 }
                 out.push_str("}");
             }
-            ValueKind::Unknown { expr, reason } => match unknown {
+            ValueKind::Unknown(u) => match unknown {
                 UnknownInJson::Fail => return false,
                 UnknownInJson::Opaque => out.push_sym(Symbol::Opaque(Box::new(Opaque {
-                    id: expr.clone(),
-                    reason: reason.clone(),
+                    id: u.expr.clone(),
+                    reason: u.reason.clone(),
                     span: self.span,
                 }))),
             },

@@ -287,7 +287,8 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut out = Document::default();
     match &doc.kind {
-        ValueKind::Unknown { expr, reason } => {
+        ValueKind::Unknown(u) => {
+            let crate::value::Unknown { expr, reason } = &**u;
             out.unknown = Some((format!("{expr} ({reason})"), doc.span));
             return (out, diags);
         }
@@ -322,7 +323,8 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
                 parse_statement(item, &mut out, &mut diags);
             }
         }
-        ValueKind::Unknown { expr, reason } => {
+        ValueKind::Unknown(u) => {
+            let crate::value::Unknown { expr, reason } = &**u;
             out.unknown = Some((format!("{expr} ({reason})"), statements.span));
         }
         _ => diags.push(Diagnostic::warning(
@@ -353,7 +355,8 @@ const STATEMENT_ELEMENTS: &[&str] = &[
 ];
 
 fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
-    if let ValueKind::Unknown { expr, reason } = &v.kind {
+    if let ValueKind::Unknown(u) = &v.kind {
+        let (expr, reason) = (&u.expr, &u.reason);
         // One unknown statement may grant anything.
         out.unknown = Some((format!("{expr} ({reason})"), v.span));
         return;
@@ -393,7 +396,10 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
                 ));
                 effect_unknown = Some((
                     match &e.kind {
-                        ValueKind::Unknown { expr, reason } => format!("{expr} ({reason})"),
+                        ValueKind::Unknown(u) => {
+                            let crate::value::Unknown { expr, reason } = &**u;
+                            format!("{expr} ({reason})")
+                        }
                         _ => "the statement's `Effect`".to_string(),
                     },
                     e.span,
@@ -518,7 +524,10 @@ fn collect_pats(v: &Value, out: &mut Vec<Pat>) -> Option<String> {
             }
             unknown
         }
-        ValueKind::Unknown { expr, reason } => Some(format!("{expr} ({reason})")),
+        ValueKind::Unknown(u) => {
+            let crate::value::Unknown { expr, reason } = &**u;
+            Some(format!("{expr} ({reason})"))
+        }
         _ => match v.to_template() {
             Some(text) => {
                 out.push(Pat::new(text, v.span));
@@ -548,7 +557,10 @@ fn principals(v: &Value) -> Principals {
             }
             Principals::Listed(out)
         }
-        ValueKind::Unknown { expr, reason } => Principals::Unknown(format!("{expr} ({reason})"), v.span),
+        ValueKind::Unknown(u) => {
+            let crate::value::Unknown { expr, reason } = &**u;
+            Principals::Unknown(format!("{expr} ({reason})"), v.span)
+        }
         _ => Principals::Unknown(format!("a {} as `Principal`", v.type_name()), v.span),
     }
 }
@@ -595,12 +607,12 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
                             });
                         }
                     }
-                    ValueKind::Unknown { expr, reason } => out.push(Condition {
+                    ValueKind::Unknown(u) => out.push(Condition {
                         operator: op.key.clone(),
                         key: String::new(),
                         key_span: op.key_span,
                         values: Vec::new(),
-                        unknown: Some(format!("{expr} ({reason})")),
+                        unknown: Some(format!("{} ({})", u.expr, u.reason)),
                     }),
                     _ => diags.push(Diagnostic::warning(
                         format!("condition operator `{}` must map keys to values", op.key),
@@ -609,12 +621,12 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
                 }
             }
         }
-        ValueKind::Unknown { expr, reason } => out.push(Condition {
+        ValueKind::Unknown(u) => out.push(Condition {
             operator: String::new(),
             key: String::new(),
             key_span: v.span,
             values: Vec::new(),
-            unknown: Some(format!("{expr} ({reason})")),
+            unknown: Some(format!("{} ({})", u.expr, u.reason)),
         }),
         _ => diags.push(Diagnostic::warning("`Condition` must be an object", v.span)),
     }

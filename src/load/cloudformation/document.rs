@@ -17,7 +17,7 @@ const CLOSE: char = '\u{E001}';
 /// as JSON; an unknown stays unknown; anything else is unknown with a note.
 pub fn policy_document(v: &Value, text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Value {
     match &v.kind {
-        ValueKind::Map(_) | ValueKind::Unknown { .. } => v.clone(),
+        ValueKind::Map(_) | ValueKind::Unknown(_) => v.clone(),
         ValueKind::Str(t) => {
             let (json, symbols) = with_placeholders(t);
             if symbols.is_empty()

@@ -960,7 +960,7 @@ pub fn template_of(v: &Value) -> Template {
         ValueKind::Number(n) => Template::lit(n.clone()),
         ValueKind::Bool(b) => Template::lit(b.to_string()),
         ValueKind::Null => Template::default(),
-        ValueKind::Unknown { expr, reason } => Template::opaque(expr.clone(), reason.clone(), v.span),
+        ValueKind::Unknown(u) => Template::opaque(u.expr.clone(), u.reason.clone(), v.span),
         ValueKind::List(_) | ValueKind::Map(_) => Template::opaque(
             format!("<{}>", v.type_name()),
             format!("a {} used as a string", v.type_name()),
@@ -981,7 +981,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
                     .zip(y)
                     .all(|(p, q)| p.key == q.key && same_value(&p.value, &q.value))
         }
-        (ValueKind::Unknown { .. }, _) | (_, ValueKind::Unknown { .. }) => false,
+        (ValueKind::Unknown(_), _) | (_, ValueKind::Unknown(_)) => false,
         (x, y) => x == y,
     }
 }
@@ -1174,7 +1174,7 @@ Resources:
         assert_eq!(text("[a, !If [IsProd, !Ref AWS::NoValue, b]]"), "[a]");
         let (v, _) = eval("!If [Unknowable, a, b]");
         match v.map(|v| v.kind) {
-            Some(ValueKind::Unknown { reason, .. }) => assert!(reason.contains("Unknowable"), "{reason}"),
+            Some(ValueKind::Unknown(u)) => assert!(u.reason.contains("Unknowable"), "{}", u.reason),
             other => panic!("expected unknown, got {other:?}"),
         }
         assert_eq!(text("!If [Unknowable, same, same]"), "same");
@@ -1183,7 +1183,7 @@ Resources:
         assert!(diags.iter().any(|d| d.message.contains("refers to itself")));
         assert_eq!(
             text("!And [!Condition IsProd, !Not [!Condition Unknowable]]"),
-            "Unknown { expr: \"Fn::And\", reason: \"a condition that depends on values not known statically\" }"
+            "Unknown(Unknown { expr: \"Fn::And\", reason: \"a condition that depends on values not known statically\" })"
         );
         assert_eq!(text("!Or [!Condition IsProd, !Condition Unknowable]"), "Bool(true)");
     }

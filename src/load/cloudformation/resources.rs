@@ -289,7 +289,7 @@ impl Loader<'_, '_> {
                 .unwrap_or_else(|| Value::new(ValueKind::Map(Vec::new()), p.span)),
             None => Value::new(ValueKind::Map(Vec::new()), e.value.span),
         };
-        if let ValueKind::Unknown { .. } = props.kind {
+        if let ValueKind::Unknown(_) = props.kind {
             self.note(
                 format!(
                     "the properties of `{}` are not known statically; the resource is read without them",
@@ -669,7 +669,7 @@ impl Loader<'_, '_> {
     /// The table's `KinesisStreamSpecification`, as destination `<table>/KinesisStreamSpecification`.
     fn destination(&mut self, table: &str, spec: &Entry) {
         let stream_arn = match &spec.value.kind {
-            ValueKind::Unknown { .. } => spec.value.clone(),
+            ValueKind::Unknown(_) => spec.value.clone(),
             _ => spec.value.get("StreamArn").cloned().unwrap_or_else(|| {
                 Value::unknown("StreamArn", "the stream specification names no stream", spec.value.span)
             }),
@@ -779,7 +779,7 @@ impl Loader<'_, '_> {
         let name = self.ev.name_of(r.id);
         let arn = self.ev.arn_of(r.id).unwrap_or_default();
         let kms_key = r.get("StreamEncryption").and_then(|enc| match &enc.kind {
-            ValueKind::Unknown { .. } => Some(enc.clone()),
+            ValueKind::Unknown(_) => Some(enc.clone()),
             _ => match enc.get("EncryptionType").and_then(Value::as_str) {
                 Some("NONE") => None,
                 _ => enc.get("KeyId").cloned(),

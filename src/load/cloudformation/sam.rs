@@ -115,7 +115,7 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
         return;
     };
     let items = match &policies.kind {
-        ValueKind::Str(_) | ValueKind::Map(_) | ValueKind::Unknown { .. } => vec![policies],
+        ValueKind::Str(_) | ValueKind::Map(_) | ValueKind::Unknown(_) => vec![policies],
         _ => list_items(policies),
     };
     let mut used: Vec<String> = Vec::new();

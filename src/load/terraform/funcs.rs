@@ -204,7 +204,7 @@ fn first_argument(c: &Call<'_, '_>) -> Value {
 fn coalesce(c: &Call<'_, '_>) -> Value {
     for a in &c.args {
         match &a.kind {
-            ValueKind::Unknown { .. } => return a.clone(),
+            ValueKind::Unknown(_) => return a.clone(),
             ValueKind::Null => {}
             ValueKind::Str(t) if t.as_literal() == Some("") => {}
             _ => return a.clone(),
@@ -216,7 +216,7 @@ fn coalesce(c: &Call<'_, '_>) -> Value {
 fn coalescelist(c: &Call<'_, '_>) -> Value {
     for a in &c.args {
         match &a.kind {
-            ValueKind::Unknown { .. } => return a.clone(),
+            ValueKind::Unknown(_) => return a.clone(),
             ValueKind::List(items) if items.is_empty() => {}
             _ => return a.clone(),
         }
@@ -656,7 +656,7 @@ fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
     }
     match &v.kind {
         ValueKind::List(items) => items.iter().all(|i| flatten(i, out, depth + 1)),
-        ValueKind::Unknown { .. } => false,
+        ValueKind::Unknown(_) => false,
         _ if depth == 0 => false,
         _ => {
             out.push(v.clone());

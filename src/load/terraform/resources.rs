@@ -550,7 +550,7 @@ fn protection(ev: &Eval, res: &Res) -> Protection {
 /// A policy document value: maps stay, JSON strings are parsed with spans into the source.
 fn policy_doc(ev: &Eval, v: &Value, input: &mut Input) -> Value {
     match &v.kind {
-        ValueKind::Map(_) | ValueKind::Unknown { .. } => v.clone(),
+        ValueKind::Map(_) | ValueKind::Unknown(_) => v.clone(),
         ValueKind::Str(t) => match ev.read_json(v, t, true) {
             ReadJson::Value(doc) | ReadJson::Unknown(doc) => doc,
             ReadJson::Invalid(e) => {
@@ -668,7 +668,7 @@ fn is_unset(v: &Value) -> bool {
 /// A value as a string template; anything unknown becomes an opaque symbol.
 pub fn template_of(ev: &Eval, v: &Value) -> Template {
     match &v.kind {
-        ValueKind::Unknown { expr, reason } => Template::opaque(ev.opaque_id(expr), reason.clone(), v.span),
+        ValueKind::Unknown(u) => Template::opaque(ev.opaque_id(&u.expr), u.reason.clone(), v.span),
         _ => v.to_template().unwrap_or_else(|| {
             Template::opaque(
                 format!("<{}>", v.type_name()),

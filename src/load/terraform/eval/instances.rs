@@ -247,7 +247,7 @@ pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
                 keys.dedup_by(|a, b| a.0 == b.0);
                 Expansion::Each(keys)
             }
-            ValueKind::Unknown { .. } => Expansion::Unknown(v),
+            ValueKind::Unknown(_) => Expansion::Unknown(v),
             _ => Expansion::Unknown(Value::unknown(ev.text(v.span), "for_each is not a map or set", v.span)),
         };
     }

@@ -11,7 +11,10 @@ use crate::value::{Value, ValueKind};
 fn which_unknown(operands: &[&Value]) -> String {
     for v in operands {
         match &v.kind {
-            ValueKind::Unknown { expr, reason } => return format!(": `{expr}` is not known ({reason})"),
+            ValueKind::Unknown(u) => {
+                let crate::value::Unknown { expr, reason } = &**u;
+                return format!(": `{expr}` is not known ({reason})");
+            }
             ValueKind::Str(t) => {
                 if let Some(o) = t.opaques().next() {
                     return format!(": `{}` is not known ({})", o.id, o.reason);
@@ -97,7 +100,7 @@ pub fn num_value(n: f64, span: Span) -> Value {
 /// Whether two values are equal, when that is decidable.
 pub fn equal(a: &Value, b: &Value) -> Option<bool> {
     match (&a.kind, &b.kind) {
-        (ValueKind::Unknown { .. }, _) | (_, ValueKind::Unknown { .. }) => None,
+        (ValueKind::Unknown(_), _) | (_, ValueKind::Unknown(_)) => None,
         (ValueKind::Null, ValueKind::Null) => Some(true),
         (ValueKind::Null, _) | (_, ValueKind::Null) => Some(false),
         (ValueKind::Number(_), ValueKind::Number(_)) => Some(number(a)? == number(b)?),

@@ -223,7 +223,7 @@ impl<'s> Eval<'s> {
             ValueKind::Number(n) => b.push_whole(n, span),
             ValueKind::Bool(x) => b.push_whole(&x.to_string(), span),
             ValueKind::Null => {}
-            ValueKind::Unknown { expr, reason } => b.push_sym(opaque(self.opaque_id(expr), reason.clone(), v.span)),
+            ValueKind::Unknown(u) => b.push_sym(opaque(self.opaque_id(&u.expr), u.reason.clone(), v.span)),
             // Only `jsonencode` puts a collection into a string: render it as JSON.
             ValueKind::List(_) | ValueKind::Map(_) => b.push_template(&to_json(v), span),
         }

@@ -56,7 +56,8 @@ impl<'s> Eval<'s> {
         scope: &Scope,
         span: Span,
     ) -> ControlFlow<Value, Value> {
-        if let ValueKind::Unknown { reason, .. } = &v.kind {
+        if let ValueKind::Unknown(u) = &v.kind {
+            let reason = &u.reason;
             return ControlFlow::Break(Value::unknown(self.text(span), reason.clone(), span));
         }
         ControlFlow::Continue(match op.value() {
@@ -93,14 +94,15 @@ impl<'s> Eval<'s> {
                     format!("attribute `{name}` is not set in configuration (known only after apply)"),
                 ),
             },
-            ValueKind::Unknown { reason, .. } => Value::unknown(self.text(span), reason.clone(), span),
+            ValueKind::Unknown(u) => Value::unknown(self.text(span), u.reason.clone(), span),
             _ => self.unknown_at(span, format!("a {} has no attribute `{name}`", v.type_name())),
         }
     }
 
     fn index(&self, v: &Value, i: &Value, span: Span) -> Value {
         match (&v.kind, &i.kind) {
-            (_, ValueKind::Unknown { reason, .. }) => {
+            (_, ValueKind::Unknown(u)) => {
+                let reason = &u.reason;
                 self.unknown_at(span, format!("the index is not known: {reason}"))
             }
             (ValueKind::List(items), _) => match number(i) {

@@ -24,7 +24,7 @@ pub fn map_value(entries: Vec<(&str, Value)>, span: Span) -> Value {
 /// The reason an unknown value is unknown.
 pub fn unknown_reason(v: &Value) -> Option<&str> {
     match &v.kind {
-        ValueKind::Unknown { reason, .. } => Some(reason),
+        ValueKind::Unknown(u) => Some(&u.reason),
         _ => None,
     }
 }
