@@ -926,6 +926,8 @@ fn change_steps(
     let mut groups: Option<GroupTargets> = None;
     let mut ask_targets: Option<AskTargets> = None;
     let mut hub_searches: HashMap<usize, Search> = HashMap::new();
+    // One writer's search after another in the same storage.
+    let mut node_search = Search::new(reach.nodes.len());
     for x in 0..graph.principals.len() {
         if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
             continue;
@@ -938,7 +940,6 @@ fn change_steps(
         let own_outcome = own.as_ref().map(|c| c.0.outcome);
         // A caller whose only ways to other principals are its hub's reaches what the hub
         // reaches (itself aside), in the same order: one search per hub serves them all.
-        let node_search;
         let found: Option<&Search> = match (&own, reach.hub_of.get(x).copied().flatten()) {
             (Some(_), _) => None,
             (None, Some(h)) if assume.adj[x].is_empty() => Some(
@@ -947,7 +948,8 @@ fn change_steps(
                     .or_insert_with(|| search(reach, &assume, &costs, Origin::Hub(h))),
             ),
             (None, _) => {
-                node_search = search(reach, &assume, &costs, Origin::Node(x));
+                node_search.reset();
+                search_into(&mut node_search, reach, &assume, &costs, Origin::Node(x));
                 Some(&node_search)
             }
         };
@@ -1343,9 +1345,31 @@ struct Search {
     order: Vec<usize>,
     len: Vec<u32>,
     outcome: Vec<Outcome>,
+    /// The principal the search started from (not in `order`).
+    start: Option<usize>,
 }
 
 impl Search {
+    /// Storage for a search over `n` nodes, none reached.
+    fn new(n: usize) -> Search {
+        Search {
+            via: vec![Via::Unseen; n],
+            order: Vec::new(),
+            len: vec![0; n],
+            outcome: vec![Outcome::Allowed; n],
+            start: None,
+        }
+    }
+
+    /// Forgets what the search reached, touching only those nodes.
+    fn reset(&mut self) {
+        for v in self.order.drain(..).chain(self.start.take()) {
+            self.via[v] = Via::Unseen;
+            self.len[v] = 0;
+            self.outcome[v] = Outcome::Allowed;
+        }
+    }
+
     /// How the search first reached `v` ([`Via::Unseen`]: not at all).
     fn via(&self, v: usize) -> Via {
         self.via[v]
@@ -1376,13 +1400,15 @@ fn step_costs(reach: &Reach) -> Vec<(u32, Outcome)> {
 /// Breadth-first from `origin` over `edges`: a node's steps and its hub's edges, merged by the
 /// key of their targets.
 fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) -> Search {
-    let n = reach.nodes.len();
-    let mut out = Search {
-        via: vec![Via::Unseen; n],
-        order: Vec::new(),
-        len: vec![0; n],
-        outcome: vec![Outcome::Allowed; n],
-    };
+    let mut out = Search::new(reach.nodes.len());
+    search_into(&mut out, reach, edges, costs, origin);
+    out
+}
+
+/// [`search`] into a search's storage, which must be new or [`Search::reset`]: a caller
+/// that searches from many principals in turn pays for what each reaches, not for every
+/// node each time.
+fn search_into(out: &mut Search, reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) {
     let mut queue: Vec<usize> = Vec::new();
     let visit = |out: &mut Search, queue: &mut Vec<usize>, from: usize, v: usize, via: Via, cost: (u32, Outcome)| {
         if out.via[v] != Via::Unseen {
@@ -1465,9 +1491,10 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
     match origin {
         Origin::Node(a) => {
             out.via[a] = Via::Start;
+            out.start = Some(a);
             queue.push(a);
         }
-        Origin::Hub(h) => expand(&mut out, &mut queue, MEMBER, Some(h), &[]),
+        Origin::Hub(h) => expand(out, &mut queue, MEMBER, Some(h), &[]),
     }
     let mut head = 0;
     while let Some(&u) = queue.get(head) {
@@ -1478,9 +1505,8 @@ fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin
             None
         };
         let own = edges.adj.get(u).map(Vec::as_slice).unwrap_or_default();
-        expand(&mut out, &mut queue, u, hub, own);
+        expand(out, &mut queue, u, hub, own);
     }
-    out
 }
 
 /// Whether two searches reached `v` by the same path.
@@ -1587,6 +1613,9 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     let allowed = Edges::new(reach, n, rank.clone(), true);
     let all = Edges::new(reach, n, rank.clone(), false);
     let mut hub_reach: HashMap<usize, HubReach> = HashMap::new();
+    // The searches of principals with steps of their own, one after the other in the same
+    // storage.
+    let mut own_searches = [Search::new(reach.nodes.len()), Search::new(reach.nodes.len())];
     let mut out = Vec::new();
     let mut starts = Vec::with_capacity(n + 1);
     for a in 0..n {
@@ -1602,7 +1631,7 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .copied()
             .flatten()
             .filter(|&h| !all.hub[h].is_empty());
-        let (chosen, searches_owned): (Vec<Chosen>, Option<[Search; 2]>) = match (own, hub) {
+        let (chosen, searches_owned): (Vec<Chosen>, Option<&[Search; 2]>) = match (own, hub) {
             (false, None) => continue,
             (false, Some(h)) => {
                 let shared = hub_reach.entry(h).or_insert_with(|| {
@@ -1622,16 +1651,16 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
                 (member_entries(graph, decisions, a, shared), None)
             }
             (true, _) => {
-                let searches = [
-                    search(reach, &allowed, &costs, Origin::Node(a)),
-                    search(reach, &all, &costs, Origin::Node(a)),
-                ];
-                let reached = reached_by(reach, &searches, &rank);
-                (best_for(graph, decisions, reach, a, &reached), Some(searches))
+                for (found, edges) in own_searches.iter_mut().zip([&allowed, &all]) {
+                    found.reset();
+                    search_into(found, reach, edges, &costs, Origin::Node(a));
+                }
+                let reached = reached_by(reach, &own_searches, &rank);
+                (best_for(graph, decisions, reach, a, &reached), Some(&own_searches))
             }
         };
         for (mut x, pass, node) in chosen {
-            let found = match (&searches_owned, hub) {
+            let found = match (searches_owned, hub) {
                 (Some(s), _) => &s[pass],
                 (None, Some(h)) => &hub_reach[&h].searches[pass],
                 (None, None) => continue,
