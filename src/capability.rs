@@ -986,6 +986,7 @@ fn evaluate_node(
         base_context: &base_context,
         setting,
         requests: std::cell::Cell::new(0),
+        views: std::cell::RefCell::default(),
     };
     let mut out = PrincipalDecisions {
         caps: Vec::with_capacity(caps.capabilities.len()),
@@ -1094,6 +1095,8 @@ struct Evaluation<'a> {
     base_context: &'a Context,
     setting: &'a Setting,
     requests: std::cell::Cell<u64>,
+    /// Per action asked, how this principal's statements match it (found once).
+    views: std::cell::RefCell<HashMap<String, std::rc::Rc<crate::iam::eval::ActionView>>>,
 }
 
 /// One table's signature: the (pattern, on streams?, match) hits of the statements read.
@@ -1343,8 +1346,15 @@ impl Evaluation<'_> {
             .flatten()
             .map(|&k| &self.graph.policies[k].policy)
             .collect();
-        let request =
-            Request::over(&req.action, resource.into(), Some(self.principal_arn), ctx).with_caller(self.caller);
+        let view = std::rc::Rc::clone(
+            self.views
+                .borrow_mut()
+                .entry(req.action.clone())
+                .or_insert_with(|| std::rc::Rc::new(crate::iam::eval::ActionView::new(self.layers, &req.action))),
+        );
+        let request = Request::over(&req.action, resource.into(), Some(self.principal_arn), ctx)
+            .with_caller(self.caller)
+            .with_view(&view);
         decide(self.layers, &resource_policies, &request)
     }
 }

@@ -146,6 +146,9 @@ pub struct Request<'a> {
     /// The resource policy is a role's trust policy (`sts:AssumeRole` on the role): AWS's
     /// role-trust rules apply (see [`decide`]).
     pub trust: bool,
+    /// How the layers' statements match this action, found once for many requests
+    /// ([`Request::with_view`]).
+    pub view: Option<&'a ActionView>,
 }
 
 impl<'a> Request<'a> {
@@ -180,7 +183,16 @@ impl<'a> Request<'a> {
             resource_account: None,
             context,
             trust: false,
+            view: None,
         }
+    }
+
+    /// The request read through a view of the layers it is decided against, built for its
+    /// action ([`ActionView::new`]); a view of other layers or another action is not used.
+    pub fn with_view(mut self, view: &'a ActionView) -> Self {
+        debug_assert_eq!(view.action, self.action, "the view is for the request's action");
+        self.view = Some(view);
+        self
     }
 
     /// The request with its caller parsed already (`caller` must be `principal_arn` parsed).
@@ -334,24 +346,15 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     let mut deny_open = Vec::new();
     let mut denied = false;
     let mut maybe_denied = false;
-    let scps: Vec<&Policy> = if scps_apply {
-        layers.scps.iter().flatten().copied().collect()
-    } else {
-        Vec::new()
-    };
-    let all = layers
-        .identity
-        .iter()
-        .map(|p| (Layer::Identity, *p))
-        .chain(layers.boundary.iter().map(|p| (Layer::Boundary, *p)))
-        .chain(scps.iter().map(|p| (Layer::Scp, *p)))
-        .chain(layers.session.iter().map(|p| (Layer::Session, *p)))
-        .chain(resource_policies.iter().map(|p| (Layer::Resource, *p)));
-    for (layer, policy) in all {
+    let views = req.view.and_then(|v| v.slices(layers, req.action));
+    let views = views.as_ref();
+    let all = layered(layers, views, scps_apply, resource_policies);
+    for (layer, policy, view) in all {
         // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
-        let denies = |s: &&Statement| s.effect == Effect::Deny || s.effect_unknown.is_some();
-        for s in policy.document.statements.iter().filter(denies) {
-            let mut m = statement_match(s, &policy.document, req, true);
+        let denies =
+            |(s, _): &(&Statement, Option<&ActionMatch>)| s.effect == Effect::Deny || s.effect_unknown.is_some();
+        for (s, given) in candidates(policy, view).filter(denies) {
+            let mut m = statement_match_with(s, &policy.document, req, true, given);
             if m.tri != Tri::No && layer == Layer::Resource {
                 m.tri = m.tri.and(deny_principal(s, caller, has_boundary));
             }
@@ -398,8 +401,8 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     // 2. Every SCP level must allow.
     let mut scp = Allows::absent();
     if scps_apply {
-        for level in &layers.scps {
-            let a = best_allow(level, Layer::Scp, req);
+        for (l, level) in layers.scps.iter().enumerate() {
+            let a = best_allow(level, views.and_then(|v| v.scps.get(l).copied()), Layer::Scp, req);
             scp.tri = scp.tri.and(a.tri);
             scp.because
                 .extend(a.because.into_iter().filter(|b| &*b.policy != FULL_AWS_ACCESS));
@@ -410,16 +413,16 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     // 3. Boundary and session policy cap the identity side (`Tri::and`: an unknown cap is
     //    Maybe, so it can lower Yes to Maybe but never raise No).
     let boundary = if has_boundary {
-        best_allow(&layers.boundary, Layer::Boundary, req)
+        best_allow(&layers.boundary, views.map(|v| v.boundary), Layer::Boundary, req)
     } else {
         Allows::absent()
     };
     let session = if has_session {
-        best_allow(&layers.session, Layer::Session, req)
+        best_allow(&layers.session, views.map(|v| v.session), Layer::Session, req)
     } else {
         Allows::absent()
     };
-    let mut identity = best_allow(&layers.identity, Layer::Identity, req);
+    let mut identity = best_allow(&layers.identity, views.map(|v| v.identity), Layer::Identity, req);
     if identity.tri < Tri::Yes {
         for u in &layers.unknown_identity {
             identity.tri = identity.tri.or(Tri::Maybe);
@@ -767,9 +770,10 @@ fn excluded(caller: &Caller, m: PrincipalMatch) -> Tri {
 }
 
 /// The best Allow among the policies of one layer.
-fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> Allows {
+/// `views`: the request's view of these policies, aligned with them.
+fn best_allow(policies: &[&Policy], views: Option<&[Viewed]>, layer: Layer, req: &Request<'_>) -> Allows {
     let mut out = Allows::default();
-    for policy in policies {
+    for (k, policy) in policies.iter().enumerate() {
         if let Some((what, span)) = &policy.document.unknown {
             out.tri = out.tri.or(Tri::Maybe);
             out.open.push(Open::Unknown {
@@ -777,8 +781,9 @@ fn best_allow(policies: &[&Policy], layer: Layer, req: &Request<'_>) -> Allows {
                 span: *span,
             });
         }
-        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
-            let m = statement_match(s, &policy.document, req, false);
+        let view = views.and_then(|v| v.get(k));
+        for (s, given) in candidates(policy, view).filter(|(s, _)| s.effect == Effect::Allow) {
+            let m = statement_match_with(s, &policy.document, req, false, given);
             if m.tri == Tri::No {
                 continue;
             }
@@ -811,24 +816,27 @@ fn because_of(s: &Statement, policy: &Policy, layer: Layer, m: &StatementMatch, 
 }
 
 fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool) -> StatementMatch {
-    let mut open = Vec::new();
-    let vars = doc.has_policy_variables().then_some(req.context);
-    let (action_tri, action_span) = match &s.actions {
-        Which::Listed(pats) => action_pat(s, pats, req.action, &mut open),
-        Which::Not(pats, key) => {
-            let (t, _) = action_pat(s, pats, req.action, &mut open);
-            (t.negate(), Some(*key))
+    statement_match_with(s, doc, req, deny, None)
+}
+
+/// [`statement_match`], with the statement's action match given where the request's
+/// [`ActionView`] holds it (else found here).
+fn statement_match_with(
+    s: &Statement,
+    doc: &Document,
+    req: &Request<'_>,
+    deny: bool,
+    given: Option<&ActionMatch>,
+) -> StatementMatch {
+    let found;
+    let am = match given {
+        Some(m) => m,
+        None => {
+            found = action_match(s, req.action);
+            &found
         }
-        Which::Unknown(what, span) => {
-            open.push(Open::Unknown {
-                expr: what.clone(),
-                span: *span,
-            });
-            (Tri::Maybe, Some(*span))
-        }
-        Which::Absent => (Tri::No, None),
     };
-    if action_tri == Tri::No {
+    if am.tri == Tri::No {
         return StatementMatch {
             tri: Tri::No,
             action: None,
@@ -836,6 +844,9 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
             open: Vec::new(),
         };
     }
+    let (action_tri, action_span) = (am.tri, am.span);
+    let mut open = am.open.clone();
+    let vars = doc.has_policy_variables().then_some(req.context);
     let res_toks = if deny { &req.deny_resource } else { &req.resource };
     let resource_tri = match &s.resources {
         Which::Listed(pats) => best_pat(pats, |p| match_resource_pat(p, res_toks, vars), &mut open).0,
@@ -890,21 +901,181 @@ fn statement_match(s: &Statement, doc: &Document, req: &Request<'_>, deny: bool)
             }
         }
     }
-    // Named: some listed pattern is the action's own name, with no wildcard.
-    let named = match &s.actions {
-        Which::Listed(pats) => pats.iter().any(|p| {
-            p.text
-                .as_literal()
-                .is_some_and(|t| t.eq_ignore_ascii_case(req.action) && !t.contains(['*', '?']))
-        }),
-        _ => false,
-    };
     StatementMatch {
         tri,
         action: action_span,
-        named,
+        named: am.named,
         open: if tri == Tri::Maybe { open } else { Vec::new() },
     }
+}
+
+/// Every policy a request is decided against, with its layer and its view entry (none for
+/// resource policies, or without a view): identity, boundary, SCP levels (where they
+/// apply), session, resource.
+fn layered<'p>(
+    layers: &Layers<'p>,
+    views: Option<&ViewSlices<'p>>,
+    scps_apply: bool,
+    resource_policies: &[&'p Policy],
+) -> Vec<(Layer, &'p Policy, Option<&'p Viewed>)> {
+    let with = |layer: Layer, policies: &[&'p Policy], viewed: Option<&'p [Viewed]>| {
+        policies
+            .iter()
+            .enumerate()
+            .map(move |(k, p)| (layer, *p, viewed.and_then(|v| v.get(k))))
+            .collect::<Vec<_>>()
+    };
+    let mut out = with(Layer::Identity, &layers.identity, views.map(|v| v.identity));
+    out.extend(with(Layer::Boundary, &layers.boundary, views.map(|v| v.boundary)));
+    if scps_apply {
+        for (l, level) in layers.scps.iter().enumerate() {
+            out.extend(with(Layer::Scp, level, views.and_then(|v| v.scps.get(l).copied())));
+        }
+    }
+    out.extend(with(Layer::Session, &layers.session, views.map(|v| v.session)));
+    out.extend(resource_policies.iter().map(|p| (Layer::Resource, *p, None)));
+    out
+}
+
+/// How a statement's `Action` or `NotAction` covers one action: what [`statement_match`]
+/// reads before the resources, which depends on the action alone.
+#[derive(Clone, Debug)]
+struct ActionMatch {
+    tri: Tri,
+    span: Option<Span>,
+    /// Some listed pattern is the action's own name, with no wildcard.
+    named: bool,
+    open: Vec<Open>,
+}
+
+fn action_match(s: &Statement, action: &str) -> ActionMatch {
+    let mut open = Vec::new();
+    let (tri, span) = match &s.actions {
+        Which::Listed(pats) => action_pat(s, pats, action, &mut open),
+        Which::Not(pats, key) => {
+            let (t, _) = action_pat(s, pats, action, &mut open);
+            (t.negate(), Some(*key))
+        }
+        Which::Unknown(what, span) => {
+            open.push(Open::Unknown {
+                expr: what.clone(),
+                span: *span,
+            });
+            (Tri::Maybe, Some(*span))
+        }
+        Which::Absent => (Tri::No, None),
+    };
+    let named = tri != Tri::No
+        && match &s.actions {
+            Which::Listed(pats) => pats.iter().any(|p| {
+                p.text
+                    .as_literal()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(action) && !t.contains(['*', '?']))
+            }),
+            _ => false,
+        };
+    ActionMatch { tri, span, named, open }
+}
+
+/// The statements of a principal's identity, boundary, SCP and session policies whose
+/// actions may cover one action, each with how it does: found once per principal and
+/// action, then read by every request for that action made with the view
+/// ([`Request::with_view`]) instead of matching each statement's actions again. Resource
+/// policies differ per request and are matched as before.
+#[derive(Debug)]
+pub struct ActionView {
+    action: String,
+    /// The policies it was built over (their addresses), to read it only for those.
+    policies: Vec<usize>,
+    /// Per policy of the layers (identity, boundary, SCP levels in order, session): the
+    /// statements that may match, by position, with their action match.
+    per_policy: Vec<Viewed>,
+}
+
+impl ActionView {
+    pub fn new(layers: &Layers<'_>, action: &str) -> ActionView {
+        ActionView {
+            action: action.to_string(),
+            policies: layer_policies(layers).map(|p| std::ptr::from_ref(p) as usize).collect(),
+            per_policy: layer_policies(layers)
+                .map(|p| {
+                    p.document
+                        .statements
+                        .iter()
+                        .enumerate()
+                        .map(|(k, s)| (k, action_match(s, action)))
+                        .filter(|(_, m)| m.tri != Tri::No)
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The view split by layer, if it was built for this action over these layers.
+    fn slices<'v>(&'v self, layers: &Layers<'_>, action: &str) -> Option<ViewSlices<'v>> {
+        let same = self.action == action
+            && self.policies.len() == self.per_policy.len()
+            && layer_policies(layers)
+                .map(|p| std::ptr::from_ref(p) as usize)
+                .eq(self.policies.iter().copied());
+        if !same {
+            return None;
+        }
+        let sizes = [layers.identity.len(), layers.boundary.len()];
+        let (identity, rest) = self.per_policy.split_at(sizes[0]);
+        let (boundary, mut rest) = rest.split_at(sizes[1]);
+        let mut scps = Vec::with_capacity(layers.scps.len());
+        for level in &layers.scps {
+            let (this, after) = rest.split_at(level.len());
+            scps.push(this);
+            rest = after;
+        }
+        Some(ViewSlices {
+            identity,
+            boundary,
+            scps,
+            session: rest,
+        })
+    }
+}
+
+/// One policy's statements in an [`ActionView`]: those that may match, by position, with
+/// their action match.
+type Viewed = Vec<(usize, ActionMatch)>;
+
+/// An [`ActionView`] per layer, aligned with the layer's policies.
+struct ViewSlices<'v> {
+    identity: &'v [Viewed],
+    boundary: &'v [Viewed],
+    scps: Vec<&'v [Viewed]>,
+    session: &'v [Viewed],
+}
+
+/// The identity, boundary, SCP and session policies of the layers, in that order.
+fn layer_policies<'l, 'a>(layers: &'l Layers<'a>) -> impl Iterator<Item = &'a Policy> + 'l {
+    layers
+        .identity
+        .iter()
+        .chain(&layers.boundary)
+        .chain(layers.scps.iter().flatten())
+        .chain(&layers.session)
+        .copied()
+}
+
+/// The statements of `policy` a request may match, each with its action match where a
+/// view gives it (`view`: the view's entry for this policy).
+fn candidates<'p>(
+    policy: &'p Policy,
+    view: Option<&'p Viewed>,
+) -> impl Iterator<Item = (&'p Statement, Option<&'p ActionMatch>)> + 'p {
+    let all = view
+        .is_none()
+        .then(|| policy.document.statements.iter().map(|s| (s, None)));
+    let viewed = view.map(|v| {
+        v.iter()
+            .filter_map(|(k, m)| Some((policy.document.statements.get(*k)?, Some(m))))
+    });
+    all.into_iter().flatten().chain(viewed.into_iter().flatten())
 }
 
 /// The best match over a list of patterns, and the span of the first pattern giving it.
@@ -994,6 +1165,123 @@ mod tests {
         t.push_sym(Symbol::Account);
         t.push_str(&format!(":table/{name}"));
         t
+    }
+
+    /// One statement from small choices: effect, `Action` or `NotAction` (names, service
+    /// and global wildcards, an unresolved piece), resources, a condition.
+    fn statement_json(effect: u8, not_action: bool, actions: &[usize], resource: usize, condition: bool) -> String {
+        const ACTIONS: [&str; 6] = [
+            "dynamodb:EnableKinesisStreamingDestination",
+            "dynamodb:Describe*",
+            "kinesis:PutRecords",
+            "*",
+            "dynamodb:*Kinesis*",
+            "${var.action}",
+        ];
+        const RESOURCES: [&str; 4] = [
+            "*",
+            "arn:aws:dynamodb:*:*:table/Orders",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/O*",
+            "arn:aws:kinesis:*:*:stream/s",
+        ];
+        let effect = ["Allow", "Deny", "${var.effect}"][usize::from(effect) % 3];
+        let key = if not_action { "NotAction" } else { "Action" };
+        let list: Vec<String> = actions
+            .iter()
+            .map(|&k| format!("{:?}", ACTIONS[k % ACTIONS.len()]))
+            .collect();
+        let cond = if condition {
+            r#","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}"#
+        } else {
+            ""
+        };
+        format!(
+            r#"{{"Effect":"{effect}","{key}":[{}],"Resource":"{}"{cond}}}"#,
+            list.join(","),
+            RESOURCES[resource % RESOURCES.len()]
+        )
+    }
+
+    /// [`pol`], with every string `${var.…}` made a value that is not known (as a
+    /// template's unresolved variable would be).
+    fn unresolved_pol(addr: &str, text: &str) -> Policy {
+        fn unresolve(v: &mut Value) {
+            match &mut v.kind {
+                crate::value::ValueKind::Str(t) if t.as_literal().is_some_and(|s| s.starts_with("${var.")) => {
+                    let what = t.to_string();
+                    *v = Value::unknown(what, "not known", v.span);
+                }
+                crate::value::ValueKind::List(items) => items.iter_mut().for_each(unresolve),
+                crate::value::ValueKind::Map(entries) => entries.iter_mut().for_each(|e| unresolve(&mut e.value)),
+                _ => {}
+            }
+        }
+        let mut v = json::parse(text, FileId::for_path(addr), 0)
+            .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
+        unresolve(&mut v);
+        Policy {
+            address: addr.into(),
+            document: policy::parse(&v).0,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A request read through an [`ActionView`] of its layers is decided exactly as
+        /// one that matches every statement's actions itself: outcome, proofs, open items.
+        #[test]
+        fn a_view_of_the_actions_decides_as_matching_each_statement(
+            docs in proptest::collection::vec(
+                proptest::collection::vec(
+                    (0u8..3, proptest::bool::ANY, proptest::collection::vec(0usize..6, 1..3), 0usize..4, proptest::bool::ANY),
+                    1..4,
+                ),
+                1..6,
+            ),
+            shape in 0usize..4,
+            action in proptest::sample::select(vec![
+                "dynamodb:EnableKinesisStreamingDestination",
+                "dynamodb:DescribeKinesisStreamingDestination",
+                "kinesis:PutRecords",
+                "iam:PassRole",
+            ]),
+            resource in proptest::sample::select(vec!["Orders", "Other"]),
+        ) {
+            let policies: Vec<Policy> = docs
+                .iter()
+                .enumerate()
+                .map(|(k, stmts)| {
+                    let body: Vec<String> = stmts
+                        .iter()
+                        .map(|(e, n, a, r, c)| statement_json(*e, *n, a, *r, *c))
+                        .collect();
+                    unresolved_pol(&format!("p{k}"), &format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, body.join(",")))
+                })
+                .collect();
+            // The policies spread over the layers in one of four shapes.
+            let refs: Vec<&Policy> = policies.iter().collect();
+            let (first, rest) = refs.split_at(1);
+            let layers = match shape {
+                0 => Layers { identity: refs.clone(), ..Layers::default() },
+                1 => Layers { identity: first.to_vec(), boundary: rest.to_vec(), ..Layers::default() },
+                2 => Layers { identity: first.to_vec(), scps: vec![rest.to_vec(), first.to_vec()], ..Layers::default() },
+                _ => Layers { identity: rest.to_vec(), session: first.to_vec(), boundary: first.to_vec(), ..Layers::default() },
+            };
+            let ctx = Context::new();
+            let arn = table(resource);
+            let plain = Request::on(action, &arn, None, &ctx);
+            let view = ActionView::new(&layers, action);
+            let viewed = plain.clone().with_view(&view);
+            proptest::prop_assert_eq!(decide(&layers, &[], &viewed), decide(&layers, &[], &plain));
+            // A view of other layers is not read, even of as many policies.
+            let others: Vec<Policy> = policies.iter().map(|p| pol(&p.address, r#"{"Statement":[]}"#)).collect();
+            let other_layers = Layers { identity: others.iter().collect(), ..Layers::default() };
+            let other = ActionView::new(&other_layers, action);
+            if shape == 0 {
+                proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&other)), decide(&layers, &[], &plain));
+            }
+        }
     }
 
     const EXAMPLE3: &str = r#"{"Version":"2012-10-17","Statement":[
