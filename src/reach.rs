@@ -1949,6 +1949,10 @@ fn table_entries(
 
 /// Splits the parts a holder's set improves on: inside it, the holder's decision.
 fn improve(parts: Vec<Part>, set: &TableSet, g: u8, source: (usize, Held, Outcome), total: usize) -> Vec<Part> {
+    // Nothing to improve where every part is at least as good: no set arithmetic, no copy.
+    if parts.iter().all(|p| g <= p.goodness) {
+        return parts;
+    }
     let mut next = Vec::with_capacity(parts.len() + 1);
     for part in parts {
         if g <= part.goodness {
