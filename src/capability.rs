@@ -1327,6 +1327,18 @@ impl Evaluation<'_> {
         }
     }
 
+    /// How this principal's statements match `action`, found on the first request for it.
+    fn view(&self, action: &str) -> std::rc::Rc<crate::iam::eval::ActionView> {
+        if let Some(view) = self.views.borrow().get(action) {
+            return std::rc::Rc::clone(view);
+        }
+        let view = std::rc::Rc::new(crate::iam::eval::ActionView::new(self.layers, action));
+        self.views
+            .borrow_mut()
+            .insert(action.to_string(), std::rc::Rc::clone(&view));
+        view
+    }
+
     fn decide(&self, req: &Requirement, resource: &[Tok], governed_by: Option<&Template>) -> Decision {
         self.requests.set(self.requests.get() + 1);
         let extra;
@@ -1346,12 +1358,7 @@ impl Evaluation<'_> {
             .flatten()
             .map(|&k| &self.graph.policies[k].policy)
             .collect();
-        let view = std::rc::Rc::clone(
-            self.views
-                .borrow_mut()
-                .entry(req.action.clone())
-                .or_insert_with(|| std::rc::Rc::new(crate::iam::eval::ActionView::new(self.layers, &req.action))),
-        );
+        let view = self.view(&req.action);
         let request = Request::over(&req.action, resource.into(), Some(self.principal_arn), ctx)
             .with_caller(self.caller)
             .with_view(&view);

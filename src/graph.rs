@@ -934,10 +934,7 @@ fn stream_template(v: &Value) -> Template {
 
 fn describe_unknown(v: &Value) -> String {
     match &v.kind {
-        ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, .. } = &**u;
-            format!("`{expr}`")
-        }
+        ValueKind::Unknown(u) => format!("`{}`", u.expr),
         _ => format!("a {}", v.type_name()),
     }
 }

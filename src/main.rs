@@ -410,15 +410,7 @@ fn format_name(format: CheckFormat) -> &'static str {
 
 /// Writes a report file (appended to, or overwritten).
 fn write_file(path: &Path, text: &str, append: bool) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(append)
-        .write(true)
-        .truncate(!append)
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+    emit(Some(path), append, |w| w.write_all(text.as_bytes()))
 }
 
 /// One rule in `rules --format json`.
@@ -619,36 +611,46 @@ fn report_errors(analysis: &Analysis) {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is a normal end, not an error.
 /// The JSON report written to `path` (or standard output) as it is serialised.
 fn stream_json(analysis: &Analysis, path: Option<&Path>) -> Result<()> {
+    emit(path, false, |w| {
+        // The serialiser writes many small pieces: buffered here, they reach the output
+        // (behind `dyn Write`) in large ones.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, w);
+        json::write(analysis, &mut buffered).map_err(std::io::Error::from)?;
+        buffered.flush()
+    })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is a normal end, not an error.
+fn write_out(text: &str) -> Result<()> {
+    emit(None, false, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes through `body` to `path` (created, or appended to with `append`), or to standard
+/// output, buffered: the one place that says how an output that cannot be written fails,
+/// and that a closed pipe on standard output is a normal end.
+fn emit(path: Option<&Path>, append: bool, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     match path {
         Some(path) => {
-            let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let cannot = || format!("cannot write {}", path.display());
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(append)
+                .write(true)
+                .truncate(!append)
+                .open(path)
+                .with_context(cannot)?;
             let mut w = std::io::BufWriter::new(f);
-            json::write(analysis, &mut w)
-                .map_err(anyhow::Error::from)
-                .and_then(|()| w.flush().map_err(anyhow::Error::from))
-                .with_context(|| format!("cannot write {}", path.display()))
+            body(&mut w).and_then(|()| w.flush()).with_context(cannot)
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            match json::write(analysis, &mut w)
-                .map_err(std::io::Error::from)
-                .and_then(|()| w.flush())
-            {
+            match body(&mut w).and_then(|()| w.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.context("cannot write the output"),
             }
         }
-    }
-}
-
-fn write_out(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write the output"),
     }
 }
 

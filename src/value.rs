@@ -284,6 +284,13 @@ pub struct Unknown {
     pub reason: String,
 }
 
+/// `expr (reason)`, as policies and diagnostics name an unknown value.
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.expr, self.reason)
+    }
+}
+
 impl Value {
     pub fn new(kind: ValueKind, span: Span) -> Value {
         Value {

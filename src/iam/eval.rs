@@ -346,10 +346,10 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     let mut deny_open = Vec::new();
     let mut denied = false;
     let mut maybe_denied = false;
-    let views = req.view.and_then(|v| v.slices(layers, req.action));
-    let views = views.as_ref();
-    let all = layered(layers, views, scps_apply, resource_policies);
-    for (layer, policy, view) in all {
+    let view = req.view.filter(|v| v.fits(layers, req.action));
+    // The view's entries for the `n` policies from position `at` (`ActionView::at`).
+    let part = |at: usize, n: usize| view.map(|v| &v.per_policy[at..at + n]);
+    for (layer, policy, view) in layered(layers, view, scps_apply, resource_policies) {
         // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
         let denies =
             |(s, _): &(&Statement, Option<&ActionMatch>)| s.effect == Effect::Deny || s.effect_unknown.is_some();
@@ -402,7 +402,12 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     let mut scp = Allows::absent();
     if scps_apply {
         for (l, level) in layers.scps.iter().enumerate() {
-            let a = best_allow(level, views.and_then(|v| v.scps.get(l).copied()), Layer::Scp, req);
+            let a = best_allow(
+                level,
+                part(ActionView::at(layers, Layer::Scp, l), level.len()),
+                Layer::Scp,
+                req,
+            );
             scp.tri = scp.tri.and(a.tri);
             scp.because
                 .extend(a.because.into_iter().filter(|b| &*b.policy != FULL_AWS_ACCESS));
@@ -413,16 +418,18 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     // 3. Boundary and session policy cap the identity side (`Tri::and`: an unknown cap is
     //    Maybe, so it can lower Yes to Maybe but never raise No).
     let boundary = if has_boundary {
-        best_allow(&layers.boundary, views.map(|v| v.boundary), Layer::Boundary, req)
+        let at = ActionView::at(layers, Layer::Boundary, 0);
+        best_allow(&layers.boundary, part(at, layers.boundary.len()), Layer::Boundary, req)
     } else {
         Allows::absent()
     };
     let session = if has_session {
-        best_allow(&layers.session, views.map(|v| v.session), Layer::Session, req)
+        let at = ActionView::at(layers, Layer::Session, 0);
+        best_allow(&layers.session, part(at, layers.session.len()), Layer::Session, req)
     } else {
         Allows::absent()
     };
-    let mut identity = best_allow(&layers.identity, views.map(|v| v.identity), Layer::Identity, req);
+    let mut identity = best_allow(&layers.identity, part(0, layers.identity.len()), Layer::Identity, req);
     if identity.tri < Tri::Yes {
         for u in &layers.unknown_identity {
             identity.tri = identity.tri.or(Tri::Maybe);
@@ -913,28 +920,24 @@ fn statement_match_with(
 /// resource policies, or without a view): identity, boundary, SCP levels (where they
 /// apply), session, resource.
 fn layered<'p>(
-    layers: &Layers<'p>,
-    views: Option<&ViewSlices<'p>>,
+    layers: &'p Layers<'p>,
+    view: Option<&'p ActionView>,
     scps_apply: bool,
-    resource_policies: &[&'p Policy],
-) -> Vec<(Layer, &'p Policy, Option<&'p Viewed>)> {
-    let with = |layer: Layer, policies: &[&'p Policy], viewed: Option<&'p [Viewed]>| {
+    resource_policies: &'p [&'p Policy],
+) -> impl Iterator<Item = (Layer, &'p Policy, Option<&'p Viewed>)> + 'p {
+    let with = move |layer: Layer, level: usize, policies: &'p [&'p Policy]| {
+        let at = ActionView::at(layers, layer, level);
         policies
             .iter()
             .enumerate()
-            .map(move |(k, p)| (layer, *p, viewed.and_then(|v| v.get(k))))
-            .collect::<Vec<_>>()
+            .map(move |(k, p)| (layer, *p, view.map(|v| &v.per_policy[at + k])))
     };
-    let mut out = with(Layer::Identity, &layers.identity, views.map(|v| v.identity));
-    out.extend(with(Layer::Boundary, &layers.boundary, views.map(|v| v.boundary)));
-    if scps_apply {
-        for (l, level) in layers.scps.iter().enumerate() {
-            out.extend(with(Layer::Scp, level, views.and_then(|v| v.scps.get(l).copied())));
-        }
-    }
-    out.extend(with(Layer::Session, &layers.session, views.map(|v| v.session)));
-    out.extend(resource_policies.iter().map(|p| (Layer::Resource, *p, None)));
-    out
+    let scps = layers.scps.iter().enumerate().filter(move |_| scps_apply);
+    with(Layer::Identity, 0, &layers.identity)
+        .chain(with(Layer::Boundary, 0, &layers.boundary))
+        .chain(scps.flat_map(move |(l, level)| with(Layer::Scp, l, level)))
+        .chain(with(Layer::Session, 0, &layers.session))
+        .chain(resource_policies.iter().map(|p| (Layer::Resource, *p, None)))
 }
 
 /// How a statement's `Action` or `NotAction` covers one action: what [`statement_match`]
@@ -987,8 +990,8 @@ pub struct ActionView {
     action: String,
     /// The policies it was built over (their addresses), to read it only for those.
     policies: Vec<usize>,
-    /// Per policy of the layers (identity, boundary, SCP levels in order, session): the
-    /// statements that may match, by position, with their action match.
+    /// Per policy of the layers, in [`layer_policies`] order: the statements that may
+    /// match, by position, with their action match.
     per_policy: Vec<Viewed>,
 }
 
@@ -1011,45 +1014,32 @@ impl ActionView {
         }
     }
 
-    /// The view split by layer, if it was built for this action over these layers.
-    fn slices<'v>(&'v self, layers: &Layers<'_>, action: &str) -> Option<ViewSlices<'v>> {
-        let same = self.action == action
-            && self.policies.len() == self.per_policy.len()
+    /// Whether it was built for this action over these policies, in this order (a policy's
+    /// entry does not depend on its layer: [`ActionView::at`] finds each layer's part).
+    fn fits(&self, layers: &Layers<'_>, action: &str) -> bool {
+        self.action == action
             && layer_policies(layers)
                 .map(|p| std::ptr::from_ref(p) as usize)
-                .eq(self.policies.iter().copied());
-        if !same {
-            return None;
+                .eq(self.policies.iter().copied())
+    }
+
+    /// Where a layer's policies (SCP level `level`) start in [`layer_policies`] order.
+    fn at(layers: &Layers<'_>, layer: Layer, level: usize) -> usize {
+        let scps_before = |l: usize| layers.scps.iter().take(l).map(Vec::len).sum::<usize>();
+        let scps_start = layers.identity.len() + layers.boundary.len();
+        match layer {
+            // Resource policies differ per request and are never in a view.
+            Layer::Identity | Layer::Resource => 0,
+            Layer::Boundary => layers.identity.len(),
+            Layer::Scp => scps_start + scps_before(level),
+            Layer::Session => scps_start + scps_before(layers.scps.len()),
         }
-        let sizes = [layers.identity.len(), layers.boundary.len()];
-        let (identity, rest) = self.per_policy.split_at(sizes[0]);
-        let (boundary, mut rest) = rest.split_at(sizes[1]);
-        let mut scps = Vec::with_capacity(layers.scps.len());
-        for level in &layers.scps {
-            let (this, after) = rest.split_at(level.len());
-            scps.push(this);
-            rest = after;
-        }
-        Some(ViewSlices {
-            identity,
-            boundary,
-            scps,
-            session: rest,
-        })
     }
 }
 
 /// One policy's statements in an [`ActionView`]: those that may match, by position, with
 /// their action match.
 type Viewed = Vec<(usize, ActionMatch)>;
-
-/// An [`ActionView`] per layer, aligned with the layer's policies.
-struct ViewSlices<'v> {
-    identity: &'v [Viewed],
-    boundary: &'v [Viewed],
-    scps: Vec<&'v [Viewed]>,
-    session: &'v [Viewed],
-}
 
 /// The identity, boundary, SCP and session policies of the layers, in that order.
 fn layer_policies<'l, 'a>(layers: &'l Layers<'a>) -> impl Iterator<Item = &'a Policy> + 'l {
@@ -1281,6 +1271,11 @@ mod tests {
             if shape == 0 {
                 proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&other)), decide(&layers, &[], &plain));
             }
+            // A view of the same policies in other layers (all as identity) reads the same:
+            // a policy's entry does not depend on its layer.
+            let flat = Layers { identity: layer_policies(&layers).collect(), ..Layers::default() };
+            let moved = ActionView::new(&flat, action);
+            proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&moved)), decide(&layers, &[], &plain));
         }
     }
 

@@ -288,8 +288,7 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
     let mut out = Document::default();
     match &doc.kind {
         ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, reason } = &**u;
-            out.unknown = Some((format!("{expr} ({reason})"), doc.span));
+            out.unknown = Some((u.to_string(), doc.span));
             return (out, diags);
         }
         ValueKind::Map(_) => {}
@@ -323,10 +322,7 @@ pub fn parse(doc: &Value) -> (Document, Vec<Diagnostic>) {
                 parse_statement(item, &mut out, &mut diags);
             }
         }
-        ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, reason } = &**u;
-            out.unknown = Some((format!("{expr} ({reason})"), statements.span));
-        }
+        ValueKind::Unknown(u) => out.unknown = Some((u.to_string(), statements.span)),
         _ => diags.push(Diagnostic::warning(
             format!(
                 "`Statement` must be an object or a list, found a {}",
@@ -356,9 +352,8 @@ const STATEMENT_ELEMENTS: &[&str] = &[
 
 fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
     if let ValueKind::Unknown(u) = &v.kind {
-        let (expr, reason) = (&u.expr, &u.reason);
         // One unknown statement may grant anything.
-        out.unknown = Some((format!("{expr} ({reason})"), v.span));
+        out.unknown = Some((u.to_string(), v.span));
         return;
     }
     if !matches!(v.kind, ValueKind::Map(_)) {
@@ -396,10 +391,7 @@ fn parse_statement(v: &Value, out: &mut Document, diags: &mut Vec<Diagnostic>) {
                 ));
                 effect_unknown = Some((
                     match &e.kind {
-                        ValueKind::Unknown(u) => {
-                            let crate::value::Unknown { expr, reason } = &**u;
-                            format!("{expr} ({reason})")
-                        }
+                        ValueKind::Unknown(u) => u.to_string(),
                         _ => "the statement's `Effect`".to_string(),
                     },
                     e.span,
@@ -524,10 +516,7 @@ fn collect_pats(v: &Value, out: &mut Vec<Pat>) -> Option<String> {
             }
             unknown
         }
-        ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, reason } = &**u;
-            Some(format!("{expr} ({reason})"))
-        }
+        ValueKind::Unknown(u) => Some(u.to_string()),
         _ => match v.to_template() {
             Some(text) => {
                 out.push(Pat::new(text, v.span));
@@ -557,10 +546,7 @@ fn principals(v: &Value) -> Principals {
             }
             Principals::Listed(out)
         }
-        ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, reason } = &**u;
-            Principals::Unknown(format!("{expr} ({reason})"), v.span)
-        }
+        ValueKind::Unknown(u) => Principals::Unknown(u.to_string(), v.span),
         _ => Principals::Unknown(format!("a {} as `Principal`", v.type_name()), v.span),
     }
 }
@@ -612,7 +598,7 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
                         key: String::new(),
                         key_span: op.key_span,
                         values: Vec::new(),
-                        unknown: Some(format!("{} ({})", u.expr, u.reason)),
+                        unknown: Some(u.to_string()),
                     }),
                     _ => diags.push(Diagnostic::warning(
                         format!("condition operator `{}` must map keys to values", op.key),
@@ -626,7 +612,7 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
             key: String::new(),
             key_span: v.span,
             values: Vec::new(),
-            unknown: Some(format!("{} ({})", u.expr, u.reason)),
+            unknown: Some(u.to_string()),
         }),
         _ => diags.push(Diagnostic::warning("`Condition` must be an object", v.span)),
     }

@@ -59,10 +59,7 @@ fn lit(v: &Value) -> String {
                 .join(",")
         ),
         ValueKind::Null => "null".into(),
-        ValueKind::Unknown(u) => {
-            let crate::value::Unknown { expr, reason } = &**u;
-            format!("?({expr}: {reason})")
-        }
+        ValueKind::Unknown(u) => format!("?({}: {})", u.expr, u.reason),
     }
 }
 
@@ -1592,4 +1589,27 @@ locals {
     // A value read through either attribute says where it comes from.
     let origin = |v: &Value| v.origin.as_ref().map(|o| o.attribute.clone());
     assert_eq!(origin(&items[1]).as_deref(), Some("minified_json"));
+}
+
+#[test]
+fn a_reference_reads_one_attribute_marked_with_its_resource_and_an_unset_one_as_unknown() {
+    let decls = r#"resource "aws_iam_policy" "p" {
+  name   = "kds"
+  policy = "{}"
+}
+locals {
+  x = [aws_iam_policy.p.name, aws_iam_policy.p.description]
+}
+"#;
+    let v = eval_local(decls, &LoadOptions::default());
+    let items = v.as_list().unwrap_or_default();
+    assert_eq!(items.len(), 2, "{}", lit(&v));
+    assert_eq!(lit(&items[0]), "kds");
+    let origin = items[0].origin.as_deref();
+    assert_eq!(
+        origin.map(|o| (o.address.as_str(), o.rtype.as_str(), o.attribute.as_str())),
+        Some(("aws_iam_policy.p", "aws_iam_policy", "name"))
+    );
+    let unset = lit(&items[1]);
+    assert!(unset.contains("`description` is not set in configuration"), "{unset}");
 }

@@ -11,10 +11,7 @@ use crate::value::{Value, ValueKind};
 fn which_unknown(operands: &[&Value]) -> String {
     for v in operands {
         match &v.kind {
-            ValueKind::Unknown(u) => {
-                let crate::value::Unknown { expr, reason } = &**u;
-                return format!(": `{expr}` is not known ({reason})");
-            }
+            ValueKind::Unknown(u) => return format!(": `{}` is not known ({})", u.expr, u.reason),
             ValueKind::Str(t) => {
                 if let Some(o) = t.opaques().next() {
                     return format!(": `{}` is not known ({})", o.id, o.reason);

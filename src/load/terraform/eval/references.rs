@@ -280,14 +280,18 @@ impl<'s> Eval<'s> {
     ) -> Value {
         // The common case, one attribute read (`aws_iam_policy.p.arn`), takes that attribute
         // alone and marks it: the whole object is not copied to mark every attribute.
+        // An attribute the object does not hold reads as not known, with or without marks.
         if let Some(TraversalOperator::GetAttr(attr)) = ops.first().map(|o| o.value()) {
             let obj = self.instance_object(idx, key);
-            let res = self.m.resources.get(idx);
-            let stored = res.map_or(attr.as_str(), |r| stored_as(r, attr.as_str()));
-            if let (Some(res), Some(found)) = (res, obj.entry(stored)) {
-                let mut value = found.value.clone();
-                value.origin = Some(Arc::new(self.origin(res, key, attr.as_str())));
-                return self.apply_ops(value, ops.get(1..).unwrap_or_default(), file, scope, span);
+            if let (Some(res), ValueKind::Map(_)) = (self.m.resources.get(idx), &obj.kind) {
+                return match obj.entry(stored_as(res, attr.as_str())) {
+                    Some(found) => {
+                        let mut value = found.value.clone();
+                        value.origin = Some(Arc::new(self.origin(res, key, attr.as_str())));
+                        self.apply_ops(value, ops.get(1..).unwrap_or_default(), file, scope, span)
+                    }
+                    None => self.read_ops(&obj, ops, file, scope, span),
+                };
             }
         }
         self.read_ops(&self.identified_object(idx, key), ops, file, scope, span)
