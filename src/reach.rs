@@ -13,6 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::Config;
 use crate::capability::{self, CapDecision, CapId, Covers, Decisions, TableSet, Work};
 use crate::catalog::Capabilities;
@@ -691,7 +693,11 @@ fn exact_proofs(
     // it) get the same decision on one role, proofs included: decided once.
     let mut reads: HashMap<usize, bool> = HashMap::new();
     let mut class_of: HashMap<(usize, bool), crate::iam::class::ClassKey> = HashMap::new();
-    let mut decided: HashMap<(crate::iam::class::ClassKey, usize), Arc<Decision>> = HashMap::new();
+    // Per step shown, the request that decides it: one per (class, role), asked by the
+    // first caller of the class that shows it.
+    let mut request_of: HashMap<(crate::iam::class::ClassKey, usize), usize> = HashMap::new();
+    let mut requests: Vec<(usize, usize, usize)> = Vec::new();
+    let mut assigned: Vec<(usize, usize)> = Vec::new();
     for k in shown {
         let step = &reach.steps[k];
         if step.exact || step.kind != StepKind::AssumeRole {
@@ -710,18 +716,48 @@ fn exact_proofs(
                 crate::iam::class::class_key(&layers[a], &[steps::ASSUME_ROLE], &callers[a].0, trust_reads)
             })
             .clone();
-        let d = decided.entry((class, b)).or_insert_with(|| {
-            work.requests += 1;
-            Arc::new(steps::assume_role(
-                &layers[a],
-                &graph.policies[trust].policy,
-                &graph.principals[b].arn.pin(&config.pins),
-                &callers[a].0,
-                &callers[a].1,
-            ))
-        });
-        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
+        let next = requests.len();
+        let r = *request_of.entry((class, b)).or_insert(next);
+        if r == next {
+            requests.push((a, b, trust));
+        }
+        assigned.push((k, r));
+    }
+    work.requests += requests.len() as u64;
+    // The requests decided in parallel, each caller's through one view of its statements
+    // on `sts:AssumeRole` (the callers in order, so the same input gives the same work).
+    let mut by_caller: Vec<usize> = (0..requests.len()).collect();
+    by_caller.sort_by_key(|&r| (requests[r].0, r));
+    let runs: Vec<&[usize]> = by_caller.chunk_by(|&x, &y| requests[x].0 == requests[y].0).collect();
+    let decided: Vec<Vec<(usize, Arc<Decision>)>> = runs
+        .par_iter()
+        .map(|run| {
+            let a = requests[run[0]].0;
+            let view = crate::iam::eval::ActionView::new(&layers[a], steps::ASSUME_ROLE);
+            run.iter()
+                .map(|&r| {
+                    let (_, b, trust) = requests[r];
+                    let d = steps::assume_role_viewed(
+                        &layers[a],
+                        &view,
+                        &graph.policies[trust].policy,
+                        &graph.principals[b].arn.pin(&config.pins),
+                        &callers[a].0,
+                        &callers[a].1,
+                    );
+                    (r, Arc::new(d))
+                })
+                .collect()
+        })
+        .collect();
+    let mut by_request: Vec<Option<Arc<Decision>>> = vec![None; requests.len()];
+    for (r, d) in decided.into_iter().flatten() {
+        by_request[r] = Some(d);
+    }
+    for (k, r) in assigned {
+        let Some(d) = &by_request[r] else { continue };
         let step = &mut reach.steps[k];
+        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
         step.decision = Arc::clone(d);
         step.exact = true;
     }
@@ -1940,7 +1976,8 @@ fn table_entries(
             entry(a, cap, covers, eff, &reached[r_index], held)
         })
         .collect();
-    entries.sort_by_key(|(x, ..)| match &x.covers {
+    // Each entry's smallest table computed once (an `except` set finds it by a walk).
+    entries.sort_by_cached_key(|(x, ..)| match &x.covers {
         Covers::Tables(set) => set.first(total).unwrap_or(usize::MAX),
         Covers::Slr(_) => usize::MAX,
     });

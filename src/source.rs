@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Identifies one loaded source file: a stable hash of its display path.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
@@ -171,7 +171,7 @@ impl SourceFile {
 /// All files of a run, shared by loaders (which add) and reports (which read).
 #[derive(Default, Debug)]
 pub struct SourceMap {
-    files: Mutex<BTreeMap<FileId, Arc<SourceFile>>>,
+    files: RwLock<BTreeMap<FileId, Arc<SourceFile>>>,
     /// The run's limits, which the loaders read files under.
     limits: crate::limits::Limits,
 }
@@ -184,7 +184,7 @@ impl SourceMap {
     /// A map whose loaders read files under `limits`.
     pub fn with_limits(limits: crate::limits::Limits) -> SourceMap {
         SourceMap {
-            files: Mutex::default(),
+            files: RwLock::default(),
             limits,
         }
     }
@@ -198,19 +198,19 @@ impl SourceMap {
     pub fn add(&self, path: &str, text: Arc<str>) -> FileId {
         let file = SourceFile::new(path.to_string(), text);
         let id = file.id;
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut files = self.files.write().unwrap_or_else(PoisonError::into_inner);
         files.entry(id).or_insert_with(|| Arc::new(file));
         id
     }
 
     pub fn get(&self, id: FileId) -> Option<Arc<SourceFile>> {
-        let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let files = self.files.read().unwrap_or_else(PoisonError::into_inner);
         files.get(&id).cloned()
     }
 
     /// Every registered file, ordered by path.
     pub fn files(&self) -> Vec<Arc<SourceFile>> {
-        let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let files = self.files.read().unwrap_or_else(PoisonError::into_inner);
         let mut out: Vec<_> = files.values().cloned().collect();
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out

@@ -80,6 +80,21 @@ pub fn assume_role(
     eval::decide(layers, &[trust], &req)
 }
 
+/// [`assume_role`], read through `view` (an [`eval::ActionView`] of `layers` on
+/// `sts:AssumeRole`): the same decision, without matching each statement's actions again.
+pub fn assume_role_viewed(
+    layers: &Layers<'_>,
+    view: &eval::ActionView,
+    trust: &Policy,
+    role_arn: &Template,
+    caller_arn: &Template,
+    ctx: &Context,
+) -> Decision {
+    let mut req = Request::on(ASSUME_ROLE, role_arn, Some(caller_arn), ctx).with_view(view);
+    req.trust = true;
+    eval::decide(layers, &[trust], &req)
+}
+
 /// An IAM request on an IAM resource (roles, users, groups and policies have no resource
 /// policies: the identity side decides, with boundary and SCPs).
 pub fn request(

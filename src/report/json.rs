@@ -1,6 +1,7 @@
 //! The JSON report (`spec/report-json.md`, schema `kdsguard.report/v2`): wire types
 //! separate from the model, built from an [`Analysis`].
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Analysis;
@@ -367,32 +368,40 @@ fn resources_out(a: &Analysis) -> Vec<ResourceOut> {
 
 /// The reported access entries, sorted by principal, capability, smallest table, SLR.
 fn access_entries(a: &Analysis, ids: &TableIds<'_>) -> Vec<AccessOut> {
-    let mut keyed: Vec<(AccessOrder<'_>, AccessOut)> = a
-        .decisions
-        .entries
-        .iter()
-        .filter(|x| a.decisions.reported(x))
-        .map(|x| {
-            let smallest = match &x.covers {
-                Covers::Tables(set) => ids.smallest(set),
-                Covers::Slr(_) => None,
-            };
-            let out = access_out(a, ids, x);
+    let entries = &a.decisions.entries;
+    access_order(a, ids)
+        .into_iter()
+        .map(|i| access_out(a, ids, &entries[i]))
+        .collect()
+}
+
+/// The reported decision entries (indexes into `a.decisions.entries`) in `access` order.
+fn access_order(a: &Analysis, ids: &TableIds<'_>) -> Vec<usize> {
+    let entries = &a.decisions.entries;
+    let mut keyed: Vec<(AccessOrder<'_>, usize)> = (0..entries.len())
+        .into_par_iter()
+        .filter(|&i| a.decisions.reported(&entries[i]))
+        .map(|i| {
+            let x = &entries[i];
             let key = (
                 a.graph.principals[x.principal].id.as_str(),
                 a.decisions.cap_name(x.cap),
                 // Entries covering only undeclared tables last.
-                smallest.unwrap_or("\u{10FFFF}"),
+                match &x.covers {
+                    Covers::Tables(set) => ids.smallest(set).unwrap_or("\u{10FFFF}"),
+                    Covers::Slr(_) => "\u{10FFFF}",
+                },
                 match &x.covers {
                     Covers::Slr(s) => Some(a.graph.slrs[*s].id.as_str()),
                     Covers::Tables(_) => None,
                 },
             );
-            (key, out)
+            (key, i)
         })
         .collect();
-    keyed.sort_by(|x, y| x.0.cmp(&y.0));
-    keyed.into_iter().map(|(_, out)| out).collect()
+    // The index breaks ties: the order a stable sort of the entries would give.
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 fn slrs_out(a: &Analysis) -> Vec<SlrOut> {
@@ -400,28 +409,27 @@ fn slrs_out(a: &Analysis) -> Vec<SlrOut> {
 }
 
 fn findings_out(a: &Analysis) -> Vec<FindingOut> {
+    a.findings.iter().map(|f| finding_out(a, f)).collect()
+}
+
+fn finding_out(a: &Analysis, f: &crate::finding::Finding) -> FindingOut {
     let src = &a.sources;
-    a.findings
-        .iter()
-        .map(|f| {
-            let (start, end) = src.range(f.span).unwrap_or_default_range();
-            FindingOut {
-                rule: f.rule.clone(),
-                name: f.name.clone(),
-                severity: f.severity.as_str(),
-                message: f.message.clone(),
-                file: src.path(f.span),
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                principal: f.principal.clone(),
-                resource: f.resource.clone(),
-                help: f.help.clone(),
-                docs: f.docs.clone(),
-            }
-        })
-        .collect()
+    let (start, end) = src.range(f.span).unwrap_or_default_range();
+    FindingOut {
+        rule: f.rule.clone(),
+        name: f.name.clone(),
+        severity: f.severity.as_str(),
+        message: f.message.clone(),
+        file: src.path(f.span),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+        principal: f.principal.clone(),
+        resource: f.resource.clone(),
+        help: f.help.clone(),
+        docs: f.docs.clone(),
+    }
 }
 
 fn notes_out(a: &Analysis) -> Vec<NoteOut> {
@@ -542,29 +550,111 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 /// Writes the report to `out` as it is serialised, one section at a time: the text is
 /// never held whole (at organisation scale it is tens of megabytes). Ends with a newline.
 pub fn write(a: &Analysis, mut out: impl std::io::Write) -> Result<(), serde_json::Error> {
-    use serde::ser::{SerializeStruct, Serializer as _};
     let ids = TableIds::new(a);
-    let mut ser = serde_json::Serializer::new(&mut out);
-    let mut report = ser.serialize_struct("Report", 15)?;
-    report.serialize_field("schema", SCHEMA)?;
-    report.serialize_field("tool", &tool())?;
-    report.serialize_field("inputs", &inputs_out(a))?;
-    report.serialize_field("assumptions", &a.assumptions)?;
-    report.serialize_field("errors", &errors(a))?;
-    report.serialize_field("principals", &principals_out(a))?;
-    report.serialize_field("resources", &resources_out(a))?;
-    report.serialize_field("access", &access_entries(a, &ids))?;
-    report.serialize_field("indirect", &indirect(a, &ids))?;
-    report.serialize_field("service_linked_roles", &slrs_out(a))?;
-    report.serialize_field("findings", &findings_out(a))?;
-    report.serialize_field("notes", &notes_out(a))?;
-    report.serialize_field("suppressed", &suppressed_out(a))?;
-    report.serialize_field("baselined", &a.baselined.len())?;
+    let mut w = Fields::new(&mut out)?;
+    w.field("schema", SCHEMA)?;
+    w.field("tool", &tool())?;
+    w.field("inputs", &inputs_out(a))?;
+    w.field("assumptions", &a.assumptions)?;
+    w.field("errors", &errors(a))?;
+    w.field("principals", &principals_out(a))?;
+    w.field("resources", &resources_out(a))?;
+    let entries = &a.decisions.entries;
+    w.entries("access", &access_order(a, &ids), |i| access_out(a, &ids, &entries[i]))?;
+    let indirect = &a.reach.indirect;
+    w.entries("indirect", &indirect_order(a, &ids), |i| {
+        indirect_out(a, &ids, &indirect[i])
+    })?;
+    w.field("service_linked_roles", &slrs_out(a))?;
+    let findings: Vec<usize> = (0..a.findings.len()).collect();
+    w.entries("findings", &findings, |i| finding_out(a, &a.findings[i]))?;
+    w.field("notes", &notes_out(a))?;
+    w.field("suppressed", &suppressed_out(a))?;
+    w.field("baselined", &a.baselined.len())?;
     if let Some(d) = &a.delta {
-        report.serialize_field("delta", &delta_out(d))?;
+        w.field("delta", &delta_out(d))?;
     }
-    report.end()?;
-    out.write_all(b"\n").map_err(serde_json::Error::io)
+    out.write_all(b"}\n").map_err(serde_json::Error::io)
+}
+
+/// The report object's fields written one after the other, as serde_json's compact
+/// serialiser writes a struct (`{"name":value,...}`).
+struct Fields<'w, W: std::io::Write> {
+    out: &'w mut W,
+    first: bool,
+}
+
+/// How many entries of a long section are made and serialised at a time (in parallel),
+/// then written and dropped: the section's peak memory is one window, not the section.
+const WINDOW: usize = 8192;
+/// How many entries one task serialises into one buffer.
+const CHUNK: usize = 256;
+
+impl<'w, W: std::io::Write> Fields<'w, W> {
+    fn new(out: &'w mut W) -> Result<Self, serde_json::Error> {
+        out.write_all(b"{").map_err(serde_json::Error::io)?;
+        Ok(Fields { out, first: true })
+    }
+
+    fn name(&mut self, name: &str) -> Result<(), serde_json::Error> {
+        if !self.first {
+            self.out.write_all(b",").map_err(serde_json::Error::io)?;
+        }
+        self.first = false;
+        serde_json::to_writer(&mut *self.out, name)?;
+        self.out.write_all(b":").map_err(serde_json::Error::io)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), serde_json::Error> {
+        self.name(name)?;
+        serde_json::to_writer(&mut *self.out, value)
+    }
+
+    /// A section of entries, in `order`, each made by `make`: windows of entries made and
+    /// serialised in parallel, then written in order (the same bytes in any thread count).
+    fn entries<T: Serialize>(
+        &mut self,
+        name: &str,
+        order: &[usize],
+        make: impl Fn(usize) -> T + Sync,
+    ) -> Result<(), serde_json::Error> {
+        self.entries_by(name, order, make, (WINDOW, CHUNK))
+    }
+
+    /// [`Fields::entries`] with the window and chunk sizes given.
+    fn entries_by<T: Serialize>(
+        &mut self,
+        name: &str,
+        order: &[usize],
+        make: impl Fn(usize) -> T + Sync,
+        (window_size, chunk_size): (usize, usize),
+    ) -> Result<(), serde_json::Error> {
+        self.name(name)?;
+        let io = serde_json::Error::io;
+        self.out.write_all(b"[").map_err(io)?;
+        for (w, window) in order.chunks(window_size).enumerate() {
+            let texts: Vec<Result<Vec<u8>, serde_json::Error>> = window
+                .par_chunks(chunk_size)
+                .map(|chunk| {
+                    let mut text = Vec::new();
+                    for (k, &i) in chunk.iter().enumerate() {
+                        if k > 0 {
+                            text.push(b',');
+                        }
+                        serde_json::to_writer(&mut text, &make(i))?;
+                    }
+                    Ok(text)
+                })
+                .collect();
+            for (c, text) in texts.into_iter().enumerate() {
+                if w > 0 || c > 0 {
+                    self.out.write_all(b",").map_err(io)?;
+                }
+                self.out.write_all(&text?).map_err(io)?;
+            }
+        }
+        self.out.write_all(b"]").map_err(io)
+    }
 }
 
 /// How `access` is sorted: principal, capability, smallest table id, SLR id.
@@ -718,39 +808,57 @@ pub fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
 
 /// The `indirect` section, sorted as `access` (principal, capability, smallest table, SLR).
 pub fn indirect(a: &Analysis, ids: &TableIds<'_>) -> Vec<IndirectOut> {
-    let src = &a.sources;
+    indirect_order(a, ids)
+        .into_iter()
+        .map(|i| indirect_out(a, ids, &a.reach.indirect[i]))
+        .collect()
+}
+
+/// How `indirect` is sorted: principal, capability, smallest table id ("" for an SLR),
+/// SLR id ("" for tables).
+type IndirectOrder<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// The indirect entries (indexes into `a.reach.indirect`) in `indirect` order.
+fn indirect_order(a: &Analysis, ids: &TableIds<'_>) -> Vec<usize> {
     let g = &a.graph;
-    let mut keyed: Vec<((String, String, String, String), IndirectOut)> = Vec::new();
-    for x in &a.reach.indirect {
-        let held = a.reach.held(&a.decisions, x);
-        let via = via_out(a, x);
-        let (resource, tables) = covers_out(a, ids, &x.covers);
-        let smallest = match &x.covers {
-            Covers::Slr(_) => String::new(),
-            Covers::Tables(set) => ids.smallest(set).unwrap_or("\u{10FFFF}").to_string(),
-        };
-        let (conditions, because) = proof_out(src, held);
-        let out = IndirectOut {
-            principal: g.principals[x.principal].id.clone(),
-            capability: a.decisions.cap_name(x.cap).to_string(),
-            resource: resource.clone(),
-            tables,
-            decision: x.outcome.as_str(),
-            via,
-            missing: Vec::new(),
-            conditions,
-            because,
-        };
-        let key = (
-            out.principal.clone(),
-            out.capability.clone(),
-            smallest,
-            resource.unwrap_or_default(),
-        );
-        keyed.push((key, out));
+    let entries = &a.reach.indirect;
+    let mut keyed: Vec<(IndirectOrder<'_>, usize)> = (0..entries.len())
+        .into_par_iter()
+        .map(|i| {
+            let x = &entries[i];
+            let (smallest, resource) = match &x.covers {
+                Covers::Slr(s) => ("", g.slrs[*s].id.as_str()),
+                Covers::Tables(set) => (ids.smallest(set).unwrap_or("\u{10FFFF}"), ""),
+            };
+            let key = (
+                g.principals[x.principal].id.as_str(),
+                a.decisions.cap_name(x.cap),
+                smallest,
+                resource,
+            );
+            (key, i)
+        })
+        .collect();
+    // The index breaks ties: the order a stable sort of the entries would give.
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+fn indirect_out(a: &Analysis, ids: &TableIds<'_>, x: &crate::reach::Indirect) -> IndirectOut {
+    let held = a.reach.held(&a.decisions, x);
+    let (resource, tables) = covers_out(a, ids, &x.covers);
+    let (conditions, because) = proof_out(&a.sources, held);
+    IndirectOut {
+        principal: a.graph.principals[x.principal].id.clone(),
+        capability: a.decisions.cap_name(x.cap).to_string(),
+        resource,
+        tables,
+        decision: x.outcome.as_str(),
+        via: via_out(a, x),
+        missing: Vec::new(),
+        conditions,
+        because,
     }
-    keyed.sort_by(|x, y| x.0.cmp(&y.0));
-    keyed.into_iter().map(|(_, out)| out).collect()
 }
 
 /// A condition or unresolved value that left a decision open, with its position.
@@ -816,6 +924,37 @@ impl RangeOrDefault for Option<(crate::source::LineCol, crate::source::LineCol)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A section written in windows and chunks in parallel is the array serde_json writes,
+    /// at every boundary: empty, one chunk, a chunk's end, a window's end, past both.
+    #[test]
+    fn a_section_written_in_parallel_pieces_is_the_whole_array() {
+        #[derive(Serialize)]
+        struct Entry {
+            n: usize,
+            text: String,
+        }
+        let make = |i: usize| Entry {
+            n: i * 7,
+            text: format!("e\"{i}"),
+        };
+        for len in [0, 1, 6, 7, 8, 63, 64, 65, 300] {
+            // Reversed, so the order given (not the index) decides the output.
+            let order: Vec<usize> = (0..len).rev().collect();
+            let mut out: Vec<u8> = Vec::new();
+            let mut w = Fields::new(&mut out).unwrap_or_else(|e| panic!("{e}"));
+            w.field("a", &1).unwrap_or_else(|e| panic!("{e}"));
+            w.entries_by("xs", &order, make, (64, 7))
+                .unwrap_or_else(|e| panic!("{e}"));
+            out.push(b'}');
+            let whole: Vec<Entry> = order.iter().map(|&i| make(i)).collect();
+            let expected = format!(
+                "{{\"a\":1,\"xs\":{}}}",
+                serde_json::to_string(&whole).unwrap_or_else(|e| panic!("{e}"))
+            );
+            assert_eq!(String::from_utf8_lossy(&out), expected, "{len} entries");
+        }
+    }
 
     /// `render` writes section by section what serialising [`build`] writes at once.
     #[test]
