@@ -734,6 +734,7 @@ fn exact_proofs(
         .map(|run| {
             let a = requests[run[0]].0;
             let view = crate::iam::eval::ActionView::new(&layers[a], steps::ASSUME_ROLE);
+            let caller = crate::iam::principal::Caller::parse(&callers[a].0);
             run.iter()
                 .map(|&r| {
                     let (_, b, trust) = requests[r];
@@ -742,7 +743,7 @@ fn exact_proofs(
                         &view,
                         &graph.policies[trust].policy,
                         &graph.principals[b].arn.pin(&config.pins),
-                        &callers[a].0,
+                        &caller,
                         &callers[a].1,
                     );
                     (r, Arc::new(d))

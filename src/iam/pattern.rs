@@ -245,6 +245,38 @@ pub fn match_string(pattern: &Template, value: &Template, mode: Mode, vars: Opti
     }
 }
 
+/// A pattern compared with values as a whole string in [`Mode::Exact`], compiled once:
+/// [`ExactPattern::matches`] gives what `match_string(pattern, value, Mode::Exact, None)`
+/// gives, without building the pattern's tokens on every comparison.
+#[derive(Clone, Debug)]
+pub struct ExactPattern {
+    literal: Option<String>,
+    tokens: Option<Vec<PTok>>,
+}
+
+impl ExactPattern {
+    pub fn new(pattern: &Template) -> ExactPattern {
+        ExactPattern {
+            literal: pattern.as_literal().map(str::to_string),
+            tokens: match expand(pattern, Mode::Exact, None) {
+                Expanded::Pattern(p, _) => Some(p),
+                Expanded::Missing => None,
+            },
+        }
+    }
+
+    /// Whether `value` (whose [`text_tokens`] are `value_tokens`) is the pattern's text.
+    pub fn matches(&self, value: &Template, value_tokens: &[Tok]) -> Tri {
+        if let (Some(p), Some(v)) = (&self.literal, value.as_literal()) {
+            return Tri::from_bool(p == v);
+        }
+        match &self.tokens {
+            Some(p) => glob(p, value_tokens),
+            None => Tri::No,
+        }
+    }
+}
+
 /// Matches a resource (or ARN condition) pattern with policy variables expanded.
 pub fn match_resource_with(pattern: &Template, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
     if vars.is_none() || pattern.as_literal().is_some_and(|s| !s.contains("${")) {
@@ -835,5 +867,36 @@ mod tests {
             match_resource(&lit(&format!("arn:aws:s3:::{}b", "*a".repeat(200))), &res),
             Tri::No
         );
+    }
+    /// A template from pieces: literal text (with wildcards and `${...}` in it) and the
+    /// account and partition symbols.
+    fn pieces(parts: &[(u8, &str)]) -> Template {
+        let mut t = Template::lit("");
+        for (kind, text) in parts {
+            match kind {
+                0 => t.push_str(text),
+                1 => t.push_sym(Symbol::Account),
+                _ => t.push_sym(Symbol::Partition),
+            }
+        }
+        t
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// A compiled exact pattern says what `match_string` in `Mode::Exact` says.
+        #[test]
+        fn an_exact_pattern_compiled_once_matches_as_match_string(
+            pattern in proptest::collection::vec((0u8..3, proptest::sample::select(vec!["1234", "12*", "?", "${x}", "", "arn"])), 0..4),
+            value in proptest::collection::vec((0u8..3, proptest::sample::select(vec!["1234", "12", "34", "*", "x"])), 0..4),
+        ) {
+            let (p, v) = (pieces(&pattern), pieces(&value));
+            proptest::prop_assert_eq!(
+                ExactPattern::new(&p).matches(&v, &text_tokens(&v)),
+                match_string(&p, &v, Mode::Exact, None).0,
+                "{} against {}", p, v
+            );
+        }
     }
 }

@@ -33,6 +33,8 @@ pub struct Pat {
     pub span: Span,
     /// The pattern compiled for resource matching, once, on first use.
     compiled: std::sync::OnceLock<crate::iam::pattern::Compiled>,
+    /// As a `Principal` entry: the account it names, compiled, once, on first use.
+    account: std::sync::OnceLock<Option<crate::iam::pattern::ExactPattern>>,
 }
 
 impl Pat {
@@ -41,6 +43,7 @@ impl Pat {
             text,
             span,
             compiled: std::sync::OnceLock::new(),
+            account: std::sync::OnceLock::new(),
         }
     }
 
@@ -57,6 +60,19 @@ impl Pat {
     pub fn compiled(&self) -> &crate::iam::pattern::Compiled {
         self.compiled
             .get_or_init(|| crate::iam::pattern::Compiled::resource(&self.text))
+    }
+}
+
+impl Pat {
+    /// As a `Principal` entry, the account it names (`read` finds it in the text, the first
+    /// time), compiled for comparing with callers' accounts.
+    pub fn principal_account(
+        &self,
+        read: impl FnOnce(&Template) -> Option<Template>,
+    ) -> Option<&crate::iam::pattern::ExactPattern> {
+        self.account
+            .get_or_init(|| read(&self.text).map(|a| crate::iam::pattern::ExactPattern::new(&a)))
+            .as_ref()
     }
 }
 

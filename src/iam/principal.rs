@@ -36,6 +36,8 @@ pub struct Caller {
     pub role_arn: Option<Template>,
     /// The user's or role's name.
     pub name: Option<Template>,
+    /// The account segment's tokens (empty without one), for comparing with principals.
+    account_tokens: Vec<crate::iam::pattern::Tok>,
 }
 
 /// How a resource policy's `Principal` reaches the caller.
@@ -126,12 +128,14 @@ impl Caller {
             account: None,
             role_arn: None,
             name: None,
+            account_tokens: Vec::new(),
         };
         let segs = split_template(arn, ':', 6);
         if let [first, partition, service, _, account, res] = segs.as_slice()
             && first.as_literal() == Some("arn")
         {
             c.account = Some(account.clone());
+            c.account_tokens = text_tokens(account);
             let service = service.as_literal().unwrap_or("");
             let head = lit_prefix(res);
             let last_name = || split_template(res, '/', usize::MAX).pop();
@@ -270,9 +274,9 @@ impl Caller {
                     CallerKind::Service | CallerKind::Federated | CallerKind::CanonicalUser
                 ) =>
             {
-                if let Some(account) = account_of_account_principal(&pat.text) {
+                if let Some(account) = pat.principal_account(account_of_account_principal) {
                     if let Some(mine) = &self.account {
-                        m.account = m.account.or(match_string(&account, mine, Mode::Exact, None).0);
+                        m.account = m.account.or(account.matches(mine, &self.account_tokens));
                     }
                     return;
                 }

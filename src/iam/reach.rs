@@ -80,17 +80,20 @@ pub fn assume_role(
     eval::decide(layers, &[trust], &req)
 }
 
-/// [`assume_role`], read through `view` (an [`eval::ActionView`] of `layers` on
-/// `sts:AssumeRole`): the same decision, without matching each statement's actions again.
+/// [`assume_role`] for a caller parsed already, read through `view` (an
+/// [`eval::ActionView`] of `layers` on `sts:AssumeRole`): the same decision, without
+/// parsing the caller or matching each statement's actions again.
 pub fn assume_role_viewed(
     layers: &Layers<'_>,
     view: &eval::ActionView,
     trust: &Policy,
     role_arn: &Template,
-    caller_arn: &Template,
+    caller: &crate::iam::principal::Caller,
     ctx: &Context,
 ) -> Decision {
-    let mut req = Request::on(ASSUME_ROLE, role_arn, Some(caller_arn), ctx).with_view(view);
+    let mut req = Request::on(ASSUME_ROLE, role_arn, Some(&caller.arn), ctx)
+        .with_view(view)
+        .with_caller(caller);
     req.trust = true;
     eval::decide(layers, &[trust], &req)
 }
