@@ -300,9 +300,10 @@ pub struct CheckArgs {
 
     /// Print the time each phase took (discover, load, graph, decisions, reach, SLR status,
     /// rules, report; then reach's parts: reach: assume-role steps, reach: permission-change
-    /// steps, reach: changed principals, reach: indirect entries) and the work done (IAM
-    /// requests, table classes, pattern-index matches, the access and indirect entries the
-    /// report holds, and reach's steps, hub edges and changed principals) to stderr.
+    /// steps, reach: changed principals, reach: indirect entries, reach: proofs of the steps
+    /// shown) and the work done (IAM requests, table classes, pattern-index matches, the
+    /// access and indirect entries the report holds, and reach's steps, hub edges and
+    /// changed principals) to stderr.
     #[arg(long)]
     pub timings: bool,
 }

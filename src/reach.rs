@@ -308,8 +308,9 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         }
         indirect(graph, decisions, &mut reach, Some(&again));
     }
-    exact_proofs(graph, config, &layers, &callers, &mut reach, &mut work);
     split(&mut reach, "reach: indirect entries");
+    exact_proofs(graph, config, &layers, &callers, &mut reach, &mut work);
+    split(&mut reach, "reach: proofs of the steps shown");
     decisions.work = work;
     reach
 }
@@ -414,21 +415,14 @@ fn assume_steps(
     let role_class: HashMap<usize, RoleClass> = roles
         .iter()
         .map(|(k, t, arn)| {
-            let policy = &graph.policies[*t].policy;
-            let has_resources = policy
-                .document
-                .statements
-                .iter()
-                .any(|s| !matches!(s.resources, crate::iam::policy::Which::Absent));
-            let content = crate::iam::class::content_text(policy);
+            let (text, has_resources) = trust_key_text(&graph.policies[*t].policy, arn);
             // A trust that cannot be read, or reads resources, is a class of its own role.
-            let own = if content.is_none() || has_resources {
+            let own = if text.is_none() || has_resources {
                 *k
             } else {
                 usize::MAX
             };
-            let account = crate::iam::principal::Caller::parse(arn).account;
-            let key: TrustKey = (content.map(|c| format!("{c}@{account:?}")), own);
+            let key: TrustKey = (text, own);
             let next = trust_ids.len();
             let id = *trust_ids.entry(key).or_insert(next);
             (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), id))
@@ -692,11 +686,13 @@ fn exact_proofs(
     // principal class, `iam::class::class_key`, naming the caller where the trust reads
     // it) get the same decision on one role, proofs included: decided once.
     let mut reads: HashMap<usize, bool> = HashMap::new();
-    let mut class_of: HashMap<(usize, bool), crate::iam::class::ClassKey> = HashMap::new();
+    // Per (caller, whether the trust reads the caller), its class, numbered.
+    let mut class_of: HashMap<(usize, bool), usize> = HashMap::new();
+    let mut class_ids: HashMap<crate::iam::class::ClassKey, usize> = HashMap::new();
     // Per step shown, the request that decides it: one per (class, role), asked by the
     // first caller of the class that shows it.
-    let mut request_of: HashMap<(crate::iam::class::ClassKey, usize), usize> = HashMap::new();
-    let mut requests: Vec<(usize, usize, usize)> = Vec::new();
+    let mut request_of: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut requests: Vec<Proof> = Vec::new();
     let mut assigned: Vec<(usize, usize)> = Vec::new();
     for k in shown {
         let step = &reach.steps[k];
@@ -710,23 +706,24 @@ fn exact_proofs(
         let trust_reads = *reads
             .entry(trust)
             .or_insert_with(|| crate::iam::class::policy_reads_caller(&graph.policies[trust].policy));
-        let class = class_of
-            .entry((a, trust_reads))
-            .or_insert_with(|| {
-                crate::iam::class::class_key(&layers[a], &[steps::ASSUME_ROLE], &callers[a].0, trust_reads)
-            })
-            .clone();
+        let class = *class_of.entry((a, trust_reads)).or_insert_with(|| {
+            let key = crate::iam::class::class_key(&layers[a], &[steps::ASSUME_ROLE], &callers[a].0, trust_reads);
+            let next = class_ids.len();
+            *class_ids.entry(key).or_insert(next)
+        });
         let next = requests.len();
         let r = *request_of.entry((class, b)).or_insert(next);
         if r == next {
-            requests.push((a, b, trust));
+            requests.push((a, b, trust, class));
         }
         assigned.push((k, r));
     }
-    work.requests += requests.len() as u64;
-    // The requests decided in parallel, each caller's through one view of its statements
-    // on `sts:AssumeRole` (the callers in order, so the same input gives the same work).
-    let mut by_caller: Vec<usize> = (0..requests.len()).collect();
+    let based = rebase_plan(graph, config, layers, &requests);
+    // The requests that are not rebased, decided in parallel, each caller's through one
+    // view of its statements on `sts:AssumeRole` (the callers in order, so the same input
+    // gives the same work).
+    let mut by_caller: Vec<usize> = (0..requests.len()).filter(|&r| based[r].is_none()).collect();
+    work.requests += by_caller.len() as u64;
     by_caller.sort_by_key(|&r| (requests[r].0, r));
     let runs: Vec<&[usize]> = by_caller.chunk_by(|&x, &y| requests[x].0 == requests[y].0).collect();
     let decided: Vec<Vec<(usize, Arc<Decision>)>> = runs
@@ -737,7 +734,7 @@ fn exact_proofs(
             let caller = crate::iam::principal::Caller::parse(&callers[a].0);
             run.iter()
                 .map(|&r| {
-                    let (_, b, trust) = requests[r];
+                    let (_, b, trust, _) = requests[r];
                     let d = steps::assume_role_viewed(
                         &layers[a],
                         &view,
@@ -755,6 +752,50 @@ fn exact_proofs(
     for (r, d) in decided.into_iter().flatten() {
         by_request[r] = Some(d);
     }
+    // The others take their base's decision with their own role's trust statements (a
+    // request whose trust does not line up with its base's is decided after all).
+    let mut positions: HashMap<usize, Vec<crate::source::Span>> = HashMap::new();
+    for (r, base) in based.iter().enumerate() {
+        if let Some(base) = base {
+            for t in [requests[*base].2, requests[r].2] {
+                positions
+                    .entry(t)
+                    .or_insert_with(|| steps::positions(&graph.policies[t].policy));
+            }
+        }
+    }
+    let rebased: Vec<(usize, Arc<Decision>, bool)> = (0..requests.len())
+        .into_par_iter()
+        .filter_map(|r| {
+            let base = based[r]?;
+            let (from, to) = (requests[base].2, requests[r].2);
+            let d = by_request[base].as_deref().and_then(|d| {
+                steps::rebase_trust(
+                    d,
+                    (&graph.policies[from].policy, &positions[&from]),
+                    (&graph.policies[to].policy, &positions[&to]),
+                )
+            });
+            Some(match d {
+                Some(d) => (r, Arc::new(d), false),
+                None => {
+                    let (a, b, trust, _) = requests[r];
+                    let d = steps::assume_role(
+                        &layers[a],
+                        &graph.policies[trust].policy,
+                        &graph.principals[b].arn.pin(&config.pins),
+                        &callers[a].0,
+                        &callers[a].1,
+                    );
+                    (r, Arc::new(d), true)
+                }
+            })
+        })
+        .collect();
+    for (r, d, asked) in rebased {
+        work.requests += u64::from(asked);
+        by_request[r] = Some(d);
+    }
     for (k, r) in assigned {
         let Some(d) = &by_request[r] else { continue };
         let step = &mut reach.steps[k];
@@ -762,6 +803,77 @@ fn exact_proofs(
         step.decision = Arc::clone(d);
         step.exact = true;
     }
+}
+
+/// A request [`exact_proofs`] asks: caller, role, the role's trust policy, and the number
+/// of the caller's class.
+type Proof = (usize, usize, usize, usize);
+
+/// Per request of [`exact_proofs`], the earlier request whose decision it can take with its
+/// own role's trust statements: the same class of callers, a role whose trust policy says
+/// the same thing in the same account (and reads no resource), and the class's statements
+/// on `sts:AssumeRole` matching both roles alike (none of them holding a policy variable,
+/// whose value could tell the roles apart).
+fn rebase_plan(graph: &Graph, config: &Config, layers: &[Layers<'_>], requests: &[Proof]) -> Vec<Option<usize>> {
+    // Per role, the number of what its trust policy says (`None`: not shared).
+    let mut texts: HashMap<String, usize> = HashMap::new();
+    let mut trust_of: HashMap<usize, Option<usize>> = HashMap::new();
+    // Per caller, the distinct patterns that may tell roles apart (`*` tells none apart).
+    let mut patterns_of: HashMap<usize, Option<Vec<&crate::iam::policy::Pat>>> = HashMap::new();
+    for &(a, b, trust, _) in requests {
+        trust_of.entry(b).or_insert_with(|| {
+            let arn = graph.principals[b].arn.pin(&config.pins);
+            let (text, reads_resource) = trust_key_text(&graph.policies[trust].policy, &arn);
+            let text = text.filter(|_| !reads_resource)?;
+            let next = texts.len();
+            Some(*texts.entry(text).or_insert(next))
+        });
+        patterns_of.entry(a).or_insert_with(|| {
+            let mut patterns = steps::layer_patterns(&layers[a], steps::ASSUME_ROLE);
+            if patterns.iter().any(|p| p.has_variables()) {
+                return None;
+            }
+            patterns.retain(|p| p.text.as_literal() != Some("*"));
+            patterns.sort_by(|x, y| x.text.cmp(&y.text));
+            patterns.dedup_by(|x, y| x.text == y.text);
+            Some(patterns)
+        });
+    }
+    let keys: Vec<Option<(usize, usize, Vec<crate::iam::pattern::Tri>)>> = requests
+        .par_iter()
+        .map(|&(a, b, _, class)| {
+            let text = trust_of[&b]?;
+            let patterns = patterns_of[&a].as_ref()?;
+            let arn = graph.principals[b].arn.pin(&config.pins);
+            let sig = steps::signature(patterns, &crate::iam::pattern::text_tokens(&arn));
+            Some((class, text, sig))
+        })
+        .collect();
+    let mut base_of: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), usize> = HashMap::new();
+    let mut based = vec![None; requests.len()];
+    for (r, key) in keys.into_iter().enumerate() {
+        let Some(key) = key else { continue };
+        match base_of.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => based[r] = Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(r);
+            }
+        }
+    }
+    based
+}
+
+/// What a role's trust policy says, with the role's account (`None` for a document that
+/// cannot be read), and whether the policy reads the resource (a `Resource` element).
+fn trust_key_text(policy: &crate::iam::eval::Policy, role_arn: &Template) -> (Option<String>, bool) {
+    let reads_resource = policy
+        .document
+        .statements
+        .iter()
+        .any(|s| !matches!(s.resources, crate::iam::policy::Which::Absent));
+    let account = crate::iam::principal::Caller::parse(role_arn).account;
+    let text = crate::iam::class::content_text(policy).map(|c| format!("{c}@{account:?}"));
+    (text, reads_resource)
 }
 
 /// Changed nodes that indirect entries hold, decided again on their own where they carry
@@ -1668,35 +1780,50 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .copied()
             .flatten()
             .filter(|&h| !all.hub[h].is_empty());
-        let (chosen, searches_owned): (Vec<Chosen>, Option<&[Search; 2]>) = match (own, hub) {
+        let leaves_of_own = if own { own_leaves(reach, &all, &costs, a) } else { None };
+        if let Some(h) = hub.filter(|_| !own || leaves_of_own.is_some())
+            && !hub_reach.contains_key(&h)
+        {
+            let shared = hub_search(graph, decisions, reach, [&allowed, &all], &costs, &rank, h);
+            hub_reach.insert(h, shared);
+        }
+        let (chosen, searches_owned, leaves): (Vec<Chosen>, Option<&[Search; 2]>, Vec<Leaf>) = match (own, hub) {
             (false, None) => continue,
-            (false, Some(h)) => {
-                let shared = hub_reach.entry(h).or_insert_with(|| {
-                    let searches = [
-                        search(reach, &allowed, &costs, Origin::Hub(h)),
-                        search(reach, &all, &costs, Origin::Hub(h)),
-                    ];
-                    let reached = reached_by(reach, &searches, &rank);
-                    let (tables, slrs) = hub_bests(graph, decisions, reach, &reached);
-                    HubReach {
-                        searches,
-                        reached,
-                        tables,
-                        slrs,
-                    }
-                });
-                (member_entries(graph, decisions, a, shared), None)
-            }
+            (false, Some(h)) => (member_entries(graph, decisions, a, &hub_reach[&h]), None, Vec::new()),
             (true, _) => {
-                for (found, edges) in own_searches.iter_mut().zip([&allowed, &all]) {
-                    found.reset();
-                    search_into(found, reach, edges, &costs, Origin::Node(a));
+                // A principal whose own steps all end at changed nodes (which have no steps
+                // of their own) reaches what its hub reaches and those nodes: chosen from
+                // the hub's bests and theirs, unless the hub's searches pass through it or
+                // them (then they would be reached otherwise).
+                let fast = match (hub, leaves_of_own) {
+                    (Some(h), Some(leaves)) => own_over_hub(graph, decisions, reach, &rank, a, &leaves, &hub_reach[&h])
+                        .map(|chosen| (chosen, leaves)),
+                    _ => None,
+                };
+                match fast {
+                    Some((chosen, leaves)) => (chosen, None, leaves),
+                    None => {
+                        for (found, edges) in own_searches.iter_mut().zip([&allowed, &all]) {
+                            found.reset();
+                            search_into(found, reach, edges, &costs, Origin::Node(a));
+                        }
+                        let reached = reached_by(reach, &own_searches, &rank);
+                        (
+                            best_for(graph, decisions, reach, a, &reached),
+                            Some(&own_searches),
+                            Vec::new(),
+                        )
+                    }
                 }
-                let reached = reached_by(reach, &own_searches, &rank);
-                (best_for(graph, decisions, reach, a, &reached), Some(&own_searches))
             }
         };
         for (mut x, pass, node) in chosen {
+            if let Some(leaf) = leaves.iter().find(|l| l.reached.node == node) {
+                let step = &reach.steps[leaf.step];
+                x.path = step.prefix.iter().copied().chain([leaf.step]).collect();
+                out.push(x);
+                continue;
+            }
             let found = match (searches_owned, hub) {
                 (Some(s), _) => &s[pass],
                 (None, Some(h)) => &hub_reach[&h].searches[pass],
@@ -1709,6 +1836,154 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     starts.push(out.len());
     reach.indirect = out;
     reach.starts = starts;
+}
+
+/// What hub `h` reaches, for its callers: its searches (allowed steps, then all), the
+/// holders, and their bests.
+fn hub_search(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    [allowed, all]: [&Edges; 2],
+    costs: &[(u32, Outcome)],
+    rank: &[usize],
+    h: usize,
+) -> HubReach {
+    let searches = [
+        search(reach, allowed, costs, Origin::Hub(h)),
+        search(reach, all, costs, Origin::Hub(h)),
+    ];
+    let reached = reached_by(reach, &searches, rank);
+    let (tables, slrs) = hub_bests(graph, decisions, reach, &reached);
+    HubReach {
+        searches,
+        reached,
+        tables,
+        slrs,
+    }
+}
+
+/// A changed node a principal's own step reaches, as the principal's searches would have
+/// it ([`reached_by`]: in the first search if the step is allowed, else in the second).
+struct Leaf {
+    step: usize,
+    reached: Reached,
+}
+
+/// The changed nodes `a`'s own steps reach, each once (`None` when a step reaches a
+/// principal, or two reach one node: the principal is then searched on its own).
+fn own_leaves(reach: &Reach, all: &Edges, costs: &[(u32, Outcome)], a: usize) -> Option<Vec<Leaf>> {
+    let mut leaves: Vec<Leaf> = Vec::new();
+    for &k in &all.adj[a] {
+        let step = &reach.steps[k];
+        if reach.nodes[step.to].change.is_none() || leaves.iter().any(|l| l.reached.node == step.to) {
+            return None;
+        }
+        let (len, outcome) = costs[k];
+        let pass = usize::from(step.decision.outcome != Outcome::Allowed);
+        leaves.push(Leaf {
+            step: k,
+            reached: Reached {
+                node: step.to,
+                pass,
+                len,
+                outcome,
+            },
+        });
+    }
+    Some(leaves)
+}
+
+/// The entries of `a`, whose own steps reach only `leaves`, from its hub's bests and the
+/// leaves' (each table and SLR to the first in search order of the best, as [`best_for`]
+/// over `a`'s own searches would choose). `None` when the hub's searches reach `a` or a
+/// leaf (its own searches would reach those otherwise).
+fn own_over_hub(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    rank: &[usize],
+    a: usize,
+    leaves: &[Leaf],
+    hub: &HubReach,
+) -> Option<Vec<Chosen>> {
+    let seen = |v: usize| hub.searches.iter().any(|s| s.via(v) != Via::Unseen);
+    if seen(a) || leaves.iter().any(|l| seen(l.reached.node)) {
+        return None;
+    }
+    let total = graph.tables.len();
+    let h = hub.reached.len();
+    let mut leaf_reached: Vec<Reached> = leaves.iter().map(|l| l.reached).collect();
+    leaf_reached.sort_by_key(|r| (r.len, rank[r.node], r.node));
+    // Holders numbered over the hub's then the leaves'.
+    let at = |r: usize| if r < h { hub.reached[r] } else { leaf_reached[r - h] };
+    let order = |r: usize| {
+        let x = at(r);
+        (x.len, rank[x.node], x.node)
+    };
+    // The better of two bests (goodness, then the first in search order).
+    let better = |x: Option<(u8, usize)>, y: Option<(u8, usize)>| match (x, y) {
+        (Some(p), Some(q)) => Some(if q.0 > p.0 || (q.0 == p.0 && order(q.1) < order(p.1)) {
+            q
+        } else {
+            p
+        }),
+        (p, q) => p.or(q),
+    };
+    let mut out = Vec::new();
+    for c in 0..decisions.capabilities.len() {
+        let cap = CapId(c as u16);
+        let capability = decisions.capability(cap);
+        if capability.internal {
+            continue;
+        }
+        if capability.target == crate::catalog::TargetKind::Table {
+            let mut everything = TableSet::all_except(Vec::new());
+            everything.undeclared = true;
+            let start = vec![Part {
+                set: everything,
+                goodness: 0,
+                source: None,
+            }];
+            let leaf_parts = best_parts(graph, decisions, reach, cap, &leaf_reached, start);
+            let direct = direct_parts(graph, decisions, a, cap);
+            let mut sources: Vec<(TableSet, (usize, Held, Outcome))> = Vec::new();
+            for hp in &hub.tables[c] {
+                for lp in &leaf_parts {
+                    let hub_best = hp.source.map(|(r, ..)| (hp.goodness, r));
+                    let leaf_best = lp.source.map(|(r, ..)| (lp.goodness, h + r));
+                    let Some((g, r)) = better(hub_best, leaf_best) else {
+                        continue;
+                    };
+                    let both = hp.set.intersection(&lp.set);
+                    if both.is_empty(total) {
+                        continue;
+                    }
+                    let (_, held, eff) = if r < h { hp.source? } else { lp.source? };
+                    for d in direct.iter().filter(|d| g > d.goodness) {
+                        let inside = both.intersection(&d.set);
+                        if !inside.is_empty(total) {
+                            sources.push((inside, (r, held, eff)));
+                        }
+                    }
+                }
+            }
+            out.extend(table_entries(graph, a, cap, &at, sources.into_iter()));
+        } else {
+            let leaf_best = best_slrs(decisions, reach, cap, &leaf_reached, vec![0; graph.slrs.len()]);
+            let best: Vec<SlrBest> = (0..graph.slrs.len())
+                .map(|s| {
+                    let x = hub.slrs[c].get(s).copied().flatten();
+                    let y = leaf_best[s].map(|(g, r, held, eff)| (g, h + r, held, eff));
+                    let (g, r) = better(x.map(|p| (p.0, p.1)), y.map(|q| (q.0, q.1)))?;
+                    let (_, _, held, eff) = if r < h { x? } else { y? };
+                    Some((g, r, held, eff))
+                })
+                .collect();
+            out.extend(slr_entries(a, cap, &at, &best, |s| direct_on_slr(decisions, a, cap, s)));
+        }
+    }
+    Some(out)
 }
 
 /// The entries a node holds for a capability, with where their decisions are.
@@ -1768,13 +2043,13 @@ fn best_for(graph: &Graph, decisions: &Decisions, reach: &Reach, a: usize, reach
                 direct_parts(graph, decisions, a, cap),
             );
             let sources = parts.into_iter().filter_map(|p| Some((p.set, p.source?)));
-            out.extend(table_entries(graph, a, cap, reached, sources));
+            out.extend(table_entries(graph, a, cap, &|r| reached[r], sources));
         } else {
             let direct: Vec<u8> = (0..graph.slrs.len())
                 .map(|s| direct_on_slr(decisions, a, cap, s))
                 .collect();
             let best = best_slrs(decisions, reach, cap, reached, direct);
-            out.extend(slr_entries(a, cap, reached, &best, |_| 0));
+            out.extend(slr_entries(a, cap, &|r| reached[r], &best, |_| 0));
         }
     }
     out
@@ -1802,9 +2077,9 @@ fn member_entries(graph: &Graph, decisions: &Decisions, a: usize, hub: &HubReach
                     }
                 }
             }
-            out.extend(table_entries(graph, a, cap, &hub.reached, sources.into_iter()));
+            out.extend(table_entries(graph, a, cap, &|r| hub.reached[r], sources.into_iter()));
         } else {
-            out.extend(slr_entries(a, cap, &hub.reached, &hub.slrs[c], |s| {
+            out.extend(slr_entries(a, cap, &|r| hub.reached[r], &hub.slrs[c], |s| {
                 direct_on_slr(decisions, a, cap, s)
             }));
         }
@@ -1878,7 +2153,7 @@ fn best_slrs(decisions: &Decisions, reach: &Reach, cap: CapId, reached: &[Reache
 fn slr_entries(
     a: usize,
     cap: CapId,
-    reached: &[Reached],
+    reached: &dyn Fn(usize) -> Reached,
     best: &[SlrBest],
     direct: impl Fn(usize) -> u8,
 ) -> Vec<Chosen> {
@@ -1886,7 +2161,7 @@ fn slr_entries(
         .enumerate()
         .filter_map(|(s, b)| {
             let (g, r_index, held, eff) = (*b)?;
-            (g > direct(s)).then(|| entry(a, cap, Covers::Slr(s), eff, &reached[r_index], held))
+            (g > direct(s)).then(|| entry(a, cap, Covers::Slr(s), eff, &reached(r_index), held))
         })
         .collect()
 }
@@ -1954,7 +2229,7 @@ fn table_entries(
     graph: &Graph,
     a: usize,
     cap: CapId,
-    reached: &[Reached],
+    reached: &dyn Fn(usize) -> Reached,
     sources: impl Iterator<Item = (TableSet, (usize, Held, Outcome))>,
 ) -> Vec<Chosen> {
     let total = graph.tables.len();
@@ -1974,7 +2249,7 @@ fn table_entries(
         .into_iter()
         .map(|((r_index, ..), (sets, held, eff))| {
             let covers = Covers::Tables(capability::union_all(sets));
-            entry(a, cap, covers, eff, &reached[r_index], held)
+            entry(a, cap, covers, eff, &reached(r_index), held)
         })
         .collect();
     // Each entry's smallest table computed once (an `except` set finds it by a walk).

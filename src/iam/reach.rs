@@ -98,6 +98,87 @@ pub fn assume_role_viewed(
     eval::decide(layers, &[trust], &req)
 }
 
+/// Every position a policy's statements hold (statements, patterns and the unresolved
+/// parts inside them, `Not…` keys, conditions, unresolved elements), in one order: two
+/// documents whose [`crate::iam::class::content_text`] is equal give lists of the same
+/// length, position for position.
+pub fn positions(policy: &Policy) -> Vec<crate::source::Span> {
+    fn pat(out: &mut Vec<crate::source::Span>, p: &crate::iam::policy::Pat) {
+        out.push(p.span);
+        out.extend(p.text.opaques().map(|o| o.span));
+    }
+    fn which(out: &mut Vec<crate::source::Span>, w: &Which) {
+        match w {
+            Which::Listed(pats) => pats.iter().for_each(|p| pat(out, p)),
+            Which::Not(pats, key) => {
+                out.push(*key);
+                pats.iter().for_each(|p| pat(out, p));
+            }
+            Which::Unknown(_, span) => out.push(*span),
+            Which::Absent => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in &policy.document.statements {
+        out.push(s.span);
+        which(&mut out, &s.actions);
+        which(&mut out, &s.resources);
+        match &s.principal {
+            Some(Principals::Anyone(span) | Principals::Unknown(_, span)) => out.push(*span),
+            Some(Principals::Listed(list)) => list.iter().for_each(|(_, p)| pat(&mut out, p)),
+            None => {}
+        }
+        for c in &s.conditions {
+            out.push(c.key_span);
+            c.values.iter().for_each(|v| pat(&mut out, v));
+        }
+        if let Some((_, span)) = &s.effect_unknown {
+            out.push(*span);
+        }
+    }
+    out
+}
+
+/// A caller's decision `d` on a role whose trust policy is `from`, as it reads for another
+/// role whose trust policy `to` says the same thing (equal `content_text`, the same
+/// account) and that the caller's statements match alike: the statements, actions and
+/// conditions of `from` it cites become `to`'s (with `to`'s `Sid`s). `from_at` and `to_at`
+/// are the two policies' [`positions`]. `None` when the two do not line up position for
+/// position (the caller then decides the request itself).
+pub fn rebase_trust(
+    d: &Decision,
+    (from, from_at): (&Policy, &[crate::source::Span]),
+    (to, to_at): (&Policy, &[crate::source::Span]),
+) -> Option<Decision> {
+    let (a, b) = (&from.document.statements, &to.document.statements);
+    if from_at.len() != to_at.len() || a.len() != b.len() {
+        return None;
+    }
+    let moved = |span: crate::source::Span| -> Option<crate::source::Span> {
+        from_at.iter().position(|&x| x == span).map(|k| to_at[k])
+    };
+    let mut out = d.clone();
+    for because in &mut out.because {
+        if because.layer != eval::Layer::Resource || because.policy != from.address {
+            continue;
+        }
+        let k = a.iter().position(|s| s.span == because.statement)?;
+        because.policy = to.address.clone();
+        because.sid = b[k].sid.clone();
+        because.statement = b[k].span;
+        if let Some(action) = because.action {
+            because.action = Some(moved(action)?);
+        }
+    }
+    for open in &mut out.open {
+        let (eval::Open::Condition { span, .. } | eval::Open::Unknown { span, .. }) = open;
+        if let Some(to_span) = moved(*span) {
+            *span = to_span;
+        }
+    }
+    Some(out)
+}
+
 /// An IAM request on an IAM resource (roles, users, groups and policies have no resource
 /// policies: the identity side decides, with boundary and SCPs).
 pub fn request(
