@@ -1299,7 +1299,16 @@ struct GroupTargets {
     groups: Vec<(usize, usize)>,
     joins: Vec<Ask>,
     targets: ArnTargets,
+    /// Callers' classes on `iam:AddUserToGroup` (`iam::class::class_key`), numbered.
+    classes: HashMap<crate::iam::class::ClassKey, usize>,
+    /// Per (class, signature of its patterns on a group's ARN), the join's decision: a
+    /// request on an IAM resource has no resource policy, so callers of one class decide
+    /// alike, proofs included, on groups their statements match alike.
+    decided: HashMap<(usize, Vec<crate::iam::pattern::Tri>), Option<Joined>>,
 }
+
+/// A join's decision and the action that gets it.
+type Joined = (Decision, &'static str);
 
 impl GroupTargets {
     fn new(graph: &Graph, config: &Config) -> GroupTargets {
@@ -1312,6 +1321,8 @@ impl GroupTargets {
             targets: ArnTargets::new(joins.iter().map(|a| &a.resource)),
             groups,
             joins,
+            classes: HashMap::new(),
+            decided: HashMap::new(),
         }
     }
 
@@ -1353,6 +1364,14 @@ fn group_steps(
     node_of: &mut BTreeMap<(usize, String), usize>,
     work: &mut Work,
 ) {
+    // The caller's class, unless a pattern holds a policy variable (whose value could tell
+    // groups apart that the signature does not).
+    let patterns = steps::layer_patterns(asker.layers, steps::ADD_USER_TO_GROUP);
+    let class = (!patterns.iter().any(|p| p.has_variables())).then(|| {
+        let key = crate::iam::class::class_key(asker.layers, &[steps::ADD_USER_TO_GROUP], &asker.caller.0, false);
+        let next = targets.classes.len();
+        *targets.classes.entry(key).or_insert(next)
+    });
     for g in targets.candidates(asker, work) {
         let (i, gi) = targets.groups[g];
         if groups_of.get(&x).is_some_and(|of| of.contains(&(i, gi))) {
@@ -1360,7 +1379,16 @@ fn group_steps(
         }
         let policies = &graph.group_policies[&(i, gi)];
         let group = &graph.inputs[i].groups[gi];
-        let Some((decision, action)) = asker.first_can(std::slice::from_ref(&targets.joins[g]), work) else {
+        let join = std::slice::from_ref(&targets.joins[g]);
+        let decided = match class {
+            Some(c) => targets
+                .decided
+                .entry((c, steps::signature(&patterns, &join[0].tokens)))
+                .or_insert_with(|| asker.first_can(join, work))
+                .clone(),
+            None => asker.first_can(join, work),
+        };
+        let Some((decision, action)) = decided else {
             continue;
         };
         if steps::goodness(decision.outcome) < steps::goodness(at_least) {

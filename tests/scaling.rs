@@ -312,3 +312,49 @@ fn users_in_groups_are_decided_once_per_group() {
     assert_eq!(holders(&few_report, "disable"), 2, "{few_report}");
     assert_eq!(holders(&many_report, "disable"), 400);
 }
+
+/// `users` users who may add themselves to any of `groups` groups (`team-*`), each group
+/// granting disable on every table: the users' policies come from one managed policy.
+fn joining_users(users: usize, groups: usize) -> String {
+    let mut tf = String::from(
+        "resource \"aws_dynamodb_table\" \"orders\" {\n  name     = \"orders\"\n  hash_key = \"pk\"\n  attribute {\n    name = \"pk\"\n    type = \"S\"\n  }\n}\n\n\
+         resource \"aws_iam_policy\" \"joiner\" {\n  name   = \"joiner\"\n  policy = jsonencode({\n    Version   = \"2012-10-17\"\n    Statement = [{ Effect = \"Allow\", Action = \"iam:AddUserToGroup\", Resource = \"arn:aws:iam::*:group/team-*\" }]\n  })\n}\n\n",
+    );
+    for g in 0..groups {
+        tf.push_str(&format!(
+            "resource \"aws_iam_group\" \"g{g}\" {{\n  name = \"team-{g}\"\n}}\n\n\
+             resource \"aws_iam_group_policy\" \"g{g}\" {{\n  group  = aws_iam_group.g{g}.name\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{ Effect = \"Allow\", Action = \"dynamodb:DisableKinesisStreamingDestination\", Resource = \"*\" }}]\n  }})\n}}\n\n"
+        ));
+    }
+    for u in 0..users {
+        tf.push_str(&format!(
+            "resource \"aws_iam_user\" \"u{u}\" {{\n  name = \"u{u}\"\n}}\n\n\
+             resource \"aws_iam_user_policy_attachment\" \"u{u}\" {{\n  user       = aws_iam_user.u{u}.name\n  policy_arn = aws_iam_policy.joiner.arn\n}}\n\n"
+        ));
+    }
+    tf
+}
+
+/// Joining a group is a request on the group alone (no resource policy): users of one class
+/// decide it once for the groups their statements match alike, not once per user and group.
+/// Every user still gets its own indirect entry, through a group it may join.
+#[test]
+fn group_joins_are_decided_once_per_class_of_users() {
+    let (few, few_report) = requests_on(&joining_users(5, 20));
+    let (many, many_report) = requests_on(&joining_users(200, 20));
+    assert!(few > 0.0, "nothing decided for five users");
+    assert!(
+        many <= few * 1.2,
+        "200 users who may join 20 groups made {many} IAM requests, 5 users {few}"
+    );
+    let joiners = |report: &Value| {
+        report["indirect"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["capability"] == "disable" && e["via"][0]["step"] == "change-permissions")
+            .count()
+    };
+    assert_eq!(joiners(&few_report), 5, "{few_report}");
+    assert_eq!(joiners(&many_report), 200);
+}
