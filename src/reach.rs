@@ -1789,7 +1789,30 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     let costs = step_costs(reach);
     let allowed = Edges::new(reach, n, rank.clone(), true);
     let all = Edges::new(reach, n, rank.clone(), false);
-    let mut hub_reach: HashMap<usize, HubReach> = HashMap::new();
+    // The hubs whose callers read them (members, and principals whose own steps end at
+    // changed nodes), each searched once, in parallel.
+    let hub_of = |a: usize| {
+        reach
+            .hub_of
+            .get(a)
+            .copied()
+            .flatten()
+            .filter(|&h| !all.hub[h].is_empty())
+    };
+    let needed: BTreeSet<usize> = (0..n)
+        .filter(|a| only.is_none_or(|only| only.contains(a)))
+        .filter(|&a| all.adj[a].is_empty() || own_leaves(reach, &all, &costs, a).is_some())
+        .filter_map(hub_of)
+        .collect();
+    let mut hub_reach: HashMap<usize, HubReach> = needed
+        .into_par_iter()
+        .map(|h| {
+            (
+                h,
+                hub_search(graph, decisions, reach, [&allowed, &all], &costs, &rank, h),
+            )
+        })
+        .collect();
     // The searches of principals with steps of their own, one after the other in the same
     // storage.
     let mut own_searches = [Search::new(reach.nodes.len()), Search::new(reach.nodes.len())];
