@@ -36,11 +36,11 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((p, grants), g) in groups {
-        let (Some(first), Some(at)) = (g.first, grants.first()) else {
+        let (tables, first) = g.into_parts();
+        let (Some(first), Some(at)) = (first, grants.first()) else {
             continue;
         };
         let span = at.span;
-        let tables = g.tables;
         let principal = &ctx.graph.principals[p];
         let missing = first.missing();
         let covers = Covers::Tables(tables);

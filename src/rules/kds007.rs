@@ -39,7 +39,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((p, grants), g) in groups {
-        let (tables, Some(missing), Some(at)) = (g.tables, g.first, grants.first()) else {
+        let (tables, first) = g.into_parts();
+        let (Some(missing), Some(at)) = (first, grants.first()) else {
             continue;
         };
         let span = at.span;

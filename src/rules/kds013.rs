@@ -27,7 +27,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((p, cap), g) in gathered {
-        let Some(x) = g.first else { continue };
+        let (tables, first) = g.into_parts();
+        let Some(x) = first else { continue };
         let principal = &ctx.graph.principals[p];
         let Some(span) = crate::reach::first_step_span(ctx.reach, x).or(principal.span) else {
             continue;
@@ -39,7 +40,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         } else {
             "may be able to"
         };
-        let covers = Covers::Tables(g.tables.clone());
+        let covers = Covers::Tables(tables.clone());
         let mut f = finding(
             meta,
             span,
@@ -47,7 +48,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "{} `{}` {how} {cap_name} replication on {} only by acting as another principal: {path}",
                 principal.class.as_str(),
                 principal.address,
-                dec.phrase(&g.tables)
+                dec.phrase(&tables)
             ),
             format!("first step of a path to {cap_name}"),
         );

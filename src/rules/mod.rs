@@ -172,7 +172,10 @@ pub fn render_doc(meta: &RuleMeta) -> String {
 /// Entries one statement grants, gathered for one finding: the union of their table sets,
 /// and what the entry covering the smallest table says (undeclared-only sets count last).
 pub struct Gathered<T> {
-    pub tables: TableSet,
+    /// The entries' sets, united once at the end ([`Gathered::into_parts`]): a principal's
+    /// entries may be many one-table sets, and uniting as they come would copy the growing
+    /// union each time.
+    sets: Vec<TableSet>,
     order: usize,
     pub first: Option<T>,
 }
@@ -180,7 +183,7 @@ pub struct Gathered<T> {
 impl<T> Default for Gathered<T> {
     fn default() -> Self {
         Gathered {
-            tables: TableSet::default(),
+            sets: Vec::new(),
             order: usize::MAX,
             first: None,
         }
@@ -190,12 +193,17 @@ impl<T> Default for Gathered<T> {
 impl<T> Gathered<T> {
     /// Adds an entry's set (of `n` declared tables) and what it says.
     pub fn add(&mut self, set: &TableSet, n: usize, payload: T) {
-        self.tables = self.tables.union(set);
+        self.sets.push(set.clone());
         let order = set.first(n).unwrap_or(usize::MAX);
         if self.first.is_none() || order < self.order {
             self.order = order;
             self.first = Some(payload);
         }
+    }
+
+    /// The union of the sets added, and what the entry covering the smallest table says.
+    pub fn into_parts(self) -> (TableSet, Option<T>) {
+        (crate::capability::union_all(self.sets), self.first)
     }
 }
 
