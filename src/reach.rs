@@ -1989,14 +1989,7 @@ fn own_over_hub(
             continue;
         }
         if capability.target == crate::catalog::TargetKind::Table {
-            let mut everything = TableSet::all_except(Vec::new());
-            everything.undeclared = true;
-            let start = vec![Part {
-                set: everything,
-                goodness: 0,
-                source: None,
-            }];
-            let leaf_parts = best_parts(graph, decisions, reach, cap, &leaf_reached, start);
+            let leaf_parts = best_parts(graph, decisions, reach, cap, &leaf_reached, unimproved());
             let direct = direct_parts(graph, decisions, a, cap);
             let mut sources: Vec<(TableSet, (usize, Held, Outcome))> = Vec::new();
             for hp in &hub.tables[c] {
@@ -2155,14 +2148,7 @@ fn hub_bests(
             tables.push(Vec::new());
             slrs.push(Vec::new());
         } else if capability.target == crate::catalog::TargetKind::Table {
-            let mut everything = TableSet::all_except(Vec::new());
-            everything.undeclared = true;
-            let start = vec![Part {
-                set: everything,
-                goodness: 0,
-                source: None,
-            }];
-            tables.push(best_parts(graph, decisions, reach, cap, reached, start));
+            tables.push(best_parts(graph, decisions, reach, cap, reached, unimproved()));
             slrs.push(Vec::new());
         } else {
             tables.push(Vec::new());
@@ -2170,6 +2156,18 @@ fn hub_bests(
         }
     }
     (tables, slrs)
+}
+
+/// One part, every table (declared or not) at goodness 0: where a partition of the holders'
+/// bests starts.
+fn unimproved() -> Vec<Part> {
+    let mut everything = TableSet::all_except(Vec::new());
+    everything.undeclared = true;
+    vec![Part {
+        set: everything,
+        goodness: 0,
+        source: None,
+    }]
 }
 
 /// How good the principal's own decision on SLR `s` is.
