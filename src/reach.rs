@@ -357,6 +357,10 @@ fn assume_steps(
             delegating.push(r);
         }
     }
+    let varies: Vec<bool> = layers
+        .iter()
+        .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
+        .collect();
     // Per hub: its first caller and that caller's patterns for the roles it may assume.
     let mut hub_first: Vec<(usize, Vec<Template>)> = Vec::new();
     let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
@@ -373,6 +377,12 @@ fn assume_steps(
         let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
         for (a, l) in layers.iter().enumerate() {
             if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                continue;
+            }
+            // Patterns that hold a policy variable land where the caller's values put them:
+            // every delegating role is a candidate, decided on its own (no hub).
+            if varies[a] {
+                pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
                 continue;
             }
             let key = crate::iam::class::outcome_key(
@@ -476,7 +486,10 @@ fn assume_steps(
             patterns = Some((a, steps::layer_patterns(&layers[a], steps::ASSUME_ROLE)));
         }
         let sig = steps::signature(patterns.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default(), tokens);
-        if let Some(decision) = decide(a, a, (*trust, role_arn, *key), sig) {
+        // A caller whose patterns hold a policy variable decides each role on its own (the
+        // signature reads the variable as text, so it cannot tell those roles apart).
+        let class = if varies[a] { usize::MAX - b } else { *key };
+        if let Some(decision) = decide(a, a, (*trust, role_arn, class), sig) {
             reach.steps.push(Step {
                 from: a,
                 to: b,
@@ -815,9 +828,10 @@ type Proof = (usize, usize, usize, usize);
 /// on `sts:AssumeRole` matching both roles alike (none of them holding a policy variable,
 /// whose value could tell the roles apart).
 fn rebase_plan(graph: &Graph, config: &Config, layers: &[Layers<'_>], requests: &[Proof]) -> Vec<Option<usize>> {
-    // Per role, the number of what its trust policy says (`None`: not shared).
+    // Per role, the number of what its trust policy says (`None`: not shared) and its ARN's
+    // tokens, worked out once.
     let mut texts: HashMap<String, usize> = HashMap::new();
-    let mut trust_of: HashMap<usize, Option<usize>> = HashMap::new();
+    let mut trust_of: HashMap<usize, Option<(usize, Vec<crate::iam::pattern::Tok>)>> = HashMap::new();
     // Per caller, the distinct patterns that may tell roles apart (`*` tells none apart).
     let mut patterns_of: HashMap<usize, Option<Vec<&crate::iam::policy::Pat>>> = HashMap::new();
     for &(a, b, trust, _) in requests {
@@ -826,13 +840,16 @@ fn rebase_plan(graph: &Graph, config: &Config, layers: &[Layers<'_>], requests: 
             let (text, reads_resource) = trust_key_text(&graph.policies[trust].policy, &arn);
             let text = text.filter(|_| !reads_resource)?;
             let next = texts.len();
-            Some(*texts.entry(text).or_insert(next))
+            Some((
+                *texts.entry(text).or_insert(next),
+                crate::iam::pattern::text_tokens(&arn),
+            ))
         });
         patterns_of.entry(a).or_insert_with(|| {
-            let mut patterns = steps::layer_patterns(&layers[a], steps::ASSUME_ROLE);
-            if patterns.iter().any(|p| p.has_variables()) {
+            if steps::varies_by_caller(&layers[a], steps::ASSUME_ROLE) {
                 return None;
             }
+            let mut patterns = steps::layer_patterns(&layers[a], steps::ASSUME_ROLE);
             patterns.retain(|p| p.text.as_literal() != Some("*"));
             patterns.sort_by(|x, y| x.text.cmp(&y.text));
             patterns.dedup_by(|x, y| x.text == y.text);
@@ -842,11 +859,9 @@ fn rebase_plan(graph: &Graph, config: &Config, layers: &[Layers<'_>], requests: 
     let keys: Vec<Option<(usize, usize, Vec<crate::iam::pattern::Tri>)>> = requests
         .par_iter()
         .map(|&(a, b, _, class)| {
-            let text = trust_of[&b]?;
+            let (text, tokens) = trust_of[&b].as_ref()?;
             let patterns = patterns_of[&a].as_ref()?;
-            let arn = graph.principals[b].arn.pin(&config.pins);
-            let sig = steps::signature(patterns, &crate::iam::pattern::text_tokens(&arn));
-            Some((class, text, sig))
+            Some((class, *text, steps::signature(patterns, tokens)))
         })
         .collect();
     let mut base_of: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), usize> = HashMap::new();
@@ -1280,6 +1295,10 @@ impl AskTargets {
         for entity in [Entity::Role, Entity::User, Entity::Group, Entity::ManagedPolicy] {
             for &action in steps::adding(entity) {
                 for p in asker.landing(action)? {
+                    // A policy variable puts the pattern where the caller's values do.
+                    if p.has_variables() {
+                        return None;
+                    }
                     match self.targets.matched(&p.text, &mut work.index_matches) {
                         (Some(crate::iam::pattern::Tri::No), _) => {}
                         // It may land on every one of them.
@@ -1330,7 +1349,10 @@ impl GroupTargets {
     /// `iam:AddUserToGroup` may land on (`iam::reach::allow_landing`): all of them where
     /// one may land anywhere.
     fn candidates(&mut self, asker: &mut Asker<'_>, work: &mut Work) -> Vec<usize> {
-        let Some(patterns) = asker.landing(steps::ADD_USER_TO_GROUP) else {
+        let Some(patterns) = asker
+            .landing(steps::ADD_USER_TO_GROUP)
+            .filter(|patterns| !patterns.iter().any(|p| p.has_variables()))
+        else {
             return (0..self.groups.len()).collect();
         };
         let mut out: Vec<usize> = Vec::new();
@@ -1367,7 +1389,7 @@ fn group_steps(
     // The caller's class, unless a pattern holds a policy variable (whose value could tell
     // groups apart that the signature does not).
     let patterns = steps::layer_patterns(asker.layers, steps::ADD_USER_TO_GROUP);
-    let class = (!patterns.iter().any(|p| p.has_variables())).then(|| {
+    let class = (!steps::varies_by_caller(asker.layers, steps::ADD_USER_TO_GROUP)).then(|| {
         let key = crate::iam::class::class_key(asker.layers, &[steps::ADD_USER_TO_GROUP], &asker.caller.0, false);
         let next = targets.classes.len();
         *targets.classes.entry(key).or_insert(next)

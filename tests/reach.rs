@@ -600,3 +600,67 @@ fn query_why_prints_every_steps_proof_for_a_two_hop_path() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("reach_why_two_hop", r.stdout);
 }
+
+/// A capability and the path of an indirect entry ([`via`]).
+type Held = (String, Vec<(String, String, String)>);
+
+/// The (capability, path) of every indirect entry of a principal, sorted.
+fn entries_of(report: &Value, principal: &str) -> Vec<Held> {
+    let mut out: Vec<Held> = report["indirect"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no indirect array in {report}"))
+        .iter()
+        .filter(|x| x["principal"] == principal)
+        .map(|x| (x["capability"].as_str().unwrap_or_default().to_string(), via(x)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A policy variable in an `sts:AssumeRole` resource lands where the caller's values put
+/// it: `role/${aws:username}-role` reaches alice-role for alice, and not bob-role.
+#[test]
+fn an_assume_role_grant_with_a_policy_variable_reaches_the_role_it_names_for_the_caller() {
+    let r = check("variable-assume");
+    let alice = id("variable-assume", "aws_iam_user.alice");
+    let role = id("variable-assume", "aws_iam_role.alice");
+    assert_eq!(
+        entries_of(&r, &alice),
+        vec![("disable".to_string(), vec![step(&role, "assume-role", "allowed")])],
+        "{r}"
+    );
+}
+
+/// The self-service grant `iam:PutUserPolicy` on `user/${aws:username}`: the user may
+/// change its own permissions, so it holds every capability through that change.
+#[test]
+fn a_self_service_grant_with_a_policy_variable_is_a_change_to_the_user_itself() {
+    let r = check("variable-self-change");
+    let alice = id("variable-self-change", "aws_iam_user.alice");
+    let entries = entries_of(&r, &alice);
+    let caps: Vec<&str> = entries.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        caps,
+        ["create-slr", "delete-slr", "describe", "disable", "enable", "update"],
+        "{r}"
+    );
+    for (cap, path) in &entries {
+        assert_eq!(path, &vec![step(&alice, "change-permissions", "allowed")], "{cap}");
+    }
+}
+
+/// `iam:AddUserToGroup` on `group/${aws:username}-team`: alice may join alice-team
+/// (disable), not bob-team (describe).
+#[test]
+fn a_group_join_with_a_policy_variable_reaches_the_group_it_names_for_the_caller() {
+    let r = check("variable-join");
+    let alice = id("variable-join", "aws_iam_user.alice");
+    assert_eq!(
+        entries_of(&r, &alice),
+        vec![(
+            "disable".to_string(),
+            vec![step(&alice, "change-permissions", "allowed")]
+        )],
+        "{r}"
+    );
+}

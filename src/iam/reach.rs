@@ -289,7 +289,18 @@ pub fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a cr
 
 /// Whether a request on `resource` can land where [`allow_landing`] says.
 pub fn may_land(landing: Option<&[&crate::iam::policy::Pat]>, resource: &[crate::iam::pattern::Tok]) -> bool {
-    landing.is_none_or(|pats| pats.iter().any(|p| p.compiled().matches(resource) != Tri::No))
+    landing.is_none_or(|pats| {
+        pats.iter()
+            .any(|p| p.has_variables() || p.compiled().matches(resource) != Tri::No)
+    })
+}
+
+/// Whether some statement of `layers` that may concern `action` names its resources with a
+/// policy variable (`${aws:username}`): where such a pattern lands depends on the caller, so
+/// it is not matched as text against candidate resources ([`may_land`] takes it to land
+/// anywhere, and reach decides each (caller, resource) on its own).
+pub fn varies_by_caller(layers: &Layers<'_>, action: &str) -> bool {
+    layer_patterns(layers, action).iter().any(|p| p.has_variables())
 }
 
 /// Whether a statement's resources might include an IAM resource (a `NotResource`, an
