@@ -109,6 +109,24 @@ impl TextBuilder {
     }
 }
 
+/// Whether the raw text of a quoted HCL string holds an interpolation or a directive
+/// (`${` or `%{` not escaped as `$${` / `%%{`): a template rather than a literal.
+pub fn has_template_markers(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let (c, next) = (bytes[i], bytes[i + 1]);
+        if (c == b'$' || c == b'%') && next == c && bytes.get(i + 2) == Some(&b'{') {
+            i += 3;
+        } else if (c == b'$' || c == b'%') && next == b'{' {
+            return true;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// Source offsets for each byte of `cooked`, the decoded text of a quoted HCL string
 /// whose raw text (without quotes) starts at `base`. `None` when the two do not align.
 pub fn quoted_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>> {
@@ -178,6 +196,16 @@ pub fn heredoc_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_markers_are_told_from_their_escapes() {
+        assert!(has_template_markers("a${b}"));
+        assert!(has_template_markers("%{ if x }y%{ endif }"));
+        assert!(has_template_markers("$${a}${b}"));
+        assert!(!has_template_markers("$${a} and %%{b}"));
+        assert!(!has_template_markers("cost: $5 {x} 100%"));
+        assert!(!has_template_markers(""));
+    }
 
     #[test]
     fn quoted_escapes_map_to_their_source() {

@@ -6,7 +6,6 @@ use hcl_edit::expr::{Expression, ObjectKey, UnaryOperator};
 
 use super::{Eval, MAX_DEPTH, Scope, iterate, num_value, number, truthy, unknown_reason};
 use crate::limits::Limit;
-use crate::load::terraform::text::{TextBuilder, quoted_offsets};
 use crate::source::{FileId, Span};
 use crate::value::{Entry, Value, ValueKind};
 
@@ -48,17 +47,7 @@ impl<'s> Eval<'s> {
                 let text = if text.is_empty() { n.to_string() } else { text };
                 Value::new(ValueKind::Number(text), span)
             }
-            Expression::String(s) => {
-                let mut b = TextBuilder::new();
-                let cooked: &str = s.value();
-                let raw = self.text(span);
-                let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
-                match inner.and_then(|r| quoted_offsets(r, cooked, span.start as usize + 1)) {
-                    Some(offsets) => b.push_exact(cooked, file, offsets),
-                    None => b.push_whole(cooked, span),
-                }
-                self.finish_text(b, span)
-            }
+            Expression::String(s) => self.finish_literal(s.value(), span),
             Expression::Array(a) => {
                 if !self.within_items(a.len(), span) {
                     return self.unknown_at(span, "the list is too long to evaluate");

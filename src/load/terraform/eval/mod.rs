@@ -53,7 +53,7 @@ pub const MAX_ITEMS: usize = 10_000;
 /// How many renderings of one string literal keep their source map.
 const MAX_RENDERINGS: usize = 64;
 /// How long an expression's text may be in an unknown value's `expr`.
-const MAX_EXPR_TEXT: usize = 160;
+pub(super) const MAX_EXPR_TEXT: usize = 160;
 
 /// A declared `resource` or `data` block.
 pub struct Res {
@@ -245,7 +245,7 @@ impl<'s> Eval<'s> {
         format!("{}…", &s[..cut])
     }
 
-    fn text_raw(&self, span: Span) -> String {
+    pub(super) fn text_raw(&self, span: Span) -> String {
         self.source_text(span.file)
             .and_then(|t| t.get(span.start as usize..span.end as usize).map(str::to_string))
             .unwrap_or_default()

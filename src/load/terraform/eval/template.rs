@@ -7,10 +7,10 @@ use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, Template as HclTemplate};
 
 use super::branches::{Choices, Fork};
-use super::{Eval, MAX_RENDERINGS, Scope, iterate, to_json, truthy, unknown_reason};
-use crate::load::terraform::text::{TextBuilder, TextMap, heredoc_offsets, quoted_offsets};
+use super::{Eval, MAX_EXPR_TEXT, MAX_RENDERINGS, Scope, iterate, to_json, truthy, unknown_reason};
+use crate::load::terraform::text::{TextBuilder, TextMap, has_template_markers, heredoc_offsets, quoted_offsets};
 use crate::source::{FileId, Span};
-use crate::value::{Part, Symbol, Value, ValueKind};
+use crate::value::{Part, Symbol, Template, Value, ValueKind};
 
 impl<'s> Eval<'s> {
     /// Records invalid policy JSON that lies in a file read by `file()` / `templatefile()`
@@ -48,11 +48,49 @@ impl<'s> Eval<'s> {
     /// The text map of a string value built from a literal, if it still denotes that text.
     pub fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
         let t = v.as_template()?;
-        let maps = self.text_maps.borrow();
-        maps.get(&v.span)?
-            .iter()
-            .find(|(tt, _)| tt == t)
-            .map(|(_, m)| m.clone())
+        let cached = self
+            .text_maps
+            .borrow()
+            .get(&v.span)
+            .and_then(|slot| slot.iter().find(|(tt, _)| tt == t).map(|(_, m)| m.clone()));
+        cached.or_else(|| self.literal_map(v.span, t))
+    }
+
+    /// A plain quoted literal (no interpolation): its value, with no text map stored;
+    /// [`Eval::literal_map`] derives the map from the source when a reader asks for it.
+    pub(super) fn finish_literal(&self, cooked: &str, span: Span) -> Value {
+        let limit = self.ctx.sources.limits().template_length;
+        if cooked.len() > limit {
+            return self.text_too_long(span, cooked.len(), limit);
+        }
+        Value::new(ValueKind::Str(Template::lit(cooked)), span)
+    }
+
+    /// The text map of the quoted literal written at `span`, read off its source: exact
+    /// per byte where the raw text is short and aligns with `t`, the whole literal
+    /// otherwise. `None` when `span` holds a template (those keep their maps when built).
+    fn literal_map(&self, span: Span, t: &Template) -> Option<Rc<TextMap>> {
+        let cooked = match t.parts() {
+            [] => "",
+            [Part::Lit(s)] => s.as_str(),
+            _ => return None,
+        };
+        let raw = self.text_raw(span);
+        let raw = raw.trim();
+        let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+        if has_template_markers(inner) {
+            return None;
+        }
+        let mut b = TextBuilder::new();
+        // Long literals map as a whole, as their shortened text never aligned.
+        let offsets = (raw.len() <= MAX_EXPR_TEXT)
+            .then(|| quoted_offsets(inner, cooked, span.start as usize + 1))
+            .flatten();
+        match offsets {
+            Some(offsets) => b.push_exact(cooked, span.file, offsets),
+            None => b.push_whole(cooked, span),
+        }
+        Some(Rc::new(b.map))
     }
 
     /// A string template (quoted or heredoc).
