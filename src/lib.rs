@@ -19,6 +19,7 @@ pub mod load;
 pub mod model;
 pub mod query;
 pub mod reach;
+pub mod reclaim;
 pub mod report;
 pub mod root;
 pub mod rules;
@@ -296,6 +297,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     }
     let assumptions = assumptions(config, &graph, &reach);
     clock.split("rules (findings, suppressions, baseline)");
+    reclaim::wait();
     Ok(Analysis {
         sources,
         graph,

@@ -75,8 +75,17 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
         .retain(|e| seen_errors.insert((e.path.clone(), e.span, e.message.clone())));
     input.module_dirs.sort();
     input.module_dirs.dedup();
+    // A large module's parse trees and values are freed beside the next phases, not
+    // before them.
+    let text_bytes: usize = ev.m.texts.values().map(|t| t.len()).sum();
+    if text_bytes >= RECLAIM_LATER_BYTES {
+        crate::reclaim::drop_later(ev.take_bulk());
+    }
     input
 }
+
+/// From how many bytes of source a module's parse trees are freed on a helper thread.
+const RECLAIM_LATER_BYTES: usize = 1 << 20;
 
 /// Loads a `terraform show -json` plan file.
 pub fn load_plan(file: &Path, display: &str, sources: &SourceMap) -> Input {

@@ -194,6 +194,26 @@ impl<'s> Eval<'s> {
         }
     }
 
+    /// Takes out the bulk of what this evaluator holds, for freeing elsewhere: the
+    /// module's parse trees and the instance objects no one else holds.
+    pub fn take_bulk(&mut self) -> (Module, Vec<Value>) {
+        let module = std::mem::take(&mut self.m);
+        let mut shared: Vec<Shared> = std::mem::take(self.objects.get_mut())
+            .into_values()
+            .filter_map(|slot| match slot {
+                Slot::Done(object) => Some(object),
+                Slot::Busy => None,
+            })
+            .collect();
+        shared.extend(std::mem::take(self.identified.get_mut()).into_values());
+        // An object held twice is let go once here; its last holder then unwraps it.
+        let values = shared
+            .into_iter()
+            .filter_map(|object| Rc::try_unwrap(object).ok())
+            .collect();
+        (module, values)
+    }
+
     pub fn note(&self, message: impl Into<String>, span: Span) {
         self.diagnostics.borrow_mut().push(Diagnostic::note(message, span));
     }
