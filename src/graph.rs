@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 
 use crate::catalog;
 use crate::iam::eval::{Policy as EvalPolicy, UnknownPolicy};
@@ -302,13 +303,14 @@ impl Graph {
         // Policies: parsed once.
         let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
         let mut by_arn: BTreeMap<Template, usize> = BTreeMap::new();
-        for (j, p) in input.policies.iter().enumerate() {
+        // Each document compiles on its own: in parallel, then linked in order.
+        let compiled: Vec<_> = input.policies.par_iter().map(|p| policy::parse(&p.document)).collect();
+        for ((j, p), (document, d)) in input.policies.iter().enumerate().zip(compiled) {
             if p.kind == PolicyKind::Managed
                 && let Some(arn) = &p.arn
             {
                 by_arn.entry(arn.clone()).or_insert(self.policies.len());
             }
-            let (document, d) = policy::parse(&p.document);
             diags.extend(d);
             by_address.insert(p.address.clone(), self.policies.len());
             if p.kind == PolicyKind::Scp {

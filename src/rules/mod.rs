@@ -17,6 +17,7 @@ mod kds013;
 mod kds014;
 mod kds015;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::capability::{CapDecision, Covers, Decisions, TableSet};
@@ -116,12 +117,19 @@ pub fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Fin
     Ok((SUPPRESSION_RULE.1)(&meta, problems))
 }
 
-/// Runs every rule.
+/// Runs every rule: each on its own (they only read the context), in parallel, and their
+/// findings are put together in catalogue order.
 pub fn run(ctx: &CheckContext<'_>) -> Result<Vec<Finding>, String> {
+    let per_rule: Vec<Result<Vec<Finding>, String>> = RULES
+        .par_iter()
+        .map(|(text, check)| {
+            let meta: RuleMeta = toml::from_str(text).map_err(|e| format!("rule data: {e}"))?;
+            Ok(check(&meta, ctx))
+        })
+        .collect();
     let mut out = Vec::new();
-    for (text, check) in RULES {
-        let meta: RuleMeta = toml::from_str(text).map_err(|e| format!("rule data: {e}"))?;
-        out.extend(check(&meta, ctx));
+    for findings in per_rule {
+        out.extend(findings?);
     }
     Ok(out)
 }
