@@ -401,13 +401,22 @@ impl CapDecision {
                 (action, b.effect, &*b.policy, b.layer, at.file, at.start)
             })
             .collect();
-        (self.outcome, self.reported_missing(), self.open(), because)
+        let missing = if matches!(self.outcome, Outcome::NotAllowed | Outcome::Denied) {
+            self.requirements
+                .iter()
+                .filter(|r| r.decision.outcome == Outcome::NotAllowed)
+                .map(|r| r.action.as_str())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (self.outcome, missing, self.open(), because)
     }
 }
 
 /// A `because` entry as printed: action, effect, policy, layer, and where it points.
 type PrintedBecause<'a> = (&'a str, Effect, &'a str, Layer, FileId, u32);
-type ReportKey<'a> = (Outcome, Vec<String>, Vec<&'a Open>, Vec<PrintedBecause<'a>>);
+type ReportKey<'a> = (Outcome, Vec<&'a str>, Vec<&'a Open>, Vec<PrintedBecause<'a>>);
 
 /// The index of a decision in [`Decisions::arena`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
