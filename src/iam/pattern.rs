@@ -426,13 +426,26 @@ fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
     if matches!(p, [PTok::Star]) {
         return Tri::Yes;
     }
+    // A pattern ending in a plain character matches only texts ending in the same one,
+    // whichever way both split (`glob` pairs off plain characters at the ends). Most
+    // statements name other tables than the one asked about: this ends them before the
+    // split. `:` is left out, as it may end a segment rather than the resource.
+    if let (Some(PTok::Char(a)), Some(Tok::Char(b))) = (p.last(), resource.last())
+        && a != b
+        && *a != ':'
+        && *b != ':'
+    {
+        return Tri::No;
+    }
     let p_segs = split_arn(p, |t| matches!(t, PTok::Char(':')));
     let t_segs = split_arn(resource, |t| matches!(t, Tok::Char(':')));
     match (p_segs, t_segs) {
         (Some(ps), Some(ts)) => {
+            // The resource segment first: it is where patterns of one account differ, and
+            // `and` is a minimum, so the order only decides how soon a `No` ends the loop.
             let mut acc = Tri::Yes;
-            for (pseg, tseg) in ps.iter().zip(ts.iter()) {
-                acc = acc.and(glob(pseg, tseg));
+            for k in [ARN_SEGMENTS - 1, 0, 1, 2, 3, 4] {
+                acc = acc.and(glob(ps[k], ts[k]));
                 if acc == Tri::No {
                     break;
                 }
@@ -666,6 +679,47 @@ mod fast_path_tests {
             );
             assert_eq!(match_action(&Template::lit(p), t), slow, "{p} vs {t}");
         }
+    }
+
+    /// `match_arn_tokens` without its shortcuts: every segment matched, in order.
+    fn arn_reference(p: &[PTok], t: &[Tok]) -> Tri {
+        let p_segs = split_arn(p, |x| matches!(x, PTok::Char(':')));
+        let t_segs = split_arn(t, |x| matches!(x, Tok::Char(':')));
+        match (p_segs, t_segs) {
+            (Some(ps), Some(ts)) => ps
+                .iter()
+                .zip(ts.iter())
+                .fold(Tri::Yes, |acc, (a, b)| acc.and(glob(a, b))),
+            _ => glob(p, t),
+        }
+    }
+
+    #[test]
+    fn the_resource_shortcuts_agree_with_every_segment_matched() {
+        let table = "arn:aws:dynamodb:us-east-1:111122223333:table/orders";
+        let cases = [
+            ("arn:aws:dynamodb:us-east-1:111122223333:table/orders", table),
+            ("arn:aws:dynamodb:us-east-1:111122223333:table/order", table),
+            ("arn:aws:dynamodb:us-east-1:111122223333:table/ordert", table),
+            ("arn:aws:dynamodb:us-east-1:111122223333:table/*", table),
+            ("arn:aws:dynamodb:us-east-1:444455556666:table/orders", table),
+            ("arn:aws:dynamodb:*:*:table/orders", table),
+            ("arn:aws:dynamodb:*", table),
+            ("arn:aws:dynamodb:us-east-1:111122223333:table/orders/stream/x", table),
+            ("arn:aws:s3:::", "arn:aws:s3:::b"),
+            ("arn:aws:s3:::b", "arn:aws:s3:::"),
+            ("arn:aws:s3:::a:", "arn:aws:s3:::a:b"),
+            ("table/orders", "table/orderz"),
+            ("table/order?", "table/orderz"),
+            ("*s", table),
+        ];
+        for (p, t) in cases {
+            let (pt, tt) = (pattern_tokens(&Template::lit(p), false), text_tokens(&Template::lit(t)));
+            assert_eq!(match_arn_tokens(&pt, &tt), arn_reference(&pt, &tt), "{p} vs {t}");
+        }
+        let symbol = [Tok::Char('a'), Tok::Pseudo(Symbol::Account)];
+        let pt = pattern_tokens(&Template::lit("ab"), false);
+        assert_eq!(match_arn_tokens(&pt, &symbol), arn_reference(&pt, &symbol));
     }
 }
 
