@@ -1106,11 +1106,11 @@ fn change_steps(
         // reaches (itself aside), in the same order: one search per hub serves them all.
         let found: Option<&Search> = match (&own, reach.hub_of.get(x).copied().flatten()) {
             (Some(_), _) => None,
-            (None, Some(h)) if assume.adj[x].is_empty() => Some(
-                hub_searches
-                    .entry(h)
-                    .or_insert_with(|| search(reach, &assume, &costs, Origin::Hub(h))),
-            ),
+            (None, Some(h)) if assume.adj[x].is_empty() => Some(hub_searches.entry(h).or_insert_with(|| {
+                node_search.reset();
+                search_into(&mut node_search, reach, &assume, &costs, Origin::Hub(h));
+                node_search.kept()
+            })),
             (None, _) => {
                 node_search.reset();
                 search_into(&mut node_search, reach, &assume, &costs, Origin::Node(x));
@@ -1540,43 +1540,100 @@ impl Edges {
 /// start left out), and per node its path's length and outcome (changes to other principals
 /// counted with the steps that reach them).
 struct Search {
-    via: Vec<Via>,
+    marks: Marks,
     order: Vec<usize>,
-    len: Vec<u32>,
-    outcome: Vec<Outcome>,
     /// The principal the search started from (not in `order`).
     start: Option<usize>,
+}
+
+/// How a search keeps what it reached.
+enum Marks {
+    /// One mark per node: storage that searches run in, one after the other.
+    Dense {
+        via: Vec<Via>,
+        len: Vec<u32>,
+        outcome: Vec<Outcome>,
+    },
+    /// The nodes reached only: a search kept after it ran (a hub's, read by its callers),
+    /// so that keeping one per hub costs what it reached, not every node.
+    Sparse(HashMap<usize, (Via, u32, Outcome)>),
 }
 
 impl Search {
     /// Storage for a search over `n` nodes, none reached.
     fn new(n: usize) -> Search {
         Search {
-            via: vec![Via::Unseen; n],
+            marks: Marks::Dense {
+                via: vec![Via::Unseen; n],
+                len: vec![0; n],
+                outcome: vec![Outcome::Allowed; n],
+            },
             order: Vec::new(),
-            len: vec![0; n],
-            outcome: vec![Outcome::Allowed; n],
             start: None,
         }
     }
 
     /// Forgets what the search reached, touching only those nodes.
     fn reset(&mut self) {
-        for v in self.order.drain(..).chain(self.start.take()) {
-            self.via[v] = Via::Unseen;
-            self.len[v] = 0;
-            self.outcome[v] = Outcome::Allowed;
+        match &mut self.marks {
+            Marks::Dense { via, len, outcome } => {
+                for v in self.order.drain(..).chain(self.start.take()) {
+                    via[v] = Via::Unseen;
+                    len[v] = 0;
+                    outcome[v] = Outcome::Allowed;
+                }
+            }
+            Marks::Sparse(marks) => {
+                marks.clear();
+                self.order.clear();
+                self.start = None;
+            }
         }
     }
 
     /// How the search first reached `v` ([`Via::Unseen`]: not at all).
     fn via(&self, v: usize) -> Via {
-        self.via[v]
+        match &self.marks {
+            Marks::Dense { via, .. } => via[v],
+            Marks::Sparse(marks) => marks.get(&v).map_or(Via::Unseen, |m| m.0),
+        }
     }
 
     /// The length and outcome of the path to `v` (a node the search reached).
     fn cost(&self, v: usize) -> (u32, Outcome) {
-        (self.len[v], self.outcome[v])
+        match &self.marks {
+            Marks::Dense { len, outcome, .. } => (len[v], outcome[v]),
+            Marks::Sparse(marks) => marks.get(&v).map_or((0, Outcome::Allowed), |m| (m.1, m.2)),
+        }
+    }
+
+    /// Records how `v` was first reached.
+    fn mark(&mut self, v: usize, how: Via, cost: (u32, Outcome)) {
+        match &mut self.marks {
+            Marks::Dense { via, len, outcome } => {
+                via[v] = how;
+                len[v] = cost.0;
+                outcome[v] = cost.1;
+            }
+            Marks::Sparse(marks) => {
+                marks.insert(v, (how, cost.0, cost.1));
+            }
+        }
+    }
+
+    /// What the search reached, kept on its own (the storage can then search again).
+    fn kept(&self) -> Search {
+        let marks = self
+            .order
+            .iter()
+            .chain(self.start.iter())
+            .map(|&v| (v, (self.via(v), self.cost(v).0, self.cost(v).1)))
+            .collect();
+        Search {
+            marks: Marks::Sparse(marks),
+            order: self.order.clone(),
+            start: self.start,
+        }
     }
 }
 
@@ -1596,21 +1653,14 @@ fn step_costs(reach: &Reach) -> Vec<(u32, Outcome)> {
         .collect()
 }
 
-/// Breadth-first from `origin` over `edges`: a node's steps and its hub's edges, merged by the
-/// key of their targets.
-fn search(reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) -> Search {
-    let mut out = Search::new(reach.nodes.len());
-    search_into(&mut out, reach, edges, costs, origin);
-    out
-}
-
-/// [`search`] into a search's storage, which must be new or [`Search::reset`]: a caller
-/// that searches from many principals in turn pays for what each reaches, not for every
-/// node each time.
+/// Breadth-first from `origin` over `edges` (a node's steps and its hub's edges, merged by
+/// the key of their targets), into a search's storage, which must be new or
+/// [`Search::reset`]: a caller that searches from many principals in turn pays for what
+/// each reaches, not for every node each time ([`Search::kept`] keeps a result).
 fn search_into(out: &mut Search, reach: &Reach, edges: &Edges, costs: &[(u32, Outcome)], origin: Origin) {
     let mut queue: Vec<usize> = Vec::new();
     let visit = |out: &mut Search, queue: &mut Vec<usize>, from: usize, v: usize, via: Via, cost: (u32, Outcome)| {
-        if out.via[v] != Via::Unseen {
+        if out.via(v) != Via::Unseen {
             return;
         }
         let (len, outcome) = if from == MEMBER {
@@ -1618,9 +1668,7 @@ fn search_into(out: &mut Search, reach: &Reach, edges: &Edges, costs: &[(u32, Ou
         } else {
             out.cost(from)
         };
-        out.via[v] = via;
-        out.len[v] = len + cost.0;
-        out.outcome[v] = steps::worse(outcome, cost.1);
+        out.mark(v, via, (len + cost.0, steps::worse(outcome, cost.1)));
         out.order.push(v);
         queue.push(v);
     };
@@ -1689,7 +1737,7 @@ fn search_into(out: &mut Search, reach: &Reach, edges: &Edges, costs: &[(u32, Ou
     };
     match origin {
         Origin::Node(a) => {
-            out.via[a] = Via::Start;
+            out.mark(a, Via::Start, (0, Outcome::Allowed));
             out.start = Some(a);
             queue.push(a);
         }
@@ -1726,17 +1774,29 @@ fn same_path(a: &Search, b: &Search, reach: &Reach, v: usize) -> bool {
 /// The path a search found to `v`, hub edges made steps (from `member` for a hub search),
 /// and changes to other principals expanded into the steps that reach them.
 fn path_to(reach: &mut Reach, found: &Search, v: usize, member: usize) -> Vec<usize> {
-    let mut path = Vec::new();
+    let walk = walk_to(reach, found, v, member);
+    make_path(reach, walk)
+}
+
+/// The links a search found to `v`, walked back from `v` to the start (hub edges not yet
+/// made steps: the walk only reads).
+fn walk_to(reach: &Reach, found: &Search, v: usize, member: usize) -> Vec<Walked> {
+    let mut walk = Vec::new();
     let mut at = v;
     loop {
         match found.via(at) {
             Via::Step(k) => {
-                path.push(k);
+                walk.push(Walked::Step(k));
                 at = reach.steps[k].from;
             }
             Via::Hub { from, hub, edge } => {
                 let f = if from == MEMBER { member } else { from };
-                path.push(reach.hub_step(f, hub, edge, at));
+                walk.push(Walked::Hub {
+                    from: f,
+                    hub,
+                    edge,
+                    to: at,
+                });
                 if from == MEMBER {
                     break;
                 }
@@ -1745,6 +1805,19 @@ fn path_to(reach: &mut Reach, found: &Search, v: usize, member: usize) -> Vec<us
             Via::Start | Via::Unseen => break,
         }
     }
+    walk
+}
+
+/// A walked path made steps: hub edges become steps in the order the walk met them, then
+/// the path runs from the start, each change to another principal expanded into its prefix.
+fn make_path(reach: &mut Reach, walk: Vec<Walked>) -> Vec<usize> {
+    let mut path: Vec<usize> = walk
+        .into_iter()
+        .map(|w| match w {
+            Walked::Step(k) => k,
+            Walked::Hub { from, hub, edge, to } => reach.hub_step(from, hub, edge, to),
+        })
+        .collect();
     path.reverse();
     let mut out = Vec::new();
     for k in path {
@@ -1826,83 +1899,57 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
         .filter(|&a| all.adj[a].is_empty() || own_leaves(reach, &all, &costs, a).is_some())
         .filter_map(hub_of)
         .collect();
-    let mut hub_reach: HashMap<usize, HubReach> = needed
+    let nodes = reach.nodes.len();
+    let walks = Walks {
+        allowed: &allowed,
+        all: &all,
+        costs: &costs,
+        rank: &rank,
+    };
+    let hub_reach: HashMap<usize, HubReach> = needed
         .into_par_iter()
-        .map(|h| {
-            (
-                h,
-                hub_search(graph, decisions, reach, [&allowed, &all], &costs, &rank, h),
-            )
-        })
+        .map_init(
+            || [Search::new(nodes), Search::new(nodes)],
+            |storage, h| (h, hub_search(graph, decisions, reach, walks, storage, h)),
+        )
         .collect();
-    // The searches of principals with steps of their own, one after the other in the same
-    // storage.
-    let mut own_searches = [Search::new(reach.nodes.len()), Search::new(reach.nodes.len())];
+    // Each principal's entries are chosen on their own, in parallel (searches of
+    // principals with steps of their own reuse one storage per task); their paths are
+    // kept as the searches found them and made steps afterwards, in principal order, so
+    // that hub edges become steps in the same order as one principal after the other.
+    let chosen_all: Vec<Vec<(Indirect, PathFound)>> = {
+        let reach: &Reach = reach;
+        (0..n)
+            .into_par_iter()
+            .map_init(
+                || [Search::new(nodes), Search::new(nodes)],
+                |own_searches, a| {
+                    entries_of(
+                        graph,
+                        decisions,
+                        reach,
+                        Shared {
+                            only,
+                            walks,
+                            hub_reach: &hub_reach,
+                        },
+                        own_searches,
+                        a,
+                    )
+                },
+            )
+            .collect()
+    };
+    drop(hub_reach);
     let mut out = Vec::new();
     let mut starts = Vec::with_capacity(n + 1);
-    for a in 0..n {
+    for entries in chosen_all {
         starts.push(out.len());
-        if only.is_some_and(|only| !only.contains(&a)) {
-            out.extend(reach.of(a).iter().cloned());
-            continue;
-        }
-        let own = !all.adj[a].is_empty();
-        let hub = reach
-            .hub_of
-            .get(a)
-            .copied()
-            .flatten()
-            .filter(|&h| !all.hub[h].is_empty());
-        let leaves_of_own = if own { own_leaves(reach, &all, &costs, a) } else { None };
-        if let Some(h) = hub.filter(|_| !own || leaves_of_own.is_some())
-            && !hub_reach.contains_key(&h)
-        {
-            let shared = hub_search(graph, decisions, reach, [&allowed, &all], &costs, &rank, h);
-            hub_reach.insert(h, shared);
-        }
-        let (chosen, searches_owned, leaves): (Vec<Chosen>, Option<&[Search; 2]>, Vec<Leaf>) = match (own, hub) {
-            (false, None) => continue,
-            (false, Some(h)) => (member_entries(graph, decisions, a, &hub_reach[&h]), None, Vec::new()),
-            (true, _) => {
-                // A principal whose own steps all end at changed nodes (which have no steps
-                // of their own) reaches what its hub reaches and those nodes: chosen from
-                // the hub's bests and theirs, unless the hub's searches pass through it or
-                // them (then they would be reached otherwise).
-                let fast = match (hub, leaves_of_own) {
-                    (Some(h), Some(leaves)) => own_over_hub(graph, decisions, reach, &rank, a, &leaves, &hub_reach[&h])
-                        .map(|chosen| (chosen, leaves)),
-                    _ => None,
-                };
-                match fast {
-                    Some((chosen, leaves)) => (chosen, None, leaves),
-                    None => {
-                        for (found, edges) in own_searches.iter_mut().zip([&allowed, &all]) {
-                            found.reset();
-                            search_into(found, reach, edges, &costs, Origin::Node(a));
-                        }
-                        let reached = reached_by(reach, &own_searches, &rank);
-                        (
-                            best_for(graph, decisions, reach, a, &reached),
-                            Some(&own_searches),
-                            Vec::new(),
-                        )
-                    }
-                }
+        for (mut x, found) in entries {
+            match found {
+                PathFound::Made(path) => x.path = path,
+                PathFound::Walked(walk) => x.path = make_path(reach, walk),
             }
-        };
-        for (mut x, pass, node) in chosen {
-            if let Some(leaf) = leaves.iter().find(|l| l.reached.node == node) {
-                let step = &reach.steps[leaf.step];
-                x.path = step.prefix.iter().copied().chain([leaf.step]).collect();
-                out.push(x);
-                continue;
-            }
-            let found = match (searches_owned, hub) {
-                (Some(s), _) => &s[pass],
-                (None, Some(h)) => &hub_reach[&h].searches[pass],
-                (None, None) => continue,
-            };
-            x.path = path_to(reach, found, node, a);
             out.push(x);
         }
     }
@@ -1911,22 +1958,141 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
     reach.starts = starts;
 }
 
+/// What the searches of the indirect entries read: the edges (allowed steps only, then
+/// all), each step's cost, and each node's rank by principal id.
+#[derive(Clone, Copy)]
+struct Walks<'s> {
+    allowed: &'s Edges,
+    all: &'s Edges,
+    costs: &'s [(u32, Outcome)],
+    rank: &'s [usize],
+}
+
+/// What every principal's choice reads.
+#[derive(Clone, Copy)]
+struct Shared<'s> {
+    only: Option<&'s BTreeSet<usize>>,
+    walks: Walks<'s>,
+    hub_reach: &'s HashMap<usize, HubReach>,
+}
+
+/// An entry's path: made already, or as a search walked it back from the holder.
+enum PathFound {
+    Made(Vec<usize>),
+    Walked(Vec<Walked>),
+}
+
+/// One link of a path as a search found it, from the holder back to the start.
+enum Walked {
+    Step(usize),
+    /// A hub edge from `from` to `to`, made a step when the path is made.
+    Hub {
+        from: usize,
+        hub: usize,
+        edge: usize,
+        to: usize,
+    },
+}
+
+/// Principal `a`'s indirect entries, each with its path as found.
+fn entries_of(
+    graph: &Graph,
+    decisions: &Decisions,
+    reach: &Reach,
+    sh: Shared<'_>,
+    own_searches: &mut [Search; 2],
+    a: usize,
+) -> Vec<(Indirect, PathFound)> {
+    if sh.only.is_some_and(|only| !only.contains(&a)) {
+        return reach
+            .of(a)
+            .iter()
+            .map(|x| (x.clone(), PathFound::Made(x.path.clone())))
+            .collect();
+    }
+    let own = !sh.walks.all.adj[a].is_empty();
+    let hub = reach
+        .hub_of
+        .get(a)
+        .copied()
+        .flatten()
+        .filter(|&h| !sh.walks.all.hub[h].is_empty());
+    let leaves_of_own = if own {
+        own_leaves(reach, sh.walks.all, sh.walks.costs, a)
+    } else {
+        None
+    };
+    // The hub this principal reads: searched before for every principal that reads one
+    // (`indirect` chose them by the same test); searched here otherwise.
+    let local = match hub.filter(|_| !own || leaves_of_own.is_some()) {
+        Some(h) if !sh.hub_reach.contains_key(&h) => {
+            Some(hub_search(graph, decisions, reach, sh.walks, own_searches, h))
+        }
+        _ => None,
+    };
+    let hub_reach: Option<&HubReach> = hub.and_then(|h| sh.hub_reach.get(&h)).or(local.as_ref());
+    let (chosen, searches_owned, leaves): (Vec<Chosen>, bool, Vec<Leaf>) = match (own, hub_reach) {
+        (false, None) => return Vec::new(),
+        (false, Some(hr)) => (member_entries(graph, decisions, a, hr), false, Vec::new()),
+        (true, _) => {
+            // A principal whose own steps all end at changed nodes (which have no steps
+            // of their own) reaches what its hub reaches and those nodes: chosen from
+            // the hub's bests and theirs, unless the hub's searches pass through it or
+            // them (then they would be reached otherwise).
+            let fast = match (hub_reach, leaves_of_own) {
+                (Some(hr), Some(leaves)) => {
+                    own_over_hub(graph, decisions, reach, sh.walks.rank, a, &leaves, hr).map(|chosen| (chosen, leaves))
+                }
+                _ => None,
+            };
+            match fast {
+                Some((chosen, leaves)) => (chosen, false, leaves),
+                None => {
+                    for (found, edges) in own_searches.iter_mut().zip([sh.walks.allowed, sh.walks.all]) {
+                        found.reset();
+                        search_into(found, reach, edges, sh.walks.costs, Origin::Node(a));
+                    }
+                    let reached = reached_by(reach, own_searches, sh.walks.rank);
+                    (best_for(graph, decisions, reach, a, &reached), true, Vec::new())
+                }
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(chosen.len());
+    for (x, pass, node) in chosen {
+        if let Some(leaf) = leaves.iter().find(|l| l.reached.node == node) {
+            let step = &reach.steps[leaf.step];
+            let path = step.prefix.iter().copied().chain([leaf.step]).collect();
+            out.push((x, PathFound::Made(path)));
+            continue;
+        }
+        let found = match (searches_owned, hub_reach) {
+            (true, _) => &own_searches[pass],
+            (false, Some(hr)) => &hr.searches[pass],
+            (false, None) => continue,
+        };
+        let walk = walk_to(reach, found, node, a);
+        out.push((x, PathFound::Walked(walk)));
+    }
+    out
+}
+
 /// What hub `h` reaches, for its callers: its searches (allowed steps, then all), the
 /// holders, and their bests.
 fn hub_search(
     graph: &Graph,
     decisions: &Decisions,
     reach: &Reach,
-    [allowed, all]: [&Edges; 2],
-    costs: &[(u32, Outcome)],
-    rank: &[usize],
+    walks: Walks<'_>,
+    storage: &mut [Search; 2],
     h: usize,
 ) -> HubReach {
-    let searches = [
-        search(reach, allowed, costs, Origin::Hub(h)),
-        search(reach, all, costs, Origin::Hub(h)),
-    ];
-    let reached = reached_by(reach, &searches, rank);
+    let searches = [(0, walks.allowed), (1, walks.all)].map(|(k, edges)| {
+        storage[k].reset();
+        search_into(&mut storage[k], reach, edges, walks.costs, Origin::Hub(h));
+        storage[k].kept()
+    });
+    let reached = reached_by(reach, &searches, walks.rank);
     let (tables, slrs) = hub_bests(graph, decisions, reach, &reached);
     HubReach {
         searches,
@@ -2440,4 +2606,43 @@ pub fn first_step_span(reach: &Reach, x: &Indirect) -> Option<crate::source::Spa
         StepKind::ChangePermissions => allows().find(|b| b.layer == crate::iam::eval::Layer::Identity),
     };
     preferred.or_else(|| allows().next()).map(|b| b.statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_search_reads_as_the_search_it_was_kept_from() {
+        let mut dense = Search::new(6);
+        dense.mark(2, Via::Start, (0, Outcome::Allowed));
+        dense.start = Some(2);
+        dense.mark(4, Via::Step(7), (1, Outcome::Conditional));
+        dense.order.push(4);
+        dense.mark(
+            1,
+            Via::Hub {
+                from: 4,
+                hub: 0,
+                edge: 3,
+            },
+            (2, Outcome::Conditional),
+        );
+        dense.order.push(1);
+        let mut kept = dense.kept();
+        for v in 0..6 {
+            assert_eq!(kept.via(v), dense.via(v), "node {v}");
+            if dense.via(v) != Via::Unseen {
+                assert_eq!(kept.cost(v), dense.cost(v), "node {v}");
+            }
+        }
+        assert_eq!((kept.order.clone(), kept.start), (vec![4, 1], Some(2)));
+        // Both kinds forget what they reached.
+        dense.reset();
+        kept.reset();
+        for v in 0..6 {
+            assert_eq!((dense.via(v), kept.via(v)), (Via::Unseen, Via::Unseen));
+        }
+        assert!(kept.order.is_empty() && kept.start.is_none());
+    }
 }
