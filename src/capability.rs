@@ -340,11 +340,15 @@ pub struct CapDecision {
 impl CapDecision {
     /// Actions of the requirements that no Allow reaches.
     pub fn missing(&self) -> Vec<String> {
+        self.missing_actions().map(str::to_string).collect()
+    }
+
+    /// [`CapDecision::missing`], borrowed.
+    fn missing_actions(&self) -> impl Iterator<Item = &str> {
         self.requirements
             .iter()
             .filter(|r| r.decision.outcome == Outcome::NotAllowed)
-            .map(|r| r.action.clone())
-            .collect()
+            .map(|r| r.action.as_str())
     }
 
     /// Whether the capability's primary action is allowed or conditional.
@@ -383,11 +387,13 @@ impl CapDecision {
 
     /// `missing` as the report lists it (only for `not_allowed` and `denied`).
     pub fn reported_missing(&self) -> Vec<String> {
-        if matches!(self.outcome, Outcome::NotAllowed | Outcome::Denied) {
-            self.missing()
-        } else {
-            Vec::new()
-        }
+        self.reported_missing_actions().map(str::to_string).collect()
+    }
+
+    /// [`CapDecision::reported_missing`], borrowed.
+    fn reported_missing_actions(&self) -> impl Iterator<Item = &str> {
+        let reported = matches!(self.outcome, Outcome::NotAllowed | Outcome::Denied);
+        self.missing_actions().filter(move |_| reported)
     }
 
     /// What the report shows of a decision (report-json.md's `decision`, `missing`,
@@ -401,15 +407,7 @@ impl CapDecision {
                 (action, b.effect, &*b.policy, b.layer, at.file, at.start)
             })
             .collect();
-        let missing = if matches!(self.outcome, Outcome::NotAllowed | Outcome::Denied) {
-            self.requirements
-                .iter()
-                .filter(|r| r.decision.outcome == Outcome::NotAllowed)
-                .map(|r| r.action.as_str())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let missing = self.reported_missing_actions().collect();
         (self.outcome, missing, self.open(), because)
     }
 }
@@ -1499,5 +1497,54 @@ mod tests {
         with_star.undeclared = true;
         assert_eq!(n.phrase(&with_star), "every undeclared table (*), table a");
         assert_eq!(n.phrase(&TableSet::undeclared_only()), "every undeclared table (*)");
+    }
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+
+    fn requirement(action: &str, outcome: Outcome) -> RequirementDecision {
+        RequirementDecision {
+            action: action.to_string(),
+            primary: action.ends_with("Enable"),
+            decision: Decision {
+                outcome,
+                because: Vec::new(),
+                open: Vec::new(),
+                lacking: Vec::new(),
+            },
+        }
+    }
+
+    fn lacking(actions: &[&str]) -> CapDecision {
+        CapDecision {
+            outcome: Outcome::NotAllowed,
+            requirements: ["x:Enable", "x:Describe", "x:Put"]
+                .iter()
+                .map(|a| {
+                    let outcome = if actions.contains(a) {
+                        Outcome::NotAllowed
+                    } else {
+                        Outcome::Allowed
+                    };
+                    requirement(a, outcome)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn decisions_missing_different_actions_stay_apart_and_alike_ones_share_an_entry() {
+        let grouped = group(vec![
+            (TableSet::only(vec![0]), lacking(&["x:Enable"])),
+            (TableSet::only(vec![1]), lacking(&["x:Put"])),
+            (TableSet::only(vec![2]), lacking(&["x:Enable"])),
+        ]);
+        assert_eq!(grouped.len(), 2);
+        assert_eq!(grouped[0].0, TableSet::only(vec![0, 2]));
+        assert_eq!(grouped[0].1.reported_missing(), vec!["x:Enable".to_string()]);
+        assert_eq!(grouped[1].0, TableSet::only(vec![1]));
+        assert_eq!(grouped[1].1.reported_missing(), vec!["x:Put".to_string()]);
     }
 }
