@@ -1613,3 +1613,24 @@ locals {
     let unset = lit(&items[1]);
     assert!(unset.contains("`description` is not set in configuration"), "{unset}");
 }
+
+#[test]
+fn a_long_quoted_policy_points_at_its_statement_not_at_the_string() {
+    // Over 160 bytes of raw text: positions are still exact per byte.
+    let pad = "x".repeat(200);
+    let tf = format!(
+        "resource \"aws_iam_user_policy\" \"u\" {{\n  user = \"bob\"\n  policy = \"{{\\\"Statement\\\": {{\\\"Sid\\\": \\\"{pad}\\\", \\\"Effect\\\": \\\"Deny\\\", \\\"Action\\\": \\\"*\\\"}}}}\"\n}}\n"
+    );
+    let (input, sources, _tmp) = load(&[("main.tf", &tf)]);
+    assert!(input.errors.is_empty(), "{:?}", input.errors);
+    let u = input.policies.iter().find(|p| p.address == "aws_iam_user_policy.u");
+    let effect = u
+        .and_then(|p| p.document.get("Statement"))
+        .and_then(|s| s.get("Effect"))
+        .cloned()
+        .unwrap_or_else(|| Value::unknown("", "", Span::builtin()));
+    assert_eq!(effect.as_str(), Some("Deny"));
+    let line = tf.lines().nth(2).unwrap_or_default();
+    let column = line.find("\\\"Deny").map_or(0, |c| c + 1);
+    assert_eq!(line_col(&sources, effect.span), (3, column));
+}

@@ -53,7 +53,7 @@ pub const MAX_ITEMS: usize = 10_000;
 /// How many renderings of one string literal keep their source map.
 const MAX_RENDERINGS: usize = 64;
 /// How long an expression's text may be in an unknown value's `expr`.
-pub(super) const MAX_EXPR_TEXT: usize = 160;
+const MAX_EXPR_TEXT: usize = 160;
 
 /// A declared `resource` or `data` block.
 pub struct Res {

@@ -7,7 +7,7 @@ use hcl_edit::Span as _;
 use hcl_edit::template::{Directive, Element, Template as HclTemplate};
 
 use super::branches::{Choices, Fork};
-use super::{Eval, MAX_EXPR_TEXT, MAX_RENDERINGS, Scope, iterate, to_json, truthy, unknown_reason};
+use super::{Eval, MAX_RENDERINGS, Scope, iterate, to_json, truthy, unknown_reason};
 use crate::load::terraform::text::{TextBuilder, TextMap, has_template_markers, heredoc_offsets, quoted_offsets};
 use crate::source::{FileId, Span};
 use crate::value::{Part, Symbol, Template, Value, ValueKind};
@@ -67,8 +67,8 @@ impl<'s> Eval<'s> {
     }
 
     /// The text map of the quoted literal written at `span`, read off its source: exact
-    /// per byte where the raw text is short and aligns with `t`, the whole literal
-    /// otherwise. `None` when `span` holds a template (those keep their maps when built).
+    /// per byte where the raw text aligns with `t`, the whole literal otherwise. `None`
+    /// when `span` holds a template (those keep their maps when built).
     fn literal_map(&self, span: Span, t: &Template) -> Option<Rc<TextMap>> {
         let cooked = match t.parts() {
             [] => "",
@@ -82,11 +82,7 @@ impl<'s> Eval<'s> {
             return None;
         }
         let mut b = TextBuilder::new();
-        // Long literals map as a whole, as their shortened text never aligned.
-        let offsets = (raw.len() <= MAX_EXPR_TEXT)
-            .then(|| quoted_offsets(inner, cooked, span.start as usize + 1))
-            .flatten();
-        match offsets {
+        match quoted_offsets(inner, cooked, span.start as usize + 1) {
             Some(offsets) => b.push_exact(cooked, span.file, offsets),
             None => b.push_whole(cooked, span),
         }
