@@ -1068,11 +1068,23 @@ pub fn aws_managed_facts() -> &'static [ManagedPolicyFacts] {
     FACTS.get_or_init(|| parse_managed_index().unwrap_or_default())
 }
 
-/// The AWS managed policy catalogue, by policy name. A policy's address is its ARN (with
-/// its path, e.g. `arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole`).
-pub fn aws_managed() -> &'static BTreeMap<String, Policy> {
-    static MANAGED: OnceLock<BTreeMap<String, Policy>> = OnceLock::new();
-    MANAGED.get_or_init(parse_managed)
+/// The names of the bundled AWS managed policies, in `INDEX.toml` order.
+pub fn aws_managed_names() -> impl Iterator<Item = &'static str> {
+    AWS_MANAGED.iter().map(|(name, _)| *name)
+}
+
+/// The bundled document of the AWS managed policy named `name`, compiled the first time a
+/// process asks for it (most runs attach a handful of the catalogue's policies; compiling
+/// all of them took as long as linking a 1,000-principal estate). Its address is its ARN
+/// (with its path, e.g. `arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole`).
+pub fn aws_managed_document(name: &str) -> Option<&'static Policy> {
+    static BY_NAME: OnceLock<std::collections::HashMap<&'static str, usize>> = OnceLock::new();
+    static COMPILED: OnceLock<Vec<OnceLock<Option<Policy>>>> = OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| AWS_MANAGED.iter().enumerate().map(|(k, (n, _))| (*n, k)).collect());
+    let k = *by_name.get(name)?;
+    let cells = COMPILED.get_or_init(|| AWS_MANAGED.iter().map(|_| OnceLock::new()).collect());
+    let (name, text) = AWS_MANAGED.get(k)?;
+    cells.get(k)?.get_or_init(|| compile_managed(name, text)).as_ref()
 }
 
 const NO_REPLICATION_ACCESS: &str = include_str!("../rules/aws-managed/NO_REPLICATION_ACCESS.toml");
@@ -1288,23 +1300,16 @@ fn parse_managed_index() -> Result<Vec<ManagedPolicyFacts>, String> {
         .map_err(|e| format!("rules/aws-managed/INDEX.toml: {e}"))
 }
 
-fn parse_managed() -> BTreeMap<String, Policy> {
-    let facts = aws_managed_facts();
-    let mut out = BTreeMap::new();
-    for (name, text) in AWS_MANAGED {
-        let path = facts.iter().find(|f| f.name == *name).map_or("/", |f| f.path.as_str());
-        let address = format!("arn:aws:iam::aws:policy{path}{name}");
-        if let Ok(v) = json::parse(text, FileId::BUILTIN, 0) {
-            out.insert(
-                (*name).to_string(),
-                Policy {
-                    address: address.into(),
-                    document: policy::parse(&v).0,
-                },
-            );
-        }
-    }
-    out
+fn compile_managed(name: &str, text: &str) -> Option<Policy> {
+    let path = aws_managed_facts()
+        .iter()
+        .find(|f| f.name == name)
+        .map_or("/", |f| f.path.as_str());
+    let v = json::parse(text, FileId::BUILTIN, 0).ok()?;
+    Some(Policy {
+        address: format!("arn:aws:iam::aws:policy{path}{name}").into(),
+        document: policy::parse(&v).0,
+    })
 }
 
 fn action_catalog() -> &'static ActionCatalog {
@@ -1477,9 +1482,8 @@ mod tests {
 
     #[test]
     fn every_bundled_managed_policy_parses() {
-        let cat = aws_managed();
-        assert_eq!(cat.len(), AWS_MANAGED.len());
-        for p in cat.values() {
+        for (name, _) in AWS_MANAGED {
+            let p = aws_managed_document(name).unwrap_or_else(|| unreachable!("{name} does not compile"));
             assert!(!p.document.statements.is_empty(), "{}", p.address);
             assert!(p.document.unknown.is_none(), "{}", p.address);
         }
@@ -1511,13 +1515,13 @@ mod tests {
             assert!(f.created <= f.date, "{}", f.name);
             assert_eq!(f.source, format!("{} - AWS Managed Policy", f.name));
         }
-        let cat = aws_managed();
-        let lambda = cat.get("AWSLambdaKinesisExecutionRole").map(|p| &*p.address);
+        let lambda = aws_managed_document("AWSLambdaKinesisExecutionRole").map(|p| &*p.address);
         assert_eq!(
             lambda,
             Some("arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole")
         );
-        let admin = cat.get("AdministratorAccess").map(|p| &*p.address);
+        let admin = aws_managed_document("AdministratorAccess").map(|p| &*p.address);
+        assert!(aws_managed_document("NotAnAwsManagedPolicy").is_none());
         assert_eq!(admin, Some("arn:aws:iam::aws:policy/AdministratorAccess"));
     }
 

@@ -7,7 +7,7 @@
 //! used; what names nothing declared becomes an external principal or an unknown policy,
 //! never a dropped edge. Policies are parsed once here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -272,13 +272,12 @@ impl Graph {
             pins: pins.clone(),
             ..Graph::default()
         };
-        let catalog = catalog::aws_managed();
         for i in 0..g.inputs.len() {
-            g.link_input(i, catalog);
+            g.link_input(i);
         }
         g.link_slr();
         g.link_trusted();
-        g.add_change_policy(catalog);
+        g.add_change_policy();
         g.build_petgraph();
         g
     }
@@ -295,7 +294,7 @@ impl Graph {
         self.principals.iter().find(|p| p.id == id)
     }
 
-    fn link_input(&mut self, i: usize, catalog: &BTreeMap<String, EvalPolicy>) {
+    fn link_input(&mut self, i: usize) {
         let input = &self.inputs[i];
         let prefix = input.path.clone();
         let mut diags = Vec::new();
@@ -364,12 +363,13 @@ impl Graph {
 
         // Group → member principals (by name).
         let input = &self.inputs[i];
+        let group_index = GroupIndex::new(&input.groups);
         let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for m in &input.memberships {
             // By the declared resource where the membership names it by reference, else by name.
             let group = match &m.group_address {
-                Some(address) => input.groups.iter().position(|g| &g.address == address),
-                None => input.groups.iter().position(|g| g.name == m.group),
+                Some(address) => group_index.by_address.get(address.as_str()).copied(),
+                None => group_index.by_name.get(&m.group).copied(),
             };
             let Some(gi) = group else {
                 diags.push(Diagnostic::note(
@@ -395,15 +395,17 @@ impl Graph {
             }
         }
 
-        // Attachments.
-        let attachments = input.attachments.clone();
-        let groups = input.groups.clone();
+        // Attachments (taken out of the input while it is linked, and put back after).
+        drop(group_index);
+        let attachments = std::mem::take(&mut self.inputs[i].attachments);
+        let groups = std::mem::take(&mut self.inputs[i].groups);
+        let group_index = GroupIndex::new(&groups);
         for a in &attachments {
             let targets: Vec<(usize, Option<String>)> = match &a.target {
                 Target::Address(addr) => {
                     if let Some(&k) = lookup.first_by_address.get(addr.as_str()) {
                         vec![(k, None)]
-                    } else if let Some(gi) = groups.iter().position(|g| &g.address == addr) {
+                    } else if let Some(&gi) = group_index.by_address.get(addr.as_str()) {
                         via_group(&group_members, &groups, gi)
                     } else {
                         diags.push(Diagnostic::note(
@@ -415,7 +417,7 @@ impl Graph {
                 }
                 Target::RoleName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::Role, n), None)],
                 Target::UserName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::User, n), None)],
-                Target::GroupName(n) => match groups.iter().position(|g| &g.name == n) {
+                Target::GroupName(n) => match group_index.by_name.get(n).copied() {
                     Some(gi) => via_group(&group_members, &groups, gi),
                     None => {
                         diags.push(Diagnostic::note(
@@ -434,7 +436,7 @@ impl Graph {
                 },
                 PolicyRef::Arn(arn) => match by_arn.get(arn) {
                     Some(k) => Ok(*k),
-                    None => self.aws_managed(arn, catalog).ok_or_else(|| arn.to_string()),
+                    None => self.aws_managed(arn).ok_or_else(|| arn.to_string()),
                 },
                 PolicyRef::Unknown(v) => Err(describe_unknown(v)),
             };
@@ -458,8 +460,8 @@ impl Graph {
                 continue;
             }
             let group_target = match &a.target {
-                Target::Address(addr) => groups.iter().position(|g| &g.address == addr),
-                Target::GroupName(n) => groups.iter().position(|g| &g.name == n),
+                Target::Address(addr) => group_index.by_address.get(addr.as_str()).copied(),
+                Target::GroupName(n) => group_index.by_name.get(n).copied(),
                 _ => None,
             };
             if let (Some(gi), Ok(k), false) = (group_target, &resolved, a.boundary) {
@@ -487,6 +489,9 @@ impl Graph {
                 }
             }
         }
+        drop(group_index);
+        self.inputs[i].attachments = attachments;
+        self.inputs[i].groups = groups;
         for p in &mut self.principals[principal_base..] {
             p.policies.sort_unstable();
             p.policies.dedup();
@@ -543,12 +548,15 @@ impl Graph {
                 destination_span: dest.map(|d| d.span),
             });
         }
+        let addresses: HashSet<&str> = input.tables.iter().map(|t| t.address.as_str()).collect();
+        let names: HashSet<&Template> = input.tables.iter().map(|t| &t.name).collect();
+        let arns: HashSet<&Template> = input.tables.iter().map(|t| &t.arn).collect();
         for d in &destinations {
-            let found = input.tables.iter().any(|t| match &d.table {
-                TableRef::Address(a) => a == &t.address,
-                TableRef::Name(n) => n == &t.name,
-                TableRef::Arn(a) => a == &t.arn,
-            });
+            let found = match &d.table {
+                TableRef::Address(a) => addresses.contains(a.as_str()),
+                TableRef::Name(n) => names.contains(n),
+                TableRef::Arn(a) => arns.contains(a),
+            };
             if !found {
                 diags.push(Diagnostic::note(
                     "this streaming destination's table is not declared in the same input; it is not analysed",
@@ -630,7 +638,7 @@ impl Graph {
 
     /// Adds the policy a permission change stands for when some statement grants a
     /// permission-change action (so the decision index knows its pattern).
-    fn add_change_policy(&mut self, catalog: &BTreeMap<String, EvalPolicy>) {
+    fn add_change_policy(&mut self) {
         use crate::iam::reach::CHANGE_ACTIONS;
         let grants = self.policies.iter().any(|p| {
             p.kind != PolicyKind::Trust
@@ -639,7 +647,7 @@ impl Graph {
                         && crate::iam::eval::statement_concerns(s, CHANGE_ACTIONS)
                 })
         });
-        let Some(admin) = catalog.get("AdministratorAccess") else {
+        let Some(admin) = catalog::aws_managed_document("AdministratorAccess") else {
             return;
         };
         if grants {
@@ -747,9 +755,9 @@ impl Graph {
     }
 
     /// The bundled document of an AWS managed policy, added to the run once.
-    fn aws_managed(&mut self, arn: &Template, catalog: &BTreeMap<String, EvalPolicy>) -> Option<usize> {
+    fn aws_managed(&mut self, arn: &Template) -> Option<usize> {
         let name = aws_managed_name(arn)?;
-        let Some(doc) = catalog.get(&name) else {
+        let Some(doc) = catalog::aws_managed_document(&name) else {
             // Known to hold nothing replication needs: attached, visible, and inert.
             let address = crate::catalog::aws_managed_without_access().get(&name)?;
             if let Some(&k) = self.builtin.get(address.as_str()) {
@@ -880,6 +888,27 @@ fn via_group(
 /// name, or a literal ARN that equals the stream's once the run's account, region and
 /// partition stand for whatever the literal names (or for their pinned values).
 /// Streaming destinations by the table they name, each key to its first destination.
+/// An input's groups by address and by name (the first of each, as a scan in declaration
+/// order finds it).
+struct GroupIndex<'a> {
+    by_address: HashMap<&'a str, usize>,
+    by_name: HashMap<&'a Template, usize>,
+}
+
+impl<'a> GroupIndex<'a> {
+    fn new(groups: &'a [crate::model::Group]) -> GroupIndex<'a> {
+        let mut out = GroupIndex {
+            by_address: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for (k, g) in groups.iter().enumerate() {
+            out.by_address.entry(g.address.as_str()).or_insert(k);
+            out.by_name.entry(&g.name).or_insert(k);
+        }
+        out
+    }
+}
+
 struct DestinationIndex<'a> {
     by_address: std::collections::HashMap<&'a str, usize>,
     by_name: std::collections::HashMap<&'a Template, usize>,
