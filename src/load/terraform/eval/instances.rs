@@ -187,8 +187,17 @@ impl<'s> Eval<'s> {
 
     /// The address of an instance (with module prefix and index).
     pub fn address(&self, res: &Res, key: &InstKey) -> String {
+        // Built by pushing the parts: addresses are made for every instance and every
+        // reference read, and `format!` cost several times as much.
         let data = if res.data { "data." } else { "" };
-        format!("{}{}{}.{}{}", self.m.prefix, data, res.rtype, res.name, key.suffix())
+        let mut out = String::with_capacity(self.m.prefix.len() + data.len() + res.rtype.len() + res.name.len() + 1);
+        for part in [self.m.prefix.as_str(), data, res.rtype.as_str(), ".", res.name.as_str()] {
+            out.push_str(part);
+        }
+        if !matches!(key, InstKey::None | InstKey::Unknown) {
+            out.push_str(&key.suffix());
+        }
+        out
     }
 }
 
