@@ -121,6 +121,47 @@ pub struct Input {
 }
 
 impl Input {
+    /// Appends what `later` holds after what this input holds (the same input read in
+    /// parts: its path and kind are this one's).
+    pub fn append(&mut self, later: Input) {
+        let Input {
+            path: _,
+            kind: _,
+            mut principals,
+            mut groups,
+            mut memberships,
+            mut policies,
+            mut attachments,
+            mut tables,
+            mut streams,
+            mut destinations,
+            mut keys,
+            mut slrs,
+            mut diagnostics,
+            mut errors,
+            mut module_dirs,
+            mut suppressions,
+            construct_paths,
+        } = later;
+        self.principals.append(&mut principals);
+        self.groups.append(&mut groups);
+        self.memberships.append(&mut memberships);
+        self.policies.append(&mut policies);
+        self.attachments.append(&mut attachments);
+        self.tables.append(&mut tables);
+        self.streams.append(&mut streams);
+        self.destinations.append(&mut destinations);
+        self.keys.append(&mut keys);
+        self.slrs.append(&mut slrs);
+        self.diagnostics.append(&mut diagnostics);
+        self.errors.append(&mut errors);
+        self.module_dirs.append(&mut module_dirs);
+        self.suppressions.append(&mut suppressions);
+        for (address, path) in construct_paths {
+            self.construct_paths.entry(address).or_insert(path);
+        }
+    }
+
     pub fn new(path: impl Into<String>, kind: InputKind) -> Input {
         Input {
             path: path.into(),

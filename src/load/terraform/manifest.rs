@@ -27,7 +27,7 @@ pub struct Installed {
 }
 
 /// The modules `terraform init` installed for one root module.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Manifest {
     /// The root module folder the manifest's `Dir`s are relative to.
     pub root_dir: PathBuf,

@@ -37,6 +37,18 @@ use crate::value::{Value, ValueKind};
 
 /// Loads the root module in `dir` (and the local modules it calls).
 pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
+    load_module_split(dir, display, cwd, options, sources, SPLIT_FROM_RESOURCES)
+}
+
+/// [`load_module`], reading a root of at least `split_from` resources in two halves.
+fn load_module_split(
+    dir: &Path,
+    display: &str,
+    cwd: &Path,
+    options: &LoadOptions,
+    sources: &SourceMap,
+    split_from: usize,
+) -> Input {
     let mut input = Input::new(display, InputKind::Terraform);
     let root = match &options.root {
         Some(root) => crate::load::confine::canonical_root(root),
@@ -56,11 +68,11 @@ pub fn load_module(dir: &Path, display: &str, cwd: &Path, options: &LoadOptions,
     module.inputs = root_inputs(dir, cwd, options, &ctx, &mut input);
     let mut ev = Eval::new(module, ctx);
     let ancestors = vec![dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())];
-    ev.make_child = Some(child_maker(ancestors));
+    ev.make_child = Some(child_maker(ancestors.clone()));
 
     let mut unmodelled = resources::Unmodelled::default();
     let mut seen = BTreeSet::new();
-    extract_tree(&ev, &mut input, &mut unmodelled, &mut seen);
+    extract_root(&ev, &ancestors, split_from, &mut input, &mut unmodelled, &mut seen);
     // Resources only the plan knows (in modules that are not loaded, for example).
     for p in &plans {
         plan::extract(&ev, p, &seen, &mut input, &mut unmodelled);
@@ -224,6 +236,13 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
             (shown, read, parsed)
         })
         .collect();
+    // Room for every top-level block: the resources are moved in once, not regrown.
+    let blocks: usize = read
+        .iter()
+        .filter_map(|(_, _, parsed)| parsed.as_ref()?.as_ref().ok())
+        .map(|body| body.len())
+        .sum();
+    module.resources.reserve(blocks);
     for (shown, read, parsed) in read {
         let (id, text) = match read {
             Ok(x) => x,
@@ -690,9 +709,84 @@ fn canonical_relative(p: &Path) -> PathBuf {
     crate::load::normalize(p)
 }
 
+/// From how many resources a root module's second half is extracted by an evaluator of its
+/// own, beside the first (on another thread when the run has more than one).
+const SPLIT_FROM_RESOURCES: usize = 2048;
+
+/// Extracts the root module and its children. A large root is read in two halves, each
+/// by its own evaluator over the same parsed module: every value is the same whichever
+/// evaluator computes it (the second computes again what its half reads of the first),
+/// the records are joined in resource order, and the notes and errors of both are kept
+/// (the loader removes the repeated ones). The split depends on the module alone, never
+/// on the thread count.
+fn extract_root(
+    ev: &Eval,
+    ancestors: &[PathBuf],
+    split_from: usize,
+    input: &mut Input,
+    unmodelled: &mut resources::Unmodelled,
+    seen: &mut BTreeSet<String>,
+) {
+    let n = ev.m.resources.len();
+    if n < split_from.max(2) {
+        extract_tree(ev, input, unmodelled, seen);
+        return;
+    }
+    let mid = n / 2;
+    let second = SecondHalf {
+        module: Arc::clone(&ev.m),
+        ctx: ev.ctx.sibling(),
+        ancestors: ancestors.to_vec(),
+        display: input.path.clone(),
+        range: mid..n,
+    };
+    let (later, later_unmodelled, later_seen) = if rayon::current_num_threads() > 1 {
+        std::thread::scope(|s| {
+            let handle = s.spawn(move || second.extract());
+            resources::extract_range(ev, 0..mid, input, unmodelled, seen);
+            handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    } else {
+        resources::extract_range(ev, 0..mid, input, unmodelled, seen);
+        second.extract()
+    };
+    input.append(later);
+    unmodelled.merge(later_unmodelled);
+    seen.extend(later_seen);
+    extract_children(ev, input, unmodelled, seen);
+}
+
+/// The second half of a large root module's resources, to extract with an evaluator of its
+/// own (its values, notes and errors are its own; the parsed module is shared).
+struct SecondHalf<'s> {
+    module: Arc<Module>,
+    ctx: Ctx<'s>,
+    ancestors: Vec<PathBuf>,
+    display: String,
+    range: std::ops::Range<usize>,
+}
+
+impl SecondHalf<'_> {
+    fn extract(self) -> (Input, resources::Unmodelled, BTreeSet<String>) {
+        let mut ev = Eval::sharing(self.module, Rc::new(self.ctx));
+        ev.make_child = Some(child_maker(self.ancestors));
+        let mut input = Input::new(self.display, InputKind::Terraform);
+        let mut unmodelled = resources::Unmodelled::default();
+        let mut seen = BTreeSet::new();
+        resources::extract_range(&ev, self.range, &mut input, &mut unmodelled, &mut seen);
+        collect_messages(&ev, &mut input);
+        (input, unmodelled, seen)
+    }
+}
+
 /// Extracts a module and, through its calls, every instance of its children.
 fn extract_tree(ev: &Eval, input: &mut Input, unmodelled: &mut resources::Unmodelled, seen: &mut BTreeSet<String>) {
     resources::extract(ev, input, unmodelled, seen);
+    extract_children(ev, input, unmodelled, seen);
+}
+
+/// Extracts every instance of a module's children, through its calls.
+fn extract_children(ev: &Eval, input: &mut Input, unmodelled: &mut resources::Unmodelled, seen: &mut BTreeSet<String>) {
     for (index, call) in ev.m.calls.iter().enumerate() {
         for key in Eval::instance_keys(&ev.module_expansion(index)) {
             if let Some(child) = ev.child_instance(&call.name, &key) {

@@ -35,6 +35,17 @@ impl Unmodelled {
         e.0 += 1;
     }
 
+    /// Adds the counts of a later part of the same module (its types first seen there keep
+    /// their order after this one's).
+    pub fn merge(&mut self, later: Unmodelled) {
+        let mut items: Vec<(String, (usize, Span, usize))> = later.seen.into_iter().collect();
+        items.sort_by_key(|(_, (_, _, order))| *order);
+        for (what, (count, span, _)) in items {
+            let order = self.seen.len();
+            self.seen.entry(what).or_insert((0, span, order)).0 += count;
+        }
+    }
+
     /// One note per type, in order of first occurrence.
     pub fn into_notes(self) -> Vec<Diagnostic> {
         let mut items: Vec<(String, (usize, Span, usize))> = self.seen.into_iter().collect();
@@ -62,7 +73,19 @@ pub fn extract(
     unmodelled: &mut Unmodelled,
     seen: &mut std::collections::BTreeSet<String>,
 ) {
-    for (idx, res) in ev.m.resources.iter().enumerate() {
+    extract_range(ev, 0..ev.m.resources.len(), input, unmodelled, seen);
+}
+
+/// [`extract`] for the resources at indexes `range` of the module, in order.
+pub fn extract_range(
+    ev: &Eval,
+    range: std::ops::Range<usize>,
+    input: &mut Input,
+    unmodelled: &mut Unmodelled,
+    seen: &mut std::collections::BTreeSet<String>,
+) {
+    let resources = ev.m.resources.get(range.clone()).unwrap_or_default();
+    for (idx, res) in range.zip(resources) {
         seen.insert(ev.address(res, &InstKey::None));
         if res.data {
             if !KNOWN_DATA.contains(&res.rtype.as_str()) {

@@ -1634,3 +1634,66 @@ fn a_long_quoted_policy_points_at_its_statement_not_at_the_string() {
     let column = line.find("\\\"Deny").map_or(0, |c| c + 1);
     assert_eq!(line_col(&sources, effect.span), (3, column));
 }
+
+/// An input as text to compare, its notes and errors in a fixed order (the loader's order
+/// of them is not part of its answer: the run sorts them).
+fn input_text(mut input: Input) -> String {
+    input
+        .diagnostics
+        .sort_by(|a, b| (a.span, &a.message).cmp(&(b.span, &b.message)));
+    input
+        .errors
+        .sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
+    format!("{input:#?}")
+}
+
+#[test]
+fn a_root_read_in_two_halves_gives_the_input_read_whole() {
+    // Every Terraform folder of testdata (references across the halves, locals, count and
+    // for_each, modules, unknowns, broken files), read whole, in two halves on two
+    // threads, and in two halves on one thread.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    let mut stack = vec![root.join("testdata")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut has_tf = false;
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "tf") {
+                has_tf = true;
+            }
+        }
+        if has_tf {
+            dirs.push(dir);
+        }
+    }
+    dirs.sort();
+    assert!(dirs.len() > 50, "{}", dirs.len());
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let mut split_somewhere = 0;
+    for dir in &dirs {
+        let read = |split_from: usize| {
+            let sources = SourceMap::new();
+            let options = LoadOptions::default();
+            input_text(load_module_split(dir, ".", root, &options, &sources, split_from))
+        };
+        let whole = read(usize::MAX);
+        assert_eq!(whole, read(2), "{}: two halves on two threads", dir.display());
+        assert_eq!(
+            whole,
+            one_thread.install(|| read(2)),
+            "{}: two halves on one thread",
+            dir.display()
+        );
+        if whole.matches("Table {").count() + whole.matches("Principal {").count() >= 2 {
+            split_somewhere += 1;
+        }
+    }
+    assert!(split_somewhere > 20, "{split_somewhere}");
+}

@@ -141,11 +141,24 @@ impl<'s> Ctx<'s> {
             manifest: None,
         }
     }
+
+    /// A context with the same files, plan and manifest, and counts of its own: for an
+    /// evaluator of part of the same module on another thread (its steps are bounded by the
+    /// step limit on their own).
+    pub fn sibling(&self) -> Ctx<'s> {
+        Ctx {
+            plan: self.plan.clone(),
+            manifest: self.manifest.clone(),
+            ..Ctx::new(self.sources, self.cwd.clone(), self.root.clone())
+        }
+    }
 }
 
 /// Evaluates expressions of one module.
 pub struct Eval<'s> {
-    pub m: Module,
+    /// The module's declarations, shared (read only) with sibling evaluators that extract
+    /// part of the same module on another thread.
+    pub m: Arc<Module>,
     pub ctx: Rc<Ctx<'s>>,
     locals: RefCell<BTreeMap<String, Slot>>,
     outputs: RefCell<BTreeMap<String, Slot>>,
@@ -175,6 +188,12 @@ pub type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize, &InstKey) -> Option<Eval<'
 
 impl<'s> Eval<'s> {
     pub fn new(m: Module, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
+        Eval::sharing(Arc::new(m), ctx)
+    }
+
+    /// An evaluator of a module another evaluator may be reading too (each keeps its own
+    /// values, notes and errors).
+    pub fn sharing(m: Arc<Module>, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
         Eval {
             m,
             ctx,
@@ -195,9 +214,10 @@ impl<'s> Eval<'s> {
     }
 
     /// Takes out the bulk of what this evaluator holds, for freeing elsewhere: the
-    /// module's parse trees and the instance objects no one else holds.
-    pub fn take_bulk(&mut self) -> (Module, Vec<Value>) {
-        let module = std::mem::take(&mut self.m);
+    /// module's parse trees (unless another evaluator still shares them) and the instance
+    /// objects no one else holds.
+    pub fn take_bulk(&mut self) -> (Option<Module>, Vec<Value>) {
+        let module = Arc::try_unwrap(std::mem::take(&mut self.m)).ok();
         let mut shared: Vec<Shared> = std::mem::take(self.objects.get_mut())
             .into_values()
             .filter_map(|slot| match slot {
