@@ -670,7 +670,7 @@ impl Setting {
         let exact = |arn: &Template| (text_tokens(&arn.pin(pins)), Some(arn.clone()));
         let tables: Vec<(Resource, Option<Resource>)> = graph
             .tables
-            .iter()
+            .par_iter()
             .map(|t| (exact(&t.table.arn), t.stream_arn.as_ref().map(exact)))
             .collect();
         let (shapes, shape_of) = shapes(&tables);
@@ -760,21 +760,29 @@ fn shapes(tables: &[(Resource, Option<Resource>)]) -> (Vec<Vec<usize>>, Vec<usiz
 /// those rewritten per request by policy variables.
 fn indexed_patterns(graph: &Graph, caps: &Capabilities) -> Vec<Template> {
     let actions = table_actions(caps);
-    let mut seen: std::collections::HashSet<&Template> = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for policy in &graph.policies {
-        let doc = &policy.policy.document;
-        for s in &doc.statements {
-            if !statement_concerns(s, &actions) || statement_has_variables(s, doc) {
-                continue;
-            }
-            if let Which::Listed(pats) | Which::Not(pats, _) = &s.resources {
-                for p in pats {
-                    if seen.insert(&p.text) {
-                        out.push(p.text.clone());
-                    }
+    // Each policy's statements are read in parallel; the patterns are kept in policy order.
+    let per_policy: Vec<Vec<&Template>> = graph
+        .policies
+        .par_iter()
+        .map(|policy| {
+            let doc = &policy.policy.document;
+            let mut texts = Vec::new();
+            for s in &doc.statements {
+                if !statement_concerns(s, &actions) || statement_has_variables(s, doc) {
+                    continue;
+                }
+                if let Which::Listed(pats) | Which::Not(pats, _) = &s.resources {
+                    texts.extend(pats.iter().map(|p| &p.text));
                 }
             }
+            texts
+        })
+        .collect();
+    let mut seen: std::collections::HashSet<&Template> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for text in per_policy.into_iter().flatten() {
+        if seen.insert(text) {
+            out.push(text.clone());
         }
     }
     out

@@ -336,10 +336,12 @@ impl Graph {
             });
         }
 
-        // Principals declared in this input.
+        // Principals declared in this input (their nodes made in parallel, kept in order).
         let principal_base = self.principals.len();
-        for p in &input.principals {
-            self.principals.push(PrincipalNode {
+        let declared: Vec<PrincipalNode> = input
+            .principals
+            .par_iter()
+            .map(|p| PrincipalNode {
                 id: format!("{prefix}#{}", p.address),
                 input: i,
                 address: p.address.clone(),
@@ -356,8 +358,9 @@ impl Graph {
                 via: Vec::new(),
                 trust: None,
                 trusted_only: false,
-            });
-        }
+            })
+            .collect();
+        self.principals.extend(declared);
 
         let mut lookup = Lookup::new(&self.principals[principal_base..], principal_base);
 
@@ -501,7 +504,7 @@ impl Graph {
         let input = &self.inputs[i];
         let streams: Vec<StreamNode> = input
             .streams
-            .iter()
+            .par_iter()
             .map(|s| StreamNode {
                 id: format!("{prefix}#{}", s.address),
                 input: i,
@@ -516,38 +519,44 @@ impl Graph {
             .enumerate()
             .map(|(k, s)| (s.stream.address.as_str(), k))
             .collect();
-        for t in &input.tables {
-            // The first destination (in address order) that names the table.
-            let dest = [
-                dest_index.by_address.get(t.address.as_str()),
-                dest_index.by_name.get(&t.name),
-                dest_index.by_arn.get(&t.arn),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|&k| &destinations[k]);
-            let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
-            // The stream the ARN was read from by reference, else one it names.
-            let by_reference = dest
-                .and_then(|d| d.stream_arn.origin_address("aws_kinesis_stream", &["arn", "id"]))
-                .and_then(|address| stream_by_address.get(address).map(|&k| &streams[k]));
-            let stream = by_reference
-                .or_else(|| {
-                    stream_arn
-                        .as_ref()
-                        .and_then(|arn| streams.iter().find(|s| same_stream(arn, &s.stream, &self.pins)))
-                })
-                .map(|s| s.id.clone());
-            self.tables.push(TableNode {
-                id: format!("{prefix}#{}", t.address),
-                input: i,
-                table: t.clone(),
-                stream_arn,
-                stream,
-                destination_span: dest.map(|d| d.span),
-            });
-        }
+        let pins = &self.pins;
+        let table_nodes: Vec<TableNode> = input
+            .tables
+            .par_iter()
+            .map(|t| {
+                // The first destination (in address order) that names the table.
+                let dest = [
+                    dest_index.by_address.get(t.address.as_str()),
+                    dest_index.by_name.get(&t.name),
+                    dest_index.by_arn.get(&t.arn),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(|&k| &destinations[k]);
+                let stream_arn = dest.map(|d| stream_template(&d.stream_arn));
+                // The stream the ARN was read from by reference, else one it names.
+                let by_reference = dest
+                    .and_then(|d| d.stream_arn.origin_address("aws_kinesis_stream", &["arn", "id"]))
+                    .and_then(|address| stream_by_address.get(address).map(|&k| &streams[k]));
+                let stream = by_reference
+                    .or_else(|| {
+                        stream_arn
+                            .as_ref()
+                            .and_then(|arn| streams.iter().find(|s| same_stream(arn, &s.stream, pins)))
+                    })
+                    .map(|s| s.id.clone());
+                TableNode {
+                    id: format!("{prefix}#{}", t.address),
+                    input: i,
+                    table: t.clone(),
+                    stream_arn,
+                    stream,
+                    destination_span: dest.map(|d| d.span),
+                }
+            })
+            .collect();
+        self.tables.extend(table_nodes);
         let addresses: HashSet<&str> = input.tables.iter().map(|t| t.address.as_str()).collect();
         let names: HashSet<&Template> = input.tables.iter().map(|t| &t.name).collect();
         let arns: HashSet<&Template> = input.tables.iter().map(|t| &t.arn).collect();

@@ -247,7 +247,7 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     reach.hub_of = vec![None; n];
     let outside: Vec<UnknownPolicy> = graph
         .principals
-        .iter()
+        .par_iter()
         .map(|p| UnknownPolicy {
             what: format!("the identity policies of {}, which the inputs do not declare", p.arn),
             span: crate::source::Span::builtin(),
@@ -255,7 +255,7 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         .collect();
     let layers: Vec<Layers<'_>> = graph
         .principals
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(k, p)| {
             let mut l = capability::layers(graph, p, config);
@@ -267,7 +267,7 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
         .collect();
     let callers: Vec<(Template, crate::iam::condition::Context)> = graph
         .principals
-        .iter()
+        .par_iter()
         .map(|p| {
             let arn = p.arn.pin(&config.pins);
             let ctx = capability::principal_context(p, &arn);
@@ -335,11 +335,19 @@ fn assume_steps(
     if roles.is_empty() {
         return;
     }
+    let names: Vec<Option<(bool, String)>> = graph
+        .principals
+        .par_iter()
+        .map(|p| {
+            let role = matches!(p.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
+            let name = steps::arn_name(&p.arn).or_else(|| p.name.as_literal().map(str::to_string))?;
+            Some((role, name))
+        })
+        .collect();
     let mut by_name: HashMap<(bool, String), Vec<usize>> = HashMap::new();
-    for (k, p) in graph.principals.iter().enumerate() {
-        let role = matches!(p.class, PrincipalClass::Role | PrincipalClass::ExternalRole);
-        if let Some(name) = steps::arn_name(&p.arn).or_else(|| p.name.as_literal().map(str::to_string)) {
-            by_name.entry((role, name)).or_default().push(k);
+    for (k, name) in names.into_iter().enumerate() {
+        if let Some(name) = name {
+            by_name.entry(name).or_default().push(k);
         }
     }
     let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
@@ -358,7 +366,7 @@ fn assume_steps(
         }
     }
     let varies: Vec<bool> = layers
-        .iter()
+        .par_iter()
         .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
         .collect();
     // Per hub: its first caller and that caller's patterns for the roles it may assume.
@@ -375,30 +383,41 @@ fn assume_steps(
         let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
         // Per pattern, the roles it may match whose trust can tell callers apart.
         let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
-        for (a, l) in layers.iter().enumerate() {
-            if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
-                continue;
-            }
+        // Each caller's key and patterns are read in parallel; hubs are numbered in order.
+        let callers_read: Vec<Option<(crate::iam::class::OutcomeKey, Vec<Template>)>> = layers
+            .par_iter()
+            .enumerate()
+            .map(|(a, l)| {
+                if varies[a] || !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                    return None;
+                }
+                let key = crate::iam::class::outcome_key(
+                    l,
+                    &[steps::ASSUME_ROLE],
+                    steps::statement_may_name_iam,
+                    &callers[a].0,
+                    false,
+                );
+                let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+                    .into_iter()
+                    .filter(steps::may_name_iam)
+                    .collect();
+                Some((key, patterns))
+            })
+            .collect();
+        for (a, (l, read)) in layers.iter().zip(callers_read).enumerate() {
             // Patterns that hold a policy variable land where the caller's values put them:
             // every delegating role is a candidate, decided on its own (no hub).
-            if varies[a] {
+            if varies[a] && steps::may_allow(l, &[steps::ASSUME_ROLE]) {
                 pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
                 continue;
             }
-            let key = crate::iam::class::outcome_key(
-                l,
-                &[steps::ASSUME_ROLE],
-                steps::statement_may_name_iam,
-                &callers[a].0,
-                false,
-            );
+            let Some((key, patterns)) = read else {
+                continue;
+            };
             let next = hub_keys.len();
             let hub = *hub_keys.entry(key).or_insert(next);
             reach.hub_of[a] = Some(hub);
-            let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
-                .into_iter()
-                .filter(steps::may_name_iam)
-                .collect();
             // A trust that can tell callers apart is decided per caller; the rest once per
             // hub (its callers' patterns are the same, so are their roles).
             for pattern in &patterns {
@@ -422,10 +441,14 @@ fn assume_steps(
     // alike: decided once per such class of roles (per caller), with the first role's proof;
     // [`exact_proofs`] decides the steps a report shows again, on their own role.
     let mut trust_ids: HashMap<TrustKey, usize> = HashMap::new();
+    let trust_texts: Vec<(Option<String>, bool)> = roles
+        .par_iter()
+        .map(|(_, t, arn)| trust_key_text(&graph.policies[*t].policy, arn))
+        .collect();
     let role_class: HashMap<usize, RoleClass> = roles
         .iter()
-        .map(|(k, t, arn)| {
-            let (text, has_resources) = trust_key_text(&graph.policies[*t].policy, arn);
+        .zip(trust_texts)
+        .map(|((k, t, arn), (text, has_resources))| {
             // A trust that cannot be read, or reads resources, is a class of its own role.
             let own = if text.is_none() || has_resources {
                 *k
