@@ -288,14 +288,23 @@ pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &
     let changed = capability::evaluate_variants(graph, caps, config, &variants, decisions, &mut work);
     (reach.changed, reach.changed_class) = (changed.entries, changed.slot);
     split(&mut reach, "reach: changed principals");
-    for (p, l) in layers.iter().enumerate() {
-        for action in steps::NOT_FOLLOWED {
+    // Read per principal in parallel, listed in principal order.
+    let not_followed: Vec<Vec<(usize, &'static str)>> = layers
+        .par_iter()
+        .enumerate()
+        .map(|(p, l)| {
             let p_node = &graph.principals[p];
-            if !p_node.trusted_only && p_node.unknown_policies.is_empty() && steps::may_allow(l, &[action]) {
-                reach.not_followed.push((p, action));
+            if p_node.trusted_only || !p_node.unknown_policies.is_empty() {
+                return Vec::new();
             }
-        }
-    }
+            steps::NOT_FOLLOWED
+                .iter()
+                .filter(|&&action| steps::may_allow(l, &[action]))
+                .map(|&action| (p, action))
+                .collect()
+        })
+        .collect();
+    reach.not_followed.extend(not_followed.into_iter().flatten());
     reach.plain_steps = Some(reach.steps.len());
     indirect(graph, decisions, &mut reach, None);
     let mut exact = changed.exact;
@@ -1115,10 +1124,14 @@ fn change_steps(
     let mut hub_searches: HashMap<usize, Search> = HashMap::new();
     // One writer's search after another in the same storage.
     let mut node_search = Search::new(reach.nodes.len());
-    for x in 0..graph.principals.len() {
-        if !steps::may_allow(&layers[x], steps::CHANGE_ACTIONS) {
-            continue;
-        }
+    // Who may change permissions at all, read per principal in parallel.
+    let writers: Vec<usize> = layers
+        .par_iter()
+        .enumerate()
+        .filter(|(_, l)| steps::may_allow(l, steps::CHANGE_ACTIONS))
+        .map(|(x, _)| x)
+        .collect();
+    for x in writers {
         // A principal that can change its own permissions is taken to gain nothing more by
         // changing those of the roles it reaches (docs/spec-notes.md: this bounds the changed
         // principals to decide by the principals), so those are searched only otherwise.
