@@ -35,6 +35,9 @@ pub struct Pat {
     compiled: std::sync::OnceLock<crate::iam::pattern::Compiled>,
     /// As a `Principal` entry: the account it names, compiled, once, on first use.
     account: std::sync::OnceLock<Option<crate::iam::pattern::ExactPattern>>,
+    /// Whether its literal text holds a policy variable, read once on first use (every
+    /// resource match of a statement asks).
+    variables: std::sync::OnceLock<bool>,
 }
 
 impl Pat {
@@ -44,16 +47,19 @@ impl Pat {
             span,
             compiled: std::sync::OnceLock::new(),
             account: std::sync::OnceLock::new(),
+            variables: std::sync::OnceLock::new(),
         }
     }
 
     /// Whether its literal text holds a `${...}` policy variable (symbols print as `${...}`
     /// too, so only the literal parts are read).
     pub fn has_variables(&self) -> bool {
-        self.text
-            .parts()
-            .iter()
-            .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
+        *self.variables.get_or_init(|| {
+            self.text
+                .parts()
+                .iter()
+                .any(|part| matches!(part, crate::value::Part::Lit(s) if s.contains("${")))
+        })
     }
 
     /// The pattern as resource matching reads it, compiled once.
