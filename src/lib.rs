@@ -366,13 +366,18 @@ impl Clock {
 
 /// Sorts by position, then by `then`; each item's position is computed once, not once per
 /// comparison (a position reads the file table and counts characters on its line).
-fn sort_by_position<T, K: Ord>(
+fn sort_by_position<T: Send, K: Ord + Send>(
     items: &mut Vec<T>,
-    position: impl Fn(&T) -> K,
-    then: impl Fn(&T, &T) -> std::cmp::Ordering,
+    position: impl Fn(&T) -> K + Sync,
+    then: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
 ) {
-    let mut keyed: Vec<(K, T)> = std::mem::take(items).into_iter().map(|x| (position(&x), x)).collect();
-    keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| then(a, b)));
+    use rayon::prelude::*;
+    // Positions are read and the items sorted (a stable sort, as `sort_by`) in parallel.
+    let mut keyed: Vec<(K, T)> = std::mem::take(items)
+        .into_par_iter()
+        .map(|x| (position(&x), x))
+        .collect();
+    keyed.par_sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| then(a, b)));
     items.extend(keyed.into_iter().map(|(_, x)| x));
 }
 

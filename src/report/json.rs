@@ -293,17 +293,18 @@ fn inputs_out(a: &Analysis) -> Vec<InputOut> {
 }
 
 fn principals_out(a: &Analysis) -> Vec<PrincipalOut> {
-    let mut principals: Vec<PrincipalOut> = a.graph.principals.iter().map(|p| PrincipalOut::of(a, p)).collect();
-    principals.sort_by(|x, y| x.id.cmp(&y.id));
+    let mut principals: Vec<PrincipalOut> = a.graph.principals.par_iter().map(|p| PrincipalOut::of(a, p)).collect();
+    principals.par_sort_by(|x, y| x.id.cmp(&y.id));
     principals
 }
 
 /// Tables, streams, keys and the SLRs, by id.
 fn resources_out(a: &Analysis) -> Vec<ResourceOut> {
     let (g, src) = (&a.graph, &a.sources);
-    let mut resources = Vec::new();
-    for t in &g.tables {
-        resources.push(ResourceOut {
+    let mut resources: Vec<ResourceOut> = g
+        .tables
+        .par_iter()
+        .map(|t| ResourceOut {
             id: t.id.clone(),
             address: t.table.address.clone(),
             kind: "table",
@@ -316,21 +317,19 @@ fn resources_out(a: &Analysis) -> Vec<ResourceOut> {
                 .or_else(|| t.stream_arn.as_ref().map(ToString::to_string)),
             file: Some(src.path(t.table.span)),
             line: src.start(t.table.span).map(|lc| lc.line),
-        });
-    }
-    for s in &g.streams {
-        resources.push(ResourceOut {
-            id: s.id.clone(),
-            address: s.stream.address.clone(),
-            kind: "stream",
-            name: s.stream.name.to_string(),
-            construct: g.inputs[s.input].construct_paths.get(&s.stream.address).cloned(),
-            arn: s.stream.arn.to_string(),
-            stream: None,
-            file: Some(src.path(s.stream.span)),
-            line: src.start(s.stream.span).map(|lc| lc.line),
-        });
-    }
+        })
+        .collect();
+    resources.par_extend(g.streams.par_iter().map(|s| ResourceOut {
+        id: s.id.clone(),
+        address: s.stream.address.clone(),
+        kind: "stream",
+        name: s.stream.name.to_string(),
+        construct: g.inputs[s.input].construct_paths.get(&s.stream.address).cloned(),
+        arn: s.stream.arn.to_string(),
+        stream: None,
+        file: Some(src.path(s.stream.span)),
+        line: src.start(s.stream.span).map(|lc| lc.line),
+    }));
     for input in &g.inputs {
         for k in &input.keys {
             resources.push(ResourceOut {
@@ -362,7 +361,7 @@ fn resources_out(a: &Analysis) -> Vec<ResourceOut> {
             line: first.and_then(|d| src.start(d.span)).map(|lc| lc.line),
         });
     }
-    resources.sort_by(|x, y| x.id.cmp(&y.id));
+    resources.par_sort_by(|x, y| x.id.cmp(&y.id));
     resources
 }
 
