@@ -866,7 +866,7 @@ pub fn evaluate_variants(
     // Classes whose decisions come out alike (`iam::class::outcome_key`): one decides for all.
     let actions = capability_actions(caps);
     let caller_matters = caller_matters(graph);
-    let mut first: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
+    let mut first: foldhash::HashMap<crate::iam::class::OutcomeKey, usize> = foldhash::HashMap::default();
     let mut same_as = vec![usize::MAX; variants.len()];
     for v in 0..variants.len() {
         if class_of[v] != v {
@@ -1043,7 +1043,7 @@ fn evaluate_node(
 fn group(decided: Vec<(TableSet, CapDecision)>) -> Vec<(TableSet, CapDecision)> {
     let mut leader: Vec<usize> = Vec::with_capacity(decided.len());
     {
-        let mut first_of: HashMap<ReportKey<'_>, usize> = HashMap::new();
+        let mut first_of: foldhash::HashMap<ReportKey<'_>, usize> = foldhash::HashMap::default();
         for (k, (_, d)) in decided.iter().enumerate() {
             leader.push(*first_of.entry(d.report_key()).or_insert(k));
         }
@@ -1111,7 +1111,7 @@ struct Evaluation<'a> {
     setting: &'a Setting,
     requests: std::cell::Cell<u64>,
     /// Per action asked, how this principal's statements match it (found once).
-    views: std::cell::RefCell<HashMap<String, std::rc::Rc<crate::iam::eval::ActionView>>>,
+    views: std::cell::RefCell<foldhash::HashMap<String, std::rc::Rc<crate::iam::eval::ActionView>>>,
 }
 
 /// One table's signature: the (pattern, on streams?, match) hits of the statements read.
@@ -1158,9 +1158,9 @@ impl Evaluation<'_> {
 
     /// Per table that some relevant pattern tells apart, its signature; `None` when a
     /// relevant statement's patterns cannot be indexed.
-    fn signatures(&self, actions: &[&str]) -> Option<HashMap<usize, Signature>> {
+    fn signatures(&self, actions: &[&str]) -> Option<foldhash::HashMap<usize, Signature>> {
         let s = self.setting;
-        let mut out: HashMap<usize, Signature> = HashMap::new();
+        let mut out: foldhash::HashMap<usize, Signature> = foldhash::HashMap::default();
         let mut local = 0u32;
         let layers = self.layers;
         let policies = layers
@@ -1382,7 +1382,7 @@ impl Evaluation<'_> {
 }
 
 /// Adds a pattern's non-uniform hits to the tables' signatures.
-fn mark(out: &mut HashMap<usize, Signature>, pattern: u32, streams: bool, hits: &Hits) {
+fn mark(out: &mut foldhash::HashMap<usize, Signature>, pattern: u32, streams: bool, hits: &Hits) {
     if hits.uniform.is_some() {
         return;
     }

@@ -298,7 +298,7 @@ pub fn class_key(layers: &Layers<'_>, actions: &[&str], caller: &Template, calle
 /// Groups items by key: per item, the index of the first item with an equal key (its
 /// class's representative), in item order.
 pub fn representatives<K: std::hash::Hash + Eq>(keys: impl IntoIterator<Item = K>) -> Vec<usize> {
-    let mut first: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut first: foldhash::HashMap<K, usize> = foldhash::HashMap::default();
     keys.into_iter()
         .enumerate()
         .map(|(k, key)| *first.entry(key).or_insert(k))

@@ -3,7 +3,7 @@
 //! destination streams) once, pruned by the literal prefix of its resource segment, so that
 //! deciding "which tables does this statement tell apart" is a lookup, not a scan.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use rayon::prelude::*;
 
@@ -163,7 +163,7 @@ impl ArnTargets {
         ArnTargets {
             len: entries.len(),
             index: TargetIndex::new(entries),
-            matched: HashMap::new(),
+            matched: HashMap::default(),
         }
     }
 
