@@ -57,9 +57,11 @@ fn load_module_split(
     let mut ctx = Ctx::new(sources, cwd.to_path_buf(), root);
     ctx.manifest = manifest::Manifest::read(dir, cwd, sources, &mut input);
     let plans = beside_plans(dir, cwd, sources, &mut input);
+    let mut planned = BTreeMap::new();
     for p in &plans {
-        ctx.plan.extend(plan::values_by_address(p));
+        planned.extend(plan::values_by_address(p));
     }
+    ctx.plan = Arc::new(planned);
     let ctx = Rc::new(ctx);
     let parsed = parse_module(dir, display, String::new(), &ctx);
     input.errors.extend(parsed.errors);

@@ -123,8 +123,9 @@ pub struct Ctx<'s> {
     pub depth: Cell<usize>,
     /// Expressions evaluated so far in this module tree (bounded by the step limit).
     pub steps: Cell<u64>,
-    /// Planned values by resource address, when a plan is merged with the `.tf` files.
-    pub plan: BTreeMap<String, Value>,
+    /// Planned values by resource address, when a plan is merged with the `.tf` files
+    /// (shared with sibling contexts, not copied).
+    pub plan: Arc<BTreeMap<String, Value>>,
     /// The root module's installed registry and git modules, after `terraform init`.
     pub manifest: Option<super::manifest::Manifest>,
 }
@@ -137,7 +138,7 @@ impl<'s> Ctx<'s> {
             root,
             depth: Cell::new(0),
             steps: Cell::new(0),
-            plan: BTreeMap::new(),
+            plan: Arc::default(),
             manifest: None,
         }
     }
@@ -147,7 +148,7 @@ impl<'s> Ctx<'s> {
     /// step limit on their own).
     pub fn sibling(&self) -> Ctx<'s> {
         Ctx {
-            plan: self.plan.clone(),
+            plan: Arc::clone(&self.plan),
             manifest: self.manifest.clone(),
             ..Ctx::new(self.sources, self.cwd.clone(), self.root.clone())
         }
