@@ -1111,7 +1111,7 @@ fn render_children(children: &[Tree], prefix: &str, out: &mut String) {
 }
 
 /// The file name of statements from the bundled AWS managed catalogue.
-const BUILTIN: &str = "<builtin>";
+const BUILTIN: &str = crate::source::BUILTIN_PATH;
 
 fn at(file: &str, line: usize, column: usize) -> String {
     if file == BUILTIN {

@@ -530,7 +530,10 @@ fn write_human(out: &mut dyn Write, case: &Case, d: &Decision, pos: Position<'_>
     writeln!(out, "{}: {} on {}", d.outcome.as_str(), case.action, case.resource)?;
     let at = |s: Span| {
         let (file, line, column) = pos(s);
-        format!("{}:{line}:{column}", file.unwrap_or_else(|| "<builtin>".to_string()))
+        format!(
+            "{}:{line}:{column}",
+            file.unwrap_or_else(|| crate::source::BUILTIN_PATH.to_string())
+        )
     };
     if !d.because.is_empty() {
         writeln!(out, "because:")?;

@@ -168,6 +168,9 @@ impl SourceFile {
     }
 }
 
+/// The display path of built-in values (no file).
+pub const BUILTIN_PATH: &str = "<builtin>";
+
 /// All files of a run, shared by loaders (which add) and reports (which read).
 #[derive(Default, Debug)]
 pub struct SourceMap {
@@ -220,7 +223,15 @@ impl SourceMap {
     pub fn path(&self, span: Span) -> String {
         self.get(span.file)
             .map(|f| f.path.clone())
-            .unwrap_or_else(|| "<builtin>".to_string())
+            .unwrap_or_else(|| BUILTIN_PATH.to_string())
+    }
+
+    /// [`SourceMap::path`] and [`SourceMap::start`] of a span, its file looked up once.
+    pub fn place(&self, span: Span) -> (String, Option<LineCol>) {
+        match self.get(span.file) {
+            Some(f) => (f.path.clone(), Some(f.line_col(span.start))),
+            None => (BUILTIN_PATH.to_string(), None),
+        }
     }
 
     /// Start and end line/column of a span.
@@ -231,7 +242,9 @@ impl SourceMap {
 
     /// Start line/column of a span.
     pub fn start(&self, span: Span) -> Option<LineCol> {
-        self.range(span).map(|(s, _)| s)
+        // Only the start: reports ask for it once per statement they cite, and the end
+        // would cost as much again.
+        Some(self.get(span.file)?.line_col(span.start))
     }
 
     /// The part of a span on its first line (for "declared here" labels on long blocks).
@@ -252,9 +265,9 @@ impl SourceMap {
 
     /// A `file:line:column` string for messages.
     pub fn describe(&self, span: Span) -> String {
-        match self.start(span) {
-            Some(lc) => format!("{}:{}", self.path(span), lc),
-            None => "<builtin>".to_string(),
+        match self.place(span) {
+            (path, Some(lc)) => format!("{path}:{lc}"),
+            (_, None) => BUILTIN_PATH.to_string(),
         }
     }
 }

@@ -742,13 +742,13 @@ fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
 /// One deciding statement with its position (the matched action string where known).
 pub fn because_out(src: &SourceMap, action: &str, b: &crate::iam::eval::Because) -> BecauseOut {
     let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
-    let lc = src.start(at);
+    let (file, lc) = src.place(at);
     BecauseOut {
         action: action.to_string(),
         effect: b.effect.as_str(),
         policy: b.policy.to_string(),
         layer: b.layer.as_str(),
-        file: src.path(at),
+        file,
         line: lc.map(|l| l.line).unwrap_or(0),
         column: lc.map(|l| l.column).unwrap_or(0),
     }
