@@ -1506,11 +1506,6 @@ mod tests {
         assert_eq!(n.phrase(&with_star), "every undeclared table (*), table a");
         assert_eq!(n.phrase(&TableSet::undeclared_only()), "every undeclared table (*)");
     }
-}
-
-#[cfg(test)]
-mod grouping_tests {
-    use super::*;
 
     fn requirement(action: &str, outcome: Outcome) -> RequirementDecision {
         RequirementDecision {

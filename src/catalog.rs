@@ -1058,7 +1058,7 @@ pub struct ManagedPolicyFacts {
 impl ManagedPolicyFacts {
     /// The policy's ARN in the `aws` partition.
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::aws:policy{}{}", self.path, self.name)
+        managed_arn(&self.path, &self.name)
     }
 }
 
@@ -1083,8 +1083,15 @@ pub fn aws_managed_document(name: &str) -> Option<&'static Policy> {
     let by_name = BY_NAME.get_or_init(|| AWS_MANAGED.iter().enumerate().map(|(k, (n, _))| (*n, k)).collect());
     let k = *by_name.get(name)?;
     let cells = COMPILED.get_or_init(|| AWS_MANAGED.iter().map(|_| OnceLock::new()).collect());
-    let (name, text) = AWS_MANAGED.get(k)?;
-    cells.get(k)?.get_or_init(|| compile_managed(name, text)).as_ref()
+    cells.get(k)?.get_or_init(|| compile_managed(name)).as_ref()
+}
+
+/// What an AWS managed policy's ARN (`aws` partition) holds before its path and name.
+const MANAGED_ARN_PREFIX: &str = "arn:aws:iam::aws:policy";
+
+/// The ARN of the AWS managed policy `name` at IAM path `path` (`/` or `/service-role/`).
+fn managed_arn(path: &str, name: &str) -> String {
+    format!("{MANAGED_ARN_PREFIX}{path}{name}")
 }
 
 const NO_REPLICATION_ACCESS: &str = include_str!("../rules/aws-managed/NO_REPLICATION_ACCESS.toml");
@@ -1110,7 +1117,7 @@ pub fn aws_managed_without_access() -> &'static BTreeMap<String, String> {
                 f.policy
                     .into_iter()
                     .map(|r| {
-                        let arn = format!("arn:aws:iam::aws:policy{}{}", r.path, r.name);
+                        let arn = managed_arn(&r.path, &r.name);
                         (r.name, arn)
                     })
                     .collect()
@@ -1146,7 +1153,7 @@ pub fn aws_managed_policy(name: &str) -> Option<KnownManagedPolicy> {
     }
     let (n, arn) = aws_managed_without_access().get_key_value(name)?;
     let path = arn
-        .strip_prefix("arn:aws:iam::aws:policy")
+        .strip_prefix(MANAGED_ARN_PREFIX)
         .and_then(|rest| rest.strip_suffix(n.as_str()))
         .unwrap_or("/");
     Some(KnownManagedPolicy {
@@ -1300,14 +1307,12 @@ fn parse_managed_index() -> Result<Vec<ManagedPolicyFacts>, String> {
         .map_err(|e| format!("rules/aws-managed/INDEX.toml: {e}"))
 }
 
-fn compile_managed(name: &str, text: &str) -> Option<Policy> {
-    let path = aws_managed_facts()
-        .iter()
-        .find(|f| f.name == name)
-        .map_or("/", |f| f.path.as_str());
-    let v = json::parse(text, FileId::BUILTIN, 0).ok()?;
+/// A bundled AWS managed policy's document, compiled, its address its ARN.
+fn compile_managed(name: &str) -> Option<Policy> {
+    let known = aws_managed_policy(name)?;
+    let v = json::parse(known.document?, FileId::BUILTIN, 0).ok()?;
     Some(Policy {
-        address: format!("arn:aws:iam::aws:policy{path}{name}").into(),
+        address: managed_arn(known.path, known.name).into(),
         document: policy::parse(&v).0,
     })
 }

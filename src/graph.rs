@@ -364,9 +364,13 @@ impl Graph {
 
         let mut lookup = Lookup::new(&self.principals[principal_base..], principal_base);
 
+        // The groups and attachments are taken out of the input while it is linked (the
+        // links below change `self`), and put back after.
+        let attachments = std::mem::take(&mut self.inputs[i].attachments);
+        let groups = std::mem::take(&mut self.inputs[i].groups);
+        let group_index = GroupIndex::new(&groups);
         // Group → member principals (by name).
         let input = &self.inputs[i];
-        let group_index = GroupIndex::new(&input.groups);
         let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for m in &input.memberships {
             // By the declared resource where the membership names it by reference, else by name.
@@ -398,11 +402,7 @@ impl Graph {
             }
         }
 
-        // Attachments (taken out of the input while it is linked, and put back after).
-        drop(group_index);
-        let attachments = std::mem::take(&mut self.inputs[i].attachments);
-        let groups = std::mem::take(&mut self.inputs[i].groups);
-        let group_index = GroupIndex::new(&groups);
+        // Attachments.
         for a in &attachments {
             let targets: Vec<(usize, Option<String>)> = match &a.target {
                 Target::Address(addr) => {
@@ -492,7 +492,6 @@ impl Graph {
                 }
             }
         }
-        drop(group_index);
         self.inputs[i].attachments = attachments;
         self.inputs[i].groups = groups;
         for p in &mut self.principals[principal_base..] {
@@ -1069,6 +1068,82 @@ mod tests {
             b.and_then(|t| t.stream.clone()).as_deref(),
             Some("in#module.b.aws_kinesis_stream.s")
         );
+    }
+
+    #[test]
+    fn groups_and_destination_tables_are_found_by_address_name_or_arn_the_first_declared_winning() {
+        use crate::model::{Destination, Group, Membership};
+        let mut input = Input::new("in", InputKind::Terraform);
+        input.principals.push(Principal {
+            address: "aws_iam_user.u".into(),
+            kind: PrincipalKind::User,
+            name: Template::lit("u"),
+            arn: Template::lit("arn:aws:iam::111122223333:user/u"),
+            span: Span::builtin(),
+        });
+        for g in ["g1", "g2"] {
+            input.groups.push(Group {
+                address: format!("aws_iam_group.{g}"),
+                name: Template::lit("dup"),
+                span: Span::builtin(),
+            });
+        }
+        for (group, group_address) in [("dup", None), ("dup", Some("aws_iam_group.g2")), ("missing", None)] {
+            input.memberships.push(Membership {
+                user: Template::lit("u"),
+                group: Template::lit(group),
+                user_address: None,
+                group_address: group_address.map(str::to_string),
+                span: Span::builtin(),
+            });
+        }
+        let admin = || PolicyRef::Arn(Template::lit("arn:aws:iam::aws:policy/AdministratorAccess"));
+        attach(&mut input, admin(), Target::GroupName(Template::lit("dup")), false);
+        attach(&mut input, admin(), Target::Address("aws_iam_group.g2".into()), false);
+        let arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/t";
+        input.tables.push(Table {
+            address: "aws_dynamodb_table.t".into(),
+            name: Template::lit("t"),
+            arn: Template::lit(arn),
+            span: Span::builtin(),
+        });
+        let stream = Value::new(
+            ValueKind::Str(Template::lit("arn:aws:kinesis:eu-west-1:111122223333:stream/s")),
+            Span::builtin(),
+        );
+        for (k, table) in [
+            TableRef::Address("aws_dynamodb_table.t".into()),
+            TableRef::Name(Template::lit("t")),
+            TableRef::Arn(Template::lit(arn)),
+            TableRef::Address("aws_dynamodb_table.other".into()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            input.destinations.push(Destination {
+                address: format!("aws_dynamodb_kinesis_streaming_destination.d{k}"),
+                table,
+                stream_arn: stream.clone(),
+                span: Span::builtin(),
+            });
+        }
+        let g = Graph::build(vec![input], &Pins::default());
+        // By name, the first group of that name; by address, the one named.
+        assert_eq!(g.memberships, [(0, 0, 0), (0, 0, 1)]);
+        let mut grouped: Vec<_> = g.group_policies.keys().copied().collect();
+        grouped.sort_unstable();
+        assert_eq!(grouped, [(0, 0), (0, 1)]);
+        let notes: Vec<&str> = g.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        let count = |text: &str| notes.iter().filter(|n| n.contains(text)).count();
+        assert_eq!(count("group `missing` is not declared in this input"), 1, "{notes:?}");
+        assert_eq!(count("streaming destination's table is not declared"), 1, "{notes:?}");
+        // The AWS managed policy is compiled from the catalogue and added once.
+        let admins = g
+            .policies
+            .iter()
+            .filter(|p| &*p.policy.address == "arn:aws:iam::aws:policy/AdministratorAccess")
+            .count();
+        assert_eq!(admins, 1);
     }
 
     #[test]

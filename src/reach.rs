@@ -392,13 +392,16 @@ fn assume_steps(
         let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
         // Per pattern, the roles it may match whose trust can tell callers apart.
         let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
-        // Each caller's key and patterns are read in parallel; hubs are numbered in order.
-        let callers_read: Vec<Option<(crate::iam::class::OutcomeKey, Vec<Template>)>> = layers
+        // Each caller is read in parallel; hubs are numbered in order.
+        let callers_read: Vec<CallerRead> = layers
             .par_iter()
             .enumerate()
             .map(|(a, l)| {
-                if varies[a] || !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
-                    return None;
+                if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                    return CallerRead::Cannot;
+                }
+                if varies[a] {
+                    return CallerRead::Varies;
                 }
                 let key = crate::iam::class::outcome_key(
                     l,
@@ -411,18 +414,19 @@ fn assume_steps(
                     .into_iter()
                     .filter(steps::may_name_iam)
                     .collect();
-                Some((key, patterns))
+                CallerRead::Hub(key, patterns)
             })
             .collect();
-        for (a, (l, read)) in layers.iter().zip(callers_read).enumerate() {
-            // Patterns that hold a policy variable land where the caller's values put them:
-            // every delegating role is a candidate, decided on its own (no hub).
-            if varies[a] && steps::may_allow(l, &[steps::ASSUME_ROLE]) {
-                pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
-                continue;
-            }
-            let Some((key, patterns)) = read else {
-                continue;
+        for (a, read) in callers_read.into_iter().enumerate() {
+            let (key, patterns) = match read {
+                CallerRead::Cannot => continue,
+                // Patterns that hold a policy variable land where the caller's values put
+                // them: every delegating role is a candidate, decided on its own (no hub).
+                CallerRead::Varies => {
+                    pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
+                    continue;
+                }
+                CallerRead::Hub(key, patterns) => (key, patterns),
             };
             let next = hub_keys.len();
             let hub = *hub_keys.entry(key).or_insert(next);
@@ -549,6 +553,16 @@ fn assume_steps(
         }
         reach.hubs.push(edges);
     }
+}
+
+/// What a caller's identity layers say of `sts:AssumeRole` on the delegating roles.
+enum CallerRead {
+    /// No statement may allow it.
+    Cannot,
+    /// Its patterns hold a policy variable: each role is decided on its own.
+    Varies,
+    /// Its hub's key and the patterns that may name an IAM role.
+    Hub(crate::iam::class::OutcomeKey, Vec<Template>),
 }
 
 /// Delegating roles a hub's callers assume alike: the list (`Reach::role_lists`) less the
@@ -1663,7 +1677,10 @@ impl Search {
             .order
             .iter()
             .chain(self.start.iter())
-            .map(|&v| (v, (self.via(v), self.cost(v).0, self.cost(v).1)))
+            .map(|&v| {
+                let (len, outcome) = self.cost(v);
+                (v, (self.via(v), len, outcome))
+            })
             .collect();
         Search {
             marks: Marks::Sparse(marks),
@@ -1930,11 +1947,20 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .flatten()
             .filter(|&h| !all.hub[h].is_empty())
     };
-    let needed: BTreeSet<usize> = (0..n)
-        .filter(|a| only.is_none_or(|only| only.contains(a)))
-        .filter(|&a| all.adj[a].is_empty() || own_leaves(reach, &all, &costs, a).is_some())
-        .filter_map(hub_of)
+    // How each principal chooses (`None`: its entries are kept), read once, in parallel.
+    let plans: Vec<Option<Plan>> = (0..n)
+        .into_par_iter()
+        .map(|a| {
+            if only.is_some_and(|only| !only.contains(&a)) {
+                return None;
+            }
+            let own = !all.adj[a].is_empty();
+            let leaves = if own { own_leaves(reach, &all, &costs, a) } else { None };
+            let hub = hub_of(a).filter(|_| !own || leaves.is_some());
+            Some(Plan { own, leaves, hub })
+        })
         .collect();
+    let needed: BTreeSet<usize> = plans.iter().flatten().filter_map(|p| p.hub).collect();
     let nodes = reach.nodes.len();
     let walks = Walks {
         allowed: &allowed,
@@ -1960,18 +1986,11 @@ fn indirect(graph: &Graph, decisions: &Decisions, reach: &mut Reach, only: Optio
             .map_init(
                 || [Search::new(nodes), Search::new(nodes)],
                 |own_searches, a| {
-                    entries_of(
-                        graph,
-                        decisions,
-                        reach,
-                        Shared {
-                            only,
-                            walks,
-                            hub_reach: &hub_reach,
-                        },
-                        own_searches,
-                        a,
-                    )
+                    let sh = Shared {
+                        walks,
+                        hub_reach: &hub_reach,
+                    };
+                    entries_of(graph, decisions, reach, sh, own_searches, a, plans[a].as_ref())
                 },
             )
             .collect()
@@ -2007,9 +2026,17 @@ struct Walks<'s> {
 /// What every principal's choice reads.
 #[derive(Clone, Copy)]
 struct Shared<'s> {
-    only: Option<&'s BTreeSet<usize>>,
     walks: Walks<'s>,
     hub_reach: &'s HashMap<usize, HubReach>,
+}
+
+/// How a principal's entries are chosen: whether it has steps of its own, the changed
+/// nodes they reach when they reach only such nodes, and the hub it reads (searched once
+/// for all its readers).
+struct Plan {
+    own: bool,
+    leaves: Option<Vec<Leaf>>,
+    hub: Option<usize>,
 }
 
 /// An entry's path: made already, or as a search walked it back from the holder.
@@ -2030,7 +2057,8 @@ enum Walked {
     },
 }
 
-/// Principal `a`'s indirect entries, each with its path as found.
+/// Principal `a`'s indirect entries, each with its path as found (`plan` `None`: the
+/// entries it has, kept).
 fn entries_of(
     graph: &Graph,
     decisions: &Decisions,
@@ -2038,38 +2066,21 @@ fn entries_of(
     sh: Shared<'_>,
     own_searches: &mut [Search; 2],
     a: usize,
+    plan: Option<&Plan>,
 ) -> Vec<(Indirect, PathFound)> {
-    if sh.only.is_some_and(|only| !only.contains(&a)) {
+    let Some(plan) = plan else {
         return reach
             .of(a)
             .iter()
             .map(|x| (x.clone(), PathFound::Made(x.path.clone())))
             .collect();
-    }
-    let own = !sh.walks.all.adj[a].is_empty();
-    let hub = reach
-        .hub_of
-        .get(a)
-        .copied()
-        .flatten()
-        .filter(|&h| !sh.walks.all.hub[h].is_empty());
-    let leaves_of_own = if own {
-        own_leaves(reach, sh.walks.all, sh.walks.costs, a)
-    } else {
-        None
     };
-    // The hub this principal reads: searched before for every principal that reads one
-    // (`indirect` chose them by the same test); searched here otherwise.
-    let local = match hub.filter(|_| !own || leaves_of_own.is_some()) {
-        Some(h) if !sh.hub_reach.contains_key(&h) => {
-            Some(hub_search(graph, decisions, reach, sh.walks, own_searches, h))
-        }
-        _ => None,
-    };
-    let hub_reach: Option<&HubReach> = hub.and_then(|h| sh.hub_reach.get(&h)).or(local.as_ref());
-    let (chosen, searches_owned, leaves): (Vec<Chosen>, bool, Vec<Leaf>) = match (own, hub_reach) {
+    // The plan's hub was searched for it (`indirect` searches every plan's hub).
+    let hub_reach: Option<&HubReach> = plan.hub.and_then(|h| sh.hub_reach.get(&h));
+    let leaves_of_own = plan.leaves.as_deref();
+    let (chosen, searches_owned, leaves): (Vec<Chosen>, bool, &[Leaf]) = match (plan.own, hub_reach) {
         (false, None) => return Vec::new(),
-        (false, Some(hr)) => (member_entries(graph, decisions, a, hr), false, Vec::new()),
+        (false, Some(hr)) => (member_entries(graph, decisions, a, hr), false, &[]),
         (true, _) => {
             // A principal whose own steps all end at changed nodes (which have no steps
             // of their own) reaches what its hub reaches and those nodes: chosen from
@@ -2077,7 +2088,7 @@ fn entries_of(
             // them (then they would be reached otherwise).
             let fast = match (hub_reach, leaves_of_own) {
                 (Some(hr), Some(leaves)) => {
-                    own_over_hub(graph, decisions, reach, sh.walks.rank, a, &leaves, hr).map(|chosen| (chosen, leaves))
+                    own_over_hub(graph, decisions, reach, sh.walks.rank, a, leaves, hr).map(|chosen| (chosen, leaves))
                 }
                 _ => None,
             };
@@ -2089,7 +2100,7 @@ fn entries_of(
                         search_into(found, reach, edges, sh.walks.costs, Origin::Node(a));
                     }
                     let reached = reached_by(reach, own_searches, sh.walks.rank);
-                    (best_for(graph, decisions, reach, a, &reached), true, Vec::new())
+                    (best_for(graph, decisions, reach, a, &reached), true, &[])
                 }
             }
         }
