@@ -64,6 +64,19 @@ pub enum Command {
     },
     /// Export the resource graph (principals, policies, tables, streams, the SLR).
     Graph(GraphArgs),
+    /// Run as a language server on standard input and output (for editors).
+    ///
+    /// Speaks the Language Server Protocol: the editor's workspace folders are analysed as
+    /// `check` would (kdsguard.toml found the same way, suppressions and baseline
+    /// honoured), from the editor's unsaved text. Findings arrive as diagnostics; hover on
+    /// a table, a principal or a policy statement says who can do what; code actions insert
+    /// a suppression comment; go to definition on a principal lists its granting
+    /// statements. Editors start it themselves: see docs/editors.md.
+    Lsp {
+        /// Accepted for clients that pass it: standard input and output is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print a shell completion script, e.g. `kdsguard completions bash > /etc/bash_completion.d/kdsguard`.
     Completions {
         /// The shell to complete for.

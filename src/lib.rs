@@ -16,6 +16,7 @@ pub mod graph;
 pub mod iam;
 pub mod limits;
 pub mod load;
+pub mod lsp;
 pub mod model;
 pub mod query;
 pub mod reach;
@@ -164,7 +165,7 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
 /// only the findings the base did not have are kept.
 pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) -> Result<Analysis, InternalError> {
     let caps = catalog::capabilities().map_err(InternalError)?;
-    let sources = SourceMap::with_limits(config.load.limits);
+    let sources = SourceMap::with_limits(config.load.limits).with_overlay(config.load.overlay.clone());
     let mut clock = Clock::start();
     // One analysis root for the run: confinement (the loaders) and identities share it.
     let root = root::analysis_root(

@@ -81,6 +81,13 @@ fn run(cli: Cli) -> Result<u8> {
                 0
             })
         }
+        Command::Lsp { .. } => {
+            let env_vars: Vec<(String, String)> = std::env::vars()
+                .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
+                .collect();
+            kdsguard::lsp::serve_stdio(&cwd()?, env_vars).map_err(anyhow::Error::msg)?;
+            Ok(0)
+        }
         Command::Explain { rule } => {
             let text = kdsguard::rules::explain(&rule).map_err(anyhow::Error::msg)?;
             write_out(&text)?;

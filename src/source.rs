@@ -171,12 +171,18 @@ impl SourceFile {
 /// The display path of built-in values (no file).
 pub const BUILTIN_PATH: &str = "<builtin>";
 
+/// Texts that stand in for files on disk (an editor's unsaved buffers, `kdsguard lsp`), by
+/// absolute path.
+pub type Overlay = Arc<BTreeMap<std::path::PathBuf, Arc<str>>>;
+
 /// All files of a run, shared by loaders (which add) and reports (which read).
 #[derive(Default, Debug)]
 pub struct SourceMap {
     files: RwLock<BTreeMap<FileId, Arc<SourceFile>>>,
     /// The run's limits, which the loaders read files under.
     limits: crate::limits::Limits,
+    /// Texts read instead of the files at these paths.
+    overlay: Overlay,
 }
 
 impl SourceMap {
@@ -189,7 +195,23 @@ impl SourceMap {
         SourceMap {
             files: RwLock::default(),
             limits,
+            overlay: Overlay::default(),
         }
+    }
+
+    /// This map, reading `overlay`'s texts instead of the files at its paths.
+    pub fn with_overlay(mut self, overlay: Overlay) -> SourceMap {
+        self.overlay = overlay;
+        self
+    }
+
+    /// The text that stands in for the file at `path`, if the overlay has one.
+    pub fn unsaved(&self, path: &std::path::Path) -> Option<Arc<str>> {
+        if self.overlay.is_empty() {
+            return None;
+        }
+        let absolute = std::path::absolute(path).ok()?;
+        self.overlay.get(&absolute).cloned()
     }
 
     /// The run's limits.

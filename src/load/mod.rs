@@ -50,6 +50,8 @@ pub struct LoadOptions {
     pub root: Option<PathBuf>,
     /// Bounds on size, depth and work.
     pub limits: crate::limits::Limits,
+    /// Texts read instead of the files at their paths (an editor's unsaved buffers).
+    pub overlay: crate::source::Overlay,
 }
 
 /// What discovery found and the loaders produced.
@@ -433,20 +435,28 @@ pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(F
         span: None,
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let limit = sources.limits().file_bytes;
-    if meta.len() > limit {
-        return Err(err(
-            Limit::FileBytes.exceeded(&format!("file is {} bytes", meta.len()), limit)
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        err(format!("not valid UTF-8 (at byte {offset})"))
-    })?;
-    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
-    let text: Arc<str> = Arc::from(text);
+    let too_large = |len: u64| err(Limit::FileBytes.exceeded(&format!("file is {len} bytes"), limit));
+    let text: Arc<str> = match sources.unsaved(path) {
+        Some(text) if text.len() as u64 > limit => return Err(too_large(text.len() as u64)),
+        Some(text) => match text.strip_prefix('\u{feff}') {
+            Some(rest) => Arc::from(rest),
+            None => text,
+        },
+        None => {
+            let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+            if meta.len() > limit {
+                return Err(too_large(meta.len()));
+            }
+            let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let offset = e.utf8_error().valid_up_to();
+                err(format!("not valid UTF-8 (at byte {offset})"))
+            })?;
+            let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+            Arc::from(text)
+        }
+    };
     let id = sources.add(display, text.clone());
     // No template format allows a raw NUL, and YAML would read it as the end of the stream.
     if let Some(at) = text.find('\0') {

@@ -1,0 +1,480 @@
+//! `kdsguard lsp`: a language server on standard input and output.
+//!
+//! The editor's workspace folders are analysed as `check` would analyse them (the same
+//! kdsguard.toml discovery, suppressions and baseline), reading the editor's unsaved text in
+//! place of the files on disk ([`crate::source::Overlay`]). Findings, load errors and notes
+//! are published as diagnostics per file; hover, go to definition and code actions read the
+//! latest analysis ([`hover`]).
+//!
+//! One loop on the calling thread owns the state. An analysis runs on a thread of its own,
+//! started when the editor has been quiet for [`DEBOUNCE`] after a change; a run that a newer
+//! change made stale is dropped when it ends (its diagnostics would point into old text) and
+//! the next run starts at once. Requests are answered from the latest finished analysis
+//! while a run is going. A request the server cannot read gets an error response; the
+//! server never stops for one (nor for a frame that is not JSON-RPC: [`transport`]).
+//!
+//! Built on `lsp-server` and `lsp-types` (rust-analyzer's scaffold): a synchronous
+//! message loop over channels, no async runtime.
+
+mod hover;
+mod transport;
+mod workspace;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, select};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::{
+    CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, DidChangeTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, GotoDefinitionParams, GotoDefinitionResponse, Hover,
+    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, MessageType,
+    OneOf, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+};
+
+pub use hover::Target;
+pub use workspace::{Folder, SOURCE, offset, position};
+
+/// How long the editor must be quiet after a change before the analysis runs again.
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// Serves on standard input and output until the editor says `exit` or closes the stream.
+/// `cwd` is the workspace when the editor names none; `env` holds the `TF_VAR_*` variables
+/// (name, value), which the library never reads from the environment itself.
+pub fn serve_stdio(cwd: &Path, env: Vec<(String, String)>) -> Result<(), String> {
+    let (in_tx, in_rx) = crossbeam_channel::unbounded::<Message>();
+    let (out_tx, out_rx) = crossbeam_channel::unbounded::<Message>();
+    std::thread::spawn(move || {
+        let mut input = std::io::stdin().lock();
+        loop {
+            match transport::read(&mut input) {
+                Ok(transport::Frame::Message(m)) => {
+                    if in_tx.send(m).is_err() {
+                        break;
+                    }
+                }
+                Ok(transport::Frame::Malformed(why)) => {
+                    let _ = transport::write_parse_error(&mut std::io::stdout().lock(), &why);
+                }
+                Ok(transport::Frame::End) | Err(_) => break,
+            }
+        }
+    });
+    let writer = std::thread::spawn(move || {
+        for m in out_rx {
+            let mut out = std::io::stdout().lock();
+            if transport::write(&mut out, &m).is_err() {
+                break;
+            }
+        }
+    });
+    let result = serve(&in_rx, out_tx, cwd, env);
+    // The sender is gone with `serve`: the writer ends once it has written what is queued.
+    // The reader may be blocked on standard input; the process ends without waiting for it.
+    let _ = writer.join();
+    result
+}
+
+/// What the loop does after a message.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Exit,
+}
+
+/// A run's change count and its result.
+type Finished = (u64, workspace::Runs);
+
+/// The server's state, owned by the loop.
+struct State {
+    out: Sender<Message>,
+    folders: Vec<PathBuf>,
+    env: Arc<Vec<(String, String)>>,
+    /// The editor's open documents, by absolute path.
+    docs: BTreeMap<PathBuf, Arc<str>>,
+    /// The latest finished analysis of each folder.
+    runs: workspace::Runs,
+    /// Files that have diagnostics in the editor now.
+    published: BTreeSet<Url>,
+    /// Counts the editor's changes; a run remembers the count it started at.
+    changes: u64,
+    /// When the next run may start (`None`: nothing to do).
+    due: Option<Instant>,
+    /// The change count of the running analysis.
+    running: Option<u64>,
+    done: (Sender<Finished>, Receiver<Finished>),
+    shutting_down: bool,
+}
+
+/// Serves over a pair of channels (the protocol tests drive this directly).
+pub fn serve(
+    incoming: &Receiver<Message>,
+    out: Sender<Message>,
+    cwd: &Path,
+    env: Vec<(String, String)>,
+) -> Result<(), String> {
+    let Some((id, init)) = initialize(incoming, &out) else {
+        return Ok(());
+    };
+    let folders = folders(&init, cwd);
+    let response = serde_json::json!({
+        "capabilities": capabilities(),
+        "serverInfo": { "name": "kdsguard", "version": env!("CARGO_PKG_VERSION") },
+    });
+    send(&out, Response::new_ok(id, response).into());
+    let mut st = State {
+        out,
+        folders,
+        env: Arc::new(env),
+        docs: BTreeMap::new(),
+        runs: Vec::new(),
+        published: BTreeSet::new(),
+        changes: 0,
+        due: Some(Instant::now()),
+        running: None,
+        done: crossbeam_channel::unbounded(),
+        shutting_down: false,
+    };
+    loop {
+        let wait = match (st.due, st.running) {
+            (Some(due), None) => due.saturating_duration_since(Instant::now()),
+            _ => Duration::from_secs(3600),
+        };
+        let done = st.done.1.clone();
+        select! {
+            recv(incoming) -> m => match m {
+                Ok(m) => {
+                    if st.handle(m) == Flow::Exit {
+                        return Ok(());
+                    }
+                }
+                Err(_) => return Ok(()),
+            },
+            recv(done) -> r => {
+                if let Ok((at, runs)) = r {
+                    st.finished(at, runs);
+                }
+            },
+            default(wait) => {},
+        }
+        if st.running.is_none() && st.due.is_some_and(|d| d <= Instant::now()) && !st.shutting_down {
+            st.start();
+        }
+    }
+}
+
+/// Waits for `initialize`, answering other requests with "not initialized". `None`: the
+/// stream ended or the editor said `exit` first.
+fn initialize(incoming: &Receiver<Message>, out: &Sender<Message>) -> Option<(RequestId, InitializeParams)> {
+    loop {
+        match incoming.recv().ok()? {
+            Message::Request(r) if r.method == "initialize" => {
+                match serde_json::from_value::<InitializeParams>(r.params) {
+                    Ok(p) => return Some((r.id, p)),
+                    Err(e) => send(out, error(r.id, ErrorCode::InvalidParams, format!("initialize: {e}"))),
+                }
+            }
+            Message::Request(r) => send(
+                out,
+                error(
+                    r.id,
+                    ErrorCode::ServerNotInitialized,
+                    "the server is not initialized".to_string(),
+                ),
+            ),
+            Message::Notification(n) if n.method == "exit" => return None,
+            _ => {}
+        }
+    }
+}
+
+/// The workspace folders the editor names, else its root, else `cwd`.
+fn folders(init: &InitializeParams, cwd: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = init
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| file_path(&f.uri))
+        .collect();
+    #[allow(deprecated)] // rootUri: the older clients' only way to name the workspace
+    if out.is_empty()
+        && let Some(root) = init.root_uri.as_ref().and_then(file_path)
+    {
+        out.push(root);
+    }
+    if out.is_empty() {
+        out.push(std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf()));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::FULL),
+            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+            ..TextDocumentSyncOptions::default()
+        })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// A `file:` URI as an absolute path.
+fn file_path(uri: &Url) -> Option<PathBuf> {
+    let path = uri.to_file_path().ok()?;
+    std::path::absolute(&path).ok()
+}
+
+fn send(out: &Sender<Message>, m: Message) {
+    // The writer is gone only when the editor has closed the stream; nothing to tell it then.
+    let _ = out.send(m);
+}
+
+fn error(id: RequestId, code: ErrorCode, message: String) -> Message {
+    Response::new_err(id, code as i32, message).into()
+}
+
+impl State {
+    fn handle(&mut self, m: Message) -> Flow {
+        match m {
+            Message::Request(r) => {
+                let id = r.id.clone();
+                let reply = if self.shutting_down && r.method != "shutdown" {
+                    error(id, ErrorCode::InvalidRequest, "the server is shutting down".to_string())
+                } else {
+                    match self.request(r) {
+                        Ok(m) => m,
+                        Err((code, why)) => error(id, code, why),
+                    }
+                };
+                send(&self.out, reply);
+                Flow::Continue
+            }
+            Message::Notification(n) if n.method == "exit" => Flow::Exit,
+            Message::Notification(n) => {
+                self.notification(n);
+                Flow::Continue
+            }
+            Message::Response(_) => Flow::Continue,
+        }
+    }
+
+    fn request(&mut self, r: Request) -> Result<Message, (ErrorCode, String)> {
+        fn params<T: serde::de::DeserializeOwned>(r: &Request) -> Result<T, (ErrorCode, String)> {
+            serde_json::from_value(r.params.clone())
+                .map_err(|e| (ErrorCode::InvalidParams, format!("{}: {e}", r.method)))
+        }
+        let result = match r.method.as_str() {
+            "shutdown" => {
+                self.shutting_down = true;
+                serde_json::Value::Null
+            }
+            "textDocument/hover" => {
+                let p: HoverParams = params(&r)?;
+                let at = &p.text_document_position_params;
+                to_json(self.hover(&at.text_document.uri, at.position))
+            }
+            "textDocument/definition" => {
+                let p: GotoDefinitionParams = params(&r)?;
+                let at = &p.text_document_position_params;
+                to_json(self.definition(&at.text_document.uri, at.position))
+            }
+            "textDocument/codeAction" => {
+                let p: CodeActionParams = params(&r)?;
+                let text = self.text(&p.text_document.uri).unwrap_or_default();
+                let actions: Vec<CodeActionOrCommand> =
+                    hover::code_actions(&p.text_document.uri, &text, &p.context.diagnostics)
+                        .into_iter()
+                        .map(CodeActionOrCommand::CodeAction)
+                        .collect();
+                to_json(actions)
+            }
+            _ => return Err((ErrorCode::MethodNotFound, format!("unknown method {:?}", r.method))),
+        };
+        Ok(Response::new_ok(r.id, result).into())
+    }
+
+    fn notification(&mut self, n: Notification) {
+        let path = |uri: &Url| file_path(uri);
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                if let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params)
+                    && let Some(path) = path(&p.text_document.uri)
+                {
+                    self.docs.insert(path, Arc::from(p.text_document.text));
+                    self.changed();
+                }
+            }
+            "textDocument/didChange" => {
+                // Full sync: the last change holds the whole text.
+                if let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params)
+                    && let Some(path) = path(&p.text_document.uri)
+                    && let Some(change) = p.content_changes.into_iter().last()
+                {
+                    self.docs.insert(path, Arc::from(change.text));
+                    self.changed();
+                }
+            }
+            "textDocument/didClose" => {
+                if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params)
+                    && let Some(path) = path(&p.text_document.uri)
+                {
+                    // The file on disk speaks for it again.
+                    self.docs.remove(&path);
+                    self.changed();
+                }
+            }
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => self.changed(),
+            _ => {}
+        }
+    }
+
+    /// Something changed: analyse again once the editor has been quiet for [`DEBOUNCE`].
+    fn changed(&mut self) {
+        self.changes += 1;
+        self.due = Some(Instant::now() + DEBOUNCE);
+    }
+
+    fn start(&mut self) {
+        self.due = None;
+        self.running = Some(self.changes);
+        let at = self.changes;
+        let overlay: crate::source::Overlay = Arc::new(self.docs.clone());
+        let folders = self.folders.clone();
+        let env = Arc::clone(&self.env);
+        let done = self.done.0.clone();
+        std::thread::spawn(move || {
+            let runs: workspace::Runs = folders
+                .into_iter()
+                .map(|f| {
+                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        workspace::analyze(&f, Arc::clone(&overlay), &env)
+                    }));
+                    let run = match run {
+                        Ok(r) => r.map(Arc::new),
+                        Err(_) => Err("internal error: the analysis panicked (please report it)".to_string()),
+                    };
+                    (f, run)
+                })
+                .collect();
+            let _ = done.send((at, runs));
+        });
+    }
+
+    fn finished(&mut self, at: u64, runs: workspace::Runs) {
+        self.running = None;
+        if at != self.changes {
+            // Stale: a change came in while it ran. Run again now (the change's own
+            // debounce has passed or will).
+            self.due.get_or_insert_with(Instant::now);
+            return;
+        }
+        let mut by_file: BTreeMap<Url, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        for (root, run) in &runs {
+            match run {
+                Ok(folder) => {
+                    for (path, diagnostics) in folder.diagnostics() {
+                        if let Ok(uri) = Url::from_file_path(&path) {
+                            by_file.entry(uri).or_default().extend(diagnostics);
+                        }
+                    }
+                }
+                Err(why) => send(
+                    &self.out,
+                    Notification::new(
+                        "window/showMessage".to_string(),
+                        ShowMessageParams {
+                            typ: MessageType::ERROR,
+                            message: format!("kdsguard: {}: {why}", root.display()),
+                        },
+                    )
+                    .into(),
+                ),
+            }
+        }
+        let cleared: Vec<Url> = self
+            .published
+            .iter()
+            .filter(|u| !by_file.contains_key(*u))
+            .cloned()
+            .collect();
+        for uri in cleared {
+            self.publish(uri, Vec::new());
+        }
+        self.published = by_file.keys().cloned().collect();
+        for (uri, diagnostics) in by_file {
+            self.publish(uri, diagnostics);
+        }
+        self.runs = runs;
+    }
+
+    fn publish(&self, uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) {
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version: None,
+        };
+        send(
+            &self.out,
+            Notification::new("textDocument/publishDiagnostics".to_string(), params).into(),
+        );
+    }
+
+    /// The analysed folder holding the file at `uri`.
+    fn folder(&self, uri: &Url) -> Option<(Arc<Folder>, PathBuf)> {
+        let path = file_path(uri)?;
+        self.runs
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .find(|f| f.file(&path).is_some())
+            .map(|f| (Arc::clone(f), path))
+    }
+
+    /// The target under the cursor, in the text the latest analysis read.
+    fn target(&self, uri: &Url, at: lsp_types::Position) -> Option<(Arc<Folder>, Target)> {
+        let (folder, path) = self.folder(uri)?;
+        let file = folder.file(&path)?;
+        let target = hover::target_at(&folder, &path, workspace::offset(&file.text, at))?;
+        Some((folder, target))
+    }
+
+    fn hover(&self, uri: &Url, at: lsp_types::Position) -> Option<Hover> {
+        let (folder, target) = self.target(uri, at)?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: hover::hover(&folder, target),
+            }),
+            range: None,
+        })
+    }
+
+    fn definition(&self, uri: &Url, at: lsp_types::Position) -> Option<GotoDefinitionResponse> {
+        match self.target(uri, at)? {
+            (folder, Target::Principal(p)) => Some(GotoDefinitionResponse::Array(hover::definition(&folder, p))),
+            _ => None,
+        }
+    }
+
+    /// The text of a document: the editor's, else the file's.
+    fn text(&self, uri: &Url) -> Option<Arc<str>> {
+        let path = file_path(uri)?;
+        if let Some(t) = self.docs.get(&path) {
+            return Some(Arc::clone(t));
+        }
+        std::fs::read_to_string(&path).ok().map(Arc::from)
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

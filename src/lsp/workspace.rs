@@ -1,0 +1,228 @@
+//! One workspace folder analysed as `check` would, and what the editor is shown of it:
+//! diagnostics per file, positions in the protocol's terms (0-based lines, UTF-16 columns).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lsp_types::{
+    CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position,
+    Range, Url,
+};
+
+use crate::model::Severity;
+use crate::source::{FileId, SourceFile, Span};
+use crate::{Analysis, Config};
+
+/// The diagnostics' `source`.
+pub const SOURCE: &str = "kdsguard";
+
+/// A folder's analysis, with its files by absolute path.
+pub struct Folder {
+    pub root: PathBuf,
+    pub analysis: Analysis,
+    files: BTreeMap<PathBuf, FileId>,
+}
+
+/// What one run over the workspace gives: per folder its analysis, or why there is none.
+pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, String>)>;
+
+/// Analyses `root` with the config `check` would find there, reading `overlay`'s texts in
+/// place of the files on disk.
+pub fn analyze(root: &Path, overlay: crate::source::Overlay, env: &[(String, String)]) -> Result<Folder, String> {
+    let paths = vec![root.to_path_buf()];
+    let mut config = match crate::config::find(None, &paths, root) {
+        Some(file) => crate::config::load(&file, root)?,
+        None => Config::default(),
+    };
+    config.paths = paths;
+    config.load.tf_env_vars = env.to_vec();
+    config.load.overlay = overlay;
+    let analysis = crate::analyze(&config, root).map_err(|e| e.to_string())?;
+    let files = analysis
+        .sources
+        .files()
+        .iter()
+        .map(|f| (absolute(root, &f.path), f.id))
+        .collect();
+    Ok(Folder {
+        root: root.to_path_buf(),
+        analysis,
+        files,
+    })
+}
+
+/// A display path of the analysis (relative to the folder, or absolute) as an absolute path.
+fn absolute(root: &Path, display: &str) -> PathBuf {
+    let joined = root.join(display);
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+impl Folder {
+    /// The loaded file at `path`.
+    pub fn file(&self, path: &Path) -> Option<Arc<SourceFile>> {
+        self.analysis.sources.get(*self.files.get(path)?)
+    }
+
+    /// The absolute path of a loaded file.
+    pub fn path_of(&self, file: FileId) -> Option<PathBuf> {
+        let f = self.analysis.sources.get(file)?;
+        Some(absolute(&self.root, &f.path))
+    }
+
+    /// A span as a location in the editor.
+    pub fn location(&self, span: Span) -> Option<Location> {
+        let file = self.analysis.sources.get(span.file)?;
+        let uri = Url::from_file_path(absolute(&self.root, &file.path)).ok()?;
+        Some(Location {
+            uri,
+            range: range(&file, span),
+        })
+    }
+
+    /// Every diagnostic of the folder, by absolute file path: findings, load errors, and
+    /// the notes about what could not be modelled.
+    pub fn diagnostics(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
+        let a = &self.analysis;
+        let mut out: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        for f in &a.findings {
+            let Some((path, file)) = self.placed(f.span) else {
+                continue;
+            };
+            let related: Vec<DiagnosticRelatedInformation> = f
+                .labels
+                .iter()
+                .filter_map(|l| {
+                    Some(DiagnosticRelatedInformation {
+                        location: self.location(l.span)?,
+                        message: l.message.clone(),
+                    })
+                })
+                .collect();
+            out.entry(path).or_default().push(Diagnostic {
+                range: range(&file, f.span),
+                severity: Some(severity(f.severity)),
+                code: Some(NumberOrString::String(f.rule.clone())),
+                code_description: Url::parse(&f.docs).ok().map(|href| CodeDescription { href }),
+                source: Some(SOURCE.to_string()),
+                message: format!("{} ({})", f.message, f.label),
+                related_information: (!related.is_empty()).then_some(related),
+                tags: None,
+                data: None,
+            });
+        }
+        for e in &a.errors {
+            let placed = e.span.and_then(|s| self.placed(s));
+            let (path, range) = match placed {
+                Some((path, file)) => (path, range(&file, e.span.unwrap_or_default())),
+                None => (absolute(&self.root, &e.path), Range::default()),
+            };
+            out.entry(path).or_default().push(Diagnostic {
+                range,
+                severity: Some(DiagnosticSeverity::ERROR),
+                code: Some(NumberOrString::String("load-error".to_string())),
+                source: Some(SOURCE.to_string()),
+                message: e.message.clone(),
+                ..Diagnostic::default()
+            });
+        }
+        for d in &a.diagnostics {
+            let Some((path, file)) = self.placed(d.span) else {
+                continue;
+            };
+            out.entry(path).or_default().push(Diagnostic {
+                range: range(&file, d.span),
+                severity: Some(match d.severity {
+                    Severity::Error => DiagnosticSeverity::ERROR,
+                    Severity::Warning => DiagnosticSeverity::WARNING,
+                    Severity::Note => DiagnosticSeverity::INFORMATION,
+                }),
+                code: Some(NumberOrString::String("note".to_string())),
+                source: Some(SOURCE.to_string()),
+                message: d.message.clone(),
+                ..Diagnostic::default()
+            });
+        }
+        out
+    }
+
+    fn placed(&self, span: Span) -> Option<(PathBuf, Arc<SourceFile>)> {
+        if span.is_builtin() {
+            return None;
+        }
+        let file = self.analysis.sources.get(span.file)?;
+        Some((absolute(&self.root, &file.path), file))
+    }
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Note => DiagnosticSeverity::INFORMATION,
+    }
+}
+
+/// A span of a file as a protocol range.
+pub fn range(file: &SourceFile, span: Span) -> Range {
+    Range {
+        start: position(&file.text, span.start as usize),
+        end: position(&file.text, span.end as usize),
+    }
+}
+
+/// A byte offset as a protocol position: 0-based line, UTF-16 code units into the line.
+pub fn position(text: &str, offset: usize) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |k| k + 1);
+    let line = before.bytes().filter(|&b| b == b'\n').count();
+    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        character: u32::try_from(character).unwrap_or(u32::MAX),
+    }
+}
+
+/// A protocol position as a byte offset of `text` (clamped to the line's end and the text).
+pub fn offset(text: &str, at: Position) -> usize {
+    let mut start = 0;
+    for _ in 0..at.line {
+        match text[start..].find('\n') {
+            Some(k) => start += k + 1,
+            None => return text.len(),
+        }
+    }
+    let line = &text[start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let mut units = 0usize;
+    for (k, c) in line.char_indices() {
+        if units >= at.character as usize {
+            return start + k;
+        }
+        units += c.len_utf16();
+    }
+    start + line.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_utf16_units_and_round_trip() {
+        let text = "a\nxé😀b\n";
+        // `b` is at byte 2 + 1 + 2 + 4 = 9; in UTF-16: x(1) é(1) 😀(2) → column 4.
+        assert_eq!(position(text, 9), Position { line: 1, character: 4 });
+        assert_eq!(offset(text, Position { line: 1, character: 4 }), 9);
+        assert_eq!(position(text, 0), Position { line: 0, character: 0 });
+        // Past the end of a line or of the text: clamped.
+        assert_eq!(offset(text, Position { line: 0, character: 99 }), 1);
+        assert_eq!(offset(text, Position { line: 9, character: 0 }), text.len());
+        // Inside a character: its start.
+        assert_eq!(position(text, 4), Position { line: 1, character: 1 });
+    }
+}
