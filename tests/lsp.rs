@@ -1,0 +1,377 @@
+//! `kdsguard lsp` driven over stdio as an editor drives it: initialize, didOpen,
+//! diagnostics, didChange, hover, definition, codeAction, malformed input, shutdown, exit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications seen while waiting for something else.
+    seen: Vec<Value>,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Client {
+    fn start(root: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kdsguard"))
+            .arg("lsp")
+            .current_dir(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || {
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length: ") {
+                        length = Some(v.parse::<usize>().unwrap());
+                    }
+                }
+                let mut body = vec![0; length.unwrap()];
+                stdout.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice::<Value>(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 1,
+            seen: Vec::new(),
+        }
+    }
+
+    fn raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.raw(&json!({"jsonrpc": "2.0", "method": method, "params": params}).to_string());
+    }
+
+    fn next(&mut self, deadline: Instant) -> Value {
+        match self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(v) => v,
+            Err(RecvTimeoutError::Timeout) => panic!("no message from the server in time; seen: {:#?}", self.seen),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output; seen: {:#?}", self.seen),
+        }
+    }
+
+    /// Sends a request and returns its response (notifications meanwhile are kept).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.raw(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
+        self.response(json!(id))
+    }
+
+    fn response(&mut self, id: Value) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let m = self.next(deadline);
+            if m.get("method").is_none() && m["id"] == id {
+                return m;
+            }
+            self.seen.push(m);
+        }
+    }
+
+    /// The diagnostics of the next run: the publishDiagnostics of every file it names, after
+    /// the messages already seen are dropped. Waits until `file` has been published.
+    fn diagnostics_for(&mut self, file: &Path) -> Vec<(String, u64)> {
+        let want = uri(file);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let m = self.next(deadline);
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == want.as_str() {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| {
+                        (
+                            d["code"].as_str().unwrap_or_default().to_string(),
+                            d["range"]["start"]["line"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect();
+            }
+            self.seen.push(m);
+        }
+    }
+
+    fn stop(mut self) {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(r["result"], Value::Null, "{r}");
+        self.notify("exit", json!({}));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit after `exit`");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("demo");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo"), &root);
+    (dir, root)
+}
+
+fn initialize(c: &mut Client, root: &Path) {
+    let r = c.request(
+        "initialize",
+        json!({"capabilities": {}, "workspaceFolders": [{"uri": uri(root), "name": "demo"}]}),
+    );
+    let caps = &r["result"]["capabilities"];
+    assert_eq!(caps["textDocumentSync"]["change"], 1, "{r}");
+    assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["codeActionProvider"], true);
+    assert_eq!(caps["definitionProvider"], true);
+    c.notify("initialized", json!({}));
+}
+
+fn pairs(items: &[(&str, u64)]) -> Vec<(String, u64)> {
+    items.iter().map(|(c, l)| (c.to_string(), *l)).collect()
+}
+
+#[test]
+fn an_editor_session_gets_diagnostics_that_follow_its_unsaved_text() {
+    let (_dir, root) = demo();
+    let iam = root.join("terraform/iam.tf");
+    let mut c = Client::start(&root);
+    initialize(&mut c, &root);
+    // The first run reads the folder from disk.
+    let before = c.diagnostics_for(&iam);
+    let expected = [
+        ("KDS001", 29),
+        ("KDS001", 73),
+        ("KDS007", 73),
+        ("KDS003", 105),
+        ("KDS004", 105),
+        ("KDS013", 105),
+        ("KDS013", 105),
+        ("KDS013", 105),
+    ];
+    assert_eq!(before, pairs(&expected));
+
+    // The editor opens the file, then narrows `iam:*` without saving.
+    let text = std::fs::read_to_string(&iam).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&iam), "languageId": "terraform", "version": 1, "text": text}}),
+    );
+    assert_eq!(c.diagnostics_for(&iam), pairs(&expected));
+    let narrowed = text.replacen(r#"Action   = "iam:*""#, r#"Action   = "iam:GetRole""#, 1);
+    assert_ne!(narrowed, text);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&iam), "version": 2}, "contentChanges": [{"text": narrowed}]}),
+    );
+    let after = c.diagnostics_for(&iam);
+    assert_eq!(
+        after,
+        pairs(&[("KDS001", 29), ("KDS001", 73), ("KDS007", 73)]),
+        "the statement no longer grants IAM writes"
+    );
+    // Not written to disk.
+    assert_eq!(std::fs::read_to_string(&iam).unwrap(), text);
+
+    // Closing the unsaved buffer brings back the file on disk.
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri(&iam)}}));
+    assert_eq!(c.diagnostics_for(&iam), pairs(&expected));
+    c.stop();
+}
+
+#[test]
+fn hover_definition_and_code_actions_answer_from_the_decisions() {
+    let (_dir, root) = demo();
+    let iam = root.join("terraform/iam.tf");
+    let main = root.join("terraform/main.tf");
+    let mut c = Client::start(&root);
+    initialize(&mut c, &root);
+    let diagnostics = c.diagnostics_for(&iam);
+    assert!(diagnostics.contains(&("KDS004".to_string(), 105)));
+
+    // On the statement granting `iam:*` (line 107, 0-based 106).
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri(&iam)}, "position": {"line": line, "character": character}});
+    let r = c.request("textDocument/hover", at(106, 12));
+    assert_eq!(
+        r["result"]["contents"]["value"],
+        "**policy statement** (aws_iam_role.ops_admin/inline_policy/iam-admin) takes part in:\n\n\
+         - **create-slr** allowed for 1: `aws_iam_role.ops_admin`\n\
+         - **delete-slr** allowed for 1: `aws_iam_role.ops_admin`\n",
+        "{r}"
+    );
+    // On the role's name: the principal.
+    let r = c.request("textDocument/hover", at(97, 4));
+    let text = r["result"]["contents"]["value"].as_str().unwrap().to_string();
+    assert!(text.starts_with("**role `aws_iam_role.ops_admin`** can:\n\n"), "{text}");
+    assert!(
+        text.contains("- **delete-slr**: allowed on the service-linked role\n"),
+        "{text}"
+    );
+    // Definition on the role: the statement that grants it.
+    let r = c.request("textDocument/definition", at(97, 4));
+    let locations = r["result"].as_array().unwrap();
+    assert!(
+        locations
+            .iter()
+            .any(|l| l["uri"] == uri(&iam).as_str() && l["range"]["start"]["line"] == 105),
+        "{r}"
+    );
+    // Outside any declaration: nothing.
+    let r = c.request("textDocument/hover", at(0, 0));
+    assert_eq!(r["result"], Value::Null, "{r}");
+
+    // On a table: who can, per capability.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 33, "character": 4}}),
+    );
+    let text = r["result"]["contents"]["value"].as_str().unwrap().to_string();
+    assert!(
+        text.starts_with("**table `aws_dynamodb_table.orders`** — who can, on this table:\n\n| capability | directly | through other principals |\n|---|---|---|\n| enable |"),
+        "{text}"
+    );
+    for cap in ["enable", "describe", "disable", "update"] {
+        assert!(text.contains(&format!("\n| {cap} | ")), "{cap}: {text}");
+    }
+
+    // A quick fix per finding: the canonical suppression comment above it, indented.
+    let d = json!({"range": {"start": {"line": 105, "character": 8}, "end": {"line": 109, "character": 9}},
+                   "source": "kdsguard", "code": "KDS004", "message": "m"});
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&iam)},
+               "range": {"start": {"line": 105, "character": 8}, "end": {"line": 105, "character": 8}},
+               "context": {"diagnostics": [d]}}),
+    );
+    let actions = r["result"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{r}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    let edit = &actions[0]["edit"]["changes"][uri(&iam).as_str()][0];
+    assert_eq!(edit["range"]["start"], json!({"line": 105, "character": 0}));
+    assert_eq!(
+        edit["newText"],
+        "        # kdsguard:ignore KDS004 reason: <why this is accepted>\n"
+    );
+    c.stop();
+}
+
+#[test]
+fn malformed_input_and_a_broken_file_never_end_the_server() {
+    let (_dir, root) = demo();
+    let iam = root.join("terraform/iam.tf");
+    let template = root.join("cloudformation/template.yaml");
+    let mut c = Client::start(&root);
+    // A request before initialize is refused, and the server waits on.
+    let r = c.request("textDocument/hover", json!({}));
+    assert_eq!(r["error"]["code"], -32002, "{r}");
+    initialize(&mut c, &root);
+    let template_before = c.diagnostics_for(&template);
+    assert!(!template_before.is_empty());
+
+    // A frame that is not JSON: a parse error with a null id.
+    c.raw("{this is not json");
+    let r = c.response(Value::Null);
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    // A request with parameters of the wrong shape, and an unknown method.
+    let r = c.request("textDocument/hover", json!({"textDocument": 3}));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    let r = c.request("kdsguard/nonsense", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+
+    // The Terraform file stops parsing: it gets its located load error, and the
+    // CloudFormation template keeps its diagnostics.
+    let text = std::fs::read_to_string(&iam).unwrap();
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&iam), "languageId": "terraform", "version": 1,
+                                "text": format!("{text}\nresource \"aws_iam_role\" \"broken\" {{\n")}}),
+    );
+    let mut template_after = None;
+    let broken = loop {
+        let d = c.diagnostics_for(&iam);
+        if d.iter().any(|(code, _)| code == "load-error") {
+            break d;
+        }
+    };
+    assert!(broken.iter().all(|(code, _)| code == "load-error"), "{broken:?}");
+    assert!(broken[0].1 > 100, "the error points into the file: {broken:?}");
+    for m in std::mem::take(&mut c.seen).into_iter().rev() {
+        if m["params"]["uri"] == uri(&template).as_str() {
+            template_after = Some(m["params"]["diagnostics"].as_array().unwrap().len());
+            break;
+        }
+    }
+    assert_eq!(
+        template_after,
+        Some(template_before.len()),
+        "the template's diagnostics stay"
+    );
+    // Still serving.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&iam)}, "position": {"line": 0, "character": 0}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    c.stop();
+}
