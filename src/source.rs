@@ -162,6 +162,20 @@ impl SourceFile {
         }
     }
 
+    /// The 0-based line of a byte offset (clamped to the text) and the offset where that
+    /// line starts: a binary search, not a scan.
+    pub fn line_and_start(&self, offset: u32) -> (usize, usize) {
+        let offset = offset.min(saturate(self.text.len()));
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        (
+            line_index,
+            self.line_starts.get(line_index).copied().unwrap_or(0) as usize,
+        )
+    }
+
     /// The text a span covers, if it lies inside this file.
     pub fn slice(&self, span: Span) -> Option<&str> {
         self.text.get(span.start as usize..span.end as usize)

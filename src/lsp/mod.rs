@@ -3,7 +3,7 @@
 //! The editor's workspace folders are analysed as `check` would analyse them (the same
 //! kdsguard.toml discovery, suppressions and baseline), reading the editor's unsaved text in
 //! place of the files on disk ([`crate::source::Overlay`]). Findings, load errors and notes
-//! are published as diagnostics per file; hover, go to definition and code actions read the
+//! are published as diagnostics per file (a file only when its list changed); hover, go to definition and code actions read the
 //! latest analysis ([`hover`]).
 //!
 //! One loop on the calling thread owns the state. An analysis runs on a thread of its own,
@@ -20,7 +20,7 @@ mod hover;
 mod transport;
 mod workspace;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,7 +39,7 @@ pub use hover::Target;
 pub use workspace::{Folder, SOURCE, offset, position};
 
 /// How long the editor must be quiet after a change before the analysis runs again.
-pub const DEBOUNCE: Duration = Duration::from_millis(100);
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Serves on standard input and output until the editor says `exit` or closes the stream.
 /// `cwd` is the workspace when the editor names none; `env` holds the `TF_VAR_*` variables
@@ -97,8 +97,8 @@ struct State {
     docs: BTreeMap<PathBuf, Arc<str>>,
     /// The latest finished analysis of each folder.
     runs: workspace::Runs,
-    /// Files that have diagnostics in the editor now.
-    published: BTreeSet<Url>,
+    /// What the editor has been sent, per file (files without diagnostics left out).
+    published: BTreeMap<Url, Vec<lsp_types::Diagnostic>>,
     /// Counts the editor's changes; a run remembers the count it started at.
     changes: u64,
     /// When the next run may start (`None`: nothing to do).
@@ -131,7 +131,7 @@ pub fn serve(
         env: Arc::new(env),
         docs: BTreeMap::new(),
         runs: Vec::new(),
-        published: BTreeSet::new(),
+        published: BTreeMap::new(),
         changes: 0,
         due: Some(Instant::now()),
         running: None,
@@ -401,18 +401,23 @@ impl State {
                 ),
             }
         }
+        // Only what changed is sent: a file whose diagnostics are gone gets an empty list,
+        // a file whose list is the same as the editor's is not sent again.
         let cleared: Vec<Url> = self
             .published
-            .iter()
+            .keys()
             .filter(|u| !by_file.contains_key(*u))
             .cloned()
             .collect();
         for uri in cleared {
+            self.published.remove(&uri);
             self.publish(uri, Vec::new());
         }
-        self.published = by_file.keys().cloned().collect();
         for (uri, diagnostics) in by_file {
-            self.publish(uri, diagnostics);
+            if self.published.get(&uri) != Some(&diagnostics) {
+                self.publish(uri.clone(), diagnostics.clone());
+                self.published.insert(uri, diagnostics);
+            }
         }
         self.runs = runs;
     }

@@ -163,12 +163,35 @@ fn severity(s: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// A span of a file as a protocol range.
+/// A span of a file as a protocol range (the lines found by binary search: a run converts
+/// tens of thousands of findings).
 pub fn range(file: &SourceFile, span: Span) -> Range {
+    let at = |offset: u32| {
+        let (line, start) = file.line_and_start(offset);
+        Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            character: utf16_units(&file.text, start, offset as usize),
+        }
+    };
     Range {
-        start: position(&file.text, span.start as usize),
-        end: position(&file.text, span.end as usize),
+        start: at(span.start),
+        end: at(span.end),
     }
+}
+
+/// UTF-16 code units of `text[start..offset]` (the offset moved back to a character start).
+fn utf16_units(text: &str, start: usize, offset: usize) -> u32 {
+    let mut end = offset.min(text.len());
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let units: usize = text
+        .get(start..end)
+        .unwrap_or_default()
+        .chars()
+        .map(char::len_utf16)
+        .sum();
+    u32::try_from(units).unwrap_or(u32::MAX)
 }
 
 /// A byte offset as a protocol position: 0-based line, UTF-16 code units into the line.
@@ -224,5 +247,11 @@ mod tests {
         assert_eq!(offset(text, Position { line: 9, character: 0 }), text.len());
         // Inside a character: its start.
         assert_eq!(position(text, 4), Position { line: 1, character: 1 });
+        // Ranges of a source file agree with `position`.
+        let file = SourceFile::new("f".to_string(), std::sync::Arc::from(text));
+        for (a, b) in [(0, 1), (2, 9), (4, 10), (9, 12)] {
+            let r = range(&file, Span::new(file.id, a, b));
+            assert_eq!((r.start, r.end), (position(text, a), position(text, b)), "{a}..{b}");
+        }
     }
 }
