@@ -74,6 +74,10 @@ pub struct Config {
     pub today: Option<String>,
     /// Where rule pages live (`docs-url`): a base URL, or a template with `{id}`.
     pub docs_url: Option<String>,
+    /// Set from another thread to end the run early, between phases (`kdsguard lsp`, when a
+    /// newer change has made the run stale): [`analyze`] then returns [`InternalError`]
+    /// with [`CANCELLED`].
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for Config {
@@ -95,6 +99,7 @@ impl Default for Config {
             baseline: None,
             today: None,
             docs_url: None,
+            cancel: None,
         }
     }
 }
@@ -149,10 +154,21 @@ pub struct Analysis {
     pub delta: Option<delta::Delta>,
 }
 
-/// An internal failure that is not about the user's input (a broken built-in data file).
+/// An internal failure that is not about the user's input (a broken built-in data file),
+/// or a run ended by [`Config::cancel`].
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InternalError(pub String);
+
+/// The message of a cancelled run's [`InternalError`].
+pub const CANCELLED: &str = "the analysis was cancelled";
+
+impl InternalError {
+    /// Whether the run was ended by [`Config::cancel`].
+    pub fn is_cancelled(&self) -> bool {
+        self.0 == CANCELLED
+    }
+}
 
 /// Runs the analysis over `config.paths`; display paths are relative to `cwd`.
 pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
@@ -177,6 +193,13 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     options.root = Some(root.clone());
     let loaded = load::load_paths(&config.paths, cwd, &options, &sources);
     clock.split("load (parse and evaluate values)");
+    if config
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Err(InternalError(CANCELLED.to_string()));
+    }
     clock.timings.insert(0, ("discover", loaded.discover_time));
     if let Some((_, load)) = clock.timings.get_mut(1) {
         *load = load.saturating_sub(loaded.discover_time);
@@ -194,18 +217,39 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
+    if config
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Err(InternalError(CANCELLED.to_string()));
+    }
     let mut decisions = if config.decide {
         capability::evaluate(&graph, &caps, config)
     } else {
         capability::Decisions::default()
     };
     clock.split("decisions");
+    if config
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Err(InternalError(CANCELLED.to_string()));
+    }
     let reach = if config.decide {
         reach::compute(&graph, &caps, config, &mut decisions)
     } else {
         reach::Reach::default()
     };
     clock.split("reach");
+    if config
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        return Err(InternalError(CANCELLED.to_string()));
+    }
     clock.timings.extend(reach.phases.iter().copied());
     let slrs = slr::statuses(&graph, &decisions, &reach);
     clock.split("SLR status");

@@ -88,10 +88,28 @@ fn hover_definition_and_code_actions_answer_from_the_decisions() {
     let (_dir, root) = demo();
     let iam = root.join("terraform/iam.tf");
     let main = root.join("terraform/main.tf");
+    std::fs::write(
+        root.join("kdsguard.toml"),
+        "docs-url = \"https://rules.example/{id}.html\"\n",
+    )
+    .unwrap();
     let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
     initialize(&mut c, &root);
-    let diagnostics = c.diagnostics_for(&iam);
-    assert!(diagnostics.contains(&("KDS004".to_string(), 105)));
+    let diagnostics = c.published_for(&iam);
+    let kds004 = diagnostics
+        .iter()
+        .find(|d| d["code"] == "KDS004")
+        .unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    assert_eq!(kds004["range"]["start"], json!({"line": 105, "character": 8}));
+    assert_eq!(kds004["severity"], 1);
+    assert_eq!(kds004["source"], "kdsguard");
+    // The rule's page from the config's docs-url, and the principal's declaration.
+    assert_eq!(kds004["codeDescription"]["href"], "https://rules.example/KDS004.html");
+    assert_eq!(
+        kds004["relatedInformation"],
+        json!([{"location": {"uri": uri(&iam), "range": {"start": {"line": 96, "character": 0}, "end": {"line": 96, "character": 37}}},
+                "message": "role declared here"}])
+    );
 
     // On the statement granting `iam:*` (line 107, 0-based 106).
     let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri(&iam)}, "position": {"line": line, "character": character}});

@@ -8,8 +8,8 @@
 //!
 //! One loop on the calling thread owns the state. An analysis runs on a thread of its own,
 //! started when the editor has been quiet for [`DEBOUNCE`] after a change; a run that a newer
-//! change made stale is dropped when it ends (its diagnostics would point into old text) and
-//! the next run starts at once. Requests are answered from the latest finished analysis
+//! change made stale is cancelled at its next phase ([`crate::Config::cancel`]) and dropped
+//! (its diagnostics would point into old text), and the next run starts when it has ended. Requests are answered from the latest finished analysis
 //! while a run is going. A request the server cannot read gets an error response; the
 //! server never stops for one (nor for a frame that is not JSON-RPC: [`transport`]).
 //!
@@ -23,6 +23,7 @@ mod workspace;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, select};
@@ -105,6 +106,8 @@ struct State {
     due: Option<Instant>,
     /// The change count of the running analysis.
     running: Option<u64>,
+    /// Set to end the running analysis early once a change has made it stale.
+    cancel: Arc<AtomicBool>,
     done: (Sender<Finished>, Receiver<Finished>),
     shutting_down: bool,
 }
@@ -135,6 +138,7 @@ pub fn serve(
         changes: 0,
         due: Some(Instant::now()),
         running: None,
+        cancel: Arc::new(AtomicBool::new(false)),
         done: crossbeam_channel::unbounded(),
         shutting_down: false,
     };
@@ -342,6 +346,8 @@ impl State {
     fn changed(&mut self) {
         self.changes += 1;
         self.due = Some(Instant::now() + DEBOUNCE);
+        // A running analysis reads the old text: end it at its next phase.
+        self.cancel.store(true, Ordering::Relaxed);
     }
 
     fn start(&mut self) {
@@ -352,15 +358,17 @@ impl State {
         let folders = self.folders.clone();
         let env = Arc::clone(&self.env);
         let done = self.done.0.clone();
+        self.cancel = Arc::new(AtomicBool::new(false));
+        let cancel = Arc::clone(&self.cancel);
         std::thread::spawn(move || {
             let runs: workspace::Runs = folders
                 .into_iter()
                 .map(|f| {
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        workspace::analyze(&f, Arc::clone(&overlay), &env)
+                        workspace::analyze(&f, Arc::clone(&overlay), &env, Arc::clone(&cancel))
                     }));
                     let run = match run {
-                        Ok(r) => r.map(Arc::new),
+                        Ok(r) => r.map(Arc::new).map_err(|e| e.to_string()),
                         Err(_) => Err("internal error: the analysis panicked (please report it)".to_string()),
                     };
                     (f, run)

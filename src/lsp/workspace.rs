@@ -22,6 +22,8 @@ pub struct Folder {
     pub root: PathBuf,
     pub analysis: Analysis,
     files: BTreeMap<PathBuf, FileId>,
+    /// The config's `docs-url` (rule pages).
+    docs_url: Option<String>,
 }
 
 /// What one run over the workspace gives: per folder its analysis, or why there is none.
@@ -29,16 +31,23 @@ pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, String>)>;
 
 /// Analyses `root` with the config `check` would find there, reading `overlay`'s texts in
 /// place of the files on disk.
-pub fn analyze(root: &Path, overlay: crate::source::Overlay, env: &[(String, String)]) -> Result<Folder, String> {
+pub fn analyze(
+    root: &Path,
+    overlay: crate::source::Overlay,
+    env: &[(String, String)],
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<Folder, crate::InternalError> {
     let paths = vec![root.to_path_buf()];
     let mut config = match crate::config::find(None, &paths, root) {
-        Some(file) => crate::config::load(&file, root)?,
+        Some(file) => crate::config::load(&file, root).map_err(crate::InternalError)?,
         None => Config::default(),
     };
     config.paths = paths;
     config.load.tf_env_vars = env.to_vec();
     config.load.overlay = overlay;
-    let analysis = crate::analyze(&config, root).map_err(|e| e.to_string())?;
+    config.cancel = Some(cancel);
+    let analysis = crate::analyze(&config, root)?;
+
     let files = analysis
         .sources
         .files()
@@ -49,6 +58,7 @@ pub fn analyze(root: &Path, overlay: crate::source::Overlay, env: &[(String, Str
         root: root.to_path_buf(),
         analysis,
         files,
+        docs_url: config.docs_url,
     })
 }
 
@@ -89,6 +99,7 @@ impl Folder {
             let Some((path, file)) = self.placed(f.span) else {
                 continue;
             };
+            // The finding's labelled places: the principal's declaration among them.
             let related: Vec<DiagnosticRelatedInformation> = f
                 .labels
                 .iter()
@@ -99,11 +110,14 @@ impl Folder {
                     })
                 })
                 .collect();
+            let page = crate::report::rule_url(self.docs_url.as_deref(), &f.rule);
             out.entry(path).or_default().push(Diagnostic {
                 range: range(&file, f.span),
                 severity: Some(severity(f.severity)),
                 code: Some(NumberOrString::String(f.rule.clone())),
-                code_description: Url::parse(&f.docs).ok().map(|href| CodeDescription { href }),
+                code_description: page
+                    .and_then(|u| Url::parse(&u).ok())
+                    .map(|href| CodeDescription { href }),
                 source: Some(SOURCE.to_string()),
                 message: format!("{} ({})", f.message, f.label),
                 related_information: (!related.is_empty()).then_some(related),
@@ -234,6 +248,20 @@ pub fn offset(text: &str, at: Position) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancelled_run_ends_with_the_cancelled_error() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let run = analyze(&root, crate::source::Overlay::default(), &[], cancel);
+        assert!(
+            run.as_ref().err().is_some_and(crate::InternalError::is_cancelled),
+            "{:?}",
+            run.err()
+        );
+        let run = analyze(&root, crate::source::Overlay::default(), &[], Arc::default());
+        assert!(run.is_ok_and(|f| !f.analysis.findings.is_empty()));
+    }
 
     #[test]
     fn positions_count_utf16_units_and_round_trip() {

@@ -126,22 +126,25 @@ impl Client {
     /// The diagnostics of the next run: the publishDiagnostics of every file it names, after
     /// the messages already seen are dropped. Waits until `file` has been published.
     pub fn diagnostics_for(&mut self, file: &Path) -> Vec<(String, u64)> {
+        self.published_for(file)
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or_default().to_string(),
+                    d["range"]["start"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// The next diagnostics published for `file`, whole.
+    pub fn published_for(&mut self, file: &Path) -> Vec<Value> {
         let want = uri(file);
         let deadline = Instant::now() + WAIT;
         loop {
             let m = self.next(deadline);
             if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == want.as_str() {
-                return m["params"]["diagnostics"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|d| {
-                        (
-                            d["code"].as_str().unwrap_or_default().to_string(),
-                            d["range"]["start"]["line"].as_u64().unwrap(),
-                        )
-                    })
-                    .collect();
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
             }
             self.seen.push(m);
         }
