@@ -52,6 +52,8 @@ pub struct LoadOptions {
     pub limits: crate::limits::Limits,
     /// Texts read instead of the files at their paths (an editor's unsaved buffers).
     pub overlay: crate::source::Overlay,
+    /// Parsed Terraform files kept from run to run (`kdsguard lsp`); `None`: parse each time.
+    pub parse_cache: Option<Arc<terraform::ParseCache>>,
 }
 
 /// What discovery found and the loaders produced.

@@ -36,6 +36,8 @@ use lsp_types::{
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
 
+use crate::load::terraform::ParseCache;
+
 pub use hover::Target;
 pub use workspace::{Folder, SOURCE, offset, position};
 
@@ -108,6 +110,8 @@ struct State {
     running: Option<u64>,
     /// Set to end the running analysis early once a change has made it stale.
     cancel: Arc<AtomicBool>,
+    /// Per folder, its parsed Terraform files, reused while their text stays the same.
+    parsed: BTreeMap<PathBuf, Arc<ParseCache>>,
     done: (Sender<Finished>, Receiver<Finished>),
     shutting_down: bool,
 }
@@ -139,6 +143,7 @@ pub fn serve(
         due: Some(Instant::now()),
         running: None,
         cancel: Arc::new(AtomicBool::new(false)),
+        parsed: BTreeMap::new(),
         done: crossbeam_channel::unbounded(),
         shutting_down: false,
     };
@@ -355,7 +360,11 @@ impl State {
         self.running = Some(self.changes);
         let at = self.changes;
         let overlay: crate::source::Overlay = Arc::new(self.docs.clone());
-        let folders = self.folders.clone();
+        let folders: Vec<(PathBuf, Arc<ParseCache>)> = self
+            .folders
+            .iter()
+            .map(|f| (f.clone(), Arc::clone(self.parsed.entry(f.clone()).or_default())))
+            .collect();
         let env = Arc::clone(&self.env);
         let done = self.done.0.clone();
         self.cancel = Arc::new(AtomicBool::new(false));
@@ -363,9 +372,9 @@ impl State {
         std::thread::spawn(move || {
             let runs: workspace::Runs = folders
                 .into_iter()
-                .map(|f| {
+                .map(|(f, parsed)| {
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        workspace::analyze(&f, Arc::clone(&overlay), &env, Arc::clone(&cancel))
+                        workspace::analyze(&f, Arc::clone(&overlay), &env, Arc::clone(&cancel), parsed)
                     }));
                     let run = match run {
                         Ok(r) => r.map(Arc::new).map_err(|e| e.to_string()),

@@ -36,6 +36,7 @@ pub fn analyze(
     overlay: crate::source::Overlay,
     env: &[(String, String)],
     cancel: Arc<std::sync::atomic::AtomicBool>,
+    parsed: Arc<crate::load::terraform::ParseCache>,
 ) -> Result<Folder, crate::InternalError> {
     let paths = vec![root.to_path_buf()];
     let mut config = match crate::config::find(None, &paths, root) {
@@ -46,6 +47,7 @@ pub fn analyze(
     config.load.tf_env_vars = env.to_vec();
     config.load.overlay = overlay;
     config.cancel = Some(cancel);
+    config.load.parse_cache = Some(parsed);
     let analysis = crate::analyze(&config, root)?;
 
     let files = analysis
@@ -253,14 +255,47 @@ mod tests {
     fn a_cancelled_run_ends_with_the_cancelled_error() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let run = analyze(&root, crate::source::Overlay::default(), &[], cancel);
+        let run = analyze(&root, crate::source::Overlay::default(), &[], cancel, Arc::default());
         assert!(
             run.as_ref().err().is_some_and(crate::InternalError::is_cancelled),
             "{:?}",
             run.err()
         );
-        let run = analyze(&root, crate::source::Overlay::default(), &[], Arc::default());
+        let run = analyze(
+            &root,
+            crate::source::Overlay::default(),
+            &[],
+            Arc::default(),
+            Arc::default(),
+        );
         assert!(run.is_ok_and(|f| !f.analysis.findings.is_empty()));
+    }
+
+    /// A second run parses only the Terraform file whose text changed, and gives what a run
+    /// without the cache gives.
+    #[test]
+    fn unchanged_terraform_files_are_not_parsed_again() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
+        let cache = Arc::new(crate::load::terraform::ParseCache::default());
+        let run = |overlay: crate::source::Overlay, cache: Option<&Arc<crate::load::terraform::ParseCache>>| {
+            let cache = cache.cloned().unwrap_or_default();
+            let f = analyze(&root, overlay, &[], Arc::default(), cache).unwrap_or_else(|e| panic!("{e}"));
+            crate::report::json::render(&f.analysis).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let first = run(crate::source::Overlay::default(), Some(&cache));
+        assert_eq!(cache.counts(), (2, 0), "the demo's two .tf files parsed");
+        assert_eq!(run(crate::source::Overlay::default(), Some(&cache)), first);
+        assert_eq!(cache.counts(), (2, 2), "then both taken from the cache");
+        // One file changed in the editor: parsed again, the other reused.
+        let iam = root.join("terraform/iam.tf");
+        let text = std::fs::read_to_string(&iam).unwrap_or_default();
+        let edited = text.replacen("\"iam:*\"", "\"iam:GetRole\"", 1);
+        assert_ne!(edited, text);
+        let overlay: crate::source::Overlay = Arc::new([(iam, Arc::from(edited))].into_iter().collect());
+        let with_cache = run(Arc::clone(&overlay), Some(&cache));
+        assert_eq!(cache.counts(), (3, 3));
+        assert_eq!(with_cache, run(overlay, None), "the cache changes no answer");
+        assert_ne!(with_cache, first);
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn load_module_split(
         None => fallback_root(dir, cwd),
     };
     let mut ctx = Ctx::new(sources, cwd.to_path_buf(), root);
+    ctx.parse_cache = options.parse_cache.clone();
     ctx.manifest = manifest::Manifest::read(dir, cwd, sources, &mut input);
     let plans = beside_plans(dir, cwd, sources, &mut input);
     let mut planned = BTreeMap::new();
@@ -224,7 +225,7 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
         .unwrap_or_default();
     names.sort();
     // Files are read and parsed in parallel, then indexed in name order.
-    let (sources, cwd) = (ctx.sources, &ctx.cwd);
+    let (sources, cwd, cache) = (ctx.sources, &ctx.cwd, ctx.parse_cache.as_deref());
     let read: Vec<_> = names
         .par_iter()
         .map(|name| {
@@ -232,7 +233,10 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
             let shown = display_path(&path, cwd);
             let read = read_source(&path, &shown, sources);
             let parsed = match &read {
-                Ok((_, text)) if !name.ends_with(".tf.json") => Some(parse_hcl(text)),
+                Ok((_, text)) if !name.ends_with(".tf.json") => Some(match cache {
+                    Some(cache) => cache.parse(&shown, text),
+                    None => parse_hcl(text),
+                }),
                 _ => None,
             };
             (shown, read, parsed)
@@ -275,6 +279,53 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
         module,
         diagnostics,
         errors,
+    }
+}
+
+/// Parsed `.tf` files kept between runs of one process (`kdsguard lsp`): a file whose text
+/// is the same as last time is not parsed again. Keyed by the file's display path; an entry
+/// is replaced when the text differs. Only successful parses are kept.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: std::sync::Mutex<std::collections::HashMap<String, (Arc<str>, hcl_edit::structure::Body)>>,
+    /// Files parsed and files taken from the cache (tests count them).
+    counts: std::sync::Mutex<(u64, u64)>,
+}
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (parsed, reused) = self.counts();
+        write!(f, "ParseCache {{ parsed: {parsed}, reused: {reused} }}")
+    }
+}
+
+impl ParseCache {
+    /// How many files were parsed, and how many were taken from the cache.
+    pub fn counts(&self) -> (u64, u64) {
+        *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn parse(&self, shown: &str, text: &Arc<str>) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error> {
+        let hit = self
+            .parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(shown)
+            .filter(|(t, _)| t == text)
+            .map(|(_, body)| body.clone());
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(body) = hit {
+            counts.1 += 1;
+            return Ok(body);
+        }
+        counts.0 += 1;
+        drop(counts);
+        let body = parse_hcl(text)?;
+        self.parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(shown.to_string(), (Arc::clone(text), body.clone()));
+        Ok(body)
     }
 }
 

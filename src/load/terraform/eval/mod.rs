@@ -128,6 +128,8 @@ pub struct Ctx<'s> {
     pub plan: Arc<BTreeMap<String, Value>>,
     /// The root module's installed registry and git modules, after `terraform init`.
     pub manifest: Option<super::manifest::Manifest>,
+    /// Parsed files kept between runs ([`super::ParseCache`]), when the caller keeps them.
+    pub parse_cache: Option<Arc<super::ParseCache>>,
 }
 
 impl<'s> Ctx<'s> {
@@ -140,6 +142,7 @@ impl<'s> Ctx<'s> {
             steps: Cell::new(0),
             plan: Arc::default(),
             manifest: None,
+            parse_cache: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl<'s> Ctx<'s> {
         Ctx {
             plan: Arc::clone(&self.plan),
             manifest: self.manifest.clone(),
+            parse_cache: self.parse_cache.clone(),
             ..Ctx::new(self.sources, self.cwd.clone(), self.root.clone())
         }
     }
