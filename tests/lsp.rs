@@ -105,6 +105,20 @@ fn hover_definition_and_code_actions_answer_from_the_decisions() {
     assert_eq!(kds004["source"], "kdsguard");
     // The rule's page from the config's docs-url, and the principal's declaration.
     assert_eq!(kds004["codeDescription"]["href"], "https://rules.example/KDS004.html");
+    // A finding about access through another principal carries the path's steps.
+    let kds013 = diagnostics
+        .iter()
+        .find(|d| d["code"] == "KDS013")
+        .unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    assert_eq!(
+        kds013["relatedInformation"][1],
+        json!({"location": {"uri": uri(&iam), "range": {"start": {"line": 105, "character": 8}, "end": {"line": 109, "character": 9}}},
+               "message": "step 1: change-permissions (iam:PutRolePolicy) to role `aws_iam_role.ops_admin`"})
+    );
+    assert!(
+        kds004["relatedInformation"].as_array().unwrap().len() == 1,
+        "a direct finding has no steps"
+    );
     assert_eq!(
         kds004["relatedInformation"],
         json!([{"location": {"uri": uri(&iam), "range": {"start": {"line": 96, "character": 0}, "end": {"line": 96, "character": 37}}},

@@ -1,7 +1,7 @@
 //! One workspace folder analysed as `check` would, and what the editor is shown of it:
 //! diagnostics per file, positions in the protocol's terms (0-based lines, UTF-16 columns).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use lsp_types::{
     Range, Url,
 };
 
+use crate::capability::Covers;
 use crate::model::Severity;
 use crate::source::{FileId, SourceFile, Span};
 use crate::{Analysis, Config};
@@ -24,6 +25,9 @@ pub struct Folder {
     files: BTreeMap<PathBuf, FileId>,
     /// The config's `docs-url` (rule pages).
     docs_url: Option<String>,
+    /// Principals and tables by id (a finding names them by id).
+    principals: HashMap<String, usize>,
+    tables: HashMap<String, usize>,
 }
 
 /// What one run over the workspace gives: per folder its analysis, or why there is none.
@@ -49,6 +53,8 @@ pub fn analyze(
     config.cancel = Some(cancel);
     config.load.parse_cache = Some(parsed);
     let analysis = crate::analyze(&config, root)?;
+    let principals = ids(analysis.graph.principals.iter().map(|p| &p.id));
+    let tables = ids(analysis.graph.tables.iter().map(|t| &t.id));
 
     let files = analysis
         .sources
@@ -61,7 +67,18 @@ pub fn analyze(
         analysis,
         files,
         docs_url: config.docs_url,
+        principals,
+        tables,
     })
+}
+
+/// Positions by id (the first of equal ids).
+fn ids<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for (k, id) in ids.enumerate() {
+        out.entry(id.clone()).or_insert(k);
+    }
+    out
 }
 
 /// A display path of the analysis (relative to the folder, or absolute) as an absolute path.
@@ -102,7 +119,7 @@ impl Folder {
                 continue;
             };
             // The finding's labelled places: the principal's declaration among them.
-            let related: Vec<DiagnosticRelatedInformation> = f
+            let mut related: Vec<DiagnosticRelatedInformation> = f
                 .labels
                 .iter()
                 .filter_map(|l| {
@@ -112,6 +129,7 @@ impl Folder {
                     })
                 })
                 .collect();
+            related.extend(self.path_places(f));
             let page = crate::report::rule_url(self.docs_url.as_deref(), &f.rule);
             out.entry(path).or_default().push(Diagnostic {
                 range: range(&file, f.span),
@@ -157,6 +175,56 @@ impl Folder {
                 source: Some(SOURCE.to_string()),
                 message: d.message.clone(),
                 ..Diagnostic::default()
+            });
+        }
+        out
+    }
+
+    /// For a finding about access held through other principals: each step of the path
+    /// (the statement that allows it, and whom it reaches). Empty when the principal holds
+    /// the capability on the finding's target directly.
+    fn path_places(&self, f: &crate::finding::Finding) -> Vec<DiagnosticRelatedInformation> {
+        let a = &self.analysis;
+        let found = (|| {
+            let p = *self.principals.get(f.principal.as_deref()?)?;
+            let cap = a.decisions.cap(f.capability.as_deref()?)?;
+            let target = f.resource.as_deref();
+            a.reach.of(p).iter().find(|x| {
+                x.cap == cap
+                    && match (&x.covers, target) {
+                        (Covers::Tables(set), Some(r)) => self.tables.get(r).is_some_and(|&t| set.contains(t)),
+                        (Covers::Slr(s), Some(r)) => a.graph.slrs.get(*s).is_some_and(|n| n.id == r),
+                        (_, None) => true,
+                    }
+            })
+        })();
+        let Some(x) = found else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (n, &k) in x.path.iter().enumerate() {
+            let Some(step) = a.reach.steps.get(k) else { continue };
+            let to = a
+                .reach
+                .nodes
+                .get(step.to)
+                .map(|node| &a.graph.principals[node.principal]);
+            let Some(b) = step.decision.because.iter().find(|b| !b.statement.is_builtin()) else {
+                continue;
+            };
+            let Some(location) = self.location(b.statement) else {
+                continue;
+            };
+            out.push(DiagnosticRelatedInformation {
+                location,
+                message: format!(
+                    "step {}: {} ({}) to {}",
+                    n + 1,
+                    step.kind.as_str(),
+                    step.actions.join(", "),
+                    to.map(|p| format!("{} `{}`", p.class.as_str(), p.address))
+                        .unwrap_or_default()
+                ),
             });
         }
         out
