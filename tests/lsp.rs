@@ -54,6 +54,20 @@ fn an_editor_session_gets_diagnostics_that_follow_its_unsaved_text() {
     ];
     assert_eq!(before, pairs(&expected));
 
+    // Each run's phases go to the editor's log of the server.
+    let logged = c
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "window/logMessage")
+        .map(|m| m["params"]["message"].as_str().unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains(" analysed: discover ") && l.contains("decisions ")),
+        "{logged:?}"
+    );
+
     // The editor opens the file, then narrows `iam:*` without saving.
     let text = std::fs::read_to_string(&iam).unwrap();
     c.notify(

@@ -31,8 +31,8 @@ use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response}
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, DidChangeTextDocumentParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, GotoDefinitionParams, GotoDefinitionResponse, Hover,
-    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, MessageType,
-    OneOf, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
+    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, LogMessageParams, MarkupContent, MarkupKind,
+    MessageType, OneOf, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
 
@@ -399,6 +399,24 @@ impl State {
         for (root, run) in &runs {
             match run {
                 Ok(folder) => {
+                    // The phases' times, for the editor's log of this server.
+                    let phases: Vec<String> = folder
+                        .analysis
+                        .timings
+                        .iter()
+                        .map(|(name, d)| format!("{name} {} ms", d.as_millis()))
+                        .collect();
+                    send(
+                        &self.out,
+                        Notification::new(
+                            "window/logMessage".to_string(),
+                            LogMessageParams {
+                                typ: MessageType::LOG,
+                                message: format!("kdsguard: {} analysed: {}", root.display(), phases.join(", ")),
+                            },
+                        )
+                        .into(),
+                    );
                     for (path, diagnostics) in folder.diagnostics() {
                         if let Ok(uri) = Url::from_file_path(&path) {
                             by_file.entry(uri).or_default().extend(diagnostics);
