@@ -332,16 +332,7 @@ fn on_a_push_the_step_reports_everything() {
 /// when pre-commit is not installed, but in CI (`.ci/run` installs it).
 #[test]
 fn the_pre_commit_hook_checks_the_folders_of_changed_files() {
-    let found = Command::new("pre-commit").arg("--version").output();
-    if !found.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "pre-commit is not installed: .ci/run installs it (scripts/ci-tools.sh)"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: pre-commit is not installed (pip install pre-commit)"
-        );
+    if !common::tool_runs("pre-commit", "pip install pre-commit") {
         return;
     }
     let repo = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

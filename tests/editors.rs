@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -137,16 +136,7 @@ fn the_vscode_extension_starts_kdsguard_lsp_and_type_checks() {
     );
 
     // Type-checked as CI would build it, from the lock file.
-    let found = Command::new("npm").arg("--version").output();
-    if !found.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "npm is not installed: CI needs it (scripts/ci-tools.sh installs its tools with it)"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: npm is not installed (the type check of editors/vscode)"
-        );
+    if !common::tool_runs("npm", "the type check of editors/vscode needs Node.js and npm") {
         return;
     }
     let temp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -2,12 +2,14 @@
 //! diagnostics, didChange, hover, definition, codeAction, malformed input, shutdown, exit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
 
 use std::path::{Path, PathBuf};
 
-use lsp_client::{Client, copy_dir, uri};
+use common::copy_dir;
+use lsp_client::{Client, uri};
 use serde_json::{Value, json};
 
 fn demo() -> (tempfile::TempDir, PathBuf) {

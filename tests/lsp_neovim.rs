@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::root;
+use common::{copy_dir, root};
 
 /// The file the editor opens, relative to the workspace.
 const FILE: &str = "terraform/iam.tf";
@@ -102,36 +102,6 @@ impl Diag {
             self.end_col,
             self.severity,
         )
-    }
-}
-
-/// `nvim --version` runs: otherwise skip, saying so, but in CI fail.
-fn nvim_available() -> bool {
-    let found = Command::new("nvim").arg("--version").output();
-    if found.is_ok_and(|o| o.status.success()) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "nvim is not installed: .ci/run installs it (scripts/ci-tools.sh)"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: nvim is not installed (apt-get install neovim)"
-    );
-    false
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
-    let entries = std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
-    for entry in entries.flatten() {
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-        }
     }
 }
 
@@ -306,7 +276,7 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
 
 #[test]
 fn neovim_shows_the_servers_diagnostics_and_their_change_after_an_unsaved_edit() {
-    if !nvim_available() {
+    if !common::tool_runs("nvim", "apt-get install neovim") {
         return;
     }
     let (_temp, dir) = scratch();
@@ -432,7 +402,7 @@ fn neovim_shows_the_servers_diagnostics_and_their_change_after_an_unsaved_edit()
 /// exits with status 1 and the result says why, well before the deadline.
 #[test]
 fn without_a_server_the_script_fails_and_says_why() {
-    if !nvim_available() {
+    if !common::tool_runs("nvim", "apt-get install neovim") {
         return;
     }
     let (_temp, dir) = scratch();

@@ -12,6 +12,39 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Whether `program --version` runs. When it does not, the test is to be skipped: outside CI
+/// this says so on stderr (with `install`, how to get the tool) and returns `false`; under
+/// `CI` it fails, since CI installs every tool the tests drive (scripts/ci-tools.sh).
+pub fn tool_runs(program: &str, install: &str) -> bool {
+    let found = std::process::Command::new(program).arg("--version").output();
+    if found.is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{program} is not installed: CI needs it (scripts/ci-tools.sh)"
+    );
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("skipped: {program} is not installed ({install})\n"),
+    );
+    false
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.unwrap_or_else(|e| panic!("{e}"));
+        let target = to.join(e.file_name());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap_or_else(|err| panic!("{}: {err}", target.display()));
+        }
+    }
+}
+
 /// A command for the built binary, run from the crate root, with no colour.
 pub fn kdsguard() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_kdsguard"));
