@@ -268,3 +268,67 @@ fn malformed_input_and_a_broken_file_never_end_the_server() {
     assert!(r.get("error").is_none(), "{r}");
     c.stop();
 }
+
+#[test]
+fn files_changed_outside_the_editor_and_folder_changes_are_followed() {
+    let (_dir, root) = demo();
+    let iam = root.join("terraform/iam.tf");
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
+    let r = c.request(
+        "initialize",
+        json!({"capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}},
+               "workspaceFolders": [{"uri": uri(&root), "name": "demo"}]}),
+    );
+    assert_eq!(
+        r["result"]["capabilities"]["workspace"]["workspaceFolders"],
+        json!({"supported": true, "changeNotifications": true})
+    );
+    c.notify("initialized", json!({}));
+    assert_eq!(c.diagnostics_for(&iam).len(), 8);
+    // The server asks to hear of templates and configs changed outside the editor.
+    let deadline = std::time::Instant::now() + lsp_client::WAIT;
+    let registration = loop {
+        if let Some(m) = c.seen.iter().find(|m| m["method"] == "client/registerCapability") {
+            break m.clone();
+        }
+        let m = c.next(deadline);
+        c.seen.push(m);
+    };
+    let registered = &registration["params"]["registrations"][0];
+    assert_eq!(registered["method"], "workspace/didChangeWatchedFiles");
+    let globs: Vec<&str> = registered["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        globs,
+        ["**/*.{tf,tf.json,tfvars,yaml,yml,json,template}", "**/kdsguard.toml"]
+    );
+    c.raw(&json!({"jsonrpc": "2.0", "id": registration["id"], "result": null}).to_string());
+
+    // A file changed on disk (not open in the editor).
+    let text = std::fs::read_to_string(&iam).unwrap();
+    std::fs::write(
+        &iam,
+        text.replacen(r#"Action   = "iam:*""#, r#"Action   = "iam:GetRole""#, 1),
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&iam), "type": 2}]}),
+    );
+    assert_eq!(
+        c.diagnostics_for(&iam),
+        pairs(&[("KDS001", 29), ("KDS001", 73), ("KDS007", 73)])
+    );
+
+    // The folder leaves the workspace: its diagnostics are cleared.
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(&root), "name": "demo"}]}}),
+    );
+    assert_eq!(c.diagnostics_for(&iam), Vec::<(String, u64)>::new());
+    c.stop();
+}

@@ -30,10 +30,11 @@ use crossbeam_channel::{Receiver, Sender, select};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, GotoDefinitionParams, GotoDefinitionResponse, Hover,
-    HoverContents, HoverParams, HoverProviderCapability, InitializeParams, LogMessageParams, MarkupContent, MarkupKind,
-    MessageType, OneOf, PublishDiagnosticsParams, ServerCapabilities, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, InitializeParams,
+    LogMessageParams, MarkupContent, MarkupKind, MessageType, OneOf, PublishDiagnosticsParams, ServerCapabilities,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Url, WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 
 use crate::load::terraform::ParseCache;
@@ -114,6 +115,8 @@ struct State {
     parsed: BTreeMap<PathBuf, Arc<ParseCache>>,
     done: (Sender<Finished>, Receiver<Finished>),
     shutting_down: bool,
+    /// Whether to register for `workspace/didChangeWatchedFiles` once initialized.
+    watch: bool,
 }
 
 /// Serves over a pair of channels (the protocol tests drive this directly).
@@ -127,6 +130,14 @@ pub fn serve(
         return Ok(());
     };
     let folders = folders(&init, cwd);
+    // Whether the editor lets the server ask to hear of files changed outside it.
+    let watch = init
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
     let response = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": { "name": "kdsguard", "version": env!("CARGO_PKG_VERSION") },
@@ -146,6 +157,7 @@ pub fn serve(
         parsed: BTreeMap::new(),
         done: crossbeam_channel::unbounded(),
         shutting_down: false,
+        watch,
     };
     loop {
         let wait = match (st.due, st.running) {
@@ -233,6 +245,13 @@ fn capabilities() -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -343,6 +362,42 @@ impl State {
                 }
             }
             "textDocument/didSave" | "workspace/didChangeWatchedFiles" => self.changed(),
+            "initialized" if self.watch => {
+                // Files changed outside the editor (a branch switch, a generator): templates,
+                // variable files and the config.
+                let watchers = ["**/*.{tf,tf.json,tfvars,yaml,yml,json,template}", "**/kdsguard.toml"]
+                    .map(|glob| serde_json::json!({ "globPattern": glob }));
+                let params = serde_json::json!({
+                    "registrations": [{
+                        "id": "kdsguard-watched-files",
+                        "method": "workspace/didChangeWatchedFiles",
+                        "registerOptions": { "watchers": watchers },
+                    }],
+                });
+                send(
+                    &self.out,
+                    Request::new(
+                        RequestId::from("kdsguard-watched-files".to_string()),
+                        "client/registerCapability".to_string(),
+                        params,
+                    )
+                    .into(),
+                );
+            }
+            "workspace/didChangeWorkspaceFolders" => {
+                if let Ok(p) = serde_json::from_value::<DidChangeWorkspaceFoldersParams>(n.params) {
+                    for f in p.event.removed.iter().filter_map(|f| file_path(&f.uri)) {
+                        self.folders.retain(|x| *x != f);
+                        self.parsed.remove(&f);
+                    }
+                    self.folders
+                        .extend(p.event.added.iter().filter_map(|f| file_path(&f.uri)));
+                    self.folders.sort();
+                    self.folders.dedup();
+                    // A removed folder's diagnostics are cleared by the next run.
+                    self.changed();
+                }
+            }
             _ => {}
         }
     }
