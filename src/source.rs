@@ -186,7 +186,8 @@ impl SourceFile {
 pub const BUILTIN_PATH: &str = "<builtin>";
 
 /// Texts that stand in for files on disk (an editor's unsaved buffers, `kdsguard lsp`), by
-/// absolute path.
+/// absolute path (a relative path asked about is made absolute against the process's working
+/// folder, so callers that use an overlay pass absolute paths, as the language server does).
 pub type Overlay = Arc<BTreeMap<std::path::PathBuf, Arc<str>>>;
 
 /// All files of a run, shared by loaders (which add) and reports (which read).
