@@ -29,8 +29,9 @@ function serverCommand(): string {
 
 async function startClient(channel: vscode.OutputChannel): Promise<void> {
   const command = serverCommand();
-  // No `transport` here: with one set, the client adds `--stdio` to the arguments, and
-  // `kdsguard lsp` takes none. Without it the server is spawned and spoken to over stdio.
+  // No `transport` here: stdio is the server's only transport, and without one the client
+  // spawns it and speaks over stdio (with one, it would add `--stdio`, which the server
+  // accepts and ignores).
   const server: Executable = { command, args: SERVER_ARGS };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
