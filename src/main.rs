@@ -85,8 +85,12 @@ fn run(cli: Cli) -> Result<u8> {
             let env_vars: Vec<(String, String)> = std::env::vars()
                 .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
                 .collect();
-            kdsguard::lsp::serve_stdio(&cwd()?, env_vars).map_err(anyhow::Error::msg)?;
-            Ok(0)
+            // The protocol's exit status: 0 after `shutdown`, 1 when the editor ended first.
+            Ok(if kdsguard::lsp::serve_stdio(&cwd()?, env_vars) {
+                0
+            } else {
+                1
+            })
         }
         Command::Explain { rule } => {
             let text = kdsguard::rules::explain(&rule).map_err(anyhow::Error::msg)?;

@@ -332,3 +332,20 @@ fn files_changed_outside_the_editor_and_folder_changes_are_followed() {
     assert_eq!(c.diagnostics_for(&iam), Vec::<(String, u64)>::new());
     c.stop();
 }
+
+#[test]
+fn exit_without_shutdown_is_exit_status_1() {
+    let (_dir, root) = demo();
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
+    initialize(&mut c, &root);
+    c.notify("exit", json!({}));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = c.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "no exit");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+}

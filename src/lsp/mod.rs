@@ -47,8 +47,9 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Serves on standard input and output until the editor says `exit` or closes the stream.
 /// `cwd` is the workspace when the editor names none; `env` holds the `TF_VAR_*` variables
-/// (name, value), which the library never reads from the environment itself.
-pub fn serve_stdio(cwd: &Path, env: Vec<(String, String)>) -> Result<(), String> {
+/// (name, value), which the library never reads from the environment itself. Returns whether
+/// the editor asked for `shutdown` first (the protocol's exit status is 0 then, else 1).
+pub fn serve_stdio(cwd: &Path, env: Vec<(String, String)>) -> bool {
     let (in_tx, in_rx) = crossbeam_channel::unbounded::<Message>();
     let (out_tx, out_rx) = crossbeam_channel::unbounded::<Message>();
     std::thread::spawn(move || {
@@ -119,15 +120,10 @@ struct State {
     watch: bool,
 }
 
-/// Serves over a pair of channels (the protocol tests drive this directly).
-pub fn serve(
-    incoming: &Receiver<Message>,
-    out: Sender<Message>,
-    cwd: &Path,
-    env: Vec<(String, String)>,
-) -> Result<(), String> {
+/// Serves over a pair of channels; returns whether `shutdown` came before the end.
+pub fn serve(incoming: &Receiver<Message>, out: Sender<Message>, cwd: &Path, env: Vec<(String, String)>) -> bool {
     let Some((id, init)) = initialize(incoming, &out) else {
-        return Ok(());
+        return false;
     };
     let folders = folders(&init, cwd);
     // Whether the editor lets the server ask to hear of files changed outside it.
@@ -169,10 +165,10 @@ pub fn serve(
             recv(incoming) -> m => match m {
                 Ok(m) => {
                     if st.handle(m) == Flow::Exit {
-                        return Ok(());
+                        return st.shutting_down;
                     }
                 }
-                Err(_) => return Ok(()),
+                Err(_) => return st.shutting_down,
             },
             recv(done) -> r => {
                 if let Ok((at, runs)) = r {
