@@ -349,3 +349,118 @@ fn exit_without_shutdown_is_exit_status_1() {
     };
     assert_eq!(status.code(), Some(1));
 }
+
+/// Applies a quick fix's single insertion to `text`.
+fn apply(text: &str, action: &Value, file: &Path) -> String {
+    let edit = &action["edit"]["changes"][uri(file).as_str()][0];
+    let line = edit["range"]["start"]["line"].as_u64().unwrap() as usize;
+    assert_eq!(edit["range"]["start"], edit["range"]["end"], "an insertion");
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    lines.insert(line, edit["newText"].as_str().unwrap());
+    lines.concat()
+}
+
+/// What `kdsguard check` reports in `section` (rule ids), run in `root`.
+fn check_rules(root: &Path, section: &str) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kdsguard"))
+        .args(["check", "--format", "json", "."])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report[section]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let f = if f.get("finding").is_some() { &f["finding"] } else { f };
+            f["rule"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+/// The quick fix, applied and saved with a reason, suppresses its finding for `check`: in a
+/// `jsonencode` policy (above the statement) and in a heredoc policy (above the block, since a
+/// comment line inside the heredoc would become part of the policy's text).
+#[test]
+fn the_suppression_quick_fix_suppresses_its_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let heredoc = root.join("heredoc.tf");
+    let text = [
+        "resource \"aws_iam_role\" \"ops\" {",
+        "  name               = \"ops\"",
+        "  assume_role_policy = \"{}\"",
+        "}",
+        "",
+        "resource \"aws_iam_role_policy\" \"ops\" {",
+        "  role   = aws_iam_role.ops.id",
+        "  policy = <<POLICY",
+        "{",
+        "  \"Version\": \"2012-10-17\",",
+        "  \"Statement\": [",
+        "    { \"Effect\": \"Allow\", \"Action\": \"iam:*\", \"Resource\": \"*\" }",
+        "  ]",
+        "}",
+        "POLICY",
+        "}",
+        "",
+    ]
+    .join("\n");
+    std::fs::write(&heredoc, &text).unwrap();
+    assert!(check_rules(&root, "findings").contains(&"KDS004".to_string()));
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
+    initialize(&mut c, &root);
+    let diagnostics = c.published_for(&heredoc);
+    let kds004 = diagnostics
+        .iter()
+        .find(|d| d["code"] == "KDS004")
+        .unwrap_or_else(|| panic!("{diagnostics:#?}"))
+        .clone();
+    assert_eq!(kds004["range"]["start"]["line"], 11, "{kds004}");
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&heredoc)}, "range": kds004["range"], "context": {"diagnostics": [kds004]}}),
+    );
+    let action = &r["result"][0];
+    let edit = &action["edit"]["changes"][uri(&heredoc).as_str()][0];
+    assert_eq!(
+        edit["range"]["start"]["line"], 5,
+        "above the block that holds the heredoc: {r}"
+    );
+    c.stop();
+    let fixed = apply(&text, action, &heredoc).replace("<why this is accepted>", "break-glass role, reviewed");
+    std::fs::write(&heredoc, &fixed).unwrap();
+    let findings = check_rules(&root, "findings");
+    assert!(!findings.contains(&"KDS004".to_string()), "{findings:?}");
+    assert!(
+        !findings.contains(&"KDS014".to_string()),
+        "a working suppression: {findings:?}"
+    );
+    assert!(check_rules(&root, "suppressed").contains(&"KDS004".to_string()));
+
+    // The demo's jsonencode policy: the comment goes right above the statement.
+    let (_demo_dir, demo) = demo();
+    let iam = demo.join("terraform/iam.tf");
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &demo);
+    initialize(&mut c, &demo);
+    let diagnostics = c.published_for(&iam);
+    let kds004 = diagnostics.iter().find(|d| d["code"] == "KDS004").unwrap().clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&iam)}, "range": kds004["range"], "context": {"diagnostics": [kds004]}}),
+    );
+    c.stop();
+    let count = |rules: Vec<String>| rules.iter().filter(|r| *r == "KDS004").count();
+    assert_eq!(count(check_rules(&demo, "findings")), 2, "the template's and iam.tf's");
+    let text = std::fs::read_to_string(&iam).unwrap();
+    let fixed = apply(&text, &r["result"][0], &iam).replace("<why this is accepted>", "break-glass role, reviewed");
+    std::fs::write(&iam, &fixed).unwrap();
+    let findings = check_rules(&demo, "findings");
+    assert_eq!(count(findings.clone()), 1, "only the template's is left: {findings:?}");
+    assert_eq!(count(check_rules(&demo, "suppressed")), 1);
+    assert!(
+        !findings.contains(&"KDS014".to_string()),
+        "a working suppression: {findings:?}"
+    );
+}

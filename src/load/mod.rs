@@ -424,6 +424,48 @@ pub fn is_template_file(path: &Path) -> bool {
     (is_terraform_file(name) && path.is_file()) || classify_file(path).is_some()
 }
 
+/// Where a suppression comment for a finding that starts on `line` (0-based) of the file
+/// `path` goes: the line to insert it before, or `None` where the format has no comments
+/// (JSON). A Terraform finding inside a heredoc (whose text is not HCL, and where a `#` line
+/// would become part of the text) is covered from above its top-level block instead, which
+/// a suppression comment covers whole (`suppress`).
+pub fn suppression_line(path: &str, text: &str, line: usize) -> Option<usize> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        return None;
+    }
+    if !lower.ends_with(".tf") {
+        return Some(line);
+    }
+    // The heredoc open at `line`, if any: (its first line, its closing marker).
+    let mut open: Option<(usize, String)> = None;
+    for (k, l) in text.lines().enumerate().take(line + 1) {
+        match &open {
+            Some((_, marker)) if l.trim() == marker => open = None,
+            Some(_) => {}
+            None => {
+                open = l
+                    .trim_end()
+                    .rsplit_once("<<")
+                    .map(|(_, m)| m.trim_start_matches('-'))
+                    .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    .map(|m| (k, m.to_string()));
+            }
+        }
+    }
+    let Some((start, _)) = open else {
+        return Some(line);
+    };
+    let top = text
+        .lines()
+        .enumerate()
+        .take(start + 1)
+        .filter(|(_, l)| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map(|(k, _)| k)
+        .last();
+    Some(top.unwrap_or(start))
+}
+
 /// A cheap textual test; the loader decides for certain.
 pub fn looks_like_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")

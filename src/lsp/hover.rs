@@ -220,12 +220,10 @@ pub fn definition(folder: &Folder, p: usize) -> Vec<Location> {
 }
 
 /// For each kdsguard finding among `diagnostics`: a quick fix inserting a suppression
-/// comment (the canonical form KDS014 asks for) on the line above it. Not offered in JSON
-/// files, which have no comments.
+/// comment (the canonical form KDS014 asks for) on the line above it, or above its block
+/// where it lies in a Terraform heredoc ([`crate::load::suppression_line`]). Not offered in
+/// JSON files, which have no comments.
 pub fn code_actions(uri: &Url, text: &str, diagnostics: &[Diagnostic]) -> Vec<CodeAction> {
-    if uri.path().to_ascii_lowercase().ends_with(".json") {
-        return Vec::new();
-    }
     let mut out = Vec::new();
     for d in diagnostics.iter().filter(|d| d.source.as_deref() == Some(SOURCE)) {
         let Some(NumberOrString::String(rule)) = &d.code else {
@@ -234,7 +232,10 @@ pub fn code_actions(uri: &Url, text: &str, diagnostics: &[Diagnostic]) -> Vec<Co
         if !rule.starts_with("KDS") {
             continue;
         }
-        let line = d.range.start.line;
+        let Some(line) = crate::load::suppression_line(uri.path(), text, d.range.start.line as usize) else {
+            continue;
+        };
+        let line = u32::try_from(line).unwrap_or(u32::MAX);
         let indent: String = text
             .lines()
             .nth(line as usize)
