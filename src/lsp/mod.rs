@@ -90,8 +90,11 @@ enum Flow {
     Exit,
 }
 
-/// A run's change count and its result.
-type Finished = (u64, workspace::Runs);
+/// Each folder's diagnostics by file (empty for a folder whose run failed).
+type FolderDiagnostics = Vec<BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>>>;
+
+/// A run's change count, its result, and its diagnostics (made on the run's thread).
+type Finished = (u64, workspace::Runs, FolderDiagnostics);
 
 /// The server's state, owned by the loop.
 struct State {
@@ -171,8 +174,8 @@ pub fn serve(incoming: &Receiver<Message>, out: Sender<Message>, cwd: &Path, env
                 Err(_) => return st.shutting_down,
             },
             recv(done) -> r => {
-                if let Ok((at, runs)) = r {
-                    st.finished(at, runs);
+                if let Ok((at, runs, diagnostics)) = r {
+                    st.finished(at, runs, diagnostics);
                 }
             },
             default(wait) => {},
@@ -434,20 +437,25 @@ impl State {
                     (f, run)
                 })
                 .collect();
-            let _ = done.send((at, runs));
+            let diagnostics: FolderDiagnostics = runs
+                .iter()
+                .map(|(_, r)| r.as_ref().map(|f| f.diagnostics()).unwrap_or_default())
+                .collect();
+            let _ = done.send((at, runs, diagnostics));
         });
     }
 
-    fn finished(&mut self, at: u64, runs: workspace::Runs) {
+    fn finished(&mut self, at: u64, runs: workspace::Runs, diagnostics: FolderDiagnostics) {
         self.running = None;
         if at != self.changes {
             // Stale: a change came in while it ran. Run again now (the change's own
-            // debounce has passed or will).
+            // debounce has passed or will); free the result off this thread.
             self.due.get_or_insert_with(Instant::now);
+            std::thread::spawn(move || drop((runs, diagnostics)));
             return;
         }
         let mut by_file: BTreeMap<Url, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
-        for (root, run) in &runs {
+        for ((root, run), diagnostics) in runs.iter().zip(diagnostics) {
             match run {
                 Ok(folder) => {
                     // The phases' times, for the editor's log of this server.
@@ -468,7 +476,7 @@ impl State {
                         )
                         .into(),
                     );
-                    for (path, diagnostics) in folder.diagnostics() {
+                    for (path, diagnostics) in diagnostics {
                         if let Ok(uri) = Url::from_file_path(&path) {
                             by_file.entry(uri).or_default().extend(diagnostics);
                         }
@@ -505,7 +513,10 @@ impl State {
                 self.published.insert(uri, diagnostics);
             }
         }
-        self.runs = runs;
+        // The previous analysis is freed off this thread (hundreds of megabytes of small
+        // values in a large estate), so the next change is read at once.
+        let previous = std::mem::replace(&mut self.runs, runs);
+        std::thread::spawn(move || drop(previous));
     }
 
     fn publish(&self, uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) {
