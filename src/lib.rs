@@ -170,6 +170,14 @@ impl InternalError {
     }
 }
 
+/// Ends the run with [`CANCELLED`] once [`Config::cancel`] is set (checked between phases).
+fn stop_if_cancelled(config: &Config) -> Result<(), InternalError> {
+    match &config.cancel {
+        Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(InternalError(CANCELLED.to_string())),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the analysis over `config.paths`; display paths are relative to `cwd`.
 pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
     analyze_against(config, cwd, None)
@@ -193,13 +201,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     options.root = Some(root.clone());
     let loaded = load::load_paths(&config.paths, cwd, &options, &sources);
     clock.split("load (parse and evaluate values)");
-    if config
-        .cancel
-        .as_ref()
-        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-    {
-        return Err(InternalError(CANCELLED.to_string()));
-    }
+    stop_if_cancelled(config)?;
     clock.timings.insert(0, ("discover", loaded.discover_time));
     if let Some((_, load)) = clock.timings.get_mut(1) {
         *load = load.saturating_sub(loaded.discover_time);
@@ -217,39 +219,21 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
-    if config
-        .cancel
-        .as_ref()
-        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-    {
-        return Err(InternalError(CANCELLED.to_string()));
-    }
+    stop_if_cancelled(config)?;
     let mut decisions = if config.decide {
         capability::evaluate(&graph, &caps, config)
     } else {
         capability::Decisions::default()
     };
     clock.split("decisions");
-    if config
-        .cancel
-        .as_ref()
-        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-    {
-        return Err(InternalError(CANCELLED.to_string()));
-    }
+    stop_if_cancelled(config)?;
     let reach = if config.decide {
         reach::compute(&graph, &caps, config, &mut decisions)
     } else {
         reach::Reach::default()
     };
     clock.split("reach");
-    if config
-        .cancel
-        .as_ref()
-        .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-    {
-        return Err(InternalError(CANCELLED.to_string()));
-    }
+    stop_if_cancelled(config)?;
     clock.timings.extend(reach.phases.iter().copied());
     let slrs = slr::statuses(&graph, &decisions, &reach);
     clock.split("SLR status");

@@ -159,6 +159,11 @@ fn hover_definition_and_code_actions_answer_from_the_decisions() {
         text.contains("- **delete-slr**: allowed on the service-linked role\n"),
         "{text}"
     );
+    // What it holds only through a path: here by changing its own permissions.
+    assert!(
+        text.contains("- **disable**: allowed on every undeclared table (*), table Music, table Orders, after changing its own permissions\n"),
+        "{text}"
+    );
     // Definition on the role: the statement that grants it.
     let r = c.request("textDocument/definition", at(97, 4));
     let locations = r["result"].as_array().unwrap();
@@ -463,4 +468,58 @@ fn the_suppression_quick_fix_suppresses_its_finding() {
         !findings.contains(&"KDS014".to_string()),
         "a working suppression: {findings:?}"
     );
+}
+
+/// Hover on a user that holds a capability only as another principal names that principal.
+#[test]
+fn hover_names_the_principal_an_indirect_holder_acts_as() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("two-hop");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/reach/two-hop"),
+        &root,
+    );
+    let main = root.join("main.tf");
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
+    initialize(&mut c, &root);
+    c.diagnostics_for(&main);
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 6, "character": 4}}),
+    );
+    assert_eq!(
+        r["result"]["contents"]["value"],
+        "**user `aws_iam_user.dev`** can:\n\n- **delete-slr**: allowed on the service-linked role, as `aws_iam_role.admin`\n",
+        "{r}"
+    );
+    c.stop();
+}
+
+/// An open template that no run read (new and unsaved) is told so, not left blank; once it is
+/// saved it is analysed like any other.
+#[test]
+fn an_unsaved_new_template_is_said_not_analysed_until_saved() {
+    let (_dir, root) = demo();
+    let new = root.join("terraform/new.tf");
+    let mut c = Client::start(env!("CARGO_BIN_EXE_kdsguard"), &root);
+    initialize(&mut c, &root);
+    c.diagnostics_for(&root.join("terraform/iam.tf"));
+    let text = std::fs::read_to_string(root.join("terraform/iam.tf"))
+        .unwrap()
+        .replace("ops_admin", "ops_admin_copy");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&new), "languageId": "terraform", "version": 1, "text": text}}),
+    );
+    let d = c.published_for(&new);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0]["code"], "not-analysed");
+    assert_eq!(d[0]["severity"], 3);
+    // Saved: read with its module.
+    std::fs::write(&new, &text).unwrap();
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": uri(&new)}}));
+    let codes: Vec<(String, u64)> = c.diagnostics_for(&new);
+    assert!(codes.iter().any(|(code, _)| code == "KDS004"), "{codes:?}");
+    assert!(codes.iter().all(|(code, _)| code != "not-analysed"), "{codes:?}");
+    c.stop();
 }

@@ -466,6 +466,14 @@ pub fn suppression_line(path: &str, text: &str, line: usize) -> Option<usize> {
     Some(top.unwrap_or(start))
 }
 
+/// Whether a file with this name and text would be taken for a template (a Terraform file, or
+/// text that looks like a CloudFormation template): a cheap test for files discovery has not
+/// read (an editor's unsaved buffer).
+pub fn looks_like_template(path: &Path, text: &str) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    is_terraform_file(name) || (has_template_extension(name) && looks_like_cloudformation(text))
+}
+
 /// A cheap textual test; the loader decides for certain.
 pub fn looks_like_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")

@@ -143,14 +143,18 @@ fn principal(folder: &Folder, p: usize) -> String {
         }
         for x in a.reach.of(p).iter().filter(|x| x.cap == cap && x.outcome.can()) {
             any = true;
-            let holder = &g.principals[x.holder.min(g.principals.len().saturating_sub(1))];
+            let holder = a.reach.principal_of(x.holder);
+            let how = if holder == p {
+                "after changing its own permissions".to_string()
+            } else {
+                format!("as `{}`", g.principals[holder].address)
+            };
             let _ = writeln!(
                 out,
-                "- **{}**: {} on {}, through `{}`",
+                "- **{}**: {} on {}, {how}",
                 c.id,
                 x.outcome.as_str(),
-                on(folder, &x.covers),
-                holder.address
+                on(folder, &x.covers)
             );
         }
     }

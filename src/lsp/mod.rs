@@ -39,8 +39,8 @@ use lsp_types::{
 
 use crate::load::terraform::ParseCache;
 
-pub use hover::Target;
-pub use workspace::{Folder, SOURCE, offset, position};
+use hover::Target;
+use workspace::Folder;
 
 /// How long the editor must be quiet after a change before the analysis runs again.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -124,7 +124,7 @@ struct State {
 }
 
 /// Serves over a pair of channels; returns whether `shutdown` came before the end.
-pub fn serve(incoming: &Receiver<Message>, out: Sender<Message>, cwd: &Path, env: Vec<(String, String)>) -> bool {
+fn serve(incoming: &Receiver<Message>, out: Sender<Message>, cwd: &Path, env: Vec<(String, String)>) -> bool {
     let Some((id, init)) = initialize(incoming, &out) else {
         return false;
     };
@@ -261,6 +261,19 @@ fn file_path(uri: &Url) -> Option<PathBuf> {
     std::path::absolute(&path).ok()
 }
 
+/// The note on an open template that no run read.
+fn not_analysed() -> lsp_types::Diagnostic {
+    lsp_types::Diagnostic {
+        severity: Some(lsp_types::DiagnosticSeverity::INFORMATION),
+        code: Some(lsp_types::NumberOrString::String("not-analysed".to_string())),
+        source: Some(workspace::SOURCE.to_string()),
+        message: "kdsguard has not analysed this file: it finds templates on disk, so a new file \
+                  is read once it is saved; or kdsguard.toml's `exclude` leaves it out"
+            .to_string(),
+        ..lsp_types::Diagnostic::default()
+    }
+}
+
 fn send(out: &Sender<Message>, m: Message) {
     // The writer is gone only when the editor has closed the stream; nothing to tell it then.
     let _ = out.send(m);
@@ -331,11 +344,10 @@ impl State {
     }
 
     fn notification(&mut self, n: Notification) {
-        let path = |uri: &Url| file_path(uri);
         match n.method.as_str() {
             "textDocument/didOpen" => {
                 if let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params)
-                    && let Some(path) = path(&p.text_document.uri)
+                    && let Some(path) = file_path(&p.text_document.uri)
                 {
                     self.docs.insert(path, Arc::from(p.text_document.text));
                     self.changed();
@@ -344,7 +356,7 @@ impl State {
             "textDocument/didChange" => {
                 // Full sync: the last change holds the whole text.
                 if let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params)
-                    && let Some(path) = path(&p.text_document.uri)
+                    && let Some(path) = file_path(&p.text_document.uri)
                     && let Some(change) = p.content_changes.into_iter().last()
                 {
                     self.docs.insert(path, Arc::from(change.text));
@@ -353,7 +365,7 @@ impl State {
             }
             "textDocument/didClose" => {
                 if let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params)
-                    && let Some(path) = path(&p.text_document.uri)
+                    && let Some(path) = file_path(&p.text_document.uri)
                 {
                     // The file on disk speaks for it again.
                     self.docs.remove(&path);
@@ -493,6 +505,22 @@ impl State {
                     )
                     .into(),
                 ),
+            }
+        }
+        // An open file that looks like a template but no run read says so, rather than
+        // showing nothing: it is not on disk yet (discovery reads the disk), or the config
+        // leaves it out.
+        for (path, text) in &self.docs {
+            let inside = self.folders.iter().any(|f| path.starts_with(f));
+            let read = runs
+                .iter()
+                .any(|(_, r)| r.as_ref().is_ok_and(|f| f.file(path).is_some()));
+            if inside
+                && !read
+                && crate::load::looks_like_template(path, text)
+                && let Ok(uri) = Url::from_file_path(path)
+            {
+                by_file.entry(uri).or_default().push(not_analysed());
             }
         }
         // Only what changed is sent: a file whose diagnostics are gone gets an empty list,

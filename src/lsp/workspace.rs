@@ -94,12 +94,6 @@ impl Folder {
         self.analysis.sources.get(*self.files.get(path)?)
     }
 
-    /// The absolute path of a loaded file.
-    pub fn path_of(&self, file: FileId) -> Option<PathBuf> {
-        let f = self.analysis.sources.get(file)?;
-        Some(absolute(&self.root, &f.path))
-    }
-
     /// A span as a location in the editor.
     pub fn location(&self, span: Span) -> Option<Location> {
         let file = self.analysis.sources.get(span.file)?;
@@ -285,22 +279,6 @@ fn utf16_units(text: &str, start: usize, offset: usize) -> u32 {
     u32::try_from(units).unwrap_or(u32::MAX)
 }
 
-/// A byte offset as a protocol position: 0-based line, UTF-16 code units into the line.
-pub fn position(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |k| k + 1);
-    let line = before.bytes().filter(|&b| b == b'\n').count();
-    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
-    Position {
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        character: u32::try_from(character).unwrap_or(u32::MAX),
-    }
-}
-
 /// A protocol position as a byte offset of `text` (clamped to the line's end and the text).
 pub fn offset(text: &str, at: Position) -> usize {
     let mut start = 0;
@@ -325,6 +303,23 @@ pub fn offset(text: &str, at: Position) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte offset as a protocol position by scanning the text: the reference [`range`] is
+    /// checked against.
+    fn position(text: &str, offset: usize) -> Position {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |k| k + 1);
+        let line = before.bytes().filter(|&b| b == b'\n').count();
+        let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
+        Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            character: u32::try_from(character).unwrap_or(u32::MAX),
+        }
+    }
 
     #[test]
     fn a_cancelled_run_ends_with_the_cancelled_error() {

@@ -288,8 +288,9 @@ fn parse_module(dir: &Path, display: &str, prefix: String, ctx: &Ctx) -> Parsed 
 #[derive(Default)]
 pub struct ParseCache {
     parsed: std::sync::Mutex<std::collections::HashMap<String, (Arc<str>, hcl_edit::structure::Body)>>,
-    /// Files parsed and files taken from the cache (tests count them).
-    counts: std::sync::Mutex<(u64, u64)>,
+    /// Files parsed, and files taken from the cache (tests count them).
+    misses: std::sync::atomic::AtomicU64,
+    hits: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for ParseCache {
@@ -302,29 +303,24 @@ impl std::fmt::Debug for ParseCache {
 impl ParseCache {
     /// How many files were parsed, and how many were taken from the cache.
     pub fn counts(&self) -> (u64, u64) {
-        *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.misses.load(Relaxed), self.hits.load(Relaxed))
     }
 
     fn parse(&self, shown: &str, text: &Arc<str>) -> Result<hcl_edit::structure::Body, hcl_edit::parser::Error> {
-        let hit = self
-            .parsed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        use std::sync::atomic::Ordering::Relaxed;
+        let entries = || self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let hit = entries()
             .get(shown)
             .filter(|(t, _)| t == text)
             .map(|(_, body)| body.clone());
-        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(body) = hit {
-            counts.1 += 1;
+            self.hits.fetch_add(1, Relaxed);
             return Ok(body);
         }
-        counts.0 += 1;
-        drop(counts);
+        self.misses.fetch_add(1, Relaxed);
         let body = parse_hcl(text)?;
-        self.parsed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(shown.to_string(), (Arc::clone(text), body.clone()));
+        entries().insert(shown.to_string(), (Arc::clone(text), body.clone()));
         Ok(body)
     }
 }
