@@ -663,6 +663,8 @@ struct Setting {
     shape_of: Vec<usize>,
     /// Tables governed by a resource policy (their own or their stream's): always apart.
     governed: Vec<usize>,
+    /// Each policy's statements matched against an action once for the run.
+    views: crate::iam::eval::ViewMemo,
 }
 
 impl Setting {
@@ -730,6 +732,7 @@ impl Setting {
             shape_sets,
             shape_of,
             governed,
+            views: crate::iam::eval::ViewMemo::default(),
         }
     }
 }
@@ -1347,7 +1350,11 @@ impl Evaluation<'_> {
         if let Some(view) = self.views.borrow().get(action) {
             return std::rc::Rc::clone(view);
         }
-        let view = std::rc::Rc::new(crate::iam::eval::ActionView::new(self.layers, action));
+        let view = std::rc::Rc::new(crate::iam::eval::ActionView::with_memo(
+            self.layers,
+            action,
+            Some(&self.setting.views),
+        ));
         self.views
             .borrow_mut()
             .insert(action.to_string(), std::rc::Rc::clone(&view));

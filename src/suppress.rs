@@ -90,76 +90,89 @@ pub struct Problem {
 /// Finds suppression comments in every loaded file, in the canonical spelling and in the
 /// near-spellings people write (`kdsguard: ignore`, `kdsguard-ignore`, `kdsguard_ignore`).
 pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
+    use rayon::prelude::*;
+    // Files in path order, each read on its own (a large estate's files in parallel).
+    let per_file: Vec<Vec<Suppression>> = sources.files().par_iter().map(|f| file_comments(f)).collect();
+    per_file.into_iter().flatten().collect()
+}
+
+/// Where "kdsguard" first appears in `text`, in any case (a byte search for its first
+/// letter, then a comparison: most bytes are skipped by `memchr`).
+fn find_name(text: &str) -> Option<usize> {
+    const NAME: &[u8] = b"kdsguard";
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'k', b'K', bytes).find(|&i| {
+        bytes
+            .get(i..i + NAME.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(NAME))
+    })
+}
+
+/// The comment suppressions of one file.
+fn file_comments(file: &crate::source::SourceFile) -> Vec<Suppression> {
     let mut out = Vec::new();
-    for file in sources.files() {
-        // Every spelling `marker` knows holds "kdsguard" in some case: a file without it has
-        // no suppression (one search per file instead of one per line).
-        if !file
-            .text
-            .as_bytes()
-            .windows(b"kdsguard".len())
-            .any(|w| w.eq_ignore_ascii_case(b"kdsguard"))
-        {
+    // Every spelling `marker` knows holds "kdsguard" in some case: a file without it has
+    // no suppression (one search per file instead of one per line).
+    if find_name(&file.text).is_none() {
+        return out;
+    }
+    let mut lines = Vec::new();
+    let mut offset = 0usize;
+    for line in file.text.split_inclusive('\n') {
+        lines.push((offset, line));
+        offset += line.len();
+    }
+    for (k, &(offset, line)) in lines.iter().enumerate() {
+        let Some((pos, after)) = marker(line) else {
+            continue;
+        };
+        let before = &line[..pos];
+        if !(before.contains('#') || before.contains("//")) {
             continue;
         }
-        let mut lines = Vec::new();
-        let mut offset = 0usize;
-        for line in file.text.split_inclusive('\n') {
-            lines.push((offset, line));
-            offset += line.len();
-        }
-        for (k, &(offset, line)) in lines.iter().enumerate() {
-            let Some((pos, after)) = marker(line) else {
-                continue;
-            };
-            let before = &line[..pos];
-            if !(before.contains('#') || before.contains("//")) {
-                continue;
+        let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
+        let end = offset + line.trim_end().len();
+        let span = Span::new(file.id, start, end);
+        let mut text = line[after..].to_string();
+        let number = k + 1;
+        let scope = if comment_text(line).is_some() {
+            // A full-line comment speaks for the line after its block of comment lines;
+            // the lines of the block below it may carry its `reason:` and `expires:`.
+            let below = lines[k + 1..].iter().take_while(|(_, l)| comment_text(l).is_some());
+            let mut continuing = true;
+            let mut block = 0;
+            for (_, l) in below {
+                block += 1;
+                let rest = comment_text(l).unwrap_or_default();
+                continuing &= marker(l).is_none() && (rest.starts_with("reason:") || rest.starts_with("expires:"));
+                if continuing {
+                    text.push(' ');
+                    text.push_str(rest);
+                }
             }
-            let start = offset + before.rfind(['#', '/']).unwrap_or(pos);
-            let end = offset + line.trim_end().len();
-            let span = Span::new(file.id, start, end);
-            let mut text = line[after..].to_string();
-            let number = k + 1;
-            let scope = if comment_text(line).is_some() {
-                // A full-line comment speaks for the line after its block of comment lines;
-                // the lines of the block below it may carry its `reason:` and `expires:`.
-                let below = lines[k + 1..].iter().take_while(|(_, l)| comment_text(l).is_some());
-                let mut continuing = true;
-                let mut block = 0;
-                for (_, l) in below {
-                    block += 1;
-                    let rest = comment_text(l).unwrap_or_default();
-                    continuing &= marker(l).is_none() && (rest.starts_with("reason:") || rest.starts_with("expires:"));
-                    if continuing {
-                        text.push(' ');
-                        text.push_str(rest);
-                    }
-                }
-                let after_block = number + block + 1;
-                Scope::Lines {
-                    comment: span,
-                    first: number,
-                    last: after_block,
-                    opens: after_block,
-                }
-            } else {
-                Scope::Lines {
-                    comment: span,
-                    first: number,
-                    last: number + 1,
-                    opens: number,
-                }
-            };
-            let (rules, reason, expires) = parse_comment(&text);
-            out.push(Suppression {
-                rules,
-                reason,
-                expires,
-                scope,
-                span,
-            });
-        }
+            let after_block = number + block + 1;
+            Scope::Lines {
+                comment: span,
+                first: number,
+                last: after_block,
+                opens: after_block,
+            }
+        } else {
+            Scope::Lines {
+                comment: span,
+                first: number,
+                last: number + 1,
+                opens: number,
+            }
+        };
+        let (rules, reason, expires) = parse_comment(&text);
+        out.push(Suppression {
+            rules,
+            reason,
+            expires,
+            scope,
+            span,
+        });
     }
     out
 }
@@ -175,7 +188,7 @@ fn marker(line: &str) -> Option<(usize, usize)> {
     if let Some(pos) = line.find(MARKER) {
         return Some((pos, pos + MARKER.len()));
     }
-    let pos = line.to_ascii_lowercase().find("kdsguard")?;
+    let pos = find_name(line)?;
     let rest = &line[pos + "kdsguard".len()..];
     let sep = rest.trim_start_matches(' ');
     let sep = sep.strip_prefix([':', '-', '_'])?.trim_start_matches(' ');
@@ -490,6 +503,16 @@ fn civil_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_is_found_in_any_case_at_its_first_place() {
+        assert_eq!(find_name("# KDSGuard:ignore KDS004"), Some(2));
+        assert_eq!(find_name("k kd kdsguar kdsGUARD kdsguard"), Some(13));
+        assert_eq!(find_name("kdsguar"), None);
+        assert_eq!(find_name(""), None);
+        // Multi-byte text before it: a byte position, as `str::find` gives.
+        assert_eq!(find_name("é kdsguard"), "é kdsguard".find("kdsguard"));
+    }
 
     #[test]
     fn comments_parse_rules_reason_and_expiry() {

@@ -404,25 +404,92 @@ pub fn witness(pattern: &Template) -> Option<Vec<Tok>> {
     Some(out)
 }
 
-/// A resource pattern compiled once: its tokens, ready for [`Compiled::matches`].
+/// A resource pattern compiled once: its tokens and where its ARN segments are, ready for
+/// [`Compiled::matches`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct Compiled(Vec<PTok>);
+pub struct Compiled {
+    toks: Vec<PTok>,
+    split: Option<ArnSplit>,
+}
 
 impl Compiled {
     pub fn resource(pattern: &Template) -> Compiled {
-        if pattern.as_literal() == Some("*") {
-            return Compiled(vec![PTok::Star]);
-        }
-        Compiled(pattern_tokens(pattern, false))
+        let toks = if pattern.as_literal() == Some("*") {
+            vec![PTok::Star]
+        } else {
+            pattern_tokens(pattern, false)
+        };
+        let split = ArnSplit::bounds(&toks, |t| matches!(t, PTok::Char(':')));
+        Compiled { toks, split }
     }
 
     /// Same answer as [`match_resource`] on the pattern it was compiled from.
     pub fn matches(&self, resource: &[Tok]) -> Tri {
-        match_arn_tokens(&self.0, resource)
+        match_arn_split(&self.toks, || self.split, resource, || ArnSplit::of(resource))
+    }
+
+    /// [`Compiled::matches`] on a resource split once for many patterns (`split` gives
+    /// [`ArnSplit::of`] the resource, asked only when the quick checks do not decide).
+    pub fn matches_split(&self, resource: &[Tok], split: impl FnOnce() -> Option<ArnSplit>) -> Tri {
+        match_arn_split(&self.toks, || self.split, resource, split)
+    }
+}
+
+/// Where the six segments of an ARN-shaped text are (start and end of each, the `:`
+/// between them left out): found once, read by every pattern matched against the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArnSplit([(u32, u32); ARN_SEGMENTS]);
+
+impl ArnSplit {
+    /// The split of a request text, if it has the five separators of an ARN.
+    pub fn of(text: &[Tok]) -> Option<ArnSplit> {
+        Self::bounds(text, |t| matches!(t, Tok::Char(':')))
+    }
+
+    /// Splits at the first five separators into exactly six segments, if there are five.
+    fn bounds<T>(toks: &[T], is_sep: impl Fn(&T) -> bool) -> Option<ArnSplit> {
+        let mut segs = [(0u32, 0u32); ARN_SEGMENTS];
+        let mut start = 0;
+        let mut k = 0;
+        for (i, t) in toks.iter().enumerate() {
+            if k + 1 < ARN_SEGMENTS && is_sep(t) {
+                segs[k] = (start, i as u32);
+                k += 1;
+                start = i as u32 + 1;
+            }
+        }
+        if k + 1 != ARN_SEGMENTS {
+            return None;
+        }
+        segs[k] = (start, toks.len() as u32);
+        Some(ArnSplit(segs))
+    }
+
+    /// Segment `k` of the text it was found on.
+    fn segment<'t, T>(&self, toks: &'t [T], k: usize) -> &'t [T] {
+        let (a, b) = self.0[k];
+        &toks[a as usize..b as usize]
     }
 }
 
 fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
+    match_arn_split(
+        p,
+        || ArnSplit::bounds(p, |t| matches!(t, PTok::Char(':'))),
+        resource,
+        || ArnSplit::of(resource),
+    )
+}
+
+/// Matches pattern tokens against a resource, ARN segment by segment when both are
+/// ARN-shaped. The splits are asked for only past the quick rejection (`p_split` and
+/// `t_split` give [`ArnSplit::bounds`] of `p` and of `resource`).
+fn match_arn_split(
+    p: &[PTok],
+    p_split: impl FnOnce() -> Option<ArnSplit>,
+    resource: &[Tok],
+    t_split: impl FnOnce() -> Option<ArnSplit>,
+) -> Tri {
     if matches!(p, [PTok::Star]) {
         return Tri::Yes;
     }
@@ -437,15 +504,13 @@ fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
     {
         return Tri::No;
     }
-    let p_segs = split_arn(p, |t| matches!(t, PTok::Char(':')));
-    let t_segs = split_arn(resource, |t| matches!(t, Tok::Char(':')));
-    match (p_segs, t_segs) {
+    match (p_split(), t_split()) {
         (Some(ps), Some(ts)) => {
             // The resource segment first: it is where patterns of one account differ, and
             // `and` is a minimum, so the order only decides how soon a `No` ends the loop.
             let mut acc = Tri::Yes;
             for k in [ARN_SEGMENTS - 1, 0, 1, 2, 3, 4] {
-                acc = acc.and(glob(ps[k], ts[k]));
+                acc = acc.and(glob(ps.segment(p, k), ts.segment(resource, k)));
                 if acc == Tri::No {
                     break;
                 }
@@ -458,21 +523,8 @@ fn match_arn_tokens(p: &[PTok], resource: &[Tok]) -> Tri {
 
 /// Splits at the first five separators into exactly six segments, if there are five.
 fn split_arn<T>(toks: &[T], is_sep: impl Fn(&T) -> bool) -> Option<[&[T]; ARN_SEGMENTS]> {
-    let mut segs: [&[T]; ARN_SEGMENTS] = [&[]; ARN_SEGMENTS];
-    let mut start = 0;
-    let mut k = 0;
-    for (i, t) in toks.iter().enumerate() {
-        if k + 1 < ARN_SEGMENTS && is_sep(t) {
-            segs[k] = &toks[start..i];
-            k += 1;
-            start = i + 1;
-        }
-    }
-    if k + 1 != ARN_SEGMENTS {
-        return None;
-    }
-    segs[k] = &toks[start..];
-    Some(segs)
+    let split = ArnSplit::bounds(toks, is_sep)?;
+    Some(std::array::from_fn(|k| split.segment(toks, k)))
 }
 
 /// An ARN has six `:`-separated parts (the last may contain more `:`).
@@ -588,7 +640,7 @@ fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
                         };
                         best = best.or(one.and(dp[at(i + 1, j + 1)]));
                     }
-                    PTok::Char(c) if j < nt && t[j] == Tok::Char(*c) => {
+                    PTok::Char(c) if j < nt && matches!(t[j], Tok::Char(d) if d == *c) => {
                         best = best.or(dp[at(i + 1, j + 1)]);
                     }
                     PTok::Pseudo(s) => {
@@ -612,7 +664,7 @@ fn glob_table(p: &[PTok], t: &[Tok]) -> Tri {
                         }
                         // An unknown pattern piece could stand for any run of the text.
                         for k in j..=nt {
-                            if k > j && t[k - 1] == Tok::Every {
+                            if k > j && matches!(t[k - 1], Tok::Every) {
                                 break;
                             }
                             best = best.or(Tri::Maybe.and(dp[at(i + 1, k)]));
@@ -695,6 +747,24 @@ mod fast_path_tests {
     }
 
     #[test]
+    fn an_arn_splits_at_its_first_five_separators() {
+        let t = text_tokens(&Template::lit("arn:aws:dynamodb:us-east-1:1:table/a:b"));
+        let split = ArnSplit::of(&t).expect("ARN-shaped");
+        let seg = |k: usize| {
+            split
+                .segment(&t, k)
+                .iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<String>()
+        };
+        assert_eq!(seg(4), format!("{:?}", Tok::Char('1')));
+        assert_eq!(split.segment(&t, 5).len(), "table/a:b".len());
+        assert_eq!(split.segment(&t, 3).len(), "us-east-1".len());
+        assert!(ArnSplit::of(&text_tokens(&Template::lit("arn:aws:s3::b"))).is_none());
+        assert!(ArnSplit::of(&text_tokens(&Template::lit("arn:aws:s3:::"))).is_some());
+    }
+
+    #[test]
     fn the_resource_shortcuts_agree_with_every_segment_matched() {
         let table = "arn:aws:dynamodb:us-east-1:111122223333:table/orders";
         let cases = [
@@ -716,6 +786,10 @@ mod fast_path_tests {
         for (p, t) in cases {
             let (pt, tt) = (pattern_tokens(&Template::lit(p), false), text_tokens(&Template::lit(t)));
             assert_eq!(match_arn_tokens(&pt, &tt), arn_reference(&pt, &tt), "{p} vs {t}");
+            // Compiled, with the text split once beforehand: the same answer.
+            let compiled = Compiled::resource(&Template::lit(p));
+            assert_eq!(compiled.matches(&tt), arn_reference(&pt, &tt), "{p} vs {t}");
+            assert_eq!(compiled.matches_split(&tt, || ArnSplit::of(&tt)), compiled.matches(&tt));
         }
         let symbol = [Tok::Char('a'), Tok::Pseudo(Symbol::Account)];
         let pt = pattern_tokens(&Template::lit("ab"), false);
