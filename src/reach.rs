@@ -10,7 +10,10 @@
 //! run costs the principals plus the steps they reach, not principals squared; the
 //! candidate steps come from the callers' own `sts:AssumeRole` and IAM-write grants.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+// foldhash, not SipHash: reach's maps are keyed by indexes and class keys its own code
+// makes, and hashing was about 4 % of a reach-heavy run (docs/performance.md).
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use rayon::prelude::*;
