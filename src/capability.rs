@@ -732,9 +732,31 @@ impl Setting {
             shape_sets,
             shape_of,
             governed,
-            views: crate::iam::eval::ViewMemo::default(),
+            views: shared_policies(graph),
         }
     }
+}
+
+/// A view memo for the policies more than one principal reads (as identity policy or
+/// boundary), the declared SCPs and AWS's default SCP: each is matched against an action
+/// once per run. A policy one principal reads is matched for that principal alone.
+fn shared_policies(graph: &Graph) -> crate::iam::eval::ViewMemo {
+    let mut readers = vec![0u32; graph.policies.len()];
+    for p in &graph.principals {
+        for &k in p.policies.iter().chain(&p.boundaries) {
+            if let Some(n) = readers.get_mut(k) {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+    let shared = readers
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k)
+        .chain(graph.scps.iter().copied())
+        .map(|k| &graph.policies[k].policy);
+    crate::iam::eval::ViewMemo::for_policies(shared.chain([full_aws_access()]))
 }
 
 /// Groups tables by shape; a table whose ARN is not a well-formed ARN is a shape of its own.

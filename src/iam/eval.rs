@@ -1062,27 +1062,44 @@ fn viewed(p: &Policy, action: &str) -> Viewed {
 }
 
 /// The [`ActionView`] entries of one run, per policy (by address in memory: the policies
-/// must outlive the memo, as the graph outlives its decisions) and action. Shared by the
-/// run's threads; the lock is held for a look-up, not while statements are matched.
+/// must outlive the memo, as the graph outlives its decisions) and action, for the policies
+/// it was made for: those several principals read (managed policies, groups' policies,
+/// boundaries, SCPs). Another policy's entries are made for its one view and dropped with
+/// it, so the memo holds no more than the shared policies' entries. Shared by the run's
+/// threads; the lock is held for a look-up, not while statements are matched.
 #[derive(Debug, Default)]
-pub struct ViewMemo(std::sync::Mutex<Memoised>);
+pub struct ViewMemo {
+    shared: foldhash::HashSet<usize>,
+    entries: std::sync::Mutex<Memoised>,
+}
 
 /// Per policy (its address in memory), the actions it was viewed for and its entries.
 type Memoised = foldhash::HashMap<usize, Vec<(Box<str>, Arc<Viewed>)>>;
 
 impl ViewMemo {
+    /// A memo keeping the entries of `shared` policies.
+    pub fn for_policies<'p>(shared: impl IntoIterator<Item = &'p Policy>) -> ViewMemo {
+        ViewMemo {
+            shared: shared.into_iter().map(|p| std::ptr::from_ref(p) as usize).collect(),
+            entries: std::sync::Mutex::default(),
+        }
+    }
+
     fn get(&self, p: &Policy, action: &str) -> Arc<Viewed> {
         let key = std::ptr::from_ref(p) as usize;
+        if !self.shared.contains(&key) {
+            return Arc::new(viewed(p, action));
+        }
         let lookup = |map: &Memoised| {
             map.get(&key)
                 .and_then(|actions| actions.iter().find(|(a, _)| &**a == action))
                 .map(|(_, v)| Arc::clone(v))
         };
-        if let Some(v) = self.0.lock().ok().and_then(|m| lookup(&m)) {
+        if let Some(v) = self.entries.lock().ok().and_then(|m| lookup(&m)) {
             return v;
         }
         let made = Arc::new(viewed(p, action));
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.entries.lock() {
             // Another thread may have made it meanwhile: keep the first, so every view of
             // the run reads one entry (the two are equal either way).
             if let Some(v) = lookup(&map) {
@@ -1331,11 +1348,14 @@ mod tests {
             proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&moved)), decide(&layers, &[], &plain));
             // Views made through one memo (the second reads the first's entries) read the
             // same, for these layers and for the same policies laid out otherwise.
-            let memo = ViewMemo::default();
+            let memo = ViewMemo::for_policies(layer_policies(&layers));
             let first = ActionView::with_memo(&layers, action, Some(&memo));
             let again = ActionView::with_memo(&flat, action, Some(&memo));
             proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&first)), decide(&layers, &[], &plain));
             proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&again)), decide(&layers, &[], &plain));
+            // A memo for none of them keeps nothing and reads the same.
+            let unshared = ActionView::with_memo(&layers, action, Some(&ViewMemo::default()));
+            proptest::prop_assert_eq!(decide(&layers, &[], &plain.clone().with_view(&unshared)), decide(&layers, &[], &plain));
         }
     }
 
