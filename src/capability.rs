@@ -1466,6 +1466,62 @@ pub fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
 mod tests {
     use super::*;
 
+    /// The view memo keeps the policies two principals read, the SCPs' default, and not a
+    /// policy one principal reads alone.
+    #[test]
+    fn the_view_memo_keeps_shared_policies_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = r#"jsonencode({Version = "2012-10-17", Statement = [{Effect = "Allow", Action = "dynamodb:DescribeKinesisStreamingDestination", Resource = "*"}]})"#;
+        let trust = r#"jsonencode({Version = "2012-10-17", Statement = [{Effect = "Allow", Action = "sts:AssumeRole", Principal = {Service = "lambda.amazonaws.com"}}]})"#;
+        let text = format!(
+            r#"
+resource "aws_iam_policy" "shared" {{
+  name   = "shared"
+  policy = {doc}
+}}
+resource "aws_iam_role" "a" {{
+  name               = "a"
+  assume_role_policy = {trust}
+}}
+resource "aws_iam_role" "b" {{
+  name               = "b"
+  assume_role_policy = {trust}
+}}
+resource "aws_iam_role_policy_attachment" "a" {{
+  role       = aws_iam_role.a.name
+  policy_arn = aws_iam_policy.shared.arn
+}}
+resource "aws_iam_role_policy_attachment" "b" {{
+  role       = aws_iam_role.b.name
+  policy_arn = aws_iam_policy.shared.arn
+}}
+resource "aws_iam_role_policy" "own" {{
+  name   = "own"
+  role   = aws_iam_role.a.id
+  policy = {doc}
+}}
+"#
+        );
+        std::fs::write(dir.path().join("main.tf"), text).unwrap();
+        let config = crate::Config {
+            paths: vec![dir.path().to_path_buf()],
+            ..crate::Config::default()
+        };
+        let analysis = crate::analyze(&config, dir.path()).unwrap();
+        let g = &analysis.graph;
+        let memo = shared_policies(g);
+        let policy = |name: &str| {
+            g.policies
+                .iter()
+                .find(|p| p.policy.address.contains(name))
+                .map(|p| &p.policy)
+                .unwrap_or_else(|| panic!("no policy {name}"))
+        };
+        assert!(memo.keeps(policy("aws_iam_policy.shared")));
+        assert!(!memo.keeps(policy("aws_iam_role_policy.own")));
+        assert!(memo.keeps(full_aws_access()));
+    }
+
     #[test]
     fn sets_union_and_writer_forms() {
         let a = TableSet::only(vec![3, 1]);

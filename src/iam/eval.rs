@@ -1085,6 +1085,12 @@ impl ViewMemo {
         }
     }
 
+    /// Whether the memo keeps `p`'s entries.
+    #[cfg(test)]
+    pub(crate) fn keeps(&self, p: &Policy) -> bool {
+        self.shared.contains(&(std::ptr::from_ref(p) as usize))
+    }
+
     fn get(&self, p: &Policy, action: &str) -> Arc<Viewed> {
         let key = std::ptr::from_ref(p) as usize;
         if !self.shared.contains(&key) {
