@@ -1,6 +1,9 @@
 //! The JSON report (`spec/report-json.md`, schema `kdsguard.report/v2`): wire types
 //! separate from the model, built from an [`Analysis`].
 
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -631,22 +634,25 @@ impl<'w, W: std::io::Write> Fields<'w, W> {
         self.name(name)?;
         let io = serde_json::Error::io;
         self.out.write_all(b"[").map_err(io)?;
-        // Each chunk's buffer starts as large as the largest chunk before it: not grown by
-        // doubling, with a copy each time (a few per cent of a large run). The bytes
-        // written do not depend on it.
-        let largest = std::sync::atomic::AtomicUsize::new(0);
+        // Each chunk's buffer starts a quarter above the chunks' average size so far: not
+        // grown by doubling, with a copy each time (a few per cent of a large run), and one
+        // outsized chunk does not make every later buffer as large. The bytes written do
+        // not depend on it.
+        let (bytes, chunks) = (AtomicUsize::new(0), AtomicUsize::new(0));
         for (w, window) in order.chunks(window_size).enumerate() {
             let texts: Vec<Result<Vec<u8>, serde_json::Error>> = window
                 .par_chunks(chunk_size)
                 .map(|chunk| {
-                    let mut text = Vec::with_capacity(largest.load(std::sync::atomic::Ordering::Relaxed));
+                    let average = bytes.load(Relaxed) / chunks.load(Relaxed).max(1);
+                    let mut text = Vec::with_capacity(average + average / 4);
                     for (k, &i) in chunk.iter().enumerate() {
                         if k > 0 {
                             text.push(b',');
                         }
                         serde_json::to_writer(&mut text, &make(i))?;
                     }
-                    largest.fetch_max(text.len(), std::sync::atomic::Ordering::Relaxed);
+                    bytes.fetch_add(text.len(), Relaxed);
+                    chunks.fetch_add(1, Relaxed);
                     Ok(text)
                 })
                 .collect();
