@@ -34,7 +34,7 @@ pub fn find(named: Option<&Path>, paths: &[PathBuf], cwd: &Path) -> Option<PathB
 
 /// The closest `kdsguard.toml` in `start`'s folder (`start` itself when it is one) or above.
 pub fn closest(start: &Path) -> Option<PathBuf> {
-    let start = crate::load::normalize(start);
+    let start = crate::paths::normalize(start);
     let dir = if start.is_dir() {
         start.as_path()
     } else {
@@ -49,7 +49,7 @@ pub fn anchor_glob(base: &Path, glob: &str) -> String {
     if glob.starts_with("**") || glob.starts_with('/') {
         return glob.to_string();
     }
-    let base = crate::load::normalize(base).to_string_lossy().replace('\\', "/");
+    let base = crate::paths::normalize(base).to_string_lossy().replace('\\', "/");
     let glob = glob.strip_prefix("./").unwrap_or(glob);
     format!("{}/{glob}", globset::escape(base.trim_end_matches('/')))
 }
@@ -108,7 +108,7 @@ struct RawGuardrail {
 
 /// Reads and checks a config file. Its `exclude` globs are relative to its folder.
 pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
-    let display = crate::load::display_path(path, cwd);
+    let display = crate::paths::display_path(path, cwd);
     let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read: {e}"))?;
     let mut config = parse(&display, &text)?;
     let full = if path.is_absolute() {
@@ -333,16 +333,10 @@ fn limits(
     Ok(out)
 }
 
-/// Whether `text` matches the glob (invalid globs were rejected when the config was read).
-pub fn glob_matches(glob: &str, text: &str) -> bool {
-    globset::Glob::new(glob)
-        .map(|g| g.compile_matcher().is_match(text))
-        .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paths::glob_matches;
 
     #[test]
     fn a_full_config_is_read() {
@@ -499,11 +493,5 @@ capability = "delete-slr"
             e.contains("unknown rule selector `KDS0004`; did you mean `KDS004`?"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn globs_match() {
-        assert!(glob_matches("prod-*", "prod-orders"));
-        assert!(!glob_matches("prod-*", "dev-orders"));
     }
 }

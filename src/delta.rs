@@ -102,7 +102,7 @@ pub fn read_base(config: &Config, cwd: &Path, rev: &str) -> Result<Base, DeltaEr
     let absolute: Vec<PathBuf> = config.paths.iter().map(|p| canonical(&cwd.join(p))).collect();
     let start = absolute.first().cloned().unwrap_or_else(|| cwd.clone());
     let repo_top = crate::root::git_top_level(&start)
-        .ok_or_else(|| DeltaError::NotARepository(crate::load::display_path(&start, &cwd)))?;
+        .ok_or_else(|| DeltaError::NotARepository(crate::paths::display_path(&start, &cwd)))?;
     let temp = tempfile::Builder::new().prefix("kdsguard-base-").tempdir()?;
     let tree_root = temp.path().join("tree");
     std::fs::create_dir_all(&tree_root)?;
@@ -436,5 +436,5 @@ fn write_entries(repo: &gix::Repository, tree: &gix::Tree<'_>, into: &Path) -> R
 }
 
 fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| crate::load::normalize(p))
+    std::fs::canonicalize(p).unwrap_or_else(|_| crate::paths::normalize(p))
 }

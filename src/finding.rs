@@ -165,7 +165,7 @@ impl Identity {
     }
 
     fn rebase_lexical(&self, display: &str) -> String {
-        relative(&crate::load::normalize(&self.cwd.join(display)), &self.root)
+        relative(&crate::paths::normalize(&self.cwd.join(display)), &self.root)
     }
 }
 

@@ -88,9 +88,9 @@ impl PrincipalNode {
     /// Whether a config glob (guardrail `only`, `scps.apply-to`) names this principal: by
     /// address, IAM name or id.
     pub fn matches_glob(&self, glob: &str) -> bool {
-        crate::config::glob_matches(glob, &self.address)
-            || crate::config::glob_matches(glob, &self.name.to_string())
-            || crate::config::glob_matches(glob, &self.id)
+        crate::paths::glob_matches(glob, &self.address)
+            || crate::paths::glob_matches(glob, &self.name.to_string())
+            || crate::paths::glob_matches(glob, &self.id)
     }
 }
 

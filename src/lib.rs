@@ -11,13 +11,16 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod delta;
+pub mod error;
 pub mod finding;
 pub mod graph;
 pub mod iam;
+pub mod json;
 pub mod limits;
 pub mod load;
 pub mod lsp;
 pub mod model;
+pub mod paths;
 pub mod query;
 pub mod reach;
 pub mod reclaim;
@@ -40,6 +43,8 @@ use crate::load::LoadOptions;
 use crate::model::{Diagnostic, LoadError, Severity};
 use crate::source::SourceMap;
 use crate::value::Pins;
+
+pub use error::{CANCELLED, InternalError};
 
 /// What a run is asked to do: the command line on top of `kdsguard.toml`.
 #[derive(Clone, Debug)]
@@ -152,22 +157,6 @@ pub struct Analysis {
     /// What a change adds and removes (`check --diff-base`); `findings` then holds only
     /// the findings new at head.
     pub delta: Option<delta::Delta>,
-}
-
-/// An internal failure that is not about the user's input (a broken built-in data file),
-/// or a run ended by [`Config::cancel`].
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InternalError(pub String);
-
-/// The message of a cancelled run's [`InternalError`].
-pub const CANCELLED: &str = "the analysis was cancelled";
-
-impl InternalError {
-    /// Whether the run was ended by [`Config::cancel`].
-    pub fn is_cancelled(&self) -> bool {
-        self.0 == CANCELLED
-    }
 }
 
 /// Ends the run with [`CANCELLED`] once [`Config::cancel`] is set (checked between phases).
@@ -302,7 +291,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&delta::Base>) 
     finding::name_slrs(&mut findings, &graph);
     let mut baselined = Vec::new();
     if let Some(path) = &config.baseline {
-        let display = load::display_path(path, cwd);
+        let display = paths::display_path(path, cwd);
         let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
         let (old, new): (Vec<Finding>, Vec<Finding>) = findings
             .into_iter()

@@ -16,7 +16,7 @@ use crate::iam::condition::Context;
 use crate::iam::eval::{Decision, Layer, Layers, Open, Outcome, Policy, Request, decide, key_policy_required};
 use crate::iam::policy;
 use crate::iam::principal::Caller;
-use crate::load::json;
+use crate::json;
 use crate::model::Diagnostic;
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Template, Value, ValueKind};

@@ -325,7 +325,7 @@ impl Allows {
 #[cfg(test)]
 pub fn policy_from_json(json: &str) -> Policy {
     let file = crate::source::FileId::for_path("p.json");
-    let v = crate::load::json::parse(json, file, 0)
+    let v = crate::json::parse(json, file, 0)
         .unwrap_or_else(|e| crate::value::Value::unknown("", e.message, Span::builtin()));
     Policy {
         address: "p".into(),

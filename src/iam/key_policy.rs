@@ -55,7 +55,7 @@ fn admits_principal(s: &Statement, role: &[Tok], caller: &ServiceCaller<'_>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::json;
+    use crate::json;
     use crate::source::FileId;
 
     fn admits_text(text: &str) -> bool {

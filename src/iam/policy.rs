@@ -644,7 +644,7 @@ fn conditions(v: &Value, diags: &mut Vec<Diagnostic>) -> Vec<Condition> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::json;
+    use crate::json;
     use crate::source::FileId;
 
     fn doc(text: &str) -> (Document, Vec<Diagnostic>) {

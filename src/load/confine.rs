@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::load::display_path;
+use crate::paths::display_path;
 
 /// Why a named path is not read.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -69,7 +69,7 @@ fn is_loop(e: &std::io::Error) -> bool {
 
 /// The path with `.`/`..` folded, when that alone already leaves `root`.
 fn lexical_escape(candidate: &Path, root: &Path) -> Option<PathBuf> {
-    let folded = crate::load::normalize(candidate);
+    let folded = crate::paths::normalize(candidate);
     // Compare the part that exists, resolved, so a root reached through a link still matches.
     let existing = folded.ancestors().find(|a| a.exists())?;
     let resolved = std::fs::canonicalize(existing).ok()?;

@@ -9,16 +9,20 @@
 pub mod cloudformation;
 pub mod confine;
 pub mod document;
-pub mod json;
 pub mod terraform;
 
-use std::path::{Component, Path, PathBuf};
+/// The JSON reader, below the loaders (the catalogue and `simulate` read JSON too); its
+/// path under `load` is kept for callers of `load::json`.
+pub use crate::json;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::limits::Limit;
 use crate::model::{Input, InputKind, LoadError};
+use crate::paths::{display_path, normalize};
 use crate::source::{FileId, SourceMap, Span};
 
 /// Files up to this size are read whole to decide what they are; a larger one with a
@@ -203,7 +207,7 @@ pub fn read_parameter_files(
                 continue;
             }
         };
-        let value = match json::parse(&text, id, 0) {
+        let value = match crate::json::parse(&text, id, 0) {
             Ok(v) => v,
             Err(e) => {
                 errors.push(error_at(&display, id, e.offset, format!("invalid JSON: {}", e.message)));
@@ -526,58 +530,9 @@ pub fn error_at(display: &str, file: FileId, offset: usize, message: impl Into<S
     }
 }
 
-/// The path as reports show it: relative to `cwd` where possible, `/` separators,
-/// `.` and `..` folded.
-pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let full = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd.join(path)
-    };
-    let full = normalize(&full);
-    let cwd = normalize(cwd);
-    let shown = match full.strip_prefix(&cwd) {
-        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
-        Ok(rel) => rel.to_path_buf(),
-        Err(_) => full,
-    };
-    shown
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
-        .replace("//", "/")
-}
-
-/// Folds `.` and `..` components without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn display_paths_are_relative_with_forward_slashes() {
-        let cwd = Path::new("/work/project");
-        assert_eq!(display_path(Path::new("infra/./main.tf"), cwd), "infra/main.tf");
-        assert_eq!(display_path(Path::new("/work/project/a/../b"), cwd), "b");
-        assert_eq!(display_path(Path::new("/work/project"), cwd), ".");
-        assert_eq!(display_path(Path::new("/elsewhere/x.yaml"), cwd), "/elsewhere/x.yaml");
-    }
 
     #[test]
     fn changed_files_are_templates_by_name_or_content() {

@@ -2,8 +2,8 @@
 //! principals may have this capability on these tables) is violated.
 
 use crate::capability::{Covers, TableSet};
-use crate::config::glob_matches;
 use crate::finding::Finding;
+use crate::paths::glob_matches;
 use crate::rules::{CheckContext, RuleMeta, covers_id, covers_name, declared_here, finding, granting_statement};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {

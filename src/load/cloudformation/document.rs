@@ -23,7 +23,7 @@ pub fn policy_document(v: &Value, text: &str, file: FileId, diagnostics: &mut Ve
             if symbols.is_empty()
                 && let Some(base) = literal_base(v.span, &json, text)
             {
-                match crate::load::json::parse(&json, file, base) {
+                match crate::json::parse(&json, file, base) {
                     Ok(doc) => return doc,
                     Err(e) => {
                         return invalid(
@@ -35,7 +35,7 @@ pub fn policy_document(v: &Value, text: &str, file: FileId, diagnostics: &mut Ve
                     }
                 }
             }
-            match crate::load::json::parse(&json, file, 0) {
+            match crate::json::parse(&json, file, 0) {
                 Ok(doc) => restore(&doc, &symbols, v.span, 0),
                 Err(e) => invalid(v, &e.message, v.span, diagnostics),
             }
@@ -161,8 +161,7 @@ mod tests {
         let text = r#"{"Doc": "{\"Version\": \"2012-10-17\"}", "Plain": "{}"}"#;
         let file = FileId::for_path("t.json");
         let mut diags = Vec::new();
-        let root =
-            crate::load::json::parse(text, file, 0).unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
+        let root = crate::json::parse(text, file, 0).unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
         // Escaped quotes: the string's own span for every node.
         let doc = root.get("Doc").map(|d| policy_document(d, text, file, &mut diags));
         let doc_span = root.get("Doc").map(|d| d.span);

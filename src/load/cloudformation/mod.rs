@@ -141,7 +141,7 @@ fn parse_text(
 ) -> Result<Value, (usize, String)> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        crate::load::json::parse(text, file, 0).map_err(|e| (e.offset, format!("invalid JSON: {}", e.message)))
+        crate::json::parse(text, file, 0).map_err(|e| (e.offset, format!("invalid JSON: {}", e.message)))
     } else {
         yaml::parse_limited(text, file, diagnostics, limits)
             .map_err(|e| (e.offset, format!("invalid YAML: {}", e.message)))

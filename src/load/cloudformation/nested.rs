@@ -86,7 +86,7 @@ pub fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
         if uri.contains("://") || uri.starts_with("s3:") {
             continue;
         }
-        let candidate = crate::load::normalize(&dir.join(uri));
+        let candidate = crate::paths::normalize(&dir.join(uri));
         match crate::load::confine::resolve_inside(&candidate, root) {
             Ok(_) | Err(Refusal::Missing) => {}
             Err(refusal) => {
@@ -244,7 +244,7 @@ fn locate(nesting: &Nesting, id: &str, url_prop: &str, url: Option<&Value>, id_s
             url.span,
         ).into());
     };
-    let candidate = crate::load::normalize(&dir.join(url_text));
+    let candidate = crate::paths::normalize(&dir.join(url_text));
     let error = |message: String| NotRead {
         message,
         span: url.span,
@@ -313,7 +313,7 @@ fn child_nesting(nesting: &Nesting, id: &str, located: Located, params: BTreeMap
 /// The display path of `url` relative to the parent's display path.
 fn child_display(parent: &str, url: &str) -> String {
     let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
-    crate::load::normalize(&dir.join(url))
+    crate::paths::normalize(&dir.join(url))
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()

@@ -949,7 +949,7 @@ impl Eval<'_> {
         for c in candidates {
             match resolve_inside(&c, &self.ctx.root) {
                 Ok(full) if full.is_file() => {
-                    let display = crate::load::display_path(&full, &self.ctx.cwd);
+                    let display = crate::paths::display_path(&full, &self.ctx.cwd);
                     let (id, text) = match crate::load::read_source(&full, &display, self.ctx.sources) {
                         Ok(read) => read,
                         Err(e) => return Err(self.refuse(span, format!("`{path}`: {}", e.message))),

@@ -52,7 +52,7 @@ pub fn index(
     diagnostics: &mut Vec<Diagnostic>,
     errors: &mut Vec<LoadError>,
 ) {
-    if let Err(e) = crate::load::json::parse(text, file, 0) {
+    if let Err(e) = crate::json::parse(text, file, 0) {
         errors.push(crate::load::error_at(
             display,
             file,

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::load::{display_path, error_at, read_source};
+use crate::load::{error_at, read_source};
 use crate::model::{Diagnostic, Input};
+use crate::paths::display_path;
 use crate::source::SourceMap;
 use crate::value::{Value, ValueKind};
 
@@ -57,7 +58,7 @@ impl Manifest {
                 return None;
             }
         };
-        let doc = match crate::load::json::parse(&text, file, 0) {
+        let doc = match crate::json::parse(&text, file, 0) {
             Ok(v) => v,
             Err(e) => {
                 input.errors.push(error_at(

@@ -30,8 +30,9 @@ use rayon::prelude::*;
 use self::eval::{ChildMaker, Ctx, Eval, Expansion, InstKey, Module, ModuleCall, Res, Scope};
 use crate::limits::Limit;
 use crate::load::confine::Refusal;
-use crate::load::{LoadOptions, display_path, error_at, read_source};
+use crate::load::{LoadOptions, error_at, read_source};
 use crate::model::{Diagnostic, Input, InputKind, LoadError};
+use crate::paths::display_path;
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Value, ValueKind};
 
@@ -498,7 +499,7 @@ fn root_inputs(
             }
         };
         if shown.ends_with(".json") {
-            match crate::load::json::parse(&text, id, 0) {
+            match crate::json::parse(&text, id, 0) {
                 Ok(v) if matches!(v.kind, ValueKind::Map(_)) => {
                     for e in v.entries() {
                         values.insert(e.key.clone(), e.value.clone());
@@ -755,7 +756,7 @@ fn installed_dir(parent: &Eval, call: &ModuleCall, source: &str, key: &str) -> O
 
 /// Folds `.`/`..` in a module path without resolving links.
 fn canonical_relative(p: &Path) -> PathBuf {
-    crate::load::normalize(p)
+    crate::paths::normalize(p)
 }
 
 /// From how many resources a root module's second half is extracted by an evaluator of its

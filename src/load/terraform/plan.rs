@@ -84,7 +84,7 @@ pub fn looks_like_state(text: &str) -> bool {
 /// Reads a plan file into planned resources.
 pub fn read(file: &Path, display: &str, sources: &SourceMap) -> Result<Plan, LoadError> {
     let (id, text) = read_source(file, display, sources)?;
-    let plan = crate::load::json::parse(&text, id, 0)
+    let plan = crate::json::parse(&text, id, 0)
         .map_err(|e| error_at(display, id, e.offset, format!("JSON syntax error: {}", e.message)))?;
     let mut out = Plan {
         file: id,

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use hcl_edit::template::Template as HclTemplate;
 
 use super::{Eval, MAX_RENDERINGS, Scope};
-use crate::load::json::TemplateJsonError;
+use crate::json::TemplateJsonError;
 use crate::load::terraform::text::{TextBuilder, TextMap};
 use crate::source::{FileId, Span, Spanned};
 use crate::value::{Entry, Symbol, Template, Value, ValueKind};
@@ -201,7 +201,7 @@ impl Eval<'_> {
         }
         let map = self.text_map(v);
         let origin = |offset: usize| map.as_ref().and_then(|m| m.origin(offset));
-        match crate::load::json::parse_template(t, &origin, v.span) {
+        match crate::json::parse_template(t, &origin, v.span) {
             Ok(doc) => ReadJson::Value(doc),
             Err(e) => self.unreadable(v, e),
         }
@@ -238,7 +238,7 @@ impl Eval<'_> {
         let mut failures = Vec::new();
         for r in &branches.renderings {
             let origin = |offset: usize| r.map.origin(offset);
-            match crate::load::json::parse_template(&r.template, &origin, v.span) {
+            match crate::json::parse_template(&r.template, &origin, v.span) {
                 Ok(doc) => docs.push(doc),
                 Err(e) => failures.push(e),
             }

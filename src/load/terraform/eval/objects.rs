@@ -138,7 +138,7 @@ fn same_value(configured: &Value, planned: &Value) -> bool {
         return true;
     }
     let decode = |v: &Value| match v.as_str() {
-        Some(s) if s.trim_start().starts_with(['{', '[']) => crate::load::json::parse(s, FileId::BUILTIN, 0).ok(),
+        Some(s) if s.trim_start().starts_with(['{', '[']) => crate::json::parse(s, FileId::BUILTIN, 0).ok(),
         _ => None,
     };
     match (decode(configured), decode(planned)) {

@@ -1,5 +1,6 @@
 //! Strict JSON (RFC 8259) into spanned [`Value`]s, for CloudFormation JSON templates,
-//! plan files and JSON policy documents embedded in strings.
+//! plan files, JSON policy documents embedded in strings, the bundled AWS managed policies
+//! and `simulate`'s requests. It sits below the loaders, which reach it as `load::json`.
 //!
 //! Uses `jsonc-parser` with every leniency switched off: exact byte ranges, keys in
 //! source order, duplicates kept. Nesting is bounded by the parser (512 levels).
