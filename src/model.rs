@@ -8,7 +8,7 @@
 //! to a resource outside the inputs is recognised as external rather than lost.
 
 use crate::source::Span;
-use crate::value::{Template, Value};
+use crate::value::{Dialect, Template, Value};
 
 /// What kind of input a loader read.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -24,6 +24,17 @@ impl InputKind {
             InputKind::Terraform => "terraform",
             InputKind::TerraformPlan => "terraform-plan",
             InputKind::CloudFormation => "cloudformation",
+        }
+    }
+}
+
+// Beside `InputKind`, not in `value.rs`: values know dialects, not the model's input kinds.
+impl Dialect {
+    /// The dialect of an input format.
+    pub fn of(kind: InputKind) -> Dialect {
+        match kind {
+            InputKind::CloudFormation => Dialect::CloudFormation,
+            _ => Dialect::Terraform,
         }
     }
 }
@@ -115,7 +126,7 @@ pub struct Input {
     pub module_dirs: Vec<String>,
     /// Suppressions the template declares in its own syntax (CloudFormation `Metadata`);
     /// comment suppressions are found by scanning sources.
-    pub suppressions: Vec<crate::suppress::Suppression>,
+    pub suppressions: Vec<Suppression>,
     /// CDK construct paths (`aws:cdk:path` metadata) by address, shown beside logical ids.
     pub construct_paths: std::collections::BTreeMap<String, String>,
 }
@@ -380,4 +391,35 @@ pub enum Protection {
     Unknown(Value),
     /// The input format cannot show protection (a plan without its `.tf` files).
     NotShown,
+}
+
+/// Where a suppression applies.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Scope {
+    /// A comment (`comment` is its marker line): findings starting on the lines `first`
+    /// through `last` (1-based) of its file, and inside the declarations that start on
+    /// line `opens`.
+    Lines {
+        comment: Span,
+        first: usize,
+        last: usize,
+        opens: usize,
+    },
+    /// Inside this span (a resource's declaration).
+    Within(Span),
+    /// The whole file of this span.
+    File(Span),
+}
+
+/// One suppression as written.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Suppression {
+    /// Rule ids or names.
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    pub scope: Scope,
+    /// The comment or metadata entry.
+    pub span: Span,
 }

@@ -17,6 +17,7 @@
 
 use crate::finding::Finding;
 use crate::graph::Graph;
+use crate::model::{Scope, Suppression};
 use crate::source::{SourceMap, Span};
 
 /// The marker that starts a suppression comment.
@@ -24,37 +25,6 @@ pub const MARKER: &str = "kdsguard:ignore";
 
 /// The canonical form, for messages.
 pub const CANONICAL: &str = "kdsguard:ignore <RULE> reason: <why> [expires: YYYY-MM-DD]";
-
-/// Where a suppression applies.
-#[derive(Clone, PartialEq, Debug)]
-pub enum Scope {
-    /// A comment (`comment` is its marker line): findings starting on the lines `first`
-    /// through `last` (1-based) of its file, and inside the declarations that start on
-    /// line `opens`.
-    Lines {
-        comment: Span,
-        first: usize,
-        last: usize,
-        opens: usize,
-    },
-    /// Inside this span (a resource's declaration).
-    Within(Span),
-    /// The whole file of this span.
-    File(Span),
-}
-
-/// One suppression as written.
-#[derive(Clone, PartialEq, Debug)]
-pub struct Suppression {
-    /// Rule ids or names.
-    pub rules: Vec<String>,
-    pub reason: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub expires: Option<String>,
-    pub scope: Scope,
-    /// The comment or metadata entry.
-    pub span: Span,
-}
 
 /// A finding hidden by a suppression.
 #[derive(Clone, PartialEq, Debug)]

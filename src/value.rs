@@ -157,16 +157,6 @@ pub enum Dialect {
     Terraform,
 }
 
-impl Dialect {
-    /// The dialect of an input format.
-    pub fn of(kind: crate::model::InputKind) -> Dialect {
-        match kind {
-            crate::model::InputKind::CloudFormation => Dialect::CloudFormation,
-            _ => Dialect::Terraform,
-        }
-    }
-}
-
 impl Template {
     /// The template for people reading an input of this dialect (`Display` is CloudFormation's).
     pub fn shown_in(&self, dialect: Dialect) -> String {

@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use crate::catalog;
+use crate::iam::actions;
 use crate::iam::pattern::{Mode, Tri, match_resource_with, match_string, text_tokens};
 use crate::iam::policy::Condition;
 use crate::value::Template;
@@ -182,13 +182,13 @@ fn never_carried(key: &str, action: &str) -> bool {
     let Some((service, _)) = action.split_once(':') else {
         return false;
     };
-    if !catalog::CATALOGUED_SERVICES
+    if !actions::CATALOGUED_SERVICES
         .iter()
         .any(|s| s.eq_ignore_ascii_case(service))
     {
         return false;
     }
-    match catalog::action_info(action) {
+    match actions::action_info(action) {
         Some(info) => !info.condition_keys.iter().any(|k| k.eq_ignore_ascii_case(key)),
         None => false,
     }

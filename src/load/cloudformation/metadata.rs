@@ -9,8 +9,7 @@
 //!         expires: 2027-01-31
 //! ```
 
-use crate::model::Diagnostic;
-use crate::suppress::{Scope, Suppression};
+use crate::model::{Diagnostic, Scope, Suppression};
 use crate::value::{Value, ValueKind};
 
 /// Suppressions of the template (`Metadata` at the top) and of each resource.
