@@ -2,12 +2,12 @@
 //! resource and capability relative to the analysis root (never by line or typed path), so
 //! edits that move code, and runs from another folder, keep them matched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Analysis;
+use crate::analysis::{Analysis, Base};
 use crate::finding::{Finding, Identity};
 use crate::graph::Graph;
 
@@ -76,4 +76,24 @@ pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, String> {
         ));
     }
     Ok(b.findings.into_iter().collect())
+}
+
+/// PR mode (`check --diff-base`): keeps in `findings` only those whose baseline key the
+/// base revision did not have (as a multiset); returns how many were dropped.
+pub fn keep_new(findings: &mut Vec<Finding>, ids: &Identity, graph: &Graph, base: &Base) -> usize {
+    let mut known: BTreeMap<Entry, usize> = BTreeMap::new();
+    if let Some(b) = &base.analysis {
+        for f in &b.findings {
+            *known.entry(key(f, &b.identity, &b.graph)).or_default() += 1;
+        }
+    }
+    let before = findings.len();
+    findings.retain(|f| match known.get_mut(&key(f, ids, graph)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            false
+        }
+        _ => true,
+    });
+    before - findings.len()
 }

@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 
-use crate::Config;
 use crate::catalog::{Capabilities, Capability, On, Requirement, TargetKind};
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
 use crate::iam::condition::Context;
@@ -30,6 +29,7 @@ use crate::iam::eval::{
 use crate::iam::index::{Hits, PatternIndex, TargetIndex};
 use crate::iam::pattern::{Tok, Tri, arn_head, text_tokens, witness};
 use crate::iam::policy::{Effect, Which};
+use crate::settings::Config;
 use crate::source::FileId;
 use crate::value::{Pins, Symbol, Template};
 

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::Severity;
+use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
-use crate::{Config, Guardrail, RuleLevel};
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "kdsguard.toml";

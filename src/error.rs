@@ -2,7 +2,7 @@
 //! run ended early on request.
 
 /// An internal failure that is not about the user's input (a broken built-in data file),
-/// or a run ended by [`Config::cancel`](crate::Config::cancel).
+/// or a run ended by [`Config::cancel`](crate::settings::Config::cancel).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InternalError(pub String);
@@ -11,7 +11,7 @@ pub struct InternalError(pub String);
 pub const CANCELLED: &str = "the analysis was cancelled";
 
 impl InternalError {
-    /// Whether the run was ended by [`Config::cancel`](crate::Config::cancel).
+    /// Whether the run was ended by [`Config::cancel`](crate::settings::Config::cancel).
     pub fn is_cancelled(&self) -> bool {
         self.0 == CANCELLED
     }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::capability::{Access, Covers, RequirementDecision};
 use crate::catalog::{self, Capabilities, Capability, On, TargetKind};
 use crate::graph::{Graph, PrincipalNode, slr_arn};

@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::Config;
 use crate::capability::{self, CapDecision, CapId, Covers, Decisions, TableSet, Work};
 use crate::catalog::Capabilities;
 use crate::graph::{Graph, PrincipalClass, PrincipalNode};
@@ -26,6 +25,7 @@ use crate::iam::eval::{Decision, Layers, Outcome, UnknownPolicy};
 use crate::iam::index::ArnTargets;
 use crate::iam::reach::{self as steps, Entity};
 use crate::model::PolicyKind;
+use crate::settings::Config;
 use crate::value::{Symbol, Template};
 
 /// How one principal acts as another.

@@ -8,7 +8,7 @@
 //!
 //! One loop on the calling thread owns the state. An analysis runs on a thread of its own,
 //! started when the editor has been quiet for [`DEBOUNCE`] after a change; a run that a newer
-//! change made stale is cancelled at its next phase ([`crate::Config::cancel`]) and dropped
+//! change made stale is cancelled at its next phase ([`crate::settings::Config::cancel`]) and dropped
 //! (its diagnostics would point into old text), and the next run starts when it has ended. Requests are answered from the latest finished analysis
 //! while a run is going. A request the server cannot read gets an error response; the
 //! server never stops for one (nor for a frame that is not JSON-RPC: [`transport`]).

@@ -11,10 +11,12 @@ use lsp_types::{
 };
 use rayon::prelude::*;
 
+use crate::analysis::Analysis;
 use crate::capability::Covers;
+use crate::error::InternalError;
 use crate::model::Severity;
+use crate::settings::Config;
 use crate::source::{FileId, SourceFile, Span};
-use crate::{Analysis, Config};
 
 /// The diagnostics' `source`.
 pub const SOURCE: &str = "kdsguard";
@@ -42,10 +44,10 @@ pub fn analyze(
     env: &[(String, String)],
     cancel: Arc<std::sync::atomic::AtomicBool>,
     parsed: Arc<crate::load::terraform::ParseCache>,
-) -> Result<Folder, crate::InternalError> {
+) -> Result<Folder, InternalError> {
     let paths = vec![root.to_path_buf()];
     let mut config = match crate::config::find(None, &paths, root) {
-        Some(file) => crate::config::load(&file, root).map_err(crate::InternalError)?,
+        Some(file) => crate::config::load(&file, root).map_err(InternalError)?,
         None => Config::default(),
     };
     config.paths = paths;
@@ -53,7 +55,7 @@ pub fn analyze(
     config.load.overlay = overlay;
     config.cancel = Some(cancel);
     config.load.parse_cache = Some(parsed);
-    let analysis = crate::analyze(&config, root)?;
+    let analysis = crate::pipeline::analyze(&config, root)?;
     let principals = ids(analysis.graph.principals.iter().map(|p| &p.id));
     let tables = ids(analysis.graph.tables.iter().map(|t| &t.id));
 

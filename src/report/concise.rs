@@ -1,7 +1,7 @@
 //! The concise report: one line per finding (`file:line:col: KDS004 error: message`), for
 //! editors, grep and quick looks (load errors go to stderr, as with every format).
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::finding::Finding;
 use crate::model::Severity;
 

@@ -2,7 +2,7 @@
 //! Orders"), shared by the human and Markdown reports. Reads the [`Delta`] the analysis
 //! computed; decides nothing.
 
-use crate::delta::Delta;
+use crate::compare::Delta;
 
 /// The delta as a short text block: added access, then removed access, one line each.
 pub fn human(d: &Delta) -> String {
@@ -51,12 +51,12 @@ pub fn markdown(d: &Delta, findings: &[String], limit: usize) -> String {
 
 /// One sentence per added change.
 pub fn added(d: &Delta) -> Vec<String> {
-    d.added.iter().map(crate::delta::added_words).collect()
+    d.added.iter().map(crate::compare::added_words).collect()
 }
 
 /// One sentence per removed change.
 pub fn removed(d: &Delta) -> Vec<String> {
-    d.removed.iter().map(crate::delta::removed_words).collect()
+    d.removed.iter().map(crate::compare::removed_words).collect()
 }
 
 fn push_list(out: &mut String, title: &str, lines: &[String], bullet: &str) {
@@ -93,7 +93,7 @@ fn short(commit: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delta::{Change, Named};
+    use crate::compare::{Change, Named};
 
     fn change(cap: &str, before: &'static str, after: &'static str, tables: &[&str]) -> Change {
         Change {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::capability::Covers;
 use crate::model::Severity;
 use crate::report::{delta_words, rule_url};

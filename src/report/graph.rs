@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::graph::{Edge, Graph, Node};
 use crate::model::PolicyKind;
 use crate::source::{SourceMap, Span};

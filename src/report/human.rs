@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::capability::{CapDecision, Covers, TableSet};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;

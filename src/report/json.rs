@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::capability::{Access, Covers, Declared, TableSet};
 use crate::iam::eval::Open;
 use crate::source::{SourceMap, Span};
@@ -493,9 +493,9 @@ pub struct ChangeOut {
     pub summary: String,
 }
 
-/// Renders [`crate::delta::Delta`] for the report.
-pub fn delta_out(d: &crate::delta::Delta) -> DeltaOut {
-    let change = |c: &crate::delta::Change, summary: String| ChangeOut {
+/// Renders [`crate::compare::Delta`] for the report.
+pub fn delta_out(d: &crate::compare::Delta) -> DeltaOut {
+    let change = |c: &crate::compare::Change, summary: String| ChangeOut {
         principal: c.principal.clone(),
         capability: c.capability.clone(),
         resource: c.slr.as_ref().map(|s| s.id.clone()),

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::finding::Finding;
 
 /// Renders the report.

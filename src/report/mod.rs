@@ -1,4 +1,4 @@
-//! Reports: each reads the [`crate::Analysis`] and has its own wire types.
+//! Reports: each reads the [`crate::analysis::Analysis`] and has its own wire types.
 
 pub mod concise;
 pub mod delta_words;

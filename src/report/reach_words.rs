@@ -3,7 +3,7 @@
 //! through other principals, with its path ("`dev` → assumes `ops` (... at iam.tf:8) →
 //! `ops` can disable"). Rendering only: the paths come from the analysis.
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::capability::Covers;
 
 /// The capabilities listed: those that manage replication, and deleting the SLR.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 use crate::baseline;
 use crate::capability::Access;
 use crate::finding::Finding;

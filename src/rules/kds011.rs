@@ -70,7 +70,7 @@ struct Held {
 fn violation(
     meta: &RuleMeta,
     ctx: &CheckContext<'_>,
-    rail: &crate::Guardrail,
+    rail: &crate::settings::Guardrail,
     principal: usize,
     covers: &Covers,
     how: Held,
@@ -107,7 +107,7 @@ fn violation(
 }
 
 /// Whether a guardrail's `only` list names the principal.
-fn listed(rail: &crate::Guardrail, p: &crate::graph::PrincipalNode) -> bool {
+fn listed(rail: &crate::settings::Guardrail, p: &crate::graph::PrincipalNode) -> bool {
     rail.only.iter().any(|glob| p.matches_glob(glob))
 }
 
@@ -115,7 +115,7 @@ fn listed(rail: &crate::Guardrail, p: &crate::graph::PrincipalNode) -> bool {
 fn indirect(
     meta: &RuleMeta,
     ctx: &CheckContext<'_>,
-    rail: &crate::Guardrail,
+    rail: &crate::settings::Guardrail,
     cap: crate::capability::CapId,
     scope: Option<&TableSet>,
 ) -> Vec<Finding> {

@@ -49,7 +49,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         let Some((span, label, path)) = place(ctx, p, &c.capability, target) else {
             continue;
         };
-        let mut message = crate::delta::added_words(c);
+        let mut message = crate::compare::added_words(c);
         if let Some(path) = path {
             message.push_str(&format!(", through other principals: {path}"));
         }

@@ -61,11 +61,11 @@ pub struct CheckContext<'a> {
     /// Policy index by address (proofs name their policy by address).
     pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,
-    pub config: &'a crate::Config,
+    pub config: &'a crate::settings::Config,
     /// Stable identities (the PR delta names principals and resources by them).
     pub identity: &'a crate::finding::Identity,
     /// What the change adds and removes, in PR mode (`check --diff-base`).
-    pub delta: Option<&'a crate::delta::Delta>,
+    pub delta: Option<&'a crate::compare::Delta>,
 }
 
 type Check = fn(&RuleMeta, &CheckContext<'_>) -> Vec<Finding>;
