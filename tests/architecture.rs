@@ -1,7 +1,9 @@
 //! Invariants of docs/ARCHITECTURE.md that a program can check, read from `src/` as Rust
 //! syntax: the library takes no command-line types (only `main.rs` and `cli.rs` name clap
-//! or the `cli` module).
+//! or the `cli` module), and the top-level modules import only their own layer and those
+//! below, in the order the document's "Layers" section lists (the module graph is a DAG).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
@@ -96,4 +98,527 @@ fn only_the_command_line_names_clap() {
         offenders.is_empty(),
         "clap or the CLI types outside main.rs/cli.rs: {offenders:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Layers: the top-level modules form a DAG in the order docs/ARCHITECTURE.md gives.
+
+/// One import of a top-level module by another, where it is written.
+#[derive(Clone, Debug)]
+struct Edge {
+    from: String,
+    to: String,
+    file: String,
+    path: String,
+}
+
+/// The module path of a source file (`src/a/b.rs` is `a::b`, `src/a/mod.rs` is `a`); the
+/// crate roots (`lib.rs`, `main.rs`) are the empty path.
+fn module_path_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    if parts == ["lib"] || parts == ["main"] {
+        parts.clear();
+    }
+    parts
+}
+
+/// The top-level module a source file belongs to (`src/x.rs` and `src/x/…` are `x`; the
+/// crate roots are `lib` and `main`).
+fn top_module_of(rel: &Path) -> String {
+    module_path_of(rel)
+        .first()
+        .cloned()
+        .unwrap_or_else(|| rel.with_extension("").to_string_lossy().into_owned())
+}
+
+/// The files that only tests compile: `#[cfg(test)] mod name;` declared out of line.
+fn test_files(files: &[(PathBuf, syn::File)]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (rel, file) in files {
+        let dir = match rel.file_name().and_then(|n| n.to_str()) {
+            Some("mod.rs" | "lib.rs" | "main.rs") => rel.parent().map(Path::to_path_buf).unwrap_or_default(),
+            _ => rel.with_extension(""),
+        };
+        for item in &file.items {
+            if let syn::Item::Mod(m) = item
+                && m.content.is_none()
+                && is_test(&m.attrs)
+            {
+                out.push(dir.join(format!("{}.rs", m.ident)));
+                out.push(dir.join(m.ident.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The paths of a file's non-test code that may name another module: `use` trees,
+/// paths in types and expressions, and `crate::…` inside macro arguments; each with the
+/// module path it is written in (inline modules included).
+struct ModulePaths {
+    /// The module path of the item being visited.
+    at: Vec<String>,
+    out: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl ModulePaths {
+    fn push(&mut self, segments: Vec<String>) {
+        self.out.push((self.at.clone(), segments));
+    }
+}
+
+impl<'a> Visit<'a> for ModulePaths {
+    fn visit_item(&mut self, i: &'a syn::Item) {
+        let attrs: &[syn::Attribute] = match i {
+            syn::Item::Const(x) => &x.attrs,
+            syn::Item::Enum(x) => &x.attrs,
+            syn::Item::Fn(x) => &x.attrs,
+            syn::Item::Impl(x) => &x.attrs,
+            syn::Item::Macro(x) => &x.attrs,
+            syn::Item::Mod(x) => &x.attrs,
+            syn::Item::Static(x) => &x.attrs,
+            syn::Item::Struct(x) => &x.attrs,
+            syn::Item::Trait(x) => &x.attrs,
+            syn::Item::Type(x) => &x.attrs,
+            syn::Item::Union(x) => &x.attrs,
+            syn::Item::Use(x) => &x.attrs,
+            _ => &[],
+        };
+        if !is_test(attrs) {
+            syn::visit::visit_item(self, i);
+        }
+    }
+    fn visit_impl_item(&mut self, i: &'a syn::ImplItem) {
+        let attrs: &[syn::Attribute] = match i {
+            syn::ImplItem::Const(x) => &x.attrs,
+            syn::ImplItem::Fn(x) => &x.attrs,
+            syn::ImplItem::Type(x) => &x.attrs,
+            _ => &[],
+        };
+        if !is_test(attrs) {
+            syn::visit::visit_impl_item(self, i);
+        }
+    }
+    fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+        self.at.push(m.ident.to_string());
+        syn::visit::visit_item_mod(self, m);
+        self.at.pop();
+    }
+    fn visit_use_tree(&mut self, t: &'a syn::UseTree) {
+        fn flatten(t: &syn::UseTree, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+            let with = |s: String| {
+                let mut p = prefix.clone();
+                p.push(s);
+                p
+            };
+            match t {
+                syn::UseTree::Path(p) => flatten(&p.tree, with(p.ident.to_string()), out),
+                syn::UseTree::Name(n) => out.push(with(n.ident.to_string())),
+                syn::UseTree::Rename(r) => out.push(with(r.ident.to_string())),
+                syn::UseTree::Glob(_) => out.push(with("*".to_string())),
+                syn::UseTree::Group(g) => g.items.iter().for_each(|i| flatten(i, prefix.clone(), out)),
+            }
+        }
+        let mut paths = Vec::new();
+        flatten(t, Vec::new(), &mut paths);
+        paths.into_iter().for_each(|p| self.push(p));
+    }
+    fn visit_path(&mut self, p: &'a syn::Path) {
+        self.push(p.segments.iter().map(|s| s.ident.to_string()).collect());
+        syn::visit::visit_path(self, p);
+    }
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        // Macro arguments are tokens, not syntax: read `crate :: a :: b` off their text.
+        fn scan(text: &str, out: &mut Vec<Vec<String>>) {
+            let text: String = text
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '_' || c == ':' {
+                        c
+                    } else {
+                        ' '
+                    }
+                })
+                .collect();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            for (k, w) in words.iter().enumerate() {
+                if *w != "crate" {
+                    continue;
+                }
+                let mut path = vec!["crate".to_string()];
+                let mut j = k + 1;
+                while words.get(j) == Some(&"::") {
+                    match words.get(j + 1) {
+                        Some(next) if next.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                            path.push(next.to_string());
+                            j += 2;
+                        }
+                        _ => break,
+                    }
+                }
+                if path.len() > 1 {
+                    out.push(path);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        scan(&m.tokens.to_string(), &mut paths);
+        paths.into_iter().for_each(|p| self.push(p));
+        syn::visit::visit_macro(self, m);
+    }
+}
+
+/// The top-level module a path names, if any: `crate::x::…`, `super::…` and `self::…`
+/// resolved from the module path `at`; a root item (`crate::Config`) is `lib`. In the
+/// binary (`main.rs`), `kdsguard::…` plays the part of `crate::…`.
+fn resolve(at: &[String], path: &[String], modules: &BTreeSet<String>, in_binary: bool) -> Option<String> {
+    let root_name = if in_binary { "kdsguard" } else { "crate" };
+    let mut at = at.to_vec();
+    let mut rest = path;
+    match rest.first().map(String::as_str) {
+        Some(first) if first == root_name => {
+            at.clear();
+            rest = &rest[1..];
+        }
+        Some("super" | "self") if !in_binary => {
+            while let Some(s) = rest.first().map(String::as_str) {
+                match s {
+                    "super" => {
+                        at.pop()?;
+                    }
+                    "self" => {}
+                    _ => break,
+                }
+                rest = &rest[1..];
+            }
+        }
+        // At the library's root, a bare path may start with a module it declares.
+        Some(first) if !in_binary && at.is_empty() && modules.contains(first) => {}
+        _ => return None,
+    }
+    match at.first() {
+        Some(top) => Some(top.clone()),
+        None => {
+            let first = rest.first()?;
+            Some(if modules.contains(first) {
+                first.clone()
+            } else {
+                "lib".to_string()
+            })
+        }
+    }
+}
+
+/// The source's top-level modules (`lib` and `main` included) and every import between two
+/// of them in non-test code.
+fn module_graph() -> (BTreeSet<String>, Vec<Edge>) {
+    let files = sources();
+    let tests = test_files(&files);
+    let modules: BTreeSet<String> = files.iter().map(|(rel, _)| top_module_of(rel)).collect();
+    let mut edges = Vec::new();
+    for (rel, file) in &files {
+        if tests.iter().any(|t| rel.starts_with(t)) {
+            continue;
+        }
+        let from = top_module_of(rel);
+        let in_binary = rel == Path::new("main.rs");
+        let mut visitor = ModulePaths {
+            at: module_path_of(rel),
+            out: Vec::new(),
+        };
+        visitor.visit_file(file);
+        for (at, path) in visitor.out {
+            let Some(to) = resolve(&at, &path, &modules, in_binary) else {
+                continue;
+            };
+            if to != from {
+                edges.push(Edge {
+                    from: from.clone(),
+                    to,
+                    file: rel.display().to_string(),
+                    path: path.join("::"),
+                });
+            }
+        }
+    }
+    (modules, edges)
+}
+
+/// The layers of docs/ARCHITECTURE.md, bottom first: the numbered list under the
+/// `## Layers` heading, each item's modules in backticks before its first colon.
+fn documented_layers(doc: &str) -> Vec<Vec<String>> {
+    let mut layers = Vec::new();
+    let mut inside = false;
+    for line in doc.lines() {
+        if line.starts_with("## ") {
+            inside = line.trim() == "## Layers";
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let Some((number, item)) = line.split_once(". ") else {
+            continue;
+        };
+        if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        assert_eq!(
+            number.parse::<usize>().ok(),
+            Some(layers.len() + 1),
+            "docs/ARCHITECTURE.md: layers are numbered 1, 2, … from the bottom: {line}"
+        );
+        let head = item.split_once(':').map_or(item, |(h, _)| h);
+        let modules: Vec<String> = head.split('`').skip(1).step_by(2).map(str::to_string).collect();
+        layers.push(modules);
+    }
+    layers
+}
+
+/// What is wrong with `edges` under `layers` (bottom first): modules missing from the
+/// order or named twice or not existing, cycles (each printed), and imports of a module
+/// in a higher layer (with file and path).
+fn layer_problems(layers: &[Vec<String>], modules: &BTreeSet<String>, edges: &[Edge]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut layer_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (k, layer) in layers.iter().enumerate() {
+        for m in layer {
+            if layer_of.insert(m, k).is_some() {
+                problems.push(format!("`{m}` is in more than one layer"));
+            }
+            if !modules.contains(m) {
+                problems.push(format!("layer {} names `{m}`, which is not a module of src/", k + 1));
+            }
+        }
+    }
+    for m in modules {
+        if !layer_of.contains_key(m.as_str()) {
+            problems.push(format!("`{m}` is in no layer of docs/ARCHITECTURE.md"));
+        }
+    }
+    for cycle in cycles(modules, edges) {
+        problems.push(format!("import cycle: {}", cycle.join(" -> ")));
+    }
+    for e in edges {
+        if let (Some(&from), Some(&to)) = (layer_of.get(e.from.as_str()), layer_of.get(e.to.as_str()))
+            && to > from
+        {
+            problems.push(format!(
+                "{}: `{}` (layer {}) imports `{}` (layer {}) above it: {}",
+                e.file,
+                e.from,
+                from + 1,
+                e.to,
+                to + 1,
+                e.path
+            ));
+        }
+    }
+    problems
+}
+
+/// One cycle through each strongly connected set of more than one module (Tarjan's
+/// algorithm for the sets, then the shortest way back to the set's first module).
+fn cycles(modules: &BTreeSet<String>, edges: &[Edge]) -> Vec<Vec<String>> {
+    let names: Vec<&str> = modules.iter().map(String::as_str).collect();
+    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(k, n)| (*n, k)).collect();
+    let mut next: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); names.len()];
+    for e in edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+            next[a].insert(b);
+        }
+    }
+    struct Tarjan<'g> {
+        next: &'g [BTreeSet<usize>],
+        order: Vec<Option<usize>>,
+        low: Vec<usize>,
+        stack: Vec<usize>,
+        on_stack: Vec<bool>,
+        count: usize,
+        sets: Vec<Vec<usize>>,
+    }
+    impl Tarjan<'_> {
+        fn visit(&mut self, v: usize) {
+            self.order[v] = Some(self.count);
+            self.low[v] = self.count;
+            self.count += 1;
+            self.stack.push(v);
+            self.on_stack[v] = true;
+            for &w in &self.next[v] {
+                match self.order[w] {
+                    None => {
+                        self.visit(w);
+                        self.low[v] = self.low[v].min(self.low[w]);
+                    }
+                    Some(o) if self.on_stack[w] => self.low[v] = self.low[v].min(o),
+                    Some(_) => {}
+                }
+            }
+            if Some(self.low[v]) == self.order[v] {
+                let mut set = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on_stack[w] = false;
+                    set.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                set.sort_unstable();
+                self.sets.push(set);
+            }
+        }
+    }
+    let n = names.len();
+    let mut t = Tarjan {
+        next: &next,
+        order: vec![None; n],
+        low: vec![0; n],
+        stack: Vec::new(),
+        on_stack: vec![false; n],
+        count: 0,
+        sets: Vec::new(),
+    };
+    for v in 0..n {
+        if t.order[v].is_none() {
+            t.visit(v);
+        }
+    }
+    let mut out = Vec::new();
+    for set in t.sets.iter().filter(|s| s.len() > 1) {
+        let start = set[0];
+        // Breadth-first inside the set from `start` until an edge leads back to it.
+        let mut came_from: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut last = None;
+        while let Some(v) = queue.pop_front() {
+            if next[v].contains(&start) {
+                last = Some(v);
+                break;
+            }
+            for &w in &next[v] {
+                if set.contains(&w) && w != start && !came_from.contains_key(&w) {
+                    came_from.insert(w, v);
+                    queue.push_back(w);
+                }
+            }
+        }
+        let mut cycle = vec![start];
+        let mut v = last.unwrap_or(start);
+        while v != start {
+            cycle.push(v);
+            v = came_from[&v];
+        }
+        cycle.push(start);
+        let last = cycle.len() - 1;
+        cycle[1..last].reverse();
+        out.push(cycle.into_iter().map(|k| names[k].to_string()).collect());
+    }
+    out
+}
+
+#[test]
+fn modules_import_only_their_layer_and_below() {
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ARCHITECTURE.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|e| unreachable!("{}: {e}", doc_path.display()));
+    let layers = documented_layers(&doc);
+    assert!(
+        !layers.is_empty(),
+        "docs/ARCHITECTURE.md has no numbered list under `## Layers`"
+    );
+    let (modules, edges) = module_graph();
+    // The reader must see the imports it is meant to see, or an empty graph would pass.
+    for (from, to) in [("rules", "finding"), ("lib", "pipeline"), ("main", "lib")] {
+        assert!(
+            edges.iter().any(|e| e.from == from && e.to == to),
+            "the import {from} -> {to} was not found: the path reader is broken"
+        );
+    }
+    let problems = layer_problems(&layers, &modules, &edges);
+    assert!(problems.is_empty(), "module layers broken:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_layer_check_fails_on_a_cycle_an_upward_import_and_a_missing_module() {
+    let modules: BTreeSet<String> = ["a", "b", "c", "d"].map(String::from).into();
+    let edge = |from: &str, to: &str| Edge {
+        from: from.to_string(),
+        to: to.to_string(),
+        file: format!("{from}.rs"),
+        path: format!("crate::{to}::X"),
+    };
+    let layers =
+        |ls: &[&[&str]]| -> Vec<Vec<String>> { ls.iter().map(|l| l.iter().map(|m| m.to_string()).collect()).collect() };
+    let order = layers(&[&["a"], &["b", "c"], &["d"]]);
+    // Downward and sideways without a cycle: clean.
+    let clean = [edge("d", "a"), edge("b", "a"), edge("b", "c")];
+    assert_eq!(layer_problems(&order, &modules, &clean), Vec::<String>::new());
+    // A cycle inside one layer.
+    let cyclic = [edge("b", "c"), edge("c", "b"), edge("d", "b")];
+    assert_eq!(layer_problems(&order, &modules, &cyclic), ["import cycle: b -> c -> b"]);
+    // An import of a higher layer, which also closes a cycle across layers.
+    let upward = [edge("d", "b"), edge("b", "a"), edge("a", "d")];
+    assert_eq!(
+        layer_problems(&order, &modules, &upward),
+        [
+            "import cycle: a -> d -> b -> a",
+            "a.rs: `a` (layer 1) imports `d` (layer 3) above it: crate::d::X",
+        ]
+    );
+    // A module the order does not name, and a name that is no module.
+    let partial = layers(&[&["a"], &["b", "x"], &["d"]]);
+    assert_eq!(
+        layer_problems(&partial, &modules, &clean),
+        [
+            "layer 2 names `x`, which is not a module of src/",
+            "`c` is in no layer of docs/ARCHITECTURE.md",
+        ]
+    );
+}
+
+#[test]
+fn paths_resolve_to_their_top_level_module() {
+    let modules: BTreeSet<String> = ["iam", "load", "report"].map(String::from).into();
+    let s = |p: &str| -> Vec<String> { p.split("::").map(String::from).collect() };
+    let at = |p: &str| -> Vec<String> { if p.is_empty() { Vec::new() } else { s(p) } };
+    assert_eq!(
+        resolve(&at("report::json"), &s("crate::iam::eval::Policy"), &modules, false).as_deref(),
+        Some("iam")
+    );
+    assert_eq!(
+        resolve(&at("report::json"), &s("crate::Config"), &modules, false).as_deref(),
+        Some("lib")
+    );
+    assert_eq!(
+        resolve(&at("report::json"), &s("super::human"), &modules, false).as_deref(),
+        Some("report")
+    );
+    assert_eq!(
+        resolve(&at("load"), &s("super::iam::x"), &modules, false).as_deref(),
+        Some("iam")
+    );
+    assert_eq!(
+        resolve(&at("load::inner"), &s("super::super::Analysis"), &modules, false).as_deref(),
+        Some("lib")
+    );
+    assert_eq!(
+        resolve(&at("iam"), &s("self::eval"), &modules, false).as_deref(),
+        Some("iam")
+    );
+    assert_eq!(
+        resolve(&at(""), &s("load::LoadOptions"), &modules, false).as_deref(),
+        Some("load")
+    );
+    assert_eq!(
+        resolve(&at(""), &s("kdsguard::load::x"), &modules, true).as_deref(),
+        Some("load")
+    );
+    assert_eq!(resolve(&at(""), &s("crate::small_pages"), &modules, true), None);
+    assert_eq!(resolve(&at("report"), &s("serde_json::Value"), &modules, false), None);
 }
