@@ -294,24 +294,57 @@ impl Graph {
         self.principals.iter().find(|p| p.id == id)
     }
 
+    /// Links input `i`: its policies, principals, group memberships and attachments, its
+    /// tables with their streams and destinations, and its declarations of the SLR.
     fn link_input(&mut self, i: usize) {
-        let input = &self.inputs[i];
-        let prefix = input.path.clone();
         let mut diags = Vec::new();
+        let declared = self.link_policies(i, &mut diags);
+        let principal_base = self.link_principals(i);
+        let mut lookup = Lookup::new(&self.principals[principal_base..], principal_base);
 
-        // Policies: parsed once.
-        let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
-        let mut by_arn: BTreeMap<Template, usize> = BTreeMap::new();
-        // Each document compiles on its own: in parallel, then linked in order.
+        // The groups and attachments are taken out of the input while it is linked (the
+        // links below change `self`), and put back after.
+        let attachments = std::mem::take(&mut self.inputs[i].attachments);
+        let groups = std::mem::take(&mut self.inputs[i].groups);
+        let index = GroupIndex::new(&groups);
+        let members = group_members(&self.inputs[i], &index, &lookup, &mut diags);
+        let in_groups = Groups {
+            list: &groups,
+            index: &index,
+            members: &members,
+        };
+        for a in &attachments {
+            self.link_attachment(i, a, &in_groups, &mut lookup, &declared, &mut diags);
+        }
+        self.inputs[i].attachments = attachments;
+        self.inputs[i].groups = groups;
+        for p in &mut self.principals[principal_base..] {
+            p.policies.sort_unstable();
+            p.policies.dedup();
+        }
+
+        self.link_tables(i, &mut diags);
+        self.link_slr_declarations(i);
+        for (gi, members) in members {
+            self.memberships.extend(members.into_iter().map(|u| (u, i, gi)));
+        }
+        self.diagnostics.extend(diags);
+    }
+
+    /// Parses input `i`'s policies (each document on its own, in parallel) and adds them in
+    /// declaration order; returns how its attachments find them.
+    fn link_policies(&mut self, i: usize, diags: &mut Vec<Diagnostic>) -> DeclaredPolicies {
+        let input = &self.inputs[i];
+        let mut declared = DeclaredPolicies::default();
         let compiled: Vec<_> = input.policies.par_iter().map(|p| policy::parse(&p.document)).collect();
         for ((j, p), (document, d)) in input.policies.iter().enumerate().zip(compiled) {
             if p.kind == PolicyKind::Managed
                 && let Some(arn) = &p.arn
             {
-                by_arn.entry(arn.clone()).or_insert(self.policies.len());
+                declared.by_arn.entry(arn.clone()).or_insert(self.policies.len());
             }
             diags.extend(d);
-            by_address.insert(p.address.clone(), self.policies.len());
+            declared.by_address.insert(p.address.clone(), self.policies.len());
             if p.kind == PolicyKind::Scp {
                 self.scps.push(self.policies.len());
             }
@@ -335,9 +368,15 @@ impl Graph {
                 span: p.span,
             });
         }
+        declared
+    }
 
-        // Principals declared in this input (their nodes made in parallel, kept in order).
-        let principal_base = self.principals.len();
+    /// Adds the principals input `i` declares (their nodes made in parallel, kept in
+    /// order); returns the index of the first.
+    fn link_principals(&mut self, i: usize) -> usize {
+        let input = &self.inputs[i];
+        let prefix = &input.path;
+        let base = self.principals.len();
         let declared: Vec<PrincipalNode> = input
             .principals
             .par_iter()
@@ -361,146 +400,139 @@ impl Graph {
             })
             .collect();
         self.principals.extend(declared);
+        base
+    }
 
-        let mut lookup = Lookup::new(&self.principals[principal_base..], principal_base);
+    /// Links one attachment of input `i`: the policy it names reaches each principal it
+    /// targets (a group's members through the group) as an identity policy, a boundary or
+    /// the trust policy; what it names that is not known reaches them as an unknown policy.
+    fn link_attachment(
+        &mut self,
+        i: usize,
+        a: &crate::model::Attachment,
+        groups: &Groups,
+        lookup: &mut Lookup,
+        declared: &DeclaredPolicies,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let targets = self.attachment_targets(i, a, groups, lookup, diags);
+        let resolved = self.attachment_policy(i, a, declared);
+        if let Ok(k) = resolved
+            && self.policies[k].kind == PolicyKind::Trust
+        {
+            for (t, _) in targets {
+                self.principals[t].trust = Some(k);
+            }
+            return;
+        }
+        let group_target = match &a.target {
+            Target::Address(addr) => groups.index.by_address.get(addr.as_str()).copied(),
+            Target::GroupName(n) => groups.index.by_name.get(n).copied(),
+            _ => None,
+        };
+        if let (Some(gi), Ok(k), false) = (group_target, &resolved, a.boundary) {
+            let list = self.group_policies.entry((i, gi)).or_default();
+            if !list.contains(k) {
+                list.push(*k);
+            }
+        }
+        for (t, group) in targets {
+            if let Ok(k) = &resolved {
+                self.principals[t].via.push(Via {
+                    policy: *k,
+                    group,
+                    attachment: a.span,
+                    boundary: a.boundary,
+                });
+            }
+            match &resolved {
+                Ok(k) if a.boundary => self.principals[t].boundaries.push(*k),
+                Ok(k) => self.principals[t].policies.push(*k),
+                Err(what) => self.principals[t].unknown_policies.push(UnknownPolicy {
+                    what: format!("policy {what} (neither declared nor a known AWS managed policy)"),
+                    span: a.span,
+                }),
+            }
+        }
+    }
 
-        // The groups and attachments are taken out of the input while it is linked (the
-        // links below change `self`), and put back after.
-        let attachments = std::mem::take(&mut self.inputs[i].attachments);
-        let groups = std::mem::take(&mut self.inputs[i].groups);
-        let group_index = GroupIndex::new(&groups);
-        // Group → member principals (by name).
+    /// The principals an attachment of input `i` reaches, each with the group it reaches
+    /// them through; a target that names nothing declared is a note (a role or user
+    /// named so becomes an external principal).
+    fn attachment_targets(
+        &mut self,
+        i: usize,
+        a: &crate::model::Attachment,
+        groups: &Groups,
+        lookup: &mut Lookup,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(usize, Option<String>)> {
+        match &a.target {
+            Target::Address(addr) => {
+                if let Some(&k) = lookup.first_by_address.get(addr.as_str()) {
+                    vec![(k, None)]
+                } else if let Some(&gi) = groups.index.by_address.get(addr.as_str()) {
+                    groups.members_of(gi)
+                } else {
+                    diags.push(Diagnostic::note(
+                        format!("attachment target `{addr}` is not declared"),
+                        a.span,
+                    ));
+                    Vec::new()
+                }
+            }
+            Target::RoleName(n) => vec![(self.principal_by_name(i, lookup, PrincipalClass::Role, n), None)],
+            Target::UserName(n) => vec![(self.principal_by_name(i, lookup, PrincipalClass::User, n), None)],
+            Target::GroupName(n) => match groups.index.by_name.get(n).copied() {
+                Some(gi) => groups.members_of(gi),
+                None => {
+                    diags.push(Diagnostic::note(
+                        format!("group `{n}` is not declared in the inputs; the policy reaches no analysed user"),
+                        a.span,
+                    ));
+                    Vec::new()
+                }
+            },
+            Target::Organization(_) => Vec::new(),
+        }
+    }
+
+    /// The policy an attachment of input `i` names, or what it names when that is not
+    /// known. An attachment that exists only under an undecided condition grants only
+    /// conditionally: it reaches the principal as a copy of the policy whose every
+    /// statement carries that condition. A boundary that cannot be read still only
+    /// restricts: it is a boundary whose document is unknown (it may or may not allow a
+    /// request), never an identity policy that might grant.
+    fn attachment_policy(
+        &mut self,
+        i: usize,
+        a: &crate::model::Attachment,
+        declared: &DeclaredPolicies,
+    ) -> Result<usize, String> {
+        let resolved = match &a.policy {
+            PolicyRef::Address(addr) => match declared.by_address.get(addr) {
+                Some(k) => Ok(*k),
+                None => Err(format!("policy `{addr}`")),
+            },
+            PolicyRef::Arn(arn) => match declared.by_arn.get(arn) {
+                Some(k) => Ok(*k),
+                None => self.aws_managed(arn).ok_or_else(|| arn.to_string()),
+            },
+            PolicyRef::Unknown(v) => Err(describe_unknown(v)),
+        };
+        match (resolved, &a.condition) {
+            (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
+            (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
+            (other, _) => other,
+        }
+    }
+
+    /// Adds input `i`'s streams and tables, each table with the stream its first streaming
+    /// destination (in address order) names; a destination whose table the input does not
+    /// declare is a note.
+    fn link_tables(&mut self, i: usize, diags: &mut Vec<Diagnostic>) {
         let input = &self.inputs[i];
-        let mut group_members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for m in &input.memberships {
-            // By the declared resource where the membership names it by reference, else by name.
-            let group = match &m.group_address {
-                Some(address) => group_index.by_address.get(address.as_str()).copied(),
-                None => group_index.by_name.get(&m.group).copied(),
-            };
-            let Some(gi) = group else {
-                diags.push(Diagnostic::note(
-                    format!(
-                        "group `{}` is not declared in this input; its policies are not known",
-                        m.group
-                    ),
-                    m.span,
-                ));
-                continue;
-            };
-            let user = match &m.user_address {
-                Some(address) => lookup.by_address.get(&(PrincipalClass::User, address.clone())),
-                None => lookup.by_name.get(&(PrincipalClass::User, m.user.clone())),
-            }
-            .copied();
-            match user {
-                Some(u) => group_members.entry(gi).or_default().push(u),
-                None => diags.push(Diagnostic::note(
-                    format!("user `{}` is not declared in this input", m.user),
-                    m.span,
-                )),
-            }
-        }
-
-        // Attachments.
-        for a in &attachments {
-            let targets: Vec<(usize, Option<String>)> = match &a.target {
-                Target::Address(addr) => {
-                    if let Some(&k) = lookup.first_by_address.get(addr.as_str()) {
-                        vec![(k, None)]
-                    } else if let Some(&gi) = group_index.by_address.get(addr.as_str()) {
-                        via_group(&group_members, &groups, gi)
-                    } else {
-                        diags.push(Diagnostic::note(
-                            format!("attachment target `{addr}` is not declared"),
-                            a.span,
-                        ));
-                        Vec::new()
-                    }
-                }
-                Target::RoleName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::Role, n), None)],
-                Target::UserName(n) => vec![(self.principal_by_name(i, &mut lookup, PrincipalClass::User, n), None)],
-                Target::GroupName(n) => match group_index.by_name.get(n).copied() {
-                    Some(gi) => via_group(&group_members, &groups, gi),
-                    None => {
-                        diags.push(Diagnostic::note(
-                            format!("group `{n}` is not declared in the inputs; the policy reaches no analysed user"),
-                            a.span,
-                        ));
-                        Vec::new()
-                    }
-                },
-                Target::Organization(_) => Vec::new(),
-            };
-            let resolved = match &a.policy {
-                PolicyRef::Address(addr) => match by_address.get(addr) {
-                    Some(k) => Ok(*k),
-                    None => Err(format!("policy `{addr}`")),
-                },
-                PolicyRef::Arn(arn) => match by_arn.get(arn) {
-                    Some(k) => Ok(*k),
-                    None => self.aws_managed(arn).ok_or_else(|| arn.to_string()),
-                },
-                PolicyRef::Unknown(v) => Err(describe_unknown(v)),
-            };
-            // An attachment that exists only under an undecided condition grants only
-            // conditionally: it reaches the principal as a copy of the policy whose every
-            // statement carries that condition.
-            let resolved = match (resolved, &a.condition) {
-                (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
-                // A boundary that cannot be read still only restricts: it is a boundary
-                // whose document is unknown (it may or may not allow a request), never an
-                // identity policy that might grant.
-                (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
-                (other, _) => other,
-            };
-            if let Ok(k) = resolved
-                && self.policies[k].kind == PolicyKind::Trust
-            {
-                for (t, _) in targets {
-                    self.principals[t].trust = Some(k);
-                }
-                continue;
-            }
-            let group_target = match &a.target {
-                Target::Address(addr) => group_index.by_address.get(addr.as_str()).copied(),
-                Target::GroupName(n) => group_index.by_name.get(n).copied(),
-                _ => None,
-            };
-            if let (Some(gi), Ok(k), false) = (group_target, &resolved, a.boundary) {
-                let list = self.group_policies.entry((i, gi)).or_default();
-                if !list.contains(k) {
-                    list.push(*k);
-                }
-            }
-            for (t, group) in targets {
-                if let Ok(k) = &resolved {
-                    self.principals[t].via.push(Via {
-                        policy: *k,
-                        group,
-                        attachment: a.span,
-                        boundary: a.boundary,
-                    });
-                }
-                match &resolved {
-                    Ok(k) if a.boundary => self.principals[t].boundaries.push(*k),
-                    Ok(k) => self.principals[t].policies.push(*k),
-                    Err(what) => self.principals[t].unknown_policies.push(UnknownPolicy {
-                        what: format!("policy {what} (neither declared nor a known AWS managed policy)"),
-                        span: a.span,
-                    }),
-                }
-            }
-        }
-        self.inputs[i].attachments = attachments;
-        self.inputs[i].groups = groups;
-        for p in &mut self.principals[principal_base..] {
-            p.policies.sort_unstable();
-            p.policies.dedup();
-        }
-
-        // Tables and their destinations.
-        let input = &self.inputs[i];
+        let prefix = &input.path;
         let streams: Vec<StreamNode> = input
             .streams
             .par_iter()
@@ -573,6 +605,13 @@ impl Graph {
             }
         }
         self.streams.extend(streams);
+    }
+
+    /// Input `i`'s declarations of our service's role (`link_slr` makes the account's one
+    /// role of them).
+    fn link_slr_declarations(&mut self, i: usize) {
+        let input = &self.inputs[i];
+        let prefix = &input.path;
         for s in input
             .slrs
             .iter()
@@ -586,10 +625,6 @@ impl Graph {
                 span: s.span,
             });
         }
-        for (gi, members) in group_members {
-            self.memberships.extend(members.into_iter().map(|u| (u, i, gi)));
-        }
-        self.diagnostics.extend(diags);
     }
 
     /// The roles and users that trust policies name by ARN but no input declares become
@@ -877,25 +912,76 @@ impl Graph {
     }
 }
 
-/// The members of group `gi`, each with the group's address as the route.
-fn via_group(
-    members: &BTreeMap<usize, Vec<usize>>,
-    groups: &[crate::model::Group],
-    gi: usize,
-) -> Vec<(usize, Option<String>)> {
-    let address = groups.get(gi).map(|g| g.address.clone());
-    members
-        .get(&gi)
-        .into_iter()
-        .flatten()
-        .map(|&u| (u, address.clone()))
-        .collect()
+/// How input `i`'s policies are found by attachments: by address, and managed policies
+/// by ARN (the first declared of each).
+#[derive(Default)]
+struct DeclaredPolicies {
+    by_address: BTreeMap<String, usize>,
+    by_arn: BTreeMap<Template, usize>,
 }
 
-/// Whether a destination's stream ARN names this declared stream: the same template, its
-/// name, or a literal ARN that equals the stream's once the run's account, region and
-/// partition stand for whatever the literal names (or for their pinned values).
-/// Streaming destinations by the table they name, each key to its first destination.
+/// An input's groups while its attachments are linked: the groups, their index, and the
+/// member principals of each (by group index).
+struct Groups<'a> {
+    list: &'a [crate::model::Group],
+    index: &'a GroupIndex<'a>,
+    members: &'a BTreeMap<usize, Vec<usize>>,
+}
+
+impl Groups<'_> {
+    /// The members of group `gi`, each with the group's address as the route.
+    fn members_of(&self, gi: usize) -> Vec<(usize, Option<String>)> {
+        let address = self.list.get(gi).map(|g| g.address.clone());
+        self.members
+            .get(&gi)
+            .into_iter()
+            .flatten()
+            .map(|&u| (u, address.clone()))
+            .collect()
+    }
+}
+
+/// The member principals of each group of `input`: a membership names its group and user
+/// by the declared resource where it refers to one, else by name; one that names a group
+/// or user the input does not declare is a note.
+fn group_members(
+    input: &Input,
+    index: &GroupIndex,
+    lookup: &Lookup,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<usize, Vec<usize>> {
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for m in &input.memberships {
+        let group = match &m.group_address {
+            Some(address) => index.by_address.get(address.as_str()).copied(),
+            None => index.by_name.get(&m.group).copied(),
+        };
+        let Some(gi) = group else {
+            diags.push(Diagnostic::note(
+                format!(
+                    "group `{}` is not declared in this input; its policies are not known",
+                    m.group
+                ),
+                m.span,
+            ));
+            continue;
+        };
+        let user = match &m.user_address {
+            Some(address) => lookup.by_address.get(&(PrincipalClass::User, address.clone())),
+            None => lookup.by_name.get(&(PrincipalClass::User, m.user.clone())),
+        }
+        .copied();
+        match user {
+            Some(u) => members.entry(gi).or_default().push(u),
+            None => diags.push(Diagnostic::note(
+                format!("user `{}` is not declared in this input", m.user),
+                m.span,
+            )),
+        }
+    }
+    members
+}
+
 /// An input's groups by address and by name (the first of each, as a scan in declaration
 /// order finds it).
 struct GroupIndex<'a> {
@@ -917,6 +1003,7 @@ impl<'a> GroupIndex<'a> {
     }
 }
 
+/// Streaming destinations by the table they name, each key to its first destination.
 struct DestinationIndex<'a> {
     by_address: std::collections::HashMap<&'a str, usize>,
     by_name: std::collections::HashMap<&'a Template, usize>,
@@ -941,6 +1028,9 @@ impl<'a> DestinationIndex<'a> {
     }
 }
 
+/// Whether a destination's stream ARN names this declared stream: the same template, its
+/// name, or a literal ARN that equals the stream's once the run's account, region and
+/// partition stand for whatever the literal names (or for their pinned values).
 fn same_stream(arn: &Template, stream: &Stream, pins: &Pins) -> bool {
     if &stream.arn == arn || &stream.name == arn {
         return true;
