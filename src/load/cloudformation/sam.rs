@@ -222,6 +222,14 @@ fn push_inline(loader: &mut Loader<'_, '_>, address: String, document: Value, sp
 
 /// A policy template's document, for the templates that bear on tables and streams.
 fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
+    let statements = template_statements(name, params, span)?;
+    Some(policy_document(statements, span))
+}
+
+/// The statements (actions, resources) of the policy templates that bear on tables and
+/// streams, as `policy_templates.json` has them (a parameter not given is an unknown
+/// naming it); `None` for any other template.
+fn template_statements(name: &str, params: &Value, span: Span) -> Option<Vec<(Vec<&'static str>, Vec<Template>)>> {
     let param = |key: &str| -> Template {
         params
             .get(key)
@@ -326,6 +334,11 @@ fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
         ],
         _ => return None,
     };
+    Some(statements)
+}
+
+/// An `Allow` policy document of `statements`, each node spanning `span`.
+fn policy_document(statements: Vec<(Vec<&str>, Vec<Template>)>, span: Span) -> Value {
     let str_value = |t: Template| Value::new(ValueKind::Str(t), span);
     let entry = |key: &str, value: Value| Entry {
         key: key.to_string(),
@@ -354,11 +367,11 @@ fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
             )
         })
         .collect();
-    Some(Value::new(
+    Value::new(
         ValueKind::Map(vec![
             entry("Version", Value::str("2012-10-17", span)),
             entry("Statement", Value::new(ValueKind::List(statements), span)),
         ]),
         span,
-    ))
+    )
 }
