@@ -347,6 +347,92 @@ fn assume_steps(
     if roles.is_empty() {
         return;
     }
+    let (mut pairs, delegating) = named_in_trust(graph, &roles);
+    let cx = AssumeCx {
+        graph,
+        layers,
+        callers,
+        varies: layers
+            .par_iter()
+            .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
+            .collect(),
+    };
+    let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
+    let reads: HashMap<usize, bool> = delegating
+        .iter()
+        .map(|&r| {
+            let (k, t, _) = &roles[r];
+            (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+        })
+        .collect();
+    // Per hub: its first caller and that caller's patterns for the roles it may assume.
+    let hub_first = if delegating.is_empty() {
+        Vec::new()
+    } else {
+        let delegated = Delegated {
+            roles: &roles,
+            delegating: &delegating,
+            reads: &reads,
+            targets: &mut role_targets,
+        };
+        assign_hubs(&cx, delegated, &mut pairs, reach, work)
+    };
+    // A caller's decision on two roles is the same when their trust policies say the same
+    // thing, their ARNs are in one account, and the caller's statements match the two ARNs
+    // alike: decided once per such class of roles (per caller), with the first role's proof;
+    // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    let role_class = role_classes(graph, &roles);
+    let mut lists = HubLists {
+        plain: delegating.iter().map(|&r| roles[r].0).filter(|b| !reads[b]).collect(),
+        of_target: delegating.iter().map(|&r| roles[r].0).collect(),
+        role_class: &role_class,
+        trust_lists: None,
+        list_of: HashMap::new(),
+        grouped: HashMap::new(),
+    };
+    let hub_groups: Vec<Vec<Group>> = hub_first
+        .iter()
+        .map(|(a, targets)| {
+            let patterns = steps::layer_patterns(&layers[*a], steps::ASSUME_ROLE);
+            lists.groups(reach, &mut role_targets, targets, &patterns, work)
+        })
+        .collect();
+    let mut decider = AssumeDecider {
+        cx: &cx,
+        memo: HashMap::new(),
+    };
+    pair_steps(&mut decider, pairs, &role_class, reach, work);
+    hub_edges(&mut decider, &hub_first, hub_groups, &role_class, reach, work);
+}
+
+/// What the parts of [`assume_steps`] read: the graph, each caller's layers and (ARN,
+/// request context), and per caller whether its `sts:AssumeRole` patterns hold a policy
+/// variable (`iam::reach::varies_by_caller`).
+struct AssumeCx<'a, 'l> {
+    graph: &'a Graph,
+    layers: &'a [Layers<'l>],
+    callers: &'a [(Template, crate::iam::condition::Context)],
+    varies: Vec<bool>,
+}
+
+/// The roles whose trust policies delegate to the account, which callers reach through
+/// their own `sts:AssumeRole` patterns.
+struct Delegated<'r> {
+    /// Every role with a trust policy: (node, trust policy, pinned ARN).
+    roles: &'r [(usize, usize, Template)],
+    /// The positions in `roles` of the delegating roles.
+    delegating: &'r [usize],
+    /// Per delegating role (node), whether its trust policy reads the caller (so can tell
+    /// callers apart).
+    reads: &'r HashMap<usize, bool>,
+    /// The delegating roles' ARNs, in `delegating` order, to match patterns against.
+    targets: &'r mut ArnTargets,
+}
+
+/// The callers a trust policy names by ARN, matched by name and kind (role or not), as
+/// (caller, role) pairs, and the positions in `roles` of the roles whose trust delegates
+/// to the account (`roles`: node, trust policy, ARN).
+fn named_in_trust(graph: &Graph, roles: &[(usize, usize, Template)]) -> (BTreeSet<(usize, usize)>, Vec<usize>) {
     let names: Vec<Option<(bool, String)>> = graph
         .principals
         .par_iter()
@@ -377,91 +463,102 @@ fn assume_steps(
             delegating.push(r);
         }
     }
-    let varies: Vec<bool> = layers
-        .par_iter()
-        .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
-        .collect();
-    // Per hub: its first caller and that caller's patterns for the roles it may assume.
+    (pairs, delegating)
+}
+
+/// Puts each caller whose statements may allow `sts:AssumeRole` in a hub (`Reach::hub_of`:
+/// callers whose outcomes on the delegating roles come out alike, numbered in caller
+/// order), and adds to `pairs` the delegating roles that must be decided per caller: those
+/// whose trust can tell callers apart that its patterns may match, and every one for a
+/// caller whose patterns hold a policy variable (which has no hub). Returns per hub its
+/// first caller and that caller's patterns that may name an IAM role.
+fn assign_hubs(
+    cx: &AssumeCx<'_, '_>,
+    delegated: Delegated<'_>,
+    pairs: &mut BTreeSet<(usize, usize)>,
+    reach: &mut Reach,
+    work: &mut Work,
+) -> Vec<(usize, Vec<Template>)> {
     let mut hub_first: Vec<(usize, Vec<Template>)> = Vec::new();
-    let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
-    let reads: HashMap<usize, bool> = delegating
-        .iter()
-        .map(|&r| {
-            let (k, t, _) = &roles[r];
-            (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+    let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
+    // Per pattern, the roles it may match whose trust can tell callers apart.
+    let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
+    // Each caller is read in parallel; hubs are numbered in order.
+    let callers_read: Vec<CallerRead> = cx
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(a, l)| {
+            if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                return CallerRead::Cannot;
+            }
+            if cx.varies[a] {
+                return CallerRead::Varies;
+            }
+            let key = crate::iam::class::outcome_key(
+                l,
+                &[steps::ASSUME_ROLE],
+                steps::statement_may_name_iam,
+                &cx.callers[a].0,
+                false,
+            );
+            let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+                .into_iter()
+                .filter(steps::may_name_iam)
+                .collect();
+            CallerRead::Hub(key, patterns)
         })
         .collect();
-    if !delegating.is_empty() {
-        let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
-        // Per pattern, the roles it may match whose trust can tell callers apart.
-        let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
-        // Each caller is read in parallel; hubs are numbered in order.
-        let callers_read: Vec<CallerRead> = layers
-            .par_iter()
-            .enumerate()
-            .map(|(a, l)| {
-                if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
-                    return CallerRead::Cannot;
-                }
-                if varies[a] {
-                    return CallerRead::Varies;
-                }
-                let key = crate::iam::class::outcome_key(
-                    l,
-                    &[steps::ASSUME_ROLE],
-                    steps::statement_may_name_iam,
-                    &callers[a].0,
-                    false,
-                );
-                let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
-                    .into_iter()
-                    .filter(steps::may_name_iam)
-                    .collect();
-                CallerRead::Hub(key, patterns)
-            })
-            .collect();
-        for (a, read) in callers_read.into_iter().enumerate() {
-            let (key, patterns) = match read {
-                CallerRead::Cannot => continue,
-                // Patterns that hold a policy variable land where the caller's values put
-                // them: every delegating role is a candidate, decided on its own (no hub).
-                CallerRead::Varies => {
-                    pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
-                    continue;
-                }
-                CallerRead::Hub(key, patterns) => (key, patterns),
-            };
-            let next = hub_keys.len();
-            let hub = *hub_keys.entry(key).or_insert(next);
-            reach.hub_of[a] = Some(hub);
-            // A trust that can tell callers apart is decided per caller; the rest once per
-            // hub (its callers' patterns are the same, so are their roles).
-            for pattern in &patterns {
-                let hits = reading.entry(pattern.clone()).or_insert_with(|| {
-                    role_targets
-                        .hits(pattern, &mut work.index_matches)
-                        .iter()
-                        .map(|&k| roles[delegating[k]].0)
-                        .filter(|b| reads[b])
-                        .collect()
-                });
-                pairs.extend(hits.iter().map(|&b| (a, b)));
+    let Delegated {
+        roles,
+        delegating,
+        reads,
+        targets,
+    } = delegated;
+    for (a, read) in callers_read.into_iter().enumerate() {
+        let (key, patterns) = match read {
+            CallerRead::Cannot => continue,
+            // Patterns that hold a policy variable land where the caller's values put
+            // them: every delegating role is a candidate, decided on its own (no hub).
+            CallerRead::Varies => {
+                pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
+                continue;
             }
-            if hub == hub_first.len() {
-                hub_first.push((a, patterns));
-            }
+            CallerRead::Hub(key, patterns) => (key, patterns),
+        };
+        let next = hub_keys.len();
+        let hub = *hub_keys.entry(key).or_insert(next);
+        reach.hub_of[a] = Some(hub);
+        // A trust that can tell callers apart is decided per caller; the rest once per
+        // hub (its callers' patterns are the same, so are their roles).
+        for pattern in &patterns {
+            let hits = reading.entry(pattern.clone()).or_insert_with(|| {
+                targets
+                    .hits(pattern, &mut work.index_matches)
+                    .iter()
+                    .map(|&k| roles[delegating[k]].0)
+                    .filter(|b| reads[b])
+                    .collect()
+            });
+            pairs.extend(hits.iter().map(|&b| (a, b)));
+        }
+        if hub == hub_first.len() {
+            hub_first.push((a, patterns));
         }
     }
-    // A caller's decision on two roles is the same when their trust policies say the same
-    // thing, their ARNs are in one account, and the caller's statements match the two ARNs
-    // alike: decided once per such class of roles (per caller), with the first role's proof;
-    // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    hub_first
+}
+
+/// Each role's [`RoleClass`], by node: roles whose trust policies say the same thing in
+/// one account share a trust class; a trust that cannot be read, or reads resources, is a
+/// class of its own role.
+fn role_classes(graph: &Graph, roles: &[(usize, usize, Template)]) -> HashMap<usize, RoleClass> {
     let mut trust_ids: HashMap<TrustKey, usize> = HashMap::new();
     let trust_texts: Vec<(Option<String>, bool)> = roles
         .par_iter()
         .map(|(_, t, arn)| trust_key_text(&graph.policies[*t].policy, arn))
         .collect();
-    let role_class: HashMap<usize, RoleClass> = roles
+    roles
         .iter()
         .zip(trust_texts)
         .map(|((k, t, arn), (text, has_resources))| {
@@ -476,43 +573,57 @@ fn assume_steps(
             let id = *trust_ids.entry(key).or_insert(next);
             (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), id))
         })
-        .collect();
-    let mut lists = HubLists {
-        plain: delegating.iter().map(|&r| roles[r].0).filter(|b| !reads[b]).collect(),
-        of_target: delegating.iter().map(|&r| roles[r].0).collect(),
-        role_class: &role_class,
-        trust_lists: None,
-        list_of: HashMap::new(),
-        grouped: HashMap::new(),
-    };
-    let hub_groups: Vec<Vec<Group>> = hub_first
-        .iter()
-        .map(|(a, targets)| {
-            let patterns = steps::layer_patterns(&layers[*a], steps::ASSUME_ROLE);
-            lists.groups(reach, &mut role_targets, targets, &patterns, work)
-        })
-        .collect();
-    let mut memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>> = HashMap::new();
-    // Caller `a` (for `owner`: itself, or its hub) assumes a role of the class, once.
-    let mut decide = |owner: usize,
-                      a: usize,
-                      (trust, role_arn, key): (usize, &Template, usize),
-                      sig: Vec<crate::iam::pattern::Tri>|
-     -> Option<Arc<Decision>> {
-        memo.entry((owner, key, sig))
+        .collect()
+}
+
+/// Assume-role requests, each decided once per (owner, trust class, signature of the
+/// caller's patterns on the role): the owner is the caller itself, or its hub
+/// (`usize::MAX - hub`), whose callers decide alike.
+struct AssumeDecider<'c, 'a, 'l> {
+    cx: &'c AssumeCx<'a, 'l>,
+    memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>>,
+}
+
+impl AssumeDecider<'_, '_, '_> {
+    /// Caller `a` (for `owner`: itself, or its hub) assumes a role of the class, once: the
+    /// decision where it can, else `None`.
+    fn decide(
+        &mut self,
+        owner: usize,
+        a: usize,
+        (trust, role_arn, key): (usize, &Template, usize),
+        sig: Vec<crate::iam::pattern::Tri>,
+        work: &mut Work,
+    ) -> Option<Arc<Decision>> {
+        let cx = self.cx;
+        self.memo
+            .entry((owner, key, sig))
             .or_insert_with(|| {
                 work.requests += 1;
                 let d = steps::assume_role(
-                    &layers[a],
-                    &graph.policies[trust].policy,
+                    &cx.layers[a],
+                    &cx.graph.policies[trust].policy,
                     role_arn,
-                    &callers[a].0,
-                    &callers[a].1,
+                    &cx.callers[a].0,
+                    &cx.callers[a].1,
                 );
                 d.outcome.can().then(|| Arc::new(d))
             })
             .clone()
-    };
+    }
+}
+
+/// The assume-role steps of the (caller, role) pairs decided per caller: once per class
+/// of roles and signature of the caller's patterns on the role (per role where the
+/// patterns hold a policy variable), each step that can with its class's decision.
+fn pair_steps(
+    decider: &mut AssumeDecider<'_, '_, '_>,
+    pairs: BTreeSet<(usize, usize)>,
+    role_class: &HashMap<usize, RoleClass>,
+    reach: &mut Reach,
+    work: &mut Work,
+) {
+    let cx = decider.cx;
     let mut patterns: Option<(usize, Vec<&crate::iam::policy::Pat>)> = None;
     for (a, b) in pairs {
         if a == b {
@@ -522,13 +633,13 @@ fn assume_steps(
             continue;
         };
         if patterns.as_ref().is_none_or(|(x, _)| *x != a) {
-            patterns = Some((a, steps::layer_patterns(&layers[a], steps::ASSUME_ROLE)));
+            patterns = Some((a, steps::layer_patterns(&cx.layers[a], steps::ASSUME_ROLE)));
         }
         let sig = steps::signature(patterns.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default(), tokens);
         // A caller whose patterns hold a policy variable decides each role on its own (the
         // signature reads the variable as text, so it cannot tell those roles apart).
-        let class = if varies[a] { usize::MAX - b } else { *key };
-        if let Some(decision) = decide(a, a, (*trust, role_arn, class), sig) {
+        let class = if cx.varies[a] { usize::MAX - b } else { *key };
+        if let Some(decision) = decider.decide(a, a, (*trust, role_arn, class), sig, work) {
             reach.steps.push(Step {
                 from: a,
                 to: b,
@@ -540,13 +651,25 @@ fn assume_steps(
             });
         }
     }
+}
+
+/// Each hub's edges (`Reach::hubs`, in hub order): its groups of roles, each decided once
+/// on the group's first role by the hub's first caller, those that can.
+fn hub_edges(
+    decider: &mut AssumeDecider<'_, '_, '_>,
+    hub_first: &[(usize, Vec<Template>)],
+    hub_groups: Vec<Vec<Group>>,
+    role_class: &HashMap<usize, RoleClass>,
+    reach: &mut Reach,
+    work: &mut Work,
+) {
     for (hub, ((a, _), groups)) in hub_first.iter().zip(hub_groups).enumerate() {
         let mut edges = Vec::new();
         for group in groups {
             let Some((trust, role_arn, _, key)) = role_class.get(&group.first) else {
                 continue;
             };
-            if let Some(decision) = decide(usize::MAX - hub, *a, (*trust, role_arn, *key), group.sig) {
+            if let Some(decision) = decider.decide(usize::MAX - hub, *a, (*trust, role_arn, *key), group.sig, work) {
                 edges.push(HubEdge {
                     list: group.list,
                     except: group.except,
