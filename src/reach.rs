@@ -864,6 +864,44 @@ fn exact_proofs(
     reach: &mut Reach,
     work: &mut Work,
 ) {
+    let cx = ProofCx {
+        graph,
+        config,
+        layers,
+        callers,
+    };
+    let (requests, assigned) = shown_requests(&cx, reach);
+    let based = rebase_plan(graph, config, layers, &requests);
+    let mut by_request = decide_unrebased(&cx, &requests, &based, work);
+    // The others take their base's decision with their own role's trust statements (a
+    // request whose trust does not line up with its base's is decided after all).
+    for (r, d, asked) in rebased_decisions(&cx, &requests, &based, &by_request) {
+        work.requests += u64::from(asked);
+        by_request[r] = Some(d);
+    }
+    for (k, r) in assigned {
+        let Some(d) = &by_request[r] else { continue };
+        let step = &mut reach.steps[k];
+        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
+        step.decision = Arc::clone(d);
+        step.exact = true;
+    }
+}
+
+/// What the parts of [`exact_proofs`] read: the graph, the run's pins, and each caller's
+/// layers and (ARN, request context).
+struct ProofCx<'a, 'l> {
+    graph: &'a Graph,
+    config: &'a Config,
+    layers: &'a [Layers<'l>],
+    callers: &'a [(Template, crate::iam::condition::Context)],
+}
+
+/// The requests that decide the assume-role steps an indirect entry's path shows and that
+/// are not exact yet: one per (caller class, role), asked by the first caller of the class
+/// that shows it. Returns the requests, and per such step (step, its request).
+fn shown_requests(cx: &ProofCx<'_, '_>, reach: &Reach) -> (Vec<Proof>, Vec<(usize, usize)>) {
+    let (graph, layers, callers) = (cx.graph, cx.layers, cx.callers);
     let mut shown: Vec<usize> = reach.indirect.iter().flat_map(|x| x.path.iter().copied()).collect();
     shown.sort_unstable();
     shown.dedup();
@@ -903,10 +941,20 @@ fn exact_proofs(
         }
         assigned.push((k, r));
     }
-    let based = rebase_plan(graph, config, layers, &requests);
-    // The requests that are not rebased, decided in parallel, each caller's through one
-    // view of its statements on `sts:AssumeRole` (the callers in order, so the same input
-    // gives the same work).
+    (requests, assigned)
+}
+
+/// Decides the requests that take no base's decision (`based[r]` is `None`), in parallel,
+/// each caller's through one view of its statements on `sts:AssumeRole` (the callers in
+/// order, so the same input gives the same work). Returns per request its decision (`None`
+/// for the others, still to be rebased).
+fn decide_unrebased(
+    cx: &ProofCx<'_, '_>,
+    requests: &[Proof],
+    based: &[Option<usize>],
+    work: &mut Work,
+) -> Vec<Option<Arc<Decision>>> {
+    let (graph, config, layers, callers) = (cx.graph, cx.config, cx.layers, cx.callers);
     let mut by_caller: Vec<usize> = (0..requests.len()).filter(|&r| based[r].is_none()).collect();
     work.requests += by_caller.len() as u64;
     by_caller.sort_by_key(|&r| (requests[r].0, r));
@@ -937,8 +985,19 @@ fn exact_proofs(
     for (r, d) in decided.into_iter().flatten() {
         by_request[r] = Some(d);
     }
-    // The others take their base's decision with their own role's trust statements (a
-    // request whose trust does not line up with its base's is decided after all).
+    by_request
+}
+
+/// The decisions of the requests that have a base (`based`): the base's decision (in
+/// `by_request`) with the request's own role's trust statements, or, where the two trust
+/// policies do not line up, its own. Each as (request, decision, whether it was asked).
+fn rebased_decisions(
+    cx: &ProofCx<'_, '_>,
+    requests: &[Proof],
+    based: &[Option<usize>],
+    by_request: &[Option<Arc<Decision>>],
+) -> Vec<(usize, Arc<Decision>, bool)> {
+    let (graph, config, layers, callers) = (cx.graph, cx.config, cx.layers, cx.callers);
     let mut positions: HashMap<usize, Vec<crate::source::Span>> = HashMap::new();
     for (r, base) in based.iter().enumerate() {
         if let Some(base) = base {
@@ -949,7 +1008,7 @@ fn exact_proofs(
             }
         }
     }
-    let rebased: Vec<(usize, Arc<Decision>, bool)> = (0..requests.len())
+    (0..requests.len())
         .into_par_iter()
         .filter_map(|r| {
             let base = based[r]?;
@@ -976,18 +1035,7 @@ fn exact_proofs(
                 }
             })
         })
-        .collect();
-    for (r, d, asked) in rebased {
-        work.requests += u64::from(asked);
-        by_request[r] = Some(d);
-    }
-    for (k, r) in assigned {
-        let Some(d) = &by_request[r] else { continue };
-        let step = &mut reach.steps[k];
-        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
-        step.decision = Arc::clone(d);
-        step.exact = true;
-    }
+        .collect()
 }
 
 /// A request [`exact_proofs`] asks: caller, role, the role's trust policy, and the number
