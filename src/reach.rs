@@ -1300,18 +1300,13 @@ fn change_steps(
         return variants;
     };
     let mut node_of: BTreeMap<(usize, String), usize> = BTreeMap::new();
-    let n = graph.principals.len();
-    let assume = Edges::new(reach, n, (0..reach.nodes.len()).collect(), false);
-    let costs = step_costs(reach);
+    let mut searches = AssumeSearches::new(reach, graph.principals.len());
     let mut asks_of = Asks {
         of: HashMap::new(),
         groups_of: groups_of(graph),
     };
     let mut groups: Option<GroupTargets> = None;
     let mut ask_targets: Option<AskTargets> = None;
-    let mut hub_searches: HashMap<usize, Search> = HashMap::new();
-    // One writer's search after another in the same storage.
-    let mut node_search = Search::new(reach.nodes.len());
     // Who may change permissions at all, read per principal in parallel.
     let writers: Vec<usize> = layers
         .par_iter()
@@ -1326,20 +1321,10 @@ fn change_steps(
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
         let own_outcome = own.as_ref().map(|c| c.0.outcome);
-        // A caller whose only ways to other principals are its hub's reaches what the hub
-        // reaches (itself aside), in the same order: one search per hub serves them all.
-        let found: Option<&Search> = match (&own, reach.hub_of.get(x).copied().flatten()) {
-            (Some(_), _) => None,
-            (None, Some(h)) if assume.adj[x].is_empty() => Some(hub_searches.entry(h).or_insert_with(|| {
-                node_search.reset();
-                search_into(&mut node_search, reach, &assume, &costs, Origin::Hub(h));
-                node_search.kept()
-            })),
-            (None, _) => {
-                node_search.reset();
-                search_into(&mut node_search, reach, &assume, &costs, Origin::Node(x));
-                Some(&node_search)
-            }
+        let found: Option<&Search> = if own.is_some() {
+            None
+        } else {
+            Some(searches.from(reach, x))
         };
         let mut targets: Vec<usize> = vec![x];
         if let Some(f) = found {
@@ -1412,6 +1397,52 @@ fn change_steps(
         }
     }
     variants
+}
+
+/// The searches of what writers reach by assuming roles ([`change_steps`]): over the
+/// assume-role steps as they were before any change, one search per hub kept for all its
+/// callers, and one storage that each other writer's search reuses.
+struct AssumeSearches {
+    assume: Edges,
+    costs: Vec<(u32, Outcome)>,
+    hubs: HashMap<usize, Search>,
+    node: Search,
+}
+
+impl AssumeSearches {
+    fn new(reach: &Reach, principals: usize) -> AssumeSearches {
+        AssumeSearches {
+            assume: Edges::new(reach, principals, (0..reach.nodes.len()).collect(), false),
+            costs: step_costs(reach),
+            hubs: HashMap::new(),
+            // One writer's search after another in the same storage.
+            node: Search::new(reach.nodes.len()),
+        }
+    }
+
+    /// What writer `x` reaches by assuming roles. A caller whose only ways to other
+    /// principals are its hub's reaches what the hub reaches (itself aside), in the same
+    /// order: one search per hub serves them all.
+    fn from(&mut self, reach: &Reach, x: usize) -> &Search {
+        let AssumeSearches {
+            assume,
+            costs,
+            hubs,
+            node,
+        } = self;
+        match reach.hub_of.get(x).copied().flatten() {
+            Some(h) if assume.adj[x].is_empty() => hubs.entry(h).or_insert_with(|| {
+                node.reset();
+                search_into(node, reach, assume, costs, Origin::Hub(h));
+                node.kept()
+            }),
+            _ => {
+                node.reset();
+                search_into(node, reach, assume, costs, Origin::Node(x));
+                node
+            }
+        }
+    }
 }
 
 type Change = (Decision, Vec<String>, PrincipalNode, String);
