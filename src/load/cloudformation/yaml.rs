@@ -448,7 +448,8 @@ struct Budget {
 }
 
 impl Budget {
-    /// Counts `n` more nodes, without a check (the text itself bounds them).
+    /// Counts `n` nodes the text spells out, unchecked: the text bounds them, and the next
+    /// alias or anchor checks the total ([`Budget::spend`]).
     fn count(&mut self, n: usize) {
         self.expanded = self.expanded.saturating_add(n);
     }
