@@ -936,35 +936,53 @@ fn first_line(text: &str) -> String {
 
 /// The Deny, boundary and SCP checks of one decision.
 fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[RequirementDecision]) -> Vec<CheckOut> {
-    let g = &a.graph;
-    let p = &g.principals[principal];
-    let because = || reqs.iter().flat_map(|r| r.decision.because.iter());
-    let denials = |layers: &[Layer]| -> (usize, usize) {
-        let certain = because()
-            .filter(|b| b.effect == Effect::Deny && layers.contains(&b.layer) && b.certain)
-            .count();
-        let maybe = because()
-            .filter(|b| b.effect == Effect::Deny && layers.contains(&b.layer) && !b.certain)
-            .count();
-        (certain, maybe)
-    };
-    let deny_statements = |ks: &[usize]| -> usize {
-        ks.iter()
-            .map(|&k| {
-                g.policies[k]
-                    .policy
-                    .document
-                    .statements
-                    .iter()
-                    .filter(|s| s.effect == Effect::Deny)
-                    .count()
-            })
-            .sum()
-    };
-    let names =
-        |ks: &[usize]| -> Vec<String> { ks.iter().map(|&k| g.policies[k].policy.address.to_string()).collect() };
+    vec![
+        explicit_deny_check(&a.graph, principal, target, reqs),
+        boundary_check(a, principal, reqs),
+        scp_check(&a.graph, reqs),
+    ]
+}
 
-    // Explicit Denies in the principal's own policies and the resource's policies.
+/// The statements of the requirements' proofs.
+fn proof_statements(reqs: &[RequirementDecision]) -> impl Iterator<Item = &Because> {
+    reqs.iter().flat_map(|r| r.decision.because.iter())
+}
+
+/// How many Deny statements of the proofs in `layers` apply: (for certain, possibly).
+fn denials(reqs: &[RequirementDecision], layers: &[Layer]) -> (usize, usize) {
+    let certain = proof_statements(reqs)
+        .filter(|b| b.effect == Effect::Deny && layers.contains(&b.layer) && b.certain)
+        .count();
+    let maybe = proof_statements(reqs)
+        .filter(|b| b.effect == Effect::Deny && layers.contains(&b.layer) && !b.certain)
+        .count();
+    (certain, maybe)
+}
+
+/// How many Deny statements policies `ks` hold.
+fn deny_statements(g: &Graph, ks: &[usize]) -> usize {
+    ks.iter()
+        .map(|&k| {
+            g.policies[k]
+                .policy
+                .document
+                .statements
+                .iter()
+                .filter(|s| s.effect == Effect::Deny)
+                .count()
+        })
+        .sum()
+}
+
+/// The addresses of policies `ks`.
+fn policy_names(g: &Graph, ks: &[usize]) -> Vec<String> {
+    ks.iter().map(|&k| g.policies[k].policy.address.to_string()).collect()
+}
+
+/// The `explicit-deny` check: the Denies of the principal's own policies (boundary
+/// included) and of the target table's resource policy.
+fn explicit_deny_check(g: &Graph, principal: usize, target: Option<&Target>, reqs: &[RequirementDecision]) -> CheckOut {
+    let p = &g.principals[principal];
     let mut own: Vec<usize> = p.policies.iter().chain(&p.boundaries).copied().collect();
     if let Some(Target::Table(t)) = target
         && let Some(rp) = g.tables.get(*t).and_then(|t| g.resource_policies.get(&t.table.arn))
@@ -973,9 +991,9 @@ fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[Requi
     }
     own.sort_unstable();
     own.dedup();
-    let considered = deny_statements(&own);
-    let (certain, maybe) = denials(&[Layer::Identity, Layer::Boundary, Layer::Resource]);
-    let mut out = vec![CheckOut {
+    let considered = deny_statements(g, &own);
+    let (certain, maybe) = denials(reqs, &[Layer::Identity, Layer::Boundary, Layer::Resource]);
+    CheckOut {
         check: "explicit-deny",
         status: status(certain, maybe),
         detail: if certain > 0 {
@@ -989,67 +1007,72 @@ fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[Requi
                 "{considered} Deny statement(s) in the identity, boundary and resource policies considered; none matched"
             )
         },
-        policies: names(&own),
-    }];
+        policies: policy_names(g, &own),
+    }
+}
 
-    // The permissions boundary.
-    let boundary = if p.boundaries.is_empty() {
-        CheckOut {
+/// The `permissions-boundary` check: whether the principal's boundary blocks a
+/// requirement, and the boundary statements that allow them.
+fn boundary_check(a: &Analysis, principal: usize, reqs: &[RequirementDecision]) -> CheckOut {
+    let p = &a.graph.principals[principal];
+    if p.boundaries.is_empty() {
+        return CheckOut {
             check: "permissions-boundary",
             status: "not-set",
             detail: "no permissions boundary is set".to_string(),
             policies: Vec::new(),
-        }
-    } else {
-        let denied = reqs.iter().any(|r| r.decision.outcome == Outcome::Denied);
-        let blocked: Vec<&str> = reqs
-            .iter()
-            .filter(|r| r.decision.lacking.contains(&Layer::Boundary))
-            .map(|r| r.action.as_str())
-            .collect();
-        let allowing: Vec<String> = because()
-            .filter(|b| b.layer == Layer::Boundary && b.effect == Effect::Allow)
-            .map(|b| {
-                let at = a.sources.describe(b.statement);
-                match &b.sid {
-                    Some(sid) => format!("{} `{sid}` ({at})", b.policy),
-                    None => format!("{} ({at})", b.policy),
-                }
-            })
-            .fold(Vec::new(), |mut acc, s| {
-                if !acc.contains(&s) {
-                    acc.push(s);
-                }
-                acc
-            });
-        let (status, detail) = if denied {
-            ("not-reached", "an explicit Deny decided first".to_string())
-        } else if !blocked.is_empty() {
-            ("blocked", format!("does not allow {}", blocked.join(", ")))
-        } else if allowing.is_empty() {
-            ("passed", "does not block any requirement".to_string())
-        } else {
-            ("passed", format!("allowed by {}", allowing.join("; ")))
         };
-        CheckOut {
-            check: "permissions-boundary",
-            status,
-            detail,
-            policies: names(&p.boundaries),
-        }
+    }
+    let denied = reqs.iter().any(|r| r.decision.outcome == Outcome::Denied);
+    let blocked: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.decision.lacking.contains(&Layer::Boundary))
+        .map(|r| r.action.as_str())
+        .collect();
+    let allowing: Vec<String> = proof_statements(reqs)
+        .filter(|b| b.layer == Layer::Boundary && b.effect == Effect::Allow)
+        .map(|b| {
+            let at = a.sources.describe(b.statement);
+            match &b.sid {
+                Some(sid) => format!("{} `{sid}` ({at})", b.policy),
+                None => format!("{} ({at})", b.policy),
+            }
+        })
+        .fold(Vec::new(), |mut acc, s| {
+            if !acc.contains(&s) {
+                acc.push(s);
+            }
+            acc
+        });
+    let (status, detail) = if denied {
+        ("not-reached", "an explicit Deny decided first".to_string())
+    } else if !blocked.is_empty() {
+        ("blocked", format!("does not allow {}", blocked.join(", ")))
+    } else if allowing.is_empty() {
+        ("passed", "does not block any requirement".to_string())
+    } else {
+        ("passed", format!("allowed by {}", allowing.join("; ")))
     };
-    out.push(boundary);
+    CheckOut {
+        check: "permissions-boundary",
+        status,
+        detail,
+        policies: policy_names(&a.graph, &p.boundaries),
+    }
+}
 
-    // SCPs, on top of FullAWSAccess.
-    let (certain, maybe) = denials(&[Layer::Scp]);
+/// The `scp` check: the SCPs' Denies and the requirements no SCP level allows, on top of
+/// `FullAWSAccess`.
+fn scp_check(g: &Graph, reqs: &[RequirementDecision]) -> CheckOut {
+    let (certain, maybe) = denials(reqs, &[Layer::Scp]);
     let scp_lacking: Vec<&str> = reqs
         .iter()
         .filter(|r| r.decision.lacking.contains(&Layer::Scp))
         .map(|r| r.action.as_str())
         .collect();
     let certain = certain + scp_lacking.len();
-    let considered = deny_statements(&g.scps);
-    out.push(CheckOut {
+    let considered = deny_statements(g, &g.scps);
+    CheckOut {
         check: "scp",
         status: status(certain, maybe),
         detail: if g.scps.is_empty() {
@@ -1063,9 +1086,8 @@ fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[Requi
         } else {
             format!("{considered} SCP Deny statement(s) considered, none matched; FullAWSAccess assumed at every level")
         },
-        policies: names(&g.scps),
-    });
-    out
+        policies: policy_names(g, &g.scps),
+    }
 }
 
 fn status(certain: usize, maybe: usize) -> &'static str {

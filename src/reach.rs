@@ -347,6 +347,92 @@ fn assume_steps(
     if roles.is_empty() {
         return;
     }
+    let (mut pairs, delegating) = named_in_trust(graph, &roles);
+    let cx = AssumeCx {
+        graph,
+        layers,
+        callers,
+        varies: layers
+            .par_iter()
+            .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
+            .collect(),
+    };
+    let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
+    let reads: HashMap<usize, bool> = delegating
+        .iter()
+        .map(|&r| {
+            let (k, t, _) = &roles[r];
+            (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+        })
+        .collect();
+    // Per hub: its first caller and that caller's patterns for the roles it may assume.
+    let hub_first = if delegating.is_empty() {
+        Vec::new()
+    } else {
+        let delegated = Delegated {
+            roles: &roles,
+            delegating: &delegating,
+            reads: &reads,
+            targets: &mut role_targets,
+        };
+        assign_hubs(&cx, delegated, &mut pairs, reach, work)
+    };
+    // A caller's decision on two roles is the same when their trust policies say the same
+    // thing, their ARNs are in one account, and the caller's statements match the two ARNs
+    // alike: decided once per such class of roles (per caller), with the first role's proof;
+    // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    let role_class = role_classes(graph, &roles);
+    let mut lists = HubLists {
+        plain: delegating.iter().map(|&r| roles[r].0).filter(|b| !reads[b]).collect(),
+        of_target: delegating.iter().map(|&r| roles[r].0).collect(),
+        role_class: &role_class,
+        trust_lists: None,
+        list_of: HashMap::new(),
+        grouped: HashMap::new(),
+    };
+    let hub_groups: Vec<Vec<Group>> = hub_first
+        .iter()
+        .map(|(a, targets)| {
+            let patterns = steps::layer_patterns(&layers[*a], steps::ASSUME_ROLE);
+            lists.groups(reach, &mut role_targets, targets, &patterns, work)
+        })
+        .collect();
+    let mut decider = AssumeDecider {
+        cx: &cx,
+        memo: HashMap::new(),
+    };
+    pair_steps(&mut decider, pairs, &role_class, reach, work);
+    hub_edges(&mut decider, &hub_first, hub_groups, &role_class, reach, work);
+}
+
+/// What the parts of [`assume_steps`] read: the graph, each caller's layers and (ARN,
+/// request context), and per caller whether its `sts:AssumeRole` patterns hold a policy
+/// variable (`iam::reach::varies_by_caller`).
+struct AssumeCx<'a, 'l> {
+    graph: &'a Graph,
+    layers: &'a [Layers<'l>],
+    callers: &'a [(Template, crate::iam::condition::Context)],
+    varies: Vec<bool>,
+}
+
+/// The roles whose trust policies delegate to the account, which callers reach through
+/// their own `sts:AssumeRole` patterns.
+struct Delegated<'r> {
+    /// Every role with a trust policy: (node, trust policy, pinned ARN).
+    roles: &'r [(usize, usize, Template)],
+    /// The positions in `roles` of the delegating roles.
+    delegating: &'r [usize],
+    /// Per delegating role (node), whether its trust policy reads the caller (so can tell
+    /// callers apart).
+    reads: &'r HashMap<usize, bool>,
+    /// The delegating roles' ARNs, in `delegating` order, to match patterns against.
+    targets: &'r mut ArnTargets,
+}
+
+/// The callers a trust policy names by ARN, matched by name and kind (role or not), as
+/// (caller, role) pairs, and the positions in `roles` of the roles whose trust delegates
+/// to the account (`roles`: node, trust policy, ARN).
+fn named_in_trust(graph: &Graph, roles: &[(usize, usize, Template)]) -> (BTreeSet<(usize, usize)>, Vec<usize>) {
     let names: Vec<Option<(bool, String)>> = graph
         .principals
         .par_iter()
@@ -377,91 +463,102 @@ fn assume_steps(
             delegating.push(r);
         }
     }
-    let varies: Vec<bool> = layers
-        .par_iter()
-        .map(|l| steps::varies_by_caller(l, steps::ASSUME_ROLE))
-        .collect();
-    // Per hub: its first caller and that caller's patterns for the roles it may assume.
+    (pairs, delegating)
+}
+
+/// Puts each caller whose statements may allow `sts:AssumeRole` in a hub (`Reach::hub_of`:
+/// callers whose outcomes on the delegating roles come out alike, numbered in caller
+/// order), and adds to `pairs` the delegating roles that must be decided per caller: those
+/// whose trust can tell callers apart that its patterns may match, and every one for a
+/// caller whose patterns hold a policy variable (which has no hub). Returns per hub its
+/// first caller and that caller's patterns that may name an IAM role.
+fn assign_hubs(
+    cx: &AssumeCx<'_, '_>,
+    delegated: Delegated<'_>,
+    pairs: &mut BTreeSet<(usize, usize)>,
+    reach: &mut Reach,
+    work: &mut Work,
+) -> Vec<(usize, Vec<Template>)> {
     let mut hub_first: Vec<(usize, Vec<Template>)> = Vec::new();
-    let mut role_targets = ArnTargets::new(delegating.iter().map(|&r| &roles[r].2));
-    let reads: HashMap<usize, bool> = delegating
-        .iter()
-        .map(|&r| {
-            let (k, t, _) = &roles[r];
-            (*k, crate::iam::class::policy_reads_caller(&graph.policies[*t].policy))
+    let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
+    // Per pattern, the roles it may match whose trust can tell callers apart.
+    let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
+    // Each caller is read in parallel; hubs are numbered in order.
+    let callers_read: Vec<CallerRead> = cx
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(a, l)| {
+            if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
+                return CallerRead::Cannot;
+            }
+            if cx.varies[a] {
+                return CallerRead::Varies;
+            }
+            let key = crate::iam::class::outcome_key(
+                l,
+                &[steps::ASSUME_ROLE],
+                steps::statement_may_name_iam,
+                &cx.callers[a].0,
+                false,
+            );
+            let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
+                .into_iter()
+                .filter(steps::may_name_iam)
+                .collect();
+            CallerRead::Hub(key, patterns)
         })
         .collect();
-    if !delegating.is_empty() {
-        let mut hub_keys: HashMap<crate::iam::class::OutcomeKey, usize> = HashMap::new();
-        // Per pattern, the roles it may match whose trust can tell callers apart.
-        let mut reading: HashMap<Template, Vec<usize>> = HashMap::new();
-        // Each caller is read in parallel; hubs are numbered in order.
-        let callers_read: Vec<CallerRead> = layers
-            .par_iter()
-            .enumerate()
-            .map(|(a, l)| {
-                if !steps::may_allow(l, &[steps::ASSUME_ROLE]) {
-                    return CallerRead::Cannot;
-                }
-                if varies[a] {
-                    return CallerRead::Varies;
-                }
-                let key = crate::iam::class::outcome_key(
-                    l,
-                    &[steps::ASSUME_ROLE],
-                    steps::statement_may_name_iam,
-                    &callers[a].0,
-                    false,
-                );
-                let patterns: Vec<Template> = steps::allow_resource_patterns(l, steps::ASSUME_ROLE)
-                    .into_iter()
-                    .filter(steps::may_name_iam)
-                    .collect();
-                CallerRead::Hub(key, patterns)
-            })
-            .collect();
-        for (a, read) in callers_read.into_iter().enumerate() {
-            let (key, patterns) = match read {
-                CallerRead::Cannot => continue,
-                // Patterns that hold a policy variable land where the caller's values put
-                // them: every delegating role is a candidate, decided on its own (no hub).
-                CallerRead::Varies => {
-                    pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
-                    continue;
-                }
-                CallerRead::Hub(key, patterns) => (key, patterns),
-            };
-            let next = hub_keys.len();
-            let hub = *hub_keys.entry(key).or_insert(next);
-            reach.hub_of[a] = Some(hub);
-            // A trust that can tell callers apart is decided per caller; the rest once per
-            // hub (its callers' patterns are the same, so are their roles).
-            for pattern in &patterns {
-                let hits = reading.entry(pattern.clone()).or_insert_with(|| {
-                    role_targets
-                        .hits(pattern, &mut work.index_matches)
-                        .iter()
-                        .map(|&k| roles[delegating[k]].0)
-                        .filter(|b| reads[b])
-                        .collect()
-                });
-                pairs.extend(hits.iter().map(|&b| (a, b)));
+    let Delegated {
+        roles,
+        delegating,
+        reads,
+        targets,
+    } = delegated;
+    for (a, read) in callers_read.into_iter().enumerate() {
+        let (key, patterns) = match read {
+            CallerRead::Cannot => continue,
+            // Patterns that hold a policy variable land where the caller's values put
+            // them: every delegating role is a candidate, decided on its own (no hub).
+            CallerRead::Varies => {
+                pairs.extend(delegating.iter().map(|&r| (a, roles[r].0)));
+                continue;
             }
-            if hub == hub_first.len() {
-                hub_first.push((a, patterns));
-            }
+            CallerRead::Hub(key, patterns) => (key, patterns),
+        };
+        let next = hub_keys.len();
+        let hub = *hub_keys.entry(key).or_insert(next);
+        reach.hub_of[a] = Some(hub);
+        // A trust that can tell callers apart is decided per caller; the rest once per
+        // hub (its callers' patterns are the same, so are their roles).
+        for pattern in &patterns {
+            let hits = reading.entry(pattern.clone()).or_insert_with(|| {
+                targets
+                    .hits(pattern, &mut work.index_matches)
+                    .iter()
+                    .map(|&k| roles[delegating[k]].0)
+                    .filter(|b| reads[b])
+                    .collect()
+            });
+            pairs.extend(hits.iter().map(|&b| (a, b)));
+        }
+        if hub == hub_first.len() {
+            hub_first.push((a, patterns));
         }
     }
-    // A caller's decision on two roles is the same when their trust policies say the same
-    // thing, their ARNs are in one account, and the caller's statements match the two ARNs
-    // alike: decided once per such class of roles (per caller), with the first role's proof;
-    // [`exact_proofs`] decides the steps a report shows again, on their own role.
+    hub_first
+}
+
+/// Each role's [`RoleClass`], by node: roles whose trust policies say the same thing in
+/// one account share a trust class; a trust that cannot be read, or reads resources, is a
+/// class of its own role.
+fn role_classes(graph: &Graph, roles: &[(usize, usize, Template)]) -> HashMap<usize, RoleClass> {
     let mut trust_ids: HashMap<TrustKey, usize> = HashMap::new();
     let trust_texts: Vec<(Option<String>, bool)> = roles
         .par_iter()
         .map(|(_, t, arn)| trust_key_text(&graph.policies[*t].policy, arn))
         .collect();
-    let role_class: HashMap<usize, RoleClass> = roles
+    roles
         .iter()
         .zip(trust_texts)
         .map(|((k, t, arn), (text, has_resources))| {
@@ -476,43 +573,57 @@ fn assume_steps(
             let id = *trust_ids.entry(key).or_insert(next);
             (*k, (*t, arn.clone(), crate::iam::pattern::text_tokens(arn), id))
         })
-        .collect();
-    let mut lists = HubLists {
-        plain: delegating.iter().map(|&r| roles[r].0).filter(|b| !reads[b]).collect(),
-        of_target: delegating.iter().map(|&r| roles[r].0).collect(),
-        role_class: &role_class,
-        trust_lists: None,
-        list_of: HashMap::new(),
-        grouped: HashMap::new(),
-    };
-    let hub_groups: Vec<Vec<Group>> = hub_first
-        .iter()
-        .map(|(a, targets)| {
-            let patterns = steps::layer_patterns(&layers[*a], steps::ASSUME_ROLE);
-            lists.groups(reach, &mut role_targets, targets, &patterns, work)
-        })
-        .collect();
-    let mut memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>> = HashMap::new();
-    // Caller `a` (for `owner`: itself, or its hub) assumes a role of the class, once.
-    let mut decide = |owner: usize,
-                      a: usize,
-                      (trust, role_arn, key): (usize, &Template, usize),
-                      sig: Vec<crate::iam::pattern::Tri>|
-     -> Option<Arc<Decision>> {
-        memo.entry((owner, key, sig))
+        .collect()
+}
+
+/// Assume-role requests, each decided once per (owner, trust class, signature of the
+/// caller's patterns on the role): the owner is the caller itself, or its hub
+/// (`usize::MAX - hub`), whose callers decide alike.
+struct AssumeDecider<'c, 'a, 'l> {
+    cx: &'c AssumeCx<'a, 'l>,
+    memo: HashMap<(usize, usize, Vec<crate::iam::pattern::Tri>), Option<Arc<Decision>>>,
+}
+
+impl AssumeDecider<'_, '_, '_> {
+    /// Caller `a` (for `owner`: itself, or its hub) assumes a role of the class, once: the
+    /// decision where it can, else `None`.
+    fn decide(
+        &mut self,
+        owner: usize,
+        a: usize,
+        (trust, role_arn, key): (usize, &Template, usize),
+        sig: Vec<crate::iam::pattern::Tri>,
+        work: &mut Work,
+    ) -> Option<Arc<Decision>> {
+        let cx = self.cx;
+        self.memo
+            .entry((owner, key, sig))
             .or_insert_with(|| {
                 work.requests += 1;
                 let d = steps::assume_role(
-                    &layers[a],
-                    &graph.policies[trust].policy,
+                    &cx.layers[a],
+                    &cx.graph.policies[trust].policy,
                     role_arn,
-                    &callers[a].0,
-                    &callers[a].1,
+                    &cx.callers[a].0,
+                    &cx.callers[a].1,
                 );
                 d.outcome.can().then(|| Arc::new(d))
             })
             .clone()
-    };
+    }
+}
+
+/// The assume-role steps of the (caller, role) pairs decided per caller: once per class
+/// of roles and signature of the caller's patterns on the role (per role where the
+/// patterns hold a policy variable), each step that can with its class's decision.
+fn pair_steps(
+    decider: &mut AssumeDecider<'_, '_, '_>,
+    pairs: BTreeSet<(usize, usize)>,
+    role_class: &HashMap<usize, RoleClass>,
+    reach: &mut Reach,
+    work: &mut Work,
+) {
+    let cx = decider.cx;
     let mut patterns: Option<(usize, Vec<&crate::iam::policy::Pat>)> = None;
     for (a, b) in pairs {
         if a == b {
@@ -522,13 +633,13 @@ fn assume_steps(
             continue;
         };
         if patterns.as_ref().is_none_or(|(x, _)| *x != a) {
-            patterns = Some((a, steps::layer_patterns(&layers[a], steps::ASSUME_ROLE)));
+            patterns = Some((a, steps::layer_patterns(&cx.layers[a], steps::ASSUME_ROLE)));
         }
         let sig = steps::signature(patterns.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default(), tokens);
         // A caller whose patterns hold a policy variable decides each role on its own (the
         // signature reads the variable as text, so it cannot tell those roles apart).
-        let class = if varies[a] { usize::MAX - b } else { *key };
-        if let Some(decision) = decide(a, a, (*trust, role_arn, class), sig) {
+        let class = if cx.varies[a] { usize::MAX - b } else { *key };
+        if let Some(decision) = decider.decide(a, a, (*trust, role_arn, class), sig, work) {
             reach.steps.push(Step {
                 from: a,
                 to: b,
@@ -540,13 +651,25 @@ fn assume_steps(
             });
         }
     }
+}
+
+/// Each hub's edges (`Reach::hubs`, in hub order): its groups of roles, each decided once
+/// on the group's first role by the hub's first caller, those that can.
+fn hub_edges(
+    decider: &mut AssumeDecider<'_, '_, '_>,
+    hub_first: &[(usize, Vec<Template>)],
+    hub_groups: Vec<Vec<Group>>,
+    role_class: &HashMap<usize, RoleClass>,
+    reach: &mut Reach,
+    work: &mut Work,
+) {
     for (hub, ((a, _), groups)) in hub_first.iter().zip(hub_groups).enumerate() {
         let mut edges = Vec::new();
         for group in groups {
             let Some((trust, role_arn, _, key)) = role_class.get(&group.first) else {
                 continue;
             };
-            if let Some(decision) = decide(usize::MAX - hub, *a, (*trust, role_arn, *key), group.sig) {
+            if let Some(decision) = decider.decide(usize::MAX - hub, *a, (*trust, role_arn, *key), group.sig, work) {
                 edges.push(HubEdge {
                     list: group.list,
                     except: group.except,
@@ -741,6 +864,44 @@ fn exact_proofs(
     reach: &mut Reach,
     work: &mut Work,
 ) {
+    let cx = ProofCx {
+        graph,
+        config,
+        layers,
+        callers,
+    };
+    let (requests, assigned) = shown_requests(&cx, reach);
+    let based = rebase_plan(graph, config, layers, &requests);
+    let mut by_request = decide_unrebased(&cx, &requests, &based, work);
+    // The others take their base's decision with their own role's trust statements (a
+    // request whose trust does not line up with its base's is decided after all).
+    for (r, d, asked) in rebased_decisions(&cx, &requests, &based, &by_request) {
+        work.requests += u64::from(asked);
+        by_request[r] = Some(d);
+    }
+    for (k, r) in assigned {
+        let Some(d) = &by_request[r] else { continue };
+        let step = &mut reach.steps[k];
+        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
+        step.decision = Arc::clone(d);
+        step.exact = true;
+    }
+}
+
+/// What the parts of [`exact_proofs`] read: the graph, the run's pins, and each caller's
+/// layers and (ARN, request context).
+struct ProofCx<'a, 'l> {
+    graph: &'a Graph,
+    config: &'a Config,
+    layers: &'a [Layers<'l>],
+    callers: &'a [(Template, crate::iam::condition::Context)],
+}
+
+/// The requests that decide the assume-role steps an indirect entry's path shows and that
+/// are not exact yet: one per (caller class, role), asked by the first caller of the class
+/// that shows it. Returns the requests, and per such step (step, its request).
+fn shown_requests(cx: &ProofCx<'_, '_>, reach: &Reach) -> (Vec<Proof>, Vec<(usize, usize)>) {
+    let (graph, layers, callers) = (cx.graph, cx.layers, cx.callers);
     let mut shown: Vec<usize> = reach.indirect.iter().flat_map(|x| x.path.iter().copied()).collect();
     shown.sort_unstable();
     shown.dedup();
@@ -780,10 +941,20 @@ fn exact_proofs(
         }
         assigned.push((k, r));
     }
-    let based = rebase_plan(graph, config, layers, &requests);
-    // The requests that are not rebased, decided in parallel, each caller's through one
-    // view of its statements on `sts:AssumeRole` (the callers in order, so the same input
-    // gives the same work).
+    (requests, assigned)
+}
+
+/// Decides the requests that take no base's decision (`based[r]` is `None`), in parallel,
+/// each caller's through one view of its statements on `sts:AssumeRole` (the callers in
+/// order, so the same input gives the same work). Returns per request its decision (`None`
+/// for the others, still to be rebased).
+fn decide_unrebased(
+    cx: &ProofCx<'_, '_>,
+    requests: &[Proof],
+    based: &[Option<usize>],
+    work: &mut Work,
+) -> Vec<Option<Arc<Decision>>> {
+    let (graph, config, layers, callers) = (cx.graph, cx.config, cx.layers, cx.callers);
     let mut by_caller: Vec<usize> = (0..requests.len()).filter(|&r| based[r].is_none()).collect();
     work.requests += by_caller.len() as u64;
     by_caller.sort_by_key(|&r| (requests[r].0, r));
@@ -814,8 +985,19 @@ fn exact_proofs(
     for (r, d) in decided.into_iter().flatten() {
         by_request[r] = Some(d);
     }
-    // The others take their base's decision with their own role's trust statements (a
-    // request whose trust does not line up with its base's is decided after all).
+    by_request
+}
+
+/// The decisions of the requests that have a base (`based`): the base's decision (in
+/// `by_request`) with the request's own role's trust statements, or, where the two trust
+/// policies do not line up, its own. Each as (request, decision, whether it was asked).
+fn rebased_decisions(
+    cx: &ProofCx<'_, '_>,
+    requests: &[Proof],
+    based: &[Option<usize>],
+    by_request: &[Option<Arc<Decision>>],
+) -> Vec<(usize, Arc<Decision>, bool)> {
+    let (graph, config, layers, callers) = (cx.graph, cx.config, cx.layers, cx.callers);
     let mut positions: HashMap<usize, Vec<crate::source::Span>> = HashMap::new();
     for (r, base) in based.iter().enumerate() {
         if let Some(base) = base {
@@ -826,7 +1008,7 @@ fn exact_proofs(
             }
         }
     }
-    let rebased: Vec<(usize, Arc<Decision>, bool)> = (0..requests.len())
+    (0..requests.len())
         .into_par_iter()
         .filter_map(|r| {
             let base = based[r]?;
@@ -853,18 +1035,7 @@ fn exact_proofs(
                 }
             })
         })
-        .collect();
-    for (r, d, asked) in rebased {
-        work.requests += u64::from(asked);
-        by_request[r] = Some(d);
-    }
-    for (k, r) in assigned {
-        let Some(d) = &by_request[r] else { continue };
-        let step = &mut reach.steps[k];
-        debug_assert_eq!(d.outcome, step.decision.outcome, "a class of roles decided alike");
-        step.decision = Arc::clone(d);
-        step.exact = true;
-    }
+        .collect()
 }
 
 /// A request [`exact_proofs`] asks: caller, role, the role's trust policy, and the number
@@ -1129,18 +1300,13 @@ fn change_steps(
         return variants;
     };
     let mut node_of: BTreeMap<(usize, String), usize> = BTreeMap::new();
-    let n = graph.principals.len();
-    let assume = Edges::new(reach, n, (0..reach.nodes.len()).collect(), false);
-    let costs = step_costs(reach);
+    let mut searches = AssumeSearches::new(reach, graph.principals.len());
     let mut asks_of = Asks {
         of: HashMap::new(),
         groups_of: groups_of(graph),
     };
     let mut groups: Option<GroupTargets> = None;
     let mut ask_targets: Option<AskTargets> = None;
-    let mut hub_searches: HashMap<usize, Search> = HashMap::new();
-    // One writer's search after another in the same storage.
-    let mut node_search = Search::new(reach.nodes.len());
     // Who may change permissions at all, read per principal in parallel.
     let writers: Vec<usize> = layers
         .par_iter()
@@ -1155,20 +1321,10 @@ fn change_steps(
         let mut asker = Asker::new(&layers[x], &callers[x]);
         let own = change_to(graph, config, &mut asker, x, added, &mut asks_of, work);
         let own_outcome = own.as_ref().map(|c| c.0.outcome);
-        // A caller whose only ways to other principals are its hub's reaches what the hub
-        // reaches (itself aside), in the same order: one search per hub serves them all.
-        let found: Option<&Search> = match (&own, reach.hub_of.get(x).copied().flatten()) {
-            (Some(_), _) => None,
-            (None, Some(h)) if assume.adj[x].is_empty() => Some(hub_searches.entry(h).or_insert_with(|| {
-                node_search.reset();
-                search_into(&mut node_search, reach, &assume, &costs, Origin::Hub(h));
-                node_search.kept()
-            })),
-            (None, _) => {
-                node_search.reset();
-                search_into(&mut node_search, reach, &assume, &costs, Origin::Node(x));
-                Some(&node_search)
-            }
+        let found: Option<&Search> = if own.is_some() {
+            None
+        } else {
+            Some(searches.from(reach, x))
         };
         let mut targets: Vec<usize> = vec![x];
         if let Some(f) = found {
@@ -1241,6 +1397,52 @@ fn change_steps(
         }
     }
     variants
+}
+
+/// The searches of what writers reach by assuming roles ([`change_steps`]): over the
+/// assume-role steps as they were before any change, one search per hub kept for all its
+/// callers, and one storage that each other writer's search reuses.
+struct AssumeSearches {
+    assume: Edges,
+    costs: Vec<(u32, Outcome)>,
+    hubs: HashMap<usize, Search>,
+    node: Search,
+}
+
+impl AssumeSearches {
+    fn new(reach: &Reach, principals: usize) -> AssumeSearches {
+        AssumeSearches {
+            assume: Edges::new(reach, principals, (0..reach.nodes.len()).collect(), false),
+            costs: step_costs(reach),
+            hubs: HashMap::new(),
+            // One writer's search after another in the same storage.
+            node: Search::new(reach.nodes.len()),
+        }
+    }
+
+    /// What writer `x` reaches by assuming roles. A caller whose only ways to other
+    /// principals are its hub's reaches what the hub reaches (itself aside), in the same
+    /// order: one search per hub serves them all.
+    fn from(&mut self, reach: &Reach, x: usize) -> &Search {
+        let AssumeSearches {
+            assume,
+            costs,
+            hubs,
+            node,
+        } = self;
+        match reach.hub_of.get(x).copied().flatten() {
+            Some(h) if assume.adj[x].is_empty() => hubs.entry(h).or_insert_with(|| {
+                node.reset();
+                search_into(node, reach, assume, costs, Origin::Hub(h));
+                node.kept()
+            }),
+            _ => {
+                node.reset();
+                search_into(node, reach, assume, costs, Origin::Node(x));
+                node
+            }
+        }
+    }
 }
 
 type Change = (Decision, Vec<String>, PrincipalNode, String);

@@ -344,17 +344,112 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
         }
     };
     let scps_apply = !caller.is_some_and(Caller::is_service_linked_role);
-    let has_boundary = !layers.boundary.is_empty();
-    let has_session = !layers.session.is_empty();
+    let view = req.view.filter(|v| v.fits(layers, req.action));
 
     // 1. Explicit Deny anywhere.
+    let Denies {
+        mut because,
+        open: deny_open,
+        denied,
+        maybe: maybe_denied,
+    } = explicit_denies(layers, resource_policies, req, caller, view, scps_apply);
+    if denied {
+        because.retain(|b| b.effect == Effect::Deny && b.certain);
+        return Decision {
+            outcome: Outcome::Denied,
+            because,
+            open: Vec::new(),
+            lacking: Vec::new(),
+        };
+    }
+
+    // 2. Every SCP level must allow.
+    let scp = if scps_apply {
+        scp_allows(layers, view, req)
+    } else {
+        Allows::absent()
+    };
+
+    // 3. Boundary and session policy cap the identity side.
+    let IdentitySide {
+        boundary,
+        session,
+        identity,
+    } = identity_side(layers, view, req);
+    let resource = resource_allows(resource_policies, req, caller);
+
+    // 4. Same account: union; cross account: both sides. A key request needs the key
+    //    policy in the same account too (see the module docs).
+    let key_request = key_policy_required(req);
+    let same = same_account(req, caller);
+    let capped = boundary.tri.and(session.tri);
+    let grant = grant(req, caller, same, key_request, identity.tri, capped, &resource);
+    let total = scp.tri.and(grant);
+
+    let outcome = match total {
+        Tri::No => Outcome::NotAllowed,
+        Tri::Maybe => Outcome::Conditional,
+        Tri::Yes if maybe_denied => Outcome::Conditional,
+        Tri::Yes => Outcome::Allowed,
+    };
+    if outcome == Outcome::NotAllowed {
+        let lacking_resource = resource.any.tri == Tri::No && (same != Tri::Yes || key_request || req.trust);
+        return Decision {
+            outcome,
+            because: Vec::new(),
+            open: Vec::new(),
+            lacking: lacking(scp.tri, boundary.tri, session.tri, identity.tri, lacking_resource),
+        };
+    }
+    let mut open = deny_open;
+    for layer in [scp, boundary, session, identity, resource.any] {
+        if layer.tri == Tri::No {
+            continue;
+        }
+        if total == Tri::Yes {
+            because.extend(layer.because.into_iter().filter(|b| b.certain));
+        } else {
+            because.extend(layer.because);
+            open.extend(layer.open);
+        }
+    }
+    dedup(&mut open);
+    Decision {
+        outcome,
+        because,
+        open,
+        lacking: Vec::new(),
+    }
+}
+
+/// The explicit Denies of step 1, in the order of the layers.
+struct Denies {
+    /// The Deny statements that may apply, certain or not.
+    because: Vec<Because>,
+    /// What leaves the possible Denies open.
+    open: Vec<Open>,
+    /// Some Deny applies for certain.
+    denied: bool,
+    /// Some Deny may apply, or a policy that cannot be read may hold one.
+    maybe: bool,
+}
+
+/// Step 1 of [`decide`]: the Deny statements of every policy the request is decided
+/// against (the SCPs where they apply) that may match it, and the policies that cannot be
+/// read, which may hold one.
+fn explicit_denies(
+    layers: &Layers<'_>,
+    resource_policies: &[&Policy],
+    req: &Request<'_>,
+    caller: Option<&Caller>,
+    view: Option<&ActionView>,
+    scps_apply: bool,
+) -> Denies {
+    let has_boundary = !layers.boundary.is_empty();
     let mut because = Vec::new();
     let mut deny_open = Vec::new();
     let mut denied = false;
     let mut maybe_denied = false;
-    let view = req.view.filter(|v| v.fits(layers, req.action));
-    // The view's entries for the `n` policies from position `at` (`ActionView::at`).
-    let part = |at: usize, n: usize| view.map(|v| &v.per_policy[at..at + n]);
     for (layer, policy, view) in layered(layers, view, scps_apply, resource_policies) {
         // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
         let denies =
@@ -394,42 +489,60 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             span: u.span,
         });
     }
-    if denied {
-        because.retain(|b| b.effect == Effect::Deny && b.certain);
-        return Decision {
-            outcome: Outcome::Denied,
-            because,
-            open: Vec::new(),
-            lacking: Vec::new(),
-        };
+    Denies {
+        because,
+        open: deny_open,
+        denied,
+        maybe: maybe_denied,
     }
+}
 
-    // 2. Every SCP level must allow.
+/// The view's entries for the `n` policies from position `at` ([`ActionView::at`]).
+fn view_part(view: Option<&ActionView>, at: usize, n: usize) -> Option<&[Arc<Viewed>]> {
+    view.map(|v| &v.per_policy[at..at + n])
+}
+
+/// Step 2 of [`decide`]: every SCP level must allow. The Allows of all levels, the levels'
+/// `tri` combined (AWS's default `FullAWSAccess` is left out of the proof).
+fn scp_allows(layers: &Layers<'_>, view: Option<&ActionView>, req: &Request<'_>) -> Allows {
     let mut scp = Allows::absent();
-    if scps_apply {
-        for (l, level) in layers.scps.iter().enumerate() {
-            let a = best_allow(
-                level,
-                part(ActionView::at(layers, Layer::Scp, l), level.len()),
-                Layer::Scp,
-                req,
-            );
-            scp.tri = scp.tri.and(a.tri);
-            scp.because
-                .extend(a.because.into_iter().filter(|b| &*b.policy != FULL_AWS_ACCESS));
-            scp.open.extend(a.open);
-        }
+    for (l, level) in layers.scps.iter().enumerate() {
+        let a = best_allow(
+            level,
+            view_part(view, ActionView::at(layers, Layer::Scp, l), level.len()),
+            Layer::Scp,
+            req,
+        );
+        scp.tri = scp.tri.and(a.tri);
+        scp.because
+            .extend(a.because.into_iter().filter(|b| &*b.policy != FULL_AWS_ACCESS));
+        scp.open.extend(a.open);
     }
+    scp
+}
 
-    // 3. Boundary and session policy cap the identity side (`Tri::and`: an unknown cap is
-    //    Maybe, so it can lower Yes to Maybe but never raise No).
-    let boundary = if has_boundary {
+/// The identity side of step 3: the identity policies' Allows and the caps on them.
+struct IdentitySide {
+    /// The permissions boundary's Allows (absent: no cap).
+    boundary: Allows,
+    /// The session policy's Allows (absent: no cap).
+    session: Allows,
+    /// The identity policies' Allows, an unknown identity policy making one possible.
+    identity: Allows,
+}
+
+/// Step 3 of [`decide`]: the Allows of the identity policies and of the boundary and
+/// session policy that cap them (`Tri::and`: an unknown cap is Maybe, so it can lower Yes
+/// to Maybe but never raise No).
+fn identity_side(layers: &Layers<'_>, view: Option<&ActionView>, req: &Request<'_>) -> IdentitySide {
+    let part = |at: usize, n: usize| view_part(view, at, n);
+    let boundary = if !layers.boundary.is_empty() {
         let at = ActionView::at(layers, Layer::Boundary, 0);
         best_allow(&layers.boundary, part(at, layers.boundary.len()), Layer::Boundary, req)
     } else {
         Allows::absent()
     };
-    let session = if has_session {
+    let session = if !layers.session.is_empty() {
         let at = ActionView::at(layers, Layer::Session, 0);
         best_allow(&layers.session, part(at, layers.session.len()), Layer::Session, req)
     } else {
@@ -445,14 +558,27 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
             });
         }
     }
-    let resource = resource_allows(resource_policies, req, caller);
+    IdentitySide {
+        boundary,
+        session,
+        identity,
+    }
+}
 
-    // 4. Same account: union; cross account: both sides. A key request needs the key
-    //    policy in the same account too (see the module docs).
-    let key_request = key_policy_required(req);
-    let same = same_account(req, caller);
-    let capped = boundary.tri.and(session.tri);
-    let via_identity = identity.tri.and(capped);
+/// Step 4 of [`decide`]: how far the identity side (`identity`, capped by `capped`, the
+/// boundary and session policy together) and the resource policies grant the request,
+/// before the SCPs. `same`: whether the caller and the resource are in one account;
+/// `key_request`: a KMS request that needs the key policy in the same account too.
+fn grant(
+    req: &Request<'_>,
+    caller: Option<&Caller>,
+    same: Tri,
+    key_request: bool,
+    identity: Tri,
+    capped: Tri,
+    resource: &ResourceAllows,
+) -> Tri {
+    let via_identity = identity.and(capped);
     let cross_grant = via_identity.and(resource.any.tri);
     let from_resource = resource.uncapped.or(resource.capped.and(capped));
     let same_grant = if req.trust {
@@ -470,64 +596,35 @@ pub fn decide(layers: &Layers<'_>, resource_policies: &[&Policy], req: &Request<
     } else {
         via_identity.or(from_resource)
     };
-    let grant = match same {
+    match same {
         Tri::Yes => same_grant,
         Tri::No => cross_grant,
         Tri::Maybe if cross_grant == Tri::Yes => Tri::Yes,
         Tri::Maybe if same_grant == Tri::No => Tri::No,
         Tri::Maybe => Tri::Maybe,
-    };
-    let total = scp.tri.and(grant);
+    }
+}
 
-    let outcome = match total {
-        Tri::No => Outcome::NotAllowed,
-        Tri::Maybe => Outcome::Conditional,
-        Tri::Yes if maybe_denied => Outcome::Conditional,
-        Tri::Yes => Outcome::Allowed,
-    };
-    if outcome == Outcome::NotAllowed {
-        let mut lacking = Vec::new();
-        if scp.tri == Tri::No {
-            lacking.push(Layer::Scp);
-        }
-        if boundary.tri == Tri::No {
-            lacking.push(Layer::Boundary);
-        }
-        if session.tri == Tri::No {
-            lacking.push(Layer::Session);
-        }
-        if identity.tri == Tri::No {
-            lacking.push(Layer::Identity);
-        }
-        if resource.any.tri == Tri::No && (same != Tri::Yes || key_request || req.trust) {
-            lacking.push(Layer::Resource);
-        }
-        return Decision {
-            outcome,
-            because: Vec::new(),
-            open: Vec::new(),
-            lacking,
-        };
+/// The layers a `not_allowed` answer lacks an Allow in, in AWS's order: those whose Allows
+/// certainly do not match (`resource`: the resource layer had to allow and does not).
+fn lacking(scp: Tri, boundary: Tri, session: Tri, identity: Tri, resource: bool) -> Vec<Layer> {
+    let mut lacking = Vec::new();
+    if scp == Tri::No {
+        lacking.push(Layer::Scp);
     }
-    let mut open = deny_open;
-    for layer in [scp, boundary, session, identity, resource.any] {
-        if layer.tri == Tri::No {
-            continue;
-        }
-        if total == Tri::Yes {
-            because.extend(layer.because.into_iter().filter(|b| b.certain));
-        } else {
-            because.extend(layer.because);
-            open.extend(layer.open);
-        }
+    if boundary == Tri::No {
+        lacking.push(Layer::Boundary);
     }
-    dedup(&mut open);
-    Decision {
-        outcome,
-        because,
-        open,
-        lacking: Vec::new(),
+    if session == Tri::No {
+        lacking.push(Layer::Session);
     }
+    if identity == Tri::No {
+        lacking.push(Layer::Identity);
+    }
+    if resource {
+        lacking.push(Layer::Resource);
+    }
+    lacking
 }
 
 /// Whether a statement's action element could cover one of `actions` (so its resource
@@ -1785,5 +1882,38 @@ mod tests {
         toks.push(Tok::Some);
         let d = decide(&layers, &[], &Request::new("kinesis:PutRecords", toks, None, &ctx));
         assert_eq!(d.outcome, Outcome::Allowed);
+    }
+
+    #[test]
+    fn the_grant_reads_the_account_the_key_policy_and_the_caps() {
+        let ctx = Context::new();
+        let req = Request::on("dynamodb:UpdateTable", &table("T"), None, &ctx);
+        let resource = |any: Tri, uncapped: Tri| ResourceAllows {
+            any: Allows {
+                tri: any,
+                ..Allows::default()
+            },
+            uncapped,
+            capped: Tri::No,
+            named: Tri::No,
+        };
+        let none = resource(Tri::No, Tri::No);
+        let both = resource(Tri::Yes, Tri::Yes);
+        let grant = |same, key_request, identity, capped, resource: &ResourceAllows| {
+            grant(&req, None, same, key_request, identity, capped, resource)
+        };
+        // The identity side alone grants in the same account, not across accounts, and
+        // where the account is undecided, only possibly.
+        assert_eq!(grant(Tri::Yes, false, Tri::Yes, Tri::Yes, &none), Tri::Yes);
+        assert_eq!(grant(Tri::No, false, Tri::Yes, Tri::Yes, &none), Tri::No);
+        assert_eq!(grant(Tri::Maybe, false, Tri::Yes, Tri::Yes, &none), Tri::Maybe);
+        // Both sides grant whichever account it is; neither grants in none.
+        assert_eq!(grant(Tri::Maybe, false, Tri::Yes, Tri::Yes, &both), Tri::Yes);
+        assert_eq!(grant(Tri::Maybe, false, Tri::No, Tri::Yes, &none), Tri::No);
+        // A cap stops the identity side, not a resource Allow naming the caller itself.
+        assert_eq!(grant(Tri::Yes, false, Tri::Yes, Tri::No, &none), Tri::No);
+        assert_eq!(grant(Tri::Yes, false, Tri::Yes, Tri::No, &both), Tri::Yes);
+        // A key request needs the key policy in the same account too.
+        assert_eq!(grant(Tri::Yes, true, Tri::Yes, Tri::Yes, &none), Tri::No);
     }
 }

@@ -72,32 +72,8 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
         arn,
         span: r.span,
     });
-    let attach = |loader: &mut Loader<'_, '_>, policy: PolicyRef, span: Span, boundary: bool| {
-        loader.input.attachments.push(Attachment {
-            policy,
-            target: Target::Address(role.clone()),
-            boundary,
-            span,
-            condition: None,
-        });
-    };
     if r.ty == "AWS::Serverless::Function" {
-        // SAM attaches these managed policies to the role it creates.
-        attach(
-            loader,
-            PolicyRef::Arn(aws_managed_arn("service-role/AWSLambdaBasicExecutionRole")),
-            r.span,
-            false,
-        );
-        for event in r.get("Events").map(Value::entries).unwrap_or_default() {
-            let managed = match event.value.get("Type").and_then(Value::as_str) {
-                Some("Kinesis") => "service-role/AWSLambdaKinesisExecutionRole",
-                Some("DynamoDB") => "service-role/AWSLambdaDynamoDBExecutionRole",
-                Some("SQS") => "service-role/AWSLambdaSQSQueueExecutionRole",
-                _ => continue,
-            };
-            attach(loader, PolicyRef::Arn(aws_managed_arn(managed)), event.key_span, false);
-        }
+        execution_policies(loader, r, &role);
     }
     // A function's own boundary wins over the one `Globals.Function` sets.
     let boundary = match r.get("PermissionsBoundary") {
@@ -109,7 +85,7 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
         None => None,
     };
     if let Some(b) = boundary {
-        attach(loader, policy_ref(&b), b.span, true);
+        attach(loader, &role, policy_ref(&b), b.span, true);
     }
     let Some(policies) = r.get("Policies") else {
         return;
@@ -120,80 +96,140 @@ pub fn function(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
     };
     let mut used: Vec<String> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match &item.kind {
-            ValueKind::Str(t) => {
-                let arn = match t.as_literal() {
-                    Some(name) if !name.starts_with("arn:") => aws_managed_arn(name),
-                    _ => t.clone(),
-                };
-                attach(loader, PolicyRef::Arn(arn), item.span, false);
+        policies_item(loader, r, &role, (i, item), &mut used);
+    }
+}
+
+/// Attaches `policy` to the implicit role `role` (as its boundary where `boundary`).
+fn attach(loader: &mut Loader<'_, '_>, role: &str, policy: PolicyRef, span: Span, boundary: bool) {
+    loader.input.attachments.push(Attachment {
+        policy,
+        target: Target::Address(role.to_string()),
+        boundary,
+        span,
+        condition: None,
+    });
+}
+
+/// The managed policies SAM attaches to a function's role: basic execution, and the
+/// execution role of each event source that reads a stream or a queue.
+fn execution_policies(loader: &mut Loader<'_, '_>, r: &Resource<'_>, role: &str) {
+    attach(
+        loader,
+        role,
+        PolicyRef::Arn(aws_managed_arn("service-role/AWSLambdaBasicExecutionRole")),
+        r.span,
+        false,
+    );
+    for event in r.get("Events").map(Value::entries).unwrap_or_default() {
+        let managed = match event.value.get("Type").and_then(Value::as_str) {
+            Some("Kinesis") => "service-role/AWSLambdaKinesisExecutionRole",
+            Some("DynamoDB") => "service-role/AWSLambdaDynamoDBExecutionRole",
+            Some("SQS") => "service-role/AWSLambdaSQSQueueExecutionRole",
+            _ => continue,
+        };
+        attach(
+            loader,
+            role,
+            PolicyRef::Arn(aws_managed_arn(managed)),
+            event.key_span,
+            false,
+        );
+    }
+}
+
+/// Item `i` of a `Policies` list: a managed policy name or ARN, an inline document, or a
+/// policy template (expanded where known, labelled by its name, and by `i` too where
+/// `used` already holds that label); anything else is noted and attached as unknown.
+fn policies_item(
+    loader: &mut Loader<'_, '_>,
+    r: &Resource<'_>,
+    role: &str,
+    (i, item): (usize, &Value),
+    used: &mut Vec<String>,
+) {
+    match &item.kind {
+        ValueKind::Str(t) => {
+            let arn = match t.as_literal() {
+                Some(name) if !name.starts_with("arn:") => aws_managed_arn(name),
+                _ => t.clone(),
+            };
+            attach(loader, role, PolicyRef::Arn(arn), item.span, false);
+        }
+        ValueKind::Map(_) if item.get("Statement").is_some() => {
+            let address = format!("{}/Policies/{i}", r.id);
+            let document = loader.document(Some(item), item.span);
+            push_inline(loader, address, document, item.span);
+        }
+        ValueKind::Map(entries) if entries.len() == 1 => {
+            let Some(entry) = entries.first() else { return };
+            let mut label = format!("{}/Policies/{}", r.id, entry.key);
+            if used.contains(&label) {
+                label = format!("{label}/{i}");
             }
-            ValueKind::Map(_) if item.get("Statement").is_some() => {
-                let address = format!("{}/Policies/{i}", r.id);
-                let document = loader.document(Some(item), item.span);
-                push_inline(loader, address, document, item.span);
-            }
-            ValueKind::Map(entries) if entries.len() == 1 => {
-                let Some(entry) = entries.first() else { continue };
-                let mut label = format!("{}/Policies/{}", r.id, entry.key);
-                if used.contains(&label) {
-                    label = format!("{label}/{i}");
+            used.push(label.clone());
+            match expand_template(&entry.key, &entry.value, item.span) {
+                Some(document) => push_inline(loader, label, document, item.span),
+                None => {
+                    loader.note(
+                        format!(
+                            "SAM policy template `{}` is not expanded; its grants are unknown",
+                            entry.key
+                        ),
+                        entry.key_span,
+                    );
+                    attach(loader, role, PolicyRef::Unknown(item.clone()), item.span, false);
                 }
-                used.push(label.clone());
-                match expand_template(&entry.key, &entry.value, item.span) {
-                    Some(document) => push_inline(loader, label, document, item.span),
-                    None => {
-                        loader.note(
-                            format!(
-                                "SAM policy template `{}` is not expanded; its grants are unknown",
-                                entry.key
-                            ),
-                            entry.key_span,
-                        );
-                        attach(loader, PolicyRef::Unknown(item.clone()), item.span, false);
-                    }
-                }
-            }
-            _ => {
-                loader.note(
-                    format!(
-                        "a `Policies` item of `{}` is not understood; its grants are unknown",
-                        r.id
-                    ),
-                    item.span,
-                );
-                attach(loader, PolicyRef::Unknown(item.clone()), item.span, false);
             }
         }
+        _ => {
+            loader.note(
+                format!(
+                    "a `Policies` item of `{}` is not understood; its grants are unknown",
+                    r.id
+                ),
+                item.span,
+            );
+            attach(loader, role, PolicyRef::Unknown(item.clone()), item.span, false);
+        }
     }
+}
 
-    fn push_inline(loader: &mut Loader<'_, '_>, address: String, document: Value, span: Span) {
-        let role = address
-            .split('/')
-            .next()
-            .map(|id| format!("{id}Role"))
-            .unwrap_or_default();
-        loader.input.policies.push(Policy {
-            address: address.clone(),
-            kind: PolicyKind::Inline,
-            name: None,
-            arn: None,
-            document,
-            resource: None,
-            span,
-        });
-        loader.input.attachments.push(Attachment {
-            policy: PolicyRef::Address(address),
-            target: Target::Address(role),
-            boundary: false,
-            span,
-            condition: None,
-        });
-    }
+/// An inline policy of the implicit role of the resource its address starts with.
+fn push_inline(loader: &mut Loader<'_, '_>, address: String, document: Value, span: Span) {
+    let role = address
+        .split('/')
+        .next()
+        .map(|id| format!("{id}Role"))
+        .unwrap_or_default();
+    loader.input.policies.push(Policy {
+        address: address.clone(),
+        kind: PolicyKind::Inline,
+        name: None,
+        arn: None,
+        document,
+        resource: None,
+        span,
+    });
+    loader.input.attachments.push(Attachment {
+        policy: PolicyRef::Address(address),
+        target: Target::Address(role),
+        boundary: false,
+        span,
+        condition: None,
+    });
 }
 
 /// A policy template's document, for the templates that bear on tables and streams.
 fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
+    let statements = template_statements(name, params, span)?;
+    Some(policy_document(statements, span))
+}
+
+/// The statements (actions, resources) of the policy templates that bear on tables and
+/// streams, as `policy_templates.json` has them (a parameter not given is an unknown
+/// naming it); `None` for any other template.
+fn template_statements(name: &str, params: &Value, span: Span) -> Option<Vec<(Vec<&'static str>, Vec<Template>)>> {
     let param = |key: &str| -> Template {
         params
             .get(key)
@@ -298,6 +334,11 @@ fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
         ],
         _ => return None,
     };
+    Some(statements)
+}
+
+/// An `Allow` policy document of `statements`, each node spanning `span`.
+fn policy_document(statements: Vec<(Vec<&str>, Vec<Template>)>, span: Span) -> Value {
     let str_value = |t: Template| Value::new(ValueKind::Str(t), span);
     let entry = |key: &str, value: Value| Entry {
         key: key.to_string(),
@@ -326,11 +367,11 @@ fn expand_template(name: &str, params: &Value, span: Span) -> Option<Value> {
             )
         })
         .collect();
-    Some(Value::new(
+    Value::new(
         ValueKind::Map(vec![
             entry("Version", Value::str("2012-10-17", span)),
             entry("Statement", Value::new(ValueKind::List(statements), span)),
         ]),
         span,
-    ))
+    )
 }

@@ -332,25 +332,15 @@ fn build_tree(
     diagnostics: &mut Vec<Diagnostic>,
     limits: &Limits,
 ) -> Result<Option<Node>, YamlError> {
-    let max_depth = limits.nesting_depth.min(MAX_DEPTH);
-    let max_nodes = limits.yaml_alias_nodes;
-    let too_deep = |at: usize| {
-        error(
-            at,
-            Limit::NestingDepth.exceeded(&format!("collections nest deeper than {max_depth} levels"), max_depth),
-        )
-    };
-    let too_large = |at: usize| {
-        error(
-            at,
-            Limit::YamlAliasNodes.exceeded(&format!("alias expansion makes more than {max_nodes} nodes"), max_nodes),
-        )
+    let mut budget = Budget {
+        max_depth: limits.nesting_depth.min(MAX_DEPTH),
+        max_nodes: limits.yaml_alias_nodes,
+        expanded: 0,
     };
     let mut parser = Parser::new_from_str(text);
     let mut offsets = Offsets::new(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: BTreeMap<usize, Node> = BTreeMap::new();
-    let mut expanded = 0usize;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
 
@@ -386,17 +376,14 @@ fn build_tree(
                 let Some(node) = anchors.get(&id) else {
                     return Err(error(start, "alias to an unknown anchor"));
                 };
-                expanded = expanded.saturating_add(node.size);
-                if expanded > max_nodes {
-                    return Err(too_large(start));
-                }
-                if stack.len() + node.height > max_depth {
-                    return Err(too_deep(start));
+                budget.spend(node.size, start)?;
+                if stack.len() + node.height > budget.max_depth {
+                    return Err(budget.too_deep(start));
                 }
                 Some((node.clone(), 0))
             }
             Event::Scalar(value, style, anchor, tag) => {
-                expanded = expanded.saturating_add(1);
+                budget.count(1);
                 let end = trim_end(text, start, end);
                 Some((
                     Node {
@@ -410,10 +397,10 @@ fn build_tree(
                 ))
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if stack.len() >= max_depth {
-                    return Err(too_deep(start));
+                if stack.len() >= budget.max_depth {
+                    return Err(budget.too_deep(start));
                 }
-                expanded = expanded.saturating_add(1);
+                budget.count(1);
                 let content = content_start(text, start);
                 let flow = matches!(text.as_bytes().get(content), Some(b'{' | b'['));
                 stack.push(Frame {
@@ -430,47 +417,12 @@ fn build_tree(
                 let Some(frame) = stack.pop() else {
                     return Err(error(start, "unbalanced collection end"));
                 };
-                let mut stop = frame.items.last().map(|n| n.span.end as usize).unwrap_or(frame.start);
-                if frame.flow {
-                    stop = stop.max(end);
-                }
-                let size = 1 + frame.items.iter().map(|n| n.size).sum::<usize>();
-                let height = 1 + frame.items.iter().map(|n| n.height).max().unwrap_or(0);
-                let kind = if frame.is_map {
-                    let mut pairs = Vec::with_capacity(frame.items.len() / 2);
-                    let mut items = frame.items.into_iter();
-                    while let Some(key) = items.next() {
-                        let value = items.next().unwrap_or_else(|| Node {
-                            kind: NodeKind::Scalar(String::new(), ScalarStyle::Plain),
-                            tag: None,
-                            span: Span::new(file, stop, stop),
-                            size: 1,
-                            height: 0,
-                        });
-                        pairs.push((key, value));
-                    }
-                    NodeKind::Map(pairs)
-                } else {
-                    NodeKind::Seq(frame.items)
-                };
-                Some((
-                    Node {
-                        kind,
-                        tag: frame.tag,
-                        span: Span::new(file, frame.start, stop),
-                        size,
-                        height,
-                    },
-                    frame.anchor,
-                ))
+                Some(close_frame(frame, file, end))
             }
         };
         if let Some((node, anchor)) = completed {
             if anchor > 0 {
-                expanded = expanded.saturating_add(node.size);
-                if expanded > max_nodes {
-                    return Err(too_large(start));
-                }
+                budget.spend(node.size, start)?;
                 anchors.insert(anchor, node.clone());
             }
             match stack.last_mut() {
@@ -484,6 +436,90 @@ fn build_tree(
         }
     }
     Ok(root)
+}
+
+/// What a tree may cost as it is built: how deep collections nest, and how many nodes it
+/// makes (aliases count every node they repeat).
+struct Budget {
+    max_depth: usize,
+    max_nodes: usize,
+    /// Nodes made so far.
+    expanded: usize,
+}
+
+impl Budget {
+    /// Counts `n` nodes the text spells out, unchecked: the text bounds them, and the next
+    /// alias or anchor checks the total ([`Budget::spend`]).
+    fn count(&mut self, n: usize) {
+        self.expanded = self.expanded.saturating_add(n);
+    }
+
+    /// Counts `n` more nodes that an alias or anchor makes; an error at `at` past the
+    /// limit.
+    fn spend(&mut self, n: usize, at: usize) -> Result<(), YamlError> {
+        self.count(n);
+        if self.expanded > self.max_nodes {
+            return Err(error(
+                at,
+                Limit::YamlAliasNodes.exceeded(
+                    &format!("alias expansion makes more than {} nodes", self.max_nodes),
+                    self.max_nodes,
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The error for collections nesting deeper than the limit, at `at`.
+    fn too_deep(&self, at: usize) -> YamlError {
+        error(
+            at,
+            Limit::NestingDepth.exceeded(
+                &format!("collections nest deeper than {} levels", self.max_depth),
+                self.max_depth,
+            ),
+        )
+    }
+}
+
+/// The node of a collection whose end event arrived at byte `end`, and its anchor: a
+/// mapping pairs its items (a key without a value gets an empty plain scalar), and the
+/// node spans from its start to its last item (to `end` for a flow collection, which
+/// includes its closing bracket).
+fn close_frame(frame: Frame, file: FileId, end: usize) -> (Node, usize) {
+    let mut stop = frame.items.last().map(|n| n.span.end as usize).unwrap_or(frame.start);
+    if frame.flow {
+        stop = stop.max(end);
+    }
+    let size = 1 + frame.items.iter().map(|n| n.size).sum::<usize>();
+    let height = 1 + frame.items.iter().map(|n| n.height).max().unwrap_or(0);
+    let kind = if frame.is_map {
+        let mut pairs = Vec::with_capacity(frame.items.len() / 2);
+        let mut items = frame.items.into_iter();
+        while let Some(key) = items.next() {
+            let value = items.next().unwrap_or_else(|| Node {
+                kind: NodeKind::Scalar(String::new(), ScalarStyle::Plain),
+                tag: None,
+                span: Span::new(file, stop, stop),
+                size: 1,
+                height: 0,
+            });
+            pairs.push((key, value));
+        }
+        NodeKind::Map(pairs)
+    } else {
+        NodeKind::Seq(frame.items)
+    };
+    (
+        Node {
+            kind,
+            tag: frame.tag,
+            span: Span::new(file, frame.start, stop),
+            size,
+            height,
+        },
+        frame.anchor,
+    )
 }
 
 /// The offset after a node's tag and anchor properties (where its content starts).
@@ -731,6 +767,49 @@ mod tests {
         assert_eq!(v.get("a").map(|v| v.kind.clone()), Some(ValueKind::Number("3".into())));
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].span.start, 10);
+    }
+
+    #[test]
+    fn a_closed_mapping_pairs_its_items_and_a_flow_one_spans_its_bracket() {
+        let file = FileId::for_path("t.yaml");
+        let scalar = |text: &str, at: usize| Node {
+            kind: NodeKind::Scalar(text.to_string(), ScalarStyle::Plain),
+            tag: None,
+            span: Span::new(file, at, at + text.len()),
+            size: 1,
+            height: 0,
+        };
+        let frame = |flow: bool, items: Vec<Node>| Frame {
+            is_map: true,
+            flow,
+            items,
+            tag: None,
+            anchor: 7,
+            start: 2,
+        };
+        // `a: b` and a key `c` without its value, which is empty where the last item ends.
+        let items = vec![scalar("a", 2), scalar("b", 5), scalar("c", 8)];
+        let (node, anchor) = close_frame(frame(false, items.clone()), file, 20);
+        assert_eq!(anchor, 7);
+        assert_eq!((node.size, node.height), (4, 1));
+        assert_eq!((node.span.start, node.span.end), (2, 9));
+        let NodeKind::Map(pairs) = &node.kind else {
+            panic!("a mapping: {node:?}")
+        };
+        assert_eq!(pairs.len(), 2);
+        assert!(matches!(&pairs[1].1.kind, NodeKind::Scalar(v, ScalarStyle::Plain) if v.is_empty()));
+        assert_eq!((pairs[1].1.span.start, pairs[1].1.span.end), (9, 9));
+        // A flow mapping ends where its end event does (its closing bracket).
+        let (node, _) = close_frame(frame(true, items), file, 20);
+        assert_eq!((node.span.start, node.span.end), (2, 20));
+        // An empty block sequence spans nothing after its start.
+        let empty = Frame {
+            is_map: false,
+            ..frame(false, Vec::new())
+        };
+        let (node, _) = close_frame(empty, file, 20);
+        assert!(matches!(&node.kind, NodeKind::Seq(items) if items.is_empty()));
+        assert_eq!((node.size, node.height, node.span.start, node.span.end), (1, 1, 2, 2));
     }
 
     #[test]
