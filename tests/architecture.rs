@@ -2,7 +2,7 @@
 //! syntax: the library takes no command-line types (only `main.rs` and `cli.rs` name clap
 //! or the `cli` module); the top-level modules import only their own layer and those
 //! below, in the order the document's "Layers" section lists (the module graph is a DAG);
-//! no non-test function is over 120 lines;
+//! every path and item the document cites exists; no non-test function is over 120 lines;
 //! and outside `src/iam/` only what `iam/mod.rs` exports is named.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -623,6 +623,334 @@ fn paths_resolve_to_their_top_level_module() {
     );
     assert_eq!(resolve(&at(""), &s("crate::small_pages"), &modules, true), None);
     assert_eq!(resolve(&at("report"), &s("serde_json::Value"), &modules, false), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// The map names what exists: every path and Rust item docs/ARCHITECTURE.md cites in a code
+// span.
+
+/// Code spans that are neither a path of this repository nor a Rust item of `src/`: words
+/// of the inputs, the outputs, the command line and the tools, which the text quotes as
+/// written. The test fails on an entry the document no longer uses or that would pass
+/// without being listed, so the list stays this short.
+const NOT_CODE: &[&str] = &[
+    // Files and folders of the analysed estate, not of this repository.
+    "kdsguard.toml",
+    "cdk.out",
+    ".tf.json",
+    ".terraform/modules/modules.json",
+    "main.tf",
+    // Formats and values written in reports and JSON.
+    "kdsguard.report/v2",
+    "conditional",
+    "unprotected",
+    "not_deletable_in_scope",
+    "minified_json",
+    // Policy and template vocabulary.
+    "NotAction",
+    "Fn::If",
+    "Fn::ForEach",
+    "Metadata",
+    "if",
+    "for_each",
+    "aws_iam_policy_document",
+    "aws_iam_policy.p.arn",
+    "always",
+    // Environment variables the binary reads.
+    "KDSGUARD_TODAY",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR_FORCE",
+    "TERM",
+    // Subcommands, config keys, lint names, tools and `cargo fuzz` targets.
+    "anyhow",
+    "panic",
+    "unwrap_used",
+    "expect_used",
+    "print_stdout",
+    "print_stderr",
+    "dbg_macro",
+    "git",
+    "clippy",
+    "syn",
+    "prctl",
+    "cfn_yaml",
+    "cfn_json",
+    "hcl",
+    "simulate_batch",
+    // The crate root in the list of layers (`main` is a function, `lib` is no item).
+    "lib",
+];
+
+/// The text of every inline code span of a Markdown document (fenced blocks skipped).
+fn code_spans(doc: &str) -> Vec<String> {
+    let mut spans = Vec::new();
+    let mut fenced = false;
+    let mut text = String::new();
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if !fenced {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    // A span may wrap onto the next line; Markdown reads the line break as a space.
+    let parts: Vec<&str> = text.split('`').collect();
+    // An odd number of backticks leaves the last one unclosed: what follows it is text.
+    let closed = if parts.len().is_multiple_of(2) {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    for span in parts[..closed].iter().skip(1).step_by(2) {
+        spans.push(span.replace('\n', " ").trim().to_string());
+    }
+    spans
+}
+
+/// What a code span cites: a path of the repository, a Rust item path, or nothing checkable.
+#[derive(Debug, PartialEq)]
+enum Cited {
+    Path(String),
+    Item(Vec<String>),
+    Other,
+}
+
+const PATH_EXTENSIONS: &[&str] = &[".rs", ".toml", ".md", ".yaml", ".yml", ".sh", ".json", ".lock"];
+
+fn cited(span: &str) -> Cited {
+    let ident = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    if span.is_empty() || span.contains(char::is_whitespace) || span.starts_with('-') {
+        return Cited::Other;
+    }
+    if span.contains('/') || PATH_EXTENSIONS.iter().any(|x| span.ends_with(x)) {
+        // Placeholders and globs (`<ID>`, `{good,bad}`, `*`) name a family of paths.
+        if span.contains(['<', '{', '*']) {
+            return Cited::Other;
+        }
+        return Cited::Path(span.to_string());
+    }
+    // `Spanned<T>`, `decide()`, `LoadOptions.root`: the names without generics and calls.
+    let bare = span.split('<').next().unwrap_or(span).trim_end_matches("()");
+    let segments: Vec<String> = bare
+        .split("::")
+        .flat_map(|s| s.split('.'))
+        .map(str::to_string)
+        .collect();
+    if segments.iter().all(|s| ident(s)) {
+        Cited::Item(segments)
+    } else {
+        Cited::Other
+    }
+}
+
+/// Every item name `src/` declares or imports: modules, types, traits, functions, methods,
+/// constants, statics, type aliases, macros, fields, variants and the names of `use` items.
+#[derive(Default)]
+struct ItemNames(BTreeSet<String>);
+
+impl ItemNames {
+    fn add(&mut self, ident: &syn::Ident) {
+        self.0.insert(ident.to_string());
+    }
+    fn add_fields(&mut self, fields: &syn::Fields) {
+        fields.iter().filter_map(|f| f.ident.as_ref()).for_each(|i| self.add(i));
+    }
+}
+
+impl<'a> Visit<'a> for ItemNames {
+    fn visit_item(&mut self, i: &'a syn::Item) {
+        match i {
+            syn::Item::Const(x) => self.add(&x.ident),
+            syn::Item::Enum(x) => {
+                self.add(&x.ident);
+                for v in &x.variants {
+                    self.add(&v.ident);
+                    self.add_fields(&v.fields);
+                }
+            }
+            syn::Item::Fn(x) => self.add(&x.sig.ident),
+            syn::Item::Macro(x) => {
+                if let Some(ident) = &x.ident {
+                    self.add(ident);
+                }
+            }
+            syn::Item::Mod(x) => self.add(&x.ident),
+            syn::Item::Static(x) => self.add(&x.ident),
+            syn::Item::Struct(x) => {
+                self.add(&x.ident);
+                self.add_fields(&x.fields);
+            }
+            syn::Item::Trait(x) => self.add(&x.ident),
+            syn::Item::Type(x) => self.add(&x.ident),
+            syn::Item::Union(x) => self.add(&x.ident),
+            _ => {}
+        }
+        syn::visit::visit_item(self, i);
+    }
+    // A name `src/` imports is one it may cite (`Arc`, petgraph's `DiGraph`).
+    fn visit_use_name(&mut self, n: &'a syn::UseName) {
+        self.add(&n.ident);
+    }
+    fn visit_use_rename(&mut self, r: &'a syn::UseRename) {
+        self.add(&r.rename);
+    }
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        self.add(&f.sig.ident);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+    fn visit_impl_item_const(&mut self, c: &'a syn::ImplItemConst) {
+        self.add(&c.ident);
+    }
+    fn visit_impl_item_type(&mut self, t: &'a syn::ImplItemType) {
+        self.add(&t.ident);
+    }
+    fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
+        self.add(&f.sig.ident);
+        syn::visit::visit_trait_item_fn(self, f);
+    }
+    fn visit_trait_item_const(&mut self, c: &'a syn::TraitItemConst) {
+        self.add(&c.ident);
+    }
+    fn visit_trait_item_type(&mut self, t: &'a syn::TraitItemType) {
+        self.add(&t.ident);
+    }
+}
+
+/// The cited names of `doc` that do not exist: paths for which `path_exists` is false, and
+/// item paths with a segment that is no item name (`crate` and `self` aside); spans in
+/// `not_code` are not checked.
+fn missing_names(
+    doc: &str,
+    items: &BTreeSet<String>,
+    path_exists: &dyn Fn(&str) -> bool,
+    not_code: &[&str],
+) -> Vec<String> {
+    let mut missing = BTreeSet::new();
+    for span in code_spans(doc) {
+        if not_code.contains(&span.as_str()) {
+            continue;
+        }
+        match cited(&span) {
+            Cited::Path(p) if !path_exists(&p) => {
+                missing.insert(format!("path `{p}`"));
+            }
+            Cited::Item(segments)
+                if segments
+                    .iter()
+                    .any(|s| s != "crate" && s != "self" && !items.contains(s)) =>
+            {
+                missing.insert(format!("item `{span}`"));
+            }
+            _ => {}
+        }
+    }
+    missing.into_iter().collect()
+}
+
+/// Whether `cited` names a file or folder of the repository: from the repository's root,
+/// from `src/`, or as the last components of a path under `src/`, `rules/`, `docs/` or
+/// `tests/` (a section on `src/load/` says `confine.rs`).
+fn repo_path_exists(cited: &str) -> bool {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rel = cited.trim_end_matches('/');
+    if repo.join(rel).exists() || repo.join("src").join(rel).exists() {
+        return true;
+    }
+    fn walk(dir: &Path, tail: &Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            let p = e.path();
+            p.ends_with(tail) || (p.is_dir() && walk(&p, tail))
+        })
+    }
+    ["src", "rules", "docs", "tests"]
+        .iter()
+        .any(|top| walk(&repo.join(top), Path::new(rel)))
+}
+
+#[test]
+fn every_name_the_map_cites_exists() {
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ARCHITECTURE.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|e| unreachable!("{}: {e}", doc_path.display()));
+    let mut names = ItemNames::default();
+    for (_, file) in sources() {
+        names.visit_file(&file);
+    }
+    // The reader must see the items it is meant to see, or an empty set would fail loudly
+    // and a broken visitor silently.
+    for known in [
+        "analyze",
+        "Decision",
+        "Finding",
+        "pattern",
+        "declared_policies",
+        "Unknown",
+    ] {
+        assert!(
+            names.0.contains(known),
+            "`{known}` was not collected: the item reader is broken"
+        );
+    }
+    let mut missing = missing_names(&doc, &names.0, &repo_path_exists, NOT_CODE);
+    let spans = code_spans(&doc);
+    for allowed in NOT_CODE {
+        if !spans.iter().any(|s| s == allowed) {
+            missing.push(format!("`{allowed}` is in NOT_CODE but not in the document: remove it"));
+        } else if missing_names(&format!("`{allowed}`"), &names.0, &repo_path_exists, &[]).is_empty() {
+            missing.push(format!("`{allowed}` is in NOT_CODE but passes without it: remove it"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/ARCHITECTURE.md cites names that do not exist:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_name_check_fails_on_a_missing_path_or_item() {
+    let items: BTreeSet<String> = ["analyze", "Config", "cancel", "graph", "Graph"]
+        .map(String::from)
+        .into();
+    let exists = |p: &str| p == "src/graph.rs" || p == "graph.rs" || p == "load/";
+    let doc = "# Map\n\n`src/graph.rs` builds the `Graph`; `analyze()` reads `Config::cancel` and\n\
+               `Spanned<T>`; `--format` and `Allow *` are no names.\n\n\
+               ```\n`not_checked` inside a fence\n```\n\
+               `src/gone.rs` holds `Missing` and `Config::vanished`, and `load/` is a\n\
+               folder while `gone/` is not; a span may `wrap\nlines`; `kdsguard.toml` is allowed.\n";
+    assert_eq!(
+        missing_names(doc, &items, &exists, &["kdsguard.toml"]),
+        [
+            "item `Config::vanished`",
+            "item `Missing`",
+            "item `Spanned<T>`",
+            "path `gone/`",
+            "path `src/gone.rs`",
+        ]
+    );
+    assert_eq!(
+        cited("iam::eval::decide"),
+        Cited::Item(vec!["iam".into(), "eval".into(), "decide".into()])
+    );
+    assert_eq!(
+        cited("LoadOptions.root"),
+        Cited::Item(vec!["LoadOptions".into(), "root".into()])
+    );
+    assert_eq!(
+        cited("rules/capabilities.toml"),
+        Cited::Path("rules/capabilities.toml".into())
+    );
+    assert_eq!(cited("testdata/rules/<ID>/"), Cited::Other);
+    assert_eq!(cited("sts:AssumeRole"), Cited::Other);
 }
 
 // ---------------------------------------------------------------------------------------
