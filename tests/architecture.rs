@@ -958,21 +958,6 @@ fn the_name_check_fails_on_a_missing_path_or_item() {
 
 const MAX_FN_LINES: usize = 120;
 
-/// TEMPORARY: functions over the limit that are being split on another branch (reach.rs,
-/// query.rs, iam/eval.rs, load/cloudformation/{sam,yaml}.rs). Remove each entry when its
-/// split lands: the test fails when a listed function is no longer over the limit, so
-/// the list can only shrink.
-const BEING_SPLIT: &[&str] = &[
-    "iam/eval.rs::decide",
-    "load/cloudformation/sam.rs::expand_template",
-    "load/cloudformation/sam.rs::function",
-    "load/cloudformation/yaml.rs::build_tree",
-    "query.rs::checks",
-    "reach.rs::assume_steps",
-    "reach.rs::change_steps",
-    "reach.rs::exact_proofs",
-];
-
 /// The length in lines of every function with a body outside test code (free functions,
 /// methods, trait default methods, nested functions), from the line of `fn` to the closing
 /// brace's, as `(name, lines)`.
@@ -1025,34 +1010,19 @@ fn fn_lengths(file: &syn::File) -> Vec<(String, usize)> {
     v.0
 }
 
-/// The functions of `files` (`(relative path, syntax)`) longer than `max` lines that
-/// `allowed` (`path::name`) does not list, and the listed ones that are no longer too long.
-fn long_fn_problems(files: &[(PathBuf, syn::File)], max: usize, allowed: &[&str]) -> Vec<String> {
+/// The functions of `files` (`(relative path, syntax)`) longer than `max` lines.
+fn long_fn_problems(files: &[(PathBuf, syn::File)], max: usize) -> Vec<String> {
     let tests = test_files(files);
     let mut problems = Vec::new();
-    let mut still_long = BTreeSet::new();
     for (rel, file) in files {
         if tests.iter().any(|t| rel.starts_with(t)) {
             continue;
         }
         let path = rel.to_string_lossy().replace('\\', "/");
         for (name, lines) in fn_lengths(file) {
-            if lines <= max {
-                continue;
-            }
-            let key = format!("{path}::{name}");
-            if allowed.contains(&key.as_str()) {
-                still_long.insert(key);
-            } else {
+            if lines > max {
                 problems.push(format!("{path}: fn `{name}` is {lines} lines (at most {max})"));
             }
-        }
-    }
-    for a in allowed {
-        if !still_long.contains(*a) {
-            problems.push(format!(
-                "`{a}` is listed as being split but is no longer over {max} lines: remove it"
-            ));
         }
     }
     problems
@@ -1060,7 +1030,7 @@ fn long_fn_problems(files: &[(PathBuf, syn::File)], max: usize, allowed: &[&str]
 
 #[test]
 fn no_function_is_over_120_lines() {
-    let problems = long_fn_problems(&sources(), MAX_FN_LINES, BEING_SPLIT);
+    let problems = long_fn_problems(&sources(), MAX_FN_LINES);
     assert!(problems.is_empty(), "functions too long:\n{}", problems.join("\n"));
 }
 
@@ -1095,14 +1065,14 @@ fn the_length_check_counts_from_fn_to_the_closing_brace() {
     );
     let files = vec![(PathBuf::from("a/b.rs"), file)];
     assert_eq!(
-        long_fn_problems(&files, 5, &["a/b.rs::long_method", "a/b.rs::fits"]),
+        long_fn_problems(&files, 5),
         [
             "a/b.rs: fn `long_free` is 6 lines (at most 5)",
+            "a/b.rs: fn `long_method` is 6 lines (at most 5)",
             "a/b.rs: fn `long_default` is 7 lines (at most 5)",
-            "`a/b.rs::fits` is listed as being split but is no longer over 5 lines: remove it",
         ]
     );
-    assert_eq!(long_fn_problems(&files, 7, &[]), Vec::<String>::new());
+    assert_eq!(long_fn_problems(&files, 7), Vec::<String>::new());
 }
 
 // ---------------------------------------------------------------------------------------
