@@ -31,7 +31,7 @@ use crate::iam::pattern::{Tok, Tri, arn_head, text_tokens, witness};
 use crate::iam::policy::{Effect, Which};
 use crate::settings::Config;
 use crate::source::FileId;
-use crate::value::{Pins, Symbol, Template};
+use crate::value::{Pins, Template};
 
 /// A capability: an index into the catalogue's capabilities.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -1422,23 +1422,17 @@ fn mark(out: &mut foldhash::HashMap<usize, Signature>, pattern: u32, streams: bo
 
 /// Another service's service-linked role (EMR's), for the KDS003 probe.
 fn other_slr_arn() -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(":iam::");
-    t.push_sym(Symbol::Account);
-    t.push_str(":role/aws-service-role/elasticmapreduce.amazonaws.com/AWSServiceRoleForEMRCleanup");
-    t
+    crate::iam::arn::iam(
+        "role/aws-service-role/elasticmapreduce.amazonaws.com/",
+        &Template::lit("AWSServiceRoleForEMRCleanup"),
+    )
 }
 
 /// `arn:<partition>:<service>:<region>:<account>:<prefix>` followed by a quantified name.
 fn quantified(service: &str, prefix: &str, pins: &Pins, tok: Tok) -> Vec<Tok> {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(&format!(":{service}:"));
-    t.push_sym(Symbol::Region);
-    t.push_str(":");
-    t.push_sym(Symbol::Account);
-    t.push_str(&format!(":{prefix}"));
+    use crate::iam::arn::{Segment, head};
+    let mut t = head(Segment::Run, service, Segment::Run, Segment::Run);
+    t.push_str(prefix);
     let mut toks = text_tokens(&t.pin(pins));
     toks.push(tok);
     toks

@@ -19,7 +19,7 @@ use crate::model::{
     Diagnostic, Input, PolicyKind, PolicyRef, PrincipalKind, Protection, Stream, Table, TableRef, Target,
 };
 use crate::source::Span;
-use crate::value::{Pins, Symbol, Template, Value, ValueKind};
+use crate::value::{Pins, Template, Value, ValueKind};
 
 /// The fixed service name of Kinesis Data Streams for DynamoDB's service-linked role.
 pub const SLR_SERVICE: &str = "kinesisreplication.dynamodb.amazonaws.com";
@@ -33,12 +33,10 @@ pub const ADDED_POLICY: &str = "a policy it can add (Allow * on *)";
 
 /// The ARN of the service-linked role in the current account.
 pub fn slr_arn() -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(":iam::");
-    t.push_sym(Symbol::Account);
-    t.push_str(&format!(":role/aws-service-role/{SLR_SERVICE}/{SLR_NAME}"));
-    t
+    crate::iam::arn::iam(
+        &format!("role/aws-service-role/{SLR_SERVICE}/"),
+        &Template::lit(SLR_NAME),
+    )
 }
 
 /// Report kind of a principal.
@@ -723,12 +721,7 @@ impl Graph {
         }
         let prefix = self.inputs[i].path.clone();
         let address = format!("{kind}/{name}");
-        let mut arn = Template::lit("arn:");
-        arn.push_sym(Symbol::Partition);
-        arn.push_str(":iam::");
-        arn.push_sym(Symbol::Account);
-        arn.push_str(&format!(":{kind}/"));
-        arn.push_template(name);
+        let arn = crate::iam::arn::iam(&format!("{kind}/"), name);
         self.principals.push(PrincipalNode {
             id: format!("{prefix}#{address}"),
             input: i,

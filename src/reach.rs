@@ -26,7 +26,7 @@ use crate::iam::index::ArnTargets;
 use crate::iam::reach::{self as steps, Entity};
 use crate::model::PolicyKind;
 use crate::settings::Config;
-use crate::value::{Symbol, Template};
+use crate::value::Template;
 
 /// How one principal acts as another.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -1155,13 +1155,7 @@ fn exact_holders(
 
 /// The ARN of declared group `gi` of input `i` (its path is not modelled: `/`), pinned.
 fn group_arn(graph: &Graph, config: &Config, (i, gi): (usize, usize)) -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(":iam::");
-    t.push_sym(Symbol::Account);
-    t.push_str(":group/");
-    t.push_template(&graph.inputs[i].groups[gi].name);
-    t.pin(&config.pins)
+    crate::iam::arn::iam("group/", &graph.inputs[i].groups[gi].name).pin(&config.pins)
 }
 
 /// One alternative request of a permission change: an action on an IAM resource.

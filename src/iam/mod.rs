@@ -3,6 +3,7 @@
 //! policy means.
 
 pub mod actions;
+pub mod arn;
 pub mod class;
 pub mod condition;
 pub mod context;

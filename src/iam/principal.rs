@@ -157,11 +157,9 @@ impl Caller {
                     c.kind = CallerKind::Session;
                     let parts = split_template(res, '/', 3);
                     if let Some(role) = parts.get(1) {
-                        let mut r = Template::lit("arn:");
-                        r.push_template(partition);
-                        r.push_str(":iam::");
-                        r.push_template(account);
-                        r.push_str(":role/");
+                        use crate::iam::arn::{Segment, head};
+                        let mut r = head(Segment::Of(partition), "iam", Segment::Empty, Segment::Of(account));
+                        r.push_str("role/");
                         r.push_template(role);
                         c.role_arn = Some(r);
                         c.name = Some(role.clone());

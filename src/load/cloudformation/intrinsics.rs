@@ -938,18 +938,9 @@ fn is_intrinsic(key: &str) -> bool {
 
 /// `arn:${Partition}:<service>:[${Region}]:${Account}:`.
 pub fn arn_prefix(service: &str, regional: bool) -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(":");
-    t.push_str(service);
-    t.push_str(":");
-    if regional {
-        t.push_sym(Symbol::Region);
-    }
-    t.push_str(":");
-    t.push_sym(Symbol::Account);
-    t.push_str(":");
-    t
+    use crate::iam::arn::{Segment, head};
+    let region = if regional { Segment::Run } else { Segment::Empty };
+    head(Segment::Run, service, region, Segment::Run)
 }
 
 /// A value as a string template: unknowns and non-strings become opaque symbols named

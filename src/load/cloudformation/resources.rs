@@ -15,7 +15,7 @@ use crate::model::{
     PrincipalKind, Protection, ServiceLinkedRole, Stream, Table, TableRef, Target,
 };
 use crate::source::{FileId, SourceMap, Span};
-use crate::value::{Entry, Symbol, Template, Value, ValueKind};
+use crate::value::{Entry, Template, Value, ValueKind};
 
 /// The SAM transform that turns `AWS::Serverless::*` into plain resources.
 pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
@@ -738,17 +738,7 @@ impl Loader<'_, '_> {
             }
             labels.push(label.clone());
             let address = format!("{}[{label}]", r.id);
-            let mut arn = Template::lit("arn:");
-            arn.push_sym(Symbol::Partition);
-            arn.push_str(":dynamodb:");
-            match &region {
-                Some(region) => arn.push_template(region),
-                None => arn.push_sym(Symbol::Region),
-            }
-            arn.push_str(":");
-            arn.push_sym(Symbol::Account);
-            arn.push_str(":table/");
-            arn.push_template(&name);
+            let arn = crate::iam::arn::table(region.as_ref(), &name);
             self.input.tables.push(Table {
                 address: address.clone(),
                 name: name.clone(),
@@ -947,9 +937,5 @@ pub fn policy_ref(v: &Value) -> PolicyRef {
 
 /// The ARN of an AWS managed policy.
 pub fn aws_managed_arn(name: &str) -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(crate::value::Symbol::Partition);
-    t.push_str(":iam::aws:policy/");
-    t.push_str(name);
-    t
+    crate::iam::arn::aws_managed_policy(&format!("/{name}"))
 }

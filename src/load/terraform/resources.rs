@@ -728,12 +728,7 @@ fn aws_managed_data(entries: &mut Vec<Entry>, span: Span) {
     };
     let arn = match arn {
         Some(a) => Template::lit(a),
-        None => {
-            let mut t = Template::lit("arn:");
-            t.push_sym(Symbol::Partition);
-            t.push_str(&format!(":iam::aws:policy{}{}", known.path, known.name));
-            t
-        }
+        None => crate::iam::arn::aws_managed_policy(&format!("{}{}", known.path, known.name)),
     };
     let document = known.document.unwrap_or(r#"{"Version":"2012-10-17","Statement":[]}"#);
     for (k, v, at) in [
@@ -755,15 +750,9 @@ fn aws_managed_data(entries: &mut Vec<Entry>, span: Span) {
 }
 
 fn arn(service: &str, regional: bool, rest: &[&Template]) -> Template {
-    let mut t = Template::lit("arn:");
-    t.push_sym(Symbol::Partition);
-    t.push_str(&format!(":{service}:"));
-    if regional {
-        t.push_sym(Symbol::Region);
-    }
-    t.push_str(":");
-    t.push_sym(Symbol::Account);
-    t.push_str(":");
+    use crate::iam::arn::{Segment, head};
+    let region = if regional { Segment::Run } else { Segment::Empty };
+    let mut t = head(Segment::Run, service, region, Segment::Run);
     for r in rest {
         t.push_template(r);
     }
