@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::catalog;
 use crate::model::Severity;
 use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "kdsguard.toml";
-
-const CAPABILITIES: &[&str] = &["enable", "describe", "disable", "update", "create-slr", "delete-slr"];
 
 /// The config file to use, as ruff finds its own: the one named; else the closest
 /// `kdsguard.toml` upward from the first analysed path (a file's folder, or the folder
@@ -137,6 +136,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     };
     let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
     let mut config = Config::default();
+    let caps = catalog::capabilities()?;
     if let Some(f) = &raw.fail_on {
         config.fail_on = Severity::parse(f.get_ref())
             .ok_or_else(|| at(Some(f.span()), "fail-on must be \"error\", \"warning\" or \"note\""))?;
@@ -194,13 +194,14 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     for g in &raw.guardrails {
         let span = g.span();
         let g = g.get_ref();
-        if !CAPABILITIES.contains(&g.capability.get_ref().as_str()) {
+        if !caps.reported().any(|c| &c.id == g.capability.get_ref()) {
+            let known: Vec<&str> = caps.reported().map(|c| c.id.as_str()).collect();
             return Err(at(
                 Some(g.capability.span()),
                 &format!(
                     "unknown capability `{}`; expected one of {}",
                     g.capability.get_ref(),
-                    CAPABILITIES.join(", ")
+                    known.join(", ")
                 ),
             ));
         }

@@ -56,10 +56,10 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Resu
     findings.retain_mut(|f| apply_level(config, f));
     suppressed.retain_mut(|s| apply_level(config, &mut s.finding));
     finding::name_slrs(&mut findings, &graph);
-    let (mut findings, baselined) = apply_baseline(config, cwd, &identity, &graph, findings)?;
+    let (mut findings, baselined) = apply_baseline(config, cwd, &identity, &graph, &decided.decisions, findings)?;
     sort_outputs(&sources, &mut findings, &mut errors, &mut diagnostics);
     if let (Some(b), Some(d)) = (base, delta.as_mut()) {
-        d.unchanged_findings = baseline::keep_new(&mut findings, &identity, &graph, b);
+        d.unchanged_findings = baseline::keep_new(&mut findings, &identity, &graph, &decided.decisions, b);
     }
     let assumptions = assumptions(config, &graph, &decided.reach);
     clock.split("rules (findings, suppressions, baseline)");
@@ -239,6 +239,7 @@ fn apply_baseline(
     cwd: &Path,
     identity: &Identity,
     graph: &Graph,
+    decisions: &Decisions,
     findings: Vec<Finding>,
 ) -> Result<(Vec<Finding>, Vec<Finding>), InternalError> {
     let Some(path) = &config.baseline else {
@@ -248,7 +249,7 @@ fn apply_baseline(
     let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
     Ok(findings
         .into_iter()
-        .partition(|f| !accepted.contains(&baseline::key(f, identity, graph))))
+        .partition(|f| !accepted.contains(&baseline::key(f, identity, graph, decisions))))
 }
 
 /// Puts findings, load errors and diagnostics in their output order (diagnostics once each).

@@ -278,7 +278,7 @@ pub fn render_json(answer: &Answer) -> Result<String, serde_json::Error> {
 /// file:line:column), then the assumptions.
 pub fn render_human(a: &Analysis, answer: &Answer) -> String {
     let mut out = String::new();
-    let slr = answer.capability.ends_with("-slr");
+    let slr = a.decisions.named(&answer.capability).is_some_and(|c| c.about_slr());
     let on = match answer.on.as_deref() {
         None | Some("slr") if slr => match a.graph.slrs.len() {
             1 => crate::slr::words(&a.graph, &a.sources, 0),

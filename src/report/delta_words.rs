@@ -100,6 +100,9 @@ mod tests {
             principal: "infra#aws_iam_role.etl".into(),
             address: "aws_iam_role.etl".into(),
             capability: cap.into(),
+            words: crate::catalog::capabilities()
+                .ok()
+                .and_then(|c| c.get(cap)?.words.clone()),
             tables: tables
                 .iter()
                 .map(|t| Named {

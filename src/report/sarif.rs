@@ -544,7 +544,7 @@ pub fn fingerprints(a: &Analysis) -> Vec<String> {
     a.findings
         .iter()
         .map(|f| {
-            let key = baseline::key(f, &a.identity, &a.graph);
+            let key = baseline::key(f, &a.identity, &a.graph, &a.decisions);
             let base = [
                 key.rule,
                 key.principal.unwrap_or_default(),
