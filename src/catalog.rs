@@ -1064,7 +1064,8 @@ pub fn capabilities() -> Result<Capabilities, String> {
 }
 
 /// Capability definitions in the format of `rules/capabilities.toml` (`display` names the
-/// text in errors).
+/// text in errors), for a run that analyses with a catalogue of its own
+/// (`Config::capabilities`).
 pub fn parse_capabilities(display: &str, text: &str) -> Result<Capabilities, String> {
     toml::from_str(text).map_err(|e| format!("{display}: {e}"))
 }

@@ -6,11 +6,12 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::catalog;
+use crate::catalog::{self, Capabilities};
 use crate::model::Severity;
 use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
@@ -124,6 +125,13 @@ pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
 
 /// Parses config text; errors are `file:line:column: message`.
 pub fn parse(display: &str, text: &str) -> Result<Config, String> {
+    parse_with(display, text, None)
+}
+
+/// [`parse`] for a run that decides the capabilities of `capabilities` (`None`: the
+/// bundled `rules/capabilities.toml`): guardrails may name those, and the [`Config`] keeps
+/// them.
+pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabilities>>) -> Result<Config, String> {
     let file = SourceFile::new(display.to_string(), std::sync::Arc::from(text));
     let at = |span: Option<Range<usize>>, msg: &str| -> String {
         match span {
@@ -136,7 +144,14 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     };
     let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
     let mut config = Config::default();
-    let caps = catalog::capabilities()?;
+    let bundled;
+    let caps: &Capabilities = match &capabilities {
+        Some(caps) => caps,
+        None => {
+            bundled = catalog::capabilities()?;
+            &bundled
+        }
+    };
     if let Some(f) = &raw.fail_on {
         config.fail_on = Severity::parse(f.get_ref())
             .ok_or_else(|| at(Some(f.span()), "fail-on must be \"error\", \"warning\" or \"note\""))?;
@@ -217,6 +232,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
             origin: format!("{display}:{line}"),
         });
     }
+    config.capabilities = capabilities;
     Ok(config)
 }
 

@@ -30,7 +30,14 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
 /// findings go through rule levels, suppressions and the baseline like every other
 /// finding; then only the findings the base did not have are kept.
 pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Result<Analysis, InternalError> {
-    let caps = catalog::capabilities().map_err(InternalError)?;
+    let bundled;
+    let caps: &Capabilities = match &config.capabilities {
+        Some(caps) => caps,
+        None => {
+            bundled = catalog::capabilities().map_err(InternalError)?;
+            &bundled
+        }
+    };
     let sources = SourceMap::with_limits(config.load.limits).with_overlay(config.load.overlay.clone());
     let mut clock = Clock::start();
     let Linked {
@@ -39,7 +46,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Resu
         mut errors,
         mut diagnostics,
     } = load_and_link(config, cwd, &sources, &mut clock)?;
-    let decided = decide(config, &graph, &caps, &mut clock)?;
+    let decided = decide(config, &graph, caps, &mut clock)?;
     let mut delta = base.map(|b| {
         let head = Parts {
             graph: &graph,
