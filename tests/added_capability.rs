@@ -1,6 +1,7 @@
 //! A capability added to a copy of `rules/capabilities.toml` (a new action on tables) goes
 //! through the whole pipeline with no code change: it is decided, a config guardrail can
-//! name it, and it is reported in JSON, the human report and SARIF. A capability fact that
+//! name it, it is reported in JSON, the human report and SARIF, queries answer for it, and
+//! its `manages` fact decides whether the GitHub summary lists it. A capability fact that
 //! some code still kept in a list of its own, or a catalogue the pipeline did not take,
 //! fails here.
 #![allow(clippy::panic)] // a test fails by panicking
@@ -12,6 +13,8 @@ use std::sync::Arc;
 
 use kdsguard::catalog::{Capabilities, parse_capabilities};
 use kdsguard::iam::eval::Outcome;
+use kdsguard::query::{self, Ask, Question};
+use kdsguard::report::github::{self, Links};
 use kdsguard::report::{human, json, sarif};
 use serde_json::Value;
 
@@ -77,15 +80,19 @@ tables = "prod-*"
 only = ["aws_iam_role.auditor"]
 "#;
 
-/// The bundled catalogue's text with [`INSPECT`] added before the internal probes.
-fn catalogue_with_inspect() -> Capabilities {
+/// The bundled catalogue's text with `added` before the internal probes.
+fn catalogue_with(added: &str) -> Capabilities {
     let path = common::root().join("rules/capabilities.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let probes = text
         .find("# Internal probes")
         .unwrap_or_else(|| panic!("no internal probes in {}", path.display()));
-    let copy = format!("{}{INSPECT}{}", &text[..probes], &text[probes..]);
+    let copy = format!("{}{added}{}", &text[..probes], &text[probes..]);
     parse_capabilities("capabilities-with-inspect.toml", &copy).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn catalogue_with_inspect() -> Capabilities {
+    catalogue_with(INSPECT)
 }
 
 fn analyse(dir: &Path, config: kdsguard::Config) -> kdsguard::Analysis {
@@ -166,6 +173,43 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
     let kds011: Vec<&Value> = results.iter().filter(|r| r["ruleId"] == "KDS011").collect();
     assert_eq!(kds011.len(), 1, "{results:?}");
     assert!(kds011[0].to_string().contains("inspect"), "{}", kds011[0]);
+
+    // Queries answer from the run's catalogue.
+    let question = Question {
+        ask: Ask::WhoCan,
+        principal: None,
+        capability: "inspect",
+        on: None,
+    };
+    let answer = query::answer(&a, &question).unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.yes(), "{}", query::render_human(&a, &answer));
+
+    // It does not manage replication: the GitHub summary's table leaves it out.
+    let links = Links {
+        docs_url: None,
+        sarif_file: None,
+    };
+    let summary = github::summary(&a, links);
+    assert!(!summary.contains("| inspect |"), "{summary}");
+}
+
+#[test]
+fn a_capability_the_catalogue_says_manages_is_listed_as_managing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("main.tf"), MAIN_TF).unwrap_or_else(|e| panic!("{e}"));
+    let managing = INSPECT.replace("words =", "manages = true\nwords =");
+    let config = kdsguard::Config {
+        capabilities: Some(Arc::new(catalogue_with(&managing))),
+        ..kdsguard::Config::default()
+    };
+    let a = analyse(dir.path(), config);
+    let links = Links {
+        docs_url: None,
+        sarif_file: None,
+    };
+    let summary = github::summary(&a, links);
+    assert!(summary.contains("### Who can manage replication"), "{summary}");
+    assert!(summary.contains("| `aws_iam_role.app` | inspect |"), "{summary}");
 }
 
 #[test]
