@@ -37,16 +37,12 @@ pub struct Baseline {
 /// keep one key whether or not (or wherever) the templates declare it, unless several are
 /// declared: each then keeps its own. `decisions` says which capabilities are about the role.
 pub fn key(f: &Finding, ids: &Identity, graph: &Graph, decisions: &Decisions) -> Entry {
-    let about_role = f
-        .capability
-        .as_deref()
-        .and_then(|c| decisions.named(c))
-        .is_some_and(|c| c.about_slr());
+    let about_role = f.capability.is_some_and(|c| decisions.capability(c).about_slr());
     Entry {
         rule: f.rule.clone(),
         principal: f.principal.as_deref().map(|p| ids.id(p)),
         resource: f.resource.as_deref().map(|r| ids.resource(r, about_role, graph)),
-        capability: f.capability.clone(),
+        capability: f.capability.map(|c| decisions.cap_name(c).to_string()),
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::capability::CapId;
 use crate::graph::{Graph, SLR_VIRTUAL_ID};
 use crate::model::Severity;
 use crate::source::Span;
@@ -31,8 +32,9 @@ pub struct Finding {
     /// Ids of the principal and resource concerned, where there is one.
     pub principal: Option<String>,
     pub resource: Option<String>,
-    /// The capability concerned, where there is one (baseline key).
-    pub capability: Option<String>,
+    /// The capability concerned, where there is one (baseline key): an id into the run's
+    /// catalogue ([`crate::capability::Decisions::cap_name`] names it).
+    pub capability: Option<CapId>,
     pub help: String,
     pub docs: String,
 }

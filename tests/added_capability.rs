@@ -136,7 +136,7 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
     let about: Vec<(&str, Option<&str>)> = a
         .findings
         .iter()
-        .filter(|f| f.capability.as_deref() == Some("inspect"))
+        .filter(|f| f.capability == Some(inspect))
         .map(|f| (f.rule.as_str(), f.principal.as_deref()))
         .collect();
     assert_eq!(about.len(), 1, "{:?}", a.findings);

@@ -103,7 +103,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         );
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.capability = capabilities.first().cloned();
+        f.capability = capabilities.first().and_then(|c| ctx.decisions.cap(c));
         out.push(f);
     }
     out

@@ -57,7 +57,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
         f.resource = Some(covers_id(ctx, &covers));
-        f.capability = Some(cap_name.to_string());
+        f.capability = Some(cap);
         out.push(f);
     }
     out

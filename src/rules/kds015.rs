@@ -62,7 +62,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             Target::Table(Some(t)) => g.tables[t].id.clone(),
             Target::Table(None) => "*".to_string(),
         });
-        f.capability = Some(c.capability.clone());
+        f.capability = ctx.decisions.cap(&c.capability);
         out.push(f);
     }
     out
