@@ -139,4 +139,18 @@ mod tests {
         assert!(text.starts_with("\nCompared with main (0123456789ab):\n"), "{text}");
         assert!(text.contains("2 finding(s) the base already had"), "{text}");
     }
+
+    #[test]
+    fn a_change_reads_as_its_capability_words_from_the_catalogue() {
+        let mut c = change("inspect", "not_allowed", "allowed", &["Orders"]);
+        assert_eq!(
+            crate::compare::added_words(&c),
+            "this change lets `aws_iam_role.etl` use `inspect` on Orders"
+        );
+        c.words = Some("read the description of".into());
+        assert_eq!(
+            crate::compare::added_words(&c),
+            "this change lets `aws_iam_role.etl` read the description of Orders"
+        );
+    }
 }
