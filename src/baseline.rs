@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Analysis, Base};
+use crate::capability::Decisions;
 use crate::finding::{Finding, Identity};
 use crate::graph::Graph;
 
@@ -34,16 +35,14 @@ pub struct Baseline {
 /// The key a finding is baselined by: its ids relative to the analysis root (never the
 /// path typed or the cwd). There is one replication role per account, so findings about it
 /// keep one key whether or not (or wherever) the templates declare it, unless several are
-/// declared: each then keeps its own.
-pub fn key(f: &Finding, ids: &Identity, graph: &Graph) -> Entry {
+/// declared: each then keeps its own. `decisions` says which capabilities are about the role.
+pub fn key(f: &Finding, ids: &Identity, graph: &Graph, decisions: &Decisions) -> Entry {
+    let about_role = f.capability.is_some_and(|c| decisions.capability(c).about_slr());
     Entry {
         rule: f.rule.clone(),
         principal: f.principal.as_deref().map(|p| ids.id(p)),
-        resource: f
-            .resource
-            .as_deref()
-            .map(|r| ids.resource(r, f.capability.as_deref(), graph)),
-        capability: f.capability.clone(),
+        resource: f.resource.as_deref().map(|r| ids.resource(r, about_role, graph)),
+        capability: f.capability.map(|c| decisions.cap_name(c).to_string()),
     }
 }
 
@@ -53,7 +52,7 @@ pub fn write(a: &Analysis, path: &Path) -> std::io::Result<()> {
         .findings
         .iter()
         .chain(a.baselined.iter())
-        .map(|f| key(f, &a.identity, &a.graph))
+        .map(|f| key(f, &a.identity, &a.graph, &a.decisions))
         .collect();
     let b = Baseline {
         schema: SCHEMA.to_string(),
@@ -80,15 +79,21 @@ pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, String> {
 
 /// PR mode (`check --diff-base`): keeps in `findings` only those whose baseline key the
 /// base revision did not have (as a multiset); returns how many were dropped.
-pub fn keep_new(findings: &mut Vec<Finding>, ids: &Identity, graph: &Graph, base: &Base) -> usize {
+pub fn keep_new(
+    findings: &mut Vec<Finding>,
+    ids: &Identity,
+    graph: &Graph,
+    decisions: &Decisions,
+    base: &Base,
+) -> usize {
     let mut known: BTreeMap<Entry, usize> = BTreeMap::new();
     if let Some(b) = &base.analysis {
         for f in &b.findings {
-            *known.entry(key(f, &b.identity, &b.graph)).or_default() += 1;
+            *known.entry(key(f, &b.identity, &b.graph, &b.decisions)).or_default() += 1;
         }
     }
     let before = findings.len();
-    findings.retain(|f| match known.get_mut(&key(f, ids, graph)) {
+    findings.retain(|f| match known.get_mut(&key(f, ids, graph, decisions)) {
         Some(n) if *n > 0 => {
             *n -= 1;
             false

@@ -473,6 +473,16 @@ impl Decisions {
         &self.capability(cap).id
     }
 
+    /// The capability named `id` (a finding's or a change's), with its facts.
+    pub fn named(&self, id: &str) -> Option<&Capability> {
+        self.cap(id).map(|c| self.capability(c))
+    }
+
+    /// Every capability with its id, in catalogue order.
+    pub fn caps(&self) -> impl Iterator<Item = (CapId, &Capability)> {
+        self.capabilities.iter().enumerate().map(|(k, c)| (CapId(k as u16), c))
+    }
+
     /// The number of declared tables.
     pub fn table_count(&self) -> usize {
         self.tables

@@ -1005,12 +1005,27 @@ pub struct Capability {
     #[serde(default)]
     pub internal: bool,
     pub summary: String,
+    /// Whether it switches replication on or off, changes it, or deletes the role it runs
+    /// as: what the GitHub summary, the indirect holders in words, KDS013 and KDS015's
+    /// level single out.
+    #[serde(default)]
+    pub manages: bool,
+    /// What it lets a principal do, as the PR delta says it, before the tables (or the
+    /// role's name): `disable replication on`.
+    #[serde(default)]
+    pub words: Option<String>,
     pub requirements: Vec<Requirement>,
 }
 
 impl Capability {
     pub fn primary(&self) -> Option<&Requirement> {
         self.requirements.iter().find(|r| r.primary)
+    }
+
+    /// Whether it is about the account's service-linked role (its target is the SLR), not
+    /// about tables.
+    pub fn about_slr(&self) -> bool {
+        self.target == TargetKind::Slr
     }
 }
 
@@ -1030,9 +1045,29 @@ pub struct Capabilities {
     pub capabilities: Vec<Capability>,
 }
 
+impl Capabilities {
+    /// The capability named `id`.
+    pub fn get(&self, id: &str) -> Option<&Capability> {
+        self.capabilities.iter().find(|c| c.id == id)
+    }
+
+    /// The capabilities reports list and users name (in the config's guardrails, in
+    /// queries): all but the internal probes, in catalogue order.
+    pub fn reported(&self) -> impl Iterator<Item = &Capability> {
+        self.capabilities.iter().filter(|c| !c.internal)
+    }
+}
+
 /// The built-in capability definitions.
 pub fn capabilities() -> Result<Capabilities, String> {
-    toml::from_str(CAPABILITIES).map_err(|e| format!("rules/capabilities.toml: {e}"))
+    parse_capabilities("rules/capabilities.toml", CAPABILITIES)
+}
+
+/// Capability definitions in the format of `rules/capabilities.toml` (`display` names the
+/// text in errors), for a run that analyses with a catalogue of its own
+/// (`Config::capabilities`).
+pub fn parse_capabilities(display: &str, text: &str) -> Result<Capabilities, String> {
+    toml::from_str(text).map_err(|e| format!("{display}: {e}"))
 }
 
 /// What `rules/aws-managed/INDEX.toml` says of one bundled AWS managed policy.

@@ -37,6 +37,8 @@ pub struct Change {
     /// Its address as written (`aws_iam_role.etl`).
     pub address: String,
     pub capability: String,
+    /// What the capability lets a principal do, in words (the catalogue's `words`).
+    pub words: Option<String>,
     /// Declared tables, in id order.
     pub tables: Vec<Named>,
     /// Whether the change covers the tables the inputs do not declare (`*`).
@@ -125,17 +127,13 @@ pub fn removed_words(c: &Change) -> String {
 /// At most this many table names are spelled out per sentence.
 const NAMES_SHOWN: usize = 5;
 
-/// What the capability lets a principal do, on what.
+/// What the capability lets a principal do, on what: its words, then the role (for a
+/// change on the service-linked role) or the tables.
 fn action_words(c: &Change) -> String {
-    let on = on_words(c);
-    match c.capability.as_str() {
-        "enable" => format!("enable replication on {on}"),
-        "disable" => format!("disable replication on {on}"),
-        "update" => format!("change the replication settings of {on}"),
-        "describe" => format!("read the replication settings of {on}"),
-        "create-slr" => format!("create the replication service-linked role{}", slr_words(c)),
-        "delete-slr" => format!("delete the replication service-linked role{}", slr_words(c)),
-        other => format!("use `{other}` on {on}"),
+    match (&c.words, &c.slr) {
+        (Some(words), Some(_)) => format!("{words}{}", slr_words(c)),
+        (Some(words), None) => format!("{words} {}", on_words(c)),
+        (None, _) => format!("use `{}` on {}", c.capability, on_words(c)),
     }
 }
 
@@ -179,6 +177,8 @@ struct Side {
     grants: BTreeMap<Grant, Outcome>,
     addresses: BTreeMap<String, String>,
     names: BTreeMap<String, String>,
+    /// Each capability's words, by name.
+    words: BTreeMap<String, Option<String>>,
 }
 
 impl Side {
@@ -196,10 +196,14 @@ impl Side {
             .iter()
             .map(|x| (x.principal, x.cap, &x.covers, x.outcome));
         for (principal, cap, covers, outcome) in direct.chain(indirect) {
-            if dec.capability(cap).internal || !outcome.can() {
+            let capability = dec.capability(cap);
+            if capability.internal || !outcome.can() {
                 continue;
             }
-            side.put(a, principal, dec.cap_name(cap), covers, outcome);
+            if !side.words.contains_key(&capability.id) {
+                side.words.insert(capability.id.clone(), capability.words.clone());
+            }
+            side.put(a, principal, &capability.id, covers, outcome);
         }
         side
     }
@@ -264,6 +268,7 @@ fn changes(to: &Side, from: &Side, named: &Side) -> Vec<Change> {
                 principal: principal.clone(),
                 address: named.addresses.get(principal).cloned().unwrap_or_default(),
                 capability: cap.clone(),
+                words: named.words.get(cap).cloned().flatten(),
                 tables: Vec::new(),
                 undeclared: false,
                 slr: None,

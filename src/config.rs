@@ -6,18 +6,18 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::catalog::{self, Capabilities};
 use crate::model::Severity;
 use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "kdsguard.toml";
-
-const CAPABILITIES: &[&str] = &["enable", "describe", "disable", "update", "create-slr", "delete-slr"];
 
 /// The config file to use, as ruff finds its own: the one named; else the closest
 /// `kdsguard.toml` upward from the first analysed path (a file's folder, or the folder
@@ -125,6 +125,13 @@ pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
 
 /// Parses config text; errors are `file:line:column: message`.
 pub fn parse(display: &str, text: &str) -> Result<Config, String> {
+    parse_with(display, text, None)
+}
+
+/// [`parse`] for a run that decides the capabilities of `capabilities` (`None`: the
+/// bundled `rules/capabilities.toml`): guardrails may name those, and the [`Config`] keeps
+/// them.
+pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabilities>>) -> Result<Config, String> {
     let file = SourceFile::new(display.to_string(), std::sync::Arc::from(text));
     let at = |span: Option<Range<usize>>, msg: &str| -> String {
         match span {
@@ -137,6 +144,14 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     };
     let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
     let mut config = Config::default();
+    let bundled;
+    let caps: &Capabilities = match &capabilities {
+        Some(caps) => caps,
+        None => {
+            bundled = catalog::capabilities()?;
+            &bundled
+        }
+    };
     if let Some(f) = &raw.fail_on {
         config.fail_on = Severity::parse(f.get_ref())
             .ok_or_else(|| at(Some(f.span()), "fail-on must be \"error\", \"warning\" or \"note\""))?;
@@ -194,13 +209,14 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
     for g in &raw.guardrails {
         let span = g.span();
         let g = g.get_ref();
-        if !CAPABILITIES.contains(&g.capability.get_ref().as_str()) {
+        if !caps.reported().any(|c| &c.id == g.capability.get_ref()) {
+            let known: Vec<&str> = caps.reported().map(|c| c.id.as_str()).collect();
             return Err(at(
                 Some(g.capability.span()),
                 &format!(
                     "unknown capability `{}`; expected one of {}",
                     g.capability.get_ref(),
-                    CAPABILITIES.join(", ")
+                    known.join(", ")
                 ),
             ));
         }
@@ -216,6 +232,7 @@ pub fn parse(display: &str, text: &str) -> Result<Config, String> {
             origin: format!("{display}:{line}"),
         });
     }
+    config.capabilities = capabilities;
     Ok(config)
 }
 

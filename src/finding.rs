@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::capability::CapId;
 use crate::graph::{Graph, SLR_VIRTUAL_ID};
 use crate::model::Severity;
 use crate::source::Span;
@@ -31,8 +32,9 @@ pub struct Finding {
     /// Ids of the principal and resource concerned, where there is one.
     pub principal: Option<String>,
     pub resource: Option<String>,
-    /// The capability concerned, where there is one (baseline key).
-    pub capability: Option<String>,
+    /// The capability concerned, where there is one (baseline key): an id into the run's
+    /// catalogue ([`crate::capability::Decisions::cap_name`] names it).
+    pub capability: Option<CapId>,
     pub help: String,
     pub docs: String,
 }
@@ -122,14 +124,14 @@ impl Identity {
     }
 
     /// The identity of a finding's resource. About the account's service-linked role (a
-    /// finding or entry with an SLR `capability`: `create-slr`, `delete-slr`) it is one key
+    /// finding or entry whose capability is about the SLR, `about_role`: `create-slr`,
+    /// `delete-slr`) it is one key
     /// per account however many inputs declare the role, and the same whether or not any
     /// does: [`SLR_VIRTUAL_ID`], or `slr:<account>` when the run has several accounts'
     /// roles. About one declaration (KDS005), it is that declaration's own id when several
     /// are declared, else the account's key. Anything else: its stable id.
-    pub fn resource(&self, resource: &str, capability: Option<&str>, graph: &Graph) -> String {
+    pub fn resource(&self, resource: &str, about_role: bool, graph: &Graph) -> String {
         let account_key = |s: &crate::graph::SlrNode| Self::slr_key(s, graph);
-        let about_role = capability.is_some_and(|c| c.ends_with("-slr"));
         if let Some(s) = graph.slrs.iter().find(|s| s.id == resource)
             && (about_role || !self.distinct_slrs.contains(resource))
         {

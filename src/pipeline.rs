@@ -30,7 +30,14 @@ pub fn analyze(config: &Config, cwd: &Path) -> Result<Analysis, InternalError> {
 /// findings go through rule levels, suppressions and the baseline like every other
 /// finding; then only the findings the base did not have are kept.
 pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Result<Analysis, InternalError> {
-    let caps = catalog::capabilities().map_err(InternalError)?;
+    let bundled;
+    let caps: &Capabilities = match &config.capabilities {
+        Some(caps) => caps,
+        None => {
+            bundled = catalog::capabilities().map_err(InternalError)?;
+            &bundled
+        }
+    };
     let sources = SourceMap::with_limits(config.load.limits).with_overlay(config.load.overlay.clone());
     let mut clock = Clock::start();
     let Linked {
@@ -39,7 +46,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Resu
         mut errors,
         mut diagnostics,
     } = load_and_link(config, cwd, &sources, &mut clock)?;
-    let decided = decide(config, &graph, &caps, &mut clock)?;
+    let decided = decide(config, &graph, caps, &mut clock)?;
     let mut delta = base.map(|b| {
         let head = Parts {
             graph: &graph,
@@ -56,10 +63,10 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Resu
     findings.retain_mut(|f| apply_level(config, f));
     suppressed.retain_mut(|s| apply_level(config, &mut s.finding));
     finding::name_slrs(&mut findings, &graph);
-    let (mut findings, baselined) = apply_baseline(config, cwd, &identity, &graph, findings)?;
+    let (mut findings, baselined) = apply_baseline(config, cwd, &identity, &graph, &decided.decisions, findings)?;
     sort_outputs(&sources, &mut findings, &mut errors, &mut diagnostics);
     if let (Some(b), Some(d)) = (base, delta.as_mut()) {
-        d.unchanged_findings = baseline::keep_new(&mut findings, &identity, &graph, b);
+        d.unchanged_findings = baseline::keep_new(&mut findings, &identity, &graph, &decided.decisions, b);
     }
     let assumptions = assumptions(config, &graph, &decided.reach);
     clock.split("rules (findings, suppressions, baseline)");
@@ -239,6 +246,7 @@ fn apply_baseline(
     cwd: &Path,
     identity: &Identity,
     graph: &Graph,
+    decisions: &Decisions,
     findings: Vec<Finding>,
 ) -> Result<(Vec<Finding>, Vec<Finding>), InternalError> {
     let Some(path) = &config.baseline else {
@@ -248,7 +256,7 @@ fn apply_baseline(
     let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
     Ok(findings
         .into_iter()
-        .partition(|f| !accepted.contains(&baseline::key(f, identity, graph))))
+        .partition(|f| !accepted.contains(&baseline::key(f, identity, graph, decisions))))
 }
 
 /// Puts findings, load errors and diagnostics in their output order (diagnostics once each).

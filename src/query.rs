@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::capability::{Access, Covers, RequirementDecision};
-use crate::catalog::{self, Capabilities, Capability, On, TargetKind};
+use crate::catalog::{Capability, On, TargetKind};
 use crate::graph::{Graph, PrincipalNode, slr_arn};
 use crate::iam::eval::{Because, Layer, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
@@ -189,14 +189,13 @@ pub struct Question<'a> {
 /// Answers a query; an error names what was not found (a principal, table, capability)
 /// and lists the valid choices.
 pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
-    let caps = catalog::capabilities()?;
     let query = match q.ask {
         Ask::WhoCan => "who-can",
         Ask::Can => "can",
         Ask::Why => "why",
     };
     let (principal, capability, on) = (q.principal, q.capability, q.on);
-    let cap = find_capability(&caps, capability)?;
+    let cap = find_capability(&a.decisions.capabilities, capability)?;
     let who = principal.map(|p| find_principal(&a.graph, p)).transpose()?;
     let targets = on.map(|on| find_targets(&a.graph, cap, on)).transpose()?;
     let dec = &a.decisions;
@@ -278,7 +277,7 @@ pub fn render_json(answer: &Answer) -> Result<String, serde_json::Error> {
 /// file:line:column), then the assumptions.
 pub fn render_human(a: &Analysis, answer: &Answer) -> String {
     let mut out = String::new();
-    let slr = answer.capability.ends_with("-slr");
+    let slr = a.decisions.named(&answer.capability).is_some_and(|c| c.about_slr());
     let on = match answer.on.as_deref() {
         None | Some("slr") if slr => match a.graph.slrs.len() {
             1 => crate::slr::words(&a.graph, &a.sources, 0),
@@ -324,8 +323,8 @@ pub fn render_human(a: &Analysis, answer: &Answer) -> String {
 // ---------------------------------------------------------------------------------------
 // Resolving the arguments.
 
-fn find_capability<'c>(caps: &'c Capabilities, id: &str) -> Result<&'c Capability, String> {
-    let public = || caps.capabilities.iter().filter(|c| !c.internal);
+fn find_capability<'c>(caps: &'c [Capability], id: &str) -> Result<&'c Capability, String> {
+    let public = || caps.iter().filter(|c| !c.internal);
     public().find(|c| c.id == id).ok_or_else(|| {
         let valid: Vec<&str> = public().map(|c| c.id.as_str()).collect();
         format!("unknown capability `{id}`; valid capabilities: {}", valid.join(", "))
@@ -1337,6 +1336,7 @@ fn statement_tree(s: &StatementOut, full: bool) -> Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
 
     #[test]
     fn trees_render_with_branches() {
@@ -1366,7 +1366,7 @@ mod tests {
     fn unknown_arguments_list_the_valid_choices() {
         let g = Graph::default();
         let caps = catalog::capabilities().unwrap_or_else(|e| unreachable!("{e}"));
-        let err = find_capability(&caps, "nope").err().unwrap_or_default();
+        let err = find_capability(&caps.capabilities, "nope").err().unwrap_or_default();
         assert!(err.contains("enable") && err.contains("delete-slr"), "{err}");
         let err = find_principal(&g, "alice").err().unwrap_or_default();
         assert!(err.contains("alice"), "{err}");

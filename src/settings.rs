@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::catalog::Capabilities;
 use crate::load::LoadOptions;
 use crate::model::Severity;
 use crate::value::Pins;
@@ -46,6 +47,9 @@ pub struct Config {
     /// newer change has made the run stale): [`crate::analyze`] then returns
     /// [`InternalError`](crate::error::InternalError) with [`CANCELLED`](crate::error::CANCELLED).
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The capability definitions to decide (in `rules/capabilities.toml`'s format, read with
+    /// [`crate::catalog::parse_capabilities`]); `None`: the bundled `rules/capabilities.toml`.
+    pub capabilities: Option<std::sync::Arc<Capabilities>>,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             today: None,
             docs_url: None,
             cancel: None,
+            capabilities: None,
         }
     }
 }

@@ -190,7 +190,7 @@ impl Folder {
         let a = &self.analysis;
         let found = (|| {
             let p = *self.principals.get(f.principal.as_deref()?)?;
-            let cap = a.decisions.cap(f.capability.as_deref()?)?;
+            let cap = f.capability?;
             let target = f.resource.as_deref();
             a.reach.of(p).iter().find(|x| {
                 x.cap == cap

@@ -100,6 +100,9 @@ mod tests {
             principal: "infra#aws_iam_role.etl".into(),
             address: "aws_iam_role.etl".into(),
             capability: cap.into(),
+            words: crate::catalog::capabilities()
+                .ok()
+                .and_then(|c| c.get(cap)?.words.clone()),
             tables: tables
                 .iter()
                 .map(|t| Named {
@@ -135,5 +138,19 @@ mod tests {
         let text = human(&d);
         assert!(text.starts_with("\nCompared with main (0123456789ab):\n"), "{text}");
         assert!(text.contains("2 finding(s) the base already had"), "{text}");
+    }
+
+    #[test]
+    fn a_change_reads_as_its_capability_words_from_the_catalogue() {
+        let mut c = change("inspect", "not_allowed", "allowed", &["Orders"]);
+        assert_eq!(
+            crate::compare::added_words(&c),
+            "this change lets `aws_iam_role.etl` use `inspect` on Orders"
+        );
+        c.words = Some("read the description of".into());
+        assert_eq!(
+            crate::compare::added_words(&c),
+            "this change lets `aws_iam_role.etl` read the description of Orders"
+        );
     }
 }

@@ -313,15 +313,13 @@ fn access_added(a: &Analysis, links: Links<'_>) -> Vec<String> {
     lines
 }
 
-/// The capabilities the summary lists: the ones that change or remove replication.
-const MANAGE: [&str; 4] = ["enable", "disable", "update", "delete-slr"];
-
 fn access(out: &mut String, a: &Analysis) {
     let dec = &a.decisions;
     let rows: Vec<String> = dec
         .entries
         .iter()
-        .filter(|x| MANAGE.contains(&dec.cap_name(x.cap)) && dec.decision(x).outcome.can())
+        // The capabilities that change or remove replication (`manages`).
+        .filter(|x| dec.capability(x.cap).manages && dec.decision(x).outcome.can())
         .map(|x| {
             let p = &a.graph.principals[x.principal];
             let covers = match &x.covers {

@@ -6,16 +6,14 @@
 use crate::analysis::Analysis;
 use crate::capability::Covers;
 
-/// The capabilities listed: those that manage replication, and deleting the SLR.
-const LISTED: &[&str] = &["enable", "disable", "update", "delete-slr"];
-
-/// One sentence per indirect holder, in `indirect` order.
+/// One sentence per indirect holder of a capability that `manages` replication (deleting
+/// the SLR included), in `indirect` order.
 pub fn lines(a: &Analysis) -> Vec<String> {
     let dec = &a.decisions;
     a.reach
         .indirect
         .iter()
-        .filter(|x| x.outcome.can() && LISTED.contains(&dec.cap_name(x.cap)))
+        .filter(|x| x.outcome.can() && dec.capability(x.cap).manages)
         .map(|x| {
             let cap = dec.cap_name(x.cap);
             let on = match &x.covers {

@@ -544,7 +544,7 @@ pub fn fingerprints(a: &Analysis) -> Vec<String> {
     a.findings
         .iter()
         .map(|f| {
-            let key = baseline::key(f, &a.identity, &a.graph);
+            let key = baseline::key(f, &a.identity, &a.graph, &a.decisions);
             let base = [
                 key.rule,
                 key.principal.unwrap_or_default(),
@@ -644,7 +644,7 @@ impl<'a> Flows<'a> {
     fn access(&self, f: &Finding) -> Option<(usize, &'a Access)> {
         let p = *self.principals.get(f.principal.as_deref()?)?;
         let dec = &self.a.decisions;
-        let cap = dec.cap(f.capability.as_deref()?)?;
+        let cap = f.capability?;
         let access = match f.resource.as_deref() {
             Some(r) => match self.tables.get(r) {
                 Some(&t) => dec.on_table(p, cap, Some(t)),

@@ -47,7 +47,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         );
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.capability = Some("enable".to_string());
+        f.capability = Some(enable);
         out.push(f);
     }
     out

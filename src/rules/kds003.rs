@@ -39,7 +39,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         );
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.capability = Some("create-slr".to_string());
+        f.capability = dec.cap("create-slr");
         out.push(f);
     }
     out

@@ -58,7 +58,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         }
         f.principal = Some(principal.id.clone());
         f.resource = Some(super::covers_id(ctx, &a.covers));
-        f.capability = Some("delete-slr".to_string());
+        f.capability = Some(delete);
         out.push(f);
     }
     out.extend(indirect(meta, ctx, delete, &direct));
@@ -106,7 +106,7 @@ fn indirect(
         f.labels.extend(super::declared_here(ctx, x.principal));
         f.principal = Some(principal.id.clone());
         f.resource = Some(super::covers_id(ctx, &x.covers));
-        f.capability = Some("delete-slr".to_string());
+        f.capability = Some(delete);
         out.push(f);
     }
     out

@@ -50,7 +50,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                         places.push(Place {
                             span: v.attachment,
                             named: b.named,
-                            words: Some(bundled_grant(policy, b.sid.as_deref(), primary_action(capability))),
+                            words: Some(bundled_grant(policy, b.sid.as_deref(), primary_action(ctx, capability))),
                         });
                     }
                 }
@@ -77,7 +77,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         let principal = &ctx.graph.principals[p];
         let action = capabilities
             .iter()
-            .map(|c| primary_action(c))
+            .map(|c| primary_action(ctx, c))
             .collect::<Vec<_>>()
             .join(" and ");
         let capability = capabilities.join(" and ");
@@ -103,17 +103,18 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         );
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
-        f.capability = capabilities.first().cloned();
+        f.capability = capabilities.first().and_then(|c| ctx.decisions.cap(c));
         out.push(f);
     }
     out
 }
 
-fn primary_action(capability: &str) -> &'static str {
-    match capability {
-        "disable" => "dynamodb:DisableKinesisStreamingDestination",
-        _ => "dynamodb:UpdateKinesisStreamingDestination",
-    }
+/// The action of the capability's primary requirement (the catalogue's).
+fn primary_action<'a>(ctx: &CheckContext<'a>, capability: &str) -> &'a str {
+    ctx.decisions
+        .named(capability)
+        .and_then(|c| c.primary())
+        .map_or("", |r| r.action.as_str())
 }
 
 /// Where a principal's grant is written, whether it names the action, and, for a bundled

@@ -60,7 +60,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
         f.resource = Some(super::covers_id(ctx, &Covers::Tables(tables)));
-        f.capability = Some("describe".to_string());
+        f.capability = Some(describe);
         out.push(f);
     }
     out

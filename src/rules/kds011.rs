@@ -41,7 +41,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 path: None,
                 label: format!("grants {}", rail.capability),
             };
-            out.push(violation(meta, ctx, rail, a.principal, &covers, how));
+            out.push(violation(meta, ctx, rail, cap, a.principal, &covers, how));
         }
         out.extend(indirect(meta, ctx, rail, cap, scope.as_ref()));
     }
@@ -71,6 +71,7 @@ fn violation(
     meta: &RuleMeta,
     ctx: &CheckContext<'_>,
     rail: &crate::settings::Guardrail,
+    cap: crate::capability::CapId,
     principal: usize,
     covers: &Covers,
     how: Held,
@@ -102,7 +103,7 @@ fn violation(
     f.labels.extend(declared_here(ctx, principal));
     f.principal = Some(p.id.clone());
     f.resource = Some(covers_id(ctx, covers));
-    f.capability = Some(rail.capability.clone());
+    f.capability = Some(cap);
     f
 }
 
@@ -137,7 +138,7 @@ fn indirect(
             path: Some(crate::reach::path_words(g, ctx.sources, ctx.reach, &rail.capability, x)),
             label: format!("first step of a path to {}", rail.capability),
         };
-        out.push(violation(meta, ctx, rail, x.principal, &covers, how));
+        out.push(violation(meta, ctx, rail, cap, x.principal, &covers, how));
     }
     out
 }

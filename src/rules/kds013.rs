@@ -8,13 +8,15 @@ use crate::finding::Finding;
 use crate::reach::Indirect;
 use crate::rules::{CheckContext, Gathered, RuleMeta, covers_id, declared_here, finding};
 
-/// The capabilities that manage replication.
-const MANAGE: &[&str] = &["enable", "disable", "update"];
-
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let dec = ctx.decisions;
     let n = dec.table_count();
-    let manage: Vec<CapId> = MANAGE.iter().filter_map(|c| dec.cap(c)).collect();
+    // The capabilities that manage replication of tables.
+    let manage: Vec<CapId> = dec
+        .caps()
+        .filter(|(_, c)| c.manages && !c.about_slr())
+        .map(|(k, _)| k)
+        .collect();
     // One finding per (principal, capability): the union of its indirect table sets.
     let mut gathered: BTreeMap<(usize, CapId), Gathered<&Indirect>> = BTreeMap::new();
     for x in &ctx.reach.indirect {
@@ -55,7 +57,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
         f.labels.extend(declared_here(ctx, p));
         f.principal = Some(principal.id.clone());
         f.resource = Some(covers_id(ctx, &covers));
-        f.capability = Some(cap_name.to_string());
+        f.capability = Some(cap);
         out.push(f);
     }
     out

@@ -13,10 +13,6 @@ use crate::source::Span;
 pub const ID: &str = "KDS015";
 pub const NAME: &str = "access-added";
 
-/// Capabilities whose addition is reported at the rule's level; the others (`describe`,
-/// `create-slr`) at `note`.
-const MANAGE: &[&str] = &["enable", "disable", "update", "delete-slr"];
-
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let Some(delta) = ctx.delta else {
         return Vec::new();
@@ -54,7 +50,9 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             message.push_str(&format!(", through other principals: {path}"));
         }
         let mut f = finding(meta, span, message, label);
-        if !MANAGE.contains(&c.capability.as_str()) {
+        // Added access that `manages` replication is reported at the rule's level; the rest
+        // (`describe`, `create-slr`) at `note`.
+        if !ctx.decisions.named(&c.capability).is_some_and(|k| k.manages) {
             f.severity = Severity::Note;
         }
         f.labels.extend(declared_here(ctx, p));
@@ -64,7 +62,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             Target::Table(Some(t)) => g.tables[t].id.clone(),
             Target::Table(None) => "*".to_string(),
         });
-        f.capability = Some(c.capability.clone());
+        f.capability = ctx.decisions.cap(&c.capability);
         out.push(f);
     }
     out
