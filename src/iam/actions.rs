@@ -273,36 +273,13 @@ fn typo_limit(len: usize) -> usize {
 }
 
 /// Optimal-string-alignment distance (insertions, deletions, substitutions and swaps of
-/// two neighbours each cost one), or `None` when it exceeds `limit`.
+/// two neighbours each cost one, `strsim::osa_distance`, as the config's and the queries'
+/// suggestions use `strsim`), or `None` when it exceeds `limit`.
 fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > limit {
+    if a.chars().count().abs_diff(b.chars().count()) > limit {
         return None;
     }
-    // Three rows: two back (for swaps), previous and current.
-    let mut two_back: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for (i, &ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        let mut row_min = cur[0];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let mut d = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-            if i > 0 && j > 0 && a.get(i - 1) == Some(&cb) && b.get(j - 1) == Some(&ca) {
-                d = d.min(two_back[j - 1] + 1);
-            }
-            cur[j + 1] = d;
-            row_min = row_min.min(d);
-        }
-        if row_min > limit {
-            return None;
-        }
-        std::mem::swap(&mut two_back, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().filter(|&d| d <= limit)
+    Some(strsim::osa_distance(a, b)).filter(|&d| d <= limit)
 }
 
 #[cfg(test)]
