@@ -152,32 +152,12 @@ impl<'s> Eval<'s> {
                 let k = InstKey::Int(usize::try_from(*i.value()).unwrap_or(usize::MAX));
                 output_of(self.child_instance(name, &k), ops.get(1..).unwrap_or_default())
             }
-            (Expansion::Count(_), _) => {
-                let items = Self::instance_keys(&expansion)
-                    .iter()
-                    .map(|k| match self.child_instance(name, k) {
-                        Some(c) => c.outputs_object(span),
-                        None => self.unknown_at(span, format!("module {name} is not loaded")),
-                    })
-                    .collect();
-                self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
-            }
-            (Expansion::Each(_), _) => {
-                let entries = Self::instance_keys(&expansion)
-                    .iter()
-                    .filter_map(|k| match k {
-                        InstKey::Str(s) => Some(Entry {
-                            key: s.clone(),
-                            key_span: span,
-                            value: match self.child_instance(name, k) {
-                                Some(c) => c.outputs_object(span),
-                                None => self.unknown_at(span, format!("module {name} is not loaded")),
-                            },
-                        }),
-                        _ => None,
-                    })
-                    .collect();
-                self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
+            (Expansion::Count(_) | Expansion::Each(_), _) => {
+                let all = self.all_instances(&expansion, span, |k| match self.child_instance(name, k) {
+                    Some(c) => c.outputs_object(span),
+                    None => self.unknown_at(span, format!("module {name} is not loaded")),
+                });
+                self.apply_ops(all, ops, file, scope, span)
             }
         }
     }
@@ -364,28 +344,36 @@ impl<'s> Eval<'s> {
                 let reason = unknown_reason(why).unwrap_or("not known").to_string();
                 self.unknown_at(span, format!("the instances of {rtype}.{name} are not known: {reason}"))
             }
-            (Expansion::Count(_), _) => {
-                let items = Self::instance_keys(&expansion)
-                    .iter()
-                    .map(|k| Rc::unwrap_or_clone(self.identified_object(idx, k)))
-                    .collect();
-                self.apply_ops(Value::new(ValueKind::List(items), span), ops, file, scope, span)
+            (Expansion::Count(_) | Expansion::Each(_), _) => {
+                let all = self.all_instances(&expansion, span, |k| {
+                    Rc::unwrap_or_clone(self.identified_object(idx, k))
+                });
+                self.apply_ops(all, ops, file, scope, span)
             }
-            (Expansion::Each(_), _) => {
-                let entries = Self::instance_keys(&expansion)
-                    .iter()
+        }
+    }
+
+    /// Every instance of a `count` or `for_each` expansion as one value (a resource or
+    /// module used without an index): a list by `count` index, an object by `for_each` key,
+    /// each instance's value from `one`.
+    fn all_instances(&self, expansion: &Expansion, span: Span, mut one: impl FnMut(&InstKey) -> Value) -> Value {
+        let keys = Self::instance_keys(expansion);
+        let kind = match expansion {
+            Expansion::Each(_) => ValueKind::Map(
+                keys.iter()
                     .filter_map(|k| match k {
                         InstKey::Str(s) => Some(Entry {
                             key: s.clone(),
                             key_span: span,
-                            value: Rc::unwrap_or_clone(self.identified_object(idx, k)),
+                            value: one(k),
                         }),
                         _ => None,
                     })
-                    .collect();
-                self.apply_ops(Value::new(ValueKind::Map(entries), span), ops, file, scope, span)
-            }
-        }
+                    .collect(),
+            ),
+            _ => ValueKind::List(keys.iter().map(&mut one).collect()),
+        };
+        Value::new(kind, span)
     }
 }
 
