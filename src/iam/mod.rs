@@ -6,7 +6,9 @@ pub mod actions;
 pub mod arn;
 pub mod class;
 pub mod condition;
-pub mod context;
+// What is known of a request's condition keys: read through `condition` (which
+// re-exports `Context` and `Lookup`), not named outside `iam`.
+mod context;
 pub mod eval;
 pub mod index;
 pub mod key_policy;
