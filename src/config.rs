@@ -15,6 +15,7 @@ use crate::catalog::{self, Capabilities};
 use crate::model::Severity;
 use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
+use crate::value::Pins;
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "kdsguard.toml";
@@ -52,6 +53,83 @@ pub fn anchor_glob(base: &Path, glob: &str) -> String {
     let base = crate::paths::normalize(base).to_string_lossy().replace('\\', "/");
     let glob = glob.strip_prefix("./").unwrap_or(glob);
     format!("{}/{glob}", globset::escape(base.trim_end_matches('/')))
+}
+
+/// What a front end sets over the config file, already parsed (the command line's
+/// `--config`, paths, `--exclude`, `--var`, `--var-file`, `--parameter`,
+/// `--parameter-file`, `--account`/`--region`/`--partition`, `--root`), and the process's
+/// environment. The library's own type: `main.rs` parses arguments into it, [`resolve`]
+/// merges.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// A config file named explicitly; else one is found for the paths ([`find`]).
+    pub config: Option<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    /// Exclude globs relative to the working folder (already checked as globs).
+    pub excludes: Vec<String>,
+    pub tf_vars: Vec<(String, String)>,
+    pub tf_var_files: Vec<PathBuf>,
+    pub cfn_parameters: Vec<(String, String)>,
+    pub cfn_parameter_files: Vec<PathBuf>,
+    /// Pins set here win over the file's.
+    pub pins: Pins,
+    pub root: Option<PathBuf>,
+    /// The environment's variables; `TF_VAR_<name>` ones become Terraform variables.
+    pub environment: Vec<(String, String)>,
+}
+
+/// The run's [`Config`]: the config file ([`find`], [`load`]), then `over` on top — its
+/// excludes added, variables and parameters after the file's, pins and root where set, and
+/// `TF_VAR_*` from the environment (sorted; Terraform reads them below tfvars files and
+/// `--var`). Also returns a warning for each named path the excludes leave out. Fails on a
+/// named path that does not exist, or a config file that cannot be read or is invalid.
+pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), String> {
+    for p in over.paths.iter().filter(|p| p.as_os_str() != "-") {
+        if !cwd.join(p).exists() {
+            return Err(format!("no such file or directory: {}", p.display()));
+        }
+    }
+    let mut config = match find(over.config.as_deref(), &over.paths, cwd) {
+        Some(path) => load(&path, cwd)?,
+        None => Config::default(),
+    };
+    config
+        .load
+        .exclude
+        .extend(over.excludes.iter().map(|g| anchor_glob(cwd, g)));
+    let warnings = over
+        .paths
+        .iter()
+        .filter(|p| crate::load::is_excluded(p, cwd, &config.load.exclude))
+        .map(|p| {
+            format!(
+                "{} is excluded (config `exclude` or --exclude) and not analysed",
+                p.display()
+            )
+        })
+        .collect();
+    config.paths = over.paths.clone();
+    config.load.tf_vars.extend(over.tf_vars.iter().cloned());
+    config.load.tf_var_files.extend(over.tf_var_files.iter().cloned());
+    let mut env_vars: Vec<(String, String)> = over
+        .environment
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v.clone())))
+        .collect();
+    env_vars.sort();
+    config.load.tf_env_vars = env_vars;
+    config.load.cfn_parameters.extend(over.cfn_parameters.iter().cloned());
+    config
+        .load
+        .cfn_parameter_files
+        .extend(over.cfn_parameter_files.iter().cloned());
+    config.pins = Pins {
+        account: over.pins.account.clone().or(config.pins.account.take()),
+        region: over.pins.region.clone().or(config.pins.region.take()),
+        partition: over.pins.partition.clone().or(config.pins.partition.take()),
+    };
+    config.root = over.root.clone().or(config.root.take());
+    Ok((config, warnings))
 }
 
 #[derive(Deserialize)]
@@ -354,6 +432,61 @@ fn limits(
 mod tests {
     use super::*;
     use crate::paths::glob_matches;
+
+    #[test]
+    fn overrides_go_over_the_file_and_the_environment_gives_terraform_variables() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+        let cwd = dir.path();
+        let file = "account = \"111111111111\"\nregion = \"eu-west-1\"\nexclude = [\"skip/**\"]\n";
+        std::fs::write(cwd.join(FILE_NAME), file).unwrap_or_else(|e| unreachable!("{e}"));
+        std::fs::create_dir_all(cwd.join("skip/a")).unwrap_or_else(|e| unreachable!("{e}"));
+        std::fs::create_dir_all(cwd.join("mods")).unwrap_or_else(|e| unreachable!("{e}"));
+        let over = Overrides {
+            paths: vec![PathBuf::from("skip/a"), PathBuf::from("mods")],
+            excludes: vec!["mods/tmp/**".to_string()],
+            tf_vars: vec![("env".to_string(), "prod".to_string())],
+            pins: Pins {
+                account: Some("222222222222".to_string()),
+                ..Pins::default()
+            },
+            environment: vec![
+                ("TF_VAR_zone".to_string(), "b".to_string()),
+                ("HOME".to_string(), "/root".to_string()),
+                ("TF_VAR_app".to_string(), "orders".to_string()),
+            ],
+            ..Overrides::default()
+        };
+        let (config, warnings) = resolve(&over, cwd).unwrap_or_else(|e| unreachable!("{e}"));
+        // The command line's pin wins; the file's stays where the command line sets none.
+        assert_eq!(config.pins.account.as_deref(), Some("222222222222"));
+        assert_eq!(config.pins.region.as_deref(), Some("eu-west-1"));
+        // TF_VAR_* only, sorted by name.
+        assert_eq!(
+            config.load.tf_env_vars,
+            [
+                ("app".to_string(), "orders".to_string()),
+                ("zone".to_string(), "b".to_string())
+            ]
+        );
+        assert_eq!(config.load.tf_vars, [("env".to_string(), "prod".to_string())]);
+        // The file's exclude and the added one, both anchored; a named path they leave out
+        // is a warning.
+        assert_eq!(config.load.exclude.len(), 2);
+        assert_eq!(
+            warnings,
+            ["skip/a is excluded (config `exclude` or --exclude) and not analysed"]
+        );
+        assert_eq!(config.paths, over.paths);
+
+        let missing = Overrides {
+            paths: vec![PathBuf::from("nowhere")],
+            ..Overrides::default()
+        };
+        assert_eq!(
+            resolve(&missing, cwd).map(|_| ()),
+            Err("no such file or directory: nowhere".to_string())
+        );
+    }
 
     #[test]
     fn a_full_config_is_read() {

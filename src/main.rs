@@ -148,53 +148,29 @@ fn cwd() -> Result<std::path::PathBuf> {
 
 /// The run's configuration: the config file, then the command line on top.
 fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
-    for p in input.paths.iter().filter(|p| p.as_os_str() != "-") {
-        if !cwd.join(p).exists() {
-            bail!("no such file or directory: {}", p.display());
-        }
-    }
-    let mut config = match kdsguard::config::find(input.config.as_deref(), &input.paths, cwd) {
-        Some(path) => kdsguard::config::load(&path, cwd).map_err(anyhow::Error::msg)?,
-        None => Config::default(),
-    };
     for g in &input.excludes {
         globset::Glob::new(g).map_err(|e| anyhow::anyhow!("--exclude {g:?}: {e}"))?;
-        config.load.exclude.push(kdsguard::config::anchor_glob(cwd, g));
     }
-    for p in input
-        .paths
-        .iter()
-        .filter(|p| kdsguard::load::is_excluded(p, cwd, &config.load.exclude))
-    {
-        warn(&format!(
-            "{} is excluded (config `exclude` or --exclude) and not analysed",
-            p.display()
-        ));
-    }
-    config.paths = input.paths.clone();
-    config.load.tf_vars.extend(pairs(&input.vars, "--var")?);
-    config.load.tf_var_files.extend(input.var_files.iter().cloned());
-    // TF_VAR_name=value, as Terraform reads them (below tfvars files and --var).
-    let mut env_vars: Vec<(String, String)> = std::env::vars()
-        .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
-        .collect();
-    env_vars.sort();
-    config.load.tf_env_vars = env_vars;
-    config
-        .load
-        .cfn_parameters
-        .extend(pairs(&input.parameters, "--parameter")?);
-    config
-        .load
-        .cfn_parameter_files
-        .extend(input.parameter_files.iter().cloned());
-    let pins = Pins {
-        account: input.account.clone().or(config.pins.account.take()),
-        region: input.region.clone().or(config.pins.region.take()),
-        partition: input.partition.clone().or(config.pins.partition.take()),
+    let over = kdsguard::config::Overrides {
+        config: input.config.clone(),
+        paths: input.paths.clone(),
+        excludes: input.excludes.clone(),
+        tf_vars: pairs(&input.vars, "--var")?,
+        tf_var_files: input.var_files.clone(),
+        cfn_parameters: pairs(&input.parameters, "--parameter")?,
+        cfn_parameter_files: input.parameter_files.clone(),
+        pins: Pins {
+            account: input.account.clone(),
+            region: input.region.clone(),
+            partition: input.partition.clone(),
+        },
+        root: input.root.clone(),
+        environment: std::env::vars().collect(),
     };
-    config.pins = pins;
-    config.root = input.root.clone().or(config.root.take());
+    let (config, warnings) = kdsguard::config::resolve(&over, cwd).map_err(anyhow::Error::msg)?;
+    for w in &warnings {
+        warn(w);
+    }
     Ok(config)
 }
 
