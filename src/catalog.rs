@@ -1067,7 +1067,23 @@ pub fn capabilities() -> Result<Capabilities, String> {
 /// text in errors), for a run that analyses with a catalogue of its own
 /// (`Config::capabilities`).
 pub fn parse_capabilities(display: &str, text: &str) -> Result<Capabilities, String> {
-    toml::from_str(text).map_err(|e| format!("{display}: {e}"))
+    let caps: Capabilities = toml::from_str(text).map_err(|e| format!("{display}: {e}"))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for c in &caps.capabilities {
+        if !seen.insert(c.id.as_str()) {
+            return Err(format!("{display}: capability `{}` is defined twice", c.id));
+        }
+        // Rules and reports name a capability's grant by its primary action (KDS006, the
+        // partial-grant findings): one, never a guess.
+        let primaries = c.requirements.iter().filter(|r| r.primary).count();
+        if primaries != 1 {
+            return Err(format!(
+                "{display}: capability `{}` has {primaries} requirements marked `primary = true`; it needs exactly one",
+                c.id
+            ));
+        }
+    }
+    Ok(caps)
 }
 
 /// What `rules/aws-managed/INDEX.toml` says of one bundled AWS managed policy.
@@ -1224,6 +1240,29 @@ fn compile_managed(name: &str) -> Option<Policy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_catalogue_of_its_own_needs_unique_ids_and_one_primary_action_each() {
+        let bundled = CAPABILITIES;
+        // The bundled text with its first capability's primary mark dropped.
+        let no_primary = bundled.replacen(", primary = true", "", 1);
+        let err = parse_capabilities("mine.toml", &no_primary).map(|_| ());
+        assert_eq!(
+            err,
+            Err(
+                "mine.toml: capability `enable` has 0 requirements marked `primary = true`; it needs exactly one"
+                    .to_string()
+            )
+        );
+        let twice = format!(
+            "{bundled}\n[[capability]]\nid = \"describe\"\ntarget = \"table\"\nsummary = \"again\"\nrequirements = [{{ action = \"dynamodb:DescribeTable\", on = \"table\", primary = true }}]\n"
+        );
+        assert_eq!(
+            parse_capabilities("mine.toml", &twice).map(|_| ()),
+            Err("mine.toml: capability `describe` is defined twice".to_string())
+        );
+        assert!(parse_capabilities("mine.toml", bundled).is_ok());
+    }
 
     #[test]
     fn capability_data_matches_the_spec() {

@@ -65,7 +65,7 @@ pub struct Overrides {
     /// A config file named explicitly; else one is found for the paths ([`find`]).
     pub config: Option<PathBuf>,
     pub paths: Vec<PathBuf>,
-    /// Exclude globs relative to the working folder (already checked as globs).
+    /// Exclude globs relative to the working folder (checked by [`resolve`]).
     pub excludes: Vec<String>,
     pub tf_vars: Vec<(String, String)>,
     pub tf_var_files: Vec<PathBuf>,
@@ -82,7 +82,8 @@ pub struct Overrides {
 /// excludes added, variables and parameters after the file's, pins and root where set, and
 /// `TF_VAR_*` from the environment (sorted; Terraform reads them below tfvars files and
 /// `--var`). Also returns a warning for each named path the excludes leave out. Fails on a
-/// named path that does not exist, or a config file that cannot be read or is invalid.
+/// named path that does not exist, a config file that cannot be read or is invalid, or an
+/// exclude that is not a glob.
 pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), String> {
     for p in over.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !cwd.join(p).exists() {
@@ -93,10 +94,10 @@ pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), St
         Some(path) => load(&path, cwd)?,
         None => Config::default(),
     };
-    config
-        .load
-        .exclude
-        .extend(over.excludes.iter().map(|g| anchor_glob(cwd, g)));
+    for g in &over.excludes {
+        globset::Glob::new(g).map_err(|e| format!("--exclude {g:?}: {e}"))?;
+        config.load.exclude.push(anchor_glob(cwd, g));
+    }
     let warnings = over
         .paths
         .iter()
@@ -486,6 +487,12 @@ mod tests {
             resolve(&missing, cwd).map(|_| ()),
             Err("no such file or directory: nowhere".to_string())
         );
+        let bad_glob = Overrides {
+            excludes: vec!["a/[b".to_string()],
+            ..Overrides::default()
+        };
+        let err = resolve(&bad_glob, cwd).map(|_| ()).unwrap_err();
+        assert!(err.starts_with("--exclude \"a/[b\": "), "{err}");
     }
 
     #[test]

@@ -148,9 +148,6 @@ fn cwd() -> Result<std::path::PathBuf> {
 
 /// The run's configuration: the config file, then the command line on top.
 fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
-    for g in &input.excludes {
-        globset::Glob::new(g).map_err(|e| anyhow::anyhow!("--exclude {g:?}: {e}"))?;
-    }
     let over = kdsguard::config::Overrides {
         config: input.config.clone(),
         paths: input.paths.clone(),

@@ -12,7 +12,7 @@ use crate::value::{Symbol, Template};
 pub enum Segment<'a> {
     /// The run's own: the segment's symbol.
     Run,
-    /// Empty: IAM's region, or the account of an AWS managed policy's `aws`-less forms.
+    /// Empty: the region of a global service (IAM), the account of an S3 bucket.
     Empty,
     /// Fixed text (`aws` for AWS managed policies).
     Lit(&'a str),
