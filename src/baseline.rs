@@ -39,7 +39,7 @@ pub struct Baseline {
 pub fn key(f: &Finding, ids: &Identity, graph: &Graph, decisions: &Decisions) -> Entry {
     let about_role = f.capability.is_some_and(|c| decisions.capability(c).about_slr());
     Entry {
-        rule: f.rule.clone(),
+        rule: f.rule.to_string(),
         principal: f.principal.as_deref().map(|p| ids.id(p)),
         resource: f.resource.as_deref().map(|r| ids.resource(r, about_role, graph)),
         capability: f.capability.map(|c| decisions.cap_name(c).to_string()),

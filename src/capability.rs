@@ -33,9 +33,7 @@ use crate::settings::Config;
 use crate::source::FileId;
 use crate::value::{Pins, Template};
 
-/// A capability: an index into the catalogue's capabilities.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct CapId(pub u16);
+pub use crate::catalog::CapId;
 
 /// A set of declared tables (indexes into [`Graph::tables`]), plus whether it also covers
 /// every table the inputs do not declare (`*`).

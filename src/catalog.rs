@@ -1037,6 +1037,11 @@ pub struct SlrFacts {
     pub service: String,
 }
 
+/// A capability: an index into a catalogue's capabilities (the run's own catalogue,
+/// [`crate::settings::Config::capabilities`], which the decisions follow).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct CapId(pub u16);
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Capabilities {
@@ -1049,6 +1054,12 @@ impl Capabilities {
     /// The capability named `id`.
     pub fn get(&self, id: &str) -> Option<&Capability> {
         self.capabilities.iter().find(|c| c.id == id)
+    }
+
+    /// The id of the capability named `name`.
+    pub fn id(&self, name: &str) -> Option<CapId> {
+        let k = self.capabilities.iter().position(|c| c.id == name)?;
+        u16::try_from(k).ok().map(CapId)
     }
 
     /// The capabilities reports list and users name (in the config's guardrails, in

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::catalog::{self, Capabilities};
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::settings::{Config, Guardrail, RuleLevel};
 use crate::source::SourceFile;
 use crate::value::Pins;
@@ -247,7 +247,10 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
     }
     let known = crate::rules::catalogue()?;
     for (id, level) in &raw.rules {
-        let Some(rule) = known.iter().find(|r| &r.id == id.get_ref() || &r.name == id.get_ref()) else {
+        let Some(rule) = known
+            .iter()
+            .find(|r| RuleId::parse(id.get_ref()) == Some(r.id) || &r.name == id.get_ref())
+        else {
             return Err(at(Some(id.span()), &format!("unknown rule `{}`", id.get_ref())));
         };
         let level = match level.get_ref().as_str() {
@@ -259,7 +262,7 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
                 )
             })?),
         };
-        config.rule_levels.insert(rule.id.clone(), level);
+        config.rule_levels.insert(rule.id, level);
     }
     for s in raw.select.iter().flatten().chain(&raw.ignore).chain(&raw.extend_select) {
         check_selector(&known, s.get_ref()).map_err(|e| at(Some(s.span()), &e))?;
@@ -288,7 +291,10 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
     for g in &raw.guardrails {
         let span = g.span();
         let g = g.get_ref();
-        if !caps.reported().any(|c| &c.id == g.capability.get_ref()) {
+        let reported = caps
+            .id(g.capability.get_ref())
+            .filter(|&c| !caps.capabilities[usize::from(c.0)].internal);
+        let Some(capability) = reported else {
             let known: Vec<&str> = caps.reported().map(|c| c.id.as_str()).collect();
             return Err(at(
                 Some(g.capability.span()),
@@ -298,13 +304,13 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
                     known.join(", ")
                 ),
             ));
-        }
+        };
         for p in g.only.iter().chain(g.tables.iter()) {
             globset::Glob::new(p.get_ref()).map_err(|e| at(Some(p.span()), &format!("bad glob: {e}")))?;
         }
         let line = file.line_col(u32::try_from(span.start).unwrap_or(u32::MAX)).line;
         config.guardrails.push(Guardrail {
-            capability: g.capability.get_ref().clone(),
+            capability,
             tables: g.tables.as_ref().map(|t| t.get_ref().clone()),
             only: g.only.iter().map(|o| o.get_ref().clone()).collect(),
             description: g.description.clone(),
@@ -360,7 +366,7 @@ pub fn select(config: &mut Config, layer: &Selection) -> Result<(), String> {
             (on, _) => on.is_some(),
         };
         if !enabled {
-            config.rule_levels.insert(rule.id.clone(), RuleLevel::Off);
+            config.rule_levels.insert(rule.id, RuleLevel::Off);
         } else if !was_on {
             config.rule_levels.remove(&rule.id);
         }
@@ -372,10 +378,11 @@ pub fn select(config: &mut Config, layer: &Selection) -> Result<(), String> {
 fn specificity(selector: &str, rule: &crate::rules::RuleMeta) -> Option<usize> {
     if selector.eq_ignore_ascii_case("ALL") {
         Some(0)
-    } else if selector.eq_ignore_ascii_case(&rule.id) || selector == rule.name {
+    } else if RuleId::parse(selector) == Some(rule.id) || selector == rule.name {
         Some(EXACT)
     } else {
-        let prefix = rule.id.get(..selector.len())?;
+        let id = rule.id.to_string();
+        let prefix = id.get(..selector.len())?;
         prefix.eq_ignore_ascii_case(selector).then_some(selector.len())
     }
 }
@@ -388,7 +395,7 @@ fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<()
     let lower = selector.to_ascii_lowercase();
     let nearest = known
         .iter()
-        .flat_map(|r| [r.id.as_str(), r.name.as_str()])
+        .flat_map(|r| [r.id.to_string(), r.name.clone()])
         .min_by_key(|c| strsim::levenshtein(&lower, &c.to_ascii_lowercase()));
     Err(match nearest {
         Some(n) => format!("unknown rule selector `{selector}`; did you mean `{n}`? (`kdsguard rules` lists them)"),
@@ -526,8 +533,11 @@ capability = "delete-slr"
         assert_eq!(c.fail_on, Severity::Error);
         assert_eq!(c.pins.account.as_deref(), Some("123456789012"));
         assert!(c.slr_exists);
-        assert_eq!(c.rule_levels.get("KDS001"), Some(&RuleLevel::On(Severity::Error)));
-        assert_eq!(c.rule_levels.get("KDS004"), Some(&RuleLevel::Off));
+        assert_eq!(
+            c.rule_levels.get(&RuleId::new(1)),
+            Some(&RuleLevel::On(Severity::Error))
+        );
+        assert_eq!(c.rule_levels.get(&RuleId::new(4)), Some(&RuleLevel::Off));
         assert!(!c.full_aws_access);
         assert_eq!(c.guardrails.len(), 2);
         assert!(c.guardrails[1].only.is_empty());
@@ -584,11 +594,11 @@ capability = "delete-slr"
         assert!(e.starts_with("k.toml:2:"), "{e}");
     }
 
-    fn off(c: &Config) -> Vec<&str> {
+    fn off(c: &Config) -> Vec<String> {
         c.rule_levels
             .iter()
             .filter(|(_, l)| **l == RuleLevel::Off)
-            .map(|(id, _)| id.as_str())
+            .map(|(id, _)| id.to_string())
             .collect()
     }
 
@@ -599,8 +609,8 @@ capability = "delete-slr"
         let mut on: Vec<String> = crate::rules::catalogue()
             .unwrap_or_default()
             .into_iter()
-            .map(|r| r.id)
-            .filter(|id| !off(&c).contains(&id.as_str()))
+            .map(|r| r.id.to_string())
+            .filter(|id| !off(&c).contains(id))
             .collect();
         on.sort();
         assert_eq!(
@@ -617,15 +627,15 @@ capability = "delete-slr"
             extend_select: vec!["KDS012".into(), "KDS004".into()],
         };
         select(&mut c, &layer).unwrap_or_else(|e| unreachable!("{e}"));
-        assert!(off(&c).contains(&"KDS004") && off(&c).contains(&"KDS011"));
-        assert!(!off(&c).contains(&"KDS012") && !off(&c).contains(&"KDS001"));
+        assert!(off(&c).contains(&"KDS004".to_string()) && off(&c).contains(&"KDS011".to_string()));
+        assert!(!off(&c).contains(&"KDS012".to_string()) && !off(&c).contains(&"KDS001".to_string()));
         // A later select replaces: a rule turned off before is on again.
         let layer = Selection {
             select: Some(vec!["kds004".into()]),
             ..Selection::default()
         };
         select(&mut c, &layer).unwrap_or_else(|e| unreachable!("{e}"));
-        assert!(!off(&c).contains(&"KDS004") && off(&c).contains(&"KDS012"));
+        assert!(!off(&c).contains(&"KDS004".to_string()) && off(&c).contains(&"KDS012".to_string()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::capability::CapId;
 use crate::graph::{Graph, SLR_VIRTUAL_ID};
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::source::Span;
 
 /// A labelled place in a template that matters to a finding.
@@ -20,7 +20,7 @@ pub struct Label {
 /// A rule's verdict at one place.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Finding {
-    pub rule: String,
+    pub rule: RuleId,
     pub name: String,
     pub severity: Severity,
     pub message: String,

@@ -415,10 +415,10 @@ fn rules_json() -> Result<String> {
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .map(|r| RuleOut {
-            docs_url: kdsguard::report::rule_url(None, &r.id),
+            docs_url: kdsguard::report::rule_url(None, r.id),
             summary: r.summary.trim().to_string(),
             help: r.help.trim().to_string(),
-            id: r.id,
+            id: r.id.to_string(),
             name: r.name,
             severity: r.severity,
         })

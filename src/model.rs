@@ -39,6 +39,57 @@ impl Dialect {
     }
 }
 
+/// A rule's identity: `KDS` and three digits (`KDS004`), held as its number. Ordered as the
+/// ids sort as text; shown and parsed in the `KDS004` form. Whether a rule with that number
+/// exists is the rule catalogue's business ([`crate::rules::catalogue`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub struct RuleId(u16);
+
+impl RuleId {
+    /// The id `KDS` + `number` in three digits (`number` ≤ 999).
+    pub const fn new(number: u16) -> RuleId {
+        assert!(number <= 999, "a rule id has three digits");
+        RuleId(number)
+    }
+
+    /// Parses `KDS004` (any letter case, exactly three digits).
+    pub fn parse(text: &str) -> Option<RuleId> {
+        let digits = text
+            .get(..3)
+            .filter(|p| p.eq_ignore_ascii_case("KDS"))
+            .and(text.get(3..))?;
+        (digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| RuleId(digits.parse().unwrap_or(0)))
+    }
+}
+
+/// Exact comparison with the canonical text (`KDS004`, upper case), without allocating: how
+/// suppression comments and other user text that names a rule are matched.
+impl PartialEq<str> for RuleId {
+    fn eq(&self, text: &str) -> bool {
+        text.len() == 6 && text.starts_with("KDS") && RuleId::parse(text) == Some(*self)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KDS{:03}", self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RuleId, D::Error> {
+        let text = String::deserialize(d)?;
+        RuleId::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a rule id (KDS and three digits)")))
+    }
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Severity of a diagnostic or finding.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
 pub enum Severity {
@@ -422,4 +473,26 @@ pub struct Suppression {
     pub scope: Scope,
     /// The comment or metadata entry.
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_parse_show_and_sort_as_their_text() {
+        let id = RuleId::parse("kds004").unwrap();
+        assert_eq!(id, RuleId::new(4));
+        assert_eq!(id.to_string(), "KDS004");
+        for bad in ["KDS04", "KDS0004", "KDX004", "KDS00a", "", "KDS", "K"] {
+            assert_eq!(RuleId::parse(bad), None, "{bad}");
+        }
+        assert!(id == *"KDS004" && id != *"kds004" && id != *"KDS005");
+        let mut ids = [RuleId::new(15), RuleId::new(2), RuleId::new(10)];
+        ids.sort();
+        let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
+    }
 }

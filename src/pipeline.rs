@@ -219,7 +219,7 @@ fn apply_suppressions(
         let known: Vec<String> = rules::catalogue()
             .map_err(InternalError)?
             .into_iter()
-            .flat_map(|r| [r.id, r.name])
+            .flat_map(|r| [r.id.to_string(), r.name])
             .collect();
         let mut applied = suppress::apply(findings, &all, graph, sources, &today, &known);
         findings = applied.kept;
@@ -228,7 +228,7 @@ fn apply_suppressions(
         // stays true afterwards and is never "unused".
         let pr_only: std::collections::BTreeSet<source::Span> = all
             .iter()
-            .filter(|s| !s.rules.is_empty() && s.rules.iter().all(|r| rules::fires_only_in_pr_mode(r)))
+            .filter(|s| !s.rules.is_empty() && s.rules.iter().all(|r| rules::names_pr_mode_rule(r)))
             .map(|s| s.span)
             .collect();
         applied

@@ -22,7 +22,7 @@ pub struct Config {
     /// Lowest severity that fails the run.
     pub fail_on: Severity,
     /// Per-rule severity or off, by rule id.
-    pub rule_levels: BTreeMap<String, RuleLevel>,
+    pub rule_levels: BTreeMap<crate::model::RuleId, RuleLevel>,
     /// Whether the service-linked role already exists in the account.
     pub slr_exists: bool,
     /// Whether access through other principals is followed (`reach = false` turns it off).
@@ -87,7 +87,8 @@ pub enum RuleLevel {
 /// "Only these principals may have this capability on these tables" (KDS011).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Guardrail {
-    pub capability: String,
+    /// An id into the run's catalogue ([`Config::capabilities`]), never an internal probe.
+    pub capability: crate::catalog::CapId,
     /// Table-name glob (`None`: every table, and the SLR for SLR capabilities).
     pub tables: Option<String>,
     /// Globs of principal addresses, names or ids allowed; empty: nobody.

@@ -281,7 +281,7 @@ pub fn apply(
     for f in findings {
         let stmt = statements.enclosing(f.span);
         let hit = active.iter().position(|s| {
-            s.rules.iter().any(|r| r == &f.rule || r == &f.name) && covers(s, &f, stmt, graph, sources, &declared)
+            s.rules.iter().any(|r| f.rule == **r || r == &f.name) && covers(s, &f, stmt, graph, sources, &declared)
         });
         match hit {
             Some(k) => {

@@ -133,11 +133,11 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
     holders.sort_unstable();
     assert_eq!(holders, ["aws_iam_role.app", "aws_iam_role.auditor"]);
     // Only the guardrail's finding is about it: the app role holds it, the auditor may.
-    let about: Vec<(&str, Option<&str>)> = a
+    let about: Vec<(String, Option<&str>)> = a
         .findings
         .iter()
         .filter(|f| f.capability == Some(inspect))
-        .map(|f| (f.rule.as_str(), f.principal.as_deref()))
+        .map(|f| (f.rule.to_string(), f.principal.as_deref()))
         .collect();
     assert_eq!(about.len(), 1, "{:?}", a.findings);
     assert_eq!(about[0].0, "KDS011");

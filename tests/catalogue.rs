@@ -141,7 +141,7 @@ fn bad_fixtures_fire_at_their_markers_and_good_ones_do_not() {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|f| f["rule"] == r.id.as_str())
+            .filter(|f| f["rule"] == r.id.to_string().as_str())
             .map(|f| {
                 (
                     f["file"].as_str().unwrap_or_default().to_string(),
@@ -149,7 +149,7 @@ fn bad_fixtures_fire_at_their_markers_and_good_ones_do_not() {
                 )
             })
             .collect();
-        let expected = fixture_markers(&bad, &r.id, &prefix);
+        let expected = fixture_markers(&bad, &r.id.to_string(), &prefix);
         assert!(!expected.is_empty(), "{bad} has no `expect: {}` marker", r.id);
         assert_eq!(fired, expected, "{} in {bad}", r.id);
         assert!(
@@ -164,7 +164,7 @@ fn bad_fixtures_fire_at_their_markers_and_good_ones_do_not() {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|f| f["rule"] == r.id.as_str())
+            .filter(|f| f["rule"] == r.id.to_string().as_str())
             .collect();
         assert!(fired.is_empty(), "{} fired on {good}: {fired:?}", r.id);
         assert!(

@@ -166,11 +166,11 @@ impl Folder {
             })
             .collect();
         related.extend(self.path_places(f));
-        let page = crate::report::rule_url(self.docs_url.as_deref(), &f.rule);
+        let page = crate::report::rule_url(self.docs_url.as_deref(), f.rule);
         let d = Diagnostic {
             range: range(&file, f.span),
             severity: Some(severity(f.severity)),
-            code: Some(NumberOrString::String(f.rule.clone())),
+            code: Some(NumberOrString::String(f.rule.to_string())),
             code_description: page
                 .and_then(|u| Url::parse(&u).ok())
                 .map(|href| CodeDescription { href }),

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::capability::Covers;
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::report::{delta_words, rule_url};
 use crate::source::Span;
 
@@ -62,9 +62,9 @@ pub fn annotations(a: &Analysis, links: Links<'_>) -> String {
             load_error: true,
         })
         .collect();
-    let mut at: BTreeMap<(&str, String, u32), usize> = BTreeMap::new();
+    let mut at: BTreeMap<(RuleId, String, u32), usize> = BTreeMap::new();
     for f in &a.findings {
-        let key = (f.rule.as_str(), a.sources.path(f.span), f.span.start);
+        let key = (f.rule, a.sources.path(f.span), f.span.start);
         if let Some(&k) = at.get(&key) {
             all[k].merged += 1;
             continue;
@@ -255,7 +255,7 @@ fn findings(out: &mut String, a: &Analysis, links: Links<'_>) {
     let mut ordered: Vec<&crate::finding::Finding> = a.findings.iter().collect();
     ordered.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in ordered.into_iter().take(MAX_ROWS) {
-        let rule = match rule_url(links.docs_url, &f.rule) {
+        let rule = match rule_url(links.docs_url, f.rule) {
             Some(url) => format!("[{}]({url}) `{}`", f.rule, f.name),
             None => format!("{} `{}` (`kdsguard explain {}`)", f.rule, f.name, f.rule),
         };
@@ -283,7 +283,7 @@ fn access_added(a: &Analysis, links: Links<'_>) -> Vec<String> {
     let mut added: Vec<&crate::finding::Finding> = a
         .findings
         .iter()
-        .filter(|f| crate::rules::fires_only_in_pr_mode(&f.rule))
+        .filter(|f| crate::rules::fires_only_in_pr_mode(f.rule))
         .collect();
     added.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let total = added.len();
@@ -291,9 +291,9 @@ fn access_added(a: &Analysis, links: Links<'_>) -> Vec<String> {
         .into_iter()
         .take(MAX_ROWS / 2)
         .map(|f| {
-            let rule = match rule_url(links.docs_url, &f.rule) {
+            let rule = match rule_url(links.docs_url, f.rule) {
                 Some(url) => format!("[{}]({url})", f.rule),
-                None => f.rule.clone(),
+                None => f.rule.to_string(),
             };
             let line = a.sources.start(f.span).map_or(1, |l| l.line);
             format!(

@@ -13,7 +13,7 @@ use crate::analysis::Analysis;
 use crate::capability::{CapDecision, Covers, TableSet};
 use crate::finding::Finding;
 use crate::iam::eval::Outcome;
-use crate::model::{Protection, Severity};
+use crate::model::{Protection, RuleId, Severity};
 use crate::report::{concise, rule_pointer};
 use crate::source::Span;
 
@@ -102,14 +102,14 @@ pub fn render(a: &Analysis, style: Style<'_>) -> String {
 /// The findings of one statement under one rule (one per principal).
 type Group<'a> = Vec<&'a Finding>;
 /// Groups by rule (errors first), then by (statement, label) in report order.
-type ByRule<'a> = BTreeMap<(std::cmp::Reverse<Severity>, &'a str), indexmap::IndexMap<(Span, &'a str), Group<'a>>>;
+type ByRule<'a> = BTreeMap<(std::cmp::Reverse<Severity>, RuleId), indexmap::IndexMap<(Span, &'a str), Group<'a>>>;
 
 /// Shown findings grouped by (rule, statement), rules ordered errors first, then by id.
-fn by_rule(a: &Analysis, min: Severity) -> Vec<(&str, Vec<Group<'_>>)> {
+fn by_rule(a: &Analysis, min: Severity) -> Vec<(RuleId, Vec<Group<'_>>)> {
     let mut rules: ByRule<'_> = BTreeMap::new();
     for f in a.findings.iter().filter(|f| f.severity >= min) {
         rules
-            .entry((std::cmp::Reverse(f.severity), f.rule.as_str()))
+            .entry((std::cmp::Reverse(f.severity), f.rule))
             .or_default()
             .entry((f.span, f.label.as_str()))
             .or_default()
@@ -121,7 +121,7 @@ fn by_rule(a: &Analysis, min: Severity) -> Vec<(&str, Vec<Group<'_>>)> {
         .collect()
 }
 
-fn rule_section(a: &Analysis, rule: &str, groups: &[Group<'_>], style: Style<'_>, out: &mut String) {
+fn rule_section(a: &Analysis, rule: RuleId, groups: &[Group<'_>], style: Style<'_>, out: &mut String) {
     let first = groups[0][0];
     let n: usize = groups.iter().map(Vec::len).sum();
     let _ = writeln!(
@@ -483,20 +483,20 @@ fn notes_and_assumptions(a: &Analysis, style: Style<'_>, out: &mut String) {
 
 /// `--statistics`: the number of findings per rule, most first.
 fn statistics(a: &Analysis, style: Style<'_>, out: &mut String) {
-    let mut rows: Vec<(usize, &str, &str, Severity)> = per_rule(a, style.min_severity)
+    let mut rows: Vec<(usize, RuleId, &str, Severity)> = per_rule(a, style.min_severity)
         .into_iter()
         .map(|((rule, name, sev), n)| (n, rule, name, sev))
         .collect();
-    rows.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+    rows.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
     for (n, rule, name, sev) in rows {
         let _ = writeln!(out, "{n:>6}  {rule}  {name:<28} {}", sev.as_str());
     }
 }
 
-fn per_rule(a: &Analysis, min: Severity) -> BTreeMap<(&str, &str, Severity), usize> {
+fn per_rule(a: &Analysis, min: Severity) -> BTreeMap<(RuleId, &str, Severity), usize> {
     let mut m = BTreeMap::new();
     for f in a.findings.iter().filter(|f| f.severity >= min) {
-        *m.entry((f.rule.as_str(), f.name.as_str(), f.severity)).or_insert(0) += 1;
+        *m.entry((f.rule, f.name.as_str(), f.severity)).or_insert(0) += 1;
     }
     m
 }

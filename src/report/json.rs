@@ -418,7 +418,7 @@ fn finding_out(a: &Analysis, f: &crate::finding::Finding) -> FindingOut {
     let src = &a.sources;
     let (start, end) = src.range(f.span).unwrap_or_default_range();
     FindingOut {
-        rule: f.rule.clone(),
+        rule: f.rule.to_string(),
         name: f.name.clone(),
         severity: f.severity.as_str(),
         message: f.message.clone(),
@@ -456,7 +456,7 @@ fn suppressed_out(a: &Analysis) -> Vec<SuppressedOut> {
     a.suppressed
         .iter()
         .map(|s| SuppressedOut {
-            rule: s.finding.rule.clone(),
+            rule: s.finding.rule.to_string(),
             file: src.path(s.finding.span),
             line: src.start(s.finding.span).map(|l| l.line).unwrap_or(0),
             reason: s.reason.clone(),

@@ -9,14 +9,15 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::finding::Finding;
+use crate::model::RuleId;
 
 /// Renders the report.
 pub fn render(a: &Analysis) -> Result<String, String> {
     let rules = crate::rules::catalogue()?;
-    let mut by_rule: BTreeMap<&str, BTreeMap<String, Vec<&Finding>>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<RuleId, BTreeMap<String, Vec<&Finding>>> = BTreeMap::new();
     for f in &a.findings {
         by_rule
-            .entry(f.rule.as_str())
+            .entry(f.rule)
             .or_default()
             .entry(case_name(a, f))
             .or_default()
@@ -25,7 +26,7 @@ pub fn render(a: &Analysis) -> Result<String, String> {
     let mut suites = String::new();
     let (mut tests, mut failures) = (0, 0);
     for meta in &rules {
-        let cases = by_rule.get(meta.id.as_str());
+        let cases = by_rule.get(&meta.id);
         let n = cases.map_or(1, BTreeMap::len);
         let failed = cases.map_or(0, BTreeMap::len);
         tests += n;
@@ -40,12 +41,12 @@ pub fn render(a: &Analysis) -> Result<String, String> {
                 let _ = writeln!(
                     suites,
                     "    <testcase classname=\"kdsguard.{}\" name=\"no findings\" time=\"0\"/>",
-                    attr(&meta.id)
+                    attr(&meta.id.to_string())
                 );
             }
             Some(cases) => {
                 for (resource, found) in cases {
-                    write_failure(&mut suites, a, &meta.id, resource, found);
+                    write_failure(&mut suites, a, meta.id, resource, found);
                 }
             }
         }
@@ -109,12 +110,12 @@ fn input_of<'a>(a: &'a Analysis, file: &str) -> Option<&'a str> {
         .map(|(_, path)| path)
 }
 
-fn write_failure(out: &mut String, a: &Analysis, rule: &str, resource: &str, found: &[&Finding]) {
+fn write_failure(out: &mut String, a: &Analysis, rule: RuleId, resource: &str, found: &[&Finding]) {
     let first = found.first().map(|f| a.sources.path(f.span)).unwrap_or_default();
     let _ = writeln!(
         out,
         "    <testcase classname=\"kdsguard.{}\" name=\"{}\" file=\"{}\" time=\"0\">",
-        attr(rule),
+        attr(&rule.to_string()),
         attr(resource),
         attr(&first)
     );

@@ -19,7 +19,7 @@ use crate::analysis::Analysis;
 use crate::baseline;
 use crate::capability::Access;
 use crate::finding::Finding;
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::rules::{RuleMeta, catalogue};
 use crate::source::{SourceMap, Span};
 
@@ -241,14 +241,14 @@ fn security_severity(s: Severity) -> &'static str {
 }
 
 fn rule(meta: &RuleMeta, docs_url: Option<&str>) -> Rule {
-    let help_uri = crate::report::rule_url(docs_url, &meta.id);
+    let help_uri = crate::report::rule_url(docs_url, meta.id);
     let mut text = meta.help.trim().to_string();
     if help_uri.is_none() {
         text.push_str(&format!(" (`kdsguard explain {}` prints the rule's page.)", meta.id));
     }
     Rule {
         help_uri,
-        id: meta.id.clone(),
+        id: meta.id.to_string(),
         name: meta.name.clone(),
         short_description: Text {
             text: meta.summary.trim().to_string(),
@@ -375,7 +375,7 @@ impl Default for Limits {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LeftOut {
     /// Findings with no result, by rule (the lowest severities go first).
-    pub results: BTreeMap<String, usize>,
+    pub results: BTreeMap<RuleId, usize>,
     /// Related locations not listed, over all results.
     pub locations: usize,
     /// Code-flow steps not listed, over all results.
@@ -442,7 +442,7 @@ pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Res
     for (n, &k) in order.iter().enumerate() {
         let f = &a.findings[k];
         if n >= limits.results {
-            *left_out.results.entry(f.rule.clone()).or_default() += 1;
+            *left_out.results.entry(f.rule).or_default() += 1;
             continue;
         }
         left_out.locations += f.labels.len().saturating_sub(limits.locations);
@@ -455,7 +455,7 @@ pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Res
         }
         results.push(ResultOut {
             rule_index: rules.iter().position(|r| r.id == f.rule).unwrap_or(0),
-            rule_id: f.rule.clone(),
+            rule_id: f.rule.to_string(),
             level: level(f.severity),
             message: Text {
                 text: format!("{}\n{}", f.message, f.help),

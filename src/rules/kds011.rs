@@ -11,8 +11,10 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let dec = ctx.decisions;
     for rail in &ctx.config.guardrails {
-        let Some(cap) = dec.cap(&rail.capability) else { continue };
-        if dec.capability(cap).internal {
+        // The config resolved the guardrail's capability in the run's catalogue, which the
+        // decisions follow; an id from another catalogue is skipped, never misread.
+        let cap = rail.capability;
+        if dec.capabilities.get(usize::from(cap.0)).is_none_or(|c| c.internal) {
             continue;
         }
         // The tables the guardrail is about, once per guardrail.
@@ -39,7 +41,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             let how = Held {
                 span,
                 path: None,
-                label: format!("grants {}", rail.capability),
+                label: format!("grants {}", dec.cap_name(cap)),
             };
             out.push(violation(meta, ctx, rail, cap, a.principal, &covers, how));
         }
@@ -93,7 +95,7 @@ fn violation(
             "{} `{}` can {} on {}{through}, but the guardrail at {} allows only {who}{}",
             p.class.as_str(),
             p.address,
-            rail.capability,
+            ctx.decisions.cap_name(cap),
             covers_name(ctx, covers),
             rail.origin,
             rail.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
@@ -135,8 +137,14 @@ fn indirect(
         };
         let how = Held {
             span,
-            path: Some(crate::reach::path_words(g, ctx.sources, ctx.reach, &rail.capability, x)),
-            label: format!("first step of a path to {}", rail.capability),
+            path: Some(crate::reach::path_words(
+                g,
+                ctx.sources,
+                ctx.reach,
+                ctx.decisions.cap_name(cap),
+                x,
+            )),
+            label: format!("first step of a path to {}", ctx.decisions.cap_name(cap)),
         };
         out.push(violation(meta, ctx, rail, cap, x.principal, &covers, how));
     }

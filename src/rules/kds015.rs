@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use crate::capability::Covers;
 use crate::finding::Finding;
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement};
 use crate::source::Span;
 
-pub const ID: &str = "KDS015";
+pub const ID: RuleId = RuleId::new(15);
 pub const NAME: &str = "access-added";
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {

@@ -23,14 +23,14 @@ use serde::Deserialize;
 use crate::capability::{CapDecision, Covers, Decisions, TableSet};
 use crate::finding::Finding;
 use crate::graph::Graph;
-use crate::model::Severity;
+use crate::model::{RuleId, Severity};
 use crate::source::SourceMap;
 
 /// A rule's data, exactly as its `rules/<ID>.toml` gives it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleMeta {
-    pub id: String,
+    pub id: RuleId,
     pub name: String,
     pub severity: String,
     pub summary: String,
@@ -88,9 +88,15 @@ const RULES: &[(&str, Check)] = &[
     (include_str!("../../rules/KDS015.toml"), kds015::check),
 ];
 
-/// Whether a rule id or name is one that fires only in PR mode (`--diff-base`).
-pub fn fires_only_in_pr_mode(rule: &str) -> bool {
-    rule == kds015::ID || rule == kds015::NAME
+/// Whether a rule fires only in PR mode (`--diff-base`).
+pub fn fires_only_in_pr_mode(rule: RuleId) -> bool {
+    rule == kds015::ID
+}
+
+/// Whether user text (a suppression's rule list entry) names, by id or name, a rule that fires
+/// only in PR mode.
+pub fn names_pr_mode_rule(text: &str) -> bool {
+    kds015::ID == *text || text == kds015::NAME
 }
 
 /// A rule that reads the problems of the suppressions, after they are applied.
@@ -107,7 +113,7 @@ pub fn catalogue() -> Result<Vec<RuleMeta>, String> {
         .chain(std::iter::once(SUPPRESSION_RULE.0))
         .map(|text| toml::from_str::<RuleMeta>(text).map_err(|e| format!("rule data: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    rules.sort_by_key(|r| r.id);
     Ok(rules)
 }
 
@@ -137,7 +143,7 @@ pub fn run(ctx: &CheckContext<'_>) -> Result<Vec<Finding>, String> {
 /// A finding of `meta`'s rule with its text filled in from the data.
 pub fn finding(meta: &RuleMeta, span: crate::source::Span, message: String, label: String) -> Finding {
     Finding {
-        rule: meta.id.clone(),
+        rule: meta.id,
         name: meta.name.clone(),
         severity: meta.severity(),
         message,
@@ -330,7 +336,7 @@ pub fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::
 /// `kdsguard explain <ID|name>`: the rule's page.
 pub fn explain(rule: &str) -> Result<String, String> {
     let cat = catalogue()?;
-    match cat.iter().find(|r| r.id.eq_ignore_ascii_case(rule) || r.name == rule) {
+    match cat.iter().find(|r| RuleId::parse(rule) == Some(r.id) || r.name == rule) {
         Some(r) => Ok(without_comments(&render_doc(r))),
         None => Err(format!(
             "no rule {rule:?}; known rules: {}",
@@ -401,9 +407,9 @@ mod tests {
     #[test]
     fn rule_data_parses_and_ids_match_names() {
         let cat = catalogue().unwrap_or_else(|e| unreachable!("{e}"));
-        let ids: Vec<_> = cat.iter().map(|r| (r.id.as_str(), r.name.as_str())).collect();
+        let ids: Vec<_> = cat.iter().map(|r| (r.id.to_string(), r.name.as_str())).collect();
         assert_eq!(
-            ids,
+            ids.iter().map(|(id, name)| (id.as_str(), *name)).collect::<Vec<_>>(),
             [
                 ("KDS001", "enable-incomplete"),
                 ("KDS002", "enable-without-slr"),
