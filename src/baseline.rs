@@ -40,8 +40,8 @@ pub fn key(f: &Finding, ids: &Identity, graph: &Graph, decisions: &Decisions) ->
     let about_role = f.capability.is_some_and(|c| decisions.capability(c).about_slr());
     Entry {
         rule: f.rule.to_string(),
-        principal: f.principal.as_deref().map(|p| ids.id(p)),
-        resource: f.resource.as_deref().map(|r| ids.resource(r, about_role, graph)),
+        principal: f.principal.map(|p| ids.id(&graph.principals[p].id)),
+        resource: f.resource.map(|r| ids.resource(r, about_role, graph)),
         capability: f.capability.map(|c| decisions.cap_name(c).to_string()),
     }
 }

@@ -17,6 +17,40 @@ pub struct Label {
     pub message: String,
 }
 
+/// What a finding is about, by index into the run's [`Graph`]; reports and keys read its
+/// id through [`Resource::id`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Resource {
+    /// A declared table (index into [`Graph::tables`]).
+    Table(usize),
+    /// The tables the inputs do not declare (`*`).
+    Undeclared,
+    /// The account's service-linked role (index into [`Graph::slrs`]).
+    Slr(usize),
+    /// One declaration of it (`declaration` indexes the role's `declarations`).
+    SlrDeclaration { slr: usize, declaration: usize },
+}
+
+impl Resource {
+    /// Its id in the run (`path#address`, a virtual id, or `*`).
+    pub fn id(self, graph: &Graph) -> &str {
+        match self {
+            Resource::Table(t) => &graph.tables[t].id,
+            Resource::Undeclared => "*",
+            Resource::Slr(s) => &graph.slrs[s].id,
+            Resource::SlrDeclaration { slr, declaration } => &graph.slrs[slr].declarations[declaration].id,
+        }
+    }
+
+    /// The service-linked role it is, or declares.
+    pub fn slr(self) -> Option<usize> {
+        match self {
+            Resource::Slr(s) | Resource::SlrDeclaration { slr: s, .. } => Some(s),
+            Resource::Table(_) | Resource::Undeclared => None,
+        }
+    }
+}
+
 /// A rule's verdict at one place.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Finding {
@@ -29,9 +63,10 @@ pub struct Finding {
     /// The primary label's text, then further labelled places.
     pub label: String,
     pub labels: Vec<Label>,
-    /// Ids of the principal and resource concerned, where there is one.
-    pub principal: Option<String>,
-    pub resource: Option<String>,
+    /// The principal concerned, where there is one (an index into [`Graph::principals`]).
+    pub principal: Option<usize>,
+    /// The resource concerned, where there is one.
+    pub resource: Option<Resource>,
     /// The capability concerned, where there is one (baseline key): an id into the run's
     /// catalogue ([`crate::capability::Decisions::cap_name`] names it).
     pub capability: Option<CapId>,
@@ -130,22 +165,14 @@ impl Identity {
     /// does: [`SLR_VIRTUAL_ID`], or `slr:<account>` when the run has several accounts'
     /// roles. About one declaration (KDS005), it is that declaration's own id when several
     /// are declared, else the account's key. Anything else: its stable id.
-    pub fn resource(&self, resource: &str, about_role: bool, graph: &Graph) -> String {
-        let account_key = |s: &crate::graph::SlrNode| Self::slr_key(s, graph);
-        if let Some(s) = graph.slrs.iter().find(|s| s.id == resource)
-            && (about_role || !self.distinct_slrs.contains(resource))
-        {
-            return account_key(s);
+    pub fn resource(&self, resource: Resource, about_role: bool, graph: &Graph) -> String {
+        let id = resource.id(graph);
+        let own = self.distinct_slrs.contains(id);
+        match resource {
+            Resource::Slr(s) if about_role || !own => Self::slr_key(&graph.slrs[s], graph),
+            Resource::SlrDeclaration { slr, .. } if !own => Self::slr_key(&graph.slrs[slr], graph),
+            _ => self.id(id),
         }
-        if let Some(s) = graph
-            .slrs
-            .iter()
-            .find(|s| s.declarations.iter().any(|d| d.id == resource))
-            && !self.distinct_slrs.contains(resource)
-        {
-            return account_key(s);
-        }
-        self.id(resource)
     }
 
     /// The key of an account's service-linked role (what its `create-slr`/`delete-slr`
@@ -192,14 +219,7 @@ pub fn name_slrs(findings: &mut [Finding], graph: &Graph) {
         return;
     }
     for f in findings {
-        let Some(resource) = f.resource.as_deref() else {
-            continue;
-        };
-        let Some(slr) = graph
-            .slrs
-            .iter()
-            .find(|s| s.id == resource || s.declarations.iter().any(|d| d.id == resource))
-        else {
+        let Some(slr) = f.resource.and_then(Resource::slr).map(|s| &graph.slrs[s]) else {
             continue;
         };
         if let Some(account) = &slr.account {

@@ -15,7 +15,7 @@
 //! date (it does not work), expired (it stopped working), an unknown rule, a near-spelling
 //! of the marker (it works, but is not the canonical spelling), or nothing suppressed.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::graph::Graph;
 use crate::model::{Scope, Suppression};
 use crate::source::{SourceMap, Span};
@@ -420,19 +420,15 @@ fn covers(
 /// The declarations of the finding's principal and resource.
 fn declaration_spans(f: &Finding, graph: &Graph) -> Vec<Span> {
     let mut out = Vec::new();
-    if let Some(p) = f.principal.as_deref().and_then(|id| graph.principal_by_id(id)) {
-        out.extend(p.span);
+    if let Some(p) = f.principal {
+        out.extend(graph.principals[p].span);
     }
-    if let Some(id) = f.resource.as_deref() {
-        out.extend(graph.tables.iter().filter(|t| t.id == id).map(|t| t.table.span));
-        out.extend(
-            graph
-                .slrs
-                .iter()
-                .flat_map(|s| &s.declarations)
-                .filter(|d| d.id == id)
-                .map(|d| d.span),
-        );
+    match f.resource {
+        Some(Resource::Table(t)) => out.push(graph.tables[t].table.span),
+        // The role's own id is its first declaration's.
+        Some(Resource::Slr(s)) => out.extend(graph.slrs[s].first().map(|d| d.span)),
+        Some(Resource::SlrDeclaration { slr, declaration }) => out.push(graph.slrs[slr].declarations[declaration].span),
+        Some(Resource::Undeclared) | None => {}
     }
     out
 }

@@ -137,7 +137,12 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
         .findings
         .iter()
         .filter(|f| f.capability == Some(inspect))
-        .map(|f| (f.rule.to_string(), f.principal.as_deref()))
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.principal.map(|p| a.graph.principals[p].id.as_str()),
+            )
+        })
         .collect();
     assert_eq!(about.len(), 1, "{:?}", a.findings);
     assert_eq!(about[0].0, "KDS011");

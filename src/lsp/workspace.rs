@@ -1,7 +1,7 @@
 //! One workspace folder analysed as `check` would, and what the editor is shown of it:
 //! diagnostics per file, positions in the protocol's terms (0-based lines, UTF-16 columns).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::analysis::Analysis;
 use crate::capability::Covers;
 use crate::error::InternalError;
+use crate::finding::Resource;
 use crate::model::Severity;
 use crate::settings::Config;
 use crate::source::{FileId, SourceFile, Span};
@@ -28,9 +29,6 @@ pub struct Folder {
     files: BTreeMap<PathBuf, FileId>,
     /// The config's `docs-url` (rule pages).
     docs_url: Option<String>,
-    /// Principals and tables by id (a finding names them by id).
-    principals: HashMap<String, usize>,
-    tables: HashMap<String, usize>,
 }
 
 /// What one run over the workspace gives: per folder its analysis, or why there is none.
@@ -56,8 +54,6 @@ pub fn analyze(
     config.cancel = Some(cancel);
     config.load.parse_cache = Some(parsed);
     let analysis = crate::pipeline::analyze(&config, root)?;
-    let principals = ids(analysis.graph.principals.iter().map(|p| &p.id));
-    let tables = ids(analysis.graph.tables.iter().map(|t| &t.id));
 
     let files = analysis
         .sources
@@ -70,18 +66,7 @@ pub fn analyze(
         analysis,
         files,
         docs_url: config.docs_url,
-        principals,
-        tables,
     })
-}
-
-/// Positions by id (the first of equal ids).
-fn ids<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    for (k, id) in ids.enumerate() {
-        out.entry(id.clone()).or_insert(k);
-    }
-    out
 }
 
 /// A display path of the analysis (relative to the folder, or absolute) as an absolute path.
@@ -189,15 +174,15 @@ impl Folder {
     fn path_places(&self, f: &crate::finding::Finding) -> Vec<DiagnosticRelatedInformation> {
         let a = &self.analysis;
         let found = (|| {
-            let p = *self.principals.get(f.principal.as_deref()?)?;
+            let p = f.principal?;
             let cap = f.capability?;
-            let target = f.resource.as_deref();
             a.reach.of(p).iter().find(|x| {
                 x.cap == cap
-                    && match (&x.covers, target) {
-                        (Covers::Tables(set), Some(r)) => self.tables.get(r).is_some_and(|&t| set.contains(t)),
-                        (Covers::Slr(s), Some(r)) => a.graph.slrs.get(*s).is_some_and(|n| n.id == r),
+                    && match (&x.covers, f.resource) {
+                        (Covers::Tables(set), Some(Resource::Table(t))) => set.contains(t),
+                        (Covers::Slr(s), Some(r)) => r.slr() == Some(*s),
                         (_, None) => true,
+                        _ => false,
                     }
             })
         })();

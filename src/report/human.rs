@@ -181,12 +181,7 @@ fn group_message(a: &Analysis, g: &[&Finding]) -> String {
 }
 
 fn principal_name(a: &Analysis, f: &Finding) -> Option<String> {
-    let id = f.principal.as_deref()?;
-    Some(
-        a.graph
-            .principal_by_id(id)
-            .map_or_else(|| id.to_string(), |p| p.address.clone()),
-    )
+    f.principal.map(|p| a.graph.principals[p].address.clone())
 }
 
 /// One group as a miette graphical diagnostic: the statement (± 1 line) with its label,

@@ -427,8 +427,8 @@ fn finding_out(a: &Analysis, f: &crate::finding::Finding) -> FindingOut {
         column: start.column,
         end_line: end.line,
         end_column: end.column,
-        principal: f.principal.clone(),
-        resource: f.resource.clone(),
+        principal: f.principal.map(|p| a.graph.principals[p].id.clone()),
+        resource: f.resource.map(|r| r.id(&a.graph).to_string()),
         help: f.help.clone(),
         docs: f.docs.clone(),
     }

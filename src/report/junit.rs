@@ -83,7 +83,8 @@ pub fn render(a: &Analysis) -> Result<String, String> {
 fn case_name(a: &Analysis, f: &Finding) -> String {
     let file = a.sources.path(f.span);
     let input = input_of(a, &file);
-    let id = f.resource.as_deref().or(f.principal.as_deref());
+    let graph = &a.graph;
+    let id = (f.resource.map(|r| r.id(graph))).or(f.principal.map(|p| graph.principals[p].id.as_str()));
     match (id, input) {
         (Some(id), Some(input)) if id.strip_prefix(input).is_some_and(|rest| rest.starts_with('#')) => {
             a.identity.id(id)

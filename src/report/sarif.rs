@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::analysis::Analysis;
 use crate::baseline;
 use crate::capability::Access;
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::model::{RuleId, Severity};
 use crate::rules::{RuleMeta, catalogue};
 use crate::source::{SourceMap, Span};
@@ -616,43 +616,23 @@ fn invocation(a: &Analysis) -> Invocation {
 /// Looks up the decision a finding is about, for its code flow.
 struct Flows<'a> {
     a: &'a Analysis,
-    principals: BTreeMap<&'a str, usize>,
-    tables: BTreeMap<&'a str, usize>,
 }
 
 impl<'a> Flows<'a> {
     fn new(a: &'a Analysis) -> Flows<'a> {
-        Flows {
-            a,
-            principals: a
-                .graph
-                .principals
-                .iter()
-                .enumerate()
-                .map(|(k, p)| (p.id.as_str(), k))
-                .collect(),
-            tables: a
-                .graph
-                .tables
-                .iter()
-                .enumerate()
-                .map(|(k, t)| (t.id.as_str(), k))
-                .collect(),
-        }
+        Flows { a }
     }
 
     fn access(&self, f: &Finding) -> Option<(usize, &'a Access)> {
-        let p = *self.principals.get(f.principal.as_deref()?)?;
+        let p = f.principal?;
         let dec = &self.a.decisions;
         let cap = f.capability?;
-        let access = match f.resource.as_deref() {
-            Some(r) => match self.tables.get(r) {
-                Some(&t) => dec.on_table(p, cap, Some(t)),
-                None => {
-                    let slr = self.a.graph.slrs.iter().position(|s| s.id == r)?;
-                    dec.on_slr(p, cap, slr)
-                }
-            },
+        let access = match f.resource {
+            Some(Resource::Table(t)) => dec.on_table(p, cap, Some(t)),
+            Some(Resource::Slr(s)) => dec.on_slr(p, cap, s),
+            // A finding about the undeclared tables, or about one declaration of the role,
+            // has no code flow (as before findings kept typed resources).
+            Some(Resource::Undeclared | Resource::SlrDeclaration { .. }) => None,
             None => dec.on_table(p, cap, None),
         }?;
         Some((p, access))

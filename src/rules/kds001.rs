@@ -62,8 +62,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             );
         }
         f.labels.extend(super::declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
-        f.resource = Some(super::covers_id(ctx, &covers));
+        f.principal = Some(p);
+        f.resource = Some(super::covers_resource(ctx, &covers));
         f.capability = Some(enable);
         out.push(f);
     }

@@ -46,7 +46,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             "grants dynamodb:EnableKinesisStreamingDestination".to_string(),
         );
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
+        f.principal = Some(p);
         f.capability = Some(enable);
         out.push(f);
     }

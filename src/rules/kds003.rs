@@ -38,7 +38,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             "grants iam:CreateServiceLinkedRole".to_string(),
         );
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
+        f.principal = Some(p);
         f.capability = dec.cap("create-slr");
         out.push(f);
     }

@@ -56,8 +56,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 message: format!("{} declared here", principal.class.as_str()),
             });
         }
-        f.principal = Some(principal.id.clone());
-        f.resource = Some(super::covers_id(ctx, &a.covers));
+        f.principal = Some(a.principal);
+        f.resource = Some(super::covers_resource(ctx, &a.covers));
         f.capability = Some(delete);
         out.push(f);
     }
@@ -104,8 +104,8 @@ fn indirect(
             "first step of a path to iam:DeleteServiceLinkedRole".to_string(),
         );
         f.labels.extend(super::declared_here(ctx, x.principal));
-        f.principal = Some(principal.id.clone());
-        f.resource = Some(super::covers_id(ctx, &x.covers));
+        f.principal = Some(x.principal);
+        f.resource = Some(super::covers_resource(ctx, &x.covers));
         f.capability = Some(delete);
         out.push(f);
     }

@@ -1,14 +1,18 @@
 //! KDS005 `slr-lifecycle-unprotected`: the SLR is declared as a managed resource that its
 //! own tool would delete.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::model::Protection;
 use crate::rules::{CheckContext, RuleMeta, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // One finding per declaration: each is a resource its tool can delete.
-    for slr in ctx.graph.slrs.iter().flat_map(|s| &s.declarations) {
+    let declarations = ctx.graph.slrs.iter().enumerate().flat_map(|(s, node)| {
+        let places = node.declarations.iter().enumerate();
+        places.map(move |(declaration, d)| (Resource::SlrDeclaration { slr: s, declaration }, d))
+    });
+    for (resource, slr) in declarations {
         let (span, Protection::Unprotected) = (slr.span, &slr.protection) else {
             continue;
         };
@@ -30,7 +34,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             ),
             "declared without deletion protection".to_string(),
         );
-        f.resource = Some(slr.id.clone());
+        f.resource = Some(resource);
         out.push(f);
     }
     out

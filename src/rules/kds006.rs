@@ -102,7 +102,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             format!("covers {action}"),
         );
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
+        f.principal = Some(p);
         f.capability = capabilities.first().and_then(|c| ctx.decisions.cap(c));
         out.push(f);
     }

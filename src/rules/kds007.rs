@@ -58,8 +58,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             "grants dynamodb:DescribeKinesisStreamingDestination".to_string(),
         );
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
-        f.resource = Some(super::covers_id(ctx, &Covers::Tables(tables)));
+        f.principal = Some(p);
+        f.resource = Some(super::covers_resource(ctx, &Covers::Tables(tables)));
         f.capability = Some(describe);
         out.push(f);
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::finding::{Finding, Label};
+use crate::finding::{Finding, Label, Resource};
 use crate::graph::{SLR_SERVICE, slr_arn};
 use crate::iam::key_policy::{ServiceCaller, admits};
 use crate::rules::{CheckContext, RuleMeta, finding};
@@ -22,7 +22,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     };
     let streams: HashMap<&str, usize> = g.streams.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
     let mut out = Vec::new();
-    for table in &g.tables {
+    for (t, table) in g.tables.iter().enumerate() {
         let Some(stream) = table
             .stream
             .as_deref()
@@ -75,7 +75,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 message: "replication to the encrypted stream".to_string(),
             });
         }
-        f.resource = Some(table.id.clone());
+        f.resource = Some(Resource::Table(t));
         out.push(f);
     }
     out

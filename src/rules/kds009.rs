@@ -2,14 +2,14 @@
 //! region than its table (both known), or names a stream that is neither declared nor a
 //! well-formed Kinesis stream ARN.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::rules::{CheckContext, RuleMeta, finding};
 use crate::value::{Part, Symbol, Template};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let pins = &ctx.config.pins;
     let mut out = Vec::new();
-    for table in &ctx.graph.tables {
+    for (t, table) in ctx.graph.tables.iter().enumerate() {
         let (Some(arn), Some(span), None) = (&table.stream_arn, table.destination_span, &table.stream) else {
             continue;
         };
@@ -44,7 +44,7 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 format!("the streaming destination of table {} {problem}", table.table.name),
                 "streaming destination".to_string(),
             );
-            f.resource = Some(table.id.clone());
+            f.resource = Some(Resource::Table(t));
             out.push(f);
         }
     }

@@ -4,7 +4,7 @@
 use crate::capability::{Covers, TableSet};
 use crate::finding::Finding;
 use crate::paths::glob_matches;
-use crate::rules::{CheckContext, RuleMeta, covers_id, covers_name, declared_here, finding, granting_statement};
+use crate::rules::{CheckContext, RuleMeta, covers_name, covers_resource, declared_here, finding, granting_statement};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let g = ctx.graph;
@@ -103,8 +103,8 @@ fn violation(
         how.label,
     );
     f.labels.extend(declared_here(ctx, principal));
-    f.principal = Some(p.id.clone());
-    f.resource = Some(covers_id(ctx, covers));
+    f.principal = Some(principal);
+    f.resource = Some(covers_resource(ctx, covers));
     f.capability = Some(cap);
     f
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::capability::{CapId, Covers};
 use crate::finding::Finding;
 use crate::reach::Indirect;
-use crate::rules::{CheckContext, Gathered, RuleMeta, covers_id, declared_here, finding};
+use crate::rules::{CheckContext, Gathered, RuleMeta, covers_resource, declared_here, finding};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let dec = ctx.decisions;
@@ -55,8 +55,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             format!("first step of a path to {cap_name}"),
         );
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(principal.id.clone());
-        f.resource = Some(covers_id(ctx, &covers));
+        f.principal = Some(p);
+        f.resource = Some(covers_resource(ctx, &covers));
         f.capability = Some(cap);
         out.push(f);
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::capability::Covers;
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::model::{RuleId, Severity};
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding, granting_statement};
 use crate::source::Span;
@@ -56,11 +56,11 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
             f.severity = Severity::Note;
         }
         f.labels.extend(declared_here(ctx, p));
-        f.principal = Some(g.principals[p].id.clone());
+        f.principal = Some(p);
         f.resource = Some(match target {
-            Target::Slr(k) => g.slrs[k].id.clone(),
-            Target::Table(Some(t)) => g.tables[t].id.clone(),
-            Target::Table(None) => "*".to_string(),
+            Target::Slr(k) => Resource::Slr(k),
+            Target::Table(Some(t)) => Resource::Table(t),
+            Target::Table(None) => Resource::Undeclared,
         });
         f.capability = ctx.decisions.cap(&c.capability);
         out.push(f);

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::capability::{CapDecision, Covers, Decisions, TableSet};
-use crate::finding::Finding;
+use crate::finding::{Finding, Resource};
 use crate::graph::Graph;
 use crate::model::{RuleId, Severity};
 use crate::source::SourceMap;
@@ -382,13 +382,13 @@ pub fn list() -> Result<String, String> {
 
 /// The report id of what an entry covers: the smallest declared table of the set (`*` when
 /// it covers only undeclared tables), or the service-linked role.
-pub fn covers_id(ctx: &CheckContext<'_>, covers: &Covers) -> String {
+pub fn covers_resource(ctx: &CheckContext<'_>, covers: &Covers) -> Resource {
     match covers {
         Covers::Tables(set) => match set.first(ctx.decisions.table_count()) {
-            Some(t) => ctx.graph.tables[t].id.clone(),
-            None => "*".to_string(),
+            Some(t) => Resource::Table(t),
+            None => Resource::Undeclared,
         },
-        Covers::Slr(s) => ctx.graph.slrs[*s].id.clone(),
+        Covers::Slr(s) => Resource::Slr(*s),
     }
 }
 
