@@ -1309,7 +1309,11 @@ impl Evaluation<'_> {
 
     fn one(&self, cap: &Capability, target: Target, shared: &mut [Option<Decision>]) -> CapDecision {
         let mut decisions: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
-        if RequestResource::of(self.graph, On::Stream, Some(target)) == RequestResource::SomeStream {
+        // A table target without a declared destination: its stream requirements are asked
+        // of "some stream", jointly.
+        let some_stream = !matches!(target, Target::Slr(_))
+            && RequestResource::of(self.graph, On::Stream, Some(target)) == RequestResource::SomeStream;
+        if some_stream {
             self.same_stream(cap, shared, &mut decisions);
         }
         for (k, req) in cap.requirements.iter().enumerate() {

@@ -158,6 +158,13 @@ pub struct CheckOut {
     pub policies: Vec<String>,
 }
 
+/// The answer as JSON (`query --format json`).
+pub fn render_json(a: &Analysis, answer: &Answer) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(&answer_out(a, answer))?;
+    s.push('\n');
+    Ok(s)
+}
+
 /// The answer as text: a headline, then one tree per decision (statements with their
 /// file:line:column), then the assumptions.
 pub fn render_human(a: &Analysis, answer: &Answer) -> String {
@@ -204,12 +211,6 @@ pub fn render_human(a: &Analysis, answer: &Answer) -> String {
         }
     }
     out
-}
-/// The answer as JSON (`query --format json`).
-pub fn render_json(a: &Analysis, answer: &Answer) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(&answer_out(a, answer))?;
-    s.push('\n');
-    Ok(s)
 }
 
 // ---------------------------------------------------------------------------------------
