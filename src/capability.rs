@@ -320,6 +320,86 @@ pub enum Covers {
     Slr(usize),
 }
 
+/// What a capability is decided on, and what a query asks about: one target of a
+/// capability's requirements.
+///
+/// The SLR keeps its index into [`Graph::slrs`] so that a query names which declared role
+/// it means; the decision engine reads no more than "the SLR", since every declared SLR has
+/// the same ARN ([`slr_arn`]) and so one request resource.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Target {
+    /// A declared table (index into [`Graph::tables`]).
+    Table(usize),
+    /// Every table the inputs do not declare.
+    AllTables,
+    /// A service-linked role (index into [`Graph::slrs`]).
+    Slr(usize),
+}
+
+/// The resource a request for one requirement names: the one mapping from a requirement's
+/// [`On`] and a [`Target`] to a request, read by the decisions and by queries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RequestResource {
+    /// `*` (a requirement on `any`).
+    Any,
+    /// The service-linked role's ARN.
+    Slr,
+    /// Another service's service-linked role (KDS003's probe).
+    OtherSlr,
+    /// A declared table's ARN (index into [`Graph::tables`]).
+    Table(usize),
+    /// Some table the inputs do not declare.
+    EveryTable,
+    /// The declared destination stream of a table (index into [`Graph::tables`]).
+    Stream(usize),
+    /// Some stream in the account and region (no destination is declared).
+    SomeStream,
+    /// Each table of a set of several (a query's grouped entry: no one table is asked).
+    EachTable,
+}
+
+impl RequestResource {
+    /// The request a requirement on `on` makes for `target`; `None` stands for a set of
+    /// several tables none of which is asked about alone (the decisions always name one).
+    pub fn of(g: &Graph, on: On, target: Option<Target>) -> RequestResource {
+        match (on, target) {
+            (On::Any, _) => RequestResource::Any,
+            (On::Slr, _) => RequestResource::Slr,
+            (On::OtherSlr, _) => RequestResource::OtherSlr,
+            (On::Table, Some(Target::Table(t))) => RequestResource::Table(t),
+            (On::Table, None) => RequestResource::EachTable,
+            (On::Table, Some(_)) => RequestResource::EveryTable,
+            (On::Stream, Some(Target::Table(t))) if g.tables.get(t).is_some_and(|t| t.stream_arn.is_some()) => {
+                RequestResource::Stream(t)
+            }
+            (On::Stream, _) => RequestResource::SomeStream,
+        }
+    }
+
+    /// Whether the resource is the same for every target of the run (so one decision of
+    /// the requirement serves them all).
+    pub fn same_for_all(self) -> bool {
+        matches!(
+            self,
+            RequestResource::Any | RequestResource::Slr | RequestResource::OtherSlr | RequestResource::SomeStream
+        )
+    }
+
+    /// The request's resource when it is one known ARN (or `*`).
+    pub fn arn(self, g: &Graph) -> Option<Template> {
+        match self {
+            RequestResource::Any => Some(Template::lit("*")),
+            RequestResource::Slr => Some(slr_arn()),
+            RequestResource::Table(t) => g.tables.get(t).map(|t| t.table.arn.clone()),
+            RequestResource::Stream(t) => g.tables.get(t).and_then(|t| t.stream_arn.clone()),
+            RequestResource::OtherSlr
+            | RequestResource::EveryTable
+            | RequestResource::SomeStream
+            | RequestResource::EachTable => None,
+        }
+    }
+}
+
 /// One requirement's decision.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct RequirementDecision {
@@ -1046,7 +1126,7 @@ fn evaluate_node(
         let mut shared: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
         let entries = match cap.target {
             TargetKind::Slr => (0..graph.slrs.len())
-                .map(|s| (p, id, Covers::Slr(s), eval.one(cap, Target::Slr, &mut shared)))
+                .map(|s| (p, id, Covers::Slr(s), eval.one(cap, Target::Slr(s), &mut shared)))
                 .collect(),
             TargetKind::Table => {
                 let classes = eval.classes(cap);
@@ -1121,17 +1201,6 @@ pub fn union_all(sets: Vec<TableSet>) -> TableSet {
     };
     set.undeclared = undeclared;
     set
-}
-
-/// What a requirement is evaluated on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Target {
-    /// A declared table (index into [`Graph::tables`]).
-    Table(usize),
-    /// Every table the inputs do not declare.
-    AllTables,
-    /// The service-linked role (its ARN is the same for every declared SLR).
-    Slr,
 }
 
 /// What one principal's requests share.
@@ -1238,8 +1307,10 @@ impl Evaluation<'_> {
 
     fn one(&self, cap: &Capability, target: Target, shared: &mut [Option<Decision>]) -> CapDecision {
         let mut decisions: Vec<Option<Decision>> = vec![None; cap.requirements.len()];
-        let some_stream = matches!(target, Target::AllTables)
-            || matches!(target, Target::Table(t) if self.setting.tables[t].1.is_none());
+        // A table target without a declared destination: its stream requirements are asked
+        // of "some stream", jointly.
+        let some_stream = !matches!(target, Target::Slr(_))
+            && RequestResource::of(self.graph, On::Stream, Some(target)) == RequestResource::SomeStream;
         if some_stream {
             self.same_stream(cap, shared, &mut decisions);
         }
@@ -1361,18 +1432,17 @@ impl Evaluation<'_> {
     /// is the same for every target (so its decision can be shared).
     fn for_target(&self, target: Target, on: On) -> (&Resource, bool) {
         let s = self.setting;
-        match (on, target) {
-            (On::Any, _) => (&s.any, true),
-            (On::Slr, _) => (&s.slr, true),
-            (On::OtherSlr, _) => (&s.other_slr, true),
-            (On::Table, Target::Table(t)) => (&s.tables[t].0, false),
-            (On::Table, _) => (&s.every_table, false),
-            (On::Stream, Target::Table(t)) => match &s.tables[t].1 {
-                Some(stream) => (stream, false),
-                None => (&s.some_stream, true),
-            },
-            (On::Stream, _) => (&s.some_stream, true),
-        }
+        let request = RequestResource::of(self.graph, on, Some(target));
+        let resource = match request {
+            RequestResource::Any => &s.any,
+            RequestResource::Slr => &s.slr,
+            RequestResource::OtherSlr => &s.other_slr,
+            RequestResource::Table(t) => &s.tables[t].0,
+            RequestResource::Stream(t) => s.tables[t].1.as_ref().unwrap_or(&s.some_stream),
+            RequestResource::EveryTable | RequestResource::EachTable => &s.every_table,
+            RequestResource::SomeStream => &s.some_stream,
+        };
+        (resource, request.same_for_all())
     }
 
     /// How this principal's statements match `action`, found on the first request for it.
@@ -1467,6 +1537,92 @@ pub fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A graph with two tables, the first streaming to a declared destination.
+    fn two_tables() -> Graph {
+        let table = |name: &str, stream: Option<&str>| crate::graph::TableNode {
+            id: format!("t-{name}"),
+            input: 0,
+            table: crate::model::Table {
+                address: format!("aws_dynamodb_table.{name}"),
+                name: Template::lit(name),
+                arn: Template::lit(format!("arn:aws:dynamodb:us-east-1:111122223333:table/{name}")),
+                span: crate::source::Span::default(),
+            },
+            stream_arn: stream.map(Template::lit),
+            stream: None,
+            destination_span: None,
+        };
+        let mut g = Graph::default();
+        g.tables = vec![
+            table("orders", Some("arn:aws:kinesis:us-east-1:111122223333:stream/orders")),
+            table("users", None),
+        ];
+        g
+    }
+
+    /// One mapping from (requirement, target) to the request resource serves the decisions
+    /// and the queries: a table's own ARN, its declared stream or "some stream", and the
+    /// resources that are the same whatever the target.
+    #[test]
+    fn a_requirement_names_one_request_resource_per_target() {
+        let g = two_tables();
+        let of = |on, t| RequestResource::of(&g, on, t);
+        assert_eq!(of(On::Table, Some(Target::Table(1))), RequestResource::Table(1));
+        assert_eq!(of(On::Table, Some(Target::AllTables)), RequestResource::EveryTable);
+        assert_eq!(of(On::Table, None), RequestResource::EachTable);
+        assert_eq!(of(On::Stream, Some(Target::Table(0))), RequestResource::Stream(0));
+        assert_eq!(of(On::Stream, Some(Target::Table(1))), RequestResource::SomeStream);
+        assert_eq!(of(On::Stream, Some(Target::AllTables)), RequestResource::SomeStream);
+        assert_eq!(of(On::Stream, Some(Target::Table(7))), RequestResource::SomeStream);
+        for t in [
+            Some(Target::Table(0)),
+            Some(Target::AllTables),
+            Some(Target::Slr(0)),
+            None,
+        ] {
+            assert_eq!(of(On::Any, t), RequestResource::Any);
+            assert_eq!(of(On::Slr, t), RequestResource::Slr);
+            assert_eq!(of(On::OtherSlr, t), RequestResource::OtherSlr);
+        }
+        let shared: Vec<bool> = [
+            RequestResource::Any,
+            RequestResource::Slr,
+            RequestResource::OtherSlr,
+            RequestResource::SomeStream,
+            RequestResource::Table(0),
+            RequestResource::EveryTable,
+            RequestResource::Stream(0),
+        ]
+        .map(RequestResource::same_for_all)
+        .to_vec();
+        assert_eq!(shared, [true, true, true, true, false, false, false]);
+    }
+
+    #[test]
+    fn a_request_resource_is_an_arn_only_when_one_is_known() {
+        let g = two_tables();
+        let text = |r: RequestResource| r.arn(&g).map(|t| t.to_string());
+        assert_eq!(text(RequestResource::Any).as_deref(), Some("*"));
+        assert_eq!(text(RequestResource::Slr), Some(slr_arn().to_string()));
+        assert_eq!(
+            text(RequestResource::Table(1)).as_deref(),
+            Some("arn:aws:dynamodb:us-east-1:111122223333:table/users")
+        );
+        assert_eq!(
+            text(RequestResource::Stream(0)).as_deref(),
+            Some("arn:aws:kinesis:us-east-1:111122223333:stream/orders")
+        );
+        for r in [
+            RequestResource::OtherSlr,
+            RequestResource::EveryTable,
+            RequestResource::SomeStream,
+            RequestResource::EachTable,
+            RequestResource::Table(9),
+        ] {
+            assert_eq!(text(r), None, "{r:?}");
+        }
+    }
 
     /// The view memo keeps the policies two principals read, the SCPs' default, and not a
     /// policy one principal reads alone.

@@ -65,10 +65,10 @@ fn run(cli: Cli) -> Result<u8> {
             if let Some(code) = empty(&analysis, &input) {
                 return Ok(code);
             }
-            let answer = kdsguard::query::answer(&analysis, &q.question()).map_err(anyhow::Error::msg)?;
+            let answer = kdsguard::query::answer(&analysis, &q.question())?;
             let text = match format {
-                Format::Json => kdsguard::query::render_json(&answer)?,
-                Format::Human => kdsguard::query::render_human(&analysis, &answer),
+                Format::Json => kdsguard::report::query::render_json(&analysis, &answer)?,
+                Format::Human => kdsguard::report::query::render_human(&analysis, &answer),
             };
             write_out(&text)?;
             report_errors(&analysis);

@@ -2,111 +2,98 @@
 //!
 //! Queries never evaluate IAM: they read the capability decisions of
 //! [`crate::capability`] and explain them with what the graph knows of each deciding
-//! statement (the policy, how it reaches the principal, where it is written).
-
-use std::fmt::Write as _;
-
-use serde::Serialize;
+//! statement (the policy, how it reaches the principal, where it is written). An answer is
+//! in this module's own types (principals by index, outcomes, layers and spans); the reports
+//! render it (`report::query`).
 
 use crate::analysis::Analysis;
-use crate::capability::{Access, Covers, RequirementDecision};
+use crate::capability::{Access, CapId, Covers, RequestResource, RequirementDecision, Target};
 use crate::catalog::{Capability, On, TargetKind};
-use crate::graph::{Graph, PrincipalNode, slr_arn};
-use crate::iam::eval::{Because, Layer, Outcome};
+use crate::graph::{Graph, PrincipalNode};
+use crate::iam::eval::{Because, Layer, Open, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
 use crate::iam::policy::{Effect, Statement, Which};
 use crate::model::PolicyKind;
-use crate::report::json::{ConditionOut, PrincipalOut, condition_out};
+use crate::reach::Indirect;
 use crate::source::{SourceMap, Span};
 use crate::value::Dialect;
 use crate::value::Template;
 
-/// A query's answer (wire type for `--format json`).
-#[derive(Serialize, Debug)]
+/// A query's answer.
+#[derive(Debug)]
 pub struct Answer {
-    /// `who-can`, `can` or `why`.
-    pub query: &'static str,
-    pub capability: String,
-    /// What the capability means.
-    pub summary: String,
-    /// The principal asked about (`can`, `why`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
+    pub ask: Ask,
+    pub capability: CapId,
+    /// The principal asked about (`can`, `why`; index into [`Graph::principals`]).
+    pub principal: Option<usize>,
     /// The resource asked about (`--on` or `why`'s resource) as given; absent: every one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
     /// One entry per (principal, resource), sorted by principal id then resource id.
     pub results: Vec<Entry>,
-    pub assumptions: Vec<String>,
 }
 
 /// One decision with its proof.
-#[derive(Serialize, Debug)]
+#[derive(Debug)]
 pub struct Entry {
-    pub principal: PrincipalOut,
+    /// The principal the entry is about (index into [`Graph::principals`]).
+    pub principal: usize,
     /// The resource id (`*` for every undeclared table).
     pub resource: String,
     /// A short human name of the resource (`table Orders`).
     pub resource_name: String,
-    pub decision: &'static str,
+    pub decision: Outcome,
     /// Requirements no Allow reaches (for `not_allowed` and `denied`).
     pub missing: Vec<String>,
-    pub requirements: Vec<RequirementOut>,
+    pub requirements: Vec<RequirementProof>,
     /// The checks that could have blocked the decision: explicit Denies, the permissions
     /// boundary, the SCPs.
-    pub checks: Vec<CheckOut>,
-    /// For access held through other principals: the steps, the last one's principal
-    /// holding the capability (whose proof `requirements` and `checks` give).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub via: Vec<crate::report::json::ViaOut>,
+    pub checks: Vec<Check>,
+    /// For access held through other principals: the reach entry, whose last step's
+    /// principal holds the capability (whose proof `requirements` and `checks` give).
+    pub via: Option<Indirect>,
     /// The path in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
 /// One requirement of the capability and how it was decided.
-#[derive(Serialize, Debug)]
-pub struct RequirementOut {
+#[derive(Debug)]
+pub struct RequirementProof {
     pub action: String,
-    /// What it is evaluated on: `table`, `stream`, `any` (`*`) or `slr`.
-    pub on: &'static str,
+    /// What it is evaluated on (`None`: the catalogue does not say).
+    pub on: Option<On>,
     /// The resource of the request, as text.
     pub resource: String,
     pub primary: bool,
-    pub decision: &'static str,
+    pub decision: Outcome,
     /// The Allow statements that grant it (identity and resource policies).
-    pub grants: Vec<StatementOut>,
+    pub grants: Vec<StatementProof>,
     /// The permissions-boundary (or session-policy) statements that allow it.
-    pub boundary: Vec<StatementOut>,
+    pub boundary: Vec<StatementProof>,
     /// Declared SCP Allow statements that let it through (besides the assumed FullAWSAccess).
-    pub scps: Vec<StatementOut>,
+    pub scps: Vec<StatementProof>,
     /// The Deny statements that apply (`certain`) or might apply.
-    pub denies: Vec<StatementOut>,
+    pub denies: Vec<StatementProof>,
     /// Undecided conditions and unresolved values.
-    pub conditions: Vec<ConditionOut>,
+    pub open: Vec<Open>,
     /// For a requirement that is not granted: why not.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// A statement that took part in a decision, with the route from the principal to it.
-#[derive(Serialize, Debug)]
-pub struct StatementOut {
-    pub effect: &'static str,
-    pub layer: &'static str,
+#[derive(Debug)]
+pub struct StatementProof {
+    pub effect: Effect,
+    pub layer: Layer,
     /// `false`: it applies only under an undecided condition or unresolved value.
     pub certain: bool,
-    pub policy: PolicyOut,
+    pub policy: PolicyProof,
     /// How the policy reaches the principal.
-    pub routes: Vec<RouteOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes: Vec<Route>,
     pub sid: Option<String>,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
+    /// Where the statement is written.
+    pub statement: Span,
     /// The action string that matched (or the `NotAction` key).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<TextOut>,
+    pub action: Option<ActionProof>,
     /// The statement's resource patterns that cover the request (all of them when that
     /// cannot be narrowed down); `NotResource` patterns are prefixed with `not `.
     pub resources: Vec<String>,
@@ -114,54 +101,118 @@ pub struct StatementOut {
     pub conditions: Vec<String>,
 }
 
-#[derive(Serialize, Debug)]
-pub struct PolicyOut {
+/// The policy a deciding statement belongs to.
+#[derive(Debug)]
+pub struct PolicyProof {
     pub address: String,
-    /// `inline`, `managed`, `aws-managed`, `scp` or `resource`.
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
+    pub kind: PolicyKind,
+    /// Whether it is from the bundled AWS managed catalogue.
+    pub aws_managed: bool,
+    /// Where it is declared (`None`: bundled, or not in the graph).
+    pub span: Option<Span>,
 }
 
-#[derive(Serialize, Debug)]
-pub struct RouteOut {
-    /// `inline` (declared on the principal), `attachment` (an attachment resource or a
-    /// managed-policy list entry), `group` (through a group the user is in), `boundary`
-    /// (set as the principal's permissions boundary), `scp`
-    /// (applies to every analysed principal) or `resource-policy`.
-    pub kind: &'static str,
-    /// The group's address, for `group`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+/// How a policy reaches the principal.
+#[derive(Debug)]
+pub struct Route {
+    pub kind: RouteKind,
+    /// The group's address, for [`RouteKind::Group`].
     pub group: Option<String>,
-    /// Where the user is made a member of the group, for `group`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub membership: Option<TextOut>,
+    /// Where the user is made a member of the group, for [`RouteKind::Group`].
+    pub membership: Option<Span>,
     /// Where the policy is attached (the attachment, or the inline policy).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attachment: Option<TextOut>,
+    pub attachment: Option<Span>,
 }
 
-/// A place in a source file and, where useful, the text there.
-#[derive(Serialize, Debug)]
-pub struct TextOut {
-    pub text: String,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
+/// The ways a policy reaches a principal.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RouteKind {
+    /// Declared on the principal.
+    Inline,
+    /// An attachment resource or a managed-policy list entry.
+    Attachment,
+    /// Through a group the user is in.
+    Group,
+    /// Set as the principal's permissions boundary.
+    Boundary,
+    /// An SCP: applies to every analysed principal.
+    Scp,
+    /// The resource's own policy.
+    ResourcePolicy,
+}
+
+/// The action of a statement that matched.
+#[derive(Debug)]
+pub enum ActionProof {
+    /// The action string (or `NotAction` key) in the source.
+    At(Span),
+    /// A bundled AWS managed document has no source text: its action patterns.
+    Bundled(String),
 }
 
 /// A check that could have blocked the decision.
-#[derive(Serialize, Debug)]
-pub struct CheckOut {
-    /// `explicit-deny`, `permissions-boundary` or `scp`.
-    pub check: &'static str,
-    /// `passed`, `might-block`, `blocked`, `not-set` or `not-reached`.
-    pub status: &'static str,
+#[derive(Debug)]
+pub struct Check {
+    pub check: CheckKind,
+    pub status: CheckStatus,
     pub detail: String,
     /// The policies the check read (addresses).
     pub policies: Vec<String>,
+}
+
+/// The checks of a decision besides the Allows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CheckKind {
+    ExplicitDeny,
+    PermissionsBoundary,
+    Scp,
+}
+
+/// What a check found.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CheckStatus {
+    Passed,
+    MightBlock,
+    Blocked,
+    NotSet,
+    NotReached,
+}
+
+/// Why a query cannot be answered: what was not found, with the closest names or the valid
+/// choices.
+#[derive(thiserror::Error, Clone, PartialEq, Eq, Debug)]
+pub enum QueryError {
+    #[error("unknown capability `{id}`; valid capabilities: {}", .valid.join(", "))]
+    UnknownCapability { id: String, valid: Vec<String> },
+    #[error("capability `{0}` was not evaluated")]
+    NotEvaluated(String),
+    #[error("unknown principal `{0}`: the inputs declare no principal")]
+    NoPrincipal(String),
+    #[error("unknown principal `{arg}`; {suggestion}")]
+    UnknownPrincipal { arg: String, suggestion: String },
+    #[error("principal `{arg}` is ambiguous; use one of these ids:\n  {}", .ids.join("\n  "))]
+    AmbiguousPrincipal { arg: String, ids: Vec<String> },
+    /// `slr_for`: the capability, when `slr` was given for a table capability.
+    #[error(
+        "unknown table `{arg}`{}; {suggestion}; `*` names every table the inputs do not declare",
+        .slr_for.as_ref().map(|c| format!(" (`slr` is for create-slr and delete-slr, not {c})")).unwrap_or_default()
+    )]
+    UnknownTable {
+        arg: String,
+        slr_for: Option<String>,
+        suggestion: String,
+    },
+    #[error("table `{arg}` is ambiguous; use one of these ids:\n  {}", .ids.join("\n  "))]
+    AmbiguousTable { arg: String, ids: Vec<String> },
+    #[error(
+        "`{arg}` is not the service-linked role; {capability} applies to the service-linked role: give `slr` or one of:\n  {}",
+        .valid.join("\n  ")
+    )]
+    NotSlr {
+        arg: String,
+        capability: String,
+        valid: Vec<String>,
+    },
 }
 
 /// Which question is asked.
@@ -185,15 +236,9 @@ pub struct Question<'a> {
     /// A table (address, name or id), `*`, or `slr`; `None`: every target.
     pub on: Option<&'a str>,
 }
-
 /// Answers a query; an error names what was not found (a principal, table, capability)
 /// and lists the valid choices.
-pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
-    let query = match q.ask {
-        Ask::WhoCan => "who-can",
-        Ask::Can => "can",
-        Ask::Why => "why",
-    };
+pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, QueryError> {
     let (principal, capability, on) = (q.principal, q.capability, q.on);
     let cap = find_capability(&a.decisions.capabilities, capability)?;
     let who = principal.map(|p| find_principal(&a.graph, p)).transpose()?;
@@ -201,7 +246,7 @@ pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
     let dec = &a.decisions;
     let cap_id = dec
         .cap(&cap.id)
-        .ok_or_else(|| format!("capability `{}` was not evaluated", cap.id))?;
+        .ok_or_else(|| QueryError::NotEvaluated(cap.id.clone()))?;
     let principals: Vec<usize> = match who {
         Some(p) => vec![p],
         None => (0..a.graph.principals.len()).collect(),
@@ -212,11 +257,11 @@ pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
         let wanted = |x: &Access| who.is_some() || dec.decision(x).outcome.can();
         match &targets {
             Some(targets) => {
-                for t in targets {
+                for &t in targets {
                     let x = match t {
-                        Target::Table(k) => dec.on_table(p, cap_id, Some(*k)),
+                        Target::Table(k) => dec.on_table(p, cap_id, Some(k)),
                         Target::AllTables => dec.on_table(p, cap_id, None),
-                        Target::Slr(s) => dec.on_slr(p, cap_id, *s),
+                        Target::Slr(s) => dec.on_slr(p, cap_id, s),
                     };
                     if let Some(x) = x.filter(|x| wanted(x)) {
                         results.push(entry(a, cap, x, Some(t)));
@@ -235,10 +280,8 @@ pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
         for x in a.reach.of(p).iter().filter(|x| x.cap == cap_id && x.outcome.can()) {
             match &targets {
                 Some(targets) => {
-                    for t in targets.iter().filter(|t| covers_target(&x.covers, t)) {
-                        results.retain(|e| {
-                            !(e.via.is_empty() && e.principal.id == a.graph.principals[p].id && on_target(a, e, t))
-                        });
+                    for &t in targets.iter().filter(|t| covers_target(&x.covers, t)) {
+                        results.retain(|e| !(e.via.is_none() && e.principal == p && on_target(a, e, t)));
                         results.push(indirect_entry(a, cap, x, Some(t)));
                     }
                 }
@@ -246,15 +289,14 @@ pub fn answer(a: &Analysis, q: &Question<'_>) -> Result<Answer, String> {
             }
         }
     }
-    results.sort_by(|x, y| (&x.principal.id, &x.resource).cmp(&(&y.principal.id, &y.resource)));
+    let principal_id = |e: &Entry| &a.graph.principals[e.principal].id;
+    results.sort_by(|x, y| (principal_id(x), &x.resource).cmp(&(principal_id(y), &y.resource)));
     Ok(Answer {
-        query,
-        capability: cap.id.clone(),
-        summary: cap.summary.clone(),
-        principal: who.map(|p| a.graph.principals[p].id.clone()),
+        ask: q.ask,
+        capability: cap_id,
+        principal: who,
         on: on.map(str::to_string),
         results,
-        assumptions: a.assumptions.clone(),
     })
 }
 
@@ -262,77 +304,38 @@ impl Answer {
     /// Whether the answer is yes: some result is allowed or conditional (`query can`'s
     /// exit status).
     pub fn yes(&self) -> bool {
-        let can = [Outcome::Allowed, Outcome::Conditional].map(Outcome::as_str);
-        self.results.iter().any(|e| can.contains(&e.decision))
+        self.results
+            .iter()
+            .any(|e| matches!(e.decision, Outcome::Allowed | Outcome::Conditional))
     }
 }
 
-pub fn render_json(answer: &Answer) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(answer)?;
-    s.push('\n');
-    Ok(s)
-}
-
-/// The answer as text: a headline, then one tree per decision (statements with their
-/// file:line:column), then the assumptions.
-pub fn render_human(a: &Analysis, answer: &Answer) -> String {
-    let mut out = String::new();
-    let slr = a.decisions.named(&answer.capability).is_some_and(|c| c.about_slr());
-    let on = match answer.on.as_deref() {
-        None | Some("slr") if slr => match a.graph.slrs.len() {
-            1 => crate::slr::words(&a.graph, &a.sources, 0),
-            _ => "the service-linked role".to_string(),
-        },
-        None => "every table (and * for the tables the inputs do not declare)".to_string(),
-        Some(on) => on.to_string(),
-    };
-    let who = answer.principal.as_deref().unwrap_or_default();
-    let cap = &answer.capability;
-    let _ = match answer.query {
-        "who-can" => writeln!(out, "Who can {cap} on {on}?"),
-        "can" => writeln!(out, "Can {who} {cap} on {on}?"),
-        _ => writeln!(out, "Why: can {who} {cap} on {on}? The full proof:"),
-    };
-    let _ = writeln!(out, "({}: {})", answer.capability, answer.summary);
-    if answer.results.is_empty() {
-        out.push('\n');
-        out.push_str(match answer.query {
-            "who-can" => "Nobody in the analysed templates.\n",
-            _ => "No: no statement relevant to this capability reaches the principal.\n",
-        });
-    }
-    let full = answer.query == "why";
-    for e in &answer.results {
-        out.push('\n');
-        render_tree(&entry_tree(e, full), &mut out);
-    }
-    if answer.query == "who-can" && !answer.results.is_empty() {
-        let mut who: Vec<&str> = answer.results.iter().map(|e| e.principal.id.as_str()).collect();
-        who.dedup();
-        let _ = writeln!(out, "\n{} principal(s).", who.len());
-    }
-    if !answer.assumptions.is_empty() {
-        out.push_str("\nAssumptions:\n");
-        for s in &answer.assumptions {
-            let _ = writeln!(out, "  - {s}");
+impl Ask {
+    /// The question's name on the command line (`who-can`, `can`, `why`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ask::WhoCan => "who-can",
+            Ask::Can => "can",
+            Ask::Why => "why",
         }
     }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
 // Resolving the arguments.
 
-fn find_capability<'c>(caps: &'c [Capability], id: &str) -> Result<&'c Capability, String> {
+fn find_capability<'c>(caps: &'c [Capability], id: &str) -> Result<&'c Capability, QueryError> {
     let public = || caps.iter().filter(|c| !c.internal);
-    public().find(|c| c.id == id).ok_or_else(|| {
-        let valid: Vec<&str> = public().map(|c| c.id.as_str()).collect();
-        format!("unknown capability `{id}`; valid capabilities: {}", valid.join(", "))
-    })
+    public()
+        .find(|c| c.id == id)
+        .ok_or_else(|| QueryError::UnknownCapability {
+            id: id.to_string(),
+            valid: public().map(|c| c.id.clone()).collect(),
+        })
 }
 
 /// A principal by id, address or IAM name.
-fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
+fn find_principal(g: &Graph, arg: &str) -> Result<usize, QueryError> {
     if let Some(k) = g.principals.iter().position(|p| p.id == arg) {
         return Ok(k);
     }
@@ -346,29 +349,29 @@ fn find_principal(g: &Graph, arg: &str) -> Result<usize, String> {
         [k] => Ok(*k),
         [] => {
             if g.principals.is_empty() {
-                return Err(format!("unknown principal `{arg}`: the inputs declare no principal"));
+                return Err(QueryError::NoPrincipal(arg.to_string()));
             }
             let names = g
                 .principals
                 .iter()
                 .flat_map(|p| [p.id.clone(), p.address.clone(), p.name.to_string()]);
-            Err(format!(
-                "unknown principal `{arg}`; {}",
-                suggest(
+            Err(QueryError::UnknownPrincipal {
+                arg: arg.to_string(),
+                suggestion: suggest(
                     arg,
                     names,
                     g.principals.iter().map(|p| p.id.clone()).collect(),
-                    "principals"
-                )
-            ))
+                    "principals",
+                ),
+            })
         }
         many => {
-            let mut ids: Vec<&str> = many.iter().map(|&k| g.principals[k].id.as_str()).collect();
+            let mut ids: Vec<String> = many.iter().map(|&k| g.principals[k].id.clone()).collect();
             ids.sort_unstable();
-            Err(format!(
-                "principal `{arg}` is ambiguous; use one of these ids:\n  {}",
-                ids.join("\n  ")
-            ))
+            Err(QueryError::AmbiguousPrincipal {
+                arg: arg.to_string(),
+                ids,
+            })
         }
     }
 }
@@ -411,23 +414,12 @@ fn suggest(arg: &str, names: impl Iterator<Item = String>, mut ids: Vec<String>,
 }
 
 /// Whether an entry is about target `t`.
-fn on_target(a: &Analysis, e: &Entry, t: &Target) -> bool {
+fn on_target(a: &Analysis, e: &Entry, t: Target) -> bool {
     match t {
-        Target::Table(k) => e.resource == a.graph.tables[*k].id,
+        Target::Table(k) => e.resource == a.graph.tables[k].id,
         Target::AllTables => e.resource == "*",
-        Target::Slr(s) => e.resource == a.graph.slrs[*s].id,
+        Target::Slr(s) => e.resource == a.graph.slrs[s].id,
     }
-}
-
-/// One thing a query asks about.
-#[derive(Clone, PartialEq, Eq, Debug)]
-enum Target {
-    /// A declared table (index into [`Graph::tables`]).
-    Table(usize),
-    /// Every table the inputs do not declare.
-    AllTables,
-    /// A service-linked role (index into [`Graph::slrs`]).
-    Slr(usize),
 }
 
 /// Every service-linked role target.
@@ -443,7 +435,7 @@ fn all_targets(g: &Graph, cap: &Capability) -> Vec<Target> {
 
 /// The targets `arg` names for a capability: a table (id, address or name) or `*`, or
 /// the service-linked role (`slr`, its id or address).
-fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, String> {
+fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, QueryError> {
     match cap.target {
         TargetKind::Table => {
             if arg == "*" {
@@ -461,27 +453,23 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
             match found.as_slice() {
                 [k] => Ok(vec![Target::Table(*k)]),
                 [] => {
-                    let slr = if arg == "slr" {
-                        format!(" (`slr` is for create-slr and delete-slr, not {})", cap.id)
-                    } else {
-                        String::new()
-                    };
                     let names = g
                         .tables
                         .iter()
                         .flat_map(|t| [t.id.clone(), t.table.address.clone(), t.table.name.to_string()]);
-                    Err(format!(
-                        "unknown table `{arg}`{slr}; {}; `*` names every table the inputs do not declare",
-                        suggest(arg, names, g.tables.iter().map(|t| t.id.clone()).collect(), "tables")
-                    ))
+                    Err(QueryError::UnknownTable {
+                        arg: arg.to_string(),
+                        slr_for: (arg == "slr").then(|| cap.id.clone()),
+                        suggestion: suggest(arg, names, g.tables.iter().map(|t| t.id.clone()).collect(), "tables"),
+                    })
                 }
                 many => {
-                    let mut ids: Vec<&str> = many.iter().map(|&k| g.tables[k].id.as_str()).collect();
+                    let mut ids: Vec<String> = many.iter().map(|&k| g.tables[k].id.clone()).collect();
                     ids.sort_unstable();
-                    Err(format!(
-                        "table `{arg}` is ambiguous; use one of these ids:\n  {}",
-                        ids.join("\n  ")
-                    ))
+                    Err(QueryError::AmbiguousTable {
+                        arg: arg.to_string(),
+                        ids,
+                    })
                 }
             }
         }
@@ -497,48 +485,47 @@ fn find_targets(g: &Graph, cap: &Capability, arg: &str) -> Result<Vec<Target>, S
                 .map(Target::Slr)
                 .collect();
             if found.is_empty() {
-                let mut valid: Vec<&str> = g.slrs.iter().map(|s| s.id.as_str()).collect();
+                let mut valid: Vec<String> = g.slrs.iter().map(|s| s.id.clone()).collect();
                 valid.sort_unstable();
-                Err(format!(
-                    "`{arg}` is not the service-linked role; {} applies to the service-linked role: give `slr` or one of:\n  {}",
-                    cap.id,
-                    valid.join("\n  ")
-                ))
+                Err(QueryError::NotSlr {
+                    arg: arg.to_string(),
+                    capability: cap.id.clone(),
+                    valid,
+                })
             } else {
                 Ok(found)
             }
         }
     }
 }
-
 // ---------------------------------------------------------------------------------------
 // Building the proof.
 
 /// One answer entry: the decision of `x`, about the target asked (`None`: about the
 /// entry's whole set of tables).
-fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<&Target>) -> Entry {
+fn entry(a: &Analysis, cap: &Capability, x: &Access, asked: Option<Target>) -> Entry {
     entry_of(a, cap, x.principal, &x.covers, a.decisions.decision(x), asked)
 }
 
 /// An entry for what `x`'s principal holds through other principals: the holder's proof,
 /// with the path before it.
-fn indirect_entry(a: &Analysis, cap: &Capability, x: &crate::reach::Indirect, asked: Option<&Target>) -> Entry {
+fn indirect_entry(a: &Analysis, cap: &Capability, x: &Indirect, asked: Option<Target>) -> Entry {
     let holder = a.reach.principal_of(x.holder);
     let held = a.reach.held(&a.decisions, x);
     let mut e = entry_of(a, cap, holder, &x.covers, held, asked);
-    e.principal = PrincipalOut::of(a, &a.graph.principals[x.principal]);
-    e.decision = x.outcome.as_str();
-    e.via = crate::report::json::via_out(a, x);
+    e.principal = x.principal;
+    e.decision = x.outcome;
+    e.via = Some(x.clone());
     e.path = Some(crate::reach::path_words(&a.graph, &a.sources, &a.reach, &cap.id, x));
     e
 }
 
 /// Whether a set of tables (or the SLR) covers the target asked about.
 fn covers_target(covers: &Covers, t: &Target) -> bool {
-    match (covers, t) {
-        (Covers::Tables(set), Target::Table(k)) => set.contains(*k),
+    match (covers, *t) {
+        (Covers::Tables(set), Target::Table(k)) => set.contains(k),
         (Covers::Tables(set), Target::AllTables) => set.undeclared,
-        (Covers::Slr(s), Target::Slr(k)) => s == k,
+        (Covers::Slr(s), Target::Slr(k)) => *s == k,
         _ => false,
     }
 }
@@ -549,14 +536,14 @@ fn entry_of(
     principal: usize,
     covers: &Covers,
     d: &crate::capability::CapDecision,
-    asked: Option<&Target>,
+    asked: Option<Target>,
 ) -> Entry {
     let g = &a.graph;
     let dec = &a.decisions;
     let p = &g.principals[principal];
     // The one target the entry is about, when it is one.
     let one: Option<Target> = match (asked, covers) {
-        (Some(t), _) => Some(t.clone()),
+        (Some(t), _) => Some(t),
         (None, Covers::Slr(s)) => Some(Target::Slr(*s)),
         (None, Covers::Tables(set)) => match (set.count(dec.table_count()), set.undeclared) {
             (1, false) => set.first(dec.table_count()).map(Target::Table),
@@ -564,10 +551,10 @@ fn entry_of(
             _ => None,
         },
     };
-    let (resource, resource_name) = match (&one, covers) {
-        (Some(Target::Table(t)), _) => (g.tables[*t].id.clone(), format!("table {}", g.tables[*t].table.name)),
+    let (resource, resource_name) = match (one, covers) {
+        (Some(Target::Table(t)), _) => (g.tables[t].id.clone(), format!("table {}", g.tables[t].table.name)),
         (Some(Target::AllTables), _) => ("*".to_string(), "every undeclared table (*)".to_string()),
-        (Some(Target::Slr(s)), _) => (g.slrs[*s].id.clone(), crate::slr::short_words(g, *s)),
+        (Some(Target::Slr(s)), _) => (g.slrs[s].id.clone(), crate::slr::short_words(g, s)),
         (None, Covers::Tables(set)) => (
             set.first(dec.table_count())
                 .map(|t| g.tables[t].id.clone())
@@ -576,22 +563,22 @@ fn entry_of(
         ),
         (None, Covers::Slr(s)) => (g.slrs[*s].id.clone(), crate::slr::short_words(g, *s)),
     };
-    let requirements: Vec<RequirementOut> = d
+    let requirements: Vec<RequirementProof> = d
         .requirements
         .iter()
         .enumerate()
-        .map(|(k, r)| requirement(a, p, cap.requirements.get(k).map(|q| q.on), one.as_ref(), r))
+        .map(|(k, r)| requirement(a, p, cap.requirements.get(k).map(|q| q.on), one, r))
         .collect();
-    let checks = checks(a, principal, one.as_ref(), &d.requirements);
+    let checks = checks(a, principal, one, &d.requirements);
     Entry {
-        principal: PrincipalOut::of(a, p),
+        principal,
         resource,
         resource_name,
-        decision: d.outcome.as_str(),
+        decision: d.outcome,
         missing: if d.outcome.can() { Vec::new() } else { d.missing() },
         requirements,
         checks,
-        via: Vec::new(),
+        via: None,
         path: None,
     }
 }
@@ -600,16 +587,17 @@ fn requirement(
     a: &Analysis,
     p: &PrincipalNode,
     on: Option<On>,
-    target: Option<&Target>,
+    target: Option<Target>,
     r: &RequirementDecision,
-) -> RequirementOut {
-    let resource = request_resource(&a.graph, on, target);
+) -> RequirementProof {
+    let request = on.map(|on| RequestResource::of(&a.graph, on, target));
+    let resource = request.and_then(|r| r.arn(&a.graph));
     let mut grants = Vec::new();
     let mut boundary = Vec::new();
     let mut scps = Vec::new();
     let mut denies = Vec::new();
     for b in &r.decision.because {
-        let s = statement_out(a, p, b, resource.as_ref());
+        let s = statement_proof(a, p, b, resource.as_ref());
         match (b.effect, b.layer) {
             (Effect::Deny, _) => denies.push(s),
             (Effect::Allow, Layer::Boundary | Layer::Session) => boundary.push(s),
@@ -624,42 +612,33 @@ fn requirement(
             denies
                 .iter()
                 .map(|d| format!(
-                    "{} statement{} at {}:{}:{}",
+                    "{} statement{} at {}",
                     d.policy.address,
                     d.sid.as_ref().map(|s| format!(" `{s}`")).unwrap_or_default(),
-                    d.file,
-                    d.line,
-                    d.column
+                    place(&a.sources, d.statement)
                 ))
                 .collect::<Vec<_>>()
                 .join("; ")
         )),
         _ => None,
     };
-    RequirementOut {
+    RequirementProof {
         action: r.action.clone(),
-        on: match on {
-            Some(On::Table) => "table",
-            Some(On::Stream) => "stream",
-            Some(On::Any) => "any",
-            Some(On::Slr) => "slr",
-            Some(On::OtherSlr) => "other-slr",
-            None => "unknown",
-        },
-        resource: match (&resource, on, target) {
-            (Some(t), _, _) => t.shown_in(Dialect::of(a.graph.inputs[p.input].kind)),
-            (None, Some(On::Stream), _) => "some stream in the account and region".to_string(),
-            (None, _, Some(Target::AllTables)) => "every table the inputs do not declare".to_string(),
-            (None, Some(On::Table), None) => "each table of the set".to_string(),
-            (None, _, _) => "unknown".to_string(),
+        on,
+        resource: match (&resource, request) {
+            (Some(t), _) => t.shown_in(Dialect::of(a.graph.inputs[p.input].kind)),
+            (None, Some(RequestResource::SomeStream)) => "some stream in the account and region".to_string(),
+            (None, Some(RequestResource::EveryTable)) => "every table the inputs do not declare".to_string(),
+            (None, Some(RequestResource::EachTable)) => "each table of the set".to_string(),
+            (None, _) => "unknown".to_string(),
         },
         primary: r.primary,
-        decision: r.decision.outcome.as_str(),
+        decision: r.decision.outcome,
         grants,
         boundary,
         scps,
         denies,
-        conditions: r.decision.open.iter().map(|o| condition_out(&a.sources, o)).collect(),
+        open: r.decision.open.clone(),
         reason,
     }
 }
@@ -696,20 +675,8 @@ fn not_allowed_reason(a: &Analysis, p: &PrincipalNode, action: &str, lacking: &[
     parts.join("; ")
 }
 
-/// The request resource of a requirement when it is one known text.
-fn request_resource(g: &Graph, on: Option<On>, target: Option<&Target>) -> Option<Template> {
-    match (on?, target) {
-        (On::Any, _) => Some(Template::lit("*")),
-        (On::Slr, _) => Some(slr_arn()),
-        (On::Table, Some(Target::Table(t))) => g.tables.get(*t).map(|t| t.table.arn.clone()),
-        (On::Stream, Some(Target::Table(t))) => g.tables.get(*t).and_then(|t| t.stream_arn.clone()),
-        _ => None,
-    }
-}
-
-fn statement_out(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Option<&Template>) -> StatementOut {
+fn statement_proof(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Option<&Template>) -> StatementProof {
     let g = &a.graph;
-    let src = &a.sources;
     let found = find_policy(g, p, b);
     let statement = found.and_then(|k| {
         g.policies[k]
@@ -722,61 +689,48 @@ fn statement_out(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Option<
     let policy = match found {
         Some(k) => {
             let node = &g.policies[k];
-            let builtin = node.span.is_builtin();
-            PolicyOut {
+            PolicyProof {
                 address: node.policy.address.to_string(),
-                kind: policy_kind(node.kind, node.input.is_none()),
-                file: (!builtin).then(|| src.path(node.span)),
-                line: (!builtin).then(|| src.start(node.span).map(|lc| lc.line)).flatten(),
+                kind: node.kind,
+                aws_managed: node.input.is_none(),
+                span: (!node.span.is_builtin()).then_some(node.span),
             }
         }
-        None => PolicyOut {
+        None => PolicyProof {
             address: b.policy.to_string(),
             kind: match b.layer {
-                Layer::Scp => "scp",
-                Layer::Resource => "resource",
-                _ => "managed",
+                Layer::Scp => PolicyKind::Scp,
+                Layer::Resource => PolicyKind::Resource,
+                _ => PolicyKind::Managed,
             },
-            file: None,
-            line: None,
+            aws_managed: false,
+            span: None,
         },
     };
+    let outer = |kind| Route {
+        kind,
+        group: None,
+        membership: None,
+        attachment: None,
+    };
     let routes = match (found, b.layer) {
-        (_, Layer::Scp) => vec![RouteOut {
-            kind: "scp",
-            group: None,
-            membership: None,
-            attachment: None,
-        }],
-        (_, Layer::Resource) => vec![RouteOut {
-            kind: "resource-policy",
-            group: None,
-            membership: None,
-            attachment: None,
-        }],
+        (_, Layer::Scp) => vec![outer(RouteKind::Scp)],
+        (_, Layer::Resource) => vec![outer(RouteKind::ResourcePolicy)],
         (Some(k), layer) => routes(a, p, k, layer == Layer::Boundary),
         (None, _) => Vec::new(),
     };
-    let at = located(src, b.statement);
-    StatementOut {
-        effect: b.effect.as_str(),
-        layer: b.layer.as_str(),
+    StatementProof {
+        effect: b.effect,
+        layer: b.layer,
         certain: b.certain,
         policy,
         routes,
         sid: b.sid.clone(),
-        file: at.file,
-        line: at.line,
-        column: at.column,
+        statement: b.statement,
         action: match b.action.filter(|s| !s.is_builtin()) {
-            Some(span) => Some(located(src, span)),
+            Some(span) => Some(ActionProof::At(span)),
             // A bundled AWS managed document has no source text: name its patterns.
-            None => statement.and_then(action_patterns).map(|text| TextOut {
-                text,
-                file: BUILTIN.to_string(),
-                line: 0,
-                column: 0,
-            }),
+            None => statement.and_then(action_patterns).map(ActionProof::Bundled),
         },
         resources: statement.map(|s| resources_of(s, resource)).unwrap_or_default(),
         conditions: statement.map(conditions_of).unwrap_or_default(),
@@ -811,39 +765,23 @@ fn find_policy(g: &Graph, p: &PrincipalNode, b: &Because) -> Option<usize> {
         .or_else(|| candidates.iter().copied().find(named))
 }
 
-fn policy_kind(kind: PolicyKind, aws_managed: bool) -> &'static str {
-    match kind {
-        PolicyKind::Managed if aws_managed => "aws-managed",
-        PolicyKind::Managed => "managed",
-        PolicyKind::Inline => "inline",
-        PolicyKind::Scp => "scp",
-        PolicyKind::Resource => "resource",
-        PolicyKind::Trust => "trust",
-    }
-}
-
 /// How policy `k` reaches the principal (each attachment, directly or through a group).
-fn routes(a: &Analysis, p: &PrincipalNode, k: usize, boundary: bool) -> Vec<RouteOut> {
+fn routes(a: &Analysis, p: &PrincipalNode, k: usize, boundary: bool) -> Vec<Route> {
     let g = &a.graph;
-    let src = &a.sources;
     let inline = g.policies.get(k).is_some_and(|n| n.kind == PolicyKind::Inline);
     p.via
         .iter()
         .filter(|v| v.policy == k && v.boundary == boundary)
-        .map(|v| RouteOut {
+        .map(|v| Route {
             kind: match (&v.group, inline) {
-                _ if boundary => "boundary",
-                (Some(_), _) => "group",
-                (None, true) => "inline",
-                (None, false) => "attachment",
+                _ if boundary => RouteKind::Boundary,
+                (Some(_), _) => RouteKind::Group,
+                (None, true) => RouteKind::Inline,
+                (None, false) => RouteKind::Attachment,
             },
             group: v.group.clone(),
-            membership: v
-                .group
-                .as_ref()
-                .and_then(|gr| membership(g, p, gr))
-                .map(|s| located(src, s)),
-            attachment: (!v.attachment.is_builtin()).then(|| located(src, v.attachment)),
+            membership: v.group.as_ref().and_then(|gr| membership(g, p, gr)),
+            attachment: (!v.attachment.is_builtin()).then_some(v.attachment),
         })
         .collect()
 }
@@ -906,35 +844,19 @@ fn conditions_of(s: &Statement) -> Vec<String> {
         .collect()
 }
 
-fn located(src: &SourceMap, span: Span) -> TextOut {
+/// Where a statement is written, as `file:line:column`.
+fn place(src: &SourceMap, span: Span) -> String {
     let lc = src.start(span);
-    let text = src
-        .get(span.file)
-        .and_then(|f| f.slice(span).map(str::to_string))
-        .unwrap_or_default();
-    let text = text.trim();
-    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-    TextOut {
-        text: first_line(text),
-        file: src.path(span),
-        line: lc.map(|l| l.line).unwrap_or(0),
-        column: lc.map(|l| l.column).unwrap_or(0),
-    }
-}
-
-/// The first line of a text, marked when cut.
-fn first_line(text: &str) -> String {
-    const MAX: usize = 80;
-    let line = text.lines().next().unwrap_or_default();
-    let mut out: String = line.chars().take(MAX).collect();
-    if out.len() < text.len() {
-        out.push_str(" …");
-    }
-    out
+    format!(
+        "{}:{}:{}",
+        src.path(span),
+        lc.map(|l| l.line).unwrap_or(0),
+        lc.map(|l| l.column).unwrap_or(0)
+    )
 }
 
 /// The Deny, boundary and SCP checks of one decision.
-fn checks(a: &Analysis, principal: usize, target: Option<&Target>, reqs: &[RequirementDecision]) -> Vec<CheckOut> {
+fn checks(a: &Analysis, principal: usize, target: Option<Target>, reqs: &[RequirementDecision]) -> Vec<Check> {
     vec![
         explicit_deny_check(&a.graph, principal, target, reqs),
         boundary_check(a, principal, reqs),
@@ -980,11 +902,11 @@ fn policy_names(g: &Graph, ks: &[usize]) -> Vec<String> {
 
 /// The `explicit-deny` check: the Denies of the principal's own policies (boundary
 /// included) and of the target table's resource policy.
-fn explicit_deny_check(g: &Graph, principal: usize, target: Option<&Target>, reqs: &[RequirementDecision]) -> CheckOut {
+fn explicit_deny_check(g: &Graph, principal: usize, target: Option<Target>, reqs: &[RequirementDecision]) -> Check {
     let p = &g.principals[principal];
     let mut own: Vec<usize> = p.policies.iter().chain(&p.boundaries).copied().collect();
     if let Some(Target::Table(t)) = target
-        && let Some(rp) = g.tables.get(*t).and_then(|t| g.resource_policies.get(&t.table.arn))
+        && let Some(rp) = g.tables.get(t).and_then(|t| g.resource_policies.get(&t.table.arn))
     {
         own.extend(rp);
     }
@@ -992,8 +914,8 @@ fn explicit_deny_check(g: &Graph, principal: usize, target: Option<&Target>, req
     own.dedup();
     let considered = deny_statements(g, &own);
     let (certain, maybe) = denials(reqs, &[Layer::Identity, Layer::Boundary, Layer::Resource]);
-    CheckOut {
-        check: "explicit-deny",
+    Check {
+        check: CheckKind::ExplicitDeny,
         status: status(certain, maybe),
         detail: if certain > 0 {
             format!("{certain} Deny statement(s) apply; {considered} considered")
@@ -1012,12 +934,12 @@ fn explicit_deny_check(g: &Graph, principal: usize, target: Option<&Target>, req
 
 /// The `permissions-boundary` check: whether the principal's boundary blocks a
 /// requirement, and the boundary statements that allow them.
-fn boundary_check(a: &Analysis, principal: usize, reqs: &[RequirementDecision]) -> CheckOut {
+fn boundary_check(a: &Analysis, principal: usize, reqs: &[RequirementDecision]) -> Check {
     let p = &a.graph.principals[principal];
     if p.boundaries.is_empty() {
-        return CheckOut {
-            check: "permissions-boundary",
-            status: "not-set",
+        return Check {
+            check: CheckKind::PermissionsBoundary,
+            status: CheckStatus::NotSet,
             detail: "no permissions boundary is set".to_string(),
             policies: Vec::new(),
         };
@@ -1044,16 +966,16 @@ fn boundary_check(a: &Analysis, principal: usize, reqs: &[RequirementDecision]) 
             acc
         });
     let (status, detail) = if denied {
-        ("not-reached", "an explicit Deny decided first".to_string())
+        (CheckStatus::NotReached, "an explicit Deny decided first".to_string())
     } else if !blocked.is_empty() {
-        ("blocked", format!("does not allow {}", blocked.join(", ")))
+        (CheckStatus::Blocked, format!("does not allow {}", blocked.join(", ")))
     } else if allowing.is_empty() {
-        ("passed", "does not block any requirement".to_string())
+        (CheckStatus::Passed, "does not block any requirement".to_string())
     } else {
-        ("passed", format!("allowed by {}", allowing.join("; ")))
+        (CheckStatus::Passed, format!("allowed by {}", allowing.join("; ")))
     };
-    CheckOut {
-        check: "permissions-boundary",
+    Check {
+        check: CheckKind::PermissionsBoundary,
         status,
         detail,
         policies: policy_names(&a.graph, &p.boundaries),
@@ -1062,7 +984,7 @@ fn boundary_check(a: &Analysis, principal: usize, reqs: &[RequirementDecision]) 
 
 /// The `scp` check: the SCPs' Denies and the requirements no SCP level allows, on top of
 /// `FullAWSAccess`.
-fn scp_check(g: &Graph, reqs: &[RequirementDecision]) -> CheckOut {
+fn scp_check(g: &Graph, reqs: &[RequirementDecision]) -> Check {
     let (certain, maybe) = denials(reqs, &[Layer::Scp]);
     let scp_lacking: Vec<&str> = reqs
         .iter()
@@ -1071,8 +993,8 @@ fn scp_check(g: &Graph, reqs: &[RequirementDecision]) -> CheckOut {
         .collect();
     let certain = certain + scp_lacking.len();
     let considered = deny_statements(g, &g.scps);
-    CheckOut {
-        check: "scp",
+    Check {
+        check: CheckKind::Scp,
         status: status(certain, maybe),
         detail: if g.scps.is_empty() {
             "no SCP is declared; FullAWSAccess assumed at every level".to_string()
@@ -1089,248 +1011,14 @@ fn scp_check(g: &Graph, reqs: &[RequirementDecision]) -> CheckOut {
     }
 }
 
-fn status(certain: usize, maybe: usize) -> &'static str {
+fn status(certain: usize, maybe: usize) -> CheckStatus {
     if certain > 0 {
-        "blocked"
+        CheckStatus::Blocked
     } else if maybe > 0 {
-        "might-block"
+        CheckStatus::MightBlock
     } else {
-        "passed"
+        CheckStatus::Passed
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Human rendering.
-
-/// A line of the proof tree and the lines under it.
-struct Tree {
-    text: String,
-    children: Vec<Tree>,
-}
-
-impl Tree {
-    fn leaf(text: impl Into<String>) -> Tree {
-        Tree {
-            text: text.into(),
-            children: Vec::new(),
-        }
-    }
-}
-
-fn render_tree(t: &Tree, out: &mut String) {
-    let _ = writeln!(out, "{}", t.text);
-    render_children(&t.children, "", out);
-}
-
-fn render_children(children: &[Tree], prefix: &str, out: &mut String) {
-    for (k, c) in children.iter().enumerate() {
-        let last = k + 1 == children.len();
-        let (branch, more) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-        let _ = writeln!(out, "{prefix}{branch}{}", c.text);
-        render_children(&c.children, &format!("{prefix}{more}"), out);
-    }
-}
-
-/// The file name of statements from the bundled AWS managed catalogue.
-const BUILTIN: &str = crate::source::BUILTIN_PATH;
-
-fn at(file: &str, line: usize, column: usize) -> String {
-    if file == BUILTIN {
-        "in the bundled AWS managed document".to_string()
-    } else {
-        format!("at {file}:{line}:{column}")
-    }
-}
-
-fn entry_tree(e: &Entry, full: bool) -> Tree {
-    let p = &e.principal;
-    let declared = match (&p.file, p.line, p.column) {
-        (Some(f), Some(l), Some(c)) => format!(", {f}:{l}:{c}"),
-        _ => ", not declared in the inputs".to_string(),
-    };
-    let indirect = if e.via.is_empty() { "" } else { " (indirect)" };
-    let mut root = Tree::leaf(format!(
-        "{} ({} {}{declared}) → {}: {}{indirect}",
-        p.id, p.kind, p.name, e.resource_name, e.decision
-    ));
-    if let Some(path) = &e.path {
-        let mut t = Tree::leaf(format!("path: {path}"));
-        for v in &e.via {
-            let mut step = Tree::leaf(format!("{} {}: {}", v.step, v.principal, v.decision));
-            for b in &v.because {
-                step.children.push(Tree::leaf(format!(
-                    "{} {} in {} ({}) at {}:{}:{}",
-                    b.effect, b.action, b.policy, b.layer, b.file, b.line, b.column
-                )));
-            }
-            for c in &v.conditions {
-                step.children.push(Tree::leaf(match c {
-                    ConditionOut::Condition {
-                        key,
-                        operator,
-                        values,
-                        file,
-                        line,
-                    } => format!("condition {operator} {key} {values:?} at {file}:{line}"),
-                    ConditionOut::Unknown { unknown, file, line } => format!("unresolved {unknown} at {file}:{line}"),
-                }));
-            }
-            t.children.push(step);
-        }
-        root.children.push(t);
-        root.children.push(Tree::leaf(format!(
-            "{} holds it:",
-            e.via.last().map(|v| v.principal.as_str()).unwrap_or_default()
-        )));
-    }
-    if !e.missing.is_empty() {
-        root.children
-            .push(Tree::leaf(format!("missing: {}", e.missing.join(", "))));
-    }
-    for r in &e.requirements {
-        if !full && r.decision == "not_allowed" && r.grants.is_empty() && e.decision != "not_allowed" {
-            continue;
-        }
-        root.children.push(requirement_tree(r, full));
-    }
-    if full {
-        let mut checks = Tree::leaf("checks that did not block it:");
-        if e.decision == "denied" || e.decision == "not_allowed" {
-            checks.text = "checks:".to_string();
-        }
-        for c in &e.checks {
-            let name = match c.check {
-                "explicit-deny" => "explicit Deny",
-                "permissions-boundary" => "permissions boundary",
-                _ => "SCPs",
-            };
-            let policies = if c.policies.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", c.policies.join(", "))
-            };
-            checks
-                .children
-                .push(Tree::leaf(format!("{name}: {}: {}{policies}", c.status, c.detail)));
-        }
-        root.children.push(checks);
-    }
-    root
-}
-
-fn requirement_tree(r: &RequirementOut, full: bool) -> Tree {
-    let primary = if r.primary { " (primary)" } else { "" };
-    let mut t = Tree::leaf(format!("{}{primary} on {}: {}", r.action, r.resource, r.decision));
-    for s in r.denies.iter().chain(&r.grants) {
-        t.children.push(statement_tree(s, full));
-    }
-    if full {
-        for s in &r.boundary {
-            t.children.push(statement_tree(s, full));
-        }
-    }
-    for c in &r.conditions {
-        t.children.push(Tree::leaf(match c {
-            ConditionOut::Condition {
-                key,
-                operator,
-                values,
-                file,
-                line,
-            } => format!("undecided condition {operator} {key} {values:?} at {file}:{line}"),
-            ConditionOut::Unknown { unknown, file, line } => format!("unresolved {unknown} at {file}:{line}"),
-        }));
-    }
-    if let Some(reason) = &r.reason {
-        t.children.push(Tree::leaf(format!("why not: {reason}")));
-    }
-    t
-}
-
-fn statement_tree(s: &StatementOut, full: bool) -> Tree {
-    let certainty = if s.certain { "" } else { " (might apply)" };
-    let layer = match s.layer {
-        "boundary" => "boundary ",
-        "scp" => "SCP ",
-        "resource" => "resource-policy ",
-        _ => "",
-    };
-    let kind = match s.policy.kind {
-        "aws-managed" => "AWS managed policy, from the bundled catalogue",
-        "managed" => "customer managed policy",
-        "inline" => "inline policy",
-        "scp" => "service control policy",
-        _ => "resource policy",
-    };
-    let sid = s.sid.as_ref().map(|x| format!(" `{x}`")).unwrap_or_default();
-    if !full {
-        let via = s
-            .routes
-            .iter()
-            .find_map(|r| r.group.as_ref())
-            .map(|g| format!(" via group {g}"))
-            .unwrap_or_default();
-        let action = s.action.as_ref().map(|x| format!(" `{}`", x.text)).unwrap_or_default();
-        return Tree::leaf(format!(
-            "{layer}{}{certainty}{action} in {}{via}, statement{sid} {}",
-            s.effect,
-            s.policy.address,
-            at(&s.file, s.line, s.column)
-        ));
-    }
-    let mut t = Tree::leaf(format!(
-        "{layer}{}{certainty} by policy {} ({kind}{})",
-        s.effect,
-        s.policy.address,
-        match (&s.policy.file, s.policy.line) {
-            (Some(f), Some(l)) => format!(", {f}:{l}"),
-            _ => String::new(),
-        }
-    ));
-    for r in &s.routes {
-        let attached = r
-            .attachment
-            .as_ref()
-            .map(|x| format!(" {}", at(&x.file, x.line, x.column)))
-            .unwrap_or_default();
-        t.children.push(Tree::leaf(match r.kind {
-            "group" => {
-                let member = r
-                    .membership
-                    .as_ref()
-                    .map(|m| format!(" (membership {})", at(&m.file, m.line, m.column)))
-                    .unwrap_or_default();
-                format!(
-                    "reaches the user through group {}{member}; attached to the group{attached}",
-                    r.group.as_deref().unwrap_or_default()
-                )
-            }
-            "inline" => format!("declared on the principal{attached}"),
-            "attachment" => format!("attached to the principal{attached}"),
-            "boundary" => format!("set as the principal's permissions boundary{attached}"),
-            "scp" => "applies to every analysed principal (SCP)".to_string(),
-            _ => "the resource's own policy".to_string(),
-        }));
-    }
-    t.children
-        .push(Tree::leaf(format!("statement{sid} {}", at(&s.file, s.line, s.column))));
-    if let Some(x) = &s.action {
-        t.children.push(Tree::leaf(format!(
-            "action `{}` {}",
-            x.text,
-            at(&x.file, x.line, x.column)
-        )));
-    }
-    if !s.resources.is_empty() {
-        t.children
-            .push(Tree::leaf(format!("resource {}", s.resources.join(", "))));
-    }
-    t.children.push(Tree::leaf(if s.conditions.is_empty() {
-        "no conditions".to_string()
-    } else {
-        format!("conditions: {}", s.conditions.join("; "))
-    }));
-    t
 }
 
 #[cfg(test)]
@@ -1339,46 +1027,90 @@ mod tests {
     use crate::catalog;
 
     #[test]
-    fn trees_render_with_branches() {
-        let t = Tree {
-            text: "root".into(),
-            children: vec![
-                Tree {
-                    text: "a".into(),
-                    children: vec![Tree::leaf("a1"), Tree::leaf("a2")],
-                },
-                Tree::leaf("b"),
-            ],
-        };
-        let mut out = String::new();
-        render_tree(&t, &mut out);
-        assert_eq!(out, "root\n├─ a\n│  ├─ a1\n│  └─ a2\n└─ b\n");
-    }
-
-    #[test]
-    fn long_texts_are_cut_to_their_first_line() {
-        assert_eq!(first_line("abc"), "abc");
-        assert_eq!(first_line("abc\ndef"), "abc …");
-        assert_eq!(first_line(""), "");
-    }
-
-    #[test]
     fn unknown_arguments_list_the_valid_choices() {
         let g = Graph::default();
         let caps = catalog::capabilities().unwrap_or_else(|e| unreachable!("{e}"));
-        let err = find_capability(&caps.capabilities, "nope").err().unwrap_or_default();
+        let text = |e: QueryError| e.to_string();
+        let err = find_capability(&caps.capabilities, "nope")
+            .err()
+            .map(text)
+            .unwrap_or_default();
         assert!(err.contains("enable") && err.contains("delete-slr"), "{err}");
-        let err = find_principal(&g, "alice").err().unwrap_or_default();
-        assert!(err.contains("alice"), "{err}");
+        let err = find_principal(&g, "alice").err().map(text).unwrap_or_default();
+        assert_eq!(err, "unknown principal `alice`: the inputs declare no principal");
         let Some(disable) = caps.capabilities.iter().find(|c| c.id == "disable") else {
             unreachable!("disable is a capability")
         };
-        let err = find_targets(&g, disable, "Orders").err().unwrap_or_default();
+        let err = find_targets(&g, disable, "Orders").err().map(text).unwrap_or_default();
         assert!(
             err.contains("`Orders`") && err.contains("`*` names every table"),
             "{err}"
         );
         assert_eq!(find_targets(&g, disable, "*"), Ok(vec![Target::AllTables]));
+    }
+
+    /// The errors' text is what `kdsguard query` prints; these are its exact words.
+    #[test]
+    fn errors_say_what_was_not_found_in_the_command_lines_words() {
+        let ids = || vec!["a".to_string(), "b".to_string()];
+        let cases = [
+            (
+                QueryError::UnknownCapability {
+                    id: "x".into(),
+                    valid: ids(),
+                },
+                "unknown capability `x`; valid capabilities: a, b",
+            ),
+            (QueryError::NotEvaluated("x".into()), "capability `x` was not evaluated"),
+            (
+                QueryError::UnknownPrincipal {
+                    arg: "x".into(),
+                    suggestion: "did you mean `y`?".into(),
+                },
+                "unknown principal `x`; did you mean `y`?",
+            ),
+            (
+                QueryError::AmbiguousPrincipal {
+                    arg: "x".into(),
+                    ids: ids(),
+                },
+                "principal `x` is ambiguous; use one of these ids:\n  a\n  b",
+            ),
+            (
+                QueryError::UnknownTable {
+                    arg: "slr".into(),
+                    slr_for: Some("disable".into()),
+                    suggestion: "no close name".into(),
+                },
+                "unknown table `slr` (`slr` is for create-slr and delete-slr, not disable); no close name; `*` names every table the inputs do not declare",
+            ),
+            (
+                QueryError::UnknownTable {
+                    arg: "t".into(),
+                    slr_for: None,
+                    suggestion: "no close name".into(),
+                },
+                "unknown table `t`; no close name; `*` names every table the inputs do not declare",
+            ),
+            (
+                QueryError::AmbiguousTable {
+                    arg: "t".into(),
+                    ids: ids(),
+                },
+                "table `t` is ambiguous; use one of these ids:\n  a\n  b",
+            ),
+            (
+                QueryError::NotSlr {
+                    arg: "t".into(),
+                    capability: "delete-slr".into(),
+                    valid: ids(),
+                },
+                "`t` is not the service-linked role; delete-slr applies to the service-linked role: give `slr` or one of:\n  a\n  b",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
     }
 
     #[test]

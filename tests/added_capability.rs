@@ -187,7 +187,7 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
         on: None,
     };
     let answer = query::answer(&a, &question).unwrap_or_else(|e| panic!("{e}"));
-    assert!(answer.yes(), "{}", query::render_human(&a, &answer));
+    assert!(answer.yes(), "{}", kdsguard::report::query::render_human(&a, &answer));
 
     // It does not manage replication: the GitHub summary's table leaves it out.
     let links = Links {

@@ -7,6 +7,7 @@ pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod query;
 pub mod reach_words;
 pub mod sarif;
 
