@@ -164,7 +164,7 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
         root: input.root.clone(),
         environment: std::env::vars().collect(),
     };
-    let (config, warnings) = kdsguard::config::resolve(&over, cwd).map_err(anyhow::Error::msg)?;
+    let (config, warnings) = kdsguard::config::resolve(&over, cwd)?;
     for w in &warnings {
         warn(w);
     }
