@@ -151,26 +151,40 @@ fn parse_text(
 /// Whether a parsed document is a template: a mapping with `AWSTemplateFormatVersion`,
 /// or with a `Resources` mapping whose entries have a `Type` (an empty `Resources` mapping
 /// is a template with no resources: every one of its entries, none, has a type).
-fn classify(root: &Value) -> Result<(), String> {
+fn classify(root: &Value) -> Result<(), NotATemplate> {
     let ValueKind::Map(entries) = &root.kind else {
         return Err(match &root.kind {
-            ValueKind::Null => "the file holds no document".to_string(),
-            _ => format!("the document is a {}, not a mapping", root.type_name()),
+            ValueKind::Null => NotATemplate::NoDocument,
+            _ => NotATemplate::NotAMapping(root.type_name()),
         });
     };
     if entries.iter().any(|e| e.key == "AWSTemplateFormatVersion") {
         return Ok(());
     }
     let Some(resources) = root.get("Resources") else {
-        return Err("it has neither `AWSTemplateFormatVersion` nor `Resources`".to_string());
+        return Err(NotATemplate::Unmarked);
     };
     let empty = matches!(&resources.kind, ValueKind::Map(entries) if entries.is_empty());
     let typed = resources.entries().iter().any(|e| e.value.get("Type").is_some());
     if typed || empty {
         Ok(())
     } else {
-        Err("its `Resources` section has no entry with a `Type`".to_string())
+        Err(NotATemplate::Untyped)
     }
+}
+
+/// Why a parsed document is not a CloudFormation template ([`classify`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotATemplate {
+    #[error("the file holds no document")]
+    NoDocument,
+    /// The document's type, as [`Value::type_name`] says it.
+    #[error("the document is a {0}, not a mapping")]
+    NotAMapping(&'static str),
+    #[error("it has neither `AWSTemplateFormatVersion` nor `Resources`")]
+    Unmarked,
+    #[error("its `Resources` section has no entry with a `Type`")]
+    Untyped,
 }
 
 /// The same diagnostic can arise twice when a value is evaluated from two places.
@@ -197,6 +211,28 @@ mod tests {
 
     fn at(sources: &SourceMap, span: Span) -> String {
         sources.start(span).map(|lc| lc.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_template_says_why() {
+        let (input, _) = load("a.yaml", "- 1\n");
+        assert_eq!(
+            input.errors.first().map(|e| e.message.as_str()),
+            Some("not a CloudFormation template: the document is a list, not a mapping")
+        );
+        let (input, _) = load("b.yaml", "Resources:\n  A:\n    Properties: {}\n");
+        assert_eq!(
+            input.errors.first().map(|e| e.message.as_str()),
+            Some("not a CloudFormation template: its `Resources` section has no entry with a `Type`")
+        );
+        assert_eq!(
+            nested::Unread::NotATemplate {
+                display: "c.yaml".into(),
+                why: NotATemplate::Unmarked,
+            }
+            .to_string(),
+            "`c.yaml` is not a CloudFormation template: it has neither `AWSTemplateFormatVersion` nor `Resources`"
+        );
     }
 
     fn slice(text: &str, span: Span) -> &str {
