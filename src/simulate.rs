@@ -632,7 +632,7 @@ mod tests {
             json!("policies[0] must be a policy document (an object)")
         );
         assert_eq!(
-            answer(r#"{"action":"a:b","resource":"*","context":{"k":[1]}}"#),
+            answer(r#"{"action":"a:b","resource":"*","context":{"k":[{}]}}"#),
             json!("context key \"k\": values must be strings")
         );
         let unparsed = answer("{\"a\" 1}");
