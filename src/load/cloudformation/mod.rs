@@ -104,8 +104,10 @@ fn load_nested(
     let mut input = Input::new(display, InputKind::CloudFormation);
     let root = match parse_text(text, file, &mut input.diagnostics, sources.limits()) {
         Ok(root) => root,
-        Err((offset, message)) => {
-            input.errors.push(error_at(display, file, offset, message));
+        Err(why) => {
+            input
+                .errors
+                .push(error_at(display, file, why.offset(), why.to_string()));
             return input;
         }
     };
@@ -138,13 +140,36 @@ fn parse_text(
     file: FileId,
     diagnostics: &mut Vec<Diagnostic>,
     limits: &crate::limits::Limits,
-) -> Result<Value, (usize, String)> {
+) -> Result<Value, Unparsed> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        crate::json::parse(text, file, 0).map_err(|e| (e.offset, format!("invalid JSON: {}", e.message)))
+        crate::json::parse(text, file, 0).map_err(|e| Unparsed::Json {
+            offset: e.offset,
+            message: e.message,
+        })
     } else {
-        yaml::parse_limited(text, file, diagnostics, limits)
-            .map_err(|e| (e.offset, format!("invalid YAML: {}", e.message)))
+        yaml::parse_limited(text, file, diagnostics, limits).map_err(|e| Unparsed::Yaml {
+            offset: e.offset,
+            message: e.message,
+        })
+    }
+}
+
+/// Why a template's text is not a document ([`parse_text`]), at a byte offset.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unparsed {
+    #[error("invalid JSON: {message}")]
+    Json { offset: usize, message: String },
+    #[error("invalid YAML: {message}")]
+    Yaml { offset: usize, message: String },
+}
+
+impl Unparsed {
+    /// Where the parser stopped.
+    fn offset(&self) -> usize {
+        match self {
+            Unparsed::Json { offset, .. } | Unparsed::Yaml { offset, .. } => *offset,
+        }
     }
 }
 
@@ -233,6 +258,9 @@ mod tests {
             .to_string(),
             "`c.yaml` is not a CloudFormation template: it has neither `AWSTemplateFormatVersion` nor `Resources`"
         );
+        let (input, _) = load("d.json", "{\"Resources\": }");
+        let error = input.errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        assert!(error.starts_with("invalid JSON: "), "{error}");
     }
 
     fn slice(text: &str, span: Span) -> &str {

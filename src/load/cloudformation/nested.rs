@@ -136,12 +136,11 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
     let child_nesting = child_nesting(ctx.nesting, id, located, params);
     // Parse problems and notes about the rest of the child are reported by its own load.
     let mut ignored = Vec::new();
-    let parsed = super::parse_text(&text, file, &mut ignored, ctx.sources.limits()).map_err(|(_, message)| {
-        Unread::Unparsed {
+    let parsed =
+        super::parse_text(&text, file, &mut ignored, ctx.sources.limits()).map_err(|why| Unread::Unparsed {
             display: display.clone(),
-            message,
-        }
-    })?;
+            why,
+        })?;
     if let Err(why) = super::classify(&parsed) {
         // As when the child is loaded: a mapping is a template with nothing kdsguard reads.
         if !matches!(parsed.kind, crate::value::ValueKind::Map(_)) {
@@ -205,8 +204,8 @@ pub(crate) enum Unread {
     NotFound(String),
     #[error("`{display}` cannot be read: {message}")]
     Unreadable { display: String, message: String },
-    #[error("`{display}`: {message}")]
-    Unparsed { display: String, message: String },
+    #[error("`{display}`: {why}")]
+    Unparsed { display: String, why: super::Unparsed },
     #[error("`{display}` is not a CloudFormation template: {why}")]
     NotATemplate { display: String, why: super::NotATemplate },
 }
