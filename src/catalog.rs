@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::error::CatalogueError;
 use crate::iam::eval::Policy;
 use crate::iam::policy;
 use crate::json;
@@ -1070,28 +1071,35 @@ impl Capabilities {
 }
 
 /// The built-in capability definitions.
-pub fn capabilities() -> Result<Capabilities, String> {
+pub fn capabilities() -> Result<Capabilities, CatalogueError> {
     parse_capabilities("rules/capabilities.toml", CAPABILITIES)
 }
 
 /// Capability definitions in the format of `rules/capabilities.toml` (`display` names the
 /// text in errors), for a run that analyses with a catalogue of its own
 /// (`Config::capabilities`).
-pub fn parse_capabilities(display: &str, text: &str) -> Result<Capabilities, String> {
-    let caps: Capabilities = toml::from_str(text).map_err(|e| format!("{display}: {e}"))?;
+pub fn parse_capabilities(display: &str, text: &str) -> Result<Capabilities, CatalogueError> {
+    let caps: Capabilities = toml::from_str(text).map_err(|error| CatalogueError::Syntax {
+        display: display.to_string(),
+        error,
+    })?;
     let mut seen = std::collections::BTreeSet::new();
     for c in &caps.capabilities {
         if !seen.insert(c.id.as_str()) {
-            return Err(format!("{display}: capability `{}` is defined twice", c.id));
+            return Err(CatalogueError::DefinedTwice {
+                display: display.to_string(),
+                id: c.id.clone(),
+            });
         }
         // Rules and reports name a capability's grant by its primary action (KDS006, the
         // partial-grant findings): one, never a guess.
         let primaries = c.requirements.iter().filter(|r| r.primary).count();
         if primaries != 1 {
-            return Err(format!(
-                "{display}: capability `{}` has {primaries} requirements marked `primary = true`; it needs exactly one",
-                c.id
-            ));
+            return Err(CatalogueError::Primaries {
+                display: display.to_string(),
+                id: c.id.clone(),
+                primaries,
+            });
         }
     }
     Ok(caps)
@@ -1257,7 +1265,9 @@ mod tests {
         let bundled = CAPABILITIES;
         // The bundled text with its first capability's primary mark dropped.
         let no_primary = bundled.replacen(", primary = true", "", 1);
-        let err = parse_capabilities("mine.toml", &no_primary).map(|_| ());
+        let err = parse_capabilities("mine.toml", &no_primary)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         assert_eq!(
             err,
             Err(
@@ -1269,7 +1279,9 @@ mod tests {
             "{bundled}\n[[capability]]\nid = \"describe\"\ntarget = \"table\"\nsummary = \"again\"\nrequirements = [{{ action = \"dynamodb:DescribeTable\", on = \"table\", primary = true }}]\n"
         );
         assert_eq!(
-            parse_capabilities("mine.toml", &twice).map(|_| ()),
+            parse_capabilities("mine.toml", &twice)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Err("mine.toml: capability `describe` is defined twice".to_string())
         );
         assert!(parse_capabilities("mine.toml", bundled).is_ok());

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::format::Format as CheckFormat;
 
 /// Who can enable, change or disable Kinesis Data Streams replication of your DynamoDB
 /// tables, and who can delete the role it runs as, read from Terraform and CloudFormation
@@ -457,23 +460,25 @@ impl QueryCommand {
     }
 }
 
-/// Output formats of `check`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// Annotated source excerpts, then who can do what.
-    Human,
-    /// The JSON report (schema kdsguard.report/v2).
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
-    Sarif,
-    /// GitHub Actions workflow commands: annotations on the pull request.
-    Github,
-    /// A Markdown summary (for $GITHUB_STEP_SUMMARY).
-    Markdown,
-    /// JUnit XML: a test case per (rule, input, resource), failures for findings.
-    Junit,
-    /// One line per finding: `file:line:col: KDS004 error: message`.
-    Concise,
+/// `check`'s output formats are the library's registry ([`crate::report::format::Format`]:
+/// names and order); their help is here.
+impl ValueEnum for CheckFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CheckFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            CheckFormat::Human => "Annotated source excerpts, then who can do what",
+            CheckFormat::Json => "The JSON report (schema kdsguard.report/v2)",
+            CheckFormat::Sarif => "SARIF 2.1.0, for GitHub code scanning and other SARIF viewers",
+            CheckFormat::Github => "GitHub Actions workflow commands: annotations on the pull request",
+            CheckFormat::Markdown => "A Markdown summary (for $GITHUB_STEP_SUMMARY)",
+            CheckFormat::Junit => "JUnit XML: a test case per (rule, input, resource), failures for findings",
+            CheckFormat::Concise => "One line per finding: `file:line:col: KDS004 error: message`",
+        };
+        Some(PossibleValue::new(self.name()).help(help))
+    }
 }
 
 /// Output formats of `simulate`.

@@ -20,6 +20,81 @@ use crate::value::Pins;
 /// The file name looked for.
 pub const FILE_NAME: &str = "kdsguard.toml";
 
+/// Why a run's configuration cannot be made: a named path or the config file is missing or
+/// invalid, an exclude is not a glob, or a selector names no rule.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A path to analyse does not exist.
+    #[error("no such file or directory: {}", .0.display())]
+    NoSuchPath(PathBuf),
+    /// An `--exclude` that is not a glob.
+    #[error("--exclude {glob:?}: {error}")]
+    Exclude { glob: String, error: globset::Error },
+    /// The config file cannot be read (`file` as displayed).
+    #[error("{file}: cannot read: {error}")]
+    Unreadable { file: String, error: std::io::Error },
+    /// A problem in the config file, at `place` (`file:line:column`, or `file`).
+    #[error("{place}: {problem}")]
+    Invalid { place: String, problem: Problem },
+    /// A `--select`/`--ignore`/`--extend-select` selector that selects no rule.
+    #[error(transparent)]
+    Selector(#[from] UnknownSelector),
+    /// The capability catalogue cannot be read.
+    #[error(transparent)]
+    Catalogue(#[from] crate::error::CatalogueError),
+    /// The rule catalogue cannot be read.
+    #[error("{0}")]
+    Rules(String),
+}
+
+/// What is wrong at one place of a config file.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// Not TOML, or not the config's shape (TOML's own message).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("fail-on must be \"error\", \"warning\" or \"note\"")]
+    FailOn,
+    #[error("bad glob: {0}")]
+    Glob(globset::Error),
+    #[error("unknown rule `{0}`")]
+    UnknownRule(String),
+    #[error("a rule's level must be \"off\", \"note\", \"warning\" or \"error\"")]
+    RuleLevel,
+    #[error(transparent)]
+    Selector(UnknownSelector),
+    /// `expected` lists the known keys.
+    #[error("unknown limit `{key}`; expected one of {expected}")]
+    UnknownLimit { key: String, expected: String },
+    #[error("limit `{0}` must be a positive integer")]
+    NotPositive(&'static str),
+    #[error("limit `nesting-depth` may be at most {}", crate::limits::MAX_NESTING_DEPTH)]
+    NestingDepth,
+    /// `expected` lists the capabilities a guardrail may name.
+    #[error("unknown capability `{capability}`; expected one of {expected}")]
+    UnknownCapability { capability: String, expected: String },
+}
+
+/// A rule selector that selects no rule, with the nearest rule id or name.
+#[derive(Debug, thiserror::Error)]
+pub struct UnknownSelector {
+    pub selector: String,
+    pub nearest: Option<String>,
+}
+
+impl std::fmt::Display for UnknownSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let selector = &self.selector;
+        match &self.nearest {
+            Some(n) => write!(
+                f,
+                "unknown rule selector `{selector}`; did you mean `{n}`? (`kdsguard rules` lists them)"
+            ),
+            None => write!(f, "unknown rule selector `{selector}`"),
+        }
+    }
+}
+
 /// The config file to use, as ruff finds its own: the one named; else the closest
 /// `kdsguard.toml` upward from the first analysed path (a file's folder, or the folder
 /// itself); else the closest upward from `cwd`.
@@ -84,10 +159,10 @@ pub struct Overrides {
 /// `--var`). Also returns a warning for each named path the excludes leave out. Fails on a
 /// named path that does not exist, a config file that cannot be read or is invalid, or an
 /// exclude that is not a glob.
-pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), String> {
+pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), ConfigError> {
     for p in over.paths.iter().filter(|p| p.as_os_str() != "-") {
         if !cwd.join(p).exists() {
-            return Err(format!("no such file or directory: {}", p.display()));
+            return Err(ConfigError::NoSuchPath(p.clone()));
         }
     }
     let mut config = match find(over.config.as_deref(), &over.paths, cwd) {
@@ -95,7 +170,7 @@ pub fn resolve(over: &Overrides, cwd: &Path) -> Result<(Config, Vec<String>), St
         None => Config::default(),
     };
     for g in &over.excludes {
-        globset::Glob::new(g).map_err(|e| format!("--exclude {g:?}: {e}"))?;
+        globset::Glob::new(g).map_err(|error| ConfigError::Exclude { glob: g.clone(), error })?;
         config.load.exclude.push(anchor_glob(cwd, g));
     }
     let warnings = over
@@ -186,9 +261,12 @@ struct RawGuardrail {
 }
 
 /// Reads and checks a config file. Its `exclude` globs are relative to its folder.
-pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
+pub fn load(path: &Path, cwd: &Path) -> Result<Config, ConfigError> {
     let display = crate::paths::display_path(path, cwd);
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Unreadable {
+        file: display.clone(),
+        error,
+    })?;
     let mut config = parse(&display, &text)?;
     let full = if path.is_absolute() {
         path.to_path_buf()
@@ -203,25 +281,26 @@ pub fn load(path: &Path, cwd: &Path) -> Result<Config, String> {
 }
 
 /// Parses config text; errors are `file:line:column: message`.
-pub fn parse(display: &str, text: &str) -> Result<Config, String> {
+pub fn parse(display: &str, text: &str) -> Result<Config, ConfigError> {
     parse_with(display, text, None)
 }
 
 /// [`parse`] for a run that decides the capabilities of `capabilities` (`None`: the
 /// bundled `rules/capabilities.toml`): guardrails may name those, and the [`Config`] keeps
 /// them.
-pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabilities>>) -> Result<Config, String> {
+pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabilities>>) -> Result<Config, ConfigError> {
     let file = SourceFile::new(display.to_string(), std::sync::Arc::from(text));
-    let at = |span: Option<Range<usize>>, msg: &str| -> String {
-        match span {
+    let at = |span: Option<Range<usize>>, problem: Problem| -> ConfigError {
+        let place = match span {
             Some(r) => format!(
-                "{display}:{}: {msg}",
+                "{display}:{}",
                 file.line_col(u32::try_from(r.start).unwrap_or(u32::MAX))
             ),
-            None => format!("{display}: {msg}"),
-        }
+            None => display.to_string(),
+        };
+        ConfigError::Invalid { place, problem }
     };
-    let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message()))?;
+    let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), Problem::Syntax(e.message().to_string())))?;
     let mut config = Config::default();
     let bundled;
     let caps: &Capabilities = match &capabilities {
@@ -232,8 +311,7 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
         }
     };
     if let Some(f) = &raw.fail_on {
-        config.fail_on = Severity::parse(f.get_ref())
-            .ok_or_else(|| at(Some(f.span()), "fail-on must be \"error\", \"warning\" or \"note\""))?;
+        config.fail_on = Severity::parse(f.get_ref()).ok_or_else(|| at(Some(f.span()), Problem::FailOn))?;
     }
     config.pins.account = raw.account;
     config.pins.region = raw.region;
@@ -242,30 +320,25 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
     config.docs_url = raw.docs_url;
     config.reach = raw.reach.unwrap_or(true);
     for g in &raw.exclude {
-        globset::Glob::new(g.get_ref()).map_err(|e| at(Some(g.span()), &format!("bad glob: {e}")))?;
+        globset::Glob::new(g.get_ref()).map_err(|e| at(Some(g.span()), Problem::Glob(e)))?;
         config.load.exclude.push(g.get_ref().clone());
     }
-    let known = crate::rules::catalogue()?;
+    let known = crate::rules::catalogue().map_err(ConfigError::Rules)?;
     for (id, level) in &raw.rules {
         let Some(rule) = known
             .iter()
             .find(|r| RuleId::parse(id.get_ref()) == Some(r.id) || &r.name == id.get_ref())
         else {
-            return Err(at(Some(id.span()), &format!("unknown rule `{}`", id.get_ref())));
+            return Err(at(Some(id.span()), Problem::UnknownRule(id.get_ref().clone())));
         };
         let level = match level.get_ref().as_str() {
             "off" => RuleLevel::Off,
-            s => RuleLevel::On(Severity::parse(s).ok_or_else(|| {
-                at(
-                    Some(level.span()),
-                    "a rule's level must be \"off\", \"note\", \"warning\" or \"error\"",
-                )
-            })?),
+            s => RuleLevel::On(Severity::parse(s).ok_or_else(|| at(Some(level.span()), Problem::RuleLevel))?),
         };
         config.rule_levels.insert(rule.id, level);
     }
     for s in raw.select.iter().flatten().chain(&raw.ignore).chain(&raw.extend_select) {
-        check_selector(&known, s.get_ref()).map_err(|e| at(Some(s.span()), &e))?;
+        check_selector(&known, s.get_ref()).map_err(|e| at(Some(s.span()), Problem::Selector(e)))?;
     }
     let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
     select(
@@ -281,7 +354,7 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
         if let Some(apply) = &scps.apply_to {
             let mut pats = Vec::new();
             for a in apply {
-                globset::Glob::new(a.get_ref()).map_err(|e| at(Some(a.span()), &format!("bad glob: {e}")))?;
+                globset::Glob::new(a.get_ref()).map_err(|e| at(Some(a.span()), Problem::Glob(e)))?;
                 pats.push(a.get_ref().clone());
             }
             config.scp_apply_to = Some(pats);
@@ -298,15 +371,14 @@ pub fn parse_with(display: &str, text: &str, capabilities: Option<Arc<Capabiliti
             let known: Vec<&str> = caps.reported().map(|c| c.id.as_str()).collect();
             return Err(at(
                 Some(g.capability.span()),
-                &format!(
-                    "unknown capability `{}`; expected one of {}",
-                    g.capability.get_ref(),
-                    known.join(", ")
-                ),
+                Problem::UnknownCapability {
+                    capability: g.capability.get_ref().clone(),
+                    expected: known.join(", "),
+                },
             ));
         };
         for p in g.only.iter().chain(g.tables.iter()) {
-            globset::Glob::new(p.get_ref()).map_err(|e| at(Some(p.span()), &format!("bad glob: {e}")))?;
+            globset::Glob::new(p.get_ref()).map_err(|e| at(Some(p.span()), Problem::Glob(e)))?;
         }
         let line = file.line_col(u32::try_from(span.start).unwrap_or(u32::MAX)).line;
         config.guardrails.push(Guardrail {
@@ -339,8 +411,8 @@ const EXACT: usize = usize::MAX;
 /// Applies a selection layer over the config's rule levels: a rule left out is `off`; a
 /// rule selected again (a later `select`) is on at its configured severity. For each rule
 /// the most specific matching selector decides; at equal specificity `ignore` wins.
-pub fn select(config: &mut Config, layer: &Selection) -> Result<(), String> {
-    let known = crate::rules::catalogue()?;
+pub fn select(config: &mut Config, layer: &Selection) -> Result<(), ConfigError> {
+    let known = crate::rules::catalogue().map_err(ConfigError::Rules)?;
     for s in layer
         .select
         .iter()
@@ -388,7 +460,7 @@ fn specificity(selector: &str, rule: &crate::rules::RuleMeta) -> Option<usize> {
 }
 
 /// An error naming the nearest id or name when `selector` selects no rule.
-fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<(), String> {
+fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<(), UnknownSelector> {
     if known.iter().any(|r| specificity(selector, r).is_some()) {
         return Ok(());
     }
@@ -397,9 +469,9 @@ fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<()
         .iter()
         .flat_map(|r| [r.id.to_string(), r.name.clone()])
         .min_by_key(|c| strsim::levenshtein(&lower, &c.to_ascii_lowercase()));
-    Err(match nearest {
-        Some(n) => format!("unknown rule selector `{selector}`; did you mean `{n}`? (`kdsguard rules` lists them)"),
-        None => format!("unknown rule selector `{selector}`"),
+    Err(UnknownSelector {
+        selector: selector.to_string(),
+        nearest,
     })
 }
 
@@ -407,8 +479,8 @@ fn check_selector(known: &[crate::rules::RuleMeta], selector: &str) -> Result<()
 /// (the nesting depth at most [`crate::limits::MAX_NESTING_DEPTH`]).
 fn limits(
     raw: &BTreeMap<Spanned<String>, Spanned<i64>>,
-    at: &dyn Fn(Option<Range<usize>>, &str) -> String,
-) -> Result<crate::limits::Limits, String> {
+    at: &dyn Fn(Option<Range<usize>>, Problem) -> ConfigError,
+) -> Result<crate::limits::Limits, ConfigError> {
     use crate::limits::{Limit, Limits, MAX_NESTING_DEPTH};
     let mut out = Limits::default();
     for (key, value) in raw {
@@ -416,20 +488,18 @@ fn limits(
             let keys: Vec<&str> = Limit::ALL.iter().map(|l| l.key()).collect();
             return Err(at(
                 Some(key.span()),
-                &format!("unknown limit `{}`; expected one of {}", key.get_ref(), keys.join(", ")),
+                Problem::UnknownLimit {
+                    key: key.get_ref().clone(),
+                    expected: keys.join(", "),
+                },
             ));
         };
-        let n = u64::try_from(*value.get_ref()).ok().filter(|n| *n > 0).ok_or_else(|| {
-            at(
-                Some(value.span()),
-                &format!("limit `{}` must be a positive integer", limit.key()),
-            )
-        })?;
+        let n = u64::try_from(*value.get_ref())
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| at(Some(value.span()), Problem::NotPositive(limit.key())))?;
         if *limit == Limit::NestingDepth && n > MAX_NESTING_DEPTH as u64 {
-            return Err(at(
-                Some(value.span()),
-                &format!("limit `nesting-depth` may be at most {MAX_NESTING_DEPTH}"),
-            ));
+            return Err(at(Some(value.span()), Problem::NestingDepth));
         }
         limit.set(&mut out, n);
     }
@@ -491,14 +561,14 @@ mod tests {
             ..Overrides::default()
         };
         assert_eq!(
-            resolve(&missing, cwd).map(|_| ()),
+            resolve(&missing, cwd).map(|_| ()).map_err(|e| e.to_string()),
             Err("no such file or directory: nowhere".to_string())
         );
         let bad_glob = Overrides {
             excludes: vec!["a/[b".to_string()],
             ..Overrides::default()
         };
-        let err = resolve(&bad_glob, cwd).map(|_| ()).unwrap_err();
+        let err = resolve(&bad_glob, cwd).map(|_| ()).unwrap_err().to_string();
         assert!(err.starts_with("--exclude \"a/[b\": "), "{err}");
     }
 
@@ -546,15 +616,25 @@ capability = "delete-slr"
 
     #[test]
     fn errors_name_file_line_and_column() {
-        let e = parse("k.toml", "[rules]\nKDS999 = \"off\"\n").err().unwrap_or_default();
+        let e = parse("k.toml", "[rules]\nKDS999 = \"off\"\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.starts_with("k.toml:2:1: unknown rule `KDS999`"), "{e}");
-        let e = parse("k.toml", "fail-on = \"sometimes\"\n").err().unwrap_or_default();
+        let e = parse("k.toml", "fail-on = \"sometimes\"\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.starts_with("k.toml:1:11:"), "{e}");
         let e = parse("k.toml", "[[guardrail]]\ncapability = \"destroy\"\n")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.starts_with("k.toml:2:14: unknown capability"), "{e}");
-        let e = parse("k.toml", "colour = 1\n").err().unwrap_or_default();
+        let e = parse("k.toml", "colour = 1\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.starts_with("k.toml:1:1:"), "{e}");
     }
 
@@ -574,22 +654,30 @@ capability = "delete-slr"
         assert_eq!(c.load.limits.file_bytes, 1024);
         assert_eq!(c.load.limits.instances, 5);
         assert_eq!(c.load.limits.total_bytes, crate::limits::Limits::default().total_bytes);
-        let e = parse("k.toml", "[limits]\nfile-size = 1\n").err().unwrap_or_default();
+        let e = parse("k.toml", "[limits]\nfile-size = 1\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             e.starts_with("k.toml:2:1: unknown limit `file-size`; expected one of file-bytes,"),
             "{e}"
         );
-        let e = parse("k.toml", "[limits]\ninstances = 0\n").err().unwrap_or_default();
+        let e = parse("k.toml", "[limits]\ninstances = 0\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             e.starts_with("k.toml:2:13: limit `instances` must be a positive integer"),
             "{e}"
         );
         let e = parse("k.toml", "[limits]\nnesting-depth = 100000\n")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("at most 1024"), "{e}");
         let e = parse("k.toml", "[limits]\neval-steps = \"many\"\n")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.starts_with("k.toml:2:"), "{e}");
     }
@@ -642,6 +730,7 @@ capability = "delete-slr"
     fn unknown_selectors_name_the_nearest() {
         let e = parse("k.toml", "ignore = [\"slr-deleteable\"]\n")
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(
             e.starts_with("k.toml:1:11: unknown rule selector `slr-deleteable`; did you mean `slr-deletable`?"),
@@ -655,6 +744,7 @@ capability = "delete-slr"
             },
         )
         .err()
+        .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(
             e.contains("unknown rule selector `KDS0004`; did you mean `KDS004`?"),

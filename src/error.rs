@@ -1,18 +1,79 @@
-//! The library's own failures: an internal error that is not about the user's input, or a
-//! run ended early on request.
+//! The library's own failures: an internal error that is not about the user's input, a
+//! capability catalogue that cannot be read, or a run ended early on request.
 
-/// An internal failure that is not about the user's input (a broken built-in data file),
-/// or a run ended by [`Config::cancel`](crate::settings::Config::cancel).
+/// Why a run failed without a report: a broken built-in data file, or a run ended by
+/// [`Config::cancel`](crate::settings::Config::cancel).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InternalError(pub String);
+pub enum InternalError {
+    /// The run was ended by [`Config::cancel`](crate::settings::Config::cancel).
+    #[error("{}", CANCELLED)]
+    Cancelled,
+    /// The capability catalogue (bundled, or the run's own) cannot be read.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    /// The rule catalogue cannot be read (`rules::run`, `rules::catalogue`).
+    #[error("{0}")]
+    Rules(String),
+    /// The baseline file cannot be read (`baseline::read`).
+    #[error("{0}")]
+    Baseline(String),
+}
 
-/// The message of a cancelled run's [`InternalError`].
+/// The message of a cancelled run's [`InternalError`] ([`InternalError::Cancelled`]).
 pub const CANCELLED: &str = "the analysis was cancelled";
 
 impl InternalError {
     /// Whether the run was ended by [`Config::cancel`](crate::settings::Config::cancel).
     pub fn is_cancelled(&self) -> bool {
-        self.0 == CANCELLED
+        matches!(self, InternalError::Cancelled)
+    }
+}
+
+/// Why capability definitions (`rules/capabilities.toml`'s format) cannot be read; each
+/// names the text (`display`).
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    /// Not TOML of the catalogue's shape.
+    #[error("{display}: {error}")]
+    Syntax { display: String, error: toml::de::Error },
+    /// Two capabilities share an id.
+    #[error("{display}: capability `{id}` is defined twice")]
+    DefinedTwice { display: String, id: String },
+    /// A capability without exactly one primary requirement.
+    #[error("{display}: capability `{id}` has {primaries} requirements marked `primary = true`; it needs exactly one")]
+    Primaries {
+        display: String,
+        id: String,
+        primaries: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_run_says_so_and_is_told_apart_by_its_variant() {
+        assert_eq!(InternalError::Cancelled.to_string(), CANCELLED);
+        assert!(InternalError::Cancelled.is_cancelled());
+        // The same words from elsewhere are not a cancellation.
+        assert!(!InternalError::Rules(CANCELLED.to_string()).is_cancelled());
+        assert_eq!(InternalError::Baseline("b.json: bad".into()).to_string(), "b.json: bad");
+    }
+
+    #[test]
+    fn catalogue_errors_name_the_text_and_the_capability() {
+        let twice = CatalogueError::DefinedTwice {
+            display: "mine.toml".into(),
+            id: "describe".into(),
+        };
+        assert_eq!(twice.to_string(), "mine.toml: capability `describe` is defined twice");
+        // Wrapped, the message is the same and adds no cause to a chain.
+        let internal = InternalError::from(twice);
+        assert_eq!(
+            internal.to_string(),
+            "mine.toml: capability `describe` is defined twice"
+        );
+        assert!(std::error::Error::source(&internal).is_none());
     }
 }

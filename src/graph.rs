@@ -506,21 +506,21 @@ impl Graph {
         i: usize,
         a: &crate::model::Attachment,
         declared: &DeclaredPolicies,
-    ) -> Result<usize, String> {
+    ) -> Result<usize, Unresolved> {
         let resolved = match &a.policy {
             PolicyRef::Address(addr) => match declared.by_address.get(addr) {
                 Some(k) => Ok(*k),
-                None => Err(format!("policy `{addr}`")),
+                None => Err(Unresolved::Address(addr.to_string())),
             },
             PolicyRef::Arn(arn) => match declared.by_arn.get(arn) {
                 Some(k) => Ok(*k),
-                None => self.aws_managed(arn).ok_or_else(|| arn.to_string()),
+                None => self.aws_managed(arn).ok_or_else(|| Unresolved::Arn(arn.to_string())),
             },
-            PolicyRef::Unknown(v) => Err(describe_unknown(v)),
+            PolicyRef::Unknown(v) => Err(Unresolved::Unknown(describe_unknown(v))),
         };
         match (resolved, &a.condition) {
             (Ok(k), Some(cond)) if !a.boundary => Ok(self.conditional_copy(k, cond)),
-            (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what, a.span)),
+            (Err(what), _) if a.boundary => Ok(self.unknown_boundary(i, &what.to_string(), a.span)),
             (other, _) => other,
         }
     }
@@ -1054,6 +1054,27 @@ fn stream_template(v: &Value) -> Template {
     }
 }
 
+/// What an attachment names when it is neither a declared policy nor a catalogued AWS
+/// managed one, in the words of the unknown policy it becomes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Unresolved {
+    /// A declared policy's address that names none.
+    Address(String),
+    /// An ARN no policy has.
+    Arn(String),
+    /// A value that is not a policy reference (an unknown, in words).
+    Unknown(String),
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unresolved::Address(addr) => write!(f, "policy `{addr}`"),
+            Unresolved::Arn(arn) | Unresolved::Unknown(arn) => f.write_str(arn),
+        }
+    }
+}
+
 fn describe_unknown(v: &Value) -> String {
     match &v.kind {
         ValueKind::Unknown(u) => format!("`{}`", u.expr),
@@ -1065,6 +1086,18 @@ fn describe_unknown(v: &Value) -> String {
 mod tests {
     use super::*;
     use crate::model::{Attachment, InputKind, Principal};
+
+    #[test]
+    fn an_unresolved_policy_is_named_as_it_was_written() {
+        assert_eq!(
+            Unresolved::Address("aws_iam_policy.p".into()).to_string(),
+            "policy `aws_iam_policy.p`"
+        );
+        assert_eq!(
+            Unresolved::Arn("arn:aws:iam::aws:policy/Nope".into()).to_string(),
+            "arn:aws:iam::aws:policy/Nope"
+        );
+    }
 
     fn role(input: &mut Input, address: &str, name: &str) {
         input.principals.push(Principal {

@@ -9,12 +9,12 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use kdsguard::cli::{
-    CheckArgs, CheckFormat, Cli, ColorChoice, Command, FailOn, Format, InputArgs, QueryCommand, RulesFormat,
-    ShownSeverity,
+    CheckArgs, Cli, ColorChoice, Command, FailOn, Format, InputArgs, QueryCommand, RulesFormat, ShownSeverity,
 };
 use kdsguard::model::Severity;
+use kdsguard::report::format::{self as report_format, Format as CheckFormat};
 use kdsguard::report::github::Links;
-use kdsguard::report::{concise, human, json};
+use kdsguard::report::{human, json};
 use kdsguard::value::Pins;
 use kdsguard::{Analysis, Config, analyze};
 
@@ -164,7 +164,7 @@ fn config(input: &InputArgs, cwd: &Path) -> Result<Config> {
         root: input.root.clone(),
         environment: std::env::vars().collect(),
     };
-    let (config, warnings) = kdsguard::config::resolve(&over, cwd).map_err(anyhow::Error::msg)?;
+    let (config, warnings) = kdsguard::config::resolve(&over, cwd)?;
     for w in &warnings {
         warn(w);
     }
@@ -244,9 +244,6 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     };
     let soft = args.exit_zero || fail_on.is_none() || args.write_baseline.is_some();
     let code = analysis.exit_code(fail_on.unwrap_or(Severity::Error));
-    // The human and concise formats show what --severity hides in their summary line;
-    // the other formats are rendered after the hidden findings are dropped.
-    let shows_hidden = |f: CheckFormat| matches!(f, CheckFormat::Human | CheckFormat::Concise);
     let report_start = std::time::Instant::now();
     let mut texts: Vec<Option<String>> = vec![None; targets.extra.len() + 1];
     let file_style = human::Style { color: false, ..style };
@@ -254,7 +251,7 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
         if !pass && args.severity.is_some() {
             analysis.findings.retain(|f| f.severity >= style.min_severity);
         }
-        if shows_hidden(args.format) == pass {
+        if args.format.shows_hidden() == pass {
             if args.format == CheckFormat::Json {
                 // Written as it is serialised: at organisation scale the text is tens of
                 // megabytes, the largest allocation of a run.
@@ -264,7 +261,7 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
             }
         }
         for (k, (format, _)) in targets.extra.iter().enumerate() {
-            if shows_hidden(*format) == pass {
+            if format.shows_hidden() == pass {
                 texts[k + 1] = Some(render(&analysis, *format, file_style, links)?);
             }
         }
@@ -281,7 +278,7 @@ fn check(args: CheckArgs, color: bool) -> Result<u8> {
     }
     for ((format, path), text) in targets.extra.iter().zip(texts.into_iter().skip(1)) {
         // Appending lets several steps share $GITHUB_STEP_SUMMARY.
-        write_file(path, &text.unwrap_or_default(), *format == CheckFormat::Markdown)?;
+        write_file(path, &text.unwrap_or_default(), format.appends())?;
     }
     report_errors(&analysis);
     // The process ends with this command: freeing the analysis (millions of small
@@ -319,10 +316,10 @@ struct Targets {
 /// the format, and that each file can be created (its folder exists, it is not a folder,
 /// no file is named twice).
 fn targets(args: &CheckArgs) -> Result<Targets> {
-    if args.statistics && !matches!(args.format, CheckFormat::Human | CheckFormat::Concise) {
+    if args.statistics && !args.format.has_statistics() {
         bail!(
             "--statistics prints counts per rule in the human and concise formats only; --format {} reports the findings themselves (drop --statistics, or use --format human or concise)",
-            format_name(args.format)
+            args.format.name()
         );
     }
     let mut extra = Vec::new();
@@ -330,13 +327,7 @@ fn targets(args: &CheckArgs) -> Result<Targets> {
         let Some((format, file)) = output.split_once('=') else {
             bail!("--output takes FORMAT=FILE, got {output:?}");
         };
-        let format = <CheckFormat as clap::ValueEnum>::from_str(format, true).map_err(|_| {
-            let names: Vec<&str> = <CheckFormat as clap::ValueEnum>::value_variants()
-                .iter()
-                .map(|f| format_name(*f))
-                .collect();
-            anyhow::anyhow!("--output: unknown format {format:?} (one of {})", names.join(", "))
-        })?;
+        let format = CheckFormat::parse(format).map_err(|e| anyhow::anyhow!("--output: {e}"))?;
         if file.is_empty() {
             bail!("--output {output:?} names no file");
         }
@@ -368,7 +359,7 @@ fn targets(args: &CheckArgs) -> Result<Targets> {
         }
         // Markdown appends, so several summaries may share a file; anything else would
         // overwrite one report with another.
-        let appends = format == Some(CheckFormat::Markdown);
+        let appends = format.is_some_and(CheckFormat::appends);
         if seen
             .insert(path.clone(), appends)
             .is_some_and(|before| !(before && appends))
@@ -377,19 +368,6 @@ fn targets(args: &CheckArgs) -> Result<Targets> {
         }
     }
     Ok(Targets { main, extra })
-}
-
-/// A format's command-line name.
-fn format_name(format: CheckFormat) -> &'static str {
-    match format {
-        CheckFormat::Human => "human",
-        CheckFormat::Json => "json",
-        CheckFormat::Sarif => "sarif",
-        CheckFormat::Github => "github",
-        CheckFormat::Markdown => "markdown",
-        CheckFormat::Junit => "junit",
-        CheckFormat::Concise => "concise",
-    }
 }
 
 /// Writes a report file (appended to, or overwritten).
@@ -437,26 +415,13 @@ fn shown_severity(s: ShownSeverity) -> Severity {
     }
 }
 
-/// The report in one of `check`'s formats.
+/// The report in one of `check`'s formats; what it says on the side is a warning.
 fn render(analysis: &Analysis, format: CheckFormat, style: human::Style<'_>, links: Links<'_>) -> Result<String> {
-    Ok(match format {
-        CheckFormat::Json => json::render(analysis)?,
-        CheckFormat::Sarif => {
-            let (text, left_out) =
-                kdsguard::report::sarif::render_noting(analysis, links.docs_url).map_err(anyhow::Error::msg)?;
-            if let Some(note) = left_out {
-                warn(&note);
-            }
-            text
-        }
-        CheckFormat::Github => kdsguard::report::github::annotations(analysis, links),
-        CheckFormat::Markdown => kdsguard::report::github::summary(analysis, links),
-        CheckFormat::Junit => kdsguard::report::junit::render(analysis).map_err(anyhow::Error::msg)?,
-        // --statistics: the same counts per rule in both line-oriented formats.
-        CheckFormat::Concise if matches!(style.view, human::View::Statistics) => human::render(analysis, style),
-        CheckFormat::Concise => concise::render(analysis, style.min_severity, style.color),
-        CheckFormat::Human => human::render(analysis, style),
-    })
+    let rendered = report_format::render(analysis, format, report_format::Options { style, links })?;
+    if let Some(note) = &rendered.note {
+        warn(note);
+    }
+    Ok(rendered.text)
 }
 
 /// `--color`, then the conventions: NO_COLOR, FORCE_COLOR / CLICOLOR_FORCE, TERM=dumb, a terminal.

@@ -9,7 +9,7 @@ use crate::analysis::{Analysis, Base};
 use crate::capability::{self, Decisions};
 use crate::catalog::{self, Capabilities};
 use crate::compare::{self, Delta, Parts};
-use crate::error::{CANCELLED, InternalError};
+use crate::error::InternalError;
 use crate::finding::{self, Finding, Identity};
 use crate::graph::Graph;
 use crate::model::{Diagnostic, LoadError};
@@ -34,7 +34,7 @@ pub fn analyze_against(config: &Config, cwd: &Path, base: Option<&Base>) -> Resu
     let caps: &Capabilities = match &config.capabilities {
         Some(caps) => caps,
         None => {
-            bundled = catalog::capabilities().map_err(InternalError)?;
+            bundled = catalog::capabilities()?;
             &bundled
         }
     };
@@ -195,7 +195,7 @@ fn check(
         delta,
     };
     if config.decide {
-        rules::run(&ctx).map_err(InternalError)
+        rules::run(&ctx).map_err(InternalError::Rules)
     } else {
         Ok(Vec::new())
     }
@@ -217,7 +217,7 @@ fn apply_suppressions(
         }
         let today = config.today.clone().unwrap_or_else(suppress::today_utc);
         let known: Vec<String> = rules::catalogue()
-            .map_err(InternalError)?
+            .map_err(InternalError::Rules)?
             .into_iter()
             .flat_map(|r| [r.id.to_string(), r.name])
             .collect();
@@ -234,7 +234,7 @@ fn apply_suppressions(
         applied
             .problems
             .retain(|p| p.kind != suppress::ProblemKind::Unused || !pr_only.contains(&p.span));
-        findings.extend(rules::run_suppressions(&applied.problems).map_err(InternalError)?);
+        findings.extend(rules::run_suppressions(&applied.problems).map_err(InternalError::Rules)?);
     }
     Ok((findings, suppressed))
 }
@@ -253,7 +253,7 @@ fn apply_baseline(
         return Ok((findings, Vec::new()));
     };
     let display = paths::display_path(path, cwd);
-    let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError)?;
+    let accepted = baseline::read(&cwd.join(path), &display).map_err(InternalError::Baseline)?;
     Ok(findings
         .into_iter()
         .partition(|f| !accepted.contains(&baseline::key(f, identity, graph, decisions))))
@@ -279,10 +279,10 @@ fn sort_outputs(
     diagnostics.dedup();
 }
 
-/// Ends the run with [`CANCELLED`] once [`Config::cancel`] is set (checked between phases).
+/// Ends the run with [`InternalError::Cancelled`] once [`Config::cancel`] is set (checked between phases).
 fn stop_if_cancelled(config: &Config) -> Result<(), InternalError> {
     match &config.cancel {
-        Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(InternalError(CANCELLED.to_string())),
+        Some(c) if c.load(std::sync::atomic::Ordering::Relaxed) => Err(InternalError::Cancelled),
         _ => Ok(()),
     }
 }

@@ -39,6 +39,30 @@ pub enum SimulateError {
     Usage(String),
 }
 
+/// What is wrong with one `--batch` request line: its answer's `error`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Not JSON (`column` 1-based, in characters).
+    #[error("column {column}: {message}")]
+    Json { column: usize, message: String },
+    #[error("a request must be a JSON object")]
+    NotAnObject,
+    #[error("missing {0:?}")]
+    Missing(String),
+    #[error("{0:?} must be a string")]
+    NotAString(String),
+    /// The field (`policies[0]`, `boundary`) is not an object.
+    #[error("{0} must be a policy document (an object)")]
+    NotADocument(String),
+    /// A field of the wrong shape; the message says which and what it must be.
+    #[error("{0}")]
+    Shape(&'static str),
+    #[error("context key {0:?}: values must be strings")]
+    ContextValue(String),
+    #[error("\"mode\" must be \"discovery\" or \"strict\", not {0:?}")]
+    Mode(String),
+}
+
 /// One request with everything that applies to it.
 #[derive(Clone, Debug, Default)]
 pub struct Case {
@@ -181,20 +205,26 @@ pub fn answer_line(line: &str, number: usize) -> Json {
             let pos = |s: Span| line_position(line, number, s);
             answer_json(&id, &case, &decision, &pos)
         }
-        Err((id, message)) => json!({ "id": id, "error": message }),
+        Err((id, message)) => json!({ "id": id, "error": message.to_string() }),
     }
 }
 
 /// Reads one batch line into its `id` and case; on failure, the id (when readable) and
 /// what is wrong.
-pub fn parse_line(line: &str) -> Result<(Json, Case), (Json, String)> {
+pub fn parse_line(line: &str) -> Result<(Json, Case), (Json, RequestError)> {
     let file = FileId::for_path(BATCH_FILE);
     let v = json::parse(line, file, 0).map_err(|e| {
         let column = line.get(..e.offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
-        (Json::Null, format!("column {column}: {}", e.message))
+        (
+            Json::Null,
+            RequestError::Json {
+                column,
+                message: e.message,
+            },
+        )
     })?;
     if !matches!(v.kind, ValueKind::Map(_)) {
-        return Err((Json::Null, "a request must be a JSON object".to_string()));
+        return Err((Json::Null, RequestError::NotAnObject));
     }
     let id = v
         .get("id")
@@ -207,7 +237,7 @@ pub fn parse_line(line: &str) -> Result<(Json, Case), (Json, String)> {
     }
 }
 
-fn case_from_value(v: &Value) -> Result<Case, String> {
+fn case_from_value(v: &Value) -> Result<Case, RequestError> {
     let mut case = Case {
         action: required_str(v, "action")?,
         resource: Template::lit(required_str(v, "resource")?),
@@ -218,7 +248,7 @@ fn case_from_value(v: &Value) -> Result<Case, String> {
     if let Some(list) = present(v, "policies") {
         let items = list
             .as_list()
-            .ok_or("\"policies\" must be a list of policy documents")?;
+            .ok_or(RequestError::Shape("\"policies\" must be a list of policy documents"))?;
         for (i, doc) in items.iter().enumerate() {
             case.policies
                 .push(document(&format!("policies[{i}]"), doc, &mut case.diagnostics)?);
@@ -230,7 +260,7 @@ fn case_from_value(v: &Value) -> Result<Case, String> {
     if let Some(levels) = present(v, "scps") {
         let levels = levels
             .as_list()
-            .ok_or("\"scps\" must be a list of levels (root first)")?;
+            .ok_or(RequestError::Shape("\"scps\" must be a list of levels (root first)"))?;
         for (i, level) in levels.iter().enumerate() {
             let docs: Vec<&Value> = match level.as_list() {
                 Some(items) => items.iter().collect(),
@@ -251,7 +281,9 @@ fn case_from_value(v: &Value) -> Result<Case, String> {
     }
     if let Some(ctx) = present(v, "context") {
         if !matches!(ctx.kind, ValueKind::Map(_)) {
-            return Err("\"context\" must be an object of key: value or [values]".to_string());
+            return Err(RequestError::Shape(
+                "\"context\" must be an object of key: value or [values]",
+            ));
         }
         for e in ctx.entries() {
             let values: Vec<&Value> = match e.value.as_list() {
@@ -262,7 +294,7 @@ fn case_from_value(v: &Value) -> Result<Case, String> {
             for item in values {
                 out.push(
                     item.to_template()
-                        .ok_or_else(|| format!("context key {:?}: values must be strings", e.key))?,
+                        .ok_or_else(|| RequestError::ContextValue(e.key.to_string()))?,
                 );
             }
             case.context.set(&e.key, out);
@@ -271,12 +303,16 @@ fn case_from_value(v: &Value) -> Result<Case, String> {
     match optional_str(v, "mode")?.as_deref() {
         None | Some("discovery") => {}
         Some("strict") => case.context.strict = true,
-        Some(other) => return Err(format!("\"mode\" must be \"discovery\" or \"strict\", not {other:?}")),
+        Some(other) => return Err(RequestError::Mode(other.to_string())),
     }
     if let Some(keys) = present(v, "absent_keys") {
-        let items = keys.as_list().ok_or("\"absent_keys\" must be a list of keys")?;
+        let items = keys
+            .as_list()
+            .ok_or(RequestError::Shape("\"absent_keys\" must be a list of keys"))?;
         for k in items {
-            let key = k.as_str().ok_or("\"absent_keys\" must be a list of strings")?;
+            let key = k
+                .as_str()
+                .ok_or(RequestError::Shape("\"absent_keys\" must be a list of strings"))?;
             case.context.set_absent(key);
         }
     }
@@ -288,23 +324,23 @@ fn present<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.get(key).filter(|x| !matches!(x.kind, ValueKind::Null))
 }
 
-fn required_str(v: &Value, key: &str) -> Result<String, String> {
-    optional_str(v, key)?.ok_or_else(|| format!("missing {key:?}"))
+fn required_str(v: &Value, key: &str) -> Result<String, RequestError> {
+    optional_str(v, key)?.ok_or_else(|| RequestError::Missing(key.to_string()))
 }
 
-fn optional_str(v: &Value, key: &str) -> Result<Option<String>, String> {
+fn optional_str(v: &Value, key: &str) -> Result<Option<String>, RequestError> {
     match present(v, key) {
         None => Ok(None),
         Some(x) => x
             .as_str()
             .map(|s| Some(s.to_string()))
-            .ok_or_else(|| format!("{key:?} must be a string")),
+            .ok_or_else(|| RequestError::NotAString(key.to_string())),
     }
 }
 
-fn document(name: &str, v: &Value, diags: &mut Vec<(String, Diagnostic)>) -> Result<Policy, String> {
+fn document(name: &str, v: &Value, diags: &mut Vec<(String, Diagnostic)>) -> Result<Policy, RequestError> {
     if !matches!(v.kind, ValueKind::Map(_)) {
-        return Err(format!("{name} must be a policy document (an object)"));
+        return Err(RequestError::NotADocument(name.to_string()));
     }
     let (document, found) = policy::parse(v);
     diags.extend(found.into_iter().map(|d| (name.to_string(), d)));
@@ -581,6 +617,30 @@ fn write_human(out: &mut dyn Write, case: &Case, d: &Decision, pos: Position<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_request_line_is_answered_with_what_is_wrong() {
+        let answer = |line: &str| answer_line(line, 1)["error"].clone();
+        assert_eq!(answer("[1]"), json!("a request must be a JSON object"));
+        assert_eq!(answer(r#"{"resource":"*"}"#), json!("missing \"action\""));
+        assert_eq!(
+            answer(r#"{"action":"a:b","resource":"*","mode":"loose"}"#),
+            json!("\"mode\" must be \"discovery\" or \"strict\", not \"loose\"")
+        );
+        assert_eq!(
+            answer(r#"{"action":"a:b","resource":"*","policies":[1]}"#),
+            json!("policies[0] must be a policy document (an object)")
+        );
+        assert_eq!(
+            answer(r#"{"action":"a:b","resource":"*","context":{"k":[{}]}}"#),
+            json!("context key \"k\": values must be strings")
+        );
+        let unparsed = answer("{\"a\" 1}");
+        assert!(
+            unparsed.as_str().is_some_and(|e| e.starts_with("column ")),
+            "{unparsed}"
+        );
+    }
 
     #[test]
     fn a_batch_line_is_answered_with_positions() {

@@ -111,6 +111,7 @@ fn a_capability_added_to_the_catalogue_is_decided_selected_and_reported() {
     // The bundled catalogue has no `inspect`: the config cannot name it.
     let unknown = kdsguard::config::parse("kdsguard.toml", CONFIG)
         .err()
+        .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(unknown.contains("unknown capability `inspect`"), "{unknown}");
 

@@ -71,6 +71,7 @@ proptest! {
                 prop_assert_eq!(limit.value(&c.load.limits), u64::try_from(n).unwrap_or_default());
             }
             Err(e) => {
+                let e = e.to_string();
                 prop_assert!(e.starts_with("k.toml:2:"), "{}", e);
                 prop_assert!(known.is_none() || n <= 0 || (key == "nesting-depth" && n > 1024), "{}", e);
             }

@@ -34,6 +34,15 @@ pub struct Folder {
 /// What one run over the workspace gives: per folder its analysis, or why there is none.
 pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, String>)>;
 
+/// Why a workspace folder has no analysis: its config file, or the run.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Analysis(#[from] InternalError),
+}
+
 /// Analyses `root` with the config `check` would find there, reading `overlay`'s texts in
 /// place of the files on disk.
 pub fn analyze(
@@ -42,10 +51,10 @@ pub fn analyze(
     env: &[(String, String)],
     cancel: Arc<std::sync::atomic::AtomicBool>,
     parsed: Arc<crate::load::terraform::ParseCache>,
-) -> Result<Folder, InternalError> {
+) -> Result<Folder, FolderError> {
     let paths = vec![root.to_path_buf()];
     let mut config = match crate::config::find(None, &paths, root) {
-        Some(file) => crate::config::load(&file, root).map_err(InternalError)?,
+        Some(file) => crate::config::load(&file, root)?,
         None => Config::default(),
     };
     config.paths = paths;
@@ -314,7 +323,7 @@ mod tests {
         let cancel = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let run = analyze(&root, crate::source::Overlay::default(), &[], cancel, Arc::default());
         assert!(
-            run.as_ref().err().is_some_and(crate::InternalError::is_cancelled),
+            matches!(&run, Err(FolderError::Analysis(e)) if e.is_cancelled()),
             "{:?}",
             run.err()
         );

@@ -10,10 +10,11 @@ use std::fmt::Write as _;
 use crate::analysis::Analysis;
 use crate::finding::Finding;
 use crate::model::RuleId;
+use crate::report::ReportError;
 
 /// Renders the report.
-pub fn render(a: &Analysis) -> Result<String, String> {
-    let rules = crate::rules::catalogue()?;
+pub fn render(a: &Analysis) -> Result<String, ReportError> {
+    let rules = crate::rules::catalogue().map_err(ReportError::Rules)?;
     let mut by_rule: BTreeMap<RuleId, BTreeMap<String, Vec<&Finding>>> = BTreeMap::new();
     for f in &a.findings {
         by_rule

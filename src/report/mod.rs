@@ -2,6 +2,7 @@
 
 pub mod concise;
 pub mod delta_words;
+pub mod format;
 pub mod github;
 pub mod graph;
 pub mod human;
@@ -12,6 +13,17 @@ pub mod reach_words;
 pub mod sarif;
 
 use crate::model::RuleId;
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The rule catalogue cannot be read (`rules::catalogue`).
+    #[error("{0}")]
+    Rules(String),
+    /// The report could not be serialised.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
 
 /// The project's repository (`Cargo.toml`'s `repository`), empty while it has none.
 pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");

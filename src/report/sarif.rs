@@ -20,6 +20,7 @@ use crate::baseline;
 use crate::capability::Access;
 use crate::finding::{Finding, Resource};
 use crate::model::{RuleId, Severity};
+use crate::report::ReportError;
 use crate::rules::{RuleMeta, catalogue};
 use crate::source::{SourceMap, Span};
 
@@ -425,13 +426,13 @@ impl LeftOut {
 
 /// Builds the SARIF log within GitHub's limits; rule pages link to `docs_url`
 /// ([`crate::report::rule_url`]).
-pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, String> {
+pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, ReportError> {
     build_within(a, docs_url, Limits::default()).map(|(log, _)| log)
 }
 
 /// [`build`] with explicit limits; also returns what was left out.
-pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Result<(Log, LeftOut), String> {
-    let rules = catalogue()?;
+pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Result<(Log, LeftOut), ReportError> {
+    let rules = catalogue().map_err(ReportError::Rules)?;
     let fingerprints = fingerprints(a);
     let flows = Flows::new(a);
     let mut left_out = LeftOut::default();
@@ -522,10 +523,10 @@ pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Res
 
 /// Serialises the log (pretty, trailing newline) and says what it left out, if anything,
 /// in one sentence for stderr.
-pub fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Option<String>), String> {
+pub fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Option<String>), ReportError> {
     let limits = Limits::default();
     let (log, left_out) = build_within(a, docs_url, limits)?;
-    let mut s = serde_json::to_string_pretty(&log).map_err(|e| e.to_string())?;
+    let mut s = serde_json::to_string_pretty(&log)?;
     s.push('\n');
     let note = (!left_out.is_empty()).then(|| left_out.sentence(&limits));
     Ok((s, note))
@@ -533,7 +534,7 @@ pub fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Op
 
 /// Serialises the log (pretty, trailing newline); [`render_noting`] also says what was
 /// left out.
-pub fn render(a: &Analysis, docs_url: Option<&str>) -> Result<String, String> {
+pub fn render(a: &Analysis, docs_url: Option<&str>) -> Result<String, ReportError> {
     render_noting(a, docs_url).map(|(s, _)| s)
 }
 

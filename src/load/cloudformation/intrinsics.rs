@@ -90,7 +90,7 @@ pub struct Evaluator<'a> {
     /// role's logical id (`<LogicalId>Role`).
     pub implicit_role_paths: BTreeMap<String, &'a Value>,
     pub diagnostics: Vec<Diagnostic>,
-    stack_memo: BTreeMap<String, Memo<Result<StackOutputs, String>>>,
+    stack_memo: BTreeMap<String, Memo<Result<StackOutputs, super::nested::Unread>>>,
     condition_memo: BTreeMap<String, Memo<Option<bool>>>,
     prop_memo: BTreeMap<(String, String), Memo<Option<Value>>>,
     depth: usize,

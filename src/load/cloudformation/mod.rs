@@ -104,8 +104,10 @@ fn load_nested(
     let mut input = Input::new(display, InputKind::CloudFormation);
     let root = match parse_text(text, file, &mut input.diagnostics, sources.limits()) {
         Ok(root) => root,
-        Err((offset, message)) => {
-            input.errors.push(error_at(display, file, offset, message));
+        Err(why) => {
+            input
+                .errors
+                .push(error_at(display, file, why.offset(), why.to_string()));
             return input;
         }
     };
@@ -138,39 +140,76 @@ fn parse_text(
     file: FileId,
     diagnostics: &mut Vec<Diagnostic>,
     limits: &crate::limits::Limits,
-) -> Result<Value, (usize, String)> {
+) -> Result<Value, Unparsed> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        crate::json::parse(text, file, 0).map_err(|e| (e.offset, format!("invalid JSON: {}", e.message)))
+        crate::json::parse(text, file, 0).map_err(|e| Unparsed::Json {
+            offset: e.offset,
+            message: e.message,
+        })
     } else {
-        yaml::parse_limited(text, file, diagnostics, limits)
-            .map_err(|e| (e.offset, format!("invalid YAML: {}", e.message)))
+        yaml::parse_limited(text, file, diagnostics, limits).map_err(|e| Unparsed::Yaml {
+            offset: e.offset,
+            message: e.message,
+        })
+    }
+}
+
+/// Why a template's text is not a document ([`parse_text`]), at a byte offset.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unparsed {
+    #[error("invalid JSON: {message}")]
+    Json { offset: usize, message: String },
+    #[error("invalid YAML: {message}")]
+    Yaml { offset: usize, message: String },
+}
+
+impl Unparsed {
+    /// Where the parser stopped.
+    fn offset(&self) -> usize {
+        match self {
+            Unparsed::Json { offset, .. } | Unparsed::Yaml { offset, .. } => *offset,
+        }
     }
 }
 
 /// Whether a parsed document is a template: a mapping with `AWSTemplateFormatVersion`,
 /// or with a `Resources` mapping whose entries have a `Type` (an empty `Resources` mapping
 /// is a template with no resources: every one of its entries, none, has a type).
-fn classify(root: &Value) -> Result<(), String> {
+fn classify(root: &Value) -> Result<(), NotATemplate> {
     let ValueKind::Map(entries) = &root.kind else {
         return Err(match &root.kind {
-            ValueKind::Null => "the file holds no document".to_string(),
-            _ => format!("the document is a {}, not a mapping", root.type_name()),
+            ValueKind::Null => NotATemplate::NoDocument,
+            _ => NotATemplate::NotAMapping(root.type_name()),
         });
     };
     if entries.iter().any(|e| e.key == "AWSTemplateFormatVersion") {
         return Ok(());
     }
     let Some(resources) = root.get("Resources") else {
-        return Err("it has neither `AWSTemplateFormatVersion` nor `Resources`".to_string());
+        return Err(NotATemplate::Unmarked);
     };
     let empty = matches!(&resources.kind, ValueKind::Map(entries) if entries.is_empty());
     let typed = resources.entries().iter().any(|e| e.value.get("Type").is_some());
     if typed || empty {
         Ok(())
     } else {
-        Err("its `Resources` section has no entry with a `Type`".to_string())
+        Err(NotATemplate::Untyped)
     }
+}
+
+/// Why a parsed document is not a CloudFormation template ([`classify`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NotATemplate {
+    #[error("the file holds no document")]
+    NoDocument,
+    /// The document's type, as [`Value::type_name`] says it.
+    #[error("the document is a {0}, not a mapping")]
+    NotAMapping(&'static str),
+    #[error("it has neither `AWSTemplateFormatVersion` nor `Resources`")]
+    Unmarked,
+    #[error("its `Resources` section has no entry with a `Type`")]
+    Untyped,
 }
 
 /// The same diagnostic can arise twice when a value is evaluated from two places.
@@ -197,6 +236,31 @@ mod tests {
 
     fn at(sources: &SourceMap, span: Span) -> String {
         sources.start(span).map(|lc| lc.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_template_says_why() {
+        let (input, _) = load("a.yaml", "- 1\n");
+        assert_eq!(
+            input.errors.first().map(|e| e.message.as_str()),
+            Some("not a CloudFormation template: the document is a list, not a mapping")
+        );
+        let (input, _) = load("b.yaml", "Resources:\n  A:\n    Properties: {}\n");
+        assert_eq!(
+            input.errors.first().map(|e| e.message.as_str()),
+            Some("not a CloudFormation template: its `Resources` section has no entry with a `Type`")
+        );
+        assert_eq!(
+            nested::Unread::NotATemplate {
+                display: "c.yaml".into(),
+                why: NotATemplate::Unmarked,
+            }
+            .to_string(),
+            "`c.yaml` is not a CloudFormation template: it has neither `AWSTemplateFormatVersion` nor `Resources`"
+        );
+        let (input, _) = load("d.json", "{\"Resources\": }");
+        let error = input.errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        assert!(error.starts_with("invalid JSON: "), "{error}");
     }
 
     fn slice(text: &str, span: Span) -> &str {

@@ -104,13 +104,13 @@ pub fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
 /// The `Outputs` of stack `id`'s child template, each evaluated in the child's scope (its
 /// parameters as the stack passes them, its opaque ids scoped like the loaded child's),
 /// or why the template is not read.
-pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, String> {
+pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, Unread> {
     let Some(ctx) = ev.stacks else {
-        return Err("nested templates are not read here".to_string());
+        return Err(Unread::NotHere);
     };
     let (ty, id_span) = match ev.resources.get(id) {
         Some(info) => (info.ty.clone(), info.id_span),
-        None => return Err(format!("`{id}` is not declared")),
+        None => return Err(Unread::NotDeclared(id.to_string())),
     };
     let url_prop = if ty == "AWS::Serverless::Application" {
         "Location"
@@ -118,7 +118,7 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
         "TemplateURL"
     };
     let url = ev.prop(id, url_prop);
-    let located = locate(ctx.nesting, id, url_prop, url.as_ref(), id_span).map_err(|n| n.message)?;
+    let located = locate(ctx.nesting, id, url_prop, url.as_ref(), id_span).map_err(|n| Unread::NotFound(n.message))?;
     let params: BTreeMap<String, Value> = ev
         .prop(id, "Parameters")
         .as_ref()
@@ -128,17 +128,23 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
         .map(|e| (e.key.clone(), e.value.clone()))
         .collect();
     let display = located.display.clone();
-    let (file, text) = crate::load::read_source(&located.candidate, &display, ctx.sources)
-        .map_err(|e| format!("`{display}` cannot be read: {}", e.message))?;
+    let (file, text) =
+        crate::load::read_source(&located.candidate, &display, ctx.sources).map_err(|e| Unread::Unreadable {
+            display: display.clone(),
+            message: e.message,
+        })?;
     let child_nesting = child_nesting(ctx.nesting, id, located, params);
     // Parse problems and notes about the rest of the child are reported by its own load.
     let mut ignored = Vec::new();
-    let parsed = super::parse_text(&text, file, &mut ignored, ctx.sources.limits())
-        .map_err(|(_, m)| format!("`{display}`: {m}"))?;
+    let parsed =
+        super::parse_text(&text, file, &mut ignored, ctx.sources.limits()).map_err(|why| Unread::Unparsed {
+            display: display.clone(),
+            why,
+        })?;
     if let Err(why) = super::classify(&parsed) {
         // As when the child is loaded: a mapping is a template with nothing kdsguard reads.
         if !matches!(parsed.kind, crate::value::ValueKind::Map(_)) {
-            return Err(format!("`{display}` is not a CloudFormation template: {why}"));
+            return Err(Unread::NotATemplate { display, why });
         }
     }
     let root = if super::foreach::present(&parsed) {
@@ -182,6 +188,26 @@ pub(crate) fn outputs(ev: &mut Evaluator<'_>, id: &str) -> Result<StackOutputs, 
         outputs.insert(e.key.clone(), StackOutput { value, diagnostics });
     }
     Ok(StackOutputs { display, outputs })
+}
+
+/// Why a nested stack's child template is not read for its outputs (the reason of the
+/// opaque value `Fn::GetAtt <Stack>.Outputs.<Name>` then gives).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unread {
+    #[error("nested templates are not read here")]
+    NotHere,
+    /// The stack's logical id names no resource.
+    #[error("`{0}` is not declared")]
+    NotDeclared(String),
+    /// Where the template is not found or may not be read from (the note's words).
+    #[error("{0}")]
+    NotFound(String),
+    #[error("`{display}` cannot be read: {message}")]
+    Unreadable { display: String, message: String },
+    #[error("`{display}`: {why}")]
+    Unparsed { display: String, why: super::Unparsed },
+    #[error("`{display}` is not a CloudFormation template: {why}")]
+    NotATemplate { display: String, why: super::NotATemplate },
 }
 
 /// A nested stack's child template found on disk, below the root template's folder.

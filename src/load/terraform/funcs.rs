@@ -249,12 +249,12 @@ fn jsondecode(c: &Call<'_, '_>) -> Value {
 fn format_call(c: &Call<'_, '_>) -> Value {
     match format(&c.args, c.limit()) {
         Ok(t) => c.string(t),
-        Err(why) => c.fail(&why),
+        Err(why) => c.fail(&why.to_string()),
     }
 }
 
 fn formatlist_call(c: &Call<'_, '_>) -> Value {
-    formatlist(&c.args, c.span, c.limit()).unwrap_or_else(|why| c.fail(&why))
+    formatlist(&c.args, c.span, c.limit()).unwrap_or_else(|why| c.fail(&why.to_string()))
 }
 
 fn join(c: &Call<'_, '_>) -> Value {
@@ -667,21 +667,19 @@ fn flatten(v: &Value, out: &mut Vec<Value>, depth: usize) -> bool {
 
 /// `formatlist`: `format` once per element of the list arguments (all of one length);
 /// scalar arguments repeat.
-fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, String> {
+fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, FormatError> {
     let mut len: Option<usize> = None;
     for a in args.iter().skip(1) {
         if let Some(items) = a.as_list() {
             match len {
-                Some(n) if n != items.len() => return Err("the lists are not of one length".into()),
+                Some(n) if n != items.len() => return Err(FormatError::UnequalLists),
                 _ => len = Some(items.len()),
             }
         }
     }
     let n = len.unwrap_or(1);
     if n > MAX_ITEMS {
-        return Err(format!(
-            "{n} elements are more than the {MAX_ITEMS} kdsguard evaluates one by one"
-        ));
+        return Err(FormatError::TooMany(n));
     }
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -701,11 +699,8 @@ fn formatlist(args: &[Value], span: Span, limit: usize) -> Result<Value, String>
 /// Terraform's `format`: verbs `%s %d %v %#v %q %t %f %e %g %x %X %o %b %%`, with
 /// flags, width, precision and explicit argument indexes (`%[2]s`). A string argument
 /// with symbols is kept symbolic under `%s`/`%v` without width.
-fn format(args: &[Value], limit: usize) -> Result<Template, String> {
-    let spec = args
-        .first()
-        .and_then(Value::as_str)
-        .ok_or("the format is not a known string")?;
+fn format(args: &[Value], limit: usize) -> Result<Template, FormatError> {
+    let spec = args.first().and_then(Value::as_str).ok_or(FormatError::UnknownFormat)?;
     let mut out = Template::default();
     let mut next = 1;
     let mut chars = spec.chars().peekable();
@@ -716,14 +711,16 @@ fn format(args: &[Value], limit: usize) -> Result<Template, String> {
         }
         let verb = Verb::parse(&mut chars)?;
         if verb.width > limit || verb.precision.is_some_and(|p| p > limit) {
-            return Err(Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit));
+            return Err(FormatError::Limit(
+                Limit::TemplateLength.exceeded("a width or precision is longer than the longest string", limit),
+            ));
         }
         if verb.verb == '%' {
             out.push_str("%");
             continue;
         }
         next = verb.index.unwrap_or(next);
-        let arg = args.get(next).ok_or("too few arguments")?;
+        let arg = args.get(next).ok_or(FormatError::TooFewArguments)?;
         next += 1;
         verb.render(arg, &mut out)?;
         if out
@@ -733,10 +730,48 @@ fn format(args: &[Value], limit: usize) -> Result<Template, String> {
             .sum::<usize>()
             > limit
         {
-            return Err(Limit::TemplateLength.exceeded("the result is too long", limit));
+            return Err(FormatError::Limit(
+                Limit::TemplateLength.exceeded("the result is too long", limit),
+            ));
         }
     }
     Ok(out)
+}
+
+/// Why `format` or `formatlist` gives no value: the text of the call's note or error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum FormatError {
+    #[error("the lists are not of one length")]
+    UnequalLists,
+    #[error("{0} elements are more than the {max} kdsguard evaluates one by one", max = MAX_ITEMS)]
+    TooMany(usize),
+    #[error("the format is not a known string")]
+    UnknownFormat,
+    /// A limit exceeded, in [`Limit::exceeded`]'s words.
+    #[error("{0}")]
+    Limit(String),
+    #[error("too few arguments")]
+    TooFewArguments,
+    #[error("a bad argument index")]
+    BadIndex,
+    #[error("the format ends in `%`")]
+    TrailingPercent,
+    /// `%s`/`%v` of a value that is not text (its type).
+    #[error("%{verb} of a {type_name}")]
+    NotText { verb: char, type_name: &'static str },
+    #[error("%t of a value that is not a boolean")]
+    NotBoolean,
+    #[error("verb %{0} is not supported")]
+    Unsupported(char),
+    #[error("%{0} of a value that is not a number")]
+    NotANumber(char),
+    #[error("%{0} of a number that is not a whole number")]
+    NotWhole(char),
+    /// A scalar (its type) that is not fully known.
+    #[error("a {0} that is not fully known")]
+    UnknownScalar(&'static str),
+    #[error("a value that is not fully known")]
+    UnknownValue,
 }
 
 /// One `%…` of a format string.
@@ -751,7 +786,7 @@ struct Verb {
 
 impl Verb {
     /// Reads what follows a `%`.
-    fn parse(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Verb, String> {
+    fn parse(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Verb, FormatError> {
         let mut take = |accept: &dyn Fn(char) -> bool| {
             let mut s = String::new();
             while let Some(&c) = chars.peek().filter(|c| accept(**c)) {
@@ -780,9 +815,9 @@ impl Verb {
         if chars.peek() == Some(&'[') {
             chars.next();
             let idx: String = chars.by_ref().take_while(|&d| d != ']').collect();
-            index = Some(idx.parse().map_err(|_| "a bad argument index")?);
+            index = Some(idx.parse().map_err(|_| FormatError::BadIndex)?);
         }
-        let verb = chars.next().ok_or("the format ends in `%`")?;
+        let verb = chars.next().ok_or(FormatError::TrailingPercent)?;
         Ok(Verb {
             flags,
             width,
@@ -793,7 +828,7 @@ impl Verb {
     }
 
     /// Appends `arg` formatted by this verb.
-    fn render(&self, arg: &Value, out: &mut Template) -> Result<(), String> {
+    fn render(&self, arg: &Value, out: &mut Template) -> Result<(), FormatError> {
         let (verb, flags) = (self.verb, self.flags.as_str());
         let text = match verb {
             's' | 'v' if flags.is_empty() && self.width == 0 && self.precision.is_none() => match arg.to_template() {
@@ -802,7 +837,12 @@ impl Verb {
                     return Ok(());
                 }
                 None if verb == 'v' || flags.contains('#') => literal_json(arg)?,
-                None => return Err(format!("%{verb} of a {}", arg.type_name())),
+                None => {
+                    return Err(FormatError::NotText {
+                        verb,
+                        type_name: arg.type_name(),
+                    });
+                }
             },
             'v' if flags.contains('#') => literal_json(arg)?,
             's' | 'v' => {
@@ -813,20 +853,20 @@ impl Verb {
                 }
             }
             'q' => literal_json(&Value::new(ValueKind::Str(Template::lit(known_text(arg)?)), arg.span))?,
-            't' => arg.as_bool().ok_or("%t of a value that is not a boolean")?.to_string(),
+            't' => arg.as_bool().ok_or(FormatError::NotBoolean)?.to_string(),
             'd' | 'x' | 'X' | 'o' | 'b' => self.integer(arg)?,
             'f' | 'e' | 'g' => self.float(arg)?,
-            other => return Err(format!("verb %{other} is not supported")),
+            other => return Err(FormatError::Unsupported(other)),
         };
         self.pad(&text, out);
         Ok(())
     }
 
-    fn integer(&self, arg: &Value) -> Result<String, String> {
+    fn integer(&self, arg: &Value) -> Result<String, FormatError> {
         let verb = self.verb;
-        let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+        let n = number(arg).ok_or(FormatError::NotANumber(verb))?;
         if n.fract() != 0.0 || n.abs() >= 9.0e15 {
-            return Err(format!("%{verb} of a number that is not a whole number"));
+            return Err(FormatError::NotWhole(verb));
         }
         let i = n as i64;
         let sign = if i < 0 {
@@ -847,9 +887,9 @@ impl Verb {
         Ok(format!("{sign}{digits}"))
     }
 
-    fn float(&self, arg: &Value) -> Result<String, String> {
+    fn float(&self, arg: &Value) -> Result<String, FormatError> {
         let verb = self.verb;
-        let n = number(arg).ok_or(format!("%{verb} of a value that is not a number"))?;
+        let n = number(arg).ok_or(FormatError::NotANumber(verb))?;
         let p = self.precision.unwrap_or(6);
         let body = match verb {
             'f' => format!("{n:.p$}"),
@@ -891,18 +931,18 @@ fn is_regex_pattern(s: &str) -> bool {
 }
 
 /// A fully known scalar as text.
-fn known_text(v: &Value) -> Result<String, String> {
+fn known_text(v: &Value) -> Result<String, FormatError> {
     v.to_template()
         .and_then(|t| t.as_literal().map(str::to_string))
-        .ok_or_else(|| format!("a {} that is not fully known", v.type_name()))
+        .ok_or_else(|| FormatError::UnknownScalar(v.type_name()))
 }
 
 /// A fully known value as JSON text (`%#v`, `%q`).
-fn literal_json(v: &Value) -> Result<String, String> {
+fn literal_json(v: &Value) -> Result<String, FormatError> {
     to_json(v)
         .as_literal()
         .map(str::to_string)
-        .ok_or_else(|| "a value that is not fully known".to_string())
+        .ok_or(FormatError::UnknownValue)
 }
 
 /// Why `file()` and its kin read nothing.
@@ -1013,6 +1053,37 @@ impl Eval<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_errors_say_what_is_wrong() {
+        let s = Span::builtin();
+        let why = |args: Vec<Value>| format(&args, 1 << 20).err().map(|e| e.to_string());
+        assert_eq!(
+            why(vec![Value::str("%y", s), Value::str("a", s)]).as_deref(),
+            Some("verb %y is not supported")
+        );
+        assert_eq!(why(vec![Value::str("%", s)]).as_deref(), Some("the format ends in `%`"));
+        assert_eq!(
+            why(vec![Value::str("%d", s), Value::str("a", s)]).as_deref(),
+            Some("%d of a value that is not a number")
+        );
+        assert_eq!(
+            FormatError::TooMany(MAX_ITEMS + 1).to_string(),
+            format!(
+                "{} elements are more than the {MAX_ITEMS} kdsguard evaluates one by one",
+                MAX_ITEMS + 1
+            )
+        );
+        let lists = vec![
+            Value::str("%s", s),
+            Value::new(ValueKind::List(vec![Value::str("a", s)]), s),
+            Value::new(ValueKind::List(Vec::new()), s),
+        ];
+        assert_eq!(
+            formatlist(&lists, s, 1 << 20).err().map(|e| e.to_string()).as_deref(),
+            Some("the lists are not of one length")
+        );
+    }
 
     #[test]
     fn the_function_table_is_sorted_and_names_each_function_once() {
