@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Analysis, Base};
 use crate::capability::Decisions;
+use crate::error::BaselineError;
 use crate::finding::{Finding, Identity};
 use crate::graph::Graph;
 
@@ -64,15 +65,23 @@ pub fn write(a: &Analysis, path: &Path) -> std::io::Result<()> {
 }
 
 /// Reads a baseline file; the error names the file and what is wrong.
-pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read baseline: {e}"))?;
-    let b: Baseline = serde_json::from_str(&text)
-        .map_err(|e| format!("{display}:{}:{}: not a kdsguard baseline: {e}", e.line(), e.column()))?;
+pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, BaselineError> {
+    let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Unreadable {
+        display: display.to_string(),
+        error,
+    })?;
+    let b: Baseline = serde_json::from_str(&text).map_err(|error| BaselineError::Malformed {
+        display: display.to_string(),
+        line: error.line(),
+        column: error.column(),
+        error,
+    })?;
     if b.schema != SCHEMA {
-        return Err(format!(
-            "{display}: baseline schema is {:?}, expected {SCHEMA:?}",
-            b.schema
-        ));
+        return Err(BaselineError::Schema {
+            display: display.to_string(),
+            found: b.schema,
+            expected: SCHEMA,
+        });
     }
     Ok(b.findings.into_iter().collect())
 }

@@ -1240,10 +1240,8 @@ struct ManagedIndex {
     policy: Vec<ManagedPolicyFacts>,
 }
 
-fn parse_managed_index() -> Result<Vec<ManagedPolicyFacts>, String> {
-    toml::from_str::<ManagedIndex>(AWS_MANAGED_INDEX)
-        .map(|i| i.policy)
-        .map_err(|e| format!("rules/aws-managed/INDEX.toml: {e}"))
+fn parse_managed_index() -> Result<Vec<ManagedPolicyFacts>, toml::de::Error> {
+    toml::from_str::<ManagedIndex>(AWS_MANAGED_INDEX).map(|i| i.policy)
 }
 
 /// A bundled AWS managed policy's document, compiled, its address its ARN.
@@ -1355,7 +1353,7 @@ mod tests {
 
     #[test]
     fn managed_index_and_table_agree() {
-        let facts = parse_managed_index().unwrap_or_else(|e| unreachable!("{e}"));
+        let facts = parse_managed_index().unwrap_or_else(|e| unreachable!("rules/aws-managed/INDEX.toml: {e}"));
         let indexed: Vec<_> = facts.iter().map(|f| f.name.as_str()).collect();
         let table: Vec<_> = AWS_MANAGED.iter().map(|(n, _)| *n).collect();
         assert_eq!(

@@ -43,8 +43,8 @@ pub enum ConfigError {
     #[error(transparent)]
     Catalogue(#[from] crate::error::CatalogueError),
     /// The rule catalogue cannot be read.
-    #[error("{0}")]
-    Rules(String),
+    #[error(transparent)]
+    Rules(#[from] crate::error::RuleDataError),
 }
 
 /// What is wrong at one place of a config file.

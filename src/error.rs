@@ -12,11 +12,36 @@ pub enum InternalError {
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
     /// The rule catalogue cannot be read (`rules::run`, `rules::catalogue`).
-    #[error("{0}")]
-    Rules(String),
+    #[error(transparent)]
+    Rules(#[from] RuleDataError),
     /// The baseline file cannot be read (`baseline::read`).
-    #[error("{0}")]
-    Baseline(String),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+}
+
+/// A compiled-in rule's data (`rules/<ID>.toml`) that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("rule data: {0}")]
+pub struct RuleDataError(#[from] pub toml::de::Error);
+
+/// Why a baseline file cannot be used; each names the file as the user wrote it.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{display}: cannot read baseline: {error}")]
+    Unreadable { display: String, error: std::io::Error },
+    #[error("{display}:{line}:{column}: not a kdsguard baseline: {error}")]
+    Malformed {
+        display: String,
+        line: usize,
+        column: usize,
+        error: serde_json::Error,
+    },
+    #[error("{display}: baseline schema is {found:?}, expected {expected:?}")]
+    Schema {
+        display: String,
+        found: String,
+        expected: &'static str,
+    },
 }
 
 /// The message of a cancelled run's [`InternalError`] ([`InternalError::Cancelled`]).
@@ -57,8 +82,21 @@ mod tests {
         assert_eq!(InternalError::Cancelled.to_string(), CANCELLED);
         assert!(InternalError::Cancelled.is_cancelled());
         // The same words from elsewhere are not a cancellation.
-        assert!(!InternalError::Rules(CANCELLED.to_string()).is_cancelled());
-        assert_eq!(InternalError::Baseline("b.json: bad".into()).to_string(), "b.json: bad");
+        let baseline = BaselineError::Schema {
+            display: CANCELLED.to_string(),
+            found: String::new(),
+            expected: "",
+        };
+        assert!(!InternalError::Baseline(baseline).is_cancelled());
+        let schema = BaselineError::Schema {
+            display: "b.json".to_string(),
+            found: "v0".to_string(),
+            expected: "kdsguard.baseline/v1",
+        };
+        assert_eq!(
+            InternalError::Baseline(schema).to_string(),
+            "b.json: baseline schema is \"v0\", expected \"kdsguard.baseline/v1\""
+        );
     }
 
     #[test]

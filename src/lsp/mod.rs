@@ -443,8 +443,8 @@ impl State {
                         workspace::analyze(&f, Arc::clone(&overlay), &env, Arc::clone(&cancel), parsed)
                     }));
                     let run = match run {
-                        Ok(r) => r.map(Arc::new).map_err(|e| e.to_string()),
-                        Err(_) => Err("internal error: the analysis panicked (please report it)".to_string()),
+                        Ok(r) => r.map(Arc::new),
+                        Err(_) => Err(workspace::FolderError::Panicked),
                     };
                     (f, run)
                 })

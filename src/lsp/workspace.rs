@@ -32,7 +32,7 @@ pub struct Folder {
 }
 
 /// What one run over the workspace gives: per folder its analysis, or why there is none.
-pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, String>)>;
+pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, FolderError>)>;
 
 /// Why a workspace folder has no analysis: its config file, or the run.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,9 @@ pub enum FolderError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Analysis(#[from] InternalError),
+    /// The analysis panicked (a bug; the server keeps serving).
+    #[error("internal error: the analysis panicked (please report it)")]
+    Panicked,
 }
 
 /// Analyses `root` with the config `check` would find there, reading `overlay`'s texts in

@@ -18,8 +18,8 @@ use crate::model::RuleId;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The rule catalogue cannot be read (`rules::catalogue`).
-    #[error("{0}")]
-    Rules(String),
+    #[error(transparent)]
+    Rules(#[from] crate::error::RuleDataError),
     /// The report could not be serialised.
     #[error(transparent)]
     Json(#[from] serde_json::Error),

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::capability::{CapDecision, Covers, Decisions, TableSet};
+use crate::error::RuleDataError;
 use crate::finding::{Finding, Resource};
 use crate::graph::Graph;
 use crate::model::{RuleId, Severity};
@@ -106,30 +107,30 @@ type SuppressionCheck = fn(&RuleMeta, &[crate::suppress::Problem]) -> Vec<Findin
 const SUPPRESSION_RULE: (&str, SuppressionCheck) = (include_str!("../../rules/KDS014.toml"), kds014::check);
 
 /// Every rule's data, in id order.
-pub fn catalogue() -> Result<Vec<RuleMeta>, String> {
+pub fn catalogue() -> Result<Vec<RuleMeta>, RuleDataError> {
     let mut rules = RULES
         .iter()
         .map(|(text, _)| *text)
         .chain(std::iter::once(SUPPRESSION_RULE.0))
-        .map(|text| toml::from_str::<RuleMeta>(text).map_err(|e| format!("rule data: {e}")))
+        .map(|text| toml::from_str::<RuleMeta>(text).map_err(RuleDataError))
         .collect::<Result<Vec<_>, _>>()?;
     rules.sort_by_key(|r| r.id);
     Ok(rules)
 }
 
 /// Runs the suppression rule over the problems `suppress::apply` found.
-pub fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, String> {
-    let meta: RuleMeta = toml::from_str(SUPPRESSION_RULE.0).map_err(|e| format!("rule data: {e}"))?;
+pub fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, RuleDataError> {
+    let meta: RuleMeta = toml::from_str(SUPPRESSION_RULE.0)?;
     Ok((SUPPRESSION_RULE.1)(&meta, problems))
 }
 
 /// Runs every rule: each on its own (they only read the context), in parallel, and their
 /// findings are put together in catalogue order.
-pub fn run(ctx: &CheckContext<'_>) -> Result<Vec<Finding>, String> {
-    let per_rule: Vec<Result<Vec<Finding>, String>> = RULES
+pub fn run(ctx: &CheckContext<'_>) -> Result<Vec<Finding>, RuleDataError> {
+    let per_rule: Vec<Result<Vec<Finding>, RuleDataError>> = RULES
         .par_iter()
         .map(|(text, check)| {
-            let meta: RuleMeta = toml::from_str(text).map_err(|e| format!("rule data: {e}"))?;
+            let meta: RuleMeta = toml::from_str(text)?;
             Ok(check(&meta, ctx))
         })
         .collect();
@@ -333,18 +334,29 @@ pub fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::
     })
 }
 
+/// Why `kdsguard explain` has no page to print.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// No rule has that id or name; `known` lists them (`KDS001 (name), ...`).
+    #[error("no rule {rule:?}; known rules: {known}")]
+    UnknownRule { rule: String, known: String },
+    #[error(transparent)]
+    Data(#[from] RuleDataError),
+}
+
 /// `kdsguard explain <ID|name>`: the rule's page.
-pub fn explain(rule: &str) -> Result<String, String> {
+pub fn explain(rule: &str) -> Result<String, ExplainError> {
     let cat = catalogue()?;
     match cat.iter().find(|r| RuleId::parse(rule) == Some(r.id) || r.name == rule) {
         Some(r) => Ok(without_comments(&render_doc(r))),
-        None => Err(format!(
-            "no rule {rule:?}; known rules: {}",
-            cat.iter()
+        None => Err(ExplainError::UnknownRule {
+            rule: rule.to_string(),
+            known: cat
+                .iter()
                 .map(|r| format!("{} ({})", r.id, r.name))
                 .collect::<Vec<_>>()
-                .join(", ")
-        )),
+                .join(", "),
+        }),
     }
 }
 
@@ -366,7 +378,7 @@ fn without_comments(page: &str) -> String {
 }
 
 /// `kdsguard rules`: one line per rule.
-pub fn list() -> Result<String, String> {
+pub fn list() -> Result<String, RuleDataError> {
     let mut out = String::new();
     for r in catalogue()? {
         out.push_str(&format!(
