@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::catalog::{Capabilities, Capability, On, Requirement, TargetKind};
 use crate::graph::{Graph, PrincipalClass, PrincipalNode, slr_arn};
+use crate::iam::PolicyId;
 use crate::iam::condition::Context;
 use crate::iam::eval::{
     Because, Decision, Layer, Layers, Open, Outcome, Policy, Request, allow_patterns, decide, full_aws_access,
@@ -482,7 +483,7 @@ impl CapDecision {
             .into_iter()
             .map(|(action, b)| {
                 let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
-                (action, b.effect, &*b.policy, b.layer, at.file, at.start)
+                (action, b.effect, b.policy_id, b.layer, at.file, at.start)
             })
             .collect();
         let missing = self.reported_missing_actions().collect();
@@ -490,8 +491,9 @@ impl CapDecision {
     }
 }
 
-/// A `because` entry as printed: action, effect, policy, layer, and where it points.
-type PrintedBecause<'a> = (&'a str, Effect, &'a str, Layer, FileId, u32);
+/// A `because` entry as printed: action, effect, policy (printed by its address), layer,
+/// and where it points.
+type PrintedBecause<'a> = (&'a str, Effect, Option<PolicyId>, Layer, FileId, u32);
 type ReportKey<'a> = (Outcome, Vec<&'a str>, Vec<&'a Open>, Vec<PrintedBecause<'a>>);
 
 /// The index of a decision in [`Decisions::arena`].

@@ -1154,12 +1154,17 @@ pub fn aws_managed_document(name: &str) -> Option<&'static Policy> {
     cells.get(k)?.get_or_init(|| compile_managed(name)).as_ref()
 }
 
-/// What an AWS managed policy's ARN (`aws` partition) holds before its path and name.
-const MANAGED_ARN_PREFIX: &str = "arn:aws:iam::aws:policy";
+/// The partition the catalogue names AWS managed policies in.
+const MANAGED_PARTITION: &str = "aws";
 
-/// The ARN of the AWS managed policy `name` at IAM path `path` (`/` or `/service-role/`).
+/// The ARN of the AWS managed policy `name` at IAM path `path` (`/` or `/service-role/`), in
+/// the catalogue's partition.
 fn managed_arn(path: &str, name: &str) -> String {
-    format!("{MANAGED_ARN_PREFIX}{path}{name}")
+    crate::iam::arn::aws_managed_policy_in(
+        crate::iam::arn::Segment::Lit(MANAGED_PARTITION),
+        &format!("{path}{name}"),
+    )
+    .to_string()
 }
 
 const NO_REPLICATION_ACCESS: &str = include_str!("../rules/aws-managed/NO_REPLICATION_ACCESS.toml");
@@ -1180,16 +1185,19 @@ struct NoAccessRow {
 pub fn aws_managed_without_access() -> &'static BTreeMap<String, String> {
     static NONE: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     NONE.get_or_init(|| {
+        without_access_paths()
+            .iter()
+            .map(|(name, path)| (name.clone(), managed_arn(path, name)))
+            .collect()
+    })
+}
+
+/// The policies of `NO_REPLICATION_ACCESS.toml`: name → IAM path.
+fn without_access_paths() -> &'static BTreeMap<String, String> {
+    static PATHS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+    PATHS.get_or_init(|| {
         toml::from_str::<NoAccessFile>(NO_REPLICATION_ACCESS)
-            .map(|f| {
-                f.policy
-                    .into_iter()
-                    .map(|r| {
-                        let arn = managed_arn(&r.path, &r.name);
-                        (r.name, arn)
-                    })
-                    .collect()
-            })
+            .map(|f| f.policy.into_iter().map(|r| (r.name, r.path)).collect())
             .unwrap_or_default()
     })
 }
@@ -1219,11 +1227,7 @@ pub fn aws_managed_policy(name: &str) -> Option<KnownManagedPolicy> {
             document: Some(text),
         });
     }
-    let (n, arn) = aws_managed_without_access().get_key_value(name)?;
-    let path = arn
-        .strip_prefix(MANAGED_ARN_PREFIX)
-        .and_then(|rest| rest.strip_suffix(n.as_str()))
-        .unwrap_or("/");
+    let (n, path) = without_access_paths().get_key_value(name)?;
     Some(KnownManagedPolicy {
         name: n,
         path,
@@ -1248,10 +1252,7 @@ fn parse_managed_index() -> Result<Vec<ManagedPolicyFacts>, toml::de::Error> {
 fn compile_managed(name: &str) -> Option<Policy> {
     let known = aws_managed_policy(name)?;
     let v = json::parse(known.document?, FileId::BUILTIN, 0).ok()?;
-    Some(Policy {
-        address: managed_arn(known.path, known.name).into(),
-        document: policy::parse(&v).0,
-    })
+    Some(Policy::new(managed_arn(known.path, known.name), policy::parse(&v).0))
 }
 
 #[cfg(test)]

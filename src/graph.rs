@@ -13,6 +13,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 
 use crate::catalog;
+use crate::iam::PolicyId;
 use crate::iam::eval::{Policy as EvalPolicy, UnknownPolicy};
 use crate::iam::policy;
 use crate::model::{
@@ -292,6 +293,16 @@ impl Graph {
         self.principals.iter().find(|p| p.id == id)
     }
 
+    /// The policy a proof names ([`crate::iam::eval::Because::policy_id`]).
+    pub fn policy(&self, id: PolicyId) -> Option<&PolicyNode> {
+        self.policies.get(id.index())
+    }
+
+    /// Adds a policy, giving it its id (its index in [`Graph::policies`]); returns the index.
+    fn add_policy(&mut self, node: PolicyNode) -> usize {
+        push_policy(&mut self.policies, node)
+    }
+
     /// Links input `i`: its policies, principals, group memberships and attachments, its
     /// tables with their streams and destinations, and its declarations of the SLR.
     fn link_input(&mut self, i: usize) {
@@ -354,17 +365,17 @@ impl Graph {
                     .or_default()
                     .push(self.policies.len());
             }
-            self.policies.push(PolicyNode {
-                input: Some(i),
-                declared: Some(j),
-                kind: p.kind,
-                policy: EvalPolicy {
-                    address: p.address.as_str().into(),
-                    document,
+            push_policy(
+                &mut self.policies,
+                PolicyNode {
+                    input: Some(i),
+                    declared: Some(j),
+                    kind: p.kind,
+                    policy: EvalPolicy::new(p.address.as_str(), document),
+                    resource: p.resource.clone(),
+                    span: p.span,
                 },
-                resource: p.resource.clone(),
-                span: p.span,
-            });
+            );
         }
         declared
     }
@@ -693,14 +704,11 @@ impl Graph {
         };
         if grants {
             self.added_policy = Some(self.policies.len());
-            self.policies.push(PolicyNode {
+            self.add_policy(PolicyNode {
                 input: None,
                 declared: None,
                 kind: PolicyKind::Inline,
-                policy: EvalPolicy {
-                    address: ADDED_POLICY.into(),
-                    document: admin.document.clone(),
-                },
+                policy: EvalPolicy::new(ADDED_POLICY, admin.document.clone()),
                 resource: None,
                 span: Span::builtin(),
             });
@@ -746,17 +754,17 @@ impl Graph {
     /// identity grant to `conditional` and grants nothing by itself.
     fn unknown_boundary(&mut self, i: usize, what: &str, span: Span) -> usize {
         let what = format!("permissions boundary {what} (neither declared nor a known AWS managed policy)");
-        self.policies.push(PolicyNode {
+        self.add_policy(PolicyNode {
             input: Some(i),
             declared: None,
             kind: PolicyKind::Managed,
-            policy: EvalPolicy {
-                address: what.as_str().into(),
-                document: crate::iam::policy::Document {
+            policy: EvalPolicy::new(
+                what.clone(),
+                crate::iam::policy::Document {
                     unknown: Some((what, span)),
                     ..crate::iam::policy::Document::default()
                 },
-            },
+            ),
             resource: None,
             span,
         });
@@ -786,7 +794,7 @@ impl Graph {
                 unknown: Some(format!("{expr} ({reason})")),
             });
         }
-        self.policies.push(copy);
+        self.add_policy(copy);
         self.policies.len() - 1
     }
 
@@ -800,14 +808,11 @@ impl Graph {
                 return Some(k);
             }
             self.builtin.insert(address.to_string(), self.policies.len());
-            self.policies.push(PolicyNode {
+            self.add_policy(PolicyNode {
                 input: None,
                 declared: None,
                 kind: PolicyKind::Managed,
-                policy: EvalPolicy {
-                    address: address.as_str().into(),
-                    document: crate::iam::policy::Document::default(),
-                },
+                policy: EvalPolicy::new(address.as_str(), crate::iam::policy::Document::default()),
                 resource: None,
                 span: Span::builtin(),
             });
@@ -817,7 +822,7 @@ impl Graph {
             return Some(k);
         }
         self.builtin.insert(doc.address.to_string(), self.policies.len());
-        self.policies.push(PolicyNode {
+        self.add_policy(PolicyNode {
             input: None,
             declared: None,
             kind: PolicyKind::Managed,
@@ -1038,11 +1043,20 @@ fn same_stream(arn: &Template, stream: &Stream, pins: &Pins) -> bool {
     crate::iam::pattern::match_resource(&Template::lit(literal), &declared) == crate::iam::pattern::Tri::Yes
 }
 
+/// Adds a policy to the graph's list, giving it its id (its index there); returns the index.
+/// Every policy of the graph is added through here.
+fn push_policy(policies: &mut Vec<PolicyNode>, mut node: PolicyNode) -> usize {
+    let k = policies.len();
+    node.policy.id = Some(PolicyId::at(k));
+    policies.push(node);
+    k
+}
+
 /// The name of an AWS managed policy from its ARN (`arn:<partition>:iam::aws:policy/<path/name>`).
 fn aws_managed_name(arn: &Template) -> Option<String> {
-    let s = arn.to_string();
-    let (_, rest) = s.split_once(":iam::aws:policy/")?;
-    Some(rest.rsplit('/').next().unwrap_or(rest).to_string())
+    let parts = crate::iam::arn::parse(arn)?;
+    let path_and_name = parts.aws_managed_policy()?;
+    path_and_name.rsplit('/').next().map(str::to_string)
 }
 
 /// The stream ARN a destination names, as a template (unknown → opaque).
@@ -1295,5 +1309,50 @@ mod tests {
             );
         }
         assert!(p.via.iter().all(|v| v.boundary));
+    }
+
+    #[test]
+    fn every_policy_is_named_by_its_index() {
+        let mut input = Input::new("in", InputKind::Terraform);
+        role(&mut input, "aws_iam_role.r", "r");
+        for arn in [
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::111122223333:policy/undeclared",
+        ] {
+            attach(
+                &mut input,
+                PolicyRef::Arn(Template::lit(arn)),
+                Target::Address("aws_iam_role.r".into()),
+                true,
+            );
+        }
+        let g = Graph::build(vec![input], &Pins::default());
+        assert!(g.policies.len() >= 2, "{:?}", g.policies);
+        for (k, p) in g.policies.iter().enumerate() {
+            assert_eq!(p.policy.id, Some(PolicyId::at(k)), "{}", p.policy.address);
+            assert!(g.policy(PolicyId::at(k)).is_some_and(|q| std::ptr::eq(q, p)));
+        }
+        assert!(g.policy(PolicyId::at(g.policies.len())).is_none());
+        // The bundled document as the catalogue holds it has no id; the graph's copy has.
+        let bundled = catalog::aws_managed_document("AdministratorAccess").map(|p| p.id);
+        assert_eq!(bundled, Some(None));
+    }
+
+    #[test]
+    fn aws_managed_names_are_read_from_their_arns() {
+        let name = |t: &Template| aws_managed_name(t);
+        assert_eq!(
+            name(&Template::lit(
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole"
+            ))
+            .as_deref(),
+            Some("AWSLambdaKinesisExecutionRole")
+        );
+        assert_eq!(
+            name(&crate::iam::arn::aws_managed_policy("/AdministratorAccess")).as_deref(),
+            Some("AdministratorAccess")
+        );
+        assert_eq!(name(&Template::lit("arn:aws:iam::111122223333:policy/mine")), None);
+        assert_eq!(name(&Template::lit("AdministratorAccess")), None);
     }
 }

@@ -183,12 +183,6 @@ fn check(
         decisions: &decided.decisions,
         reach: &decided.reach,
         slrs: &decided.slrs,
-        policy_index: graph
-            .policies
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (&*p.policy.address, k))
-            .collect(),
         sources,
         config,
         identity,

@@ -10,6 +10,7 @@ use crate::analysis::Analysis;
 use crate::capability::{Access, CapId, Covers, RequestResource, RequirementDecision, Target};
 use crate::catalog::{Capability, On, TargetKind};
 use crate::graph::{Graph, PrincipalNode};
+use crate::iam::PolicyId;
 use crate::iam::eval::{Because, Layer, Open, Outcome};
 use crate::iam::pattern::{Tri, match_resource, text_tokens};
 use crate::iam::policy::{Effect, Statement, Which};
@@ -678,14 +679,7 @@ fn not_allowed_reason(a: &Analysis, p: &PrincipalNode, action: &str, lacking: &[
 fn statement_proof(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Option<&Template>) -> StatementProof {
     let g = &a.graph;
     let found = find_policy(g, p, b);
-    let statement = found.and_then(|k| {
-        g.policies[k]
-            .policy
-            .document
-            .statements
-            .iter()
-            .find(|s| s.span == b.statement)
-    });
+    let statement = found.and_then(|k| g.policies[k].policy.document.statements.get(b.statement_index as usize));
     let policy = match found {
         Some(k) => {
             let node = &g.policies[k];
@@ -737,32 +731,19 @@ fn statement_proof(a: &Analysis, p: &PrincipalNode, b: &Because, resource: Optio
     }
 }
 
-/// The graph policy a deciding statement belongs to: among the principal's own policies
-/// of that layer, the one with that address holding that statement.
+/// The policy a proof's statement is in, when the principal holds it on the proof's layer
+/// (attached, its boundary, an SCP over it, a resource's policy). None for a document it
+/// does not hold: the policy a permission change stands for, a bundled or simulated one.
 fn find_policy(g: &Graph, p: &PrincipalNode, b: &Because) -> Option<usize> {
-    let candidates: Vec<usize> = match b.layer {
-        Layer::Identity => p.policies.clone(),
-        Layer::Boundary => p.boundaries.clone(),
-        Layer::Scp => g.scps.clone(),
-        Layer::Resource => (0..g.policies.len())
-            .filter(|&k| g.policies[k].kind == PolicyKind::Resource)
-            .collect(),
-        Layer::Session => Vec::new(),
+    let k = b.policy_id.filter(|&id| g.policy(id).is_some()).map(PolicyId::index)?;
+    let held = match b.layer {
+        Layer::Identity => p.policies.contains(&k),
+        Layer::Boundary => p.boundaries.contains(&k),
+        Layer::Scp => g.scps.contains(&k),
+        Layer::Resource => g.policies[k].kind == PolicyKind::Resource,
+        Layer::Session => false,
     };
-    let named = |k: &usize| g.policies[*k].policy.address == b.policy;
-    candidates
-        .iter()
-        .copied()
-        .filter(named)
-        .find(|&k| {
-            g.policies[k]
-                .policy
-                .document
-                .statements
-                .iter()
-                .any(|s| s.span == b.statement)
-        })
-        .or_else(|| candidates.iter().copied().find(named))
+    held.then_some(k)
 }
 
 /// How policy `k` reaches the principal (each attachment, directly or through a group).

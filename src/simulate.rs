@@ -344,10 +344,9 @@ fn document(name: &str, v: &Value, diags: &mut Vec<(String, Diagnostic)>) -> Res
     }
     let (document, found) = policy::parse(v);
     diags.extend(found.into_iter().map(|d| (name.to_string(), d)));
-    Ok(Policy {
-        address: name.into(),
-        document,
-    })
+    // Outside any graph: the simulator's documents have no id (its proofs name them by
+    // address only).
+    Ok(Policy::new(name, document))
 }
 
 fn case_from_args(args: &SimulateRequest, sources: &SourceMap) -> Result<Case, SimulateError> {
@@ -431,10 +430,7 @@ fn read_documents(
         }
         let (document, found) = policy::parse(d);
         diags.extend(found.into_iter().map(|x| (display.clone(), x)));
-        out.push(Policy {
-            address: display.as_str().into(),
-            document,
-        });
+        out.push(Policy::new(display.as_str(), document));
     }
     Ok(out)
 }

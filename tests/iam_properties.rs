@@ -206,13 +206,13 @@ fn layer_policy(statements: Option<&[Json]>) -> Policy {
                 Err((_, e)) => unreachable!("{e}"),
             }
         }
-        None => Policy {
-            address: "unknown layer".into(),
-            document: Document {
+        None => Policy::new(
+            "unknown layer",
+            Document {
                 unknown: Some(("var.layer (no value)".into(), Span::builtin())),
                 ..Document::default()
             },
-        },
+        ),
     }
 }
 

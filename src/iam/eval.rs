@@ -65,12 +65,48 @@ impl Layer {
     }
 }
 
-/// A parsed policy and where it came from (its address names it in proofs).
+/// A parsed policy and where it came from: proofs name it by its id, and show its address.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// Shared, so that proofs name it without copying.
+    /// What reports call it. Shared, so that proofs show it without copying.
     pub address: Arc<str>,
+    /// Its id in the run's graph, set where the graph adds it (see [`PolicyId`]); `None`
+    /// for a policy no graph holds.
+    pub id: Option<PolicyId>,
     pub document: Document,
+}
+
+impl Policy {
+    /// A policy outside any graph (no id yet).
+    pub fn new(address: impl Into<Arc<str>>, document: Document) -> Policy {
+        Policy {
+            address: address.into(),
+            id: None,
+            document,
+        }
+    }
+}
+
+/// A policy of the run: its index in the graph's list of policies (`Graph::policies`),
+/// which the graph gives each policy as it adds it, so that a proof ([`Because::policy_id`])
+/// names its policy without a look-up by address. Policies no graph holds have none: the
+/// simulator's documents, the bundled AWS managed documents as the catalogue compiles them
+/// (the graph's copy of one, once attached, has its own id), AWS's `FullAWSAccess` SCP
+/// (never in a proof), and the documents of tests.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct PolicyId(pub u32);
+
+impl PolicyId {
+    /// The id of the policy at `index` of the graph's list (saturating: a run holds far
+    /// fewer than 2^32 policies).
+    pub fn at(index: usize) -> PolicyId {
+        PolicyId(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    /// Its index in the graph's list of policies.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
 /// The address of the built-in `FullAWSAccess` SCP.
@@ -84,6 +120,7 @@ pub fn full_aws_access() -> &'static Policy {
         let star = || Which::Listed(vec![Pat::new(Template::lit("*"), Span::builtin())]);
         Policy {
             address: FULL_AWS_ACCESS.into(),
+            id: None,
             document: Document {
                 version: Some("2012-10-17".to_string()),
                 statements: vec![Statement {
@@ -257,10 +294,15 @@ impl Outcome {
 pub struct Because {
     pub effect: Effect,
     pub layer: Layer,
+    /// The policy's address, as reports show it.
     pub policy: Arc<str>,
+    /// The policy ([`Policy::id`]): what readers resolve it by.
+    pub policy_id: Option<PolicyId>,
     pub sid: Option<String>,
     /// The statement.
     pub statement: Span,
+    /// The statement's position among its policy's statements.
+    pub statement_index: u32,
     /// The action string that matched (or the `NotAction` key).
     pub action: Option<Span>,
     /// Whether it applies for certain (`false`: only under an undecided condition or value).
@@ -327,10 +369,7 @@ pub fn policy_from_json(json: &str) -> Policy {
     let file = crate::source::FileId::for_path("p.json");
     let v = crate::json::parse(json, file, 0)
         .unwrap_or_else(|e| crate::value::Value::unknown("", e.message, Span::builtin()));
-    Policy {
-        address: "p".into(),
-        document: crate::iam::policy::parse(&v).0,
-    }
+    Policy::new("p", crate::iam::policy::parse(&v).0)
 }
 
 /// Decides one request.
@@ -453,8 +492,8 @@ fn explicit_denies(
     for (layer, policy, view) in layered(layers, view, scps_apply, resource_policies) {
         // A statement whose `Effect` is unknown may be a Deny (only ever a possible one).
         let denies =
-            |(s, _): &(&Statement, Option<&ActionMatch>)| s.effect == Effect::Deny || s.effect_unknown.is_some();
-        for (s, given) in candidates(policy, view).filter(denies) {
+            |((_, s), _): &(At<'_>, Option<&ActionMatch>)| s.effect == Effect::Deny || s.effect_unknown.is_some();
+        for ((k, s), given) in candidates(policy, view).filter(denies) {
             let mut m = statement_match_with(s, &policy.document, req, true, given);
             if m.tri != Tri::No && layer == Layer::Resource {
                 m.tri = m.tri.and(deny_principal(s, caller, has_boundary));
@@ -465,7 +504,7 @@ fn explicit_denies(
             let certain = m.tri == Tri::Yes;
             denied |= certain;
             maybe_denied |= !certain;
-            let mut b = because_of(s, policy, layer, &m, certain);
+            let mut b = because_of((k, s), policy, layer, &m, certain);
             b.effect = Effect::Deny;
             because.push(b);
             if !certain {
@@ -789,7 +828,8 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
                 span: *span,
             });
         }
-        for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        let allows = policy.document.statements.iter().enumerate();
+        for (k, s) in allows.filter(|(_, s)| s.effect == Effect::Allow) {
             let m = statement_match(s, &policy.document, req, false);
             if m.tri == Tri::No {
                 continue;
@@ -810,7 +850,7 @@ fn resource_allows(policies: &[&Policy], req: &Request<'_>, caller: Option<&Call
             out.any.tri = out.any.tri.or(any);
             out.any
                 .because
-                .push(because_of(s, policy, Layer::Resource, &m, any == Tri::Yes));
+                .push(because_of((k, s), policy, Layer::Resource, &m, any == Tri::Yes));
             if any == Tri::Maybe {
                 out.any.open.extend(m.open);
             }
@@ -894,13 +934,14 @@ fn best_allow(policies: &[&Policy], views: Option<&[Arc<Viewed>]>, layer: Layer,
             });
         }
         let view = views.and_then(|v| v.get(k)).map(|v| &**v);
-        for (s, given) in candidates(policy, view).filter(|(s, _)| s.effect == Effect::Allow) {
+        for ((at, s), given) in candidates(policy, view).filter(|((_, s), _)| s.effect == Effect::Allow) {
             let m = statement_match_with(s, &policy.document, req, false, given);
             if m.tri == Tri::No {
                 continue;
             }
             out.tri = out.tri.or(m.tri);
-            out.because.push(because_of(s, policy, layer, &m, m.tri == Tri::Yes));
+            out.because
+                .push(because_of((at, s), policy, layer, &m, m.tri == Tri::Yes));
             out.open.extend(m.open);
         }
     }
@@ -912,15 +953,20 @@ fn best_allow(policies: &[&Policy], views: Option<&[Arc<Viewed>]>, layer: Layer,
     out
 }
 
-fn because_of(s: &Statement, policy: &Policy, layer: Layer, m: &StatementMatch, certain: bool) -> Because {
+/// A statement with its position in its policy's document.
+type At<'p> = (usize, &'p Statement);
+
+fn because_of((at, s): At<'_>, policy: &Policy, layer: Layer, m: &StatementMatch, certain: bool) -> Because {
     let action = m.action;
     let named = m.named;
     Because {
         effect: s.effect,
         layer,
         policy: policy.address.clone(),
+        policy_id: policy.id,
         sid: s.sid.clone(),
         statement: s.span,
+        statement_index: u32::try_from(at).unwrap_or(u32::MAX),
         action,
         named,
         certain,
@@ -1230,13 +1276,13 @@ fn layer_policies<'l, 'a>(layers: &'l Layers<'a>) -> impl Iterator<Item = &'a Po
 fn candidates<'p>(
     policy: &'p Policy,
     view: Option<&'p Viewed>,
-) -> impl Iterator<Item = (&'p Statement, Option<&'p ActionMatch>)> + 'p {
+) -> impl Iterator<Item = (At<'p>, Option<&'p ActionMatch>)> + 'p {
     let all = view
         .is_none()
-        .then(|| policy.document.statements.iter().map(|s| (s, None)));
+        .then(|| policy.document.statements.iter().enumerate().map(|s| (s, None)));
     let viewed = view.map(|v| {
         v.iter()
-            .filter_map(|(k, m)| Some((policy.document.statements.get(*k)?, Some(m))))
+            .filter_map(|(k, m)| Some(((*k, policy.document.statements.get(*k)?), Some(m))))
     });
     all.into_iter().flatten().chain(viewed.into_iter().flatten())
 }
@@ -1301,22 +1347,19 @@ mod tests {
 
     /// A policy at `address` whose document is the unknown value `what`.
     fn unknown_policy(address: &str, what: &str) -> Policy {
-        Policy {
-            address: address.into(),
-            document: Document {
+        Policy::new(
+            address,
+            Document {
                 unknown: Some((format!("{what} (no value)"), Span::builtin())),
                 ..Document::default()
             },
-        }
+        )
     }
 
     fn pol(addr: &str, text: &str) -> Policy {
         let v = json::parse(text, FileId::for_path(addr), 0)
             .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
-        Policy {
-            address: addr.into(),
-            document: policy::parse(&v).0,
-        }
+        Policy::new(addr, policy::parse(&v).0)
     }
 
     fn table(name: &str) -> Template {
@@ -1382,10 +1425,7 @@ mod tests {
         let mut v = json::parse(text, FileId::for_path(addr), 0)
             .unwrap_or_else(|e| Value::unknown("", e.message, Span::builtin()));
         unresolve(&mut v);
-        Policy {
-            address: addr.into(),
-            document: policy::parse(&v).0,
-        }
+        Policy::new(addr, policy::parse(&v).0)
     }
 
     proptest::proptest! {

@@ -16,3 +16,6 @@ pub mod pattern;
 pub mod policy;
 pub mod principal;
 pub mod reach;
+
+/// A policy's id in the run's graph: what proofs name their policy by.
+pub use eval::PolicyId;

@@ -58,35 +58,6 @@ impl PrincipalMatch {
     }
 }
 
-/// Splits a template at `sep` into at most `max` pieces (symbols never contain `sep`).
-pub fn split_template(t: &Template, sep: char, max: usize) -> Vec<Template> {
-    let mut out = vec![Template::default()];
-    for part in t.parts() {
-        match part {
-            Part::Lit(s) => {
-                let mut rest = s.as_str();
-                while out.len() < max {
-                    let Some(i) = rest.find(sep) else { break };
-                    if let Some(last) = out.last_mut() {
-                        last.push_str(&rest[..i]);
-                    }
-                    out.push(Template::default());
-                    rest = &rest[i + sep.len_utf8()..];
-                }
-                if let Some(last) = out.last_mut() {
-                    last.push_str(rest);
-                }
-            }
-            Part::Sym(sym) => {
-                if let Some(last) = out.last_mut() {
-                    last.push_sym(sym.clone());
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Literal text at the start of a template.
 fn lit_prefix(t: &Template) -> &str {
     match t.parts().first() {
@@ -106,17 +77,8 @@ fn account_of_account_principal(p: &Template) -> Option<Template> {
     if matches!(p.parts(), [Part::Sym(Symbol::Account)]) {
         return Some(p.clone());
     }
-    let segs = split_template(p, ':', 6);
-    match segs.as_slice() {
-        [arn, _, service, _, account, res]
-            if arn.as_literal() == Some("arn")
-                && service.as_literal() == Some("iam")
-                && res.as_literal() == Some("root") =>
-        {
-            Some(account.clone())
-        }
-        _ => None,
-    }
+    let arn = crate::iam::arn::parse(p)?;
+    (arn.service.as_literal() == Some("iam") && arn.resource.as_literal() == Some("root")).then_some(arn.account)
 }
 
 impl Caller {
@@ -130,15 +92,19 @@ impl Caller {
             name: None,
             account_tokens: Vec::new(),
         };
-        let segs = split_template(arn, ':', 6);
-        if let [first, partition, service, _, account, res] = segs.as_slice()
-            && first.as_literal() == Some("arn")
+        if let Some(crate::iam::arn::Parts {
+            partition,
+            service,
+            account,
+            resource: res,
+            ..
+        }) = &crate::iam::arn::parse(arn)
         {
             c.account = Some(account.clone());
             c.account_tokens = text_tokens(account);
             let service = service.as_literal().unwrap_or("");
             let head = lit_prefix(res);
-            let last_name = || split_template(res, '/', usize::MAX).pop();
+            let last_name = || crate::iam::arn::split(res, '/', usize::MAX).pop();
             match service {
                 "iam" if res.as_literal() == Some("root") => c.kind = CallerKind::Root,
                 "iam" if head.starts_with("user/") => {
@@ -155,7 +121,7 @@ impl Caller {
                 }
                 "sts" if head.starts_with("assumed-role/") => {
                     c.kind = CallerKind::Session;
-                    let parts = split_template(res, '/', 3);
+                    let parts = crate::iam::arn::split(res, '/', 3);
                     if let Some(role) = parts.get(1) {
                         use crate::iam::arn::{Segment, head};
                         let mut r = head(Segment::Of(partition), "iam", Segment::Empty, Segment::Of(account));
@@ -334,30 +300,25 @@ fn arn_equal(pattern: &Template, caller: &Template) -> Tri {
 /// A role ARN pattern names the session's role: same partition/account and the same role
 /// name (the session ARN does not show the role's path).
 fn role_named(pattern: &Template, role: &Template) -> Tri {
-    let ps = split_template(pattern, ':', 6);
-    let rs = split_template(role, ':', 6);
-    let (Some(p_res), Some(r_res)) = (ps.get(5), rs.get(5)) else {
+    use crate::iam::arn::{Parts, parse, split};
+    let (Some(p), Some(r)) = (parse(pattern), parse(role)) else {
         return Tri::No;
     };
-    if !lit_prefix(p_res).starts_with("role/") {
+    if !lit_prefix(&p.resource).starts_with("role/") {
         return Tri::No;
     }
-    let name = |t: &Template| split_template(t, '/', usize::MAX).pop().unwrap_or_default();
-    let mut p_head = Template::default();
-    for seg in ps.iter().take(5) {
-        p_head.push_template(seg);
-        p_head.push_str(":");
-    }
-    p_head.push_str("role/");
-    p_head.push_template(&name(p_res));
-    let mut r_head = Template::default();
-    for seg in rs.iter().take(5) {
-        r_head.push_template(seg);
-        r_head.push_str(":");
-    }
-    r_head.push_str("role/");
-    r_head.push_template(&name(r_res));
-    match_resource(&p_head, &text_tokens(&r_head))
+    // The ARN with the role's path left out: `arn:…:role/<name>`.
+    let without_path = |a: &Parts| {
+        let mut t = Template::lit("arn:");
+        for seg in [&a.partition, &a.service, &a.region, &a.account] {
+            t.push_template(seg);
+            t.push_str(":");
+        }
+        t.push_str("role/");
+        t.push_template(&split(&a.resource, '/', usize::MAX).pop().unwrap_or_default());
+        t
+    };
+    match_resource(&without_path(&p), &text_tokens(&without_path(&r)))
 }
 
 #[cfg(test)]

@@ -144,14 +144,15 @@ pub fn positions(policy: &Policy) -> Vec<crate::source::Span> {
 /// account) and that the caller's statements match alike: the statements, actions and
 /// conditions of `from` it cites become `to`'s (with `to`'s `Sid`s). `from_at` and `to_at`
 /// are the two policies' [`positions`]. `None` when the two do not line up position for
-/// position (the caller then decides the request itself).
+/// position, or `from` is no graph policy (proofs cite it by [`Policy::id`]): the caller then
+/// decides the request itself.
 pub fn rebase_trust(
     d: &Decision,
     (from, from_at): (&Policy, &[crate::source::Span]),
     (to, to_at): (&Policy, &[crate::source::Span]),
 ) -> Option<Decision> {
     let (a, b) = (&from.document.statements, &to.document.statements);
-    if from_at.len() != to_at.len() || a.len() != b.len() {
+    if from_at.len() != to_at.len() || a.len() != b.len() || from.id.is_none() {
         return None;
     }
     let moved = |span: crate::source::Span| -> Option<crate::source::Span> {
@@ -159,11 +160,15 @@ pub fn rebase_trust(
     };
     let mut out = d.clone();
     for because in &mut out.because {
-        if because.layer != eval::Layer::Resource || because.policy != from.address {
+        if because.layer != eval::Layer::Resource || because.policy_id != from.id {
             continue;
         }
-        let k = a.iter().position(|s| s.span == because.statement)?;
+        let k = usize::try_from(because.statement_index).ok()?;
+        if a.get(k).map(|s| s.span) != Some(because.statement) {
+            return None;
+        }
         because.policy = to.address.clone();
+        because.policy_id = to.id;
         because.sid = b[k].sid.clone();
         because.statement = b[k].span;
         if let Some(action) = because.action {
@@ -316,9 +321,11 @@ pub fn statement_may_name_iam(s: &crate::iam::policy::Statement) -> bool {
 /// a pattern whose service segment is some other service's never does, so it need not be
 /// matched against every role.
 pub fn may_name_iam(pattern: &Template) -> bool {
-    let parts = crate::iam::principal::split_template(pattern, ':', 6);
-    match parts.get(2).and_then(Template::as_literal) {
-        Some(service) if parts.len() >= 3 && !service.contains(['*', '?']) => service == "iam",
+    match crate::iam::arn::service_segment(pattern)
+        .as_ref()
+        .and_then(Template::as_literal)
+    {
+        Some(service) if !service.contains(['*', '?']) => service == "iam",
         _ => true,
     }
 }
@@ -429,13 +436,13 @@ mod tests {
         // A NotResource, or a document that cannot be read: anywhere.
         let not =
             policy(r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","NotResource":"arn:aws:iam::1:group/ops"}]}"#);
-        let unknown = Policy {
-            address: "u".into(),
-            document: crate::iam::policy::Document {
+        let unknown = Policy::new(
+            "u",
+            crate::iam::policy::Document {
                 unknown: Some(("var.doc".into(), Span::builtin())),
                 ..crate::iam::policy::Document::default()
             },
-        };
+        );
         for p in [&not, &unknown] {
             let l = Layers {
                 identity: vec![&listed, p],

@@ -664,7 +664,7 @@ impl<'a> Flows<'a> {
             let via = principal
                 .via
                 .iter()
-                .find(|v| *g.policies[v.policy].policy.address == *b.policy);
+                .find(|v| b.policy_id.map(crate::iam::PolicyId::index) == Some(v.policy));
             if let Some(v) = via {
                 step(v.attachment, format!("attaches policy `{}`", b.policy), None);
                 step(

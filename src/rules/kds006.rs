@@ -8,6 +8,7 @@ use crate::iam::eval::Layer;
 use crate::iam::policy::Effect;
 use crate::rules::{CheckContext, RuleMeta, declared_here, finding};
 use crate::source::Span;
+use crate::value::Template;
 
 /// A principal's earliest wildcard grant (for ordering, its span, and its words when the
 /// source text is not the grant's) and the capabilities.
@@ -42,11 +43,11 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                     words: None,
                 }),
                 None => {
-                    let Some(&k) = ctx.policy_index.get(&*b.policy) else {
+                    let Some((id, node)) = b.policy_id.and_then(|id| Some((id, ctx.graph.policy(id)?))) else {
                         continue;
                     };
-                    if let Some(v) = principal.via.iter().find(|v| v.policy == k && !v.boundary) {
-                        let policy = &ctx.graph.policies[k].policy;
+                    if let Some(v) = principal.via.iter().find(|v| v.policy == id.index() && !v.boundary) {
+                        let policy = &node.policy;
                         places.push(Place {
                             span: v.attachment,
                             named: b.named,
@@ -129,7 +130,11 @@ struct Place {
 /// `NotAction`) of its Allow statements that cover `action` (the statement `sid` when the
 /// proof gives one), e.g. "the AWS managed policy AdministratorAccess (`*`)".
 fn bundled_grant(policy: &crate::iam::eval::Policy, sid: Option<&str>, action: &str) -> String {
-    let name = policy.address.rsplit(['/', ':']).next().unwrap_or(&policy.address);
+    let arn = crate::iam::arn::parse(&Template::lit(&*policy.address));
+    let path_and_name = arn.as_ref().and_then(|a| a.aws_managed_policy());
+    let name = path_and_name
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or(&policy.address);
     let wildcards = policy.document.allowing_patterns(sid, action);
     if wildcards.is_empty() {
         return format!("the AWS managed policy {name}");

@@ -3,8 +3,9 @@
 //! well-formed Kinesis stream ARN.
 
 use crate::finding::{Finding, Resource};
+use crate::iam::arn;
 use crate::rules::{CheckContext, RuleMeta, finding};
-use crate::value::{Part, Symbol, Template};
+use crate::value::{Part, Template};
 
 pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
     let pins = &ctx.config.pins;
@@ -22,8 +23,8 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
                 "names `{arn}`, which is neither a stream declared in the inputs nor a well-formed Kinesis stream ARN (arn:<partition>:kinesis:<region>:<account>:stream/<name>)"
             )),
             Some((region, account)) => {
-                let table_region = pinned(&table.table.arn, 3).or(pins.region.clone());
-                let table_account = pinned(&table.table.arn, 4).or(pins.account.clone());
+                let table_region = pinned(&table.table.arn, |p| p.region).or(pins.region.clone());
+                let table_account = pinned(&table.table.arn, |p| p.account).or(pins.account.clone());
                 match (region, account) {
                     (_, Some(acct)) if table_account.as_ref().is_some_and(|t| t != &acct) => Some(format!(
                         "streams to account {acct}, but the table is in account {}",
@@ -52,56 +53,62 @@ pub fn check(meta: &RuleMeta, ctx: &CheckContext<'_>) -> Vec<Finding> {
 }
 
 /// For a well-formed Kinesis stream ARN: its region and account when they are literal.
+/// Segments the templates leave unknown (the run's region, an unresolved piece) are given
+/// the benefit of the doubt.
 fn segments(arn: &Template) -> Option<(Option<String>, Option<String>)> {
-    // Render symbols as markers so that the structure can be checked segment by segment.
-    let mut text = String::new();
-    for part in arn.parts() {
-        match part {
-            Part::Lit(s) => text.push_str(s),
-            Part::Sym(Symbol::Partition) => text.push_str("\u{1}P"),
-            Part::Sym(Symbol::Region) => text.push_str("\u{1}R"),
-            Part::Sym(Symbol::Account) => text.push_str("\u{1}A"),
-            Part::Sym(_) => text.push('\u{1}'),
-        }
-    }
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
-        return None;
-    };
-    let name = resource.strip_prefix("stream/")?;
-    let literal = |s: &str| !s.contains('\u{1}');
-    let region_ok = !literal(region)
-        || (!region.is_empty()
+    let p = arn::parse(arn)?;
+    let name = stream_name(&p.resource)?;
+    let region_ok = p.region.as_literal().is_none_or(|region| {
+        !region.is_empty()
             && region
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
-    let account_ok = !literal(account) || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()));
-    let ok = *arn_word == "arn"
-        && !partition.is_empty()
-        && *service == "kinesis"
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    let account_ok = p
+        .account
+        .as_literal()
+        .is_none_or(|account| account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()));
+    let name_ok = !name.is_empty()
+        && name.iter().all(|part| match part {
+            Part::Lit(s) => s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
+            Part::Sym(_) => true,
+        });
+    let ok = p.partition.as_literal() != Some("")
+        && p.service.as_literal() == Some("kinesis")
         && region_ok
         && account_ok
-        && !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-\u{1}".contains(c));
+        && name_ok;
     ok.then(|| {
         (
-            literal(region).then(|| region.to_string()),
-            literal(account).then(|| account.to_string()),
+            p.region.as_literal().map(str::to_string),
+            p.account.as_literal().map(str::to_string),
         )
     })
 }
 
-/// A literal ARN segment (`index` 3 region, 4 account) of a table ARN, if literal.
-fn pinned(arn: &Template, index: usize) -> Option<String> {
-    let text = arn.as_literal()?;
-    text.split(':').nth(index).map(str::to_string)
+/// The pieces of a stream's name, from an ARN's resource (`stream/<name>`).
+fn stream_name(resource: &Template) -> Option<Vec<Part>> {
+    let mut parts = resource.parts().to_vec();
+    let Some(Part::Lit(first)) = parts.first_mut() else {
+        return None;
+    };
+    *first = first.strip_prefix("stream/")?.to_string();
+    if first.is_empty() {
+        parts.remove(0);
+    }
+    Some(parts)
+}
+
+/// The region or account of a table ARN that is literal as a whole.
+fn pinned(arn: &Template, segment: fn(arn::Parts) -> Template) -> Option<String> {
+    arn.as_literal()?;
+    segment(arn::parse(arn)?).as_literal().map(str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Symbol;
 
     #[test]
     fn stream_arns_are_checked_for_shape() {
@@ -118,6 +125,16 @@ mod tests {
         ] {
             assert_eq!(segments(&Template::lit(bad)), None, "{bad}");
         }
+        assert_eq!(
+            pinned(&Template::lit("arn:aws:dynamodb:eu-west-1:123456789012:table/t"), |p| p
+                .region)
+            .as_deref(),
+            Some("eu-west-1")
+        );
+        let mut partly = Template::lit("arn:aws:dynamodb:eu-west-1:");
+        partly.push_sym(Symbol::Account);
+        partly.push_str(":table/t");
+        assert_eq!(pinned(&partly, |p| p.region), None, "only an ARN literal as a whole");
         let mut sym = Template::lit("arn:");
         sym.push_sym(Symbol::Partition);
         sym.push_str(":kinesis:");

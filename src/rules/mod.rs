@@ -59,8 +59,6 @@ pub struct CheckContext<'a> {
     pub reach: &'a crate::reach::Reach,
     /// The SLRs' statuses.
     pub slrs: &'a [crate::slr::SlrStatus],
-    /// Policy index by address (proofs name their policy by address).
-    pub policy_index: std::collections::HashMap<&'a str, usize>,
     pub sources: &'a SourceMap,
     pub config: &'a crate::settings::Config,
     /// Stable identities (the PR delta names principals and resources by them).
@@ -300,7 +298,7 @@ pub fn granting(
         grants
             .iter()
             .filter_map(|b| {
-                let k = *ctx.policy_index.get(&*b.policy)?;
+                let k = b.policy_id?.index();
                 principal
                     .via
                     .iter()
