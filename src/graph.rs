@@ -800,7 +800,7 @@ impl Graph {
 
     /// The bundled document of an AWS managed policy, added to the run once.
     fn aws_managed(&mut self, arn: &Template) -> Option<usize> {
-        let name = aws_managed_name(arn)?;
+        let name = crate::iam::arn::aws_managed_policy_name(arn)?;
         let Some(doc) = catalog::aws_managed_document(&name) else {
             // Known to hold nothing replication needs: attached, visible, and inert.
             let address = crate::catalog::aws_managed_without_access().get(&name)?;
@@ -1050,13 +1050,6 @@ fn push_policy(policies: &mut Vec<PolicyNode>, mut node: PolicyNode) -> usize {
     node.policy.id = Some(PolicyId::at(k));
     policies.push(node);
     k
-}
-
-/// The name of an AWS managed policy from its ARN (`arn:<partition>:iam::aws:policy/<path/name>`).
-fn aws_managed_name(arn: &Template) -> Option<String> {
-    let parts = crate::iam::arn::parse(arn)?;
-    let path_and_name = parts.aws_managed_policy()?;
-    path_and_name.rsplit('/').next().map(str::to_string)
 }
 
 /// The stream ARN a destination names, as a template (unknown → opaque).
@@ -1340,7 +1333,7 @@ mod tests {
 
     #[test]
     fn aws_managed_names_are_read_from_their_arns() {
-        let name = |t: &Template| aws_managed_name(t);
+        let name = crate::iam::arn::aws_managed_policy_name;
         assert_eq!(
             name(&Template::lit(
                 "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole"

@@ -99,6 +99,13 @@ impl Parts {
     }
 }
 
+/// The name of the AWS managed policy an ARN names (`AWSLambdaKinesisExecutionRole`), when it
+/// names one.
+pub fn aws_managed_policy_name(arn: &Template) -> Option<String> {
+    let parts = parse(arn)?;
+    parts.aws_managed_policy()?.rsplit('/').next().map(str::to_string)
+}
+
 /// Reads an ARN: `None` unless the text is `arn` and five more `:`-separated segments (the
 /// last, the resource, keeps any further `:`). Only literal text is split: a symbol or an
 /// unresolved piece is taken to hold no `:` and stays within its segment, so

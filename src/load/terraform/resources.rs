@@ -717,10 +717,7 @@ fn aws_managed_data(entries: &mut Vec<Entry>, span: Span) {
     };
     let arn = given("arn");
     let name = match (&arn, given("name")) {
-        (Some(arn), _) => arn
-            .split_once(":iam::aws:policy/")
-            .and_then(|(_, rest)| rest.rsplit('/').next())
-            .map(str::to_string),
+        (Some(arn), _) => crate::iam::arn::aws_managed_policy_name(&Template::lit(arn.as_str())),
         (None, name) => name,
     };
     let Some(known) = name.as_deref().and_then(crate::catalog::aws_managed_policy) else {
