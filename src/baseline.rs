@@ -13,7 +13,7 @@ use crate::error::BaselineError;
 use crate::finding::{Finding, Identity};
 use crate::graph::Graph;
 
-pub const SCHEMA: &str = "kdsguard.baseline/v1";
+pub(crate) const SCHEMA: &str = "kdsguard.baseline/v1";
 
 /// One accepted finding.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -28,7 +28,7 @@ pub struct Entry {
 }
 
 #[derive(Serialize, Deserialize, Debug)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub schema: String,
     pub findings: Vec<Entry>,
 }
@@ -88,7 +88,7 @@ pub fn read(path: &Path, display: &str) -> Result<BTreeSet<Entry>, BaselineError
 
 /// PR mode (`check --diff-base`): keeps in `findings` only those whose baseline key the
 /// base revision did not have (as a multiset); returns how many were dropped.
-pub fn keep_new(
+pub(crate) fn keep_new(
     findings: &mut Vec<Finding>,
     ids: &Identity,
     graph: &Graph,

@@ -67,7 +67,7 @@ impl TableSet {
         }
     }
 
-    pub fn all_except(mut ids: Vec<usize>) -> TableSet {
+    pub(crate) fn all_except(mut ids: Vec<usize>) -> TableSet {
         ids.sort_unstable();
         ids.dedup();
         TableSet {
@@ -78,7 +78,7 @@ impl TableSet {
     }
 
     /// Only `*`: the tables the inputs do not declare.
-    pub fn undeclared_only() -> TableSet {
+    pub(crate) fn undeclared_only() -> TableSet {
         TableSet {
             undeclared: true,
             ..TableSet::default()
@@ -149,7 +149,7 @@ impl TableSet {
     }
 
     /// Union of two sets, in time linear in their id lists.
-    pub fn union(&self, other: &TableSet) -> TableSet {
+    pub(crate) fn union(&self, other: &TableSet) -> TableSet {
         let (except, ids) = match (self.except, other.except) {
             (false, false) => (false, merge(&self.ids, &other.ids)),
             (true, true) => (true, intersect(&self.ids, &other.ids)),
@@ -164,7 +164,7 @@ impl TableSet {
     }
 
     /// The tables both sets cover.
-    pub fn intersection(&self, other: &TableSet) -> TableSet {
+    pub(crate) fn intersection(&self, other: &TableSet) -> TableSet {
         let (except, ids) = match (self.except, other.except) {
             (false, false) => (false, intersect(&self.ids, &other.ids)),
             (true, true) => (true, merge(&self.ids, &other.ids)),
@@ -179,7 +179,7 @@ impl TableSet {
     }
 
     /// The tables `self` covers and `other` does not.
-    pub fn minus(&self, other: &TableSet) -> TableSet {
+    pub(crate) fn minus(&self, other: &TableSet) -> TableSet {
         let rest = TableSet {
             except: !other.except,
             ids: other.ids.clone(),
@@ -340,7 +340,7 @@ pub enum Target {
 /// The resource a request for one requirement names: the one mapping from a requirement's
 /// [`On`] and a [`Target`] to a request, read by the decisions and by queries.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum RequestResource {
+pub(crate) enum RequestResource {
     /// `*` (a requirement on `any`).
     Any,
     /// The service-linked role's ARN.
@@ -379,7 +379,7 @@ impl RequestResource {
 
     /// Whether the resource is the same for every target of the run (so one decision of
     /// the requirement serves them all).
-    pub fn same_for_all(self) -> bool {
+    pub(crate) fn same_for_all(self) -> bool {
         matches!(
             self,
             RequestResource::Any | RequestResource::Slr | RequestResource::OtherSlr | RequestResource::SomeStream
@@ -431,7 +431,7 @@ impl CapDecision {
     }
 
     /// Whether the capability's primary action is allowed or conditional.
-    pub fn primary_granted(&self) -> bool {
+    pub(crate) fn primary_granted(&self) -> bool {
         self.requirements.iter().any(|r| r.primary && r.decision.outcome.can())
     }
 
@@ -465,7 +465,7 @@ impl CapDecision {
     }
 
     /// `missing` as the report lists it (only for `not_allowed` and `denied`).
-    pub fn reported_missing(&self) -> Vec<String> {
+    pub(crate) fn reported_missing(&self) -> Vec<String> {
         self.reported_missing_actions().map(str::to_string).collect()
     }
 
@@ -583,7 +583,7 @@ impl Decisions {
     }
 
     /// The entries of one principal.
-    pub fn of_principal(&self, principal: usize) -> &[Access] {
+    pub(crate) fn of_principal(&self, principal: usize) -> &[Access] {
         let n = self.capabilities.len();
         match (self.starts.get(principal * n), self.starts.get((principal + 1) * n)) {
             (Some(&s), Some(&e)) => &self.entries[s..e],
@@ -593,7 +593,7 @@ impl Decisions {
 
     /// The entry that decides (principal, capability) on one declared table (`None`: on
     /// the undeclared tables, `*`).
-    pub fn on_table(&self, principal: usize, cap: CapId, table: Option<usize>) -> Option<&Access> {
+    pub(crate) fn on_table(&self, principal: usize, cap: CapId, table: Option<usize>) -> Option<&Access> {
         self.of(principal, cap).iter().find(|a| match (&a.covers, table) {
             (Covers::Tables(s), Some(t)) => s.contains(t),
             (Covers::Tables(s), None) => s.undeclared,
@@ -602,14 +602,14 @@ impl Decisions {
     }
 
     /// The entry that decides (principal, capability) on one service-linked role.
-    pub fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Access> {
+    pub(crate) fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Access> {
         self.of(principal, cap).iter().find(|a| a.covers == Covers::Slr(slr))
     }
 
     /// A short phrase naming a set's tables: `table Music, table Orders and 3 more`
     /// (distinct names in name order, at most five spelled out; `every undeclared table (*)`
     /// first when the set covers them). Linear in the set's id list, not in the tables.
-    pub fn phrase(&self, set: &TableSet) -> String {
+    pub(crate) fn phrase(&self, set: &TableSet) -> String {
         self.names.phrase(set)
     }
 
@@ -944,7 +944,7 @@ fn evaluate_principal(
 }
 
 /// One changed principal's entries: per capability in catalogue order, its table sets or SLRs.
-pub type ChangedEntries = Vec<(CapId, Covers, CapDecision)>;
+pub(crate) type ChangedEntries = Vec<(CapId, Covers, CapDecision)>;
 
 /// The decisions of principals that exist only as a reach target (a principal with changed
 /// permissions, `reach.rs`).
@@ -964,7 +964,7 @@ pub struct Changed {
 /// Decides the variants (each a principal index and the node it stands for). Variants of one
 /// principal class are decided once, and classes whose outcomes come out alike share the
 /// entries of the first ([`Changed::exact`]); the work is added to `work`.
-pub fn evaluate_variants(
+pub(crate) fn evaluate_variants(
     graph: &Graph,
     caps: &Capabilities,
     config: &Config,
@@ -1015,7 +1015,7 @@ pub fn evaluate_variants(
 }
 
 /// The variants `which` decided each on its own (their proofs cite their own statements).
-pub fn evaluate_changed(
+pub(crate) fn evaluate_changed(
     graph: &Graph,
     caps: &Capabilities,
     config: &Config,
@@ -1179,7 +1179,7 @@ fn group(decided: Vec<(TableSet, CapDecision)>) -> Vec<(TableSet, CapDecision)> 
 }
 
 /// The union of many sets at once (linear in their id lists, not quadratic).
-pub fn union_all(sets: Vec<TableSet>) -> TableSet {
+pub(crate) fn union_all(sets: Vec<TableSet>) -> TableSet {
     let undeclared = sets.iter().any(|s| s.undeclared);
     let mut listed: Vec<usize> = Vec::new();
     let mut excepted: Option<Vec<usize>> = None;
@@ -1520,7 +1520,7 @@ fn quantified(service: &str, prefix: &str, pins: &Pins, tok: Tok) -> Vec<Tok> {
 
 /// The principal-derived condition keys the templates determine.
 /// The request context AWS derives from the caller.
-pub fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
+pub(crate) fn principal_context(p: &PrincipalNode, arn: &Template) -> Context {
     let mut ctx = Context::new();
     ctx.set("aws:PrincipalArn", vec![arn.clone()]);
     match p.class {

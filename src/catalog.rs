@@ -20,9 +20,7 @@ use crate::json;
 use crate::source::FileId;
 
 /// The action catalogue, where IAM conditions read it.
-pub use crate::iam::actions::{
-    ActionInfo, CATALOGUED_SERVICES, action_info, catalogued_actions, nearest_action, service_is_complete,
-};
+pub use crate::iam::actions::{ActionInfo, CATALOGUED_SERVICES, action_info, catalogued_actions, nearest_action};
 
 const CAPABILITIES: &str = include_str!("../rules/capabilities.toml");
 
@@ -1025,7 +1023,7 @@ impl Capability {
 
     /// Whether it is about the account's service-linked role (its target is the SLR), not
     /// about tables.
-    pub fn about_slr(&self) -> bool {
+    pub(crate) fn about_slr(&self) -> bool {
         self.target == TargetKind::Slr
     }
 }
@@ -1205,7 +1203,7 @@ fn without_access_paths() -> &'static BTreeMap<String, String> {
 /// An AWS managed policy the catalogue knows by name (bundled, or known to hold no
 /// replication access).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct KnownManagedPolicy {
+pub(crate) struct KnownManagedPolicy {
     pub name: &'static str,
     /// IAM path, `/` or e.g. `/service-role/`.
     pub path: &'static str,
@@ -1215,7 +1213,7 @@ pub struct KnownManagedPolicy {
 }
 
 /// The AWS managed policy named `name`, when the catalogue knows it.
-pub fn aws_managed_policy(name: &str) -> Option<KnownManagedPolicy> {
+pub(crate) fn aws_managed_policy(name: &str) -> Option<KnownManagedPolicy> {
     if let Some((n, text)) = AWS_MANAGED.iter().find(|(n, _)| *n == name) {
         let path = aws_managed_facts()
             .iter()

@@ -116,7 +116,7 @@ pub struct SimulateArgs {
     pub principal: Option<String>,
     /// The account that owns the resource (default: the resource ARN's, else the caller's).
     #[arg(long = "resource-account", value_name = "ID")]
-    pub resource_account: Option<String>,
+    pub(crate) resource_account: Option<String>,
     /// A condition key known for the request (repeatable; repeat a key for several values).
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
@@ -261,7 +261,7 @@ pub struct CheckArgs {
 
     /// Rules to run in addition to the selection (ids, names or prefixes).
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
-    pub extend_select: Vec<String>,
+    pub(crate) extend_select: Vec<String>,
 
     /// Human format: print the full access section (every table set, one line each, with
     /// its principals) instead of the summary.

@@ -26,7 +26,7 @@ pub struct Delta {
     /// Head's findings that the base already had (hidden from `findings`).
     pub unchanged_findings: usize,
     /// How many inputs failed to load at the base (their access counts as absent).
-    pub base_errors: usize,
+    pub(crate) base_errors: usize,
 }
 
 /// One principal's change on one capability, over a set of resources.
@@ -102,7 +102,7 @@ pub struct BaseParts<'a> {
 
 /// One sentence per added change ("this change lets `aws_iam_role.etl` disable
 /// replication on Orders").
-pub fn added_words(c: &Change) -> String {
+pub(crate) fn added_words(c: &Change) -> String {
     let was = match c.before {
         "not_allowed" => String::new(),
         b => format!(" (was {})", b.replace('_', " ")),
@@ -116,7 +116,7 @@ pub fn added_words(c: &Change) -> String {
 }
 
 /// One sentence per removed change.
-pub fn removed_words(c: &Change) -> String {
+pub(crate) fn removed_words(c: &Change) -> String {
     let now = match c.after {
         "not_allowed" => String::new(),
         a => format!(" (now {})", a.replace('_', " ")),

@@ -18,7 +18,7 @@ use crate::source::SourceFile;
 use crate::value::Pins;
 
 /// The file name looked for.
-pub const FILE_NAME: &str = "kdsguard.toml";
+pub(crate) const FILE_NAME: &str = "kdsguard.toml";
 
 /// Why a run's configuration cannot be made: a named path or the config file is missing or
 /// invalid, an exclude is not a glob, or a selector names no rule.
@@ -109,7 +109,7 @@ pub fn find(named: Option<&Path>, paths: &[PathBuf], cwd: &Path) -> Option<PathB
 }
 
 /// The closest `kdsguard.toml` in `start`'s folder (`start` itself when it is one) or above.
-pub fn closest(start: &Path) -> Option<PathBuf> {
+pub(crate) fn closest(start: &Path) -> Option<PathBuf> {
     let start = crate::paths::normalize(start);
     let dir = if start.is_dir() {
         start.as_path()
@@ -121,7 +121,7 @@ pub fn closest(start: &Path) -> Option<PathBuf> {
 
 /// A glob relative to `base` as the absolute glob the loader matches (`base`'s own
 /// characters escaped; a glob starting with `**` or `/` is kept as it is).
-pub fn anchor_glob(base: &Path, glob: &str) -> String {
+pub(crate) fn anchor_glob(base: &Path, glob: &str) -> String {
     if glob.starts_with("**") || glob.starts_with('/') {
         return glob.to_string();
     }
@@ -402,7 +402,7 @@ pub struct Selection {
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
     /// Adds to what is selected.
-    pub extend_select: Vec<String>,
+    pub(crate) extend_select: Vec<String>,
 }
 
 /// How specific an exact id or name is (more than any prefix).

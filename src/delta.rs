@@ -41,7 +41,7 @@ pub fn analyze(config: &Config, cwd: &Path, rev: &str) -> Result<Analysis, Delta
 
 /// Reads revision `rev` of `config.paths` from git and analyses it under the same relative
 /// paths and analysis root as head. A base where none of the paths existed is empty.
-pub fn read_base(config: &Config, cwd: &Path, rev: &str) -> Result<Base, DeltaError> {
+pub(crate) fn read_base(config: &Config, cwd: &Path, rev: &str) -> Result<Base, DeltaError> {
     let cwd = canonical(cwd);
     let absolute: Vec<PathBuf> = config.paths.iter().map(|p| canonical(&cwd.join(p))).collect();
     let start = absolute.first().cloned().unwrap_or_else(|| cwd.clone());

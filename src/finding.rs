@@ -130,7 +130,7 @@ impl Identity {
 
     /// Learns the service-linked roles' declarations: with several (in one account or
     /// not), each declaration keeps its own identity for findings about that declaration.
-    pub fn learn(&mut self, graph: &Graph) {
+    pub(crate) fn learn(&mut self, graph: &Graph) {
         let declared: Vec<&str> = graph
             .slrs
             .iter()
@@ -178,7 +178,7 @@ impl Identity {
     /// The key of an account's service-linked role (what its `create-slr`/`delete-slr`
     /// access and findings are about): [`SLR_VIRTUAL_ID`], or `slr:<account>` when the run
     /// has several accounts' roles.
-    pub fn slr_key(slr: &crate::graph::SlrNode, graph: &Graph) -> String {
+    pub(crate) fn slr_key(slr: &crate::graph::SlrNode, graph: &Graph) -> String {
         match (&slr.account, graph.slrs.len() > 1) {
             (Some(a), true) => format!("slr:{a}"),
             _ => SLR_VIRTUAL_ID.to_string(),
@@ -214,7 +214,7 @@ fn relative(path: &Path, root: &Path) -> String {
 /// Names the account of the service-linked role a finding is about when the run has
 /// several accounts' roles, so two findings that differ only in their account read
 /// differently. (Several declarations in one account are one role: nothing to tell apart.)
-pub fn name_slrs(findings: &mut [Finding], graph: &Graph) {
+pub(crate) fn name_slrs(findings: &mut [Finding], graph: &Graph) {
     if graph.slrs.len() < 2 {
         return;
     }

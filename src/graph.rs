@@ -23,17 +23,17 @@ use crate::source::Span;
 use crate::value::{Pins, Template, Value, ValueKind};
 
 /// The fixed service name of Kinesis Data Streams for DynamoDB's service-linked role.
-pub const SLR_SERVICE: &str = "kinesisreplication.dynamodb.amazonaws.com";
+pub(crate) const SLR_SERVICE: &str = "kinesisreplication.dynamodb.amazonaws.com";
 /// The role's fixed name.
-pub const SLR_NAME: &str = "AWSServiceRoleForDynamoDBKinesisDataStreamsReplication";
+pub(crate) const SLR_NAME: &str = "AWSServiceRoleForDynamoDBKinesisDataStreamsReplication";
 /// The id of the role when no input declares it.
-pub const SLR_VIRTUAL_ID: &str = "slr:kinesisreplication.dynamodb.amazonaws.com";
+pub(crate) const SLR_VIRTUAL_ID: &str = "slr:kinesisreplication.dynamodb.amazonaws.com";
 
 /// The name of the policy a permission change is taken to add.
-pub const ADDED_POLICY: &str = "a policy it can add (Allow * on *)";
+pub(crate) const ADDED_POLICY: &str = "a policy it can add (Allow * on *)";
 
 /// The ARN of the service-linked role in the current account.
-pub fn slr_arn() -> Template {
+pub(crate) fn slr_arn() -> Template {
     crate::iam::arn::iam(
         &format!("role/aws-service-role/{SLR_SERVICE}/"),
         &Template::lit(SLR_NAME),
@@ -72,21 +72,21 @@ pub struct PrincipalNode {
     pub span: Option<Span>,
     /// Identity policies (indexes into [`Graph::policies`]) in attachment order.
     pub policies: Vec<usize>,
-    pub unknown_policies: Vec<UnknownPolicy>,
-    pub boundaries: Vec<usize>,
+    pub(crate) unknown_policies: Vec<UnknownPolicy>,
+    pub(crate) boundaries: Vec<usize>,
     /// How each policy reaches the principal (for proofs), in attachment order.
     pub via: Vec<Via>,
     /// A role's trust policy (index into [`Graph::policies`]).
     pub trust: Option<usize>,
     /// Whether the principal is only named by a trust policy (its own policies are outside
     /// the inputs).
-    pub trusted_only: bool,
+    pub(crate) trusted_only: bool,
 }
 
 impl PrincipalNode {
     /// Whether a config glob (guardrail `only`, `scps.apply-to`) names this principal: by
     /// address, IAM name or id.
-    pub fn matches_glob(&self, glob: &str) -> bool {
+    pub(crate) fn matches_glob(&self, glob: &str) -> bool {
         crate::paths::glob_matches(glob, &self.address)
             || crate::paths::glob_matches(glob, &self.name.to_string())
             || crate::paths::glob_matches(glob, &self.id)
@@ -128,7 +128,7 @@ pub struct TableNode {
     pub stream_arn: Option<Template>,
     /// The id of the declared stream it streams to, if declared.
     pub stream: Option<String>,
-    pub destination_span: Option<Span>,
+    pub(crate) destination_span: Option<Span>,
 }
 
 #[derive(Clone, Debug)]
@@ -220,18 +220,18 @@ pub struct Graph {
     /// Indexes of SCPs (apply to every principal).
     pub scps: Vec<usize>,
     /// Resource policies by the ARN of the resource they govern.
-    pub resource_policies: BTreeMap<Template, Vec<usize>>,
+    pub(crate) resource_policies: BTreeMap<Template, Vec<usize>>,
     pub diagnostics: Vec<Diagnostic>,
     /// (user principal, input, group index in that input).
     pub memberships: Vec<(usize, usize, usize)>,
     /// Identity policies attached to each group, by (input, group index in that input).
-    pub group_policies: BTreeMap<(usize, usize), Vec<usize>>,
+    pub(crate) group_policies: BTreeMap<(usize, usize), Vec<usize>>,
     /// The run's pinned account/region/partition (for linking literal ARNs).
     pub pins: Pins,
     pub graph: DiGraph<Node, Edge>,
     /// The policy a permission change adds (`Allow *` on `*`), present when some policy
     /// grants a permission-change action (capabilities.md, Access through other principals).
-    pub added_policy: Option<usize>,
+    pub(crate) added_policy: Option<usize>,
     /// Bundled AWS managed policies already added, by address.
     builtin: std::collections::HashMap<String, usize>,
 }
@@ -287,10 +287,6 @@ impl Graph {
             let declared = self.inputs.get(p.input?)?.policies.get(p.declared?)?;
             Some((p, declared))
         })
-    }
-
-    pub fn principal_by_id(&self, id: &str) -> Option<&PrincipalNode> {
-        self.principals.iter().find(|p| p.id == id)
     }
 
     /// The policy a proof names ([`crate::iam::eval::Because::policy_id`]).

@@ -14,7 +14,7 @@ use crate::value::{Entry, Template, Value, ValueKind};
 /// A JSON syntax error: the byte offset where it was found and what was wrong.
 #[derive(Clone, PartialEq, Debug)]
 pub struct JsonError {
-    pub offset: usize,
+    pub(crate) offset: usize,
     pub message: String,
 }
 
@@ -120,7 +120,7 @@ fn convert(v: &ast::Value<'_>, c: &dyn Conversion) -> Value {
 /// literal byte at `offset` (literal bytes counted across literal parts only); a node
 /// whose ends cannot be mapped gets `fallback`. Errors carry the span where parsing failed,
 /// and whether an unresolved piece of the text could be the cause.
-pub fn parse_template(
+pub(crate) fn parse_template(
     t: &Template,
     origin: &dyn Fn(usize) -> Option<Span>,
     fallback: Span,
@@ -164,9 +164,9 @@ pub fn parse_template(
 /// may render as any text, so the template may still be JSON once it is known; without
 /// one, the error lies in the known text and no value can repair it.
 #[derive(Clone, PartialEq, Debug)]
-pub struct TemplateJsonError {
+pub(crate) struct TemplateJsonError {
     pub error: crate::source::Spanned<String>,
-    pub depends_on: Option<crate::value::Symbol>,
+    pub(crate) depends_on: Option<crate::value::Symbol>,
 }
 
 /// A template rendered to JSON text, remembering where each symbol and literal went.

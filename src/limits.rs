@@ -7,7 +7,7 @@
 
 /// The highest nesting depth that may be configured: the loaders' tree walks recurse,
 /// and this bound keeps them well inside the stack.
-pub const MAX_NESTING_DEPTH: usize = 1024;
+pub(crate) const MAX_NESTING_DEPTH: usize = 1024;
 
 /// The limits of a run. [`Limits::default`] holds the documented defaults.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -102,7 +102,7 @@ impl Limit {
     /// The message of an exceeded limit: what happened, then the limit, its value and the
     /// key that raises it, e.g. "file is 12000000 bytes: exceeds the file size limit
     /// (10485760; raise it with `[limits] file-bytes` in kdsguard.toml)".
-    pub fn exceeded(self, what_happened: &str, value: impl std::fmt::Display) -> String {
+    pub(crate) fn exceeded(self, what_happened: &str, value: impl std::fmt::Display) -> String {
         format!(
             "{what_happened}: exceeds the {} ({value}; raise it with `[limits] {}` in kdsguard.toml)",
             self.what(),
@@ -112,7 +112,7 @@ impl Limit {
 
     /// Whether `message` was built by [`Limit::exceeded`] (for callers that pass a reason
     /// through plain strings and must still report an exceeded limit as an error).
-    pub fn is_exceeded_message(message: &str) -> bool {
+    pub(crate) fn is_exceeded_message(message: &str) -> bool {
         message.contains("; raise it with `[limits] ")
     }
 

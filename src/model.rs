@@ -179,7 +179,7 @@ pub struct Input {
     /// comment suppressions are found by scanning sources.
     pub suppressions: Vec<Suppression>,
     /// CDK construct paths (`aws:cdk:path` metadata) by address, shown beside logical ids.
-    pub construct_paths: std::collections::BTreeMap<String, String>,
+    pub(crate) construct_paths: std::collections::BTreeMap<String, String>,
 }
 
 impl Input {
@@ -281,8 +281,8 @@ pub struct Group {
 pub struct Membership {
     pub user: Template,
     pub group: Template,
-    pub user_address: Option<String>,
-    pub group_address: Option<String>,
+    pub(crate) user_address: Option<String>,
+    pub(crate) group_address: Option<String>,
     pub span: Span,
 }
 

@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// The path as reports show it: relative to `cwd` where possible, `/` separators,
 /// `.` and `..` folded.
-pub fn display_path(path: &Path, cwd: &Path) -> String {
+pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
     let full = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -27,7 +27,7 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 }
 
 /// Folds `.` and `..` components without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -44,7 +44,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Whether `text` matches the glob (invalid globs were rejected when the config was read).
-pub fn glob_matches(glob: &str, text: &str) -> bool {
+pub(crate) fn glob_matches(glob: &str, text: &str) -> bool {
     globset::Glob::new(glob)
         .map(|g| g.compile_matcher().is_match(text))
         .unwrap_or(false)

@@ -156,7 +156,7 @@ pub enum ActionProof {
 pub struct Check {
     pub check: CheckKind,
     pub status: CheckStatus,
-    pub detail: String,
+    pub(crate) detail: String,
     /// The policies the check read (addresses).
     pub policies: Vec<String>,
 }

@@ -91,7 +91,7 @@ pub struct Indirect {
     pub path: Vec<usize>,
     /// The node that holds the capability.
     pub holder: usize,
-    pub held: Held,
+    pub(crate) held: Held,
 }
 
 /// Reach over the run: steps, changed nodes and their decisions, indirect entries.
@@ -113,7 +113,7 @@ pub struct Reach {
     /// Per principal, the start of its entries in `indirect` (and one past the end).
     starts: Vec<usize>,
     /// (principal, action): grants of ways of acting as another principal not followed.
-    pub not_followed: Vec<(usize, &'static str)>,
+    pub(crate) not_followed: Vec<(usize, &'static str)>,
     /// Time per part of the computation, in order (`check --timings`).
     pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Assume-role hubs: callers whose decisions on roles that delegate to the account come
@@ -123,9 +123,9 @@ pub struct Reach {
     pub hubs: Vec<Vec<HubEdge>>,
     /// The roles of hub edges, in node order: the delegating roles whose trust policies
     /// say the same thing and that a hub's patterns match alike.
-    pub role_lists: Vec<Vec<usize>>,
+    pub(crate) role_lists: Vec<Vec<usize>>,
     /// Per principal, its hub (empty for principals with no such candidates).
-    pub hub_of: Vec<Option<usize>>,
+    pub(crate) hub_of: Vec<Option<usize>>,
     /// Hub edges turned into steps (for a path a report shows): (from, to) → step.
     hub_steps: HashMap<(usize, usize), usize>,
     /// How many steps there were before hub edges became steps (`None`: not yet).
@@ -146,7 +146,7 @@ pub struct HubEdge {
 impl Reach {
     /// Every assume-role step as (from, to): the steps, and each hub edge for each caller
     /// of the hub (not to itself).
-    pub fn assume_edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+    pub(crate) fn assume_edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         let own = self
             .steps
             .iter()
@@ -211,7 +211,7 @@ impl Reach {
     }
 
     /// The holder's decision of an entry.
-    pub fn held<'a>(&'a self, decisions: &'a Decisions, x: &Indirect) -> &'a CapDecision {
+    pub(crate) fn held<'a>(&'a self, decisions: &'a Decisions, x: &Indirect) -> &'a CapDecision {
         match x.held {
             Held::Direct(id) => &decisions.arena[id.0 as usize],
             Held::Changed(n, k) => &self.changed[self.changed_class[n]][k].2,
@@ -219,12 +219,12 @@ impl Reach {
     }
 
     /// The node's principal.
-    pub fn principal_of(&self, node: usize) -> usize {
+    pub(crate) fn principal_of(&self, node: usize) -> usize {
         self.nodes[node].principal
     }
 
     /// The indirect entry deciding (principal, capability) on the SLR `slr`.
-    pub fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Indirect> {
+    pub(crate) fn on_slr(&self, principal: usize, cap: CapId, slr: usize) -> Option<&Indirect> {
         self.of(principal)
             .iter()
             .find(|x| x.cap == cap && x.covers == Covers::Slr(slr))
@@ -232,7 +232,7 @@ impl Reach {
 }
 
 /// Computes reach once for the run (empty when `config.reach` is off).
-pub fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &mut Decisions) -> Reach {
+pub(crate) fn compute(graph: &Graph, caps: &Capabilities, config: &Config, decisions: &mut Decisions) -> Reach {
     let n = graph.principals.len();
     let mut reach = Reach {
         nodes: (0..n)
@@ -2792,7 +2792,13 @@ fn entry(a: usize, cap: CapId, covers: Covers, outcome: Outcome, r: &Reached, he
 
 /// The path of an indirect entry in words: "`dev` → assumes `ops` (aws_iam_role.ops
 /// (trust policy) at iam.tf:8) → `ops` can disable". Shared by rules and reports.
-pub fn path_words(graph: &Graph, sources: &crate::source::SourceMap, reach: &Reach, cap: &str, x: &Indirect) -> String {
+pub(crate) fn path_words(
+    graph: &Graph,
+    sources: &crate::source::SourceMap,
+    reach: &Reach,
+    cap: &str,
+    x: &Indirect,
+) -> String {
     let name = |p: usize| format!("`{}`", graph.principals[p].address);
     let mut out = name(x.principal);
     for &k in &x.path {
@@ -2839,7 +2845,7 @@ pub fn path_words(graph: &Graph, sources: &crate::source::SourceMap, reach: &Rea
 
 /// Where an indirect entry's first step is made: the trust policy statement of an
 /// assumption, or the statement granting the IAM write.
-pub fn first_step_span(reach: &Reach, x: &Indirect) -> Option<crate::source::Span> {
+pub(crate) fn first_step_span(reach: &Reach, x: &Indirect) -> Option<crate::source::Span> {
     let step = &reach.steps[*x.path.first()?];
     let allows = || {
         step.decision

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 static PENDING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
 
 /// Drops `value` on a helper thread (inline when no thread can be started).
-pub fn drop_later<T: Send + 'static>(value: T) {
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
     let spawned = std::thread::Builder::new()
         .name("kdsguard-free".into())
         .spawn(move || drop(value));

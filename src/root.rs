@@ -23,7 +23,7 @@ pub fn git_top_level(start: &Path) -> Option<PathBuf> {
 /// The analysis root of a run over `paths` (relative ones are taken from `cwd`): `chosen`
 /// when given, else the git top level of the first path, else that path's folder, else
 /// `cwd`. The result is canonical when the folder exists.
-pub fn analysis_root(paths: &[PathBuf], cwd: &Path, chosen: Option<&Path>) -> PathBuf {
+pub(crate) fn analysis_root(paths: &[PathBuf], cwd: &Path, chosen: Option<&Path>) -> PathBuf {
     let absolute = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
     let canonical = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
     if let Some(chosen) = chosen {

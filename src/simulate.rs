@@ -22,7 +22,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Template, Value, ValueKind};
 
 /// The caller when a request names none.
-pub const DEFAULT_PRINCIPAL: &str = "arn:aws:iam::123456789012:role/app-role";
+pub(crate) const DEFAULT_PRINCIPAL: &str = "arn:aws:iam::123456789012:role/app-role";
 
 /// The file id of batch lines (spans inside one line; the line number is known apart).
 const BATCH_FILE: &str = "<batch>";
@@ -73,7 +73,7 @@ pub struct Case {
     pub resource_policy: Option<Policy>,
     pub session_policy: Option<Policy>,
     pub principal: Template,
-    pub resource_account: Option<Template>,
+    pub(crate) resource_account: Option<Template>,
     pub action: String,
     pub resource: Template,
     pub context: Context,
@@ -122,7 +122,7 @@ pub struct SimulateRequest {
     pub resource: Option<String>,
     /// The caller's ARN (default: a role in the resource's account).
     pub principal: Option<String>,
-    pub resource_account: Option<String>,
+    pub(crate) resource_account: Option<String>,
     /// `KEY=VALUE` condition keys known for the request.
     pub context: Vec<String>,
     /// Condition keys known to be absent.

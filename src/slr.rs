@@ -74,7 +74,7 @@ pub fn words(graph: &Graph, sources: &SourceMap, k: usize) -> String {
 
 /// The SLR `k` in a few words, where [`words`] has already placed it: "the account's
 /// replication role" ("account 111122223333's replication role" with several accounts).
-pub fn short_words(graph: &Graph, k: usize) -> String {
+pub(crate) fn short_words(graph: &Graph, k: usize) -> String {
     match graph.slrs.get(k).map(|s| (&s.account, graph.slrs.len() > 1)) {
         Some((Some(account), true)) => format!("account {account}'s replication role"),
         _ => "the account's replication role".to_string(),
@@ -82,7 +82,7 @@ pub fn short_words(graph: &Graph, k: usize) -> String {
 }
 
 /// The status of every SLR of the run, in [`Graph::slrs`] order.
-pub fn statuses(graph: &Graph, decisions: &Decisions, reach: &Reach) -> Vec<SlrStatus> {
+pub(crate) fn statuses(graph: &Graph, decisions: &Decisions, reach: &Reach) -> Vec<SlrStatus> {
     graph
         .slrs
         .iter()

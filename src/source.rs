@@ -56,7 +56,7 @@ impl Span {
         }
     }
 
-    pub fn is_builtin(&self) -> bool {
+    pub(crate) fn is_builtin(&self) -> bool {
         self.file == FileId::BUILTIN
     }
 
@@ -144,7 +144,7 @@ impl SourceFile {
     }
 
     /// The 1-based line and column of a byte offset (clamped to the text).
-    pub fn line_col(&self, offset: u32) -> LineCol {
+    pub(crate) fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(saturate(self.text.len()));
         let line_index = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
@@ -164,7 +164,7 @@ impl SourceFile {
 
     /// The 0-based line of a byte offset (clamped to the text) and the offset where that
     /// line starts: a binary search, not a scan.
-    pub fn line_and_start(&self, offset: u32) -> (usize, usize) {
+    pub(crate) fn line_and_start(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(saturate(self.text.len()));
         let line_index = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
@@ -183,12 +183,12 @@ impl SourceFile {
 }
 
 /// The display path of built-in values (no file).
-pub const BUILTIN_PATH: &str = "<builtin>";
+pub(crate) const BUILTIN_PATH: &str = "<builtin>";
 
 /// Texts that stand in for files on disk (an editor's unsaved buffers, `kdsguard lsp`), by
 /// absolute path (a relative path asked about is made absolute against the process's working
 /// folder, so callers that use an overlay pass absolute paths, as the language server does).
-pub type Overlay = Arc<BTreeMap<std::path::PathBuf, Arc<str>>>;
+pub(crate) type Overlay = Arc<BTreeMap<std::path::PathBuf, Arc<str>>>;
 
 /// All files of a run, shared by loaders (which add) and reports (which read).
 #[derive(Default, Debug)]
@@ -215,7 +215,7 @@ impl SourceMap {
     }
 
     /// This map, reading `overlay`'s texts instead of the files at its paths.
-    pub fn with_overlay(mut self, overlay: Overlay) -> SourceMap {
+    pub(crate) fn with_overlay(mut self, overlay: Overlay) -> SourceMap {
         self.overlay = overlay;
         self
     }
@@ -285,7 +285,7 @@ impl SourceMap {
     }
 
     /// The part of a span on its first line (for "declared here" labels on long blocks).
-    pub fn first_line(&self, span: Span) -> Span {
+    pub(crate) fn first_line(&self, span: Span) -> Span {
         let Some(file) = self.get(span.file) else {
             return span;
         };

@@ -21,10 +21,10 @@ use crate::model::{Scope, Suppression};
 use crate::source::{SourceMap, Span};
 
 /// The marker that starts a suppression comment.
-pub const MARKER: &str = "kdsguard:ignore";
+pub(crate) const MARKER: &str = "kdsguard:ignore";
 
 /// The canonical form, for messages.
-pub const CANONICAL: &str = "kdsguard:ignore <RULE> reason: <why> [expires: YYYY-MM-DD]";
+pub(crate) const CANONICAL: &str = "kdsguard:ignore <RULE> reason: <why> [expires: YYYY-MM-DD]";
 
 /// A finding hidden by a suppression.
 #[derive(Clone, PartialEq, Debug)]
@@ -59,7 +59,7 @@ pub struct Problem {
 
 /// Finds suppression comments in every loaded file, in the canonical spelling and in the
 /// near-spellings people write (`kdsguard: ignore`, `kdsguard-ignore`, `kdsguard_ignore`).
-pub fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
+pub(crate) fn from_comments(sources: &SourceMap) -> Vec<Suppression> {
     use rayon::prelude::*;
     // Files in path order, each read on its own (a large estate's files in parallel).
     let per_file: Vec<Vec<Suppression>> = sources.files().par_iter().map(|f| file_comments(f)).collect();
@@ -444,7 +444,7 @@ fn is_date(s: &str) -> bool {
 }
 
 /// Today's date in UTC as `YYYY-MM-DD`.
-pub fn today_utc() -> String {
+pub(crate) fn today_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -60,7 +60,7 @@ impl Template {
         }
     }
 
-    pub fn sym(sym: Symbol) -> Template {
+    pub(crate) fn sym(sym: Symbol) -> Template {
         Template {
             parts: vec![Part::Sym(sym)],
         }
@@ -93,7 +93,7 @@ impl Template {
         self.parts.push(Part::Sym(sym));
     }
 
-    pub fn push_template(&mut self, other: &Template) {
+    pub(crate) fn push_template(&mut self, other: &Template) {
         for part in &other.parts {
             match part {
                 Part::Lit(s) => self.push_str(s),
@@ -112,7 +112,7 @@ impl Template {
     }
 
     /// The plain string, when the template has no symbols.
-    pub fn as_literal(&self) -> Option<&str> {
+    pub(crate) fn as_literal(&self) -> Option<&str> {
         match self.parts.as_slice() {
             [] => Some(""),
             [Part::Lit(s)] => Some(s),
@@ -120,12 +120,12 @@ impl Template {
         }
     }
 
-    pub fn is_literal(&self) -> bool {
+    pub(crate) fn is_literal(&self) -> bool {
         self.as_literal().is_some()
     }
 
     /// The opaque (unresolved) symbols in this template.
-    pub fn opaques(&self) -> impl Iterator<Item = &Opaque> {
+    pub(crate) fn opaques(&self) -> impl Iterator<Item = &Opaque> {
         self.parts.iter().filter_map(|p| match p {
             Part::Sym(Symbol::Opaque(o)) => Some(&**o),
             _ => None,
@@ -150,7 +150,7 @@ impl Template {
 
 /// Whose words a template's account, region and partition are written in for people.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// `${AWS::Partition}`, `${AWS::Region}`, `${AWS::AccountId}`: the pseudo parameters.
     CloudFormation,
     /// `<partition>`, `<region>`, `<account>`: what the provider fills in at apply time.
@@ -159,7 +159,7 @@ pub enum Dialect {
 
 impl Template {
     /// The template for people reading an input of this dialect (`Display` is CloudFormation's).
-    pub fn shown_in(&self, dialect: Dialect) -> String {
+    pub(crate) fn shown_in(&self, dialect: Dialect) -> String {
         if dialect == Dialect::CloudFormation {
             return self.to_string();
         }
@@ -247,7 +247,7 @@ pub struct Origin {
 #[derive(Clone, PartialEq, Debug)]
 pub struct Entry {
     pub key: String,
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     pub value: Value,
 }
 
@@ -292,7 +292,7 @@ impl Value {
 
     /// The address of the resource instance this value is attribute `attributes` of, when
     /// it was read from a resource of type `rtype` by reference.
-    pub fn origin_address(&self, rtype: &str, attributes: &[&str]) -> Option<&str> {
+    pub(crate) fn origin_address(&self, rtype: &str, attributes: &[&str]) -> Option<&str> {
         self.origin
             .as_deref()
             .filter(|o| o.rtype == rtype && attributes.contains(&o.attribute.as_str()))
@@ -361,19 +361,19 @@ impl Value {
         }
     }
 
-    pub fn as_list(&self) -> Option<&[Value]> {
+    pub(crate) fn as_list(&self) -> Option<&[Value]> {
         match &self.kind {
             ValueKind::List(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn is_unknown(&self) -> bool {
+    pub(crate) fn is_unknown(&self) -> bool {
         matches!(self.kind, ValueKind::Unknown(_))
     }
 
     /// A one-word description of the value's type, for messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.kind {
             ValueKind::Null => "null",
             ValueKind::Bool(_) => "boolean",
@@ -387,7 +387,7 @@ impl Value {
 
     /// The value as a string template: strings as they are, numbers and booleans as
     /// text; `None` for other kinds.
-    pub fn to_template(&self) -> Option<Template> {
+    pub(crate) fn to_template(&self) -> Option<Template> {
         match &self.kind {
             ValueKind::Str(t) => Some(t.clone()),
             ValueKind::Number(n) => Some(Template::lit(n.clone())),
@@ -472,7 +472,7 @@ impl Value {
 }
 
 /// Escapes text for a JSON string literal.
-pub fn json_escape(s: &str) -> String {
+pub(crate) fn json_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

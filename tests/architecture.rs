@@ -1104,7 +1104,7 @@ fn public_names(file: &syn::File) -> BTreeSet<String> {
             syn::UseTree::Group(g) => g.items.iter().for_each(|i| use_names(i, out)),
         }
     }
-    let public = |v: &syn::Visibility| matches!(v, syn::Visibility::Public(_));
+    let public = exported;
     let mut names = BTreeSet::new();
     for item in &file.items {
         let (vis, ident) = match item {
@@ -1132,12 +1132,23 @@ fn public_names(file: &syn::File) -> BTreeSet<String> {
     names
 }
 
+/// Whether an item is visible to the rest of the crate: `pub`, or `pub(crate)` (the crate's
+/// default for what other modules use; `pub` is kept for what the binary, tests and benches
+/// name). `pub(super)`, `pub(in …)` and private items are not `iam`'s API.
+fn exported(v: &syn::Visibility) -> bool {
+    match v {
+        syn::Visibility::Public(_) => true,
+        syn::Visibility::Restricted(r) => r.in_token.is_none() && r.path.is_ident("crate"),
+        syn::Visibility::Inherited => false,
+    }
+}
+
 /// `iam`'s API from `mod.rs` and its submodules' files (by module name).
 fn iam_api(mod_rs: &syn::File, submodules: &BTreeMap<String, syn::File>) -> IamApi {
     let mut api = IamApi::default();
     for item in &mod_rs.items {
         match item {
-            syn::Item::Mod(m) if matches!(m.vis, syn::Visibility::Public(_)) && !is_test(&m.attrs) => {
+            syn::Item::Mod(m) if exported(&m.vis) && !is_test(&m.attrs) => {
                 let name = m.ident.to_string();
                 let names = submodules.get(&name).map(public_names).unwrap_or_default();
                 api.modules.insert(name, names);
@@ -1168,7 +1179,9 @@ fn iam_violations(api: &IamApi, uses: &[(String, Vec<String>, String)]) -> Vec<S
                 Some(names) => match item {
                     None | Some("self" | "*") => None,
                     Some(item) if names.contains(item) || names.contains("*") => None,
-                    Some(item) => Some(format!("`iam::{module}::{item}` is not `pub`")),
+                    Some(item) => Some(format!(
+                        "`iam::{module}::{item}` is not exported (`pub` or `pub(crate)`)"
+                    )),
                 },
             },
         };
@@ -1267,11 +1280,11 @@ fn outside_iam_only_its_api_is_named() {
 #[test]
 fn the_iam_check_fails_on_a_private_module_or_item() {
     let parse = |s: &str| syn::parse_file(s).unwrap_or_else(|e| unreachable!("{e}"));
-    let mod_rs = parse("pub mod eval;\nmod pattern;\npub(crate) mod class;\npub use pattern::Tri;\n");
+    let mod_rs = parse("pub mod eval;\nmod pattern;\npub(super) mod class;\npub use pattern::Tri;\n");
     let submodules: BTreeMap<String, syn::File> = [
         (
             "eval",
-            "pub fn decide() {}\npub(crate) fn inner() {}\nfn hidden() {}\npub use crate::x::Y;\n",
+            "pub fn decide() {}\npub(crate) fn inner() {}\npub(super) fn sibling() {}\nfn hidden() {}\npub use crate::x::Y;\n",
         ),
         ("pattern", "pub enum Tri { Yes }\n"),
         ("class", "pub struct ClassKey;\n"),
@@ -1287,6 +1300,7 @@ fn the_iam_check_fails_on_a_private_module_or_item() {
         ("rules", "crate::iam::Tri"),
         ("rules", "crate::iam::eval::*"),
         ("rules", "crate::iam::eval::inner"),
+        ("rules", "crate::iam::eval::sibling"),
         ("rules", "crate::iam::eval::hidden"),
         ("rules", "crate::iam::pattern::Tri"),
         ("rules::kds001", "super::super::iam::class::ClassKey"),
@@ -1301,8 +1315,8 @@ fn the_iam_check_fails_on_a_private_module_or_item() {
     assert_eq!(
         iam_violations(&api, &uses),
         [
-            "rules.rs: crate::iam::eval::hidden: `iam::eval::hidden` is not `pub`",
-            "rules.rs: crate::iam::eval::inner: `iam::eval::inner` is not `pub`",
+            "rules.rs: crate::iam::eval::hidden: `iam::eval::hidden` is not exported (`pub` or `pub(crate)`)",
+            "rules.rs: crate::iam::eval::sibling: `iam::eval::sibling` is not exported (`pub` or `pub(crate)`)",
             "rules.rs: crate::iam::pattern::Tri: `iam::pattern` is not public in iam/mod.rs",
             "rules/kds001.rs: super::super::iam::class::ClassKey: `iam::class` is not public in iam/mod.rs",
         ]

@@ -92,7 +92,8 @@ pub fn catalogued_actions(service: &str) -> Vec<String> {
 
 /// Whether the catalogue's data file for `service` says its list of actions is complete
 /// (the services of [`CATALOGUED_SERVICES`] are; a test keeps the two in step).
-pub fn service_is_complete(service: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn service_is_complete(service: &str) -> bool {
     action_catalog()
         .services
         .get(&service.to_ascii_lowercase())
@@ -100,8 +101,8 @@ pub fn service_is_complete(service: &str) -> bool {
 }
 
 /// A literal action of a catalogued service that the service does not have.
-pub struct UnknownAction<'a> {
-    pub pat: &'a Pat,
+pub(crate) struct UnknownAction<'a> {
+    pub(crate) pat: &'a Pat,
     pub action: &'a str,
     /// The service prefix, lower-cased.
     pub service: String,
@@ -111,7 +112,7 @@ pub struct UnknownAction<'a> {
 
 /// The unknown actions `Action`/`NotAction` of `doc` name, in source order. Wildcards,
 /// unresolved names, built-in documents and services outside the catalogue are not judged.
-pub fn unknown_actions(doc: &Document) -> Vec<UnknownAction<'_>> {
+pub(crate) fn unknown_actions(doc: &Document) -> Vec<UnknownAction<'_>> {
     let mut out = Vec::new();
     for s in &doc.statements {
         let (Which::Listed(pats) | Which::Not(pats, _)) = &s.actions else {
@@ -180,6 +181,8 @@ struct CatalogAction {
 }
 
 struct ServiceCatalog {
+    /// Read only by the test that keeps the data and [`CATALOGUED_SERVICES`] in step.
+    #[cfg_attr(not(test), allow(dead_code))]
     complete: bool,
     /// Sorted by canonical name.
     actions: Vec<CatalogAction>,

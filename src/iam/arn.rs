@@ -59,12 +59,12 @@ pub fn iam(kind: &str, name: &Template) -> Template {
 
 /// An AWS managed policy: `arn:<partition>:iam::aws:policy<path_and_name>`, the path with
 /// its slashes (`/AdministratorAccess`, `/service-role/AWSLambdaKinesisExecutionRole`).
-pub fn aws_managed_policy(path_and_name: &str) -> Template {
+pub(crate) fn aws_managed_policy(path_and_name: &str) -> Template {
     aws_managed_policy_in(Segment::Run, path_and_name)
 }
 
 /// [`aws_managed_policy`] in a given partition (the catalogue names its policies in `aws`).
-pub fn aws_managed_policy_in(partition: Segment, path_and_name: &str) -> Template {
+pub(crate) fn aws_managed_policy_in(partition: Segment, path_and_name: &str) -> Template {
     let mut t = head(partition, "iam", Segment::Empty, Segment::Lit("aws"));
     t.push_str(AWS_MANAGED_POLICY_RESOURCE);
     t.push_str(path_and_name);
@@ -90,7 +90,7 @@ pub struct Parts {
 impl Parts {
     /// The path and name of an AWS managed policy (`/service-role/AWSLambdaKinesisExecutionRole`),
     /// when this is one (`iam`, account `aws`, resource `policy/…`); literal text only.
-    pub fn aws_managed_policy(&self) -> Option<&str> {
+    pub(crate) fn aws_managed_policy(&self) -> Option<&str> {
         if self.service.as_literal() != Some("iam") || self.account.as_literal() != Some("aws") {
             return None;
         }
@@ -101,7 +101,7 @@ impl Parts {
 
 /// The name of the AWS managed policy an ARN names (`AWSLambdaKinesisExecutionRole`), when it
 /// names one.
-pub fn aws_managed_policy_name(arn: &Template) -> Option<String> {
+pub(crate) fn aws_managed_policy_name(arn: &Template) -> Option<String> {
     let parts = parse(arn)?;
     parts.aws_managed_policy()?.rsplit('/').next().map(str::to_string)
 }
@@ -126,7 +126,7 @@ pub fn parse(arn: &Template) -> Option<Parts> {
 
 /// The service segment (the third) of an ARN or of a resource pattern that may stop early
 /// (`arn:aws:iam::*`), without checking the rest: `None` with fewer than three segments.
-pub fn service_segment(pattern: &Template) -> Option<Template> {
+pub(crate) fn service_segment(pattern: &Template) -> Option<Template> {
     split(pattern, ':', 6).into_iter().nth(2)
 }
 

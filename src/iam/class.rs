@@ -31,7 +31,8 @@ pub struct ClassKey {
 
 impl ClassKey {
     /// Whether the key had to name the caller (no other principal shares it).
-    pub fn names_caller(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn names_caller(&self) -> bool {
         self.caller.is_some()
     }
 }
@@ -46,7 +47,7 @@ fn reads_caller_key(key: &str) -> bool {
 
 /// Whether a statement's match can depend on who asks: a caller-derived condition key, a
 /// policy variable in its resources or condition values, or a `Principal` element.
-pub fn statement_reads_caller(s: &Statement) -> bool {
+pub(crate) fn statement_reads_caller(s: &Statement) -> bool {
     let vars = |w: &Which| match w {
         Which::Listed(pats) | Which::Not(pats, _) => pats.iter().any(|p| p.has_variables()),
         _ => false,
@@ -62,7 +63,7 @@ pub fn statement_reads_caller(s: &Statement) -> bool {
 /// Whether a trust or resource policy can tell callers of one account and kind apart: it
 /// names principals other than account roots and `*`, uses `NotPrincipal`, reads a
 /// caller-derived condition key or variable, or cannot be read (it may name anyone).
-pub fn policy_reads_caller(policy: &Policy) -> bool {
+pub(crate) fn policy_reads_caller(policy: &Policy) -> bool {
     use crate::iam::policy::Principals;
     use crate::iam::principal::{Caller, CallerKind};
     policy.document.unknown.is_some()
@@ -86,7 +87,7 @@ pub fn policy_reads_caller(policy: &Policy) -> bool {
 /// A policy's meaning without its positions: equal texts decide every request alike
 /// (outcomes, not proofs, which name each policy's own statements). `None` for a document
 /// that cannot be read (each such document is its own class).
-pub fn content_text(policy: &Policy) -> Option<String> {
+pub(crate) fn content_text(policy: &Policy) -> Option<String> {
     if policy.document.unknown.is_some() {
         return None;
     }
@@ -98,7 +99,7 @@ pub fn content_text(policy: &Policy) -> Option<String> {
 }
 
 /// One statement's meaning without its positions (see [`content_text`]).
-pub fn statement_text(s: &Statement) -> String {
+pub(crate) fn statement_text(s: &Statement) -> String {
     let which = |w: &Which| match w {
         Which::Listed(pats) => format!("L{:?}", pats.iter().map(|p| &p.text).collect::<Vec<_>>()),
         Which::Not(pats, _) => format!("N{:?}", pats.iter().map(|p| &p.text).collect::<Vec<_>>()),
@@ -144,7 +145,7 @@ pub fn statement_text(s: &Statement) -> String {
 ///
 /// `may_match` says which statements can match the resources asked about at all (the others
 /// are left out of the identity part: they decide nothing there).
-pub fn outcome_key(
+pub(crate) fn outcome_key(
     layers: &Layers<'_>,
     actions: &[&str],
     may_match: impl Fn(&Statement) -> bool,
@@ -232,7 +233,7 @@ fn certain_allow(s: &Statement, actions: &[&str]) -> bool {
 
 /// A class of principals by the outcomes of their decisions ([`outcome_key`]).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct OutcomeKey {
+pub(crate) struct OutcomeKey {
     texts: Vec<String>,
     unknown: Vec<String>,
     kind: u8,
@@ -247,7 +248,7 @@ fn id<T>(x: &T) -> usize {
 /// The class of a principal with `layers` on `actions`. `caller` is the principal's ARN;
 /// `caller_matters` says that a layer outside `layers` (a resource policy, a trust policy)
 /// may read it, so the key keeps it.
-pub fn class_key(layers: &Layers<'_>, actions: &[&str], caller: &Template, caller_matters: bool) -> ClassKey {
+pub(crate) fn class_key(layers: &Layers<'_>, actions: &[&str], caller: &Template, caller_matters: bool) -> ClassKey {
     let mut parts: Vec<usize> = Vec::new();
     let mut reads = caller_matters;
     let relevant = |policy: &Policy, parts: &mut Vec<usize>, reads: &mut bool| {
@@ -297,7 +298,7 @@ pub fn class_key(layers: &Layers<'_>, actions: &[&str], caller: &Template, calle
 
 /// Groups items by key: per item, the index of the first item with an equal key (its
 /// class's representative), in item order.
-pub fn representatives<K: std::hash::Hash + Eq>(keys: impl IntoIterator<Item = K>) -> Vec<usize> {
+pub(crate) fn representatives<K: std::hash::Hash + Eq>(keys: impl IntoIterator<Item = K>) -> Vec<usize> {
     let mut first: foldhash::HashMap<K, usize> = foldhash::HashMap::default();
     keys.into_iter()
         .enumerate()

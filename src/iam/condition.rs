@@ -16,7 +16,8 @@ use crate::iam::pattern::{Mode, Tri, match_resource_with, match_string, text_tok
 use crate::iam::policy::Condition;
 use crate::value::Template;
 
-pub use crate::iam::context::{Context, Lookup};
+pub use crate::iam::context::Context;
+pub(crate) use crate::iam::context::Lookup;
 
 /// An operator family and how its values compare.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,8 +58,8 @@ impl Cmp {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Operator {
     pub family: Family,
-    pub negated: bool,
-    pub if_exists: bool,
+    pub(crate) negated: bool,
+    pub(crate) if_exists: bool,
     pub set: Option<SetOp>,
 }
 
@@ -71,7 +72,7 @@ pub enum SetOp {
 
 /// Parses an operator name such as `ForAnyValue:StringNotLikeIfExists`; `None` when AWS
 /// has no such operator.
-pub fn parse_operator(op: &str) -> Option<Operator> {
+pub(crate) fn parse_operator(op: &str) -> Option<Operator> {
     let (set, rest) = if let Some(r) = op.strip_prefix("ForAnyValue:") {
         (Some(SetOp::AnyValue), r)
     } else if let Some(r) = op.strip_prefix("ForAllValues:") {
@@ -122,7 +123,7 @@ pub fn parse_operator(op: &str) -> Option<Operator> {
 }
 
 /// Why a policy value cannot be compared by its operator (for diagnostics), if so.
-pub fn invalid_value(family: Family, value: &str) -> Option<&'static str> {
+pub(crate) fn invalid_value(family: Family, value: &str) -> Option<&'static str> {
     let bad = match family {
         Family::Numeric(_) => number(value).is_none(),
         Family::Date(_) => date(value).is_none(),

@@ -18,7 +18,7 @@ pub struct Context {
 }
 
 /// What a context says about one key.
-pub enum Lookup<'a> {
+pub(crate) enum Lookup<'a> {
     Present(&'a [Template]),
     Absent,
     Unknown,
@@ -44,7 +44,7 @@ impl Context {
     }
 
     /// Records that a key is not in the request (ignored when the key has values).
-    pub fn set_absent(&mut self, key: &str) {
+    pub(crate) fn set_absent(&mut self, key: &str) {
         let k = key.to_ascii_lowercase();
         if !self.known.contains_key(&k) {
             self.absent.insert(k);
@@ -52,12 +52,12 @@ impl Context {
     }
 
     /// Whether the context says anything about the key (present or absent).
-    pub fn is_decided(&self, key: &str) -> bool {
+    pub(crate) fn is_decided(&self, key: &str) -> bool {
         let k = key.to_ascii_lowercase();
         self.known.contains_key(&k) || self.absent.contains(&k)
     }
 
-    pub fn lookup(&self, key: &str) -> Lookup<'_> {
+    pub(crate) fn lookup(&self, key: &str) -> Lookup<'_> {
         let k = key.to_ascii_lowercase();
         match self.known.get(&k) {
             Some(v) => Lookup::Present(v),

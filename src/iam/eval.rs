@@ -110,7 +110,7 @@ impl PolicyId {
 }
 
 /// The address of the built-in `FullAWSAccess` SCP.
-pub const FULL_AWS_ACCESS: &str = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess";
+pub(crate) const FULL_AWS_ACCESS: &str = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess";
 
 /// AWS's default SCP, attached at every level unless removed: allows everything. Declared
 /// SCPs are evaluated in one level with it, so that only their Denies bite.
@@ -145,7 +145,7 @@ pub fn full_aws_access() -> &'static Policy {
 /// it may allow or deny anything, so it never allows, denies, or leaves a decision
 /// `allowed` for certain.
 #[derive(Clone, Debug)]
-pub struct UnknownPolicy {
+pub(crate) struct UnknownPolicy {
     pub what: String,
     pub span: Span,
 }
@@ -154,7 +154,7 @@ pub struct UnknownPolicy {
 #[derive(Clone, Debug, Default)]
 pub struct Layers<'a> {
     pub identity: Vec<&'a Policy>,
-    pub unknown_identity: Vec<&'a UnknownPolicy>,
+    pub(crate) unknown_identity: Vec<&'a UnknownPolicy>,
     /// The permissions boundary (empty: none). Several documents are read as one policy.
     pub boundary: Vec<&'a Policy>,
     /// SCP levels, root first; each level is the documents attached there and must allow.
@@ -171,14 +171,14 @@ pub struct Request<'a> {
     /// The resource as an Allow must cover it (may end in [`Tok::Some`]).
     pub resource: Cow<'a, [Tok]>,
     /// The resource as a Deny must cover it to deny for certain ([`Tok::Some`] → [`Tok::Every`]).
-    pub deny_resource: Cow<'a, [Tok]>,
+    pub(crate) deny_resource: Cow<'a, [Tok]>,
     /// The caller's ARN (for resource policies' `Principal`).
-    pub principal_arn: Option<&'a Template>,
+    pub(crate) principal_arn: Option<&'a Template>,
     /// `principal_arn` parsed, where the asker parsed it once for many requests
     /// ([`Request::with_caller`]); else [`decide`] parses it.
     pub caller: Option<&'a Caller>,
     /// The account that owns the resource; default: the resource ARN's, else the caller's.
-    pub resource_account: Option<&'a Template>,
+    pub(crate) resource_account: Option<&'a Template>,
     pub context: &'a Context,
     /// The resource policy is a role's trust policy (`sts:AssumeRole` on the role): AWS's
     /// role-trust rules apply (see [`decide`]).
@@ -232,14 +232,14 @@ impl<'a> Request<'a> {
 
     /// The request read through a view of the layers it is decided against, built for its
     /// action ([`ActionView::new`]); a view of other layers or another action is not used.
-    pub fn with_view(mut self, view: &'a ActionView) -> Self {
+    pub(crate) fn with_view(mut self, view: &'a ActionView) -> Self {
         debug_assert_eq!(view.action, self.action, "the view is for the request's action");
         self.view = Some(view);
         self
     }
 
     /// The request with its caller parsed already (`caller` must be `principal_arn` parsed).
-    pub fn with_caller(mut self, caller: &'a Caller) -> Self {
+    pub(crate) fn with_caller(mut self, caller: &'a Caller) -> Self {
         debug_assert_eq!(
             self.principal_arn,
             Some(&caller.arn),
@@ -297,12 +297,12 @@ pub struct Because {
     /// The policy's address, as reports show it.
     pub policy: Arc<str>,
     /// The policy ([`Policy::id`]): what readers resolve it by.
-    pub policy_id: Option<PolicyId>,
+    pub(crate) policy_id: Option<PolicyId>,
     pub sid: Option<String>,
     /// The statement.
     pub statement: Span,
     /// The statement's position among its policy's statements.
-    pub statement_index: u32,
+    pub(crate) statement_index: u32,
     /// The action string that matched (or the `NotAction` key).
     pub action: Option<Span>,
     /// Whether it applies for certain (`false`: only under an undecided condition or value).
@@ -333,7 +333,7 @@ pub struct Decision {
     pub because: Vec<Because>,
     pub open: Vec<Open>,
     /// For `not_allowed`: the layers in which no Allow applies.
-    pub lacking: Vec<Layer>,
+    pub(crate) lacking: Vec<Layer>,
 }
 
 /// How a statement relates to a request.
@@ -365,7 +365,7 @@ impl Allows {
 /// A policy parsed from JSON text, for tests (a text that does not parse is an unknown
 /// document).
 #[cfg(test)]
-pub fn policy_from_json(json: &str) -> Policy {
+pub(crate) fn policy_from_json(json: &str) -> Policy {
     let file = crate::source::FileId::for_path("p.json");
     let v = crate::json::parse(json, file, 0)
         .unwrap_or_else(|e| crate::value::Value::unknown("", e.message, Span::builtin()));
@@ -668,7 +668,7 @@ fn lacking(scp: Tri, boundary: Tri, session: Tri, identity: Tri, resource: bool)
 
 /// Whether a statement's action element could cover one of `actions` (so its resource
 /// patterns can matter to a request for it).
-pub fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
+pub(crate) fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
     match &s.actions {
         Which::Listed(pats) => actions.iter().any(|a| s.match_action_list(pats, a).0 != Tri::No),
         // A `NotAction` covers an action unless a listed pattern certainly names it.
@@ -680,7 +680,7 @@ pub fn statement_concerns(s: &Statement, actions: &[&str]) -> bool {
 
 /// Whether a statement's resource patterns are rewritten per request by policy variables
 /// (so no index of patterns can answer for it).
-pub fn statement_has_variables(s: &Statement, doc: &Document) -> bool {
+pub(crate) fn statement_has_variables(s: &Statement, doc: &Document) -> bool {
     let vars = |w: &Which| match w {
         Which::Listed(pats) | Which::Not(pats, _) => pats.iter().any(Pat::has_variables),
         _ => false,
@@ -690,7 +690,7 @@ pub fn statement_has_variables(s: &Statement, doc: &Document) -> bool {
 
 /// The resource patterns of the identity-layer Allow statements that may grant `req`: the
 /// resources a grant of it can be about.
-pub fn allow_patterns<'a>(layers: &Layers<'a>, req: &Request<'_>) -> Vec<&'a Template> {
+pub(crate) fn allow_patterns<'a>(layers: &Layers<'a>, req: &Request<'_>) -> Vec<&'a Template> {
     let mut out = Vec::new();
     for policy in &layers.identity {
         for s in policy.document.statements.iter().filter(|s| s.effect == Effect::Allow) {
@@ -718,7 +718,7 @@ fn match_resource_pat(p: &Pat, req: &Request<'_>, resource: &[Tok], vars: Option
 /// Whether the request is a KMS action on a KMS key (`arn:<partition>:kms:<region>:
 /// <account>:key/<id>`), which only the key policy can open (directly, or by delegating to
 /// the account's IAM policies).
-pub fn key_policy_required(req: &Request<'_>) -> bool {
+pub(crate) fn key_policy_required(req: &Request<'_>) -> bool {
     if !req
         .action
         .get(..4)
@@ -1154,7 +1154,7 @@ impl ActionView {
     /// [`ActionView::new`], taking each policy's entry from `memo` when another view made
     /// it already (principals share managed policies, groups and boundaries: each policy's
     /// statements are matched against an action once per run, not once per principal).
-    pub fn with_memo(layers: &Layers<'_>, action: &str, memo: Option<&ViewMemo>) -> ActionView {
+    pub(crate) fn with_memo(layers: &Layers<'_>, action: &str, memo: Option<&ViewMemo>) -> ActionView {
         ActionView {
             action: action.to_string(),
             policies: layer_policies(layers).map(|p| std::ptr::from_ref(p) as usize).collect(),
@@ -1211,7 +1211,7 @@ fn viewed(p: &Policy, action: &str) -> Viewed {
 /// it, so the memo holds no more than the shared policies' entries. Shared by the run's
 /// threads; the lock is held for a look-up, not while statements are matched.
 #[derive(Debug, Default)]
-pub struct ViewMemo {
+pub(crate) struct ViewMemo {
     shared: foldhash::HashSet<usize>,
     entries: std::sync::Mutex<Memoised>,
 }
@@ -1221,7 +1221,7 @@ type Memoised = foldhash::HashMap<usize, Vec<(Box<str>, Arc<Viewed>)>>;
 
 impl ViewMemo {
     /// A memo keeping the entries of `shared` policies.
-    pub fn for_policies<'p>(shared: impl IntoIterator<Item = &'p Policy>) -> ViewMemo {
+    pub(crate) fn for_policies<'p>(shared: impl IntoIterator<Item = &'p Policy>) -> ViewMemo {
         ViewMemo {
             shared: shared.into_iter().map(|p| std::ptr::from_ref(p) as usize).collect(),
             entries: std::sync::Mutex::default(),

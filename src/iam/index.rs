@@ -12,17 +12,17 @@ use crate::value::Template;
 
 /// How one pattern matches the targets of an index.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Hits {
+pub(crate) struct Hits {
     /// The targets it may match, with how well, sorted by target; empty when `uniform`.
     pub targets: Vec<(u32, Tri)>,
     /// `Some(tri)`: it matches every target alike, so it tells none of them apart.
-    pub uniform: Option<Tri>,
+    pub(crate) uniform: Option<Tri>,
 }
 
 /// Request texts of one kind of target (table ARNs, or destination stream ARNs), with
 /// their literal resource segments sorted for prefix lookups.
 #[derive(Debug, Default)]
-pub struct TargetIndex {
+pub(crate) struct TargetIndex {
     /// Per entry: the target id it stands for, and its request text.
     entries: Vec<(u32, Vec<Tok>)>,
     /// (literal resource segment, entry), sorted.
@@ -48,14 +48,6 @@ impl TargetIndex {
             sorted,
             irregular,
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// How `pattern` matches every target; `matches` counts the pattern matches run.
@@ -109,7 +101,7 @@ impl TargetIndex {
 
 /// Every distinct pattern's hits on the tables and on their destination streams.
 #[derive(Debug, Default)]
-pub struct PatternIndex {
+pub(crate) struct PatternIndex {
     by_pattern: HashMap<Template, (Hits, Hits)>,
     /// Pattern matches run while building.
     pub matches: u64,
@@ -146,7 +138,7 @@ impl PatternIndex {
 /// ([`TargetIndex`]): each distinct pattern is matched once, against the targets its
 /// literal prefix can name, and its answer kept.
 #[derive(Debug, Default)]
-pub struct ArnTargets {
+pub(crate) struct ArnTargets {
     index: TargetIndex,
     len: usize,
     /// Per pattern: `Some(tri)` where it matches every target alike, and the targets it
@@ -165,15 +157,6 @@ impl ArnTargets {
             index: TargetIndex::new(entries),
             matched: HashMap::default(),
         }
-    }
-
-    /// How many targets there are.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// The targets (positions, in order) that `pattern` may match; `matches` counts the
@@ -243,7 +226,7 @@ mod tests {
             .map(|n| Template::lit(format!("arn:aws:iam::123456789012:role/{n}")))
             .collect();
         let mut t = ArnTargets::new(roles.iter());
-        assert_eq!(t.len(), 3);
+        assert_eq!(t.len, 3);
         let mut n = 0;
         let app = Template::lit("arn:aws:iam::123456789012:role/app*");
         assert_eq!(t.matched(&app, &mut n), &(None, vec![0, 2]));

@@ -8,7 +8,7 @@ use crate::value::Template;
 
 /// The caller a key policy is asked about: a service-linked role, by its ARN and by the
 /// service principals that act as it.
-pub struct ServiceCaller<'a> {
+pub(crate) struct ServiceCaller<'a> {
     pub role_arn: &'a Template,
     pub services: &'a [&'a str],
 }
@@ -16,7 +16,7 @@ pub struct ServiceCaller<'a> {
 /// Whether some Allow statement of `doc` covering `action` names the account (its root or
 /// id), anyone, the caller's role, or one of its services. A principal that is not
 /// resolved counts as admitting (the decision is not ours to deny).
-pub fn admits(doc: &Document, action: &str, caller: &ServiceCaller<'_>) -> bool {
+pub(crate) fn admits(doc: &Document, action: &str, caller: &ServiceCaller<'_>) -> bool {
     let role = text_tokens(caller.role_arn);
     doc.statements
         .iter()

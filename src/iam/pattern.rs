@@ -30,7 +30,7 @@ impl Tri {
         max(self, other)
     }
 
-    pub fn negate(self) -> Tri {
+    pub(crate) fn negate(self) -> Tri {
         match self {
             Tri::No => Tri::Yes,
             Tri::Maybe => Tri::Maybe,
@@ -38,7 +38,7 @@ impl Tri {
         }
     }
 
-    pub fn from_bool(b: bool) -> Tri {
+    pub(crate) fn from_bool(b: bool) -> Tri {
         if b { Tri::Yes } else { Tri::No }
     }
 }
@@ -68,7 +68,7 @@ enum PTok {
 }
 
 /// Turns a request template into tokens (symbols become pseudo or opaque tokens).
-pub fn text_tokens(t: &Template) -> Vec<Tok> {
+pub(crate) fn text_tokens(t: &Template) -> Vec<Tok> {
     let mut out = Vec::new();
     for part in t.parts() {
         match part {
@@ -221,7 +221,12 @@ fn variable(inner: &str, ctx: &Context) -> Var {
 }
 
 /// Matches a string pattern against a value as whole strings (no ARN segmenting).
-pub fn match_string(pattern: &Template, value: &Template, mode: Mode, vars: Option<&Context>) -> (Tri, Vec<String>) {
+pub(crate) fn match_string(
+    pattern: &Template,
+    value: &Template,
+    mode: Mode,
+    vars: Option<&Context>,
+) -> (Tri, Vec<String>) {
     if vars.is_none()
         && let (Some(p), Some(v)) = (pattern.as_literal(), value.as_literal())
     {
@@ -249,7 +254,7 @@ pub fn match_string(pattern: &Template, value: &Template, mode: Mode, vars: Opti
 /// [`ExactPattern::matches`] gives what `match_string(pattern, value, Mode::Exact, None)`
 /// gives, without building the pattern's tokens on every comparison.
 #[derive(Clone, Debug)]
-pub struct ExactPattern {
+pub(crate) struct ExactPattern {
     literal: Option<String>,
     tokens: Option<Vec<PTok>>,
 }
@@ -278,7 +283,7 @@ impl ExactPattern {
 }
 
 /// Matches a resource (or ARN condition) pattern with policy variables expanded.
-pub fn match_resource_with(pattern: &Template, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
+pub(crate) fn match_resource_with(pattern: &Template, resource: &[Tok], vars: Option<&Context>) -> (Tri, Vec<String>) {
     if vars.is_none() || pattern.as_literal().is_some_and(|s| !s.contains("${")) {
         return (match_resource(pattern, resource), Vec::new());
     }
@@ -297,7 +302,7 @@ fn fold_text(t: &mut [Tok]) {
 }
 
 /// Matches an action pattern against an action name, case-insensitively.
-pub fn match_action(pattern: &Template, action: &str) -> Tri {
+pub(crate) fn match_action(pattern: &Template, action: &str) -> Tri {
     // Nearly every action pattern is plain text: match it without building tokens (this is
     // the evaluator's hottest path, as bundled policies list thousands of actions).
     if let Some(literal) = pattern.as_literal() {
@@ -338,7 +343,7 @@ fn wildcard_match_ignore_case(p: &[u8], t: &[u8]) -> bool {
 
 /// Matches a resource pattern against a request resource, case-sensitively, ARN segment
 /// by segment when both are ARN-shaped (six `:`-separated parts), else as whole strings.
-pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
+pub(crate) fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
     if pattern.as_literal() == Some("*") {
         return Tri::Yes;
     }
@@ -350,7 +355,7 @@ pub fn match_resource(pattern: &Template, resource: &[Tok]) -> Tri {
 /// with, before any wildcard or symbol; `None` when the pattern is not ARN-shaped. Every
 /// ARN-shaped request text the pattern matches has a literal resource segment with this
 /// prefix, or a resource segment that is not all literal (so an index can prune by it).
-pub fn resource_prefix(pattern: &Template) -> Option<String> {
+pub(crate) fn resource_prefix(pattern: &Template) -> Option<String> {
     let p = pattern_tokens(pattern, false);
     let segs = split_arn(&p, |t| matches!(t, PTok::Char(':')))?;
     let mut out = String::new();
@@ -364,7 +369,7 @@ pub fn resource_prefix(pattern: &Template) -> Option<String> {
 }
 
 /// The resource segment of a request text when it is ARN-shaped and all literal.
-pub fn literal_resource_segment(text: &[Tok]) -> Option<String> {
+pub(crate) fn literal_resource_segment(text: &[Tok]) -> Option<String> {
     let segs = split_arn(text, |t| matches!(t, Tok::Char(':')))?;
     segs[ARN_SEGMENTS - 1]
         .iter()
@@ -377,7 +382,7 @@ pub fn literal_resource_segment(text: &[Tok]) -> Option<String> {
 
 /// The text before the resource segment (`arn:partition:service:region:account:`), for
 /// grouping request texts that only their resource segment tells apart.
-pub fn arn_head(text: &[Tok]) -> Option<Vec<Tok>> {
+pub(crate) fn arn_head(text: &[Tok]) -> Option<Vec<Tok>> {
     let segs = split_arn(text, |t| matches!(t, Tok::Char(':')))?;
     let head_len = text.len() - segs[ARN_SEGMENTS - 1].len();
     Some(text[..head_len].to_vec())
@@ -430,7 +435,7 @@ impl Compiled {
 
     /// [`Compiled::matches`] on a resource split once for many patterns (`split` gives
     /// [`ArnSplit::of`] the resource, asked only when the quick checks do not decide).
-    pub fn matches_split(&self, resource: &[Tok], split: impl FnOnce() -> Option<ArnSplit>) -> Tri {
+    pub(crate) fn matches_split(&self, resource: &[Tok], split: impl FnOnce() -> Option<ArnSplit>) -> Tri {
         match_arn_split(&self.toks, || self.split, resource, split)
     }
 }
@@ -438,7 +443,7 @@ impl Compiled {
 /// Where the six segments of an ARN-shaped text are (start and end of each, the `:`
 /// between them left out): found once, read by every pattern matched against the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ArnSplit([(u32, u32); ARN_SEGMENTS]);
+pub(crate) struct ArnSplit([(u32, u32); ARN_SEGMENTS]);
 
 impl ArnSplit {
     /// The split of a request text, if it has the five separators of an ARN.

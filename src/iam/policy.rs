@@ -53,7 +53,7 @@ impl Pat {
 
     /// Whether its literal text holds a `${...}` policy variable (symbols print as `${...}`
     /// too, so only the literal parts are read).
-    pub fn has_variables(&self) -> bool {
+    pub(crate) fn has_variables(&self) -> bool {
         *self.variables.get_or_init(|| {
             self.text
                 .parts()
@@ -72,7 +72,7 @@ impl Pat {
 impl Pat {
     /// As a `Principal` entry, the account it names (`read` finds it in the text, the first
     /// time), compiled for comparing with callers' accounts.
-    pub fn principal_account(
+    pub(crate) fn principal_account(
         &self,
         read: impl FnOnce(&Template) -> Option<Template>,
     ) -> Option<&crate::iam::pattern::ExactPattern> {
@@ -106,7 +106,7 @@ pub enum Which {
 pub struct Condition {
     pub operator: String,
     pub key: String,
-    pub key_span: Span,
+    pub(crate) key_span: Span,
     pub values: Vec<Pat>,
     /// Set when the values could not be resolved.
     pub unknown: Option<String>,
@@ -130,14 +130,14 @@ pub struct Statement {
     pub resources: Which,
     /// `None` in identity policies; resource policies name their principals.
     pub principal: Option<Principals>,
-    pub not_principal: bool,
+    pub(crate) not_principal: bool,
     pub conditions: Vec<Condition>,
     pub span: Span,
     /// Set when `Effect` could not be resolved: the statement is kept as an Allow, and the
     /// evaluator reads it as a possible Allow and a possible Deny (never a certain one).
-    pub effect_unknown: Option<(String, Span)>,
+    pub(crate) effect_unknown: Option<(String, Span)>,
     /// A lookup of its action patterns, built on first use (not part of its meaning).
-    pub action_lookup: ActionLookup,
+    pub(crate) action_lookup: ActionLookup,
 }
 
 /// Action lists at least this long are looked up through an index rather than scanned
@@ -148,7 +148,7 @@ const INDEXED_ACTIONS: usize = 16;
 /// position of each, lowercased), the plain patterns with wildcards, and the patterns with
 /// unresolved pieces, each with its position in the list.
 #[derive(Clone, Debug, Default)]
-pub struct ActionLookup(std::sync::OnceLock<ActionIndex>);
+pub(crate) struct ActionLookup(std::sync::OnceLock<ActionIndex>);
 
 impl PartialEq for ActionLookup {
     fn eq(&self, _: &ActionLookup) -> bool {
@@ -225,7 +225,7 @@ impl Statement {
     /// How the action patterns `pats` (this statement's `Action` or `NotAction` list) match
     /// `action`: the best of yes, maybe and no, and the position of the first pattern that
     /// gives it (`None` for no). The same answer as trying each pattern in order.
-    pub fn match_action_list(&self, pats: &[Pat], action: &str) -> (Tri, Option<usize>) {
+    pub(crate) fn match_action_list(&self, pats: &[Pat], action: &str) -> (Tri, Option<usize>) {
         if pats.len() < INDEXED_ACTIONS {
             return first_best(pats.iter().enumerate(), action);
         }
@@ -271,14 +271,14 @@ pub struct Document {
 
 impl Document {
     /// Whether `${...}` policy variables are substituted (Version 2012-10-17 only).
-    pub fn has_policy_variables(&self) -> bool {
+    pub(crate) fn has_policy_variables(&self) -> bool {
         self.version.as_deref() == Some("2012-10-17")
     }
 
     /// How the Allow statements (only the one with `sid`, when given) grant `action`: the
     /// action patterns that cover it as written (`dynamodb:*`, `*`), or `NotAction`; each
     /// once, in statement order. Used to name a bundled policy's grant in words.
-    pub fn allowing_patterns(&self, sid: Option<&str>, action: &str) -> Vec<String> {
+    pub(crate) fn allowing_patterns(&self, sid: Option<&str>, action: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for s in &self.statements {
             if s.effect != Effect::Allow || (sid.is_some() && s.sid.as_deref() != sid) {

@@ -154,7 +154,7 @@ impl Caller {
     }
 
     /// Whether the caller is a service-linked role (SCPs do not apply to it).
-    pub fn is_service_linked_role(&self) -> bool {
+    pub(crate) fn is_service_linked_role(&self) -> bool {
         let arn = self.role_arn.as_ref().unwrap_or(&self.arn);
         arn.parts()
             .iter()
@@ -162,7 +162,7 @@ impl Caller {
     }
 
     /// `aws:PrincipalType` as AWS sets it.
-    pub fn principal_type(&self) -> Option<&'static str> {
+    pub(crate) fn principal_type(&self) -> Option<&'static str> {
         match self.kind {
             CallerKind::User => Some("User"),
             CallerKind::Role | CallerKind::Session => Some("AssumedRole"),
@@ -175,7 +175,7 @@ impl Caller {
     /// Fills the principal-derived keys (`aws:PrincipalArn`, `aws:PrincipalAccount`,
     /// `aws:username` for users, `aws:PrincipalType`) that the context does not already
     /// decide. `aws:username` is absent for every caller but an IAM user.
-    pub fn fill_context(&self, ctx: &mut Context) {
+    pub(crate) fn fill_context(&self, ctx: &mut Context) {
         if self.kind == CallerKind::Service || self.kind == CallerKind::Federated {
             return;
         }
@@ -202,7 +202,7 @@ impl Caller {
     }
 
     /// Whether a resource account is the caller's (`Maybe` when either is unresolved).
-    pub fn same_account(&self, resource_account: &Template) -> Tri {
+    pub(crate) fn same_account(&self, resource_account: &Template) -> Tri {
         let Some(mine) = &self.account else {
             return Tri::Yes;
         };

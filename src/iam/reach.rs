@@ -10,13 +10,13 @@ use crate::iam::principal::{Caller, CallerKind};
 use crate::value::Template;
 
 /// The request a role assumption makes.
-pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+pub(crate) const ASSUME_ROLE: &str = "sts:AssumeRole";
 /// Adds a user to a group (the user then holds the group's policies).
-pub const ADD_USER_TO_GROUP: &str = "iam:AddUserToGroup";
+pub(crate) const ADD_USER_TO_GROUP: &str = "iam:AddUserToGroup";
 /// Ways of acting as another principal that are not followed in this version.
-pub const NOT_FOLLOWED: &[&str] = &["iam:PassRole", "iam:CreateAccessKey", "iam:UpdateLoginProfile"];
+pub(crate) const NOT_FOLLOWED: &[&str] = &["iam:PassRole", "iam:CreateAccessKey", "iam:UpdateLoginProfile"];
 /// Every action a permission-change step can use (to find the callers worth asking).
-pub const CHANGE_ACTIONS: &[&str] = &[
+pub(crate) const CHANGE_ACTIONS: &[&str] = &[
     "iam:PutRolePolicy",
     "iam:AttachRolePolicy",
     "iam:PutUserPolicy",
@@ -48,7 +48,7 @@ pub fn adding(entity: Entity) -> &'static [&'static str] {
 }
 
 /// The action that removes a role's or user's permissions boundary.
-pub fn boundary_removal(role: bool) -> &'static str {
+pub(crate) fn boundary_removal(role: bool) -> &'static str {
     if role {
         "iam:DeleteRolePermissionsBoundary"
     } else {
@@ -57,7 +57,7 @@ pub fn boundary_removal(role: bool) -> &'static str {
 }
 
 /// The action that removes an inline (`inline`) or attached managed policy of a role or user.
-pub fn policy_removal(role: bool, inline: bool) -> &'static str {
+pub(crate) fn policy_removal(role: bool, inline: bool) -> &'static str {
     match (role, inline) {
         (true, true) => "iam:DeleteRolePolicy",
         (true, false) => "iam:DetachRolePolicy",
@@ -83,7 +83,7 @@ pub fn assume_role(
 /// [`assume_role`] for a caller parsed already, read through `view` (an
 /// [`eval::ActionView`] of `layers` on `sts:AssumeRole`): the same decision, without
 /// parsing the caller or matching each statement's actions again.
-pub fn assume_role_viewed(
+pub(crate) fn assume_role_viewed(
     layers: &Layers<'_>,
     view: &eval::ActionView,
     trust: &Policy,
@@ -146,7 +146,7 @@ pub fn positions(policy: &Policy) -> Vec<crate::source::Span> {
 /// are the two policies' [`positions`]. `None` when the two do not line up position for
 /// position, or `from` is no graph policy (proofs cite it by [`Policy::id`]): the caller then
 /// decides the request itself.
-pub fn rebase_trust(
+pub(crate) fn rebase_trust(
     d: &Decision,
     (from, from_at): (&Policy, &[crate::source::Span]),
     (to, to_at): (&Policy, &[crate::source::Span]),
@@ -200,7 +200,7 @@ pub fn request(
 /// asking can give anything but `not_allowed`. Policies that cannot be read are not
 /// followed here (they would make every principal a conditional step to everything); the
 /// requests that are asked still count them.
-pub fn may_allow(layers: &Layers<'_>, actions: &[&str]) -> bool {
+pub(crate) fn may_allow(layers: &Layers<'_>, actions: &[&str]) -> bool {
     layers.identity.iter().any(|p| {
         p.document
             .statements
@@ -211,7 +211,7 @@ pub fn may_allow(layers: &Layers<'_>, actions: &[&str]) -> bool {
 
 /// The resource patterns of the readable identity Allows that might cover `action` (`*`
 /// for a `NotResource` or an unreadable resource): where the caller's requests can land.
-pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Template> {
+pub(crate) fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Template> {
     let star = || Template::lit("*");
     let mut out = Vec::new();
     for p in &layers.identity {
@@ -234,7 +234,7 @@ pub fn allow_resource_patterns(layers: &Layers<'_>, action: &str) -> Vec<Templat
 /// (Allow and Deny; `NotResource` lists too), each once: a request's outcome on two
 /// resources can differ only where one of these matches them differently. A statement
 /// whose resources cannot be read adds nothing (it reads alike for every resource).
-pub fn layer_patterns<'a>(layers: &Layers<'a>, action: &str) -> Vec<&'a crate::iam::policy::Pat> {
+pub(crate) fn layer_patterns<'a>(layers: &Layers<'a>, action: &str) -> Vec<&'a crate::iam::policy::Pat> {
     let mut out: Vec<&crate::iam::policy::Pat> = Vec::new();
     let policies = layers
         .identity
@@ -260,7 +260,7 @@ pub fn layer_patterns<'a>(layers: &Layers<'a>, action: &str) -> Vec<&'a crate::i
 }
 
 /// How each pattern matches a resource (tokens of its ARN), as one comparable signature.
-pub fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::pattern::Tok]) -> Vec<Tri> {
+pub(crate) fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::pattern::Tok]) -> Vec<Tri> {
     patterns.iter().map(|p| p.compiled().matches(resource)).collect()
 }
 
@@ -270,7 +270,7 @@ pub fn signature(patterns: &[&crate::iam::policy::Pat], resource: &[crate::iam::
 /// an unreadable resource element, an identity policy that cannot be read). A request that
 /// lands on none ([`may_land`]) would be `not_allowed` or `denied`, so it need not be
 /// asked. Worked out once per caller and action, then matched against each resource.
-pub fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a crate::iam::policy::Pat>> {
+pub(crate) fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a crate::iam::policy::Pat>> {
     if !layers.unknown_identity.is_empty() {
         return None;
     }
@@ -293,7 +293,7 @@ pub fn allow_landing<'a>(layers: &Layers<'a>, action: &str) -> Option<Vec<&'a cr
 }
 
 /// Whether a request on `resource` can land where [`allow_landing`] says.
-pub fn may_land(landing: Option<&[&crate::iam::policy::Pat]>, resource: &[crate::iam::pattern::Tok]) -> bool {
+pub(crate) fn may_land(landing: Option<&[&crate::iam::policy::Pat]>, resource: &[crate::iam::pattern::Tok]) -> bool {
     landing.is_none_or(|pats| {
         pats.iter()
             .any(|p| p.has_variables() || p.compiled().matches(resource) != Tri::No)
@@ -304,13 +304,13 @@ pub fn may_land(landing: Option<&[&crate::iam::policy::Pat]>, resource: &[crate:
 /// policy variable (`${aws:username}`): where such a pattern lands depends on the caller, so
 /// it is not matched as text against candidate resources ([`may_land`] takes it to land
 /// anywhere, and reach decides each (caller, resource) on its own).
-pub fn varies_by_caller(layers: &Layers<'_>, action: &str) -> bool {
+pub(crate) fn varies_by_caller(layers: &Layers<'_>, action: &str) -> bool {
     layer_patterns(layers, action).iter().any(|p| p.has_variables())
 }
 
 /// Whether a statement's resources might include an IAM resource (a `NotResource`, an
 /// unreadable or absent element, or a listed pattern that [`may_name_iam`]).
-pub fn statement_may_name_iam(s: &crate::iam::policy::Statement) -> bool {
+pub(crate) fn statement_may_name_iam(s: &crate::iam::policy::Statement) -> bool {
     match &s.resources {
         Which::Listed(pats) => pats.iter().any(|p| may_name_iam(&p.text)),
         _ => true,
@@ -320,7 +320,7 @@ pub fn statement_may_name_iam(s: &crate::iam::policy::Statement) -> bool {
 /// Whether a resource pattern might name an IAM resource (a role, user, group or policy):
 /// a pattern whose service segment is some other service's never does, so it need not be
 /// matched against every role.
-pub fn may_name_iam(pattern: &Template) -> bool {
+pub(crate) fn may_name_iam(pattern: &Template) -> bool {
     match crate::iam::arn::service_segment(pattern)
         .as_ref()
         .and_then(Template::as_literal)
@@ -331,14 +331,14 @@ pub fn may_name_iam(pattern: &Template) -> bool {
 }
 
 /// Whether a resource pattern might match an ARN.
-pub fn pattern_may_match(pattern: &Template, arn: &Template) -> bool {
+pub(crate) fn pattern_may_match(pattern: &Template, arn: &Template) -> bool {
     match_resource(pattern, &text_tokens(arn)) != Tri::No
 }
 
 /// Whether a trust policy's Allows reach callers it does not name by ARN (an account root,
 /// `*`, an unreadable principal, a `NotPrincipal`): those callers need an identity Allow,
 /// so any caller whose policies allow `sts:AssumeRole` is worth asking.
-pub fn trust_delegates(trust: &Policy) -> bool {
+pub(crate) fn trust_delegates(trust: &Policy) -> bool {
     trust.document.unknown.is_some()
         || trust.document.statements.iter().any(|s| {
             s.effect == Effect::Allow
@@ -356,7 +356,7 @@ pub fn trust_delegates(trust: &Policy) -> bool {
 
 /// The role and user ARNs that a trust policy's Allows name as `AWS` principals, with
 /// whether each is a role.
-pub fn trusted_arns(trust: &Policy) -> Vec<(&Template, bool)> {
+pub(crate) fn trusted_arns(trust: &Policy) -> Vec<(&Template, bool)> {
     let mut out = Vec::new();
     for s in &trust.document.statements {
         if s.effect != Effect::Allow || s.not_principal {
@@ -379,17 +379,17 @@ pub fn trusted_arns(trust: &Policy) -> Vec<(&Template, bool)> {
 }
 
 /// The name segment of a role or user ARN (after its last `/`), when literal.
-pub fn arn_name(arn: &Template) -> Option<String> {
+pub(crate) fn arn_name(arn: &Template) -> Option<String> {
     Caller::parse(arn).name.and_then(|n| n.as_literal().map(str::to_string))
 }
 
 /// Steps combine like requirements: the worse outcome.
-pub fn worse(a: Outcome, b: Outcome) -> Outcome {
+pub(crate) fn worse(a: Outcome, b: Outcome) -> Outcome {
     if a.rank() >= b.rank() { a } else { b }
 }
 
 /// How good an outcome is for a reach comparison: allowed > conditional > the rest.
-pub fn goodness(o: Outcome) -> u8 {
+pub(crate) fn goodness(o: Outcome) -> u8 {
     match o {
         Outcome::Allowed => 2,
         Outcome::Conditional => 1,

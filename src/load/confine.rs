@@ -11,7 +11,7 @@ use crate::paths::display_path;
 
 /// Why a named path is not read.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// It resolves outside the analysis root.
     Outside { resolved: PathBuf },
     /// Resolving it meets a symlink loop.
@@ -36,19 +36,19 @@ impl Refusal {
     }
 
     /// Whether this refusal is an error of the input (a missing file is only unknown).
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         !matches!(self, Refusal::Missing)
     }
 }
 
 /// The canonical form of `root` (itself when it cannot be resolved).
-pub fn canonical_root(root: &Path) -> PathBuf {
+pub(crate) fn canonical_root(root: &Path) -> PathBuf {
     std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
 }
 
 /// Resolves `candidate` (symlinks followed) and checks that it lies inside `root`, which
 /// must be canonical ([`canonical_root`]).
-pub fn resolve_inside(candidate: &Path, root: &Path) -> Result<PathBuf, Refusal> {
+pub(crate) fn resolve_inside(candidate: &Path, root: &Path) -> Result<PathBuf, Refusal> {
     match std::fs::canonicalize(candidate) {
         Ok(resolved) if resolved.starts_with(root) => Ok(resolved),
         Ok(resolved) => Err(Refusal::Outside { resolved }),

@@ -9,7 +9,7 @@ use crate::value::{Entry, Value, ValueKind};
 /// to its `Condition`, so the policy parser reads an unresolved condition, its grants
 /// become `conditional` naming `unknown`, and a Deny in it never counts as certain. A
 /// statement whose `Condition` is itself unresolved is left as it is (already undecided).
-pub fn hold_only_if(statement: &mut Value, key: &str, key_span: Span, unknown: Value) {
+pub(crate) fn hold_only_if(statement: &mut Value, key: &str, key_span: Span, unknown: Value) {
     let marker = Entry {
         key: key.to_string(),
         key_span,

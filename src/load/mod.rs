@@ -7,8 +7,8 @@
 //! in parallel; the result is sorted by input path so output never depends on scheduling.
 
 pub mod cloudformation;
-pub mod confine;
-pub mod document;
+pub(crate) mod confine;
+pub(crate) mod document;
 pub mod terraform;
 
 /// The JSON reader, below the loaders (the catalogue and `simulate` read JSON too); its
@@ -28,7 +28,7 @@ use crate::source::{FileId, SourceMap, Span};
 /// Files up to this size are read whole to decide what they are; a larger one with a
 /// template's extension goes to the CloudFormation loader, which refuses it against the
 /// file-size limit unless that was raised.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Options that change how templates are read (values for variables and parameters).
 #[derive(Clone, Default, Debug)]
@@ -70,7 +70,7 @@ pub struct Loaded {
     pub errors: Vec<LoadError>,
     /// Time spent finding and classifying the inputs (the rest of the load is parsing and
     /// evaluating them).
-    pub discover_time: std::time::Duration,
+    pub(crate) discover_time: std::time::Duration,
 }
 
 /// One input to load, as discovery classified it.
@@ -190,7 +190,7 @@ fn within_total(candidates: &mut Vec<Candidate>, cwd: &Path, limit: u64, errors:
 
 /// CloudFormation parameter files, in either common shape:
 /// `[{"ParameterKey": "K", "ParameterValue": "V"}]` or `{"Parameters": {"K": "V"}}`.
-pub fn read_parameter_files(
+pub(crate) fn read_parameter_files(
     files: &[PathBuf],
     cwd: &Path,
     sources: &SourceMap,
@@ -247,7 +247,7 @@ pub fn read_parameter_files(
 }
 
 /// Whether `path` (as named on the command line) is left out by the `exclude` globs.
-pub fn is_excluded(path: &Path, cwd: &Path, globs: &[String]) -> bool {
+pub(crate) fn is_excluded(path: &Path, cwd: &Path, globs: &[String]) -> bool {
     !globs.is_empty() && exclusions(globs).is_match(absolute(path, cwd))
 }
 
@@ -433,7 +433,7 @@ pub fn is_template_file(path: &Path) -> bool {
 /// (JSON). A Terraform finding inside a heredoc (whose text is not HCL, and where a `#` line
 /// would become part of the text) is covered from above its top-level block instead, which
 /// a suppression comment covers whole (`suppress`).
-pub fn suppression_line(path: &str, text: &str, line: usize) -> Option<usize> {
+pub(crate) fn suppression_line(path: &str, text: &str, line: usize) -> Option<usize> {
     let lower = path.to_ascii_lowercase();
     if lower.ends_with(".json") {
         return None;
@@ -473,19 +473,19 @@ pub fn suppression_line(path: &str, text: &str, line: usize) -> Option<usize> {
 /// Whether a file with this name and text would be taken for a template (a Terraform file, or
 /// text that looks like a CloudFormation template): a cheap test for files discovery has not
 /// read (an editor's unsaved buffer).
-pub fn looks_like_template(path: &Path, text: &str) -> bool {
+pub(crate) fn looks_like_template(path: &Path, text: &str) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     is_terraform_file(name) || (has_template_extension(name) && looks_like_cloudformation(text))
 }
 
 /// A cheap textual test; the loader decides for certain.
-pub fn looks_like_cloudformation(text: &str) -> bool {
+pub(crate) fn looks_like_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")
         || (text.contains("Resources") && (text.contains("AWS::") || text.contains("Custom::")))
 }
 
 /// Reads a file as UTF-8 (a leading BOM removed), registers it, and returns its id and text.
-pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(FileId, Arc<str>), LoadError> {
+pub(crate) fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(FileId, Arc<str>), LoadError> {
     let err = |message: String| LoadError {
         path: display.to_string(),
         span: None,
@@ -522,7 +522,7 @@ pub fn read_source(path: &Path, display: &str, sources: &SourceMap) -> Result<(F
 }
 
 /// A load error at a byte offset of a registered file.
-pub fn error_at(display: &str, file: FileId, offset: usize, message: impl Into<String>) -> LoadError {
+pub(crate) fn error_at(display: &str, file: FileId, offset: usize, message: impl Into<String>) -> LoadError {
     LoadError {
         path: display.to_string(),
         span: Some(Span::new(file, offset, offset)),

@@ -30,7 +30,7 @@ pub enum Target {
 const NAMES: usize = 3;
 
 /// The target at a byte offset of the file at `path`.
-pub fn target_at(folder: &Folder, path: &Path, offset: usize) -> Option<Target> {
+pub(crate) fn target_at(folder: &Folder, path: &Path, offset: usize) -> Option<Target> {
     let file = folder.file(path)?;
     let g = &folder.analysis.graph;
     let inside = |s: Span| s.file == file.id && (s.start as usize) <= offset && offset <= s.end as usize;
@@ -227,7 +227,7 @@ pub fn definition(folder: &Folder, p: usize) -> Vec<Location> {
 /// comment (the canonical form KDS014 asks for) on the line above it, or above its block
 /// where it lies in a Terraform heredoc ([`crate::load::suppression_line`]). Not offered in
 /// JSON files, which have no comments.
-pub fn code_actions(uri: &Url, text: &str, diagnostics: &[Diagnostic]) -> Vec<CodeAction> {
+pub(crate) fn code_actions(uri: &Url, text: &str, diagnostics: &[Diagnostic]) -> Vec<CodeAction> {
     let mut out = Vec::new();
     for d in diagnostics.iter().filter(|d| d.source.as_deref() == Some(SOURCE)) {
         let Some(NumberOrString::String(rule)) = &d.code else {

@@ -10,11 +10,11 @@ use lsp_server::Message;
 
 /// The largest message body read (an editor's whole-file change of a large template fits
 /// many times over).
-pub const MAX_BODY: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// What reading one frame gave.
 #[derive(Debug)]
-pub enum Frame {
+pub(crate) enum Frame {
     Message(Message),
     /// A frame that is not a message: the error response to send (JSON-RPC with id `null`).
     Malformed(String),
@@ -77,7 +77,7 @@ pub fn write(out: &mut impl Write, message: &Message) -> std::io::Result<()> {
 }
 
 /// Writes the JSON-RPC parse error for a malformed frame.
-pub fn write_parse_error(out: &mut impl Write, reason: &str) -> std::io::Result<()> {
+pub(crate) fn write_parse_error(out: &mut impl Write, reason: &str) -> std::io::Result<()> {
     let body = serde_json::json!({
         "jsonrpc": "2.0",
         "id": null,

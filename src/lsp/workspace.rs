@@ -20,7 +20,7 @@ use crate::settings::Config;
 use crate::source::{FileId, SourceFile, Span};
 
 /// The diagnostics' `source`.
-pub const SOURCE: &str = "kdsguard";
+pub(crate) const SOURCE: &str = "kdsguard";
 
 /// A folder's analysis, with its files by absolute path.
 pub struct Folder {
@@ -36,7 +36,7 @@ pub type Runs = Vec<(PathBuf, Result<Arc<Folder>, FolderError>)>;
 
 /// Why a workspace folder has no analysis: its config file, or the run.
 #[derive(Debug, thiserror::Error)]
-pub enum FolderError {
+pub(crate) enum FolderError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
@@ -279,7 +279,7 @@ fn utf16_units(text: &str, start: usize, offset: usize) -> u32 {
 }
 
 /// A protocol position as a byte offset of `text` (clamped to the line's end and the text).
-pub fn offset(text: &str, at: Position) -> usize {
+pub(crate) fn offset(text: &str, at: Position) -> usize {
     let mut start = 0;
     for _ in 0..at.line {
         match text[start..].find('\n') {

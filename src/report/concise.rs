@@ -30,7 +30,7 @@ pub fn line(a: &Analysis, f: &Finding, color: bool) -> String {
 }
 
 /// The severity word, coloured as miette colours it when `color` is on.
-pub fn paint(s: Severity, color: bool) -> String {
+pub(crate) fn paint(s: Severity, color: bool) -> String {
     if !color {
         return s.as_str().to_string();
     }

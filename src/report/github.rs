@@ -14,11 +14,11 @@ use crate::report::{delta_words, rule_url};
 use crate::source::Span;
 
 /// GitHub shows 10 error, 10 warning and 10 notice annotations per step (50 per job).
-pub const MAX_PER_LEVEL: usize = 10;
+pub(crate) const MAX_PER_LEVEL: usize = 10;
 /// Rows per table of the step summary.
-pub const MAX_ROWS: usize = 100;
+pub(crate) const MAX_ROWS: usize = 100;
 /// GitHub drops a step summary over 1 MiB; the summary is cut well below that.
-pub const MAX_SUMMARY_BYTES: usize = 512 * 1024;
+pub(crate) const MAX_SUMMARY_BYTES: usize = 512 * 1024;
 /// Longest table cell, in characters.
 const MAX_CELL: usize = 400;
 

@@ -57,7 +57,7 @@ pub struct NodeOut {
     pub label: String,
     /// For policies: `inline`, `managed`, `aws-managed`, `scp` or `resource`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_kind: Option<&'static str>,
+    pub(crate) policy_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

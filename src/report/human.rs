@@ -186,7 +186,7 @@ fn principal_name(a: &Analysis, f: &Finding) -> Option<String> {
 
 /// One group as a miette graphical diagnostic: the statement (± 1 line) with its label,
 /// other places as labels only when they are within a few lines, else as notes.
-pub fn render_group(a: &Analysis, g: &[&Finding], style: Style<'_>) -> String {
+pub(crate) fn render_group(a: &Analysis, g: &[&Finding], style: Style<'_>) -> String {
     let f = g[0];
     let severity = match f.severity {
         Severity::Error => miette::Severity::Error,
@@ -271,7 +271,7 @@ fn count(n: usize, word: &str) -> String {
 }
 
 /// A decision in words: "can", "can under conditions (2 open)", "not allowed: missing …", "denied".
-pub fn decision_words(d: &CapDecision) -> String {
+pub(crate) fn decision_words(d: &CapDecision) -> String {
     match d.outcome {
         Outcome::Allowed => "can".to_string(),
         Outcome::Conditional => format!("can under conditions ({} open)", d.open().len()),

@@ -12,7 +12,7 @@ use crate::capability::{Access, Covers, Declared, TableSet};
 use crate::iam::eval::Open;
 use crate::source::{SourceMap, Span};
 
-pub const SCHEMA: &str = "kdsguard.report/v2";
+pub(crate) const SCHEMA: &str = "kdsguard.report/v2";
 
 #[derive(Serialize)]
 pub struct Report {
@@ -47,8 +47,8 @@ pub struct SuppressedOut {
     pub line: usize,
     pub reason: String,
     /// Where the suppression is written.
-    pub suppression_file: String,
-    pub suppression_line: usize,
+    pub(crate) suppression_file: String,
+    pub(crate) suppression_line: usize,
 }
 
 #[derive(Serialize)]
@@ -476,7 +476,7 @@ pub struct DeltaOut {
     pub removed: Vec<ChangeOut>,
     /// Head's findings the base already had (not in `findings`).
     pub unchanged_findings: usize,
-    pub base_errors: usize,
+    pub(crate) base_errors: usize,
 }
 
 #[derive(Serialize)]
@@ -494,7 +494,7 @@ pub struct ChangeOut {
 }
 
 /// Renders [`crate::compare::Delta`] for the report.
-pub fn delta_out(d: &crate::compare::Delta) -> DeltaOut {
+pub(crate) fn delta_out(d: &crate::compare::Delta) -> DeltaOut {
     let change = |c: &crate::compare::Change, summary: String| ChangeOut {
         principal: c.principal.clone(),
         capability: c.capability.clone(),
@@ -700,7 +700,7 @@ impl<'a> TableIds<'a> {
     }
 
     /// The set as the report writes it.
-    pub fn tables_out(&self, set: &TableSet) -> TablesOut {
+    pub(crate) fn tables_out(&self, set: &TableSet) -> TablesOut {
         let declared = match set.declared(self.ids.len()) {
             Declared::All => DeclaredOut::All("all"),
             Declared::List(ts) => DeclaredOut::List(self.sorted(&ts)),
@@ -751,7 +751,7 @@ fn access_out(a: &Analysis, ids: &TableIds<'_>, x: &Access) -> AccessOut {
 }
 
 /// One deciding statement with its position (the matched action string where known).
-pub fn because_out(src: &SourceMap, action: &str, b: &crate::iam::eval::Because) -> BecauseOut {
+pub(crate) fn because_out(src: &SourceMap, action: &str, b: &crate::iam::eval::Because) -> BecauseOut {
     let at = b.action.filter(|s| !s.is_builtin()).unwrap_or(b.statement);
     let (file, lc) = src.place(at);
     BecauseOut {
@@ -793,7 +793,7 @@ pub struct ViaOut {
 }
 
 /// The steps of an indirect entry's path, each with its statements and conditions.
-pub fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
+pub(crate) fn via_out(a: &Analysis, x: &crate::reach::Indirect) -> Vec<ViaOut> {
     let src = &a.sources;
     x.path
         .iter()
@@ -872,7 +872,7 @@ fn indirect_out(a: &Analysis, ids: &TableIds<'_>, x: &crate::reach::Indirect) ->
 }
 
 /// A condition or unresolved value that left a decision open, with its position.
-pub fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
+pub(crate) fn condition_out(src: &SourceMap, o: &Open) -> ConditionOut {
     let line = |s: Span| src.start(s).map(|l| l.line).unwrap_or(0);
     match o {
         Open::Condition {

@@ -1,15 +1,15 @@
 //! Reports: each reads the [`crate::analysis::Analysis`] and has its own wire types.
 
-pub mod concise;
-pub mod delta_words;
+pub(crate) mod concise;
+pub(crate) mod delta_words;
 pub mod format;
 pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
-pub mod junit;
+pub(crate) mod junit;
 pub mod query;
-pub mod reach_words;
+pub(crate) mod reach_words;
 pub mod sarif;
 
 use crate::model::RuleId;
@@ -26,7 +26,7 @@ pub enum ReportError {
 }
 
 /// The project's repository (`Cargo.toml`'s `repository`), empty while it has none.
-pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+pub(crate) const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// A rule's page for readers outside this repository: from `docs-url` (a base URL, or a
 /// template with `{id}`), else in the project's repository once `Cargo.toml` names it,
@@ -45,7 +45,7 @@ pub fn rule_url(docs_url: Option<&str>, id: RuleId) -> Option<String> {
 
 /// Where a reader learns more about a rule, in every report: its page (see [`rule_url`]),
 /// else the command that prints it.
-pub fn rule_pointer(docs_url: Option<&str>, id: RuleId) -> String {
+pub(crate) fn rule_pointer(docs_url: Option<&str>, id: RuleId) -> String {
     rule_url(docs_url, id).unwrap_or_else(|| format!("kdsguard explain {id}"))
 }
 

@@ -17,7 +17,7 @@ use crate::source::{SourceMap, Span};
 
 /// A query's answer (wire type for `--format json`).
 #[derive(Serialize, Debug)]
-pub struct AnswerOut {
+pub(crate) struct AnswerOut {
     /// `who-can`, `can` or `why`.
     pub query: &'static str,
     pub capability: String,
@@ -36,7 +36,7 @@ pub struct AnswerOut {
 
 /// One decision with its proof.
 #[derive(Serialize, Debug)]
-pub struct EntryOut {
+pub(crate) struct EntryOut {
     pub principal: PrincipalOut,
     /// The resource id (`*` for every undeclared table).
     pub resource: String,
@@ -60,7 +60,7 @@ pub struct EntryOut {
 
 /// One requirement of the capability and how it was decided.
 #[derive(Serialize, Debug)]
-pub struct RequirementOut {
+pub(crate) struct RequirementOut {
     pub action: String,
     /// What it is evaluated on: `table`, `stream`, `any` (`*`) or `slr`.
     pub on: &'static str,
@@ -85,7 +85,7 @@ pub struct RequirementOut {
 
 /// A statement that took part in a decision, with the route from the principal to it.
 #[derive(Serialize, Debug)]
-pub struct StatementOut {
+pub(crate) struct StatementOut {
     pub effect: &'static str,
     pub layer: &'static str,
     /// `false`: it applies only under an undecided condition or unresolved value.
@@ -109,7 +109,7 @@ pub struct StatementOut {
 }
 
 #[derive(Serialize, Debug)]
-pub struct PolicyOut {
+pub(crate) struct PolicyOut {
     pub address: String,
     /// `inline`, `managed`, `aws-managed`, `scp` or `resource`.
     pub kind: &'static str,
@@ -120,7 +120,7 @@ pub struct PolicyOut {
 }
 
 #[derive(Serialize, Debug)]
-pub struct RouteOut {
+pub(crate) struct RouteOut {
     /// `inline` (declared on the principal), `attachment` (an attachment resource or a
     /// managed-policy list entry), `group` (through a group the user is in), `boundary`
     /// (set as the principal's permissions boundary), `scp`
@@ -139,7 +139,7 @@ pub struct RouteOut {
 
 /// A place in a source file and, where useful, the text there.
 #[derive(Serialize, Debug)]
-pub struct TextOut {
+pub(crate) struct TextOut {
     pub text: String,
     pub file: String,
     pub line: usize,
@@ -148,12 +148,12 @@ pub struct TextOut {
 
 /// A check that could have blocked the decision.
 #[derive(Serialize, Debug)]
-pub struct CheckOut {
+pub(crate) struct CheckOut {
     /// `explicit-deny`, `permissions-boundary` or `scp`.
     pub check: &'static str,
     /// `passed`, `might-block`, `blocked`, `not-set` or `not-reached`.
     pub status: &'static str,
-    pub detail: String,
+    pub(crate) detail: String,
     /// The policies the check read (addresses).
     pub policies: Vec<String>,
 }

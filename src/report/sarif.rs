@@ -38,30 +38,30 @@ pub struct Log {
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub tool: Tool,
-    pub automation_details: AutomationDetails,
+    pub(crate) automation_details: AutomationDetails,
     pub invocations: Vec<Invocation>,
     pub results: Vec<ResultOut>,
-    pub column_kind: &'static str,
+    pub(crate) column_kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
 }
 
 /// GitHub reads `id` (up to its last `/`) as the analysis category.
 #[derive(Serialize)]
-pub struct AutomationDetails {
+pub(crate) struct AutomationDetails {
     pub id: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invocation {
-    pub execution_successful: bool,
+    pub(crate) execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tool_execution_notifications: Vec<Notification>,
+    pub(crate) tool_execution_notifications: Vec<Notification>,
 }
 
 #[derive(Serialize)]
-pub struct Notification {
+pub(crate) struct Notification {
     pub level: &'static str,
     pub message: Text,
     pub locations: Vec<Location>,
@@ -77,9 +77,9 @@ pub struct Tool {
 pub struct Driver {
     pub name: &'static str,
     pub version: &'static str,
-    pub semantic_version: &'static str,
+    pub(crate) semantic_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub information_uri: Option<String>,
+    pub(crate) information_uri: Option<String>,
     pub rules: Vec<Rule>,
 }
 
@@ -88,12 +88,12 @@ pub struct Driver {
 pub struct Rule {
     pub id: String,
     pub name: String,
-    pub short_description: Text,
-    pub full_description: Text,
+    pub(crate) short_description: Text,
+    pub(crate) full_description: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help_uri: Option<String>,
+    pub(crate) help_uri: Option<String>,
     pub help: Help,
-    pub default_configuration: Configuration,
+    pub(crate) default_configuration: Configuration,
     pub properties: RuleProperties,
 }
 
@@ -109,7 +109,7 @@ pub struct Help {
 }
 
 #[derive(Serialize)]
-pub struct Configuration {
+pub(crate) struct Configuration {
     pub level: &'static str,
 }
 
@@ -117,26 +117,26 @@ pub struct Configuration {
 pub struct RuleProperties {
     pub tags: Vec<&'static str>,
     #[serde(rename = "security-severity")]
-    pub security_severity: &'static str,
+    pub(crate) security_severity: &'static str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResultOut {
-    pub rule_id: String,
-    pub rule_index: usize,
+    pub(crate) rule_id: String,
+    pub(crate) rule_index: usize,
     pub level: &'static str,
     pub message: Text,
     pub locations: Vec<Location>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related_locations: Vec<RelatedLocation>,
+    pub(crate) related_locations: Vec<RelatedLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub code_flows: Vec<CodeFlow>,
-    pub partial_fingerprints: Fingerprints,
+    pub(crate) code_flows: Vec<CodeFlow>,
+    pub(crate) partial_fingerprints: Fingerprints,
 }
 
 #[derive(Serialize)]
-pub struct Fingerprints {
+pub(crate) struct Fingerprints {
     /// Rule, principal, resource and capability relative to the analysis root (v1 used
     /// the typed paths and was not unique).
     #[serde(rename = "kdsguard/v2")]
@@ -145,17 +145,17 @@ pub struct Fingerprints {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CodeFlow {
-    pub thread_flows: Vec<ThreadFlow>,
+pub(crate) struct CodeFlow {
+    pub(crate) thread_flows: Vec<ThreadFlow>,
 }
 
 #[derive(Serialize)]
-pub struct ThreadFlow {
+pub(crate) struct ThreadFlow {
     pub locations: Vec<ThreadFlowLocation>,
 }
 
 #[derive(Serialize)]
-pub struct ThreadFlowLocation {
+pub(crate) struct ThreadFlowLocation {
     pub location: MessageLocation,
 }
 
@@ -163,11 +163,11 @@ pub struct ThreadFlowLocation {
 /// logical location.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MessageLocation {
+pub(crate) struct MessageLocation {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub physical_location: Option<PhysicalLocation>,
+    pub(crate) physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub logical_locations: Vec<LogicalLocation>,
+    pub(crate) logical_locations: Vec<LogicalLocation>,
     pub message: Text,
 }
 
@@ -175,42 +175,42 @@ pub struct MessageLocation {
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub physical_location: Option<PhysicalLocation>,
+    pub(crate) physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub logical_locations: Vec<LogicalLocation>,
+    pub(crate) logical_locations: Vec<LogicalLocation>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RelatedLocation {
+pub(crate) struct RelatedLocation {
     pub id: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub physical_location: Option<PhysicalLocation>,
+    pub(crate) physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub logical_locations: Vec<LogicalLocation>,
+    pub(crate) logical_locations: Vec<LogicalLocation>,
     pub message: Text,
 }
 
 /// What is not a file: kdsguard's bundled data (AWS managed policies).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LogicalLocation {
+pub(crate) struct LogicalLocation {
     pub name: String,
-    pub fully_qualified_name: String,
+    pub(crate) fully_qualified_name: String,
     pub kind: &'static str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PhysicalLocation {
-    pub artifact_location: ArtifactLocation,
+pub(crate) struct PhysicalLocation {
+    pub(crate) artifact_location: ArtifactLocation,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ArtifactLocation {
+pub(crate) struct ArtifactLocation {
     /// Relative to the analysis root (the repository's top level).
     pub uri: String,
 }
@@ -218,8 +218,8 @@ pub struct ArtifactLocation {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Region {
-    pub start_line: usize,
-    pub start_column: usize,
+    pub(crate) start_line: usize,
+    pub(crate) start_column: usize,
     pub end_line: usize,
     pub end_column: usize,
 }
@@ -359,7 +359,7 @@ pub struct Limits {
     /// Locations per result (kdsguard's related locations): 1,000 accepted, 100 shown.
     pub locations: usize,
     /// Thread flow locations per result: 10,000 accepted, 1,000 kept.
-    pub thread_flow_locations: usize,
+    pub(crate) thread_flow_locations: usize,
 }
 
 impl Default for Limits {
@@ -374,13 +374,13 @@ impl Default for Limits {
 
 /// What a log left out to stay within [`Limits`] (all zero: nothing).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LeftOut {
+pub(crate) struct LeftOut {
     /// Findings with no result, by rule (the lowest severities go first).
     pub results: BTreeMap<RuleId, usize>,
     /// Related locations not listed, over all results.
     pub locations: usize,
     /// Code-flow steps not listed, over all results.
-    pub thread_flow_locations: usize,
+    pub(crate) thread_flow_locations: usize,
 }
 
 impl LeftOut {
@@ -389,12 +389,12 @@ impl LeftOut {
     }
 
     /// Findings with no result.
-    pub fn result_count(&self) -> usize {
+    pub(crate) fn result_count(&self) -> usize {
         self.results.values().sum()
     }
 
     /// One sentence for stderr and the run's properties.
-    pub fn sentence(&self, limits: &Limits) -> String {
+    pub(crate) fn sentence(&self, limits: &Limits) -> String {
         let mut parts = Vec::new();
         if !self.results.is_empty() {
             let rules: Vec<String> = self.results.iter().map(|(r, n)| format!("{r} {n}")).collect();
@@ -431,7 +431,11 @@ pub fn build(a: &Analysis, docs_url: Option<&str>) -> Result<Log, ReportError> {
 }
 
 /// [`build`] with explicit limits; also returns what was left out.
-pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Result<(Log, LeftOut), ReportError> {
+pub(crate) fn build_within(
+    a: &Analysis,
+    docs_url: Option<&str>,
+    limits: Limits,
+) -> Result<(Log, LeftOut), ReportError> {
     let rules = catalogue().map_err(ReportError::Rules)?;
     let fingerprints = fingerprints(a);
     let flows = Flows::new(a);
@@ -523,7 +527,7 @@ pub fn build_within(a: &Analysis, docs_url: Option<&str>, limits: Limits) -> Res
 
 /// Serialises the log (pretty, trailing newline) and says what it left out, if anything,
 /// in one sentence for stderr.
-pub fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Option<String>), ReportError> {
+pub(crate) fn render_noting(a: &Analysis, docs_url: Option<&str>) -> Result<(String, Option<String>), ReportError> {
     let limits = Limits::default();
     let (log, left_out) = build_within(a, docs_url, limits)?;
     let mut s = serde_json::to_string_pretty(&log)?;

@@ -35,7 +35,7 @@ pub struct RuleMeta {
     pub name: String,
     pub severity: String,
     pub summary: String,
-    pub rationale: String,
+    pub(crate) rationale: String,
     pub help: String,
     pub bad: String,
     pub good: String,
@@ -88,13 +88,13 @@ const RULES: &[(&str, Check)] = &[
 ];
 
 /// Whether a rule fires only in PR mode (`--diff-base`).
-pub fn fires_only_in_pr_mode(rule: RuleId) -> bool {
+pub(crate) fn fires_only_in_pr_mode(rule: RuleId) -> bool {
     rule == kds015::ID
 }
 
 /// Whether user text (a suppression's rule list entry) names, by id or name, a rule that fires
 /// only in PR mode.
-pub fn names_pr_mode_rule(text: &str) -> bool {
+pub(crate) fn names_pr_mode_rule(text: &str) -> bool {
     kds015::ID == *text || text == kds015::NAME
 }
 
@@ -117,7 +117,7 @@ pub fn catalogue() -> Result<Vec<RuleMeta>, RuleDataError> {
 }
 
 /// Runs the suppression rule over the problems `suppress::apply` found.
-pub fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, RuleDataError> {
+pub(crate) fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, RuleDataError> {
     let meta: RuleMeta = toml::from_str(SUPPRESSION_RULE.0)?;
     Ok((SUPPRESSION_RULE.1)(&meta, problems))
 }
@@ -184,7 +184,7 @@ pub fn render_doc(meta: &RuleMeta) -> String {
 
 /// Entries one statement grants, gathered for one finding: the union of their table sets,
 /// and what the entry covering the smallest table says (undeclared-only sets count last).
-pub struct Gathered<T> {
+pub(crate) struct Gathered<T> {
     /// The entries' sets, united once at the end ([`Gathered::into_parts`]): a principal's
     /// entries may be many one-table sets, and uniting as they come would copy the growing
     /// union each time.
@@ -215,7 +215,7 @@ impl<T> Gathered<T> {
     }
 
     /// The union of the sets added, and what the entry covering the smallest table says.
-    pub fn into_parts(self) -> (TableSet, Option<T>) {
+    pub(crate) fn into_parts(self) -> (TableSet, Option<T>) {
         (crate::capability::union_all(self.sets), self.first)
     }
 }
@@ -225,7 +225,11 @@ impl<T> Gathered<T> {
 /// bundled AWS managed policy grants it, the place that attaches that policy; when only an
 /// unresolved policy or value may grant it, that value; else the principal. A boundary's
 /// or SCP's Allow only permits, it does not grant, so it is never the answer.
-pub fn granting_statement(ctx: &CheckContext<'_>, principal: usize, d: &CapDecision) -> Option<crate::source::Span> {
+pub(crate) fn granting_statement(
+    ctx: &CheckContext<'_>,
+    principal: usize,
+    d: &CapDecision,
+) -> Option<crate::source::Span> {
     granting(ctx, principal, d, |r| r.primary)
 }
 
@@ -234,7 +238,7 @@ pub fn granting_statement(ctx: &CheckContext<'_>, principal: usize, d: &CapDecis
 /// falls back to). Rules that merge findings per grant key them by this whole set, not by its
 /// first member: which statement comes first depends on how the templates are ordered, the
 /// set only on the decision (so Terraform and CloudFormation of one estate agree).
-pub fn granting_statements(ctx: &CheckContext<'_>, principal: usize, d: &CapDecision) -> Vec<GrantAt> {
+pub(crate) fn granting_statements(ctx: &CheckContext<'_>, principal: usize, d: &CapDecision) -> Vec<GrantAt> {
     let mut written: Vec<GrantAt> = allows(d, |r| r.primary)
         .map(|b| b.statement)
         .filter(|s| !s.is_builtin())
@@ -250,7 +254,7 @@ pub fn granting_statements(ctx: &CheckContext<'_>, principal: usize, d: &CapDeci
 
 /// A granting statement, ordered by file and offset.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GrantAt {
+pub(crate) struct GrantAt {
     path: String,
     pub span: crate::source::Span,
 }
@@ -324,7 +328,7 @@ pub fn granting(
 }
 
 /// A principal's "declared here" label, on the declaration's first line.
-pub fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::finding::Label> {
+pub(crate) fn declared_here(ctx: &CheckContext<'_>, principal: usize) -> Option<crate::finding::Label> {
     let p = &ctx.graph.principals[principal];
     p.span.map(|decl| crate::finding::Label {
         span: ctx.sources.first_line(decl),
@@ -392,7 +396,7 @@ pub fn list() -> Result<String, RuleDataError> {
 
 /// The report id of what an entry covers: the smallest declared table of the set (`*` when
 /// it covers only undeclared tables), or the service-linked role.
-pub fn covers_resource(ctx: &CheckContext<'_>, covers: &Covers) -> Resource {
+pub(crate) fn covers_resource(ctx: &CheckContext<'_>, covers: &Covers) -> Resource {
     match covers {
         Covers::Tables(set) => match set.first(ctx.decisions.table_count()) {
             Some(t) => Resource::Table(t),
@@ -403,7 +407,7 @@ pub fn covers_resource(ctx: &CheckContext<'_>, covers: &Covers) -> Resource {
 }
 
 /// A short human name of what an entry covers (`table Music, table Orders and 3 more`).
-pub fn covers_name(ctx: &CheckContext<'_>, covers: &Covers) -> String {
+pub(crate) fn covers_name(ctx: &CheckContext<'_>, covers: &Covers) -> String {
     match covers {
         Covers::Tables(set) => ctx.decisions.phrase(set),
         Covers::Slr(_) => "the service-linked role".to_string(),

@@ -15,7 +15,7 @@ const CLOSE: char = '\u{E001}';
 
 /// A policy document as the IAM layer reads it: a map stays as it is; a string is parsed
 /// as JSON; an unknown stays unknown; anything else is unknown with a note.
-pub fn policy_document(v: &Value, text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Value {
+pub(crate) fn policy_document(v: &Value, text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Value {
     match &v.kind {
         ValueKind::Map(_) | ValueKind::Unknown(_) => v.clone(),
         ValueKind::Str(t) => {

@@ -17,7 +17,7 @@ use crate::source::Span;
 use crate::value::{Entry, Template, Value, ValueKind};
 
 /// The most map entries all loops of one template may generate.
-pub const MAX_GENERATED: usize = 10_000;
+pub(crate) const MAX_GENERATED: usize = 10_000;
 
 const PREFIX: &str = "Fn::ForEach::";
 

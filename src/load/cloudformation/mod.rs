@@ -41,7 +41,7 @@ pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOpti
 
 /// Loads one template read from `path` (registered as `file` under `display`); nested
 /// stacks with a local `TemplateURL` are read from below `path`'s folder.
-pub fn load_template_file(
+pub(crate) fn load_template_file(
     path: &Path,
     display: &str,
     file: FileId,
@@ -64,7 +64,7 @@ pub(crate) struct Nesting {
     /// else the root template's folder.
     pub confine: Option<PathBuf>,
     /// How many stacks deep templates are read (the module depth limit).
-    pub depth_limit: usize,
+    pub(crate) depth_limit: usize,
     /// Opaque-id prefix: `""` at the root, `"Parent/Child/"` below.
     pub scope: String,
     /// Canonical paths of this template and the ones above it (a cycle guard).

@@ -73,7 +73,7 @@ pub fn stack(loader: &mut Loader<'_, '_>, r: &Resource<'_>, url_prop: &str) {
 /// SAM's local `CodeUri`/`DefinitionUri` (code and definitions `sam package` uploads):
 /// kdsguard reads neither, but a literal local path must still resolve inside the analysis
 /// root; outside (or a symlink loop) is a load error at the property.
-pub fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
+pub(crate) fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
     let (Some(dir), Some(root)) = (
         loader.nesting.path.as_deref().and_then(Path::parent),
         loader.nesting.confine.as_deref(),

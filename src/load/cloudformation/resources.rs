@@ -18,7 +18,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Entry, Template, Value, ValueKind};
 
 /// The SAM transform that turns `AWS::Serverless::*` into plain resources.
-pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+pub(crate) const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 
 const KNOWN_SECTIONS: &[&str] = &[
     "AWSTemplateFormatVersion",
@@ -210,7 +210,7 @@ type TargetByName = fn(Template) -> Target;
 /// One resource's resolved declaration.
 pub struct Resource<'e> {
     pub id: &'e str,
-    pub ty: &'e str,
+    pub(crate) ty: &'e str,
     pub entry: &'e Entry,
     pub props: Value,
     pub span: Span,
@@ -222,8 +222,8 @@ impl Resource<'_> {
     }
 }
 
-pub struct Loader<'a, 'i> {
-    pub ev: Evaluator<'a>,
+pub(crate) struct Loader<'a, 'i> {
+    pub(crate) ev: Evaluator<'a>,
     pub input: &'i mut Input,
     pub text: &'a str,
     pub file: FileId,
@@ -919,7 +919,7 @@ fn mark_conditional(doc: &mut Value, condition: &str, span: Span) {
 }
 
 /// The items of a list; a single value stands for a list of one (an unknown list too).
-pub fn list_items(v: &Value) -> Vec<&Value> {
+pub(crate) fn list_items(v: &Value) -> Vec<&Value> {
     match &v.kind {
         ValueKind::List(items) => items.iter().collect(),
         ValueKind::Null => Vec::new(),
@@ -928,7 +928,7 @@ pub fn list_items(v: &Value) -> Vec<&Value> {
 }
 
 /// A managed policy named by ARN (or an unresolvable reference).
-pub fn policy_ref(v: &Value) -> PolicyRef {
+pub(crate) fn policy_ref(v: &Value) -> PolicyRef {
     match &v.kind {
         ValueKind::Str(t) => PolicyRef::Arn(t.clone()),
         _ => PolicyRef::Unknown(v.clone()),

@@ -19,7 +19,11 @@ const ROLE_TYPES: &[&str] = &["AWS::Serverless::Function", "AWS::Serverless::Sta
 /// Registers `<LogicalId>Role` for every function or state machine that names no `Role`,
 /// so that `!GetAtt <LogicalId>Role.Arn` resolves like a declared role, with the path its
 /// `RolePath` gives (a function's own, else `Globals.Function`'s, which SAM allows there).
-pub fn declare_implicit_roles<'a>(entries: &'a [Entry], function_globals: Option<&'a Value>, ev: &mut Evaluator<'a>) {
+pub(crate) fn declare_implicit_roles<'a>(
+    entries: &'a [Entry],
+    function_globals: Option<&'a Value>,
+    ev: &mut Evaluator<'a>,
+) {
     for e in entries {
         let ty = e.value.get("Type").and_then(Value::as_str).unwrap_or_default();
         if !ROLE_TYPES.contains(&ty) {

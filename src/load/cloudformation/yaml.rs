@@ -18,12 +18,12 @@ use crate::source::{FileId, Span};
 use crate::value::{Entry, Template, Value, ValueKind};
 
 /// The hardest nesting bound of the tree walks here, whatever the configured limit.
-pub const MAX_DEPTH: usize = crate::limits::MAX_NESTING_DEPTH;
+pub(crate) const MAX_DEPTH: usize = crate::limits::MAX_NESTING_DEPTH;
 
 /// A YAML failure: the byte offset where it was found and what was wrong.
 #[derive(Clone, PartialEq, Debug)]
-pub struct YamlError {
-    pub offset: usize,
+pub(crate) struct YamlError {
+    pub(crate) offset: usize,
     pub message: String,
 }
 
@@ -40,7 +40,7 @@ pub fn parse(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Res
 }
 
 /// [`parse`] under `limits` (nesting depth, alias expansion).
-pub fn parse_limited(
+pub(crate) fn parse_limited(
     text: &str,
     file: FileId,
     diagnostics: &mut Vec<Diagnostic>,
@@ -213,7 +213,7 @@ impl Repaired {
 /// Parses the first document of `text`. Notes (later documents, unknown tags) and
 /// warnings (duplicate keys) go to `diagnostics`. An empty stream gives `Value::Null`.
 #[cfg(test)]
-pub fn parse_strict(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, YamlError> {
+pub(crate) fn parse_strict(text: &str, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> Result<Value, YamlError> {
     parse_strict_limited(text, file, diagnostics, &Limits::default())
 }
 
@@ -558,7 +558,7 @@ fn trim_end(text: &str, start: usize, end: usize) -> usize {
 }
 
 /// The type CloudFormation gives a plain (unquoted) scalar.
-pub fn plain_scalar_kind(text: &str) -> ValueKind {
+pub(crate) fn plain_scalar_kind(text: &str) -> ValueKind {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => ValueKind::Null,
         "true" | "True" | "TRUE" => ValueKind::Bool(true),

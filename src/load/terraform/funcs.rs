@@ -946,7 +946,7 @@ fn literal_json(v: &Value) -> Result<String, FormatError> {
 }
 
 /// Why `file()` and its kin read nothing.
-pub enum Unread {
+pub(crate) enum Unread {
     /// Nothing is there: `fileexists()` is false.
     Missing(String),
     /// Outside the analysis root, a symlink loop, or unreadable: unknown (and an error).
@@ -974,7 +974,7 @@ fn real_escape(refusal: &crate::load::confine::Refusal) -> bool {
 impl Eval<'_> {
     /// Reads a file named by `file()`/`templatefile()`/`fileexists()`, confined to the
     /// analysis root. A path outside it (or a symlink loop) is also a load error at `span`.
-    pub fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), Unread> {
+    pub(crate) fn read_confined(&self, path: &str, span: Span) -> Result<(FileId, String), Unread> {
         use crate::load::confine::{Refusal, resolve_inside};
         let p = Path::new(path);
         let candidates: Vec<PathBuf> = if p.is_absolute() {
@@ -1024,7 +1024,7 @@ impl Eval<'_> {
     }
 
     /// Renders a `templatefile` with its variables.
-    pub fn render_template_file(&self, id: FileId, text: &str, vars: &Value, span: Span) -> Value {
+    pub(crate) fn render_template_file(&self, id: FileId, text: &str, vars: &Value, span: Span) -> Value {
         let tpl = match hcl_edit::parser::parse_template(text) {
             Ok(t) => t,
             Err(e) => {

@@ -20,7 +20,7 @@ use crate::source::{FileId, Span};
 
 /// The argument that carries a synthetic block's span (its JSON object), since blocks
 /// built here have no span of their own. Never evaluated.
-pub const SPAN_ATTR: &str = "__kdsguard_span";
+pub(crate) const SPAN_ATTR: &str = "__kdsguard_span";
 /// Nested keys read as blocks when their value is an object or a list of objects.
 const BLOCK_NAMES: &[&str] = &[
     "statement",
@@ -297,13 +297,13 @@ fn push_span(body: &mut Body, o: &Object) {
 }
 
 /// A block's span: its own, or that of the JSON object it was built from.
-pub fn block_span(block: &Block) -> Option<std::ops::Range<usize>> {
+pub(crate) fn block_span(block: &Block) -> Option<std::ops::Range<usize>> {
     block
         .span()
         .or_else(|| block.body.get_attribute(SPAN_ATTR).and_then(|a| a.value.span()))
 }
 
 /// An argument's span: its own, or that of its value (arguments built from JSON).
-pub fn attr_span(attr: &Attribute) -> Option<std::ops::Range<usize>> {
+pub(crate) fn attr_span(attr: &Attribute) -> Option<std::ops::Range<usize>> {
     attr.span().or_else(|| attr.value.span())
 }

@@ -14,13 +14,13 @@ use crate::source::SourceMap;
 use crate::value::{Value, ValueKind};
 
 /// Where the manifest sits, relative to the root module folder.
-pub const MANIFEST_PATH: &str = ".terraform/modules/modules.json";
+pub(crate) const MANIFEST_PATH: &str = ".terraform/modules/modules.json";
 /// The folder installed modules must be in, relative to the root module folder.
 const INSTALL_DIR: &str = ".terraform/modules";
 
 /// One installed module.
 #[derive(Clone, Debug)]
-pub struct Installed {
+pub(crate) struct Installed {
     /// The source the module was installed from (`registry.terraform.io/org/name/aws`).
     pub source: String,
     /// The folder as written in the manifest (`.terraform/modules/vpc`).
@@ -29,7 +29,7 @@ pub struct Installed {
 
 /// The modules `terraform init` installed for one root module.
 #[derive(Clone, Debug)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// The root module folder the manifest's `Dir`s are relative to.
     pub root_dir: PathBuf,
     /// Installed modules by key.
@@ -37,7 +37,7 @@ pub struct Manifest {
 }
 
 /// Where an installed module's folder is, or why it cannot be used.
-pub enum Located {
+pub(crate) enum Located {
     Dir(PathBuf),
     Refused(String),
 }
@@ -101,7 +101,7 @@ impl Manifest {
 
     /// The folder of installed module `key`, confined to `.terraform/modules/` of the root
     /// module (links resolved); `None` when the manifest does not list the key.
-    pub fn locate(&self, key: &str) -> Option<(Located, &Installed)> {
+    pub(crate) fn locate(&self, key: &str) -> Option<(Located, &Installed)> {
         let installed = self.modules.get(key)?;
         let base = self.root_dir.join(INSTALL_DIR);
         let Ok(base) = base.canonicalize() else {
@@ -120,7 +120,7 @@ impl Manifest {
 
 /// Whether the source a module was installed from is the one the configuration names:
 /// registry sources are recorded with their host.
-pub fn same_source(configured: &str, recorded: &str) -> bool {
+pub(crate) fn same_source(configured: &str, recorded: &str) -> bool {
     let strip = |s: &str| {
         s.strip_prefix("registry.terraform.io/")
             .or_else(|| s.strip_prefix("registry.opentofu.org/"))

@@ -108,15 +108,6 @@ pub fn load_plan(file: &Path, display: &str, sources: &SourceMap) -> Input {
     plan::load(file, display, sources)
 }
 
-/// The plan files in a module folder (which [`load_module`] merges with the folder's
-/// configuration, so discovery need not load them as inputs of their own).
-pub fn plan_files_in(dir: &Path) -> Vec<PathBuf> {
-    json_files_in(dir)
-        .into_iter()
-        .filter(|f| sniff(f).is_some_and(|t| plan::looks_like_plan(&t)))
-        .collect()
-}
-
 /// `*.json` files of a folder (not `.tf.json`), sorted.
 fn json_files_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -22,7 +22,7 @@ enum Ctx {
 
 /// The text with the newlines Terraform ignores inside brackets replaced by spaces, or
 /// `None` when there are none (nothing to retry with). Same length, same byte offsets.
-pub fn join_bracketed_lines(text: &str) -> Option<String> {
+pub(crate) fn join_bracketed_lines(text: &str) -> Option<String> {
     let mut out = text.as_bytes().to_vec();
     let b = text.as_bytes();
     let mut stack = vec![Ctx::Keep];

@@ -42,7 +42,7 @@ const REFERENCE_ROUNDS: usize = 4;
 
 /// One planned resource instance.
 #[derive(Clone, Debug)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub address: String,
     pub rtype: String,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct Planned {
 }
 
 /// A plan file as read.
-pub struct Plan {
+pub(crate) struct Plan {
     pub file: FileId,
     pub text: std::sync::Arc<str>,
     pub resources: Vec<Planned>,
@@ -69,13 +69,13 @@ pub struct Plan {
 }
 
 /// Whether a file's text looks like a plan (the test discovery uses).
-pub fn looks_like_plan(text: &str) -> bool {
+pub(crate) fn looks_like_plan(text: &str) -> bool {
     text.contains("\"format_version\"") && text.contains("\"planned_values\"")
 }
 
 /// Whether a file's text looks like a state file (`terraform show -json` of a state, or
 /// a raw `terraform.tfstate`).
-pub fn looks_like_state(text: &str) -> bool {
+pub(crate) fn looks_like_state(text: &str) -> bool {
     let head: String = text.chars().take(4096).collect();
     (head.contains("\"format_version\"") && head.contains("\"values\"") && !text.contains("\"planned_values\""))
         || (head.contains("\"terraform_version\"") && head.contains("\"serial\"") && head.contains("\"lineage\""))
@@ -142,7 +142,7 @@ pub fn load(file: &Path, display: &str, sources: &SourceMap) -> Input {
 
 /// Adds the plan's resources (except those at `skip` addresses) to `input`, resolving
 /// unknown attributes through the configuration and adding computed attributes.
-pub fn extract(ev: &Eval, plan: &Plan, skip: &BTreeSet<String>, input: &mut Input, unmodelled: &mut Unmodelled) {
+pub(crate) fn extract(ev: &Eval, plan: &Plan, skip: &BTreeSet<String>, input: &mut Input, unmodelled: &mut Unmodelled) {
     let objects = resolve(ev, plan);
     for p in &plan.resources {
         let base = p.address.strip_suffix(&p.key.suffix()).unwrap_or(&p.address);
@@ -155,7 +155,7 @@ pub fn extract(ev: &Eval, plan: &Plan, skip: &BTreeSet<String>, input: &mut Inpu
 }
 
 /// The planned values by address, for merging into the HCL evaluation.
-pub fn values_by_address(plan: &Plan) -> BTreeMap<String, Value> {
+pub(crate) fn values_by_address(plan: &Plan) -> BTreeMap<String, Value> {
     plan.resources
         .iter()
         .map(|p| (p.address.clone(), p.values.clone()))

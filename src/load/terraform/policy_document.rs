@@ -70,7 +70,7 @@ pub fn build(ev: &Eval, body: &Body, file: FileId, scope: &Scope, span: Span) ->
 
 /// Calls `f` for every block named `name` in `body`, expanding `dynamic "name"` blocks
 /// whose collection is known (the iterator bound in the scope passed to `f`).
-pub fn for_each_block(
+pub(crate) fn for_each_block(
     ev: &Eval,
     body: &Body,
     name: &str,

@@ -23,7 +23,7 @@ const KNOWN_DATA: &[&str] = &[
 
 /// Resource types counted per input and reported once, because they are not modelled.
 #[derive(Default)]
-pub struct Unmodelled {
+pub(crate) struct Unmodelled {
     /// `(kind and type) -> (count, first span, first seen order)`.
     seen: BTreeMap<String, (usize, Span, usize)>,
 }
@@ -47,7 +47,7 @@ impl Unmodelled {
     }
 
     /// One note per type, in order of first occurrence.
-    pub fn into_notes(self) -> Vec<Diagnostic> {
+    pub(crate) fn into_notes(self) -> Vec<Diagnostic> {
         let mut items: Vec<(String, (usize, Span, usize))> = self.seen.into_iter().collect();
         items.sort_by_key(|(_, (_, _, order))| *order);
         items
@@ -67,7 +67,7 @@ impl Unmodelled {
 /// Adds every resource instance a module declares to `input`.
 /// `seen` collects each resource's address without instance key (so that a merged plan
 /// adds only what the configuration does not declare).
-pub fn extract(
+pub(crate) fn extract(
     ev: &Eval,
     input: &mut Input,
     unmodelled: &mut Unmodelled,
@@ -77,7 +77,7 @@ pub fn extract(
 }
 
 /// [`extract`] for the resources at indexes `range` of the module, in order.
-pub fn extract_range(
+pub(crate) fn extract_range(
     ev: &Eval,
     range: std::ops::Range<usize>,
     input: &mut Input,
@@ -117,7 +117,14 @@ pub fn extract_range(
 }
 
 /// Maps one resource instance whose attribute values are already known (a plan).
-pub fn map_instance(ev: &Eval, res: &Res, address: &str, obj: &Value, input: &mut Input, unmodelled: &mut Unmodelled) {
+pub(crate) fn map_instance(
+    ev: &Eval,
+    res: &Res,
+    address: &str,
+    obj: &Value,
+    input: &mut Input,
+    unmodelled: &mut Unmodelled,
+) {
     if res.data {
         return;
     }
@@ -689,7 +696,7 @@ fn is_unset(v: &Value) -> bool {
 }
 
 /// A value as a string template; anything unknown becomes an opaque symbol.
-pub fn template_of(ev: &Eval, v: &Value) -> Template {
+pub(crate) fn template_of(ev: &Eval, v: &Value) -> Template {
     match &v.kind {
         ValueKind::Unknown(u) => Template::opaque(ev.opaque_id(&u.expr), u.reason.clone(), v.span),
         _ => v.to_template().unwrap_or_else(|| {
@@ -761,7 +768,7 @@ fn kms_arn(key_id: &Template) -> Template {
 }
 
 /// Adds the attributes the provider computes for a resource instance.
-pub fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Vec<Entry>) {
+pub(crate) fn computed_attributes(ev: &Eval, res: &Res, address: &str, entries: &mut Vec<Entry>) {
     let span = res.span;
     let _ = ev;
     let get = |entries: &[Entry], k: &str| entries.iter().rev().find(|e| e.key == k).map(|e| e.value.clone());

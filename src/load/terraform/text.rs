@@ -10,7 +10,7 @@ use crate::value::{Symbol, Template};
 
 /// Maps offsets in a template's literal text to source spans.
 #[derive(Clone, Debug, Default)]
-pub struct TextMap {
+pub(crate) struct TextMap {
     runs: Vec<Run>,
 }
 
@@ -49,7 +49,7 @@ impl TextMap {
 
 /// Builds a template and its text map together.
 #[derive(Default, Debug)]
-pub struct TextBuilder {
+pub(crate) struct TextBuilder {
     pub template: Template,
     pub map: TextMap,
     len: usize,
@@ -61,7 +61,7 @@ impl TextBuilder {
     }
 
     /// Literal text with one source offset per byte.
-    pub fn push_exact(&mut self, text: &str, file: FileId, offsets: Vec<u32>) {
+    pub(crate) fn push_exact(&mut self, text: &str, file: FileId, offsets: Vec<u32>) {
         if text.is_empty() {
             return;
         }
@@ -76,7 +76,7 @@ impl TextBuilder {
     }
 
     /// Literal text that comes from `span` as a whole.
-    pub fn push_whole(&mut self, text: &str, span: Span) {
+    pub(crate) fn push_whole(&mut self, text: &str, span: Span) {
         if text.is_empty() {
             return;
         }
@@ -85,7 +85,7 @@ impl TextBuilder {
 
     /// A template from elsewhere (a reference, a function result): its literal parts map
     /// to `span`.
-    pub fn push_template(&mut self, t: &Template, span: Span) {
+    pub(crate) fn push_template(&mut self, t: &Template, span: Span) {
         for part in t.parts() {
             match part {
                 crate::value::Part::Lit(s) => self.push_whole(s, span),
@@ -111,7 +111,7 @@ impl TextBuilder {
 
 /// Whether the raw text of a quoted HCL string holds an interpolation or a directive
 /// (`${` or `%{` not escaped as `$${` / `%%{`): a template rather than a literal.
-pub fn has_template_markers(raw: &str) -> bool {
+pub(crate) fn has_template_markers(raw: &str) -> bool {
     let bytes = raw.as_bytes();
     let mut i = 0;
     while i + 1 < bytes.len() {
@@ -129,7 +129,7 @@ pub fn has_template_markers(raw: &str) -> bool {
 
 /// Source offsets for each byte of `cooked`, the decoded text of a quoted HCL string
 /// whose raw text (without quotes) starts at `base`. `None` when the two do not align.
-pub fn quoted_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>> {
+pub(crate) fn quoted_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>> {
     let mut out = Vec::with_capacity(cooked.len());
     let mut decoded = String::with_capacity(cooked.len());
     let bytes = raw.as_bytes();
@@ -178,7 +178,7 @@ fn hex_char(hex: &str) -> Option<char> {
 /// Source offsets for each byte of `cooked`, a heredoc literal whose raw text starts at
 /// `base`. The cooked text is the raw text with indentation, `\r` and the doubled `$`/`%`
 /// of escapes removed, so it is a subsequence of the raw text: align greedily.
-pub fn heredoc_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>> {
+pub(crate) fn heredoc_offsets(raw: &str, cooked: &str, base: usize) -> Option<Vec<u32>> {
     let raw = raw.as_bytes();
     let mut out = Vec::with_capacity(cooked.len());
     let mut j = 0;

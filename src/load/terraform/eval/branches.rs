@@ -23,13 +23,13 @@ use crate::value::{Entry, Symbol, Template, Value, ValueKind};
 
 /// How many renderings of one template the branches of its unknown `if`s may take; past
 /// it, the string keeps only its opaque pieces (and a document read from it is unknown).
-pub const MAX_BRANCH_RENDERINGS: usize = 16;
+pub(crate) const MAX_BRANCH_RENDERINGS: usize = 16;
 
 /// A template `if` reached with an unknown condition.
 #[derive(Clone, PartialEq, Debug)]
-pub struct Fork {
+pub(crate) struct Fork {
     /// The whole directive, `%{ if }` to `%{ endif }`.
-    pub directive: Span,
+    pub(crate) directive: Span,
     /// The condition expression.
     pub condition: Span,
     /// The condition as written.
@@ -40,21 +40,21 @@ pub struct Fork {
 
 /// One rendering of a template with a branch chosen at each unknown `if`.
 #[derive(Debug)]
-pub struct Rendering {
+pub(crate) struct Rendering {
     pub template: Template,
     pub map: Rc<TextMap>,
 }
 
 /// Every rendering of a template over the branches of its unknown `if`s.
 #[derive(Debug)]
-pub struct Branches {
-    pub renderings: Vec<Rendering>,
+pub(crate) struct Branches {
+    pub(crate) renderings: Vec<Rendering>,
     /// The unknown `if`s reached by any rendering (each directive and condition once).
-    pub forks: Vec<Fork>,
+    pub(crate) forks: Vec<Fork>,
 }
 
 /// What `template_into` does at a template `if` whose condition is not known.
-pub struct Choices {
+pub(crate) struct Choices {
     /// `None`: the plain rendering (an opaque piece); else the branches to take, in the
     /// order the unknown `if`s are reached (`true` past the end).
     script: Option<Vec<bool>>,
@@ -82,12 +82,12 @@ impl Choices {
     }
 
     /// Whether an unknown `if` was reached.
-    pub fn reached_unknown_if(&self) -> bool {
+    pub(crate) fn reached_unknown_if(&self) -> bool {
         !self.forks.is_empty()
     }
 
     /// The branch to render at an unknown `if` (`None`: an opaque piece instead).
-    pub fn choose(&mut self, fork: Fork) -> Option<bool> {
+    pub(crate) fn choose(&mut self, fork: Fork) -> Option<bool> {
         self.forks.push(fork);
         let script = self.script.as_ref()?;
         let taken = script.get(self.trail.len()).copied().unwrap_or(true);
@@ -97,7 +97,7 @@ impl Choices {
 }
 
 /// What JSON text in a string turned out to be.
-pub enum ReadJson {
+pub(crate) enum ReadJson {
     /// A JSON value (for a policy read over branches, their statements merged).
     Value(Value),
     /// Text whose JSON depends on values not known: an unknown value saying which.

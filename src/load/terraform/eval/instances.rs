@@ -10,7 +10,7 @@ use crate::value::{Template, Value, ValueKind};
 /// Which instance of a resource: no `count`/`for_each`, a count index, a for_each key, or
 /// the single stand-in instance of an unknown collection.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
-pub enum InstKey {
+pub(crate) enum InstKey {
     None,
     Int(usize),
     Str(String),
@@ -29,7 +29,7 @@ impl InstKey {
 
 /// The instances of a resource.
 #[derive(Clone, Debug)]
-pub enum Expansion {
+pub(crate) enum Expansion {
     Single,
     Count(usize),
     Each(Vec<(String, Value)>),
@@ -39,7 +39,7 @@ pub enum Expansion {
 
 impl<'s> Eval<'s> {
     /// The instances of module call `index` (its `count` / `for_each`).
-    pub fn module_expansion(&self, index: usize) -> Expansion {
+    pub(crate) fn module_expansion(&self, index: usize) -> Expansion {
         if let Some(e) = self.module_expansions.borrow().get(&index) {
             return e.clone();
         }
@@ -130,7 +130,7 @@ impl<'s> Eval<'s> {
     }
 
     /// The scope of one instance (`count.index`, `each.key`, `each.value`).
-    pub fn instance_scope<'p>(
+    pub(crate) fn instance_scope<'p>(
         &self,
         parent: &'p Scope<'p>,
         expansion: &Expansion,
@@ -176,7 +176,7 @@ impl<'s> Eval<'s> {
     }
 
     /// All instance keys of a resource.
-    pub fn instance_keys(expansion: &Expansion) -> Vec<InstKey> {
+    pub(crate) fn instance_keys(expansion: &Expansion) -> Vec<InstKey> {
         match expansion {
             Expansion::Single => vec![InstKey::None],
             Expansion::Count(n) => (0..*n).map(InstKey::Int).collect(),
@@ -204,7 +204,7 @@ impl<'s> Eval<'s> {
 /// `count` / `for_each` of a block body, evaluated in module scope. One set to `null` is
 /// taken as not set (Terraform itself rejects a null `count` or `for_each`; a single
 /// instance is the reading that keeps every grant of the block).
-pub fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
+pub(crate) fn meta_expansion(ev: &Eval, body: &Body, file: FileId) -> Expansion {
     let root = Scope::root();
     let set = |name: &str| {
         body.get_attribute(name)
@@ -278,7 +278,7 @@ impl Eval<'_> {
 }
 
 /// `[0]` or `["key"]` (the whole string) as an instance key.
-pub fn parse_index(s: &str) -> Option<InstKey> {
+pub(crate) fn parse_index(s: &str) -> Option<InstKey> {
     let inner = s.strip_prefix('[')?.strip_suffix(']')?;
     if let Some(q) = inner.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
         return Some(InstKey::Str(q.replace("\\\"", "\"").replace("\\\\", "\\")));

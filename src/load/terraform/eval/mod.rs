@@ -38,25 +38,27 @@ use crate::model::{Diagnostic, LoadError};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Template, Value};
 
-pub use self::branches::ReadJson;
-pub use self::instances::{Expansion, InstKey};
-pub use self::operators::{equal, num_value, number, truthy};
+pub(crate) use self::branches::ReadJson;
+pub(crate) use self::instances::{Expansion, InstKey};
+pub use self::operators::{equal, number};
+pub(crate) use self::operators::{num_value, truthy};
 pub use self::scope::Scope;
 pub use self::template::opaque;
-pub use self::values::{iterate, map_value, to_json, unknown_reason};
+pub use self::values::to_json;
+pub(crate) use self::values::{iterate, map_value, unknown_reason};
 
 /// How deep expressions and references may nest before evaluation gives up.
-pub const MAX_DEPTH: usize = 96;
+pub(crate) const MAX_DEPTH: usize = 96;
 /// The most elements a produced collection may have (`count`/`for_each` instances are
 /// bounded by the configurable instance limit instead).
-pub const MAX_ITEMS: usize = 10_000;
+pub(crate) const MAX_ITEMS: usize = 10_000;
 /// How many renderings of one string literal keep their source map.
 const MAX_RENDERINGS: usize = 64;
 /// How long an expression's text may be in an unknown value's `expr`.
 const MAX_EXPR_TEXT: usize = 160;
 
 /// A declared `resource` or `data` block.
-pub struct Res {
+pub(crate) struct Res {
     pub data: bool,
     pub rtype: String,
     pub name: String,
@@ -64,11 +66,11 @@ pub struct Res {
     pub file: FileId,
     pub span: Span,
     /// Read from a plan (no `lifecycle` is visible).
-    pub from_plan: bool,
+    pub(crate) from_plan: bool,
 }
 
 /// A `module` call.
-pub struct ModuleCall {
+pub(crate) struct ModuleCall {
     pub name: String,
     pub block: Block,
     pub file: FileId,
@@ -77,7 +79,7 @@ pub struct ModuleCall {
 
 /// One Terraform module: its declarations, by kind, in source order.
 #[derive(Default)]
-pub struct Module {
+pub(crate) struct Module {
     /// Address prefix (`""` for the root, `module.a.` for a child).
     pub prefix: String,
     /// The module's key in `.terraform/modules/modules.json` (`""` for the root, `a.b`
@@ -113,7 +115,7 @@ type Renderings = Vec<(Template, Rc<TextMap>)>;
 type BranchRenderings = Vec<(Template, Rc<branches::Branches>)>;
 
 /// Run-wide context shared by a root module and its children.
-pub struct Ctx<'s> {
+pub(crate) struct Ctx<'s> {
     pub sources: &'s SourceMap,
     pub cwd: PathBuf,
     /// Files may only be read below this folder (the repository root).
@@ -160,11 +162,11 @@ impl<'s> Ctx<'s> {
 }
 
 /// Evaluates expressions of one module.
-pub struct Eval<'s> {
+pub(crate) struct Eval<'s> {
     /// The module's declarations, shared (read only) with sibling evaluators that extract
     /// part of the same module on another thread.
     pub m: Arc<Module>,
-    pub ctx: Rc<Ctx<'s>>,
+    pub(crate) ctx: Rc<Ctx<'s>>,
     locals: RefCell<BTreeMap<String, Slot>>,
     outputs: RefCell<BTreeMap<String, Slot>>,
     objects: RefCell<BTreeMap<(usize, InstKey), Slot<Shared>>>,
@@ -184,12 +186,12 @@ pub struct Eval<'s> {
     /// created on first use.
     pub children: RefCell<BTreeMap<String, Option<Rc<Eval<'s>>>>>,
     /// Creates a child module's evaluator (set by the loader; `None` disables modules).
-    pub make_child: Option<ChildMaker<'s>>,
+    pub(crate) make_child: Option<ChildMaker<'s>>,
 }
 
 /// The loader's function that loads a called module instance:
 /// `(parent, call index, instance key) -> child`.
-pub type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize, &InstKey) -> Option<Eval<'s>> + 's>;
+pub(crate) type ChildMaker<'s> = Rc<dyn Fn(&Eval<'s>, usize, &InstKey) -> Option<Eval<'s>> + 's>;
 
 impl<'s> Eval<'s> {
     pub fn new(m: Module, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
@@ -198,7 +200,7 @@ impl<'s> Eval<'s> {
 
     /// An evaluator of a module another evaluator may be reading too (each keeps its own
     /// values, notes and errors).
-    pub fn sharing(m: Arc<Module>, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
+    pub(crate) fn sharing(m: Arc<Module>, ctx: Rc<Ctx<'s>>) -> Eval<'s> {
         Eval {
             m,
             ctx,
@@ -221,7 +223,7 @@ impl<'s> Eval<'s> {
     /// Takes out the bulk of what this evaluator holds, for freeing elsewhere: the
     /// module's parse trees (unless another evaluator still shares them) and the instance
     /// objects no one else holds.
-    pub fn take_bulk(&mut self) -> (Option<Module>, Vec<Value>) {
+    pub(crate) fn take_bulk(&mut self) -> (Option<Module>, Vec<Value>) {
         let module = Arc::try_unwrap(std::mem::take(&mut self.m)).ok();
         let mut shared: Vec<Shared> = std::mem::take(self.objects.get_mut())
             .into_values()
@@ -245,7 +247,7 @@ impl<'s> Eval<'s> {
 
     /// Whether a collection of `n` elements is evaluated element by element. A longer one
     /// is treated as unknown (never cut short, which could drop a grant), and a note says so.
-    pub fn within_items(&self, n: usize, span: Span) -> bool {
+    pub(crate) fn within_items(&self, n: usize, span: Span) -> bool {
         if n <= MAX_ITEMS {
             return true;
         }
@@ -264,7 +266,7 @@ impl<'s> Eval<'s> {
     }
 
     /// The text of a file of this module or read by `file()`.
-    pub fn source_text(&self, file: FileId) -> Option<Arc<str>> {
+    pub(crate) fn source_text(&self, file: FileId) -> Option<Arc<str>> {
         self.m
             .texts
             .get(&file)
@@ -272,7 +274,7 @@ impl<'s> Eval<'s> {
             .or_else(|| self.extra_texts.borrow().get(&file).cloned())
     }
 
-    pub fn add_text(&self, file: FileId, text: Arc<str>) {
+    pub(crate) fn add_text(&self, file: FileId, text: Arc<str>) {
         self.extra_texts.borrow_mut().insert(file, text);
     }
 
@@ -296,13 +298,13 @@ impl<'s> Eval<'s> {
             .unwrap_or_default()
     }
     /// An unknown value for expression `span`.
-    pub fn unknown_at(&self, span: Span, reason: impl Into<String>) -> Value {
+    pub(crate) fn unknown_at(&self, span: Span, reason: impl Into<String>) -> Value {
         Value::unknown(self.text(span), reason, span)
     }
 
     /// The id of an opaque symbol for an unknown expression of this module: the module
     /// prefix keeps `var.x` of two modules apart.
-    pub fn opaque_id(&self, expr: &str) -> String {
+    pub(crate) fn opaque_id(&self, expr: &str) -> String {
         format!("{}{}", self.m.prefix, expr)
     }
 }

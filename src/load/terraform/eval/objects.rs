@@ -13,7 +13,7 @@ use crate::value::{Entry, Value, ValueKind};
 impl<'s> Eval<'s> {
     /// The object one resource instance evaluates to: its configured arguments plus the
     /// attributes the provider computes from them.
-    pub fn instance_object(&self, idx: usize, key: &InstKey) -> Rc<Value> {
+    pub(crate) fn instance_object(&self, idx: usize, key: &InstKey) -> Rc<Value> {
         let cache_key = (idx, key.clone());
         let Some(res) = self.m.resources.get(idx) else {
             return Rc::new(Value::new(ValueKind::Null, Span::builtin()));
@@ -56,7 +56,7 @@ impl<'s> Eval<'s> {
     }
 
     /// A block body's arguments (and nested blocks as lists of objects).
-    pub fn body_entries(&self, body: &Body, file: FileId, scope: &Scope, depth: usize) -> Vec<Entry> {
+    pub(crate) fn body_entries(&self, body: &Body, file: FileId, scope: &Scope, depth: usize) -> Vec<Entry> {
         let mut entries = Vec::new();
         for attr in body.attributes() {
             let key = attr.key.as_str();

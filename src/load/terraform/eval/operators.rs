@@ -73,7 +73,7 @@ impl<'s> Eval<'s> {
 }
 
 /// A boolean, when known (Terraform converts "true"/"false" strings).
-pub fn truthy(v: &Value) -> Option<bool> {
+pub(crate) fn truthy(v: &Value) -> Option<bool> {
     v.as_bool()
 }
 
@@ -85,7 +85,7 @@ pub fn number(v: &Value) -> Option<f64> {
     }
 }
 
-pub fn num_value(n: f64, span: Span) -> Value {
+pub(crate) fn num_value(n: f64, span: Span) -> Value {
     let text = if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {

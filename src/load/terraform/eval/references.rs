@@ -163,7 +163,7 @@ impl<'s> Eval<'s> {
     }
 
     /// All outputs of this module as one object (`module.m` used as a value).
-    pub fn outputs_object(&self, span: Span) -> Value {
+    pub(crate) fn outputs_object(&self, span: Span) -> Value {
         let names: Vec<String> = self.m.outputs.keys().cloned().collect();
         let entries = names
             .into_iter()
@@ -198,7 +198,7 @@ impl<'s> Eval<'s> {
 
     /// The evaluator of one instance of the child module called `name`, loading it on
     /// first use.
-    pub fn child_instance(&self, name: &str, key: &InstKey) -> Option<Rc<Eval<'s>>> {
+    pub(crate) fn child_instance(&self, name: &str, key: &InstKey) -> Option<Rc<Eval<'s>>> {
         let slot_key = format!("{name}{}", key.suffix());
         if let Some(slot) = self.children.borrow().get(&slot_key) {
             return slot.clone();

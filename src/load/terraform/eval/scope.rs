@@ -21,7 +21,7 @@ impl<'p> Scope<'p> {
         self.with_all(vec![(name.into(), value)])
     }
 
-    pub fn with_all(&'p self, vars: Vec<(String, Value)>) -> Scope<'p> {
+    pub(crate) fn with_all(&'p self, vars: Vec<(String, Value)>) -> Scope<'p> {
         Scope {
             parent: Some(self),
             vars,

@@ -17,7 +17,7 @@ impl<'s> Eval<'s> {
     /// as a load error of that file (it is a file that does not parse as what it is used
     /// for); returns whether it did. JSON written in the `.tf` files themselves stays a
     /// warning: those files parse.
-    pub fn policy_file_error(&self, e: &crate::source::Spanned<String>) -> bool {
+    pub(crate) fn policy_file_error(&self, e: &crate::source::Spanned<String>) -> bool {
         if e.span.is_builtin() {
             return false;
         }
@@ -34,7 +34,7 @@ impl<'s> Eval<'s> {
     }
 
     /// A string past the template length limit: unknown, and a load error at `span`.
-    pub fn text_too_long(&self, span: Span, len: usize, limit: usize) -> Value {
+    pub(crate) fn text_too_long(&self, span: Span, len: usize, limit: usize) -> Value {
         let message =
             crate::limits::Limit::TemplateLength.exceeded(&format!("this string would be {len} bytes"), limit);
         self.errors.borrow_mut().push(crate::model::LoadError {
@@ -46,7 +46,7 @@ impl<'s> Eval<'s> {
     }
 
     /// The text map of a string value built from a literal, if it still denotes that text.
-    pub fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
+    pub(crate) fn text_map(&self, v: &Value) -> Option<Rc<TextMap>> {
         let t = v.as_template()?;
         let cached = self
             .text_maps
@@ -109,7 +109,7 @@ impl<'s> Eval<'s> {
         v
     }
 
-    pub fn finish_text_public(&self, b: TextBuilder, span: Span) -> Value {
+    pub(crate) fn finish_text_public(&self, b: TextBuilder, span: Span) -> Value {
         self.finish_text(b, span)
     }
 
@@ -233,7 +233,7 @@ impl<'s> Eval<'s> {
     }
 
     /// Appends an interpolated value to a string being built.
-    pub fn push_value(&self, b: &mut TextBuilder, v: &Value, span: Span) {
+    pub(crate) fn push_value(&self, b: &mut TextBuilder, v: &Value, span: Span) {
         match &v.kind {
             ValueKind::Str(t) => match self.text_map(v) {
                 Some(map) if !v.span.is_builtin() => {

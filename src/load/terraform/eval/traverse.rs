@@ -10,7 +10,7 @@ use crate::value::{Template, Value, ValueKind};
 
 impl<'s> Eval<'s> {
     /// Applies traversal operators to a value.
-    pub fn apply_ops(
+    pub(crate) fn apply_ops(
         &self,
         v: Value,
         ops: &[hcl_edit::Decorated<TraversalOperator>],
@@ -27,7 +27,7 @@ impl<'s> Eval<'s> {
     /// Applies traversal operators to a value the caller keeps: each step reads the value
     /// in place, so only what the operators select is copied (an attribute of a resource
     /// object, not the whole object).
-    pub fn read_ops(
+    pub(crate) fn read_ops(
         &self,
         v: &Value,
         ops: &[hcl_edit::Decorated<TraversalOperator>],

@@ -5,7 +5,7 @@ use super::{MAX_DEPTH, opaque};
 use crate::source::Span;
 use crate::value::{Entry, Template, UnknownInJson, Value, ValueKind};
 
-pub fn map_value(entries: Vec<(&str, Value)>, span: Span) -> Value {
+pub(crate) fn map_value(entries: Vec<(&str, Value)>, span: Span) -> Value {
     Value::new(
         ValueKind::Map(
             entries
@@ -22,7 +22,7 @@ pub fn map_value(entries: Vec<(&str, Value)>, span: Span) -> Value {
 }
 
 /// The reason an unknown value is unknown.
-pub fn unknown_reason(v: &Value) -> Option<&str> {
+pub(crate) fn unknown_reason(v: &Value) -> Option<&str> {
     match &v.kind {
         ValueKind::Unknown(u) => Some(&u.reason),
         _ => None,
@@ -30,7 +30,7 @@ pub fn unknown_reason(v: &Value) -> Option<&str> {
 }
 
 /// The `(key, value)` pairs a `for` iterates: list indices or map keys (maps in key order).
-pub fn iterate(v: &Value) -> Option<Vec<(Value, Value)>> {
+pub(crate) fn iterate(v: &Value) -> Option<Vec<(Value, Value)>> {
     match &v.kind {
         ValueKind::List(items) => Some(
             items
