@@ -39,7 +39,7 @@ fn load(root: &Path, rel: &str, sources: &SourceMap) -> Result<Input, String> {
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
     let id = sources.add(rel, Arc::from(text.as_str()));
-    std::panic::catch_unwind(|| load_template(rel, id, &text, &LoadOptions::default(), sources))
+    std::panic::catch_unwind(|| load_template(rel, None, id, &text, &LoadOptions::default(), sources))
         .map_err(|_| format!("{rel}: panicked"))
 }
 

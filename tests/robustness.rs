@@ -38,7 +38,7 @@ fn damage(text: &str, cuts: &[(usize, usize, u8)]) -> String {
 fn load_cfn(text: &str) {
     let sources = SourceMap::new();
     let id = sources.add("t.yaml", Arc::from(text));
-    let input = cloudformation::load_template("t.yaml", id, text, &LoadOptions::default(), &sources);
+    let input = cloudformation::load_template("t.yaml", None, id, text, &LoadOptions::default(), &sources);
     for e in &input.errors {
         assert!(!e.message.is_empty());
     }
@@ -127,7 +127,7 @@ fn yaml_alias_bombs_and_deep_nesting_are_errors_not_crashes() {
     bomb.push_str("Resources: {}\n");
     let sources = SourceMap::new();
     let id = sources.add("bomb.yaml", Arc::from(bomb.as_str()));
-    let input = cloudformation::load_template("bomb.yaml", id, &bomb, &LoadOptions::default(), &sources);
+    let input = cloudformation::load_template("bomb.yaml", None, id, &bomb, &LoadOptions::default(), &sources);
     assert!(!input.errors.is_empty(), "an alias bomb must be refused");
 
     let deep = format!(
@@ -136,6 +136,6 @@ fn yaml_alias_bombs_and_deep_nesting_are_errors_not_crashes() {
         "]".repeat(5000)
     );
     let id = sources.add("deep.yaml", Arc::from(deep.as_str()));
-    let input = cloudformation::load_template("deep.yaml", id, &deep, &LoadOptions::default(), &sources);
+    let input = cloudformation::load_template("deep.yaml", None, id, &deep, &LoadOptions::default(), &sources);
     assert!(!input.errors.is_empty(), "nesting beyond the limit must be refused");
 }

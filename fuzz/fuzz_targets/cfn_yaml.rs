@@ -10,5 +10,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let sources = SourceMap::new();
     let id = sources.add("fuzz.yaml", std::sync::Arc::from(text));
-    let _ = load_template("fuzz.yaml", id, text, &LoadOptions::default(), &sources);
+    let _ = load_template("fuzz.yaml", None, id, text, &LoadOptions::default(), &sources);
 });

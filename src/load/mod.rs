@@ -278,7 +278,7 @@ fn exclusions(globs: &[String]) -> globset::GlobSet {
 fn load_cloudformation_file(file: &Path, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Input {
     let display = display_path(file, cwd);
     match read_source(file, &display, sources) {
-        Ok((id, text)) => cloudformation::load_template_file(file, &display, id, &text, options, sources),
+        Ok((id, text)) => cloudformation::load_template_file(file, &display, cwd, id, &text, options, sources),
         Err(e) => {
             let mut input = Input::new(display, InputKind::CloudFormation);
             input.errors.push(e);

@@ -26,16 +26,24 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Value, ValueKind};
 
 /// Loads one template whose text is already registered as `file`. Nested stacks are
-/// looked up relative to `display` taken as a path from the process's working folder;
-/// discovery, which knows the real path, calls [`load_template_file`].
-pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOptions, sources: &SourceMap) -> Input {
-    let path = Path::new(display);
-    let full = if path.is_absolute() {
-        Some(path.to_path_buf())
-    } else {
-        std::env::current_dir().ok().map(|cwd| cwd.join(path))
+/// looked up beside `display` taken as a path from `cwd` (the caller's working folder; the
+/// library never reads the process's); with no `cwd`, only an absolute `display` is looked
+/// for on disk, so a text alone is loaded as text. Discovery, which knows the real path,
+/// calls [`load_template_file`].
+pub fn load_template(
+    display: &str,
+    cwd: Option<&Path>,
+    file: FileId,
+    text: &str,
+    options: &LoadOptions,
+    sources: &SourceMap,
+) -> Input {
+    let full = match cwd {
+        Some(cwd) => cwd.join(display),
+        None => PathBuf::from(display),
     };
-    let nesting = Nesting::root(full.filter(|f| f.is_file()), display, options, sources);
+    let on_disk = Some(full).filter(|f| f.is_absolute() && f.is_file());
+    let nesting = Nesting::root(on_disk, display, cwd.unwrap_or(Path::new("")), options, sources);
     load_nested(display, file, text, options, sources, &nesting)
 }
 
@@ -44,12 +52,13 @@ pub fn load_template(display: &str, file: FileId, text: &str, options: &LoadOpti
 pub(crate) fn load_template_file(
     path: &Path,
     display: &str,
+    cwd: &Path,
     file: FileId,
     text: &str,
     options: &LoadOptions,
     sources: &SourceMap,
 ) -> Input {
-    let nesting = Nesting::root(Some(path.to_path_buf()), display, options, sources);
+    let nesting = Nesting::root(Some(path.to_path_buf()), display, cwd, options, sources);
     load_nested(display, file, text, options, sources, &nesting)
 }
 
@@ -71,10 +80,13 @@ pub(crate) struct Nesting {
     pub chain: Vec<PathBuf>,
     /// Parameter values the parent stack passes; `None` at the root.
     pub params: Option<BTreeMap<String, Value>>,
+    /// The folder display paths are relative to (the run's working folder), for messages
+    /// that name a path.
+    pub cwd: PathBuf,
 }
 
 impl Nesting {
-    fn root(path: Option<PathBuf>, display: &str, options: &LoadOptions, sources: &SourceMap) -> Nesting {
+    fn root(path: Option<PathBuf>, display: &str, cwd: &Path, options: &LoadOptions, sources: &SourceMap) -> Nesting {
         let canonical = path.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
         let folder = canonical.as_ref().and_then(|c| c.parent().map(Path::to_path_buf));
         Nesting {
@@ -89,6 +101,7 @@ impl Nesting {
             display: display.to_string(),
             scope: String::new(),
             params: None,
+            cwd: cwd.to_path_buf(),
         }
     }
 }
@@ -230,7 +243,7 @@ mod tests {
     fn load(name: &str, text: &str) -> (Input, SourceMap) {
         let sources = SourceMap::new();
         let id = sources.add(name, Arc::from(text));
-        let input = load_template(name, id, text, &LoadOptions::default(), &sources);
+        let input = load_template(name, None, id, text, &LoadOptions::default(), &sources);
         (input, sources)
     }
 
@@ -646,6 +659,7 @@ mod tests {
         let input = load_template_file(
             &parent,
             "nested/parent.yaml",
+            &dir,
             id,
             &text,
             &LoadOptions::default(),
@@ -697,7 +711,7 @@ mod tests {
             cfn_parameters: vec![("N".into(), "given".into())],
             ..LoadOptions::default()
         };
-        let input = load_template("p.yaml", id, text, &options, &sources);
+        let input = load_template("p.yaml", None, id, text, &options, &sources);
         assert_eq!(
             input.tables.first().map(|t| t.name.clone()),
             Some(Template::lit("given"))
@@ -715,7 +729,15 @@ mod tests {
         let text = files.first().map(|(_, t)| *t).unwrap_or_default();
         let sources = SourceMap::new();
         let id = sources.add("parent.yaml", Arc::from(text));
-        let input = load_template_file(&parent, "parent.yaml", id, text, &LoadOptions::default(), &sources);
+        let input = load_template_file(
+            &parent,
+            "parent.yaml",
+            dir.path(),
+            id,
+            text,
+            &LoadOptions::default(),
+            &sources,
+        );
         (input, sources)
     }
 

@@ -90,11 +90,11 @@ pub(crate) fn confine_code_uris(loader: &mut Loader<'_, '_>, r: &Resource<'_>) {
         match crate::load::confine::resolve_inside(&candidate, root) {
             Ok(_) | Err(Refusal::Missing) => {}
             Err(refusal) => {
-                let cwd = std::env::current_dir().unwrap_or_default();
+                let message = refusal.message(uri, root, &loader.nesting.cwd);
                 loader.input.errors.push(crate::model::LoadError {
                     path: loader.sources.path(v.span),
                     span: Some(v.span),
-                    message: format!("`{}` {prop}: {}", r.id, refusal.message(uri, root, &cwd)),
+                    message: format!("`{}` {prop}: {message}", r.id),
                 });
             }
         }
@@ -289,8 +289,10 @@ fn locate(nesting: &Nesting, id: &str, url_prop: &str, url: Option<&Value>, id_s
                 .into());
         }
         Err(refusal) => {
-            let cwd = std::env::current_dir().unwrap_or_default();
-            return Err(error(format!("{what}: {}", refusal.message(url_text, &root, &cwd))));
+            return Err(error(format!(
+                "{what}: {}",
+                refusal.message(url_text, &root, &nesting.cwd)
+            )));
         }
     };
     if nesting.chain.contains(&canonical) {
@@ -333,6 +335,7 @@ fn child_nesting(nesting: &Nesting, id: &str, located: Located, params: BTreeMap
         scope: format!("{}{id}/", nesting.scope),
         chain,
         params: Some(params),
+        cwd: nesting.cwd.clone(),
     }
 }
 
