@@ -534,3 +534,28 @@ fn managed_policies_of_a_conditional_resource_grant_conditionally() {
         "{unknowns:?}"
     );
 }
+
+/// The library names paths relative to the working folder it is given, never the
+/// process's: the nested stack outside the root, analysed as from `testdata/`, names the
+/// root as `cloudformation` (from the crate's folder it would be `testdata/cloudformation`).
+#[test]
+fn nested_stack_messages_follow_the_given_working_folder() {
+    let cwd = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let config = kdsguard::Config {
+        paths: vec![PathBuf::from("cloudformation/nested/parent.yaml")],
+        root: Some(cwd.join("cloudformation")),
+        ..kdsguard::Config::default()
+    };
+    let a = kdsguard::analyze(&config, &cwd).unwrap_or_else(|e| panic!("{e}"));
+    let escape = a
+        .errors
+        .iter()
+        .find(|e| e.message.starts_with("nested stack `Escape`"))
+        .unwrap_or_else(|| panic!("{:?}", a.errors));
+    assert!(
+        escape.message.contains("outside the analysis root `cloudformation`"),
+        "{}",
+        escape.message
+    );
+    assert_eq!(escape.path, "cloudformation/nested/parent.yaml");
+}
