@@ -16,7 +16,8 @@ use crate::error::InternalError;
 use crate::pipeline;
 use crate::settings::Config;
 
-/// Why the base could not be read.
+/// Why the base could not be read. Each message says all there is: no variant has a
+/// `source`, so a front end printing the chain (anyhow's `{:#}`) does not repeat it.
 #[derive(Debug, thiserror::Error)]
 pub enum DeltaError {
     #[error("--diff-base needs a git repository: {0} is not inside one")]
@@ -26,9 +27,15 @@ pub enum DeltaError {
     #[error("--diff-base {rev}: cannot read the base revision: {message}")]
     Git { rev: String, message: String },
     #[error("--diff-base: cannot write the base revision to a temporary folder: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
+    Io(std::io::Error),
+    #[error(transparent)]
     Internal(#[from] InternalError),
+}
+
+impl From<std::io::Error> for DeltaError {
+    fn from(e: std::io::Error) -> Self {
+        DeltaError::Io(e)
+    }
 }
 
 /// `check --diff-base REV`: analyses the base revision of `config.paths`, then head
@@ -133,4 +140,25 @@ fn write_entries(repo: &gix::Repository, tree: &gix::Tree<'_>, into: &Path) -> R
 
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| crate::paths::normalize(p))
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// anyhow's `{:#}` prints a message, then its sources: a variant whose message already
+    /// holds its cause must not name the cause as a source too ("m: m").
+    #[test]
+    fn delta_errors_say_their_cause_once() {
+        let io = DeltaError::from(std::io::Error::other("disk full"));
+        assert_eq!(
+            io.to_string(),
+            "--diff-base: cannot write the base revision to a temporary folder: disk full"
+        );
+        assert!(io.source().is_none());
+        let internal = DeltaError::from(InternalError::Cancelled);
+        assert_eq!(internal.to_string(), crate::error::CANCELLED);
+        assert!(internal.source().is_none());
+    }
 }
