@@ -539,10 +539,7 @@ pub struct Decisions {
 
 impl Decisions {
     pub fn cap(&self, id: &str) -> Option<CapId> {
-        self.capabilities
-            .iter()
-            .position(|c| c.id == id)
-            .map(|k| CapId(k as u16))
+        crate::catalog::id_in(&self.capabilities, id)
     }
 
     pub fn capability(&self, cap: CapId) -> &Capability {

@@ -1057,8 +1057,7 @@ impl Capabilities {
 
     /// The id of the capability named `name`.
     pub fn id(&self, name: &str) -> Option<CapId> {
-        let k = self.capabilities.iter().position(|c| c.id == name)?;
-        u16::try_from(k).ok().map(CapId)
+        id_in(&self.capabilities, name)
     }
 
     /// The capabilities reports list and users name (in the config's guardrails, in
@@ -1066,6 +1065,13 @@ impl Capabilities {
     pub fn reported(&self) -> impl Iterator<Item = &Capability> {
         self.capabilities.iter().filter(|c| !c.internal)
     }
+}
+
+/// The id of the capability named `name` among `capabilities` (a catalogue's list, or the
+/// copy the decisions keep).
+pub(crate) fn id_in(capabilities: &[Capability], name: &str) -> Option<CapId> {
+    let k = capabilities.iter().position(|c| c.id == name)?;
+    u16::try_from(k).ok().map(CapId)
 }
 
 /// The built-in capability definitions.
@@ -1256,6 +1262,17 @@ fn compile_managed(name: &str) -> Option<Policy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A capability's id indexes the catalogue's list, and names that are not there have none.
+    #[test]
+    fn capability_ids_index_the_catalogue() {
+        let caps = capabilities().unwrap_or_else(|e| unreachable!("{e}"));
+        for name in ["enable", "disable", "delete-slr"] {
+            let id = caps.id(name).unwrap_or_else(|| unreachable!("{name}"));
+            assert_eq!(caps.capabilities[usize::from(id.0)].id, name);
+        }
+        assert_eq!(caps.id("inspect"), None);
+    }
 
     #[test]
     fn a_catalogue_of_its_own_needs_unique_ids_and_one_primary_action_each() {

@@ -20,7 +20,7 @@ pub enum InternalError {
 }
 
 /// A compiled-in rule's data (`rules/<ID>.toml`) that cannot be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("rule data: {0}")]
 pub struct RuleDataError(#[from] pub toml::de::Error);
 

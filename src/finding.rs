@@ -1,7 +1,7 @@
 //! `Finding`: the one type every output (human, JSON, SARIF) reads, and the stable
 //! identities (relative to the analysis root) that baselines, fingerprints and deltas key on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -85,9 +85,6 @@ pub struct Identity {
     /// The canonical working directory and root (lexical fallback for other paths).
     cwd: PathBuf,
     root: PathBuf,
-    /// Ids of the declared service-linked roles when more than one is declared: each then
-    /// keeps its own identity; with one or none, findings about the SLR share one key.
-    distinct_slrs: BTreeSet<String>,
     /// The analysed paths relative to the root, sorted (`.` for the root itself).
     pub scope: Vec<String>,
 }
@@ -128,20 +125,6 @@ impl Identity {
         });
     }
 
-    /// Learns the service-linked roles' declarations: with several (in one account or
-    /// not), each declaration keeps its own identity for findings about that declaration.
-    pub(crate) fn learn(&mut self, graph: &Graph) {
-        let declared: Vec<&str> = graph
-            .slrs
-            .iter()
-            .flat_map(|s| &s.declarations)
-            .map(|d| d.id.as_str())
-            .collect();
-        if declared.len() > 1 {
-            self.distinct_slrs = declared.into_iter().map(str::to_string).collect();
-        }
-    }
-
     /// A display path (relative to the cwd, or absolute) relative to the root, with `/`.
     pub fn path(&self, display: &str) -> String {
         match self.inputs.get(display) {
@@ -166,12 +149,15 @@ impl Identity {
     /// roles. About one declaration (KDS005), it is that declaration's own id when several
     /// are declared, else the account's key. Anything else: its stable id.
     pub fn resource(&self, resource: Resource, about_role: bool, graph: &Graph) -> String {
-        let id = resource.id(graph);
-        let own = self.distinct_slrs.contains(id);
+        // With several declarations (in one account or not), each keeps its own identity
+        // for findings about that declaration; the role carries its first declaration's.
+        let several = graph.slrs.iter().map(|s| s.declarations.len()).sum::<usize>() > 1;
         match resource {
-            Resource::Slr(s) if about_role || !own => Self::slr_key(&graph.slrs[s], graph),
-            Resource::SlrDeclaration { slr, .. } if !own => Self::slr_key(&graph.slrs[slr], graph),
-            _ => self.id(id),
+            Resource::Slr(s) if about_role || !(several && graph.slrs[s].declared()) => {
+                Self::slr_key(&graph.slrs[s], graph)
+            }
+            Resource::SlrDeclaration { slr, .. } if !several => Self::slr_key(&graph.slrs[slr], graph),
+            _ => self.id(resource.id(graph)),
         }
     }
 
@@ -225,5 +211,74 @@ pub(crate) fn name_slrs(findings: &mut [Finding], graph: &Graph) {
         if let Some(account) = &slr.account {
             let _ = write!(f.message, " (the replication role of account {account})");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{SlrDeclaration, SlrNode};
+
+    fn declaration(id: &str) -> SlrDeclaration {
+        SlrDeclaration {
+            id: id.to_string(),
+            address: id.to_string(),
+            input: 0,
+            protection: crate::model::Protection::Unprotected,
+            span: Span::default(),
+        }
+    }
+
+    fn graph(declarations: &[&str]) -> Graph {
+        let mut g = Graph::default();
+        g.slrs.push(SlrNode {
+            id: declarations.first().map_or(SLR_VIRTUAL_ID, |d| *d).to_string(),
+            address: String::new(),
+            account: None,
+            declarations: declarations.iter().map(|d| declaration(d)).collect(),
+        });
+        g.tables.push(crate::graph::TableNode {
+            id: "t.tf#aws_dynamodb_table.t".to_string(),
+            input: 0,
+            table: crate::model::Table {
+                address: "aws_dynamodb_table.t".to_string(),
+                name: crate::value::Template::lit("t"),
+                arn: crate::value::Template::lit("arn:aws:dynamodb:us-east-1:111122223333:table/t"),
+                span: Span::default(),
+            },
+            stream_arn: None,
+            stream: None,
+            destination_span: None,
+        });
+        g
+    }
+
+    /// The role is one key per account, and a declaration is that key unless several are
+    /// declared: then each declaration keeps its own (KDS005's findings stay apart), while
+    /// findings about the role's access still share the account's key.
+    #[test]
+    fn slr_resources_key_by_account_unless_several_declarations_tell_apart() {
+        let ids = Identity::default();
+        let one = graph(&["a.tf#aws_iam_service_linked_role.r"]);
+        let two = graph(&["a.tf#aws_iam_service_linked_role.r", "b.yaml#Role"]);
+        let none = graph(&[]);
+        let decl = |d| Resource::SlrDeclaration { slr: 0, declaration: d };
+        assert_eq!(ids.resource(decl(0), false, &one), SLR_VIRTUAL_ID);
+        assert_eq!(ids.resource(Resource::Slr(0), false, &one), SLR_VIRTUAL_ID);
+        assert_eq!(ids.resource(decl(1), false, &two), "b.yaml#Role");
+        assert_eq!(ids.resource(decl(0), false, &two), "a.tf#aws_iam_service_linked_role.r");
+        assert_eq!(
+            ids.resource(Resource::Slr(0), false, &two),
+            "a.tf#aws_iam_service_linked_role.r"
+        );
+        assert_eq!(ids.resource(Resource::Slr(0), true, &two), SLR_VIRTUAL_ID);
+        assert_eq!(ids.resource(Resource::Slr(0), false, &none), SLR_VIRTUAL_ID);
+        assert_eq!(
+            ids.resource(Resource::Table(0), false, &none),
+            "t.tf#aws_dynamodb_table.t"
+        );
+        assert_eq!(ids.resource(Resource::Undeclared, false, &none), "*");
+        assert_eq!(Resource::Table(0).slr(), None);
+        assert_eq!(decl(1).slr(), Some(0));
     }
 }

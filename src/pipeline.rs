@@ -126,7 +126,6 @@ fn load_and_link(config: &Config, cwd: &Path, sources: &SourceMap, clock: &mut C
     let mut inputs = loaded.inputs;
     identity.order(&mut inputs);
     let graph = Graph::build(inputs, &config.pins);
-    identity.learn(&graph);
     diagnostics.extend(graph.diagnostics.iter().cloned());
     clock.split("graph");
     stop_if_cancelled(config)?;

@@ -590,40 +590,26 @@ fn paths_resolve_to_their_top_level_module() {
     let modules: BTreeSet<String> = ["iam", "load", "report"].map(String::from).into();
     let s = |p: &str| -> Vec<String> { p.split("::").map(String::from).collect() };
     let at = |p: &str| -> Vec<String> { if p.is_empty() { Vec::new() } else { s(p) } };
-    assert_eq!(
-        resolve(&at("report::json"), &s("crate::iam::eval::Policy"), &modules, false).as_deref(),
-        Some("iam")
-    );
-    assert_eq!(
-        resolve(&at("report::json"), &s("crate::Config"), &modules, false).as_deref(),
-        Some("lib")
-    );
-    assert_eq!(
-        resolve(&at("report::json"), &s("super::human"), &modules, false).as_deref(),
-        Some("report")
-    );
-    assert_eq!(
-        resolve(&at("load"), &s("super::iam::x"), &modules, false).as_deref(),
-        Some("iam")
-    );
-    assert_eq!(
-        resolve(&at("load::inner"), &s("super::super::Analysis"), &modules, false).as_deref(),
-        Some("lib")
-    );
-    assert_eq!(
-        resolve(&at("iam"), &s("self::eval"), &modules, false).as_deref(),
-        Some("iam")
-    );
-    assert_eq!(
-        resolve(&at(""), &s("load::LoadOptions"), &modules, false).as_deref(),
-        Some("load")
-    );
-    assert_eq!(
-        resolve(&at(""), &s("kdsguard::load::x"), &modules, true).as_deref(),
-        Some("load")
-    );
-    assert_eq!(resolve(&at(""), &s("crate::small_pages"), &modules, true), None);
-    assert_eq!(resolve(&at("report"), &s("serde_json::Value"), &modules, false), None);
+    // (the module the path is written in, the path, whether it is in main.rs, its module)
+    let cases = [
+        ("report::json", "crate::iam::eval::Policy", false, Some("iam")),
+        ("report::json", "crate::Config", false, Some("lib")),
+        ("report::json", "super::human", false, Some("report")),
+        ("load", "super::iam::x", false, Some("iam")),
+        ("load::inner", "super::super::Analysis", false, Some("lib")),
+        ("iam", "self::eval", false, Some("iam")),
+        ("", "load::LoadOptions", false, Some("load")),
+        ("", "kdsguard::load::x", true, Some("load")),
+        ("", "crate::small_pages", true, None),
+        ("report", "serde_json::Value", false, None),
+    ];
+    for (module, path, in_main, expected) in cases {
+        assert_eq!(
+            resolve(&at(module), &s(path), &modules, in_main).as_deref(),
+            expected,
+            "{path} in {module:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1354,30 +1340,52 @@ fn names_used_outside_the_library() -> BTreeSet<String> {
     names
 }
 
-/// The `pub` items (not `pub(crate)`) of a file, with their lines: `pub fn`, `struct`,
-/// `enum`, `const`, `static`, `type`, `trait` and `mod`, at any indentation.
-fn pub_items(text: &str) -> Vec<(usize, String)> {
-    let kinds = ["fn", "struct", "enum", "const", "static", "type", "trait", "mod"];
-    let mut out = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        let Some(rest) = line.trim_start().strip_prefix("pub ") else {
-            continue;
-        };
-        let mut words = rest
-            .split_whitespace()
-            .skip_while(|w| ["const", "async", "unsafe"].contains(w) && rest.contains(" fn "));
-        let (Some(kind), Some(name)) = (words.next(), words.next()) else {
-            continue;
-        };
-        if kinds.contains(&kind) {
-            let name: String = name
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            out.push((k + 1, name));
+/// The `pub` items (not `pub(crate)`) of a file outside its test code, with their lines:
+/// functions, structs, enums, constants, statics, types, traits and modules, and the
+/// functions, constants and types of `impl` blocks.
+#[derive(Default)]
+struct PubItems(Vec<(usize, String)>);
+
+impl PubItems {
+    fn push(&mut self, vis: &syn::Visibility, ident: &syn::Ident) {
+        if matches!(vis, syn::Visibility::Public(_)) {
+            self.0.push((ident.span().start().line, ident.to_string()));
         }
     }
-    out
+}
+
+impl<'a> Visit<'a> for PubItems {
+    fn visit_item(&mut self, i: &'a syn::Item) {
+        let (vis, ident) = match i {
+            syn::Item::Const(x) => (&x.vis, &x.ident),
+            syn::Item::Enum(x) => (&x.vis, &x.ident),
+            syn::Item::Fn(x) => (&x.vis, &x.sig.ident),
+            syn::Item::Mod(x) if is_test(&x.attrs) => return,
+            syn::Item::Mod(x) => (&x.vis, &x.ident),
+            syn::Item::Static(x) => (&x.vis, &x.ident),
+            syn::Item::Struct(x) => (&x.vis, &x.ident),
+            syn::Item::Trait(x) => (&x.vis, &x.ident),
+            syn::Item::Type(x) => (&x.vis, &x.ident),
+            syn::Item::Impl(x) if is_test(&x.attrs) => return,
+            _ => return syn::visit::visit_item(self, i),
+        };
+        self.push(vis, ident);
+        syn::visit::visit_item(self, i);
+    }
+    fn visit_impl_item(&mut self, i: &'a syn::ImplItem) {
+        match i {
+            syn::ImplItem::Fn(x) => self.push(&x.vis, &x.sig.ident),
+            syn::ImplItem::Const(x) => self.push(&x.vis, &x.ident),
+            syn::ImplItem::Type(x) => self.push(&x.vis, &x.ident),
+            _ => {}
+        }
+    }
+}
+
+fn pub_items(file: &syn::File) -> Vec<(usize, String)> {
+    let mut v = PubItems::default();
+    v.visit_file(file);
+    v.0
 }
 
 /// How many `pub` items the library may have that nothing outside it names: the types and
@@ -1394,14 +1402,11 @@ fn the_library_is_pub_crate_by_default() {
         "the names used outside the library were not found: the reader is broken"
     );
     let mut unnamed = Vec::new();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    for (rel, _) in sources() {
+    for (rel, file) in sources() {
         if rel == Path::new("lib.rs") || rel == Path::new("main.rs") {
             continue;
         }
-        let path = src.join(&rel);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| unreachable!("{}: {e}", path.display()));
-        for (line, name) in pub_items(&text) {
+        for (line, name) in pub_items(&file) {
             if !used.contains(&name) {
                 unnamed.push(format!("src/{}:{line}: {name}", rel.display()));
             }
@@ -1417,7 +1422,8 @@ fn the_library_is_pub_crate_by_default() {
 
 #[test]
 fn pub_items_are_read_with_their_kind_and_name() {
-    let text = "pub fn a() {}\n    pub(crate) fn b() {}\npub const fn c() {}\npub struct D<T>(T);\npub use x::Y;\npub mod e;\npub const F: u8 = 1;\n    pub g: u8,\n";
-    let names: Vec<String> = pub_items(text).into_iter().map(|(l, n)| format!("{l}:{n}")).collect();
-    assert_eq!(names, ["1:a", "3:c", "4:D", "6:e", "7:F"]);
+    let text = "pub fn a() {}\npub(crate) fn b() {}\npub const fn c() {}\npub struct D<T>(T);\npub use x::Y;\npub mod e {}\npub const F: u8 = 1;\nstruct G { pub g: u8 }\nimpl G { pub fn h(&self) {} fn i(&self) {} }\n#[cfg(test)]\nmod tests { pub fn j() {} }\n";
+    let file = syn::parse_file(text).unwrap_or_else(|e| unreachable!("{e}"));
+    let names: Vec<String> = pub_items(&file).into_iter().map(|(l, n)| format!("{l}:{n}")).collect();
+    assert_eq!(names, ["1:a", "3:c", "4:D", "6:e", "7:F", "9:h"]);
 }

@@ -104,39 +104,47 @@ type SuppressionCheck = fn(&RuleMeta, &[crate::suppress::Problem]) -> Vec<Findin
 /// The suppression rule: the last in the catalogue, run by [`run_suppressions`].
 const SUPPRESSION_RULE: (&str, SuppressionCheck) = (include_str!("../../rules/KDS014.toml"), kds014::check);
 
+/// Every rule's data, parsed once per process, in registry order: [`RULES`], then the
+/// suppression rule (so `registry()?[k]` is `RULES[k]`'s).
+fn registry() -> Result<&'static [RuleMeta], RuleDataError> {
+    static PARSED: std::sync::OnceLock<Result<Vec<RuleMeta>, RuleDataError>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            RULES
+                .iter()
+                .map(|(text, _)| *text)
+                .chain(std::iter::once(SUPPRESSION_RULE.0))
+                .map(|text| toml::from_str::<RuleMeta>(text).map_err(RuleDataError))
+                .collect()
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
 /// Every rule's data, in id order.
 pub fn catalogue() -> Result<Vec<RuleMeta>, RuleDataError> {
-    let mut rules = RULES
-        .iter()
-        .map(|(text, _)| *text)
-        .chain(std::iter::once(SUPPRESSION_RULE.0))
-        .map(|text| toml::from_str::<RuleMeta>(text).map_err(RuleDataError))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rules = registry()?.to_vec();
     rules.sort_by_key(|r| r.id);
     Ok(rules)
 }
 
 /// Runs the suppression rule over the problems `suppress::apply` found.
 pub(crate) fn run_suppressions(problems: &[crate::suppress::Problem]) -> Result<Vec<Finding>, RuleDataError> {
-    let meta: RuleMeta = toml::from_str(SUPPRESSION_RULE.0)?;
-    Ok((SUPPRESSION_RULE.1)(&meta, problems))
+    let meta = &registry()?[RULES.len()];
+    Ok((SUPPRESSION_RULE.1)(meta, problems))
 }
 
 /// Runs every rule: each on its own (they only read the context), in parallel, and their
 /// findings are put together in catalogue order.
 pub fn run(ctx: &CheckContext<'_>) -> Result<Vec<Finding>, RuleDataError> {
-    let per_rule: Vec<Result<Vec<Finding>, RuleDataError>> = RULES
+    let metas = registry()?;
+    let per_rule: Vec<Vec<Finding>> = RULES
         .par_iter()
-        .map(|(text, check)| {
-            let meta: RuleMeta = toml::from_str(text)?;
-            Ok(check(&meta, ctx))
-        })
+        .zip(metas)
+        .map(|((_, check), meta)| check(meta, ctx))
         .collect();
-    let mut out = Vec::new();
-    for findings in per_rule {
-        out.extend(findings?);
-    }
-    Ok(out)
+    Ok(per_rule.into_iter().flatten().collect())
 }
 
 /// A finding of `meta`'s rule with its text filled in from the data.
@@ -417,6 +425,21 @@ pub(crate) fn covers_name(ctx: &CheckContext<'_>, covers: &Covers) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parsed registry lines up with `RULES` (a rule's check runs with its own data)
+    /// and ends with the suppression rule; it is parsed once and shared.
+    #[test]
+    fn the_registry_is_parsed_once_in_registry_order() {
+        let metas = registry().unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(metas.len(), RULES.len() + 1);
+        for ((text, _), meta) in RULES.iter().zip(metas) {
+            let own: RuleMeta = toml::from_str(text).unwrap_or_else(|e| unreachable!("{e}"));
+            assert_eq!(own.id, meta.id);
+        }
+        assert_eq!(metas[RULES.len()].id, RuleId::new(14));
+        let again = registry().unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(std::ptr::eq(metas, again));
+    }
 
     #[test]
     fn rule_data_parses_and_ids_match_names() {
